@@ -1,0 +1,104 @@
+"""otpgate: SMS one-time codes, authenticator apps and recovery codes as a second factor.
+
+The public API is the framework-free core; integrations live in ``otpgate.integrations``.
+"""
+
+from __future__ import annotations
+
+from otpgate.core.aio import AsyncVerifier
+from otpgate.core.challenge import Challenge, Status, Verification
+from otpgate.core.credentials import (
+    AsyncCredentials,
+    Credentials,
+    MemoryCredentials,
+    TotpCredential,
+)
+from otpgate.core.errors import (
+    BackendError,
+    ChallengeExpired,
+    CodeReplayed,
+    ConfigurationError,
+    ContextMismatch,
+    DeliveryFailed,
+    FactorAlreadyEnrolled,
+    FactorNotEnrolled,
+    InvalidCode,
+    InvalidPhoneNumber,
+    LockedOut,
+    MalformedInput,
+    MaxAttemptsReached,
+    OtpgateError,
+    PhoneRegionNotAllowed,
+    PhoneRejected,
+    PhoneTypeNotAllowed,
+    RateLimited,
+    ResendCooldown,
+    SendLimitReached,
+    StorageUnavailable,
+    VerificationFailed,
+)
+from otpgate.core.events import Event, EventName
+from otpgate.core.http import ErrorResponse, error_response
+from otpgate.core.memory_store import MemoryStore
+from otpgate.core.phone import PhoneNumber, mask, parse_phone
+from otpgate.core.senders import AsyncSender, ConsoleSender, OutboxMessage, OutboxSender, Sender
+from otpgate.core.settings import RateLimit, Settings, generate_secret_key
+from otpgate.core.store import AsyncStore, Store
+from otpgate.core.totp import TotpEnrollment
+from otpgate.core.verifier import Verifier
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AsyncCredentials",
+    "AsyncSender",
+    "AsyncStore",
+    "AsyncVerifier",
+    "BackendError",
+    "Challenge",
+    "ChallengeExpired",
+    "CodeReplayed",
+    "ConfigurationError",
+    "ConsoleSender",
+    "ContextMismatch",
+    "Credentials",
+    "DeliveryFailed",
+    "ErrorResponse",
+    "Event",
+    "EventName",
+    "FactorAlreadyEnrolled",
+    "FactorNotEnrolled",
+    "InvalidCode",
+    "InvalidPhoneNumber",
+    "LockedOut",
+    "MalformedInput",
+    "MaxAttemptsReached",
+    "MemoryCredentials",
+    "MemoryStore",
+    "OtpgateError",
+    "OutboxMessage",
+    "OutboxSender",
+    "PhoneNumber",
+    "PhoneRegionNotAllowed",
+    "PhoneRejected",
+    "PhoneTypeNotAllowed",
+    "RateLimit",
+    "RateLimited",
+    "ResendCooldown",
+    "SendLimitReached",
+    "Sender",
+    "Settings",
+    "Status",
+    "StorageUnavailable",
+    "Store",
+    "TotpCredential",
+    "TotpEnrollment",
+    "Verification",
+    "VerificationFailed",
+    "Verifier",
+    "__version__",
+    "error_response",
+    "generate_secret_key",
+    "mask",
+    "parse_phone",
+]

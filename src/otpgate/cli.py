@@ -1,0 +1,27 @@
+"""The ``otpgate`` command line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from otpgate.core.settings import generate_secret_key
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="otpgate", description="otpgate: a second factor for Python web apps."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "keygen",
+        help="print a new random key for OTPGATE_SECRET_KEYS",
+        description="Print a new 256-bit key. Put it first in OTPGATE_SECRET_KEYS and keep the "
+        "old keys after it until everything sealed with them was rotated.",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "keygen":
+        print(generate_secret_key())
+        return 0
+    parser.print_help()
+    return 2

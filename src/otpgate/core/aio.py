@@ -1,0 +1,242 @@
+"""``AsyncVerifier``: ``Verifier`` with ``await``. Each method is plan → I/O → finish.
+
+All decisions live in ``BaseVerifier``; this file and ``verifier.py`` differ only in ``await``.
+Synchronous in-memory parts (``MemoryStore``, ``MemoryCredentials``, ``OutboxSender``) are
+accepted and called directly: they never block.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .adapters import as_async
+from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
+from .codes import generate_recovery_code
+from .credentials import AsyncCredentials, MemoryCredentials, TotpCredential
+from .engine import LOST_RACE, BaseVerifier
+from .events import EventName
+from .memory_store import MemoryStore
+from .senders import AsyncSender, ConsoleSender, Sender
+from .settings import Settings
+from .store import AsyncStore
+from .totp import TotpEnrollment, enrollment, new_secret
+
+
+class AsyncVerifier(BaseVerifier):
+    """Starts and checks second-factor challenges. Thread-safe if its store and sender are.
+
+    With no store, sender or credentials given it uses ``MemoryStore``, ``ConsoleSender``
+    and ``MemoryCredentials``: fine for a demo, never for several processes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: AsyncStore | MemoryStore | None = None,
+        sender: AsyncSender | Sender | None = None,
+        credentials: AsyncCredentials | MemoryCredentials | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(settings, clock=clock)
+        self.store: AsyncStore = as_async(store or MemoryStore(), "store", "check_code")
+        self.sender: AsyncSender = as_async(sender or ConsoleSender(), "sender", "send")
+        self.credentials: AsyncCredentials = as_async(
+            credentials or MemoryCredentials(), "credentials", "phones"
+        )
+        self.totp = AsyncTotpFactor(self)
+        self.recovery = AsyncRecoveryFactor(self)
+
+    # -- SMS challenges ---------------------------------------------------------------------
+
+    async def start_sms(
+        self,
+        subject: str,
+        phone: str | None = None,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        summary: str | None = None,
+    ) -> Challenge:
+        """Send a code to ``phone`` (default: the subject's verified number).
+
+        ``context`` binds the code to a transaction; ``summary`` is shown in the SMS.
+        Raises PhoneRejected, FactorNotEnrolled, SendLimitReached, LockedOut, DeliveryFailed
+        (with ``.challenge_id``, so the user can resend), StorageUnavailable.
+        """
+        subject, purpose = self._plan_phone(subject, phone, purpose)
+        known = await self.credentials.phones(subject)
+        number = self._choose_phone(purpose, phone, known)
+        plan = self._plan_start(subject, number, purpose, context, client_ip, locale, summary)
+        self._raise_for_denial(await self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        now = plan.record.created_at
+        self._finish_created(
+            await self.store.create_challenge(
+                plan.record, subject_key_of(plan.record.id), now, self.lockout
+            ),
+            plan,
+        )
+        return await self._send(plan.record, self._text_for(plan.record, plan.code))
+
+    async def resend(self, challenge_id: str, client_ip: str | None = None) -> Challenge:
+        """Send the same code again; the wait before the next resend doubles each time."""
+        subject_key_of(challenge_id)
+        now = self.clock()
+        record = self._finish_reserved(
+            await self.store.reserve_send(
+                challenge_id, now, self.settings.resend_cooldown, self.settings.max_sends
+            )
+        )
+        budgets = self._resend_budgets(record, client_ip)
+        self._raise_for_denial(await self.store.spend_budgets(budgets, now))
+        return await self._send(record, self._text_for(record))
+
+    async def _send(self, record: ChallengeRecord, text: str) -> Challenge:
+        try:
+            message_id = await self.sender.send(record.phone, text)
+        except Exception as error:  # any sender failure is a typed delivery error
+            await self.store.mark_send_failed(record.id, self.clock())
+            raise self._delivery_error(record, error) from None
+        return self._finish_sent(record, message_id)
+
+    async def check(
+        self,
+        challenge_id: str,
+        code: str,
+        context: Mapping[str, Any] | None = None,
+        subject: str | None = None,
+    ) -> Verification:
+        """Check ``code``; pass the same ``context`` the challenge was started with.
+
+        ``subject`` (recommended) refuses challenges that belong to someone else.
+        """
+        challenge_id, digest, context_digest = self._plan_check(
+            challenge_id, code, context, subject
+        )
+        outcome = await self.store.check_code(
+            challenge_id,
+            digest,
+            context_digest,
+            self.clock(),
+            self.settings.max_attempts,
+            self.lockout,
+        )
+        verification = self._finish_check(outcome, challenge_id)
+        if verification.purpose == "enroll" and outcome.record is not None:
+            await self.credentials.add_phone(verification.subject, outcome.record.phone)
+            self._emit(
+                EventName.FACTOR_ADDED,
+                verification.subject,
+                factor="sms",
+                challenge_id=challenge_id,
+            )
+        return verification
+
+    async def get(self, challenge_id: str, subject: str | None = None) -> Challenge:
+        """The challenge's public state; ChallengeExpired when it is gone or not ``subject``'s."""
+        subject_key_of(challenge_id)
+        return self.view(self._visible(await self.store.get_challenge(challenge_id), subject))
+
+    async def cancel(self, challenge_id: str) -> bool:
+        subject_key_of(challenge_id)
+        return bool(await self.store.cancel(challenge_id, self.clock()))
+
+    async def unlock(self, subject: str) -> None:
+        """Lift a lockout (soft or hard), e.g. after support verified the user."""
+        await self.store.unlock(self.subject_key(self._subject(subject)))
+
+    # -- authenticator app and recovery codes --------------------------------------------------
+
+    async def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
+        """Check an authenticator code; each time step is accepted once per subject."""
+        subject, clean = self._plan_totp_check(subject, code)
+        step = self._totp_step(
+            subject, clean, await self.credentials.get_totp(subject), confirmed=True
+        )
+        outcome = await self.store.settle_attempt(
+            self.subject_key(subject), step is not None, self.clock(), self.lockout, step
+        )
+        return self._finish_subject_check(outcome, subject, "totp", purpose)
+
+    async def check_recovery(self, subject: str, code: str, purpose: str = "login") -> Verification:
+        """Check a recovery code and use it up."""
+        subject, digests = self._recovery_digests(subject, code)
+        found = await self.credentials.has_recovery_code(subject, digests)
+        outcome = await self.store.settle_attempt(
+            self.subject_key(subject), found, self.clock(), self.lockout
+        )
+        verification = self._finish_subject_check(outcome, subject, "recovery", purpose)
+        if not await self.credentials.use_recovery_code(subject, digests):
+            self._finish_subject_check(LOST_RACE, subject, "recovery", purpose)
+        return verification
+
+
+class AsyncTotpFactor:
+    """``gate.totp``: set up, confirm and remove an authenticator app."""
+
+    def __init__(self, gate: AsyncVerifier) -> None:
+        self._gate = gate
+
+    async def enroll(
+        self, subject: str, account: str | None = None, *, replace: bool = False
+    ) -> TotpEnrollment:
+        """A new secret for ``subject``; active once :meth:`confirm` sees a code from it."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        current = await gate.credentials.get_totp(subject)
+        gate._check_can_enroll(current, replace)
+        secret = new_secret(gate.settings)
+        sealed = gate.keyring.seal(secret, context=subject)
+        await gate.credentials.set_totp(subject, TotpCredential(sealed, False, gate.clock()))
+        return enrollment(secret, account or subject, gate.settings)
+
+    async def confirm(self, subject: str, code: str) -> Verification:
+        """Activate the enrolled secret with a code the app shows."""
+        gate = self._gate
+        subject, clean = gate._plan_totp_check(subject, code)
+        credential = await gate.credentials.get_totp(subject)
+        step = gate._totp_step(subject, clean, credential, confirmed=False)
+        outcome = await gate.store.settle_attempt(
+            gate.subject_key(subject), step is not None, gate.clock(), gate.lockout, step
+        )
+        verification = gate._finish_subject_check(outcome, subject, "totp", "enroll")
+        assert credential is not None
+        await gate.credentials.set_totp(
+            subject, TotpCredential(credential.sealed_secret, True, credential.created_at)
+        )
+        gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
+        return verification
+
+    async def remove(self, subject: str) -> bool:
+        gate = self._gate
+        removed = await gate.credentials.remove_totp(gate._subject(subject))
+        if removed:
+            gate._emit(EventName.FACTOR_REMOVED, subject, factor="totp")
+        return removed
+
+    async def is_enrolled(self, subject: str) -> bool:
+        credential = await self._gate.credentials.get_totp(self._gate._subject(subject))
+        return credential is not None and credential.confirmed
+
+
+class AsyncRecoveryFactor:
+    """``gate.recovery``: recovery codes, shown once and stored as keyed digests."""
+
+    def __init__(self, gate: AsyncVerifier) -> None:
+        self._gate = gate
+
+    async def generate(self, subject: str) -> list[str]:
+        """New codes for ``subject``; the old set stops working. Show these once."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        codes = [generate_recovery_code() for _ in range(gate.settings.recovery_code_count)]
+        digests = [gate.keyring.digest("recovery", subject, c.replace("-", "")) for c in codes]
+        await gate.credentials.replace_recovery_codes(subject, digests)
+        gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
+        return codes
+
+    async def remaining(self, subject: str) -> int:
+        return await self._gate.credentials.recovery_codes_left(self._gate._subject(subject))

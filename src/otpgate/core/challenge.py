@@ -1,0 +1,88 @@
+"""Challenges (one SMS verification in progress) and verifications (a factor passed)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .errors import ChallengeExpired, MalformedInput
+
+PURPOSES = frozenset({"login", "enroll", "action", "transaction"})
+
+# "<subject key>.<nonce>": the subject key (a keyed digest of the subject) lets a store find
+# the subject's lockout state from the id alone, and keeps one subject's keys in one slot.
+_ID = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}", re.ASCII)
+_MAX_ID_LENGTH = 128
+
+
+class Status(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    MAX_ATTEMPTS_REACHED = "max_attempts_reached"
+    FAILED = "failed"
+
+
+def new_challenge_id(subject_key: str) -> str:
+    return f"{subject_key}.{secrets.token_urlsafe(16)}"
+
+
+def subject_key_of(challenge_id: object) -> str:
+    """The subject key inside ``challenge_id``; ChallengeExpired for ids we never issued."""
+    if not isinstance(challenge_id, str) or len(challenge_id) > _MAX_ID_LENGTH:
+        raise MalformedInput("The challenge id is malformed.")
+    if not _ID.fullmatch(challenge_id):
+        raise ChallengeExpired()
+    return challenge_id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class ChallengeRecord:
+    """What a store keeps of a challenge. The code is only a keyed digest and a sealed copy."""
+
+    id: str
+    subject: str
+    purpose: str
+    phone: str = field(repr=False)
+    code_digest: str = field(repr=False)
+    sealed_code: str = field(repr=False)
+    created_at: float
+    expires_at: float
+    next_send_at: float
+    context_digest: str = ""
+    summary: str = ""
+    locale: str = ""
+    status: Status = Status.PENDING
+    attempts: int = 0
+    sends: int = 1
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The public view of a challenge: safe to show, log and return from an API."""
+
+    id: str
+    subject: str
+    purpose: str
+    status: Status
+    masked_phone: str
+    attempts_left: int
+    sends_left: int
+    expires_at: float
+    resend_at: float
+    bound_to_context: bool
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Proof that ``subject`` passed ``factor`` ("sms", "totp" or "recovery") at ``verified_at``."""
+
+    subject: str
+    purpose: str
+    factor: str
+    verified_at: float
+    challenge_id: str | None = None
+    context_digest: str = ""

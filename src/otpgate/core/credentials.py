@@ -1,0 +1,128 @@
+"""The credential repository: a subject's persistent factors.
+
+Phones are E.164 text; the TOTP secret is stored sealed (encrypted); recovery codes only as
+keyed digests. Django keeps these in ORM models, Flask and FastAPI in SQLAlchemy tables;
+``MemoryCredentials`` serves tests, demos and single-process tools.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class TotpCredential:
+    sealed_secret: str = field(repr=False)
+    confirmed: bool
+    created_at: float
+
+
+@runtime_checkable
+class Credentials(Protocol):
+    def phones(self, subject: str) -> list[str]:
+        """The subject's verified numbers (E.164), the preferred one first."""
+
+    def add_phone(self, subject: str, e164: str) -> None:
+        """Add a verified number (no-op if present)."""
+
+    def remove_phone(self, subject: str, e164: str) -> bool: ...
+
+    def get_totp(self, subject: str) -> TotpCredential | None: ...
+
+    def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
+
+    def remove_totp(self, subject: str) -> bool: ...
+
+    def recovery_codes_left(self, subject: str) -> int: ...
+
+    def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        """Void every old code of the subject and keep these digests instead."""
+
+    def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """True if an unused code matches any of ``digests`` (nothing is changed)."""
+
+    def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """Atomically mark the unused code matching any of ``digests`` as used. True once."""
+
+
+@runtime_checkable
+class AsyncCredentials(Protocol):
+    """:class:`Credentials` with every method a coroutine."""
+
+    async def phones(self, subject: str) -> list[str]: ...
+    async def add_phone(self, subject: str, e164: str) -> None: ...
+    async def remove_phone(self, subject: str, e164: str) -> bool: ...
+    async def get_totp(self, subject: str) -> TotpCredential | None: ...
+    async def set_totp(self, subject: str, credential: TotpCredential) -> None: ...
+    async def remove_totp(self, subject: str) -> bool: ...
+    async def recovery_codes_left(self, subject: str) -> int: ...
+    async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None: ...
+    async def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool: ...
+    async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool: ...
+
+
+class MemoryCredentials:
+    """Factors in a dict. Thread-safe; lost when the process ends."""
+
+    nonblocking = True  # AsyncVerifier may call it directly
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._phones: dict[str, list[str]] = {}
+        self._totp: dict[str, TotpCredential] = {}
+        self._recovery: dict[str, set[str]] = {}
+
+    def phones(self, subject: str) -> list[str]:
+        with self._lock:
+            return list(self._phones.get(subject, ()))
+
+    def add_phone(self, subject: str, e164: str) -> None:
+        with self._lock:
+            numbers = self._phones.setdefault(subject, [])
+            if e164 not in numbers:
+                numbers.append(e164)
+
+    def remove_phone(self, subject: str, e164: str) -> bool:
+        with self._lock:
+            numbers = self._phones.get(subject, [])
+            if e164 not in numbers:
+                return False
+            numbers.remove(e164)
+            return True
+
+    def get_totp(self, subject: str) -> TotpCredential | None:
+        return self._totp.get(subject)
+
+    def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        with self._lock:
+            self._totp[subject] = credential
+
+    def remove_totp(self, subject: str) -> bool:
+        with self._lock:
+            return self._totp.pop(subject, None) is not None
+
+    def recovery_codes_left(self, subject: str) -> int:
+        with self._lock:
+            return len(self._recovery.get(subject, ()))
+
+    def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        with self._lock:
+            self._recovery[subject] = set(digests)
+
+    def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        with self._lock:
+            unused = self._recovery.get(subject, set())
+            return any(digest in unused for digest in digests)
+
+    def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        with self._lock:
+            unused = self._recovery.get(subject, set())
+            for digest in digests:
+                if digest in unused:
+                    unused.discard(digest)
+                    return True
+            return False

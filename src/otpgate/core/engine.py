@@ -1,0 +1,380 @@
+"""``BaseVerifier``: every decision of the verifiers, as pure code with no I/O.
+
+``Verifier`` and ``AsyncVerifier`` call a ``_plan_*`` method, do the store, credential and
+sender calls it names (with or without ``await``), and hand the answers to a ``_finish_*``
+method. Nothing here blocks or awaits, so both verifiers decide exactly alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .challenge import (
+    PURPOSES,
+    Challenge,
+    ChallengeRecord,
+    Status,
+    Verification,
+    new_challenge_id,
+    subject_key_of,
+)
+from .codes import clean_numeric_code, clean_recovery_code, generate_numeric_code
+from .context import canonical_context
+from .credentials import TotpCredential
+from .crypto import Keyring
+from .errors import (
+    ChallengeExpired,
+    CodeReplayed,
+    ContextMismatch,
+    DeliveryFailed,
+    FactorAlreadyEnrolled,
+    FactorNotEnrolled,
+    InvalidCode,
+    LockedOut,
+    MalformedInput,
+    MaxAttemptsReached,
+    OtpgateError,
+    ResendCooldown,
+    SendLimitReached,
+)
+from .events import Event, EventBus, EventName, Listener
+from .message import render_sms
+from .phone import PhoneNumber, mask, parse_phone
+from .policy import Budget, Denial, LockoutPolicy, Outcome, Result
+from .settings import Settings
+from .totp import match_step, secret_key_bytes
+
+logger = logging.getLogger("otpgate")
+
+_MAX_SUBJECT = 255
+_MAX_SHORT_TEXT = 64
+_MAX_SUMMARY = 80
+
+
+#: The answer when a recovery code matched but another request used it first.
+LOST_RACE = Outcome(Result.INVALID)
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    record: ChallengeRecord
+    phone: PhoneNumber
+    code: str
+    budgets: list[Budget]
+
+
+class BaseVerifier:
+    """Settings, keys, clock and events, and the pure decisions shared by both verifiers."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.keyring = Keyring(settings.secret_keys)
+        self.lockout = LockoutPolicy.from_settings(settings)
+        self.events = EventBus()
+        self.clock = clock
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every :class:`Event`; returns an unsubscribe function."""
+        return self.events.subscribe(listener)
+
+    # -- validation ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _subject(subject: object) -> str:
+        if not isinstance(subject, str) or not subject or len(subject) > _MAX_SUBJECT:
+            raise MalformedInput("The subject must be a non-empty string of at most 255 chars.")
+        return subject
+
+    def subject_key(self, subject: str) -> str:
+        """The keyed digest that stands for ``subject`` in store keys and challenge ids."""
+        return self.keyring.digest("subject", subject)
+
+    @staticmethod
+    def _short_text(value: object, what: str) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str) or len(value) > _MAX_SHORT_TEXT:
+            raise MalformedInput(f"The {what} must be a short string.")
+        return value
+
+    def _emit(self, name: EventName, subject: str, **fields: Any) -> None:
+        self.events.emit(Event(name=name, subject=subject, at=self.clock(), **fields))
+
+    # -- starting and resending SMS challenges ------------------------------------------------
+
+    def _plan_phone(self, subject: object, phone: object, purpose: object) -> tuple[str, str]:
+        subject = self._subject(subject)
+        if purpose not in PURPOSES:
+            raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
+        if phone is not None and not isinstance(phone, str):
+            raise MalformedInput("The phone number must be a string.")
+        return subject, str(purpose)
+
+    def _choose_phone(self, purpose: str, phone: str | None, known: list[str]) -> PhoneNumber:
+        if phone is None:
+            if not known:
+                raise FactorNotEnrolled("No verified phone number is set up for this account.")
+            return parse_phone(known[0], self.settings)
+        number = parse_phone(phone, self.settings)
+        if purpose != "enroll" and number.e164 not in known:
+            raise FactorNotEnrolled("This phone number is not verified for this account.")
+        return number
+
+    def _plan_start(
+        self,
+        subject: str,
+        number: PhoneNumber,
+        purpose: str,
+        context: Mapping[str, Any] | None,
+        client_ip: object,
+        locale: object,
+        summary: object,
+    ) -> StartPlan:
+        now = self.clock()
+        subject_key = self.subject_key(subject)
+        challenge_id = new_challenge_id(subject_key)
+        code = generate_numeric_code(self.settings.code_digits)
+        summary_text = self._short_text(summary, "summary")
+        if len(summary_text) > _MAX_SUMMARY:
+            raise MalformedInput("The transaction summary is too long for an SMS.")
+        record = ChallengeRecord(
+            id=challenge_id,
+            subject=subject,
+            purpose=purpose,
+            phone=number.e164,
+            code_digest=self.keyring.digest("code", challenge_id, code),
+            sealed_code=self.keyring.seal(code, context=challenge_id),
+            created_at=now,
+            expires_at=now + self.settings.code_lifetime,
+            next_send_at=now + self.settings.resend_cooldown,
+            context_digest=self._context_digest(context),
+            summary=summary_text,
+            locale=self._short_text(locale, "locale"),
+        )
+        budgets = self._budgets(subject_key, number, self._short_text(client_ip, "client IP"))
+        return StartPlan(record, number, code, budgets)
+
+    def _budgets(self, subject_key: str, number: PhoneNumber, client_ip: str) -> list[Budget]:
+        s = self.settings
+        phone_key = self.keyring.digest("phone", number.e164)
+        budgets = [
+            Budget(
+                "phone", f"p:{phone_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
+            ),
+            Budget(
+                "phone", f"p:{phone_key}:l", s.phone_budget_long.limit, s.phone_budget_long.window
+            ),
+            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
+        ]
+        if client_ip:
+            ip_key = self.keyring.digest("ip", client_ip)
+            budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
+        cap = s.country_caps.get(number.calling_code, s.default_country_cap)
+        if cap is not None:
+            budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
+        return budgets
+
+    def _resend_budgets(self, record: ChallengeRecord, client_ip: object) -> list[Budget]:
+        number = parse_phone(record.phone, self.settings)
+        ip = self._short_text(client_ip, "client IP")
+        return self._budgets(subject_key_of(record.id), number, ip)
+
+    @staticmethod
+    def _raise_for_denial(denial: Denial | None) -> None:
+        if denial is not None:
+            raise SendLimitReached(denial.scope, retry_after=denial.retry_after)
+
+    def _text_for(self, record: ChallengeRecord, code: str | None = None) -> str:
+        if code is None:
+            code = self.keyring.open(record.sealed_code, context=record.id)
+        return render_sms(self.settings, code, locale=record.locale or None, summary=record.summary)
+
+    def _finish_created(self, outcome: Outcome, plan: StartPlan) -> None:
+        if outcome.result is Result.LOCKED:
+            raise LockedOut(retry_after=outcome.retry_after)
+        self._emit(
+            EventName.CHALLENGE_STARTED,
+            plan.record.subject,
+            factor="sms",
+            purpose=plan.record.purpose,
+            challenge_id=plan.record.id,
+            masked_phone=plan.phone.masked,
+        )
+
+    def _finish_reserved(self, outcome: Outcome) -> ChallengeRecord:
+        if outcome.result is Result.COOLDOWN:
+            raise ResendCooldown(retry_after=outcome.retry_after)
+        if outcome.result is Result.MAX_SENDS:
+            raise SendLimitReached("challenge")
+        if outcome.result is not Result.OK or outcome.record is None:
+            raise ChallengeExpired()
+        return outcome.record
+
+    def _delivery_error(self, record: ChallengeRecord, error: Exception) -> DeliveryFailed:
+        """The error to raise after a failed send (the store was told already)."""
+        if isinstance(error, DeliveryFailed):
+            failure = DeliveryFailed(error.message, retryable=error.retryable)
+        else:
+            logger.warning("otpgate sender raised %s", type(error).__name__)
+            failure = DeliveryFailed()
+        failure.challenge_id = record.id  # type: ignore[attr-defined]
+        self._emit(
+            EventName.DELIVERY_FAILED,
+            record.subject,
+            factor="sms",
+            purpose=record.purpose,
+            challenge_id=record.id,
+            masked_phone=mask(record.phone),
+        )
+        return failure
+
+    def _finish_sent(self, record: ChallengeRecord, message_id: str) -> Challenge:
+        self._emit(
+            EventName.CHALLENGE_SENT,
+            record.subject,
+            factor="sms",
+            purpose=record.purpose,
+            challenge_id=record.id,
+            masked_phone=mask(record.phone),
+            detail={"message_id": message_id, "send": record.sends},
+        )
+        return self.view(record)
+
+    def view(self, record: ChallengeRecord) -> Challenge:
+        """The public :class:`Challenge` of a stored record."""
+        s = self.settings
+        return Challenge(
+            id=record.id,
+            subject=record.subject,
+            purpose=record.purpose,
+            status=record.status,
+            masked_phone=mask(record.phone),
+            attempts_left=max(0, s.max_attempts - record.attempts),
+            sends_left=max(0, s.max_sends - record.sends),
+            expires_at=record.expires_at,
+            resend_at=record.next_send_at,
+            bound_to_context=bool(record.context_digest),
+        )
+
+    def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
+        if record is None or (subject is not None and record.subject != subject):
+            raise ChallengeExpired()
+        if record.status is Status.PENDING and self.clock() >= record.expires_at:
+            raise ChallengeExpired()
+        return record
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def _context_digest(self, context: Mapping[str, Any] | None) -> str:
+        if context is None:
+            return ""
+        return self.keyring.digest("context", canonical_context(context))
+
+    def _plan_check(
+        self,
+        challenge_id: object,
+        code: object,
+        context: Mapping[str, Any] | None,
+        subject: object,
+    ) -> tuple[str, str, str]:
+        key = subject_key_of(challenge_id)
+        assert isinstance(challenge_id, str)
+        if subject is not None and self.subject_key(self._subject(subject)) != key:
+            raise ChallengeExpired()
+        clean = clean_numeric_code(code, self.settings.code_digits)
+        digest = self.keyring.digest("code", challenge_id, clean)
+        return challenge_id, digest, self._context_digest(context)
+
+    def _finish_check(self, outcome: Outcome, challenge_id: str) -> Verification:
+        record = outcome.record
+        if outcome.result is Result.APPROVED and record is not None:
+            self._emit(
+                EventName.CHALLENGE_APPROVED,
+                record.subject,
+                factor="sms",
+                purpose=record.purpose,
+                challenge_id=challenge_id,
+                masked_phone=mask(record.phone),
+            )
+            return Verification(
+                record.subject,
+                record.purpose,
+                "sms",
+                self.clock(),
+                challenge_id,
+                record.context_digest,
+            )
+        self._raise_failure(outcome, "sms", challenge_id=challenge_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _raise_failure(self, outcome: Outcome, factor: str, **fields: Any) -> None:
+        """Emit the failure's events and raise its error. Never returns."""
+        subject = outcome.record.subject if outcome.record else fields.pop("subject", "")
+        error: OtpgateError
+        if outcome.result is Result.LOCKED or outcome.locked_now:
+            error = LockedOut(retry_after=outcome.retry_after)
+        elif outcome.result is Result.MAX_ATTEMPTS:
+            error = MaxAttemptsReached()
+        elif outcome.result is Result.CONTEXT_MISMATCH:
+            error = ContextMismatch()
+        elif outcome.result is Result.REPLAYED:
+            error = CodeReplayed()
+        elif outcome.result is Result.INVALID:
+            error = InvalidCode(attempts_left=outcome.attempts_left)
+        else:
+            error = ChallengeExpired()
+        if outcome.result is not Result.LOCKED:
+            self._emit(
+                EventName.VERIFICATION_FAILED,
+                subject,
+                factor=factor,
+                detail={"reason": error.code},
+                **fields,
+            )
+        if outcome.result is Result.REPLAYED:
+            self._emit(EventName.REPLAY_DETECTED, subject, factor=factor, **fields)
+        if outcome.result is Result.MAX_ATTEMPTS:
+            self._emit(EventName.CHALLENGE_FAILED, subject, factor=factor, **fields)
+        if outcome.locked_now:
+            self._emit(
+                EventName.SUBJECT_LOCKED,
+                subject,
+                factor=factor,
+                detail={"retry_after": error.retry_after},
+                **fields,
+            )
+        raise error
+
+    @staticmethod
+    def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:
+        if current is not None and current.confirmed and not replace:
+            raise FactorAlreadyEnrolled()
+
+    def _plan_totp_check(self, subject: object, code: object) -> tuple[str, str]:
+        return self._subject(subject), clean_numeric_code(code, self.settings.totp_digits)
+
+    def _totp_step(
+        self, subject: str, code: str, credential: TotpCredential | None, *, confirmed: bool
+    ) -> int | None:
+        if credential is None or credential.confirmed is not confirmed:
+            what = "authenticator app" if confirmed else "pending authenticator app set-up"
+            raise FactorNotEnrolled(f"No {what} for this account.")
+        key = secret_key_bytes(self.keyring.open(credential.sealed_secret, context=subject))
+        return match_step(key, code, self.clock(), self.settings)
+
+    def _finish_subject_check(
+        self, outcome: Outcome, subject: str, factor: str, purpose: str
+    ) -> Verification:
+        if outcome.result is Result.APPROVED:
+            return Verification(subject, purpose, factor, self.clock())
+        self._raise_failure(outcome, factor, subject=subject)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _recovery_digests(self, subject: object, code: object) -> tuple[str, list[str]]:
+        subject = self._subject(subject)
+        canonical = clean_recovery_code(code)
+        return subject, self.keyring.digests("recovery", subject, canonical)

@@ -1,0 +1,206 @@
+"""The error tree. Every error has a stable ``.code``; rate limits carry ``.retry_after``.
+
+Messages are safe to show: they never contain a code, a secret or a full phone number.
+Integrations translate messages by ``.code``; the English text here is the fallback.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+
+class OtpgateError(Exception):
+    """Root of every error otpgate raises on purpose."""
+
+    code: ClassVar[str] = "otpgate_error"
+    http_status: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The second factor could not be verified."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        self.message = message or self.default_message
+        self.retry_after: int | None = (
+            None if retry_after is None else max(1, math.ceil(retry_after))
+        )
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, retry_after={self.retry_after!r})"
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+class ConfigurationError(OtpgateError):
+    """A setting is missing or out of its bounds; raised at start-up, names the setting."""
+
+    code = "configuration_error"
+    http_status = 500
+    default_message = "otpgate is not configured correctly."
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {problem}")
+
+
+class MalformedInput(OtpgateError):
+    """An argument has the wrong type or shape (a code with letters, a 10 kB string, None)."""
+
+    code = "malformed_input"
+    default_message = "The request was malformed."
+
+
+class FactorNotEnrolled(OtpgateError):
+    """The subject has no such factor (no verified phone, no confirmed authenticator app)."""
+
+    code = "factor_not_enrolled"
+    http_status = 409
+    default_message = "This second factor is not set up for this account."
+
+
+class FactorAlreadyEnrolled(OtpgateError):
+    """An authenticator app is already active; remove it (or pass ``replace=True``) first."""
+
+    code = "factor_already_enrolled"
+    http_status = 409
+    default_message = "An authenticator app is already set up for this account."
+
+
+# --- phone numbers -------------------------------------------------------------------------
+
+
+class PhoneRejected(OtpgateError):
+    """A phone number cannot receive codes; ``.reason`` says why."""
+
+    code = "phone_rejected"
+    http_status = 422
+    reason: ClassVar[str] = "rejected"
+    default_message = "This phone number cannot receive codes."
+
+
+class InvalidPhoneNumber(PhoneRejected):
+    code = "phone_invalid"
+    reason = "invalid"
+    default_message = "This is not a valid phone number. Enter it with its country code."
+
+
+class PhoneRegionNotAllowed(PhoneRejected):
+    code = "phone_region_not_allowed"
+    reason = "region"
+    default_message = "Codes cannot be sent to phone numbers in this country."
+
+
+class PhoneTypeNotAllowed(PhoneRejected):
+    code = "phone_type_not_allowed"
+    reason = "number_type"
+    default_message = "Codes can only be sent to mobile phone numbers."
+
+
+# --- checks of a challenge or factor --------------------------------------------------------
+
+
+class VerificationFailed(OtpgateError):
+    """A code was presented and not accepted."""
+
+    code = "verification_failed"
+    http_status = 400
+
+
+class InvalidCode(VerificationFailed):
+    code = "invalid_code"
+    default_message = "That code is not correct."
+
+    def __init__(self, message: str | None = None, *, attempts_left: int | None = None) -> None:
+        self.attempts_left = attempts_left
+        super().__init__(message)
+
+
+class ChallengeExpired(VerificationFailed):
+    """Expired, used, canceled or unknown: deliberately one answer for all of them."""
+
+    code = "expired"
+    http_status = 410
+    default_message = "This code has expired. Request a new one."
+
+
+class MaxAttemptsReached(VerificationFailed):
+    code = "max_attempts_reached"
+    http_status = 410
+    default_message = "Too many wrong codes. Request a new one."
+
+
+class ContextMismatch(VerificationFailed):
+    code = "context_mismatch"
+    http_status = 409
+    default_message = "This code was issued for a different transaction."
+
+
+class CodeReplayed(VerificationFailed):
+    code = "replayed"
+    default_message = "This code was already used. Wait for the next one."
+
+
+# --- rate limits ----------------------------------------------------------------------------
+
+
+class RateLimited(OtpgateError):
+    code = "rate_limited"
+    http_status = 429
+    default_message = "Too many requests. Try again later."
+
+
+class ResendCooldown(RateLimited):
+    code = "resend_cooldown"
+    default_message = "Wait a little before requesting another code."
+
+
+class SendLimitReached(RateLimited):
+    """A send budget is spent; ``.scope`` (phone, subject, ip, country, challenge) is for logs."""
+
+    code = "send_limit_reached"
+    default_message = "Too many codes were requested. Try again later."
+
+    def __init__(self, scope: str, *, retry_after: float | None = None) -> None:
+        self.scope = scope
+        super().__init__(retry_after=retry_after)
+
+
+class LockedOut(RateLimited):
+    """Too many failed checks for this subject. ``retry_after`` is None for the hard lock."""
+
+    code = "locked_out"
+    default_message = "Too many failed attempts. Try again later."
+
+    def __init__(self, *, retry_after: float | None = None) -> None:
+        self.hard = retry_after is None
+        message = (
+            "Too many failed attempts. This account's second factor is locked; contact support."
+            if self.hard
+            else None
+        )
+        super().__init__(message, retry_after=retry_after)
+
+
+# --- backends -------------------------------------------------------------------------------
+
+
+class BackendError(OtpgateError):
+    code = "backend_error"
+    http_status = 503
+    default_message = "The second factor service is unavailable. Try again shortly."
+
+
+class StorageUnavailable(BackendError):
+    code = "storage_unavailable"
+
+
+class DeliveryFailed(BackendError):
+    """The text could not be delivered. ``retryable``: another gateway may succeed."""
+
+    code = "delivery_failed"
+    http_status = 502
+    default_message = "The code could not be sent. Try again or use another method."
+
+    def __init__(self, message: str | None = None, *, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)

@@ -1,0 +1,255 @@
+"""``MemoryStore``: the embedded store for one process. Thread-safe; every method holds one lock.
+
+Decisions use the ``now`` the verifier passes in; the store's own ``clock`` only decides when
+finished challenges and idle counters are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .challenge import ChallengeRecord, Status
+from .policy import (
+    HARD_LOCK,
+    Budget,
+    Denial,
+    LockoutPolicy,
+    Outcome,
+    Result,
+    lock_retry_after,
+    resend_cooldown,
+)
+
+#: How long a finished challenge is kept after it expires (then it is dropped).
+_GRACE = 60.0
+_SWEEP_EVERY = 256
+
+
+@dataclass
+class _SubjectState:
+    failures: int = 0
+    locked_until: float = 0.0
+    last_failure_at: float = 0.0
+    last_totp_step: int = -1
+
+
+class MemoryStore:
+    """Challenges, budgets and lockouts in this process's memory."""
+
+    nonblocking = True  # AsyncVerifier may call it directly
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._challenges: dict[str, ChallengeRecord] = {}
+        self._subjects: dict[str, _SubjectState] = {}
+        self._budgets: dict[str, list[float]] = {}
+        self._writes = 0
+
+    # -- budgets ------------------------------------------------------------------------------
+
+    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
+        with self._lock:
+            self._maybe_sweep()
+            worst: Denial | None = None
+            for budget in budgets:
+                log = self._budgets.setdefault(budget.key, [])
+                log[:] = [t for t in log if t > now - budget.window]
+                if len(log) >= budget.limit:
+                    wait = log[len(log) - budget.limit] + budget.window - now
+                    if worst is None or wait > worst.retry_after:
+                        worst = Denial(budget.scope, wait)
+            if worst is not None:
+                return worst
+            for budget in budgets:
+                self._budgets[budget.key].append(now)
+            return None
+
+    # -- challenges ---------------------------------------------------------------------------
+
+    def create_challenge(
+        self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
+    ) -> Outcome:
+        with self._lock:
+            state = self._subject(subject_key, now, lockout)
+            if state is not None and _is_locked(state, now):
+                return Outcome(Result.LOCKED, retry_after=lock_retry_after(state.locked_until, now))
+            self._challenges[record.id] = record
+            return Outcome(Result.OK, record=record)
+
+    def get_challenge(self, challenge_id: str) -> ChallengeRecord | None:
+        with self._lock:
+            return self._challenges.get(challenge_id)
+
+    def reserve_send(
+        self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
+    ) -> Outcome:
+        with self._lock:
+            record = self._challenges.get(challenge_id)
+            if record is None or record.status not in (Status.PENDING, Status.FAILED):
+                return Outcome(Result.EXPIRED)
+            if now >= record.expires_at:
+                self._challenges[challenge_id] = _with(record, status=Status.EXPIRED)
+                return Outcome(Result.EXPIRED)
+            if record.sends >= max_sends:
+                return Outcome(Result.MAX_SENDS)
+            if now < record.next_send_at:
+                return Outcome(Result.COOLDOWN, retry_after=record.next_send_at - now)
+            sends = record.sends + 1
+            record = _with(
+                record,
+                sends=sends,
+                status=Status.PENDING,
+                next_send_at=now + resend_cooldown(sends, cooldown_base),
+            )
+            self._challenges[challenge_id] = record
+            return Outcome(Result.OK, record=record)
+
+    def mark_send_failed(self, challenge_id: str, now: float) -> None:
+        with self._lock:
+            record = self._challenges.get(challenge_id)
+            if record is not None and record.status is Status.PENDING:
+                self._challenges[challenge_id] = _with(
+                    record, status=Status.FAILED, next_send_at=now
+                )
+
+    def check_code(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        context_digest: str,
+        now: float,
+        max_attempts: int,
+        lockout: LockoutPolicy,
+    ) -> Outcome:
+        subject_key = challenge_id.split(".", 1)[0]
+        with self._lock:
+            record = self._challenges.get(challenge_id)
+            if record is None or record.status is not Status.PENDING:
+                if record is not None and record.status is Status.MAX_ATTEMPTS_REACHED:
+                    return Outcome(Result.MAX_ATTEMPTS, attempts_left=0)
+                return Outcome(Result.EXPIRED)
+            state = self._subject(subject_key, now, lockout, create=True)
+            assert state is not None
+            if _is_locked(state, now):
+                return Outcome(Result.LOCKED, retry_after=lock_retry_after(state.locked_until, now))
+            if now >= record.expires_at:
+                self._challenges[challenge_id] = _with(record, status=Status.EXPIRED)
+                return Outcome(Result.EXPIRED)
+            context_ok = hmac.compare_digest(record.context_digest, context_digest)
+            code_ok = hmac.compare_digest(record.code_digest, code_digest)
+            if context_ok and code_ok:
+                record = _with(record, status=Status.APPROVED)
+                self._challenges[challenge_id] = record
+                state.failures = 0
+                return Outcome(Result.APPROVED, record=record)
+            attempts = record.attempts + 1
+            ended = attempts >= max_attempts
+            status = Status.MAX_ATTEMPTS_REACHED if ended else Status.PENDING
+            self._challenges[challenge_id] = _with(record, attempts=attempts, status=status)
+            locked_now = _fail(state, now, lockout)
+            if ended:
+                result = Result.MAX_ATTEMPTS
+            else:
+                result = Result.INVALID if context_ok else Result.CONTEXT_MISMATCH
+            return Outcome(
+                result,
+                attempts_left=max_attempts - attempts,
+                locked_now=locked_now,
+                retry_after=_retry_if(locked_now, state, now),
+            )
+
+    def settle_attempt(
+        self,
+        subject_key: str,
+        success: bool,
+        now: float,
+        lockout: LockoutPolicy,
+        totp_step: int | None = None,
+    ) -> Outcome:
+        with self._lock:
+            state = self._subject(subject_key, now, lockout, create=True)
+            assert state is not None
+            if _is_locked(state, now):
+                return Outcome(Result.LOCKED, retry_after=lock_retry_after(state.locked_until, now))
+            if success and totp_step is not None and totp_step <= state.last_totp_step:
+                locked_now = _fail(state, now, lockout)
+                return Outcome(
+                    Result.REPLAYED,
+                    locked_now=locked_now,
+                    retry_after=_retry_if(locked_now, state, now),
+                )
+            if success:
+                state.failures = 0
+                if totp_step is not None:
+                    state.last_totp_step = totp_step
+                return Outcome(Result.APPROVED)
+            locked_now = _fail(state, now, lockout)
+            return Outcome(
+                Result.INVALID, locked_now=locked_now, retry_after=_retry_if(locked_now, state, now)
+            )
+
+    def cancel(self, challenge_id: str, now: float) -> bool:
+        with self._lock:
+            record = self._challenges.get(challenge_id)
+            if record is None or record.status not in (Status.PENDING, Status.FAILED):
+                return False
+            self._challenges[challenge_id] = _with(record, status=Status.CANCELED)
+            return True
+
+    def unlock(self, subject_key: str) -> None:
+        with self._lock:
+            state = self._subjects.get(subject_key)
+            if state is not None:
+                state.failures, state.locked_until = 0, 0.0
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _subject(
+        self, key: str, now: float, lockout: LockoutPolicy, *, create: bool = False
+    ) -> _SubjectState | None:
+        state = self._subjects.get(key)
+        if state is None:
+            if create:
+                state = self._subjects[key] = _SubjectState()
+            return state
+        forgotten = state.failures and now - state.last_failure_at >= lockout.memory
+        if forgotten and state.locked_until != HARD_LOCK:
+            state.failures, state.locked_until = 0, 0.0
+        return state
+
+    def _maybe_sweep(self) -> None:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY:
+            return
+        now = self.clock()
+        for key in [k for k, r in self._challenges.items() if r.expires_at + _GRACE < now]:
+            del self._challenges[key]
+        longest = 31 * 86400
+        for key in [k for k, log in self._budgets.items() if not log or log[-1] < now - longest]:
+            del self._budgets[key]
+
+
+def _with(record: ChallengeRecord, **changes: object) -> ChallengeRecord:
+    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def _is_locked(state: _SubjectState, now: float) -> bool:
+    return state.locked_until == HARD_LOCK or state.locked_until > now
+
+
+def _fail(state: _SubjectState, now: float, lockout: LockoutPolicy) -> bool:
+    """Count one failure; True if it started (or hardened) a lock."""
+    state.failures += 1
+    state.last_failure_at = now
+    state.locked_until = lockout.locked_until(state.failures, now)
+    return state.locked_until != 0.0
+
+
+def _retry_if(locked_now: bool, state: _SubjectState, now: float) -> float | None:
+    return lock_retry_after(state.locked_until, now) if locked_now else None

@@ -1,0 +1,87 @@
+"""Phone numbers: parse to E.164 with phonenumbers, apply the region and type policy, mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from .errors import InvalidPhoneNumber, PhoneRegionNotAllowed, PhoneTypeNotAllowed
+from .settings import Settings
+
+#: Longer input is refused before parsing (ITU E.164 numbers have at most 15 digits).
+MAX_INPUT_LENGTH = 64
+
+_TYPE_NAMES = {
+    value: name
+    for name, value in vars(PhoneNumberType).items()
+    if name.isupper() and isinstance(value, int)
+}
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A parsed, policy-checked number. ``str()`` of it is the masked form, never the number."""
+
+    e164: str
+    region: str
+    calling_code: str
+    number_type: str
+
+    @property
+    def masked(self) -> str:
+        return mask(self.e164, self.calling_code)
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"PhoneNumber({self.masked!r}, region={self.region!r})"
+
+
+def mask(e164: str, calling_code: str | None = None) -> str:
+    """``+15550100123`` → ``+1 ••• ••• 0123``: country code and the last four digits only."""
+    digits = e164.lstrip("+")
+    if calling_code is None:
+        calling_code = _calling_code_of(e164)
+    national = digits[len(calling_code) :]
+    hidden = max(0, len(national) - 4)
+    groups = " ".join("•••" for _ in range(max(1, (hidden + 2) // 3))) if hidden else ""
+    return f"+{calling_code} {groups} {national[-4:]}".replace("  ", " ")
+
+
+def _calling_code_of(e164: str) -> str:
+    try:
+        return str(phonenumbers.parse(e164, None).country_code)
+    except phonenumbers.NumberParseException:
+        return e164.lstrip("+")[:1]
+
+
+def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -> PhoneNumber:
+    """Parse ``raw`` and apply the policy; raise a :class:`PhoneRejected` subclass otherwise.
+
+    ``region`` (or ``settings.default_region``) lets users type national numbers.
+    """
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidPhoneNumber()
+    try:
+        number = phonenumbers.parse(raw, region or settings.default_region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber() from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber()
+    number_region = phonenumbers.region_code_for_number(number) or "ZZ"
+    if settings.allowed_regions and number_region not in settings.allowed_regions:
+        raise PhoneRegionNotAllowed()
+    if number_region in settings.denied_regions:
+        raise PhoneRegionNotAllowed()
+    type_name = _TYPE_NAMES.get(phonenumbers.number_type(number), "UNKNOWN")
+    if type_name not in settings.allowed_number_types:
+        raise PhoneTypeNotAllowed()
+    return PhoneNumber(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        region=number_region,
+        calling_code=str(number.country_code),
+        number_type=type_name,
+    )

@@ -1,0 +1,287 @@
+"""Settings: one frozen dataclass, validated when it is built.
+
+Every policy number of otpgate lives here with its default and bound. ``Settings.from_mapping``
+reads flat ``OTPGATE_*`` keys (Django settings, Flask config, environment variables), accepting
+strings where a number, list or rate is expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigurationError
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
+_NUMBER_TYPES = frozenset(
+    {
+        "MOBILE",
+        "FIXED_LINE_OR_MOBILE",
+        "FIXED_LINE",
+        "PAGER",
+        "PERSONAL_NUMBER",
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "TOLL_FREE",
+        "UAN",
+        "VOICEMAIL",
+        "VOIP",
+        "UNKNOWN",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``limit`` events in any ``window`` seconds."""
+
+    limit: int
+    window: int
+
+    @classmethod
+    def parse(cls, value: object) -> RateLimit:
+        """Accept a RateLimit, a ``(limit, window)`` pair or text like ``"5/15m"``, ``"20/h"``."""
+        if isinstance(value, RateLimit):
+            return value
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            return cls(int(value[0]), int(value[1]))
+        if isinstance(value, str) and (match := _RATE.match(value)):
+            count, amount, unit = match.groups()
+            return cls(int(count), int(amount or 1) * _UNITS[unit or "s"])
+        raise ValueError("expected a rate like '5/15m', '10/24h' or a (limit, seconds) pair")
+
+    def __str__(self) -> str:
+        return f"{self.limit}/{self.window}s"
+
+
+def generate_secret_key() -> str:
+    """A new random key for ``secret_keys`` (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """otpgate's policy. Defaults follow DESIGN.md; construction validates every bound."""
+
+    #: Keys for encryption at rest and keyed digests; the first encrypts, all decrypt (rotation).
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: Shown in the SMS text and as the TOTP issuer.
+    brand: str = "otpgate"
+    #: Adds the WebOTP line ``@domain #code`` to each SMS when set.
+    webotp_domain: str | None = None
+    default_locale: str = "en"
+
+    code_digits: int = 6
+    code_lifetime: int = 300
+    max_attempts: int = 5
+    resend_cooldown: int = 30
+    max_sends: int = 5
+
+    phone_budget_short: RateLimit = RateLimit(5, 15 * 60)
+    phone_budget_long: RateLimit = RateLimit(10, 24 * 3600)
+    subject_budget: RateLimit = RateLimit(10, 24 * 3600)
+    ip_budget: RateLimit = RateLimit(20, 3600)
+    #: Daily SMS cap per country calling code, e.g. ``{"44": 5000}``; ``default_country_cap``
+    #: applies to every other country (None: no cap).
+    country_caps: Mapping[str, int] = field(default_factory=dict)
+    default_country_cap: int | None = None
+
+    default_region: str | None = None
+    allowed_regions: frozenset[str] = frozenset()
+    denied_regions: frozenset[str] = frozenset()
+    allowed_number_types: frozenset[str] = frozenset({"MOBILE", "FIXED_LINE_OR_MOBILE"})
+
+    lockout_after: int = 5
+    lockout_base: int = 60
+    lockout_max: int = 15 * 60
+    hard_lock_after: int = 50
+    #: A subject's failure count is forgotten after this long without a failure.
+    failure_memory: int = 24 * 3600
+
+    totp_digits: int = 6
+    totp_period: int = 30
+    totp_window: int = 1
+    totp_algorithm: str = "SHA1"
+    totp_secret_bytes: int = 20
+
+    recovery_code_count: int = 10
+    step_up_max_age: int = 300
+    remember_device: bool = False
+    remember_device_days: int = 30
+
+    def __post_init__(self) -> None:
+        for name, convert in _COERCE.items():
+            try:
+                object.__setattr__(self, name, convert(getattr(self, name)))
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(name, str(exc)) from None
+        _validate(self)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any], prefix: str = "OTPGATE_") -> Settings:
+        """Build from flat keys such as ``OTPGATE_CODE_DIGITS``; other keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in mapping.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :].lower()
+            if name not in names:
+                raise ConfigurationError(key, "unknown setting")
+            try:
+                values[name] = _COERCE.get(name, _int)(raw)
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(key, str(exc)) from None
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("expected a whole number")
+    return int(value)
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _words(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part for part in re.split(r"[\s,]+", value) if part)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(str(part) for part in value)
+    raise ValueError("expected a list or comma-separated text")
+
+
+def _upper_set(value: object) -> frozenset[str]:
+    return frozenset(part.upper() for part in _words(value))
+
+
+def _caps(value: object) -> dict[str, int]:
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in _words(value)]
+        return {code.lstrip("+"): _int(cap) for code, cap in pairs}
+    if isinstance(value, Mapping):
+        return {str(code).lstrip("+"): _int(cap) for code, cap in value.items()}
+    raise ValueError("expected a mapping like {'44': 5000} or text like '44=5000,1=20000'")
+
+
+def _optional(convert: Callable[[object], Any]) -> Callable[[object], Any]:
+    return lambda value: None if value in (None, "") else convert(value)
+
+
+_COERCE: dict[str, Callable[[object], Any]] = {
+    "secret_keys": _words,
+    "brand": str,
+    "webotp_domain": _optional(str),
+    "default_locale": str,
+    "phone_budget_short": RateLimit.parse,
+    "phone_budget_long": RateLimit.parse,
+    "subject_budget": RateLimit.parse,
+    "ip_budget": RateLimit.parse,
+    "country_caps": _caps,
+    "default_country_cap": _optional(_int),
+    "default_region": _optional(lambda v: str(v).upper()),
+    "allowed_regions": _upper_set,
+    "denied_regions": _upper_set,
+    "allowed_number_types": _upper_set,
+    "totp_algorithm": lambda v: str(v).upper(),
+    "remember_device": _bool,
+}
+
+
+def _check(ok: bool, setting: str, problem: str) -> None:
+    if not ok:
+        raise ConfigurationError(setting, problem)
+
+
+def _validate(s: Settings) -> None:
+    _check(isinstance(s.secret_keys, tuple), "secret_keys", "expected a tuple of strings")
+    for key in s.secret_keys:
+        _check(
+            isinstance(key, str) and len(key) >= 16,
+            "secret_keys",
+            "each key needs at least 16 characters; make one with generate_secret_key()",
+        )
+    _check(len(set(s.secret_keys)) == len(s.secret_keys), "secret_keys", "keys repeat")
+    bounded = {
+        "code_digits": (6, 10),
+        "code_lifetime": (30, 600),
+        "max_attempts": (1, 10),
+        "resend_cooldown": (0, 3600),
+        "max_sends": (1, 10),
+        "lockout_after": (1, 100),
+        "lockout_base": (1, 86400),
+        "lockout_max": (1, 7 * 86400),
+        "hard_lock_after": (1, 100),
+        "failure_memory": (60, 90 * 86400),
+        "totp_digits": (6, 10),
+        "totp_period": (15, 120),
+        "totp_window": (0, 2),
+        "totp_secret_bytes": (20, 64),
+        "recovery_code_count": (1, 50),
+        "step_up_max_age": (1, 86400),
+        "remember_device_days": (1, 365),
+    }
+    for name, (low, high) in bounded.items():
+        value = getattr(s, name)
+        _check(isinstance(value, int) and not isinstance(value, bool), name, "expected an integer")
+        _check(low <= value <= high, name, f"must be between {low} and {high}, got {value}")
+    _check(s.lockout_after <= s.hard_lock_after, "lockout_after", "must not exceed hard_lock_after")
+    _check(s.lockout_base <= s.lockout_max, "lockout_base", "must not exceed lockout_max")
+    for name in ("phone_budget_short", "phone_budget_long", "subject_budget", "ip_budget"):
+        rate = getattr(s, name)
+        _check(
+            isinstance(rate, RateLimit) and rate.limit >= 1 and rate.window >= 1,
+            name,
+            "expected a RateLimit with a positive limit and window",
+        )
+    for code, cap in dict(s.country_caps).items():
+        _check(
+            code.isdigit() and isinstance(cap, int) and cap >= 0,
+            "country_caps",
+            "expected calling codes mapped to whole numbers, e.g. {'44': 5000}",
+        )
+    _check(
+        s.default_country_cap is None or s.default_country_cap >= 0,
+        "default_country_cap",
+        "must be a whole number or None",
+    )
+    for name in ("allowed_regions", "denied_regions"):
+        regions = getattr(s, name)
+        _check(
+            all(len(r) == 2 and r.isalpha() and r.isupper() for r in regions),
+            name,
+            "expected ISO 3166 region codes such as 'GB', 'CN'",
+        )
+    _check(
+        s.default_region is None or (len(s.default_region) == 2 and s.default_region.isupper()),
+        "default_region",
+        "expected an ISO 3166 region code such as 'US'",
+    )
+    unknown = set(s.allowed_number_types) - _NUMBER_TYPES
+    _check(not unknown, "allowed_number_types", f"unknown number types {sorted(unknown)}")
+    _check(bool(s.allowed_number_types), "allowed_number_types", "must allow at least one type")
+    _check(
+        s.totp_algorithm in {"SHA1", "SHA256", "SHA512"},
+        "totp_algorithm",
+        "must be SHA1, SHA256 or SHA512",
+    )
+    _check(bool(s.brand.strip()) and len(s.brand) <= 40, "brand", "1 to 40 characters")
+    _check(s.default_locale.strip() != "", "default_locale", "must not be empty")

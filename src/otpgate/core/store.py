@@ -1,0 +1,107 @@
+"""The store protocol: ephemeral state (challenges, budgets, lockouts, TOTP replay markers).
+
+Each method is one atomic state change; a Redis store runs each as one Lua script, one round
+trip. Times are passed in by the verifier, so an injected clock governs every decision; a
+store's own clock and TTLs only reclaim memory. Store failures raise ``StorageUnavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from .challenge import ChallengeRecord
+from .policy import Budget, Denial, LockoutPolicy, Outcome
+
+
+@runtime_checkable
+class Store(Protocol):
+    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
+        """Count one send against every budget, or against none if any is spent."""
+
+    def create_challenge(
+        self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
+    ) -> Outcome:
+        """Keep ``record`` (OK), unless the subject is locked (LOCKED, with retry_after)."""
+
+    def get_challenge(self, challenge_id: str) -> ChallengeRecord | None:
+        """The record, or None once it is gone."""
+
+    def reserve_send(
+        self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
+    ) -> Outcome:
+        """Count a resend: OK with the record, COOLDOWN, MAX_SENDS or EXPIRED."""
+
+    def mark_send_failed(self, challenge_id: str, now: float) -> None:
+        """Delivery failed: status ``failed``; the cooldown of that send is given back."""
+
+    def check_code(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        context_digest: str,
+        now: float,
+        max_attempts: int,
+        lockout: LockoutPolicy,
+    ) -> Outcome:
+        """Check an SMS code: APPROVED (with the record) exactly once, or why not."""
+
+    def settle_attempt(
+        self,
+        subject_key: str,
+        success: bool,
+        now: float,
+        lockout: LockoutPolicy,
+        totp_step: int | None = None,
+    ) -> Outcome:
+        """Record a TOTP or recovery check decided by the verifier: APPROVED, INVALID (a
+        failure counted), REPLAYED (``totp_step`` not newer than the last accepted one) or
+        LOCKED (nothing counted)."""
+
+    def cancel(self, challenge_id: str, now: float) -> bool:
+        """Cancel a pending challenge; False if it was not pending."""
+
+    def unlock(self, subject_key: str) -> None:
+        """Forget a subject's failures and lifts any lock (soft or hard)."""
+
+
+@runtime_checkable
+class AsyncStore(Protocol):
+    """:class:`Store` with every method a coroutine."""
+
+    async def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None: ...
+
+    async def create_challenge(
+        self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
+    ) -> Outcome: ...
+
+    async def get_challenge(self, challenge_id: str) -> ChallengeRecord | None: ...
+
+    async def reserve_send(
+        self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
+    ) -> Outcome: ...
+
+    async def mark_send_failed(self, challenge_id: str, now: float) -> None: ...
+
+    async def check_code(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        context_digest: str,
+        now: float,
+        max_attempts: int,
+        lockout: LockoutPolicy,
+    ) -> Outcome: ...
+
+    async def settle_attempt(
+        self,
+        subject_key: str,
+        success: bool,
+        now: float,
+        lockout: LockoutPolicy,
+        totp_step: int | None = None,
+    ) -> Outcome: ...
+
+    async def cancel(self, challenge_id: str, now: float) -> bool: ...
+
+    async def unlock(self, subject_key: str) -> None: ...
