@@ -8,6 +8,7 @@ the tests and a comparison with pyotp keep the two in agreement.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import io
 import struct
@@ -81,7 +82,7 @@ def provisioning_uri(secret: str, account: str, settings: Settings) -> str:
         secret,
         digits=settings.totp_digits,
         interval=settings.totp_period,
-        digest=settings.totp_algorithm.lower(),
+        digest=getattr(hashlib, settings.totp_algorithm.lower()),
     ).provisioning_uri(name=account, issuer_name=settings.brand)
 
 
