@@ -116,6 +116,8 @@ class BaseVerifier:
 
     def _choose_phone(self, purpose: str, phone: str | None, known: list[str]) -> PhoneNumber:
         if phone is None:
+            if purpose == "enroll":
+                raise MalformedInput("Enter the phone number to verify.")
             if not known:
                 raise FactorNotEnrolled("No verified phone number is set up for this account.")
             return parse_phone(known[0], self.settings)

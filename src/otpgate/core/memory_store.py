@@ -137,7 +137,8 @@ class MemoryStore:
             state = self._subject(subject_key, now, lockout, create=True)
             assert state is not None
             if _is_locked(state, now):
-                return Outcome(Result.LOCKED, retry_after=lock_retry_after(state.locked_until, now))
+                retry_after = lock_retry_after(state.locked_until, now)
+                return Outcome(Result.LOCKED, retry_after=retry_after, record=record)
             if now >= record.expires_at:
                 self._challenges[challenge_id] = _with(record, status=Status.EXPIRED)
                 return Outcome(Result.EXPIRED)
@@ -151,7 +152,8 @@ class MemoryStore:
             attempts = record.attempts + 1
             ended = attempts >= max_attempts
             status = Status.MAX_ATTEMPTS_REACHED if ended else Status.PENDING
-            self._challenges[challenge_id] = _with(record, attempts=attempts, status=status)
+            record = _with(record, attempts=attempts, status=status)
+            self._challenges[challenge_id] = record
             locked_now = _fail(state, now, lockout)
             if ended:
                 result = Result.MAX_ATTEMPTS
@@ -162,6 +164,7 @@ class MemoryStore:
                 attempts_left=max_attempts - attempts,
                 locked_now=locked_now,
                 retry_after=_retry_if(locked_now, state, now),
+                record=record,
             )
 
     def settle_attempt(

@@ -84,7 +84,8 @@ class Result(str, Enum):
 @dataclass(frozen=True)
 class Outcome:
     """A store's answer. ``retry_after`` is None for a hard lock; ``locked_now`` marks the
-    failure that started a lock; ``record`` comes with approvals and reserved sends.
+    failure that started a lock; ``record`` comes with approvals, reserved sends and the
+    failed checks of an existing challenge.
     """
 
     result: Result

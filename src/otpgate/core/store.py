@@ -44,7 +44,9 @@ class Store(Protocol):
         max_attempts: int,
         lockout: LockoutPolicy,
     ) -> Outcome:
-        """Check an SMS code: APPROVED (with the record) exactly once, or why not."""
+        """Check an SMS code: APPROVED exactly once, or why not. The (updated) record comes
+        with APPROVED, INVALID, CONTEXT_MISMATCH, MAX_ATTEMPTS (when this check ended it)
+        and LOCKED; EXPIRED needs none."""
 
     def settle_attempt(
         self,

@@ -1,0 +1,140 @@
+"""Bad input gets a typed error, never a crash, never an approval, and uses up nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from otpgate import (
+    ChallengeExpired,
+    InvalidPhoneNumber,
+    MalformedInput,
+    OtpgateError,
+    PhoneRegionNotAllowed,
+    PhoneTypeNotAllowed,
+    Settings,
+)
+from tests.conftest import KEY, PHONE
+
+BAD_CODES = [
+    "١٢٣٤٥٦",  # Arabic-Indic digits
+    "１２３４５６",  # fullwidth digits
+    "123 456",
+    "123-456",
+    "12345",
+    "1234567",
+    "x" * 10_000,
+    "",
+    None,
+    123456,
+    12.5,
+    b"123456",
+    ["123456"],
+]
+
+
+@pytest.mark.parametrize("bad", BAD_CODES, ids=repr)
+def test_malformed_sms_codes_use_up_no_attempt(gate, outbox, bad):
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    for _ in range(10):
+        with pytest.raises(MalformedInput) as caught:
+            gate.check(challenge.id, bad)
+        assert outbox.last_code_for(PHONE) not in str(caught.value)
+    assert gate.get(challenge.id).attempts_left == 5
+    gate.check(challenge.id, outbox.last_code_for(PHONE))
+
+
+def test_the_real_code_in_other_digits_is_refused(gate, outbox):
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    code = outbox.last_code_for(PHONE)
+    arabic = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    fullwidth = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for variant in (arabic, fullwidth, f"{code[:3]} {code[3:]}", f"{code[:3]}-{code[3:]}"):
+        with pytest.raises(MalformedInput):
+            gate.check(challenge.id, variant)
+    gate.check(challenge.id, f" {code}\n")
+
+
+@pytest.mark.parametrize("bad", BAD_CODES, ids=repr)
+def test_malformed_totp_and_recovery_codes(gate, bad):
+    gate.recovery.generate("alice")
+    with pytest.raises(MalformedInput):
+        gate.check_totp("alice", bad)
+    with pytest.raises(MalformedInput):
+        gate.check_recovery("alice", bad)
+
+
+@pytest.mark.parametrize(
+    "challenge_id",
+    [None, 42, "", "x" * 10_000, "../../etc", "a.b", "ä" * 22 + "." + "b" * 22],
+    ids=repr,
+)
+def test_bad_challenge_ids(gate, challenge_id):
+    with pytest.raises((MalformedInput, ChallengeExpired)):
+        gate.check(challenge_id, "123456")
+    with pytest.raises((MalformedInput, ChallengeExpired)):
+        gate.resend(challenge_id)
+    with pytest.raises((MalformedInput, ChallengeExpired)):
+        gate.get(challenge_id)
+
+
+@pytest.mark.parametrize(
+    ("number", "error"),
+    [
+        ("not a number", InvalidPhoneNumber),
+        ("+", InvalidPhoneNumber),
+        ("+1 555", InvalidPhoneNumber),
+        ("+" + "9" * 10_000, InvalidPhoneNumber),
+        ("+1 900 555 0123", PhoneTypeNotAllowed),  # US premium rate
+        ("+44 909 879 0000", PhoneTypeNotAllowed),  # UK premium rate
+        ("+1 800 555 0123", PhoneTypeNotAllowed),  # toll free
+        ("+44 20 7946 0018", PhoneTypeNotAllowed),  # UK fixed line
+        (None, MalformedInput),
+        (33612345678, MalformedInput),
+    ],
+    ids=repr,
+)
+def test_rejected_phone_numbers_send_nothing(gate, outbox, number, error):
+    with pytest.raises(error):
+        gate.start_sms("alice", number, purpose="enroll")
+    assert outbox.messages == []
+
+
+def test_region_allow_and_deny_lists(make_gate, outbox):
+    allow = make_gate(Settings(secret_keys=(KEY,), allowed_regions=frozenset({"DE"})))
+    with pytest.raises(PhoneRegionNotAllowed):
+        allow.start_sms("alice", PHONE, purpose="enroll")
+    allow.start_sms("alice", "+4915112345678", purpose="enroll")
+    deny = make_gate(Settings(secret_keys=(KEY,), denied_regions=frozenset({"FR"})))
+    with pytest.raises(PhoneRegionNotAllowed):
+        deny.start_sms("bob", PHONE, purpose="enroll")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"subject": None},
+        {"subject": ""},
+        {"subject": "s" * 10_000},
+        {"subject": 7},
+        {"purpose": "anything"},
+        {"context": ["not", "a", "mapping"]},
+        {"context": {"amount": float("nan")}},
+        {"context": {"amount": object()}},
+        {"context": {"memo": "x" * 10_000}},
+        {"context": {1: "non-text key"}},
+        {"client_ip": "x" * 10_000},
+        {"locale": 12},
+        {"summary": "s" * 200},
+    ],
+    ids=repr,
+)
+def test_bad_start_arguments_send_nothing(gate, outbox, kwargs):
+    arguments = {"subject": "alice", "phone": PHONE, "purpose": "enroll", **kwargs}
+    with pytest.raises(MalformedInput):
+        gate.start_sms(**arguments)
+    assert outbox.messages == []
+
+
+def test_every_error_is_an_otpgate_error_with_a_stable_code():
+    for error_type in OtpgateError.__subclasses__():
+        assert error_type.code and error_type.code != OtpgateError.code

@@ -1,0 +1,73 @@
+"""Two concurrent checks of one code never both succeed."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from otpgate import AsyncVerifier, MemoryStore, OtpgateError, OutboxSender, Settings, Verifier
+from tests.conftest import KEY, PHONE
+
+
+def race(calls):
+    """Run every call at once from its own thread; return how many returned normally."""
+    barrier = threading.Barrier(len(calls))
+    wins = []
+
+    def run(call):
+        barrier.wait()
+        try:
+            call()
+        except OtpgateError:
+            return
+        wins.append(1)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(wins)
+
+
+def test_fifty_threads_one_sms_code_one_approval():
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=MemoryStore(), sender=outbox)
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    code = outbox.last_code_for(PHONE)
+    assert race([lambda: gate.check(challenge.id, code)] * 50) == 1
+
+
+def test_fifty_threads_one_recovery_code_one_approval():
+    gate = Verifier(Settings(secret_keys=(KEY,)), sender=OutboxSender())
+    code = gate.recovery.generate("alice")[0]
+    assert race([lambda: gate.check_recovery("alice", code)] * 50) == 1
+    assert gate.recovery.remaining("alice") == 9
+
+
+def test_fifty_tasks_one_sms_code_one_approval():
+    async def main():
+        outbox = OutboxSender()
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), sender=outbox)
+        challenge = await gate.start_sms("alice", PHONE, purpose="enroll")
+        code = outbox.last_code_for(PHONE)
+        results = await asyncio.gather(
+            *(gate.check(challenge.id, code) for _ in range(50)), return_exceptions=True
+        )
+        return [r for r in results if not isinstance(r, OtpgateError)]
+
+    assert len(asyncio.run(main())) == 1
+
+
+def test_concurrent_wrong_guesses_never_exceed_the_attempt_limit():
+    outbox = OutboxSender()
+    gate = Verifier(
+        Settings(secret_keys=(KEY,), lockout_after=100, hard_lock_after=100), sender=outbox
+    )
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    code = outbox.last_code_for(PHONE)
+    guesses = [f"{n:06d}" for n in range(60) if f"{n:06d}" != code][:50]
+    race([lambda g=g: gate.check(challenge.id, g) for g in guesses])
+    record = gate.store.get_challenge(challenge.id)
+    assert record.attempts == 5
+    assert race([lambda: gate.check(challenge.id, code)]) == 0
