@@ -35,9 +35,9 @@ class _PrintingOutbox(OutboxSender):
         super().__init__()
         self._console = ConsoleSender()
 
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, *, reference: str = "") -> str:
         self._console.send(to, text)
-        return super().send(to, text)
+        return super().send(to, text, reference=reference)
 
 
 class Demo:

@@ -10,6 +10,7 @@ from otpgate import (
     DeliveryFailed,
     FactorNotEnrolled,
     InvalidCode,
+    MalformedInput,
     MaxAttemptsReached,
     ResendCooldown,
     SendLimitReached,
@@ -234,7 +235,7 @@ class TestDeliveryFailure:
         class Broken:
             nonblocking = True
 
-            def send(self, to, text):
+            def send(self, to, text, *, reference=""):
                 raise RuntimeError(f"socket closed while sending {text!r} to {to}")
 
         gate = make_gate(sender=Broken())
@@ -242,6 +243,24 @@ class TestDeliveryFailure:
             gate.start_sms("alice", PHONE, purpose="enroll")
         assert PHONE not in str(caught.value)
         assert "socket" not in str(caught.value)
+
+    def test_a_failed_receipt_marks_the_challenge_failed(self, gate, outbox):
+        events = []
+        gate.subscribe(events.append)
+        challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+        assert outbox.messages[-1].reference == challenge.id
+        gate.delivery_report(challenge.id, "delivered")
+        assert gate.get(challenge.id).status is Status.PENDING
+        gate.delivery_report(challenge.id, "undelivered")
+        assert gate.get(challenge.id).status is Status.FAILED
+        gate.resend(challenge.id)  # no cooldown after a failed delivery
+        assert [e.name.value for e in events][-3:] == [
+            "challenge_delivered",
+            "delivery_failed",
+            "challenge_sent",
+        ]
+        with pytest.raises(MalformedInput):
+            gate.delivery_report(challenge.id, "lost in space")
 
     def test_a_failed_send_still_counts_toward_the_budget(self, gate, outbox):
         outbox.failing = DeliveryFailed()

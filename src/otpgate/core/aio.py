@@ -96,7 +96,7 @@ class AsyncVerifier(BaseVerifier):
 
     async def _send(self, record: ChallengeRecord, text: str) -> Challenge:
         try:
-            message_id = await self.sender.send(record.phone, text)
+            message_id = await self.sender.send(record.phone, text, reference=record.id)
         except Exception as error:  # any sender failure is a typed delivery error
             await self.store.mark_send_failed(record.id, self.clock())
             raise self._delivery_error(record, error) from None
@@ -134,6 +134,19 @@ class AsyncVerifier(BaseVerifier):
                 challenge_id=challenge_id,
             )
         return verification
+
+    async def delivery_report(self, challenge_id: str, status: str) -> None:
+        """Record a gateway's receipt: ``delivered``, ``failed`` or ``undelivered``.
+
+        A failed delivery marks the challenge ``failed`` and gives the resend cooldown back,
+        so the user can resend at once or switch to another factor.
+        """
+        subject_key_of(challenge_id)
+        failed = self._receipt_failed(status)
+        record = await self.store.get_challenge(challenge_id)
+        if failed and record is not None:
+            await self.store.mark_send_failed(challenge_id, self.clock())
+        self._finish_receipt(record, failed)
 
     async def get(self, challenge_id: str, subject: str | None = None) -> Challenge:
         """The challenge's public state; ChallengeExpired when it is gone or not ``subject``'s."""

@@ -55,6 +55,9 @@ _MAX_SHORT_TEXT = 64
 _MAX_SUMMARY = 80
 
 
+#: Receipt statuses a gateway may report for a sent code.
+DELIVERY_STATUSES = frozenset({"delivered", "failed", "undelivered"})
+
 #: The answer when a recovery code matched but another request used it first.
 LOST_RACE = Outcome(Result.INVALID)
 
@@ -245,6 +248,25 @@ class BaseVerifier:
             detail={"message_id": message_id, "send": record.sends},
         )
         return self.view(record)
+
+    @staticmethod
+    def _receipt_failed(status: object) -> bool:
+        if status not in DELIVERY_STATUSES:
+            raise MalformedInput(f"A delivery status is one of {sorted(DELIVERY_STATUSES)}.")
+        return status != "delivered"
+
+    def _finish_receipt(self, record: ChallengeRecord | None, failed: bool) -> None:
+        if record is None:
+            return
+        name = EventName.DELIVERY_FAILED if failed else EventName.CHALLENGE_DELIVERED
+        self._emit(
+            name,
+            record.subject,
+            factor="sms",
+            purpose=record.purpose,
+            challenge_id=record.id,
+            masked_phone=mask(record.phone),
+        )
 
     def view(self, record: ChallengeRecord) -> Challenge:
         """The public :class:`Challenge` of a stored record."""

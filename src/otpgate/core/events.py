@@ -19,6 +19,7 @@ logger = logging.getLogger("otpgate")
 class EventName(str, Enum):
     CHALLENGE_STARTED = "challenge_started"
     CHALLENGE_SENT = "challenge_sent"
+    CHALLENGE_DELIVERED = "challenge_delivered"
     CHALLENGE_APPROVED = "challenge_approved"
     CHALLENGE_FAILED = "challenge_failed"
     DELIVERY_FAILED = "delivery_failed"

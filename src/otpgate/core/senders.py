@@ -17,16 +17,17 @@ from .phone import mask
 
 @runtime_checkable
 class Sender(Protocol):
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, *, reference: str = "") -> str:
         """Deliver ``text`` to the E.164 number ``to``; return the provider's message id.
 
-        Raise :class:`DeliveryFailed` (``retryable`` says whether another gateway may help).
+        ``reference`` is the challenge id, for gateways that report delivery to a callback
+        URL. Raise :class:`DeliveryFailed` (``retryable``: another gateway may succeed).
         """
 
 
 @runtime_checkable
 class AsyncSender(Protocol):
-    async def send(self, to: str, text: str) -> str: ...
+    async def send(self, to: str, text: str, *, reference: str = "") -> str: ...
 
 
 class ConsoleSender:
@@ -37,7 +38,7 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
 
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, *, reference: str = "") -> str:
         stream = self._stream or sys.stdout
         print(f"--- SMS to {mask(to)} ---\n{text}\n---", file=stream, flush=True)
         return f"console-{uuid.uuid4().hex[:12]}"
@@ -49,6 +50,7 @@ class OutboxMessage:
     text: str = field(repr=False)
     sent_at: float
     message_id: str
+    reference: str = ""
 
     @property
     def code(self) -> str | None:
@@ -67,10 +69,11 @@ class OutboxSender:
         self.failing: DeliveryFailed | None = None
         self._lock = threading.Lock()
 
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, *, reference: str = "") -> str:
         if self.failing is not None:
             raise self.failing
-        message = OutboxMessage(to, text, time.time(), f"outbox-{uuid.uuid4().hex[:12]}")
+        message_id = f"outbox-{uuid.uuid4().hex[:12]}"
+        message = OutboxMessage(to, text, time.time(), message_id, reference)
         with self._lock:
             self.messages.append(message)
         return message.message_id

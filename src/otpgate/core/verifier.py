@@ -92,7 +92,7 @@ class Verifier(BaseVerifier):
 
     def _send(self, record: ChallengeRecord, text: str) -> Challenge:
         try:
-            message_id = self.sender.send(record.phone, text)
+            message_id = self.sender.send(record.phone, text, reference=record.id)
         except Exception as error:  # any sender failure is a typed delivery error
             self.store.mark_send_failed(record.id, self.clock())
             raise self._delivery_error(record, error) from None
@@ -130,6 +130,19 @@ class Verifier(BaseVerifier):
                 challenge_id=challenge_id,
             )
         return verification
+
+    def delivery_report(self, challenge_id: str, status: str) -> None:
+        """Record a gateway's receipt: ``delivered``, ``failed`` or ``undelivered``.
+
+        A failed delivery marks the challenge ``failed`` and gives the resend cooldown back,
+        so the user can resend at once or switch to another factor.
+        """
+        subject_key_of(challenge_id)
+        failed = self._receipt_failed(status)
+        record = self.store.get_challenge(challenge_id)
+        if failed and record is not None:
+            self.store.mark_send_failed(challenge_id, self.clock())
+        self._finish_receipt(record, failed)
 
     def get(self, challenge_id: str, subject: str | None = None) -> Challenge:
         """The challenge's public state; ChallengeExpired when it is gone or not ``subject``'s."""
