@@ -10,6 +10,7 @@ from otpgate.core.challenge import Challenge, Status, Verification
 from otpgate.core.credentials import (
     AsyncCredentials,
     Credentials,
+    Factors,
     MemoryCredentials,
     TotpCredential,
 )
@@ -46,6 +47,7 @@ from otpgate.core.settings import RateLimit, Settings, generate_secret_key
 from otpgate.core.store import AsyncStore, Store
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
+from otpgate.core.web import DeviceTokens, SecondFactorState, safe_next
 
 __version__ = "0.1.0.dev0"
 
@@ -63,11 +65,13 @@ __all__ = [
     "ContextMismatch",
     "Credentials",
     "DeliveryFailed",
+    "DeviceTokens",
     "ErrorResponse",
     "Event",
     "EventName",
     "FactorAlreadyEnrolled",
     "FactorNotEnrolled",
+    "Factors",
     "InvalidCode",
     "InvalidPhoneNumber",
     "LockedOut",
@@ -85,6 +89,7 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "ResendCooldown",
+    "SecondFactorState",
     "SendLimitReached",
     "Sender",
     "Settings",
@@ -101,4 +106,5 @@ __all__ = [
     "generate_secret_key",
     "mask",
     "parse_phone",
+    "safe_next",
 ]

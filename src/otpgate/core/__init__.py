@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from .aio import AsyncVerifier
 from .challenge import Challenge, Status, Verification
-from .credentials import AsyncCredentials, Credentials, MemoryCredentials, TotpCredential
+from .credentials import (
+    AsyncCredentials,
+    Credentials,
+    Factors,
+    MemoryCredentials,
+    TotpCredential,
+)
 from .errors import (
     BackendError,
     ChallengeExpired,
@@ -38,6 +44,7 @@ from .settings import RateLimit, Settings, generate_secret_key
 from .store import AsyncStore, Store
 from .totp import TotpEnrollment
 from .verifier import Verifier
+from .web import DeviceTokens, SecondFactorState, safe_next
 
 __all__ = [
     "AsyncCredentials",
@@ -53,11 +60,13 @@ __all__ = [
     "ContextMismatch",
     "Credentials",
     "DeliveryFailed",
+    "DeviceTokens",
     "ErrorResponse",
     "Event",
     "EventName",
     "FactorAlreadyEnrolled",
     "FactorNotEnrolled",
+    "Factors",
     "InvalidCode",
     "InvalidPhoneNumber",
     "LockedOut",
@@ -75,6 +84,7 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "ResendCooldown",
+    "SecondFactorState",
     "SendLimitReached",
     "Sender",
     "Settings",
@@ -90,4 +100,5 @@ __all__ = [
     "generate_secret_key",
     "mask",
     "parse_phone",
+    "safe_next",
 ]

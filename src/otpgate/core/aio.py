@@ -14,7 +14,7 @@ from typing import Any
 from .adapters import as_async
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import AsyncCredentials, MemoryCredentials, TotpCredential
+from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
 from .engine import LOST_RACE, BaseVerifier
 from .events import EventName
 from .memory_store import MemoryStore
@@ -156,6 +156,15 @@ class AsyncVerifier(BaseVerifier):
     async def cancel(self, challenge_id: str) -> bool:
         subject_key_of(challenge_id)
         return bool(await self.store.cancel(challenge_id, self.clock()))
+
+    async def factors(self, subject: str) -> Factors:
+        """The subject's second factors: masked numbers, authenticator app, recovery codes."""
+        subject = self._subject(subject)
+        return self._factors(
+            await self.credentials.phones(subject),
+            await self.credentials.get_totp(subject),
+            await self.credentials.recovery_codes_left(subject),
+        )
 
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -20,6 +20,22 @@ class TotpCredential:
     created_at: float
 
 
+@dataclass(frozen=True)
+class Factors:
+    """What second factors a subject has, safe to show (numbers masked)."""
+
+    masked_phones: tuple[str, ...]
+    totp: bool
+    recovery_codes_left: int
+    #: Changes whenever the factors change; voids "remember this device" tokens.
+    fingerprint: str
+
+    @property
+    def any(self) -> bool:
+        """True if the subject can pass a second factor at all."""
+        return bool(self.masked_phones or self.totp or self.recovery_codes_left)
+
+
 @runtime_checkable
 class Credentials(Protocol):
     def phones(self, subject: str) -> list[str]:

@@ -24,7 +24,7 @@ from .challenge import (
 )
 from .codes import clean_numeric_code, clean_recovery_code, generate_numeric_code
 from .context import canonical_context
-from .credentials import TotpCredential
+from .credentials import Factors, TotpCredential
 from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
@@ -47,6 +47,7 @@ from .phone import PhoneNumber, mask, parse_phone
 from .policy import Budget, Denial, LockoutPolicy, Outcome, Result
 from .settings import Settings
 from .totp import match_step, secret_key_bytes
+from .web import factors_fingerprint
 
 logger = logging.getLogger("otpgate")
 
@@ -372,6 +373,19 @@ class BaseVerifier:
                 **fields,
             )
         raise error
+
+    def _factors(
+        self, phones: list[str], totp: TotpCredential | None, recovery_left: int
+    ) -> Factors:
+        active = totp is not None and totp.confirmed
+        return Factors(
+            masked_phones=tuple(mask(phone) for phone in phones),
+            totp=active,
+            recovery_codes_left=recovery_left,
+            fingerprint=factors_fingerprint(
+                phones, totp.created_at if totp and active else None, recovery_left
+            ),
+        )
 
     @staticmethod
     def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:

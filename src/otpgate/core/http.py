@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidCode, LockedOut, OtpgateError
+from .i18n import error_message
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "https://otpgate.dev/errors/"
@@ -23,14 +24,15 @@ class ErrorResponse:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def error_response(error: OtpgateError) -> ErrorResponse:
-    """Map ``error`` to status, headers (``Retry-After``) and a problem-details body."""
+def error_response(error: OtpgateError, locale: str | None = None) -> ErrorResponse:
+    """Map ``error`` to status, headers (``Retry-After``) and a problem-details body whose
+    ``title`` is in the language of ``locale`` (e.g. from Accept-Language)."""
     status = error.http_status
     if isinstance(error, LockedOut) and error.hard:
         status = 423
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + error.code,
-        "title": error.message,
+        "title": error_message(error, locale),
         "status": status,
         "code": error.code,
     }

@@ -111,6 +111,8 @@ class Settings:
 
     recovery_code_count: int = 10
     step_up_max_age: int = 300
+    #: How long the second step of a login may wait after the password step.
+    login_step_timeout: int = 600
     remember_device: bool = False
     remember_device_days: int = 30
 
@@ -237,6 +239,7 @@ def _validate(s: Settings) -> None:
         "totp_secret_bytes": (20, 64),
         "recovery_code_count": (1, 50),
         "step_up_max_age": (1, 86400),
+        "login_step_timeout": (60, 3600),
         "remember_device_days": (1, 365),
     }
     for name, (low, high) in bounded.items():

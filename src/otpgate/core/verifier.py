@@ -12,7 +12,7 @@ from typing import Any
 
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import Credentials, MemoryCredentials, TotpCredential
+from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
 from .engine import LOST_RACE, BaseVerifier
 from .events import EventName
 from .memory_store import MemoryStore
@@ -152,6 +152,15 @@ class Verifier(BaseVerifier):
     def cancel(self, challenge_id: str) -> bool:
         subject_key_of(challenge_id)
         return bool(self.store.cancel(challenge_id, self.clock()))
+
+    def factors(self, subject: str) -> Factors:
+        """The subject's second factors: masked numbers, authenticator app, recovery codes."""
+        subject = self._subject(subject)
+        return self._factors(
+            self.credentials.phones(subject),
+            self.credentials.get_totp(subject),
+            self.credentials.recovery_codes_left(subject),
+        )
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -1,0 +1,67 @@
+"""Translations of user-visible text: error messages by ``.code``, and strings integrations
+register for their pages. English is the source text; Simplified Chinese ships with otpgate.
+
+Integrations with their own i18n machinery (Django's gettext) may use it instead; this
+catalog is what every integration can rely on without extra dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import LockedOut, OtpgateError
+
+_CATALOG: dict[str, dict[str, str]] = {"zh": {}}
+
+_ERRORS_ZH = {
+    "otpgate_error": "无法完成第二步验证。",
+    "configuration_error": "otpgate 配置有误。",
+    "malformed_input": "请求格式不正确。",
+    "factor_not_enrolled": "此账户尚未设置这种验证方式。",
+    "factor_already_enrolled": "此账户已设置身份验证器应用。",
+    "phone_rejected": "该手机号码无法接收验证码。",
+    "phone_invalid": "手机号码无效。请连同国家/地区代码一起输入。",
+    "phone_region_not_allowed": "无法向该国家/地区的手机号码发送验证码。",
+    "phone_type_not_allowed": "验证码只能发送到手机号码。",
+    "verification_failed": "无法完成第二步验证。",
+    "invalid_code": "验证码不正确。",
+    "expired": "验证码已过期，请重新获取。",
+    "max_attempts_reached": "错误次数过多，请重新获取验证码。",
+    "context_mismatch": "该验证码是为另一笔交易签发的。",
+    "replayed": "该验证码已被使用，请等待下一个验证码。",
+    "rate_limited": "请求过于频繁，请稍后再试。",
+    "resend_cooldown": "请稍候再重新获取验证码。",
+    "send_limit_reached": "获取验证码的次数过多，请稍后再试。",
+    "locked_out": "失败次数过多，请稍后再试。",
+    "backend_error": "第二步验证服务暂时不可用，请稍后再试。",
+    "storage_unavailable": "第二步验证服务暂时不可用，请稍后再试。",
+    "delivery_failed": "验证码发送失败。请重试或改用其他验证方式。",
+}
+
+
+def language_of(locale: str | None, default: str = "en") -> str:
+    """``zh-Hans-CN`` / ``zh_CN`` → ``zh``; languages without a catalog → ``default``."""
+    for candidate in (locale, default):
+        language = (candidate or "").replace("_", "-").split("-")[0].lower()
+        if language == "en" or language in _CATALOG:
+            return language
+    return "en"
+
+
+def register(language: str, strings: Mapping[str, str]) -> None:
+    """Add translations (English source text → translated text) for ``language``."""
+    _CATALOG.setdefault(language, {}).update(strings)
+
+
+def gettext(text: str, locale: str | None) -> str:
+    """``text`` in the language of ``locale``, or ``text`` itself."""
+    return _CATALOG.get(language_of(locale), {}).get(text, text)
+
+
+def error_message(error: OtpgateError, locale: str | None) -> str:
+    """The error's message in the language of ``locale`` (English if none is known)."""
+    if language_of(locale) != "zh":
+        return error.message
+    if isinstance(error, LockedOut) and error.hard:
+        return "失败次数过多，此账户的第二步验证已被锁定，请联系客服。"
+    return _ERRORS_ZH.get(error.code, error.message)

@@ -1,0 +1,139 @@
+"""Framework-free pieces every web integration needs, so each integration stays thin.
+
+- :func:`safe_next`: ``next`` redirects only to the same host;
+- :class:`SecondFactorState`: what a session remembers (pending login, last second factor),
+  as plain JSON-able dicts any session backend can hold, with expiry and step-up freshness;
+- :class:`DeviceTokens`: "remember this device" cookies, signed, expiring, and void once the
+  subject's factors change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .challenge import Verification
+from .crypto import Keyring
+
+#: The session key under which integrations keep :class:`SecondFactorState`.
+SESSION_KEY = "otpgate"
+_MAX_NEXT = 2048
+
+
+def safe_next(url: object, host: str, *, fallback: str = "/") -> str:
+    """``url`` if it stays on ``host`` (a path, or an absolute URL naming ``host``), else
+    ``fallback``. Refuses scheme-relative ``//evil``, backslashes, and control characters."""
+    if not isinstance(url, str) or not url or len(url) > _MAX_NEXT:
+        return fallback
+    if any(ord(char) < 32 for char in url) or "\\" in url:
+        return fallback
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return fallback
+    if not parts.scheme and not parts.netloc:
+        return url if url.startswith("/") and not url.startswith("//") else fallback
+    if parts.scheme in {"http", "https"} and parts.netloc.lower() == host.lower():
+        return url
+    return fallback
+
+
+@dataclass
+class SecondFactorState:
+    """The second-factor part of a session, stored under :data:`SESSION_KEY`.
+
+    ``pending_subject`` is set after the password step and cleared when the second factor
+    passes (the integration then logs the user in and rotates the session id);
+    ``verified_at`` is when this session last passed a second factor (for step-up).
+    """
+
+    pending_subject: str = ""
+    pending_since: float = 0.0
+    pending_next: str = ""
+    challenge_id: str = ""
+    verified_subject: str = ""
+    verified_at: float = 0.0
+    verified_factor: str = ""
+
+    @classmethod
+    def load(cls, session: Mapping[str, Any]) -> SecondFactorState:
+        raw = session.get(SESSION_KEY)
+        if not isinstance(raw, Mapping):
+            return cls()
+        known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw}
+        try:
+            return cls(**known)
+        except TypeError:
+            return cls()
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def begin(self, subject: str, now: float, next_url: str = "") -> None:
+        """The password step passed; the second step is due within ``pending_ttl``."""
+        self.pending_subject, self.pending_since, self.pending_next = subject, now, next_url
+        self.challenge_id = ""
+
+    def pending(self, now: float, ttl: float) -> str:
+        """The subject waiting for its second step, or "" if none or it went stale."""
+        if self.pending_subject and now - self.pending_since < ttl:
+            return self.pending_subject
+        return ""
+
+    def passed(self, verification: Verification) -> None:
+        """Record a passed second factor and end the pending step."""
+        self.verified_subject = verification.subject
+        self.verified_at = verification.verified_at
+        self.verified_factor = verification.factor
+        self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
+
+    def is_fresh(self, subject: str, now: float, max_age: float) -> bool:
+        """True if ``subject`` passed a second factor in this session within ``max_age``."""
+        return (
+            bool(subject)
+            and self.verified_subject == subject
+            and 0 <= now - self.verified_at <= max_age
+        )
+
+
+def factors_fingerprint(
+    phones: Sequence[str], totp_created_at: float | None, recovery_left: int
+) -> str:
+    """A value that changes whenever a subject's factors change (for device tokens)."""
+    return json.dumps([sorted(phones), totp_created_at, recovery_left > 0])
+
+
+class DeviceTokens:
+    """Signed "remember this device" tokens: ``subject``, expiry and a factors fingerprint."""
+
+    def __init__(self, keyring: Keyring, *, max_age_days: int) -> None:
+        self._keyring = keyring
+        self._max_age = max_age_days * 86400
+
+    def issue(self, subject: str, fingerprint: str, now: float) -> str:
+        expires = int(now + self._max_age)
+        payload = _b64(json.dumps([subject, expires]).encode())
+        return f"{payload}.{self._keyring.digest('device', payload, fingerprint)}"
+
+    def check(self, token: object, subject: str, fingerprint: str, now: float) -> bool:
+        """True if ``token`` was issued for ``subject`` with these factors and is unexpired."""
+        if not isinstance(token, str) or len(token) > 1024 or token.count(".") != 1:
+            return False
+        payload, signature = token.split(".")
+        candidates = self._keyring.digests("device", payload, fingerprint)
+        if not any(hmac.compare_digest(signature, c) for c in candidates):
+            return False
+        try:
+            owner, expires = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        except (ValueError, TypeError):
+            return False
+        return bool(owner == subject and isinstance(expires, int) and now < expires)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

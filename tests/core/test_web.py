@@ -1,0 +1,116 @@
+"""Framework-free helpers the integrations share: redirects, session state, device tokens,
+factors, translations."""
+
+from __future__ import annotations
+
+import pytest
+
+from otpgate import (
+    DeviceTokens,
+    InvalidCode,
+    LockedOut,
+    SecondFactorState,
+    Verification,
+    error_response,
+    safe_next,
+)
+from otpgate.core.crypto import Keyring
+from otpgate.core.i18n import error_message, gettext, language_of, register
+from tests.conftest import KEY, PHONE
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/account", "/account"),
+        ("/a?b=c#d", "/a?b=c#d"),
+        ("https://shop.example/pay", "https://shop.example/pay"),
+        ("https://SHOP.example/pay", "https://SHOP.example/pay"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("\\\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("https://shop.example@evil.example/", "/"),
+        ("/ok\r\nSet-Cookie: x", "/"),
+        ("relative/path", "/"),
+        ("", "/"),
+        (None, "/"),
+        ("/" + "a" * 5000, "/"),
+    ],
+)
+def test_next_redirects_only_to_the_same_host(url, expected):
+    assert safe_next(url, "shop.example") == expected
+
+
+class TestSecondFactorState:
+    def test_round_trips_through_a_session_dict(self):
+        session = {}
+        state = SecondFactorState.load(session)
+        state.begin("alice", 1000.0, "/account")
+        session["otpgate"] = state.dump()
+        assert SecondFactorState.load(session).pending(1100.0, 600) == "alice"
+
+    def test_the_pending_step_expires(self):
+        state = SecondFactorState()
+        state.begin("alice", 1000.0)
+        assert state.pending(1599.0, 600) == "alice"
+        assert state.pending(1600.0, 600) == ""
+
+    def test_freshness_for_step_up(self):
+        state = SecondFactorState()
+        state.begin("alice", 1000.0)
+        state.passed(Verification("alice", "login", "sms", 1010.0))
+        assert state.pending(1010.0, 600) == ""
+        assert state.is_fresh("alice", 1310.0, 300)
+        assert not state.is_fresh("alice", 1310.1, 300)
+        assert not state.is_fresh("bob", 1011.0, 300)
+
+    @pytest.mark.parametrize("junk", [None, "x", {"pending_subject": 1, "bogus": 2}, {"a": 1}])
+    def test_junk_in_the_session_is_an_empty_state(self, junk):
+        state = SecondFactorState.load({"otpgate": junk})
+        assert not state.is_fresh("alice", 0.0, 300)
+
+
+class TestDeviceTokens:
+    def test_valid_until_expiry_for_its_subject_and_factors(self):
+        tokens = DeviceTokens(Keyring([KEY]), max_age_days=30)
+        token = tokens.issue("alice", "f1", 1000.0)
+        assert tokens.check(token, "alice", "f1", 1000.0 + 30 * 86400 - 1)
+        assert not tokens.check(token, "alice", "f1", 1000.0 + 30 * 86400)
+        assert not tokens.check(token, "bob", "f1", 1001.0)
+        assert not tokens.check(token, "alice", "f2", 1001.0)
+        assert not tokens.check(token[:-1] + "x", "alice", "f1", 1001.0)
+        assert not tokens.check("garbage", "alice", "f1", 1001.0)
+        assert not tokens.check(None, "alice", "f1", 1001.0)
+
+
+def test_factors_and_their_fingerprint_change_with_the_factors(gate, outbox, clock):
+    before = gate.factors("alice")
+    assert not before.any
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    gate.check(challenge.id, outbox.last_code_for(PHONE))
+    after_phone = gate.factors("alice")
+    assert after_phone.masked_phones == ("+33 ••• ••• 5678",)
+    assert after_phone.any and after_phone.fingerprint != before.fingerprint
+    gate.recovery.generate("alice")
+    assert gate.factors("alice").recovery_codes_left == 10
+    assert gate.factors("alice").fingerprint != after_phone.fingerprint
+
+
+class TestTranslations:
+    def test_languages(self):
+        assert language_of("zh-Hans-CN") == language_of("zh_CN") == "zh"
+        assert language_of("fr-FR") == "en"
+        assert language_of(None, "zh") == "zh"
+
+    def test_error_messages_in_chinese(self):
+        assert error_message(InvalidCode(), "zh-CN") == "验证码不正确。"
+        assert error_message(InvalidCode(), "en-GB") == "That code is not correct."
+        assert "锁定" in error_message(LockedOut(retry_after=None), "zh")
+        assert error_response(InvalidCode(), "zh").body["title"] == "验证码不正确。"
+
+    def test_registered_strings(self):
+        register("zh", {"Verify": "验证"})
+        assert gettext("Verify", "zh-CN") == "验证"
+        assert gettext("Verify", "de") == "Verify"
