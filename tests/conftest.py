@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
-from tests.stores import STORE_KINDS, StoreFactory, memory_store  # noqa: F401
+from tests.stores import (  # noqa: F401
+    STORE_KINDS,
+    StoreFactory,
+    memory_store,
+    redis_cluster,
+    redis_cluster_store,
+    redis_server,
+    redis_store,
+)
 
 KEY = "test-key-0123456789abcdef0123456789"
 PHONE = "+33612345678"  # a French mobile number

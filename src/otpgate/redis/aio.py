@@ -1,0 +1,154 @@
+"""``AsyncRedisStore``: the core's ``AsyncStore`` on Redis, for ``AsyncVerifier``.
+
+Each method is one Lua script, one round trip. This is ``store.py`` with ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from redis.exceptions import NoScriptError
+
+from otpgate.core.challenge import ChallengeRecord
+from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
+
+from .codec import FAILURES, Call, Codec, unavailable
+from .connect import AsyncClient, async_client, async_sentinel
+
+T = TypeVar("T")
+
+DEFAULT_PREFIX = "otpgate:"
+
+
+class AsyncRedisStore:
+    """Challenges, budgets, lockouts and TOTP replay markers in Redis, for ``AsyncVerifier``.
+
+    ``client`` is a ``redis.asyncio.Redis`` (standalone or Sentinel ``master_for``) or a
+    ``redis.asyncio.cluster.RedisCluster``. ``prefix`` starts every key, so several apps can share
+    one Redis. Any Redis failure raises ``StorageUnavailable``: never an approval.
+    """
+
+    def __init__(self, client: AsyncClient, *, prefix: str = DEFAULT_PREFIX) -> None:
+        self.client = client
+        self._codec = Codec(prefix)
+        self._owned: list[Any] = []
+
+    @property
+    def prefix(self) -> str:
+        return self._codec.prefix
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, prefix: str = DEFAULT_PREFIX, cluster: bool = False, **options: Any
+    ) -> AsyncRedisStore:
+        """Connect to ``redis://``, ``rediss://``, ``unix://`` or
+        ``redis+sentinel://host:port[,host:port]/service_name[/db]``; ``cluster=True`` for a
+        Redis Cluster. ``options`` go to redis-py (e.g. ``socket_timeout``, default 0.5 s)."""
+        client, sentinels = async_client(url, cluster=cluster, **options)
+        store = cls(client, prefix=prefix)
+        store._owned = [client, *sentinels]
+        return store
+
+    @classmethod
+    def from_sentinel(
+        cls,
+        sentinels: Sequence[tuple[str, int] | str],
+        service_name: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        sentinel_kwargs: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> AsyncRedisStore:
+        """Use the master of ``service_name`` as the Sentinels report it (failover included).
+        ``options`` (e.g. ``db``, ``password``) are for the master; ``sentinel_kwargs`` for
+        the Sentinels themselves."""
+        client, clients = async_sentinel(
+            sentinels, service_name, sentinel_kwargs=sentinel_kwargs, **options
+        )
+        store = cls(client, prefix=prefix)
+        store._owned = [client, *clients]
+        return store
+
+    async def aclose(self) -> None:
+        """Close the connections this store opened (a client passed in stays open)."""
+        for client in self._owned:
+            await client.aclose()
+        self._owned = []
+
+    async def load_scripts(self) -> None:
+        """Load every script now (optional: a missing script is loaded on first use)."""
+        try:
+            for script in self._codec.scripts.values():
+                await self.client.script_load(script.text)
+        except FAILURES as error:
+            raise unavailable(error) from error
+
+    async def _run(self, call: Call[T]) -> T:
+        client: Any = self.client  # redis-py's command methods are untyped
+        try:
+            try:
+                reply = await client.execute_command(*call.evalsha())
+            except NoScriptError:  # a restarted or new server: EVAL runs and caches it
+                reply = await client.execute_command(*call.eval())
+            return call.decode(reply)
+        except FAILURES as error:
+            raise unavailable(error) from error
+
+    # -- the AsyncStore protocol ---------------------------------------------------------------
+
+    async def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
+        if not budgets:
+            return None
+        return await self._run(self._codec.spend_budgets(budgets, now))
+
+    async def create_challenge(
+        self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
+    ) -> Outcome:
+        return await self._run(self._codec.create_challenge(record, subject_key, now, lockout))
+
+    async def get_challenge(self, challenge_id: str) -> ChallengeRecord | None:
+        return await self._run(self._codec.get_challenge(challenge_id))
+
+    async def reserve_send(
+        self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
+    ) -> Outcome:
+        return await self._run(
+            self._codec.reserve_send(challenge_id, now, cooldown_base, max_sends)
+        )
+
+    async def mark_send_failed(self, challenge_id: str, now: float) -> None:
+        await self._run(self._codec.mark_send_failed(challenge_id, now))
+
+    async def check_code(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        context_digest: str,
+        now: float,
+        max_attempts: int,
+        lockout: LockoutPolicy,
+    ) -> Outcome:
+        return await self._run(
+            self._codec.check_code(
+                challenge_id, code_digest, context_digest, now, max_attempts, lockout
+            )
+        )
+
+    async def settle_attempt(
+        self,
+        subject_key: str,
+        success: bool,
+        now: float,
+        lockout: LockoutPolicy,
+        totp_step: int | None = None,
+    ) -> Outcome:
+        return await self._run(
+            self._codec.settle_attempt(subject_key, success, now, lockout, totp_step)
+        )
+
+    async def cancel(self, challenge_id: str, now: float) -> bool:
+        return await self._run(self._codec.cancel(challenge_id, now))
+
+    async def unlock(self, subject_key: str) -> None:
+        await self._run(self._codec.unlock(subject_key))

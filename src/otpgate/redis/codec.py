@@ -1,0 +1,381 @@
+"""What ``RedisStore`` and ``AsyncRedisStore`` share: scripts, key names, arguments, replies.
+
+Everything here is pure (no I/O), so the two store classes differ only in ``await``: each
+protocol method builds a :class:`Call` here, runs it as one ``EVALSHA`` and hands the reply
+back to the call's ``decode``.
+
+Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id before the dot):
+
+- ``P{S}:c:<nonce>`` a challenge (hash), ``P{S}:s`` the subject's failures, lock and last
+  TOTP step (hash): one subject's keys share the hash tag ``{S}``, one Cluster slot;
+- ``P{Pb}:<budget key>`` a send budget (sorted set of send times): every budget shares the
+  hash tag ``{Pb}``, so spending all of them is one script in Cluster too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Generic, TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from otpgate.core.challenge import ChallengeRecord, Status
+from otpgate.core.errors import StorageUnavailable
+from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
+
+T = TypeVar("T")
+_PIECE = 64  # Redis's default hash-max-listpack-value
+logger = logging.getLogger("otpgate")
+
+#: Seconds a finished challenge is kept after it expires (as ``MemoryStore`` does).
+CHALLENGE_GRACE = 60
+
+_STATUS_CODES = {
+    Status.PENDING: "p",
+    Status.APPROVED: "a",
+    Status.CANCELED: "c",
+    Status.EXPIRED: "e",
+    Status.MAX_ATTEMPTS_REACHED: "m",
+    Status.FAILED: "f",
+}
+_STATUSES = {code: status for status, code in _STATUS_CODES.items()}
+_SCRIPT_NAMES = (
+    "budgets",
+    "create",
+    "get",
+    "reserve",
+    "failed",
+    "check",
+    "settle",
+    "cancel",
+    "unlock",
+)
+
+
+@dataclass(frozen=True)
+class Script:
+    """One Lua script: its text (with ``common.lua`` in front) and SHA1 for ``EVALSHA``."""
+
+    name: str
+    text: str
+    sha: str
+
+
+@cache
+def scripts() -> dict[str, Script]:
+    """Every script, read once from the package's ``scripts/`` folder."""
+    folder = resources.files("otpgate.redis").joinpath("scripts")
+    common = folder.joinpath("common.lua").read_text("utf-8")
+    loaded = {}
+    for name in _SCRIPT_NAMES:
+        text = common + "\n" + folder.joinpath(f"{name}.lua").read_text("utf-8")
+        sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        loaded[name] = Script(name, text, sha)
+    return loaded
+
+
+Arg = str | bytes | int
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """A script to run with its keys and arguments, and how to read its reply."""
+
+    script: Script
+    keys: tuple[str, ...]
+    args: tuple[Arg, ...]
+    decode: Callable[[object], T]
+
+    def evalsha(self) -> tuple[Arg, ...]:
+        """The ``EVALSHA`` command as ``execute_command`` arguments."""
+        return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
+
+    def eval(self) -> tuple[Arg, ...]:
+        """The same as ``EVAL`` (runs it, and caches the script on that server)."""
+        return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
+
+
+# -- encoding ---------------------------------------------------------------------------------
+
+
+def number(value: float) -> str:
+    """Shortest text that reads back as the same double (``1800000000`` for ``1.8e9``)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _bytes(text: str) -> bytes:
+    # Subjects are opaque strings; keep even lone surrogates intact on the way through.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _raw(value: object) -> bytes:
+    return value if isinstance(value, bytes) else _bytes(str(value))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogatepass")
+    return str(value)
+
+
+def _lockout(policy: LockoutPolicy) -> tuple[int, ...]:
+    return (policy.after, policy.base, policy.maximum, policy.hard_after, policy.memory)
+
+
+def _subject_of(challenge_id: str) -> str:
+    return challenge_id.split(".", 1)[0]
+
+
+def record_fields(record: ChallengeRecord) -> list[Arg]:
+    """The record as hash field/value pairs (short names, empty optional fields left out)."""
+    fields: list[Arg] = [
+        "p",
+        record.purpose,
+        "n",
+        record.phone,
+        "d",
+        record.code_digest,
+        "k",
+        record.sealed_code,
+        "c",
+        number(record.created_at),
+        "e",
+        number(record.expires_at),
+        "w",
+        number(record.next_send_at),
+        "t",
+        _STATUS_CODES[Status(record.status)],
+        "a",
+        record.attempts,
+        "r",
+        record.sends,
+    ]
+    if record.context_digest:
+        fields += ["x", record.context_digest]
+    for name, value in (("s", record.subject), ("m", record.summary), ("l", record.locale)):
+        # Free text goes in pieces of at most 64 bytes: a longer value would turn the hash
+        # from Redis's compact listpack into a hashtable, three times the memory.
+        data = _bytes(value)
+        for index, start in enumerate(range(0, len(data), _PIECE)):
+            fields += [f"{name}{index or ''}", data[start : start + _PIECE]]
+    return fields
+
+
+# -- decoding ---------------------------------------------------------------------------------
+
+
+def _joined(fields: dict[str, bytes], name: str) -> str:
+    pieces, index = [], 0
+    while (piece := fields.get(f"{name}{index or ''}")) is not None:
+        pieces.append(piece)
+        index += 1
+    return _text(b"".join(pieces))
+
+
+def decode_record(challenge_id: str, flat: Sequence[object]) -> ChallengeRecord:
+    """A record from its hash field/value pairs."""
+    raw = {_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
+    f = {name: _text(value) for name, value in raw.items()}
+    return ChallengeRecord(
+        id=challenge_id,
+        subject=_joined(raw, "s"),
+        purpose=f["p"],
+        phone=f["n"],
+        code_digest=f["d"],
+        sealed_code=f["k"],
+        created_at=float(f["c"]),
+        expires_at=float(f["e"]),
+        next_send_at=float(f["w"]),
+        context_digest=f.get("x", ""),
+        summary=_joined(raw, "m"),
+        locale=_joined(raw, "l"),
+        status=_STATUSES[f["t"]],
+        attempts=int(f["a"]),
+        sends=int(f["r"]),
+    )
+
+
+def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
+    """``{result, attempts_left, retry_after, locked_now, field, value, ...}``."""
+    if not isinstance(reply, list) or not reply:
+        raise TypeError("unexpected script reply")
+    left, retry = [*reply[1:3], None, None][:2]
+    locked = len(reply) > 3 and int(reply[3]) == 1
+    record = None
+    if len(reply) > 4 and challenge_id is not None:
+        record = decode_record(challenge_id, reply[4:])
+    return Outcome(
+        Result(_text(reply[0])),
+        attempts_left=None if left is None else int(left),
+        retry_after=None if retry is None else float(_text(retry)),
+        locked_now=locked,
+        record=record,
+    )
+
+
+def _decode_denial(reply: object) -> Denial | None:
+    if reply is None:
+        return None
+    if not isinstance(reply, list) or len(reply) != 2:
+        raise TypeError("unexpected script reply")
+    return Denial(_text(reply[0]), float(_text(reply[1])))
+
+
+def _decode_none(reply: object) -> None:
+    return None
+
+
+# -- the calls, one per protocol method -------------------------------------------------------
+
+
+class Codec:
+    """Builds the script call of each store method for one key prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
+            raise ValueError("the key prefix must be a string without '{' or '}'")
+        self.prefix = prefix
+        self.budget_tag = f"{prefix}{{{prefix}b}}:"
+        self.scripts = scripts()
+
+    # key names
+
+    def challenge_key(self, challenge_id: str) -> str:
+        subject_key, _, nonce = challenge_id.partition(".")
+        return f"{self.prefix}{{{subject_key}}}:c:{nonce}"
+
+    def subject_state_key(self, subject_key: str) -> str:
+        return f"{self.prefix}{{{subject_key}}}:s"
+
+    def budget_key(self, budget_key: str) -> str:
+        return self.budget_tag + budget_key
+
+    def _call(
+        self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
+    ) -> Call[T]:
+        return Call(self.scripts[name], tuple(keys), tuple(args), decode)
+
+    # calls
+
+    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Call[Denial | None]:
+        # The member only has to be unique per send; its score is the send time.
+        args: list[Arg] = [number(now), f"{number(now)}:{secrets.token_urlsafe(6)}"]
+        for budget in budgets:
+            args += [budget.limit, budget.window, budget.scope]
+        keys = [self.budget_key(b.key) for b in budgets]
+        return self._call("budgets", keys, args, _decode_denial)
+
+    def create_challenge(
+        self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
+    ) -> Call[Outcome]:
+        ttl = max(0, math.ceil(record.expires_at - now)) + CHALLENGE_GRACE
+        keys = [self.challenge_key(record.id), self.subject_state_key(subject_key)]
+        args: list[Arg] = [number(now), ttl, *_lockout(lockout), *record_fields(record)]
+
+        def decode(reply: object) -> Outcome:
+            outcome = _decode_outcome(None, reply)
+            if outcome.result is Result.OK:
+                return Outcome(Result.OK, record=record)
+            return outcome
+
+        return self._call("create", keys, args, decode)
+
+    def get_challenge(self, challenge_id: str) -> Call[ChallengeRecord | None]:
+        def decode(reply: object) -> ChallengeRecord | None:
+            if not isinstance(reply, list) or not reply:
+                return None
+            return decode_record(challenge_id, reply)
+
+        return self._call("get", [self.challenge_key(challenge_id)], [], decode)
+
+    def reserve_send(
+        self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
+    ) -> Call[Outcome]:
+        args: list[Arg] = [number(now), cooldown_base, max_sends]
+        return self._call(
+            "reserve",
+            [self.challenge_key(challenge_id)],
+            args,
+            lambda reply: _decode_outcome(challenge_id, reply),
+        )
+
+    def mark_send_failed(self, challenge_id: str, now: float) -> Call[None]:
+        return self._call("failed", [self.challenge_key(challenge_id)], [number(now)], _decode_none)
+
+    def check_code(
+        self,
+        challenge_id: str,
+        code_digest: str,
+        context_digest: str,
+        now: float,
+        max_attempts: int,
+        lockout: LockoutPolicy,
+    ) -> Call[Outcome]:
+        keys = [
+            self.challenge_key(challenge_id),
+            self.subject_state_key(_subject_of(challenge_id)),
+        ]
+        args: list[Arg] = [number(now), code_digest, context_digest, max_attempts]
+        args += _lockout(lockout)
+        return self._call("check", keys, args, lambda reply: _decode_outcome(challenge_id, reply))
+
+    def settle_attempt(
+        self,
+        subject_key: str,
+        success: bool,
+        now: float,
+        lockout: LockoutPolicy,
+        totp_step: int | None = None,
+    ) -> Call[Outcome]:
+        step = "" if totp_step is None else str(int(totp_step))
+        args: list[Arg] = [number(now), 1 if success else 0, step, *_lockout(lockout)]
+        return self._call(
+            "settle",
+            [self.subject_state_key(subject_key)],
+            args,
+            lambda reply: _decode_outcome(None, reply),
+        )
+
+    def cancel(self, challenge_id: str, now: float) -> Call[bool]:
+        return self._call(
+            "cancel", [self.challenge_key(challenge_id)], [], lambda reply: reply == 1
+        )
+
+    def unlock(self, subject_key: str) -> Call[None]:
+        return self._call("unlock", [self.subject_state_key(subject_key)], [], _decode_none)
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+#: What a failed call may raise: redis-py's errors (connection, timeout, a server's reply),
+#: Cluster set-up errors, socket errors, and a reply we cannot read.
+FAILURES: tuple[type[BaseException], ...] = (
+    RedisError,
+    RedisClusterException,
+    OSError,
+    asyncio.TimeoutError,
+    TypeError,
+    ValueError,
+    KeyError,
+)
+
+
+def unavailable(error: BaseException) -> StorageUnavailable:
+    """The core's storage error for a failed call. Logs the error's type, and the message of
+    connection errors (host and port); never a key, an argument or a reply."""
+    if isinstance(error, (RedisConnectionError, RedisTimeoutError, OSError)):
+        logger.warning("otpgate redis store unavailable: %s: %s", type(error).__name__, error)
+    else:
+        logger.warning("otpgate redis store unavailable: %s", type(error).__name__)
+    return StorageUnavailable()
