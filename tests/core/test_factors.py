@@ -14,7 +14,10 @@ from otpgate import (
     FactorNotEnrolled,
     InvalidCode,
     MalformedInput,
+    MemoryCredentials,
+    Settings,
 )
+from tests.conftest import KEY
 
 
 def enrolled(gate, clock, subject="alice"):
@@ -102,6 +105,20 @@ class TestTotp:
         gate.totp.enroll("alice", replace=True)
         assert gate.totp.remove("alice") is True
         assert gate.totp.remove("alice") is False
+
+    def test_a_new_key_reseals_the_secret_on_next_use(self, make_gate, clock):
+        credentials = MemoryCredentials()
+        old = make_gate(Settings(secret_keys=(KEY,)), credentials=credentials)
+        totp = enrolled(old, clock)
+        new_key = "a-brand-new-key-0123456789"
+        new = make_gate(Settings(secret_keys=(new_key, KEY)), credentials=credentials)
+        before = credentials.get_totp("alice").sealed_secret
+        new.check_totp("alice", totp.at(clock()))
+        after = credentials.get_totp("alice").sealed_secret
+        assert after != before
+        clock.advance(30)
+        only_new = make_gate(Settings(secret_keys=(new_key,)), credentials=credentials)
+        only_new.check_totp("alice", totp.at(clock()))
 
     def test_subjects_do_not_share_replay_markers(self, gate, clock):
         alice = enrolled(gate, clock, "alice")

@@ -175,13 +175,15 @@ class AsyncVerifier(BaseVerifier):
     async def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check an authenticator code; each time step is accepted once per subject."""
         subject, clean = self._plan_totp_check(subject, code)
-        step = self._totp_step(
-            subject, clean, await self.credentials.get_totp(subject), confirmed=True
-        )
+        credential = await self.credentials.get_totp(subject)
+        step = self._totp_step(subject, clean, credential, confirmed=True)
         outcome = await self.store.settle_attempt(
             self.subject_key(subject), step is not None, self.clock(), self.lockout, step
         )
-        return self._finish_subject_check(outcome, subject, "totp", purpose)
+        verification = self._finish_subject_check(outcome, subject, "totp", purpose)
+        if resealed := self._resealed(subject, credential):
+            await self.credentials.set_totp(subject, resealed)  # key rotation, lazily
+        return verification
 
     async def check_recovery(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check a recovery code and use it up."""

@@ -404,6 +404,13 @@ class BaseVerifier:
         key = secret_key_bytes(self.keyring.open(credential.sealed_secret, context=subject))
         return match_step(key, code, self.clock(), self.settings)
 
+    def _resealed(self, subject: str, credential: TotpCredential | None) -> TotpCredential | None:
+        """The credential sealed under the current key, if it was sealed under an older one."""
+        if credential is None or not self.keyring.needs_rotation(credential.sealed_secret):
+            return None
+        sealed = self.keyring.rotate(credential.sealed_secret, context=subject)
+        return TotpCredential(sealed, credential.confirmed, credential.created_at)
+
     def _finish_subject_check(
         self, outcome: Outcome, subject: str, factor: str, purpose: str
     ) -> Verification:
