@@ -71,3 +71,32 @@ def test_concurrent_wrong_guesses_never_exceed_the_attempt_limit():
     record = gate.store.get_challenge(challenge.id)
     assert record.attempts == 5
     assert race([lambda: gate.check(challenge.id, code)]) == 0
+
+
+def test_the_memory_store_forgets_finished_state():
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    outbox = OutboxSender()
+    store = MemoryStore(clock=clock)
+    gate = Verifier(
+        Settings(
+            secret_keys=(KEY,),
+            phone_budget_short="1000/15m",
+            phone_budget_long="1000/1d",
+            subject_budget="1000/1d",
+        ),
+        store=store,
+        sender=outbox,
+        clock=clock,
+    )
+    for n in range(300):
+        challenge = gate.start_sms(f"user{n}", PHONE, purpose="enroll")
+        gate.check(challenge.id, outbox.last_code_for(PHONE))
+    assert len(store._challenges) == 300 and len(store._subjects) == 300
+    clock.advance(2 * 86400)
+    for _ in range(300):
+        gate.start_sms("late", PHONE, purpose="enroll")
+    assert len(store._challenges) <= 300
+    assert "user1" not in {r.subject for r in store._challenges.values()}
+    assert len(store._subjects) < 300

@@ -28,6 +28,8 @@ from .policy import (
 #: How long a finished challenge is kept after it expires (then it is dropped).
 _GRACE = 60.0
 _SWEEP_EVERY = 256
+#: How long a subject's TOTP replay marker is kept at least (beyond any TOTP window).
+_MARKER_MEMORY = 3600.0
 
 
 @dataclass
@@ -36,6 +38,8 @@ class _SubjectState:
     locked_until: float = 0.0
     last_failure_at: float = 0.0
     last_totp_step: int = -1
+    #: The sweep may drop this state after then (unless hard-locked).
+    keep_until: float = 0.0
 
 
 class MemoryStore:
@@ -218,9 +222,11 @@ class MemoryStore:
     ) -> _SubjectState | None:
         state = self._subjects.get(key)
         if state is None:
-            if create:
-                state = self._subjects[key] = _SubjectState()
-            return state
+            if not create:
+                return None
+            state = self._subjects[key] = _SubjectState()
+        # Failures must outlive their memory, and TOTP replay markers their time window.
+        state.keep_until = max(state.keep_until, now + max(lockout.memory, _MARKER_MEMORY))
         forgotten = state.failures and now - state.last_failure_at >= lockout.memory
         if forgotten and state.locked_until != HARD_LOCK:
             state.failures, state.locked_until = 0, 0.0
@@ -233,6 +239,8 @@ class MemoryStore:
         now = self.clock()
         for key in [k for k, r in self._challenges.items() if r.expires_at + _GRACE < now]:
             del self._challenges[key]
+        for key in [k for k, st in self._subjects.items() if _droppable(st, now)]:
+            del self._subjects[key]
         longest = 31 * 86400
         for key in [k for k, log in self._budgets.items() if not log or log[-1] < now - longest]:
             del self._budgets[key]
@@ -240,6 +248,10 @@ class MemoryStore:
 
 def _with(record: ChallengeRecord, **changes: object) -> ChallengeRecord:
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def _droppable(state: _SubjectState, now: float) -> bool:
+    return state.keep_until < now and state.locked_until != HARD_LOCK and state.locked_until < now
 
 
 def _is_locked(state: _SubjectState, now: float) -> bool:
