@@ -42,7 +42,7 @@ from .errors import (
     SendLimitReached,
 )
 from .events import Event, EventBus, EventName, Listener
-from .message import render_sms
+from .message import check_sms_settings, region_of, render_sms, summary_fits
 from .phone import PhoneNumber, mask, parse_phone
 from .policy import Budget, Denial, LockoutPolicy, Outcome, Result
 from .settings import Settings
@@ -80,6 +80,7 @@ class BaseVerifier:
         self.lockout = LockoutPolicy.from_settings(settings)
         self.events = EventBus()
         self.clock = clock
+        check_sms_settings(settings)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every :class:`Event`; returns an unsubscribe function."""
@@ -145,7 +146,10 @@ class BaseVerifier:
         challenge_id = new_challenge_id(subject_key)
         code = generate_numeric_code(self.settings.code_digits)
         summary_text = self._short_text(summary, "summary")
-        if len(summary_text) > _MAX_SUMMARY:
+        locale_text = self._short_text(locale, "locale")
+        if len(summary_text) > _MAX_SUMMARY or not summary_fits(
+            self.settings, summary_text, locale=locale_text or None, region=number.region
+        ):
             raise MalformedInput("The transaction summary is too long for an SMS.")
         record = ChallengeRecord(
             id=challenge_id,
@@ -159,7 +163,7 @@ class BaseVerifier:
             next_send_at=now + self.settings.resend_cooldown,
             context_digest=self._context_digest(context),
             summary=summary_text,
-            locale=self._short_text(locale, "locale"),
+            locale=locale_text,
         )
         budgets = self._budgets(subject_key, number, self._short_text(client_ip, "client IP"))
         return StartPlan(record, number, code, budgets)
@@ -197,7 +201,13 @@ class BaseVerifier:
     def _text_for(self, record: ChallengeRecord, code: str | None = None) -> str:
         if code is None:
             code = self.keyring.open(record.sealed_code, context=record.id)
-        return render_sms(self.settings, code, locale=record.locale or None, summary=record.summary)
+        return render_sms(
+            self.settings,
+            code,
+            locale=record.locale or None,
+            summary=record.summary,
+            region=region_of(record.phone),
+        )
 
     def _finish_created(self, outcome: Outcome, plan: StartPlan) -> None:
         if outcome.result is Result.LOCKED:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 
+_APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
 _NUMBER_TYPES = frozenset(
@@ -75,6 +76,11 @@ class Settings:
     #: Adds the WebOTP line ``@domain #code`` to each SMS when set.
     webotp_domain: str | None = None
     default_locale: str = "en"
+    #: Android SMS Retriever app hash (11 characters), added before the WebOTP line.
+    android_app_hash: str | None = None
+    #: Most SMS segments one message may take; templates that could exceed it are refused
+    #: when a verifier is built, and longer transaction summaries when a code is requested.
+    max_sms_segments: int = 2
 
     code_digits: int = 6
     code_lifetime: int = 300
@@ -193,6 +199,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "brand": str,
     "webotp_domain": _optional(str),
     "default_locale": str,
+    "android_app_hash": _optional(str),
     "phone_budget_short": RateLimit.parse,
     "phone_budget_long": RateLimit.parse,
     "subject_budget": RateLimit.parse,
@@ -241,6 +248,7 @@ def _validate(s: Settings) -> None:
         "step_up_max_age": (1, 86400),
         "login_step_timeout": (60, 3600),
         "remember_device_days": (1, 365),
+        "max_sms_segments": (1, 10),
     }
     for name, (low, high) in bounded.items():
         value = getattr(s, name)
@@ -288,3 +296,8 @@ def _validate(s: Settings) -> None:
     )
     _check(bool(s.brand.strip()) and len(s.brand) <= 40, "brand", "1 to 40 characters")
     _check(s.default_locale.strip() != "", "default_locale", "must not be empty")
+    _check(
+        s.android_app_hash is None or _APP_HASH.fullmatch(s.android_app_hash) is not None,
+        "android_app_hash",
+        "expected the 11-character hash of the SMS Retriever API, e.g. 'FA+9qCX9VSu'",
+    )
