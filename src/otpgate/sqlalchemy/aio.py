@@ -1,0 +1,148 @@
+"""``AsyncSQLAlchemyCredentials``: ``SQLAlchemyCredentials`` with ``await`` (asyncio drivers:
+aiosqlite, asyncpg, aiomysql). Same statements, same answers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Union
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from otpgate.core.credentials import TotpCredential
+from otpgate.core.errors import StorageUnavailable
+
+from . import statements as q
+from .tables import Tables, metadata
+from .tables import tables as default_tables
+
+AsyncBind = Union[AsyncEngine, "async_sessionmaker[AsyncSession]"]
+
+
+class AsyncSQLAlchemyCredentials:
+    """:class:`~otpgate.AsyncCredentials` on an ``AsyncEngine`` (or ``async_sessionmaker``).
+
+    Each method runs in its own transaction; database errors raise
+    :class:`~otpgate.StorageUnavailable`.
+    """
+
+    def __init__(
+        self,
+        bind: AsyncBind,
+        *,
+        tables: Tables | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bind = bind
+        self.tables = tables or default_tables
+        self._clock = clock
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection | AsyncSession]:
+        bind = self._bind
+        try:
+            if isinstance(bind, async_sessionmaker):
+                async with bind.begin() as session:
+                    yield session
+                return
+            async with bind.begin() as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except DBAPIError as error:
+            raise StorageUnavailable() from error
+
+    async def _run(self, statement: Any) -> Any:
+        async with self._begin() as db:
+            return await db.execute(statement)
+
+    # -- phones ----------------------------------------------------------------------------
+
+    async def phones(self, subject: str) -> list[str]:
+        """The subject's verified numbers (E.164), the preferred one first."""
+        statement = q.select_phones(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            return [str(row[0]) for row in await db.execute(statement)]
+
+    async def add_phone(self, subject: str, e164: str) -> None:
+        """Add a verified number (no-op if present)."""
+        t, subject, e164 = self.tables, q.check_subject(subject), q.check_e164(e164)
+        try:
+            async with self._begin() as db:
+                if (await db.execute(q.phone_exists(t, subject, e164))).first() is None:
+                    await db.execute(q.insert_phone(t, subject, e164, self._clock()))
+        except IntegrityError:
+            return  # a concurrent request added the same number
+
+    async def remove_phone(self, subject: str, e164: str) -> bool:
+        result = await self._run(q.delete_phone(self.tables, q.check_subject(subject), e164))
+        return q.rowcount(result) > 0
+
+    # -- authenticator app -----------------------------------------------------------------
+
+    async def get_totp(self, subject: str) -> TotpCredential | None:
+        statement = q.select_totp(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            return q.totp_from_row((await db.execute(statement)).first())
+
+    async def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
+        t, subject = self.tables, q.check_subject(subject)
+        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+            try:
+                async with self._begin() as db:
+                    if q.rowcount(await db.execute(q.update_totp(t, subject, credential))) == 0:
+                        await db.execute(q.insert_totp(t, subject, credential))
+                return
+            except IntegrityError:
+                continue
+        raise StorageUnavailable()
+
+    async def remove_totp(self, subject: str) -> bool:
+        result = await self._run(q.delete_totp(self.tables, q.check_subject(subject)))
+        return q.rowcount(result) > 0
+
+    # -- recovery codes --------------------------------------------------------------------
+
+    async def recovery_codes_left(self, subject: str) -> int:
+        statement = q.count_recovery(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            return int((await db.execute(statement)).scalar_one())
+
+    async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        """Void every old code of the subject and keep these digests instead."""
+        t, subject, values = self.tables, q.check_subject(subject), list(digests)
+        async with self._begin() as db:
+            await db.execute(q.delete_recovery(t, subject))
+            if values:
+                await db.execute(q.insert_recovery(t, subject, values, self._clock()))
+
+    async def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """True if an unused code matches any of ``digests`` (nothing is changed)."""
+        statement = q.unused_recovery_ids(
+            self.tables, q.check_subject(subject), q.check_digests(digests)
+        )
+        async with self._begin() as db:
+            return (await db.execute(statement.limit(1))).first() is not None
+
+    async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """Atomically mark one unused code matching ``digests`` as used. True exactly once."""
+        t = self.tables
+        statement = q.unused_recovery_ids(t, q.check_subject(subject), q.check_digests(digests))
+        async with self._begin() as db:
+            for (row_id,) in (await db.execute(statement)).all():
+                if q.rowcount(await db.execute(q.use_recovery_row(t, row_id, self._clock()))) == 1:
+                    return True
+        return False
+
+
+async def create_all_async(bind: AsyncEngine, *, tables: Tables | None = None) -> None:
+    """Create otpgate's tables (if missing) through an ``AsyncEngine``."""
+    t = tables or default_tables
+    target = t.phones.metadata if tables else metadata
+    async with bind.begin() as connection:
+        await connection.run_sync(
+            lambda sync: target.create_all(sync, tables=[t.phones, t.totp, t.recovery_codes])
+        )

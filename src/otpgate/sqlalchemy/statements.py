@@ -1,0 +1,139 @@
+"""Every SQL statement of the credential repository, built once for both flavours.
+
+``SQLAlchemyCredentials`` and ``AsyncSQLAlchemyCredentials`` execute these same statements and
+read their results with these same helpers; the two classes differ only in ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.sql import Delete, Insert, Select, Update, delete, func, insert, select, update
+
+from otpgate.core.credentials import TotpCredential
+from otpgate.core.errors import MalformedInput
+
+from .tables import DIGEST_LENGTH, E164_LENGTH, SUBJECT_LENGTH, Tables
+
+#: Recovery code digests one call may name (one per configured key).
+MAX_DIGESTS = 16
+
+
+def check_subject(subject: object) -> str:
+    if not isinstance(subject, str) or not subject or len(subject) > SUBJECT_LENGTH:
+        raise MalformedInput("The subject must be a non-empty string of at most 255 chars.")
+    return subject
+
+
+def check_e164(e164: object) -> str:
+    if not isinstance(e164, str) or not e164.startswith("+") or len(e164) > E164_LENGTH:
+        raise MalformedInput("The phone number must be in E.164 form.")
+    return e164
+
+
+def check_digests(digests: Sequence[str]) -> list[str]:
+    values = list(digests)
+    if len(values) > MAX_DIGESTS or any(
+        not isinstance(d, str) or not d or len(d) > DIGEST_LENGTH for d in values
+    ):
+        raise MalformedInput("Recovery code digests are malformed.")
+    return values
+
+
+# -- phones ----------------------------------------------------------------------------------
+
+
+def select_phones(t: Tables, subject: str) -> Select[Any]:
+    """The subject's numbers, oldest (the preferred one) first."""
+    return select(t.phones.c.e164).where(t.phones.c.subject == subject).order_by(t.phones.c.id)
+
+
+def phone_exists(t: Tables, subject: str, e164: str) -> Select[Any]:
+    return select(t.phones.c.id).where(t.phones.c.subject == subject, t.phones.c.e164 == e164)
+
+
+def insert_phone(t: Tables, subject: str, e164: str, now: float) -> Insert:
+    return insert(t.phones).values(subject=subject, e164=e164, created_at=now)
+
+
+def delete_phone(t: Tables, subject: str, e164: str) -> Delete:
+    return delete(t.phones).where(t.phones.c.subject == subject, t.phones.c.e164 == e164)
+
+
+# -- authenticator app -----------------------------------------------------------------------
+
+
+def select_totp(t: Tables, subject: str) -> Select[Any]:
+    c = t.totp.c
+    return select(c.sealed_secret, c.confirmed, c.created_at).where(c.subject == subject)
+
+
+def totp_from_row(row: Any) -> TotpCredential | None:
+    if row is None:
+        return None
+    return TotpCredential(str(row[0]), bool(row[1]), float(row[2]))
+
+
+def delete_totp(t: Tables, subject: str) -> Delete:
+    return delete(t.totp).where(t.totp.c.subject == subject)
+
+
+def insert_totp(t: Tables, subject: str, credential: TotpCredential) -> Insert:
+    return insert(t.totp).values(
+        subject=subject,
+        sealed_secret=credential.sealed_secret,
+        confirmed=credential.confirmed,
+        created_at=credential.created_at,
+    )
+
+
+# -- recovery codes --------------------------------------------------------------------------
+
+
+def count_recovery(t: Tables, subject: str) -> Select[Any]:
+    c = t.recovery_codes.c
+    return select(func.count()).where(c.subject == subject, c.used_at.is_(None))
+
+
+def delete_recovery(t: Tables, subject: str) -> Delete:
+    return delete(t.recovery_codes).where(t.recovery_codes.c.subject == subject)
+
+
+def insert_recovery(t: Tables, subject: str, digests: Sequence[str], now: float) -> Insert:
+    return insert(t.recovery_codes).values(
+        [{"subject": subject, "digest": d, "created_at": now, "used_at": None} for d in digests]
+    )
+
+
+def unused_recovery_ids(t: Tables, subject: str, digests: Sequence[str]) -> Select[Any]:
+    """Ids of the subject's unused codes matching any digest (one per key in rotation)."""
+    c = t.recovery_codes.c
+    return (
+        select(c.id)
+        .where(c.subject == subject, c.digest.in_(list(digests)), c.used_at.is_(None))
+        .order_by(c.id)
+    )
+
+
+def use_recovery_row(t: Tables, row_id: int, now: float) -> Update:
+    """Mark exactly one row used, only if still unused: rowcount 1 means this caller won."""
+    c = t.recovery_codes.c
+    return update(t.recovery_codes).where(c.id == row_id, c.used_at.is_(None)).values(used_at=now)
+
+
+def update_totp(t: Tables, subject: str, credential: TotpCredential) -> Update:
+    return (
+        update(t.totp)
+        .where(t.totp.c.subject == subject)
+        .values(
+            sealed_secret=credential.sealed_secret,
+            confirmed=credential.confirmed,
+            created_at=credential.created_at,
+        )
+    )
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (``CursorResult.rowcount``, for either flavour)."""
+    return int(result.rowcount)

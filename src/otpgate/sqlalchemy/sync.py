@@ -1,0 +1,153 @@
+"""``SQLAlchemyCredentials``: the core's :class:`~otpgate.Credentials` on a SQL database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Union
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from otpgate.core.credentials import TotpCredential
+from otpgate.core.errors import StorageUnavailable
+
+from . import statements as q
+from .tables import Tables, metadata
+from .tables import tables as default_tables
+
+#: An engine, a ``sessionmaker``, or a function returning an engine (``lambda: db.engine``
+#: with Flask-SQLAlchemy, whose engine exists only inside an application context).
+Bind = Union[Engine, "sessionmaker[Session]", Callable[[], Engine]]
+
+
+class SQLAlchemyCredentials:
+    """Verified phones, sealed authenticator secrets and recovery code digests in SQL tables.
+
+    Each method runs in its own transaction. Database errors (connection refused, locked
+    database) raise :class:`~otpgate.StorageUnavailable`, so a verification fails closed.
+    """
+
+    def __init__(
+        self,
+        bind: Bind,
+        *,
+        tables: Tables | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bind = bind
+        self.tables = tables or default_tables
+        self._clock = clock
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection | Session]:
+        bind = self._bind
+        try:
+            if isinstance(bind, sessionmaker):
+                with bind.begin() as session:
+                    yield session
+                return
+            engine = bind if isinstance(bind, Engine) else bind()
+            with engine.begin() as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except DBAPIError as error:
+            raise StorageUnavailable() from error
+
+    def _run(self, statement: Any) -> Any:
+        with self._begin() as db:
+            return db.execute(statement)
+
+    # -- phones ----------------------------------------------------------------------------
+
+    def phones(self, subject: str) -> list[str]:
+        """The subject's verified numbers (E.164), the preferred one first."""
+        statement = q.select_phones(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            return [str(row[0]) for row in db.execute(statement)]
+
+    def add_phone(self, subject: str, e164: str) -> None:
+        """Add a verified number (no-op if present)."""
+        t, subject, e164 = self.tables, q.check_subject(subject), q.check_e164(e164)
+        try:
+            with self._begin() as db:
+                if db.execute(q.phone_exists(t, subject, e164)).first() is None:
+                    db.execute(q.insert_phone(t, subject, e164, self._clock()))
+        except IntegrityError:
+            return  # a concurrent request added the same number
+
+    def remove_phone(self, subject: str, e164: str) -> bool:
+        result = self._run(q.delete_phone(self.tables, q.check_subject(subject), e164))
+        return q.rowcount(result) > 0
+
+    # -- authenticator app -----------------------------------------------------------------
+
+    def get_totp(self, subject: str) -> TotpCredential | None:
+        statement = q.select_totp(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            return q.totp_from_row(db.execute(statement).first())
+
+    def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
+        t, subject = self.tables, q.check_subject(subject)
+        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+            try:
+                with self._begin() as db:
+                    if q.rowcount(db.execute(q.update_totp(t, subject, credential))) == 0:
+                        db.execute(q.insert_totp(t, subject, credential))
+                return
+            except IntegrityError:
+                continue
+        raise StorageUnavailable()
+
+    def remove_totp(self, subject: str) -> bool:
+        result = self._run(q.delete_totp(self.tables, q.check_subject(subject)))
+        return q.rowcount(result) > 0
+
+    # -- recovery codes --------------------------------------------------------------------
+
+    def recovery_codes_left(self, subject: str) -> int:
+        statement = q.count_recovery(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            return int(db.execute(statement).scalar_one())
+
+    def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        """Void every old code of the subject and keep these digests instead."""
+        t, subject, values = self.tables, q.check_subject(subject), list(digests)
+        with self._begin() as db:
+            db.execute(q.delete_recovery(t, subject))
+            if values:
+                db.execute(q.insert_recovery(t, subject, values, self._clock()))
+
+    def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """True if an unused code matches any of ``digests`` (nothing is changed)."""
+        statement = q.unused_recovery_ids(
+            self.tables, q.check_subject(subject), q.check_digests(digests)
+        )
+        with self._begin() as db:
+            return db.execute(statement.limit(1)).first() is not None
+
+    def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """Atomically mark one unused code matching ``digests`` as used. True exactly once:
+        each row is claimed by a conditional UPDATE whose row count says who won."""
+        t = self.tables
+        statement = q.unused_recovery_ids(t, q.check_subject(subject), q.check_digests(digests))
+        with self._begin() as db:
+            for (row_id,) in db.execute(statement).all():
+                if q.rowcount(db.execute(q.use_recovery_row(t, row_id, self._clock()))) == 1:
+                    return True
+        return False
+
+
+def create_all(bind: Engine, *, tables: Tables | None = None) -> None:
+    """Create otpgate's tables (if missing) on ``bind``; use migrations in production."""
+    target = tables.phones.metadata if tables else metadata
+    with bind.begin() as connection:
+        target.create_all(connection, tables=_tables_of(tables or default_tables))
+
+
+def _tables_of(t: Tables) -> list[Any]:
+    return [t.phones, t.totp, t.recovery_codes]

@@ -1,0 +1,75 @@
+"""Table definitions: verified phones, authenticator secrets (sealed), recovery code digests.
+
+Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
+keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
+the same floats the core works with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SUBJECT_LENGTH = 255
+E164_LENGTH = 16
+DIGEST_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The three tables of one :class:`~sqlalchemy.MetaData`."""
+
+    phones: Table
+    totp: Table
+    recovery_codes: Table
+
+
+def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
+    """Define otpgate's tables in ``target`` (your application's metadata), named
+    ``<prefix>phone``, ``<prefix>totp`` and ``<prefix>recovery_code``."""
+    phones = Table(
+        f"{prefix}phone",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False),
+        Column("e164", String(E164_LENGTH), nullable=False),
+        Column("created_at", Double, nullable=False),
+        UniqueConstraint("subject", "e164", name=f"{prefix}phone_subject_e164"),
+    )
+    totp = Table(
+        f"{prefix}totp",
+        target,
+        Column("subject", String(SUBJECT_LENGTH), primary_key=True),
+        Column("sealed_secret", Text, nullable=False),
+        Column("confirmed", Boolean, nullable=False, default=False),
+        Column("created_at", Double, nullable=False),
+    )
+    recovery = Table(
+        f"{prefix}recovery_code",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False),
+        Column("digest", String(DIGEST_LENGTH), nullable=False),
+        Column("created_at", Double, nullable=False),
+        Column("used_at", Double, nullable=True),
+        Index(f"{prefix}recovery_code_subject_digest", "subject", "digest"),
+    )
+    return Tables(phones=phones, totp=totp, recovery_codes=recovery)
+
+
+#: otpgate's own metadata, for apps that do not merge the tables into theirs.
+metadata = MetaData()
+#: The tables in :data:`metadata`; the default of both credential classes.
+tables = define_tables(metadata)

@@ -1,0 +1,235 @@
+"""SQLAlchemyCredentials and AsyncSQLAlchemyCredentials on real SQLite files.
+
+One behaviour suite runs against both flavours (the async one through an event loop), then
+races: twenty threads or tasks presenting one recovery code get exactly one True.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+from otpgate import (
+    AsyncCredentials,
+    AsyncVerifier,
+    Credentials,
+    OutboxSender,
+    StorageUnavailable,
+    TotpCredential,
+    Verifier,
+)
+from otpgate.sqlalchemy import (
+    AsyncSQLAlchemyCredentials,
+    SQLAlchemyCredentials,
+    create_all,
+    create_all_async,
+    define_tables,
+)
+from tests.conftest import PHONE, Sync
+
+OTHER = "+4915112345678"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "otpgate.sqlite3"
+
+
+@pytest.fixture
+def sync_engine(db_path):
+    engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30})
+    create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["engine", "sessionmaker", "callable", "async-engine", "async-sessionmaker"])
+def creds(request, db_path, sync_engine, loop) -> Any:
+    kind = request.param
+    if kind == "engine":
+        return SQLAlchemyCredentials(sync_engine)
+    if kind == "sessionmaker":
+        return SQLAlchemyCredentials(sessionmaker(sync_engine))
+    if kind == "callable":
+        return SQLAlchemyCredentials(lambda: sync_engine)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+    request.addfinalizer(lambda: loop.run_until_complete(engine.dispose()))
+    bind = engine if kind == "async-engine" else async_sessionmaker(engine)
+    return Sync(AsyncSQLAlchemyCredentials(bind), loop)
+
+
+def test_protocols_are_met(sync_engine):
+    assert isinstance(SQLAlchemyCredentials(sync_engine), Credentials)
+    async_engine = create_async_engine("sqlite+aiosqlite://")
+    assert isinstance(AsyncSQLAlchemyCredentials(async_engine), AsyncCredentials)
+
+
+def test_phones_keep_order_and_ignore_duplicates(creds):
+    assert creds.phones("u1") == []
+    creds.add_phone("u1", PHONE)
+    creds.add_phone("u1", OTHER)
+    creds.add_phone("u1", PHONE)
+    assert creds.phones("u1") == [PHONE, OTHER]
+    assert creds.phones("u2") == []
+    assert creds.remove_phone("u1", PHONE) is True
+    assert creds.remove_phone("u1", PHONE) is False
+    assert creds.phones("u1") == [OTHER]
+
+
+def test_totp_is_replaced_and_removed(creds):
+    assert creds.get_totp("u1") is None
+    creds.set_totp("u1", TotpCredential("sealed-1", False, 1_800_000_000.25))
+    creds.set_totp("u1", TotpCredential("sealed-2", True, 1_800_000_001.5))
+    credential = creds.get_totp("u1")
+    assert credential == TotpCredential("sealed-2", True, 1_800_000_001.5)
+    assert creds.get_totp("u2") is None
+    assert creds.remove_totp("u1") is True
+    assert creds.remove_totp("u1") is False
+    assert creds.get_totp("u1") is None
+
+
+def test_recovery_codes_are_single_use_and_replaced(creds):
+    creds.replace_recovery_codes("u1", ["d1", "d2", "d3"])
+    creds.replace_recovery_codes("u2", ["d1"])
+    assert creds.recovery_codes_left("u1") == 3
+    assert creds.has_recovery_code("u1", ["x", "d2"]) is True
+    assert creds.recovery_codes_left("u1") == 3  # has_ changes nothing
+    assert creds.use_recovery_code("u1", ["x", "d2"]) is True
+    assert creds.use_recovery_code("u1", ["d2"]) is False
+    assert creds.has_recovery_code("u1", ["d2"]) is False
+    assert creds.recovery_codes_left("u1") == 2
+    assert creds.recovery_codes_left("u2") == 1  # other subjects untouched
+    creds.replace_recovery_codes("u1", ["e1"])
+    assert creds.has_recovery_code("u1", ["d1"]) is False
+    assert creds.recovery_codes_left("u1") == 1
+    creds.replace_recovery_codes("u1", [])
+    assert creds.recovery_codes_left("u1") == 0
+
+
+def test_one_use_marks_one_row_even_if_two_rows_match(creds):
+    # Two stored rows matching the presented digests (e.g. one per key during rotation):
+    # a use consumes exactly one of them.
+    creds.replace_recovery_codes("u1", ["k1-digest", "k2-digest", "other"])
+    assert creds.use_recovery_code("u1", ["k1-digest", "k2-digest"]) is True
+    assert creds.recovery_codes_left("u1") == 2
+
+
+def test_bad_input_is_refused_without_touching_the_database(creds):
+    from otpgate import MalformedInput
+
+    for subject in ("", "x" * 256, None, 42):
+        with pytest.raises(MalformedInput):
+            creds.phones(subject)
+    with pytest.raises(MalformedInput):
+        creds.add_phone("u1", "0612345678")
+    with pytest.raises(MalformedInput):
+        creds.use_recovery_code("u1", ["d"] * 100)
+
+
+def test_tables_can_live_in_the_apps_metadata(tmp_path):
+    mine = MetaData()
+    tables = define_tables(mine, prefix="auth_")
+    engine = create_engine(f"sqlite:///{tmp_path / 'app.sqlite3'}")
+    create_all(engine, tables=tables)
+    assert set(inspect(engine).get_table_names()) == {
+        "auth_phone",
+        "auth_totp",
+        "auth_recovery_code",
+    }
+    creds = SQLAlchemyCredentials(engine, tables=tables)
+    creds.add_phone("u1", PHONE)
+    assert creds.phones("u1") == [PHONE]
+    engine.dispose()
+
+
+def test_a_verifier_runs_on_it(sync_engine, settings):
+    outbox = OutboxSender()
+    gate = Verifier(settings, sender=outbox, credentials=SQLAlchemyCredentials(sync_engine))
+    challenge = gate.start_sms("u1", PHONE, purpose="enroll")
+    gate.check(challenge.id, outbox.last_code_for(PHONE), subject="u1")
+    codes = gate.recovery.generate("u1")
+    assert gate.check_recovery("u1", codes[3]).factor == "recovery"
+    factors = gate.factors("u1")
+    assert factors.masked_phones == ("+33 ••• ••• 5678",)
+    assert factors.recovery_codes_left == 9
+    enrollment = gate.totp.enroll("u1")
+    row = SQLAlchemyCredentials(sync_engine).get_totp("u1")
+    assert enrollment.secret not in row.sealed_secret  # sealed, not in clear
+
+
+async def test_an_async_verifier_runs_on_it(db_path, settings):
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+    await create_all_async(engine)
+    gate = AsyncVerifier(settings, credentials=AsyncSQLAlchemyCredentials(engine))
+    codes = await gate.recovery.generate("u1")
+    assert (await gate.check_recovery("u1", codes[0])).factor == "recovery"
+    assert await gate.recovery.remaining("u1") == 9
+    await engine.dispose()
+
+
+def test_twenty_threads_one_code_one_winner(sync_engine):
+    creds = SQLAlchemyCredentials(sync_engine)
+    creds.replace_recovery_codes("u1", [f"d{i}" for i in range(10)])
+    barrier = threading.Barrier(20)
+    results: list[object] = []
+
+    def use() -> None:
+        barrier.wait()
+        try:
+            results.append(creds.use_recovery_code("u1", ["d7"]))
+        except StorageUnavailable as error:  # never expected; would show as a failure
+            results.append(error)
+
+    threads = [threading.Thread(target=use) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 1
+    assert results.count(False) == 19
+    assert creds.recovery_codes_left("u1") == 9
+
+
+async def test_twenty_tasks_one_code_one_winner(db_path):
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", connect_args={"timeout": 30})
+    await create_all_async(engine)
+    creds = AsyncSQLAlchemyCredentials(engine)
+    await creds.replace_recovery_codes("u1", [f"d{i}" for i in range(10)])
+    results = await asyncio.gather(*(creds.use_recovery_code("u1", ["d3"]) for _ in range(20)))
+    assert results.count(True) == 1
+    assert await creds.recovery_codes_left("u1") == 9
+    await engine.dispose()
+
+
+def test_database_outage_is_storage_unavailable(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}")
+    creds = SQLAlchemyCredentials(engine)
+    with pytest.raises(StorageUnavailable):
+        creds.phones("u1")
+    with pytest.raises(StorageUnavailable):
+        creds.use_recovery_code("u1", ["d"])
+    engine.dispose()
+
+
+async def test_async_database_outage_is_storage_unavailable(tmp_path):
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+    with pytest.raises(StorageUnavailable):
+        await AsyncSQLAlchemyCredentials(engine).get_totp("u1")
+    await engine.dispose()
+
+
+def test_importing_without_sqlalchemy_names_the_extra():
+    probe = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "try:\n    import otpgate.sqlalchemy\nexcept ImportError as e:\n    print(e)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert 'pip install "otpgate[sqlalchemy]"' in result.stdout
