@@ -6,6 +6,7 @@ import pytest
 
 from otpgate import (
     ChallengeExpired,
+    ContextMismatch,
     InvalidPhoneNumber,
     MalformedInput,
     OtpgateError,
@@ -138,3 +139,57 @@ def test_bad_start_arguments_send_nothing(gate, outbox, kwargs):
 def test_every_error_is_an_otpgate_error_with_a_stable_code():
     for error_type in OtpgateError.__subclasses__():
         assert error_type.code and error_type.code != OtpgateError.code
+
+
+class TestContextsNeverRoundAndNeverCrash:
+    def test_amounts_that_differ_in_the_28th_digit_differ(self, gate, outbox):
+        from decimal import Decimal
+
+        challenge = gate.start_sms(
+            "alice",
+            PHONE,
+            purpose="enroll",
+            context={"amount": Decimal("12345678901.123456789012345678")},
+        )
+        code = outbox.last_code_for(PHONE)
+        for near in (Decimal("12345678901.123456789012345679"), "12345678901.12345678901234568"):
+            with pytest.raises(ContextMismatch):
+                gate.check(challenge.id, code, context={"amount": near})
+        gate.check(
+            challenge.id, code, context={"amount": Decimal("12345678901.1234567890123456780")}
+        )
+
+    @pytest.mark.parametrize(
+        "context",
+        [
+            {"payee": "\ud800"},
+            {"\udfff": "x"},
+            {"amount": __import__("decimal").Decimal("1E+999999999")},
+            {"amount": __import__("decimal").Decimal("1E-1000030")},
+            {"amount": 10**100},
+            {"é": 1, "e\u0301": 2},
+        ],
+        ids=repr,
+    )
+    def test_unrepresentable_contexts_are_malformed(self, gate, outbox, context):
+        with pytest.raises(MalformedInput):
+            gate.start_sms("alice", PHONE, purpose="enroll", context=context)
+        challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+        with pytest.raises(MalformedInput):
+            gate.check(challenge.id, outbox.last_code_for(PHONE), context=context)
+        assert gate.get(challenge.id).attempts_left == 5
+
+
+@pytest.mark.parametrize("subject", ["\ud800", "line\nbreak", "\x00"], ids=repr)
+def test_subjects_that_are_not_printable_text(gate, subject):
+    with pytest.raises(MalformedInput):
+        gate.totp.enroll(subject)
+    with pytest.raises(MalformedInput):
+        gate.start_sms(subject, PHONE, purpose="enroll")
+
+
+def test_totp_near_the_epoch_does_not_crash():
+    from otpgate.core.totp import match_step
+
+    settings = Settings(secret_keys=(KEY,))
+    assert match_step(b"k" * 20, "123456", 29.0, settings) in (None, 0)

@@ -21,7 +21,7 @@ from .memory_store import MemoryStore
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .store import AsyncStore
-from .totp import TotpEnrollment, enrollment, new_secret
+from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
 
 class AsyncVerifier(BaseVerifier):
@@ -213,7 +213,7 @@ class AsyncTotpFactor:
         current = await gate.credentials.get_totp(subject)
         gate._check_can_enroll(current, replace)
         secret = new_secret(gate.settings)
-        sealed = gate.keyring.seal(secret, context=subject)
+        sealed = gate.keyring.seal(secret_key_bytes(secret).hex(), context=subject)
         await gate.credentials.set_totp(subject, TotpCredential(sealed, False, gate.clock()))
         return enrollment(secret, account or subject, gate.settings)
 

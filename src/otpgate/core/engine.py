@@ -2,14 +2,14 @@
 
 ``Verifier`` and ``AsyncVerifier`` call a ``_plan_*`` method, do the store, credential and
 sender calls it names (with or without ``await``), and hand the answers to a ``_finish_*``
-method. Nothing here blocks or awaits, so both verifiers decide exactly alike.
+method. Nothing here blocks or awaits, so both verifiers decide exactly alike. This module
+holds the decisions about sending codes; ``decisions.py`` those about checking them.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,49 +18,33 @@ from .challenge import (
     Challenge,
     ChallengeRecord,
     Status,
-    Verification,
     new_challenge_id,
     subject_key_of,
 )
-from .codes import clean_numeric_code, clean_recovery_code, generate_numeric_code
-from .context import canonical_context
-from .credentials import Factors, TotpCredential
-from .crypto import Keyring
+from .codes import generate_numeric_code
+from .decisions import LOST_RACE, Decisions
 from .errors import (
     ChallengeExpired,
-    CodeReplayed,
-    ContextMismatch,
     DeliveryFailed,
-    FactorAlreadyEnrolled,
     FactorNotEnrolled,
-    InvalidCode,
     LockedOut,
     MalformedInput,
-    MaxAttemptsReached,
-    OtpgateError,
     ResendCooldown,
     SendLimitReached,
 )
-from .events import Event, EventBus, EventName, Listener
-from .message import check_sms_settings, region_of, render_sms, summary_fits
+from .events import EventName
+from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, mask, parse_phone
-from .policy import Budget, Denial, LockoutPolicy, Outcome, Result
-from .settings import Settings
-from .totp import match_step, secret_key_bytes
-from .web import factors_fingerprint
+from .policy import Budget, Denial, Outcome, Result
 
 logger = logging.getLogger("otpgate")
 
-_MAX_SUBJECT = 255
-_MAX_SHORT_TEXT = 64
 _MAX_SUMMARY = 80
-
 
 #: Receipt statuses a gateway may report for a sent code.
 DELIVERY_STATUSES = frozenset({"delivered", "failed", "undelivered"})
 
-#: The answer when a recovery code matched but another request used it first.
-LOST_RACE = Outcome(Result.INVALID)
+__all__ = ["DELIVERY_STATUSES", "LOST_RACE", "BaseVerifier", "StartPlan"]
 
 
 @dataclass(frozen=True)
@@ -71,43 +55,8 @@ class StartPlan:
     budgets: list[Budget]
 
 
-class BaseVerifier:
-    """Settings, keys, clock and events, and the pure decisions shared by both verifiers."""
-
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
-        self.settings = settings
-        self.keyring = Keyring(settings.secret_keys)
-        self.lockout = LockoutPolicy.from_settings(settings)
-        self.events = EventBus()
-        self.clock = clock
-        check_sms_settings(settings)
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` with every :class:`Event`; returns an unsubscribe function."""
-        return self.events.subscribe(listener)
-
-    # -- validation ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _subject(subject: object) -> str:
-        if not isinstance(subject, str) or not subject or len(subject) > _MAX_SUBJECT:
-            raise MalformedInput("The subject must be a non-empty string of at most 255 chars.")
-        return subject
-
-    def subject_key(self, subject: str) -> str:
-        """The keyed digest that stands for ``subject`` in store keys and challenge ids."""
-        return self.keyring.digest("subject", subject)
-
-    @staticmethod
-    def _short_text(value: object, what: str) -> str:
-        if value is None:
-            return ""
-        if not isinstance(value, str) or len(value) > _MAX_SHORT_TEXT:
-            raise MalformedInput(f"The {what} must be a short string.")
-        return value
-
-    def _emit(self, name: EventName, subject: str, **fields: Any) -> None:
-        self.events.emit(Event(name=name, subject=subject, at=self.clock(), **fields))
+class BaseVerifier(Decisions):
+    """The pure decisions of both verifiers: sending here, checking in ``Decisions``."""
 
     # -- starting and resending SMS challenges ------------------------------------------------
 
@@ -301,135 +250,3 @@ class BaseVerifier:
         if record.status is Status.PENDING and self.clock() >= record.expires_at:
             raise ChallengeExpired()
         return record
-
-    # -- checks ---------------------------------------------------------------------------------
-
-    def _context_digest(self, context: Mapping[str, Any] | None) -> str:
-        if context is None:
-            return ""
-        return self.keyring.digest("context", canonical_context(context))
-
-    def _plan_check(
-        self,
-        challenge_id: object,
-        code: object,
-        context: Mapping[str, Any] | None,
-        subject: object,
-    ) -> tuple[str, str, str]:
-        key = subject_key_of(challenge_id)
-        assert isinstance(challenge_id, str)
-        if subject is not None and self.subject_key(self._subject(subject)) != key:
-            raise ChallengeExpired()
-        clean = clean_numeric_code(code, self.settings.code_digits)
-        digest = self.keyring.digest("code", challenge_id, clean)
-        return challenge_id, digest, self._context_digest(context)
-
-    def _finish_check(self, outcome: Outcome, challenge_id: str) -> Verification:
-        record = outcome.record
-        if outcome.result is Result.APPROVED and record is not None:
-            self._emit(
-                EventName.CHALLENGE_APPROVED,
-                record.subject,
-                factor="sms",
-                purpose=record.purpose,
-                challenge_id=challenge_id,
-                masked_phone=mask(record.phone),
-            )
-            return Verification(
-                record.subject,
-                record.purpose,
-                "sms",
-                self.clock(),
-                challenge_id,
-                record.context_digest,
-            )
-        self._raise_failure(outcome, "sms", challenge_id=challenge_id)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _raise_failure(self, outcome: Outcome, factor: str, **fields: Any) -> None:
-        """Emit the failure's events and raise its error. Never returns."""
-        subject = outcome.record.subject if outcome.record else fields.pop("subject", "")
-        error: OtpgateError
-        if outcome.result is Result.LOCKED or outcome.locked_now:
-            error = LockedOut(retry_after=outcome.retry_after)
-        elif outcome.result is Result.MAX_ATTEMPTS:
-            error = MaxAttemptsReached()
-        elif outcome.result is Result.CONTEXT_MISMATCH:
-            error = ContextMismatch()
-        elif outcome.result is Result.REPLAYED:
-            error = CodeReplayed()
-        elif outcome.result is Result.INVALID:
-            error = InvalidCode(attempts_left=outcome.attempts_left)
-        else:
-            error = ChallengeExpired()
-        if outcome.result is not Result.LOCKED:
-            self._emit(
-                EventName.VERIFICATION_FAILED,
-                subject,
-                factor=factor,
-                detail={"reason": error.code},
-                **fields,
-            )
-        if outcome.result is Result.REPLAYED:
-            self._emit(EventName.REPLAY_DETECTED, subject, factor=factor, **fields)
-        if outcome.result is Result.MAX_ATTEMPTS:
-            self._emit(EventName.CHALLENGE_FAILED, subject, factor=factor, **fields)
-        if outcome.locked_now:
-            self._emit(
-                EventName.SUBJECT_LOCKED,
-                subject,
-                factor=factor,
-                detail={"retry_after": error.retry_after},
-                **fields,
-            )
-        raise error
-
-    def _factors(
-        self, phones: list[str], totp: TotpCredential | None, recovery_left: int
-    ) -> Factors:
-        active = totp is not None and totp.confirmed
-        return Factors(
-            masked_phones=tuple(mask(phone) for phone in phones),
-            totp=active,
-            recovery_codes_left=recovery_left,
-            fingerprint=factors_fingerprint(
-                phones, totp.created_at if totp and active else None, recovery_left
-            ),
-        )
-
-    @staticmethod
-    def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:
-        if current is not None and current.confirmed and not replace:
-            raise FactorAlreadyEnrolled()
-
-    def _plan_totp_check(self, subject: object, code: object) -> tuple[str, str]:
-        return self._subject(subject), clean_numeric_code(code, self.settings.totp_digits)
-
-    def _totp_step(
-        self, subject: str, code: str, credential: TotpCredential | None, *, confirmed: bool
-    ) -> int | None:
-        if credential is None or credential.confirmed is not confirmed:
-            what = "authenticator app" if confirmed else "pending authenticator app set-up"
-            raise FactorNotEnrolled(f"No {what} for this account.")
-        key = secret_key_bytes(self.keyring.open(credential.sealed_secret, context=subject))
-        return match_step(key, code, self.clock(), self.settings)
-
-    def _resealed(self, subject: str, credential: TotpCredential | None) -> TotpCredential | None:
-        """The credential sealed under the current key, if it was sealed under an older one."""
-        if credential is None or not self.keyring.needs_rotation(credential.sealed_secret):
-            return None
-        sealed = self.keyring.rotate(credential.sealed_secret, context=subject)
-        return TotpCredential(sealed, credential.confirmed, credential.created_at)
-
-    def _finish_subject_check(
-        self, outcome: Outcome, subject: str, factor: str, purpose: str
-    ) -> Verification:
-        if outcome.result is Result.APPROVED:
-            return Verification(subject, purpose, factor, self.clock())
-        self._raise_failure(outcome, factor, subject=subject)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _recovery_digests(self, subject: object, code: object) -> tuple[str, list[str]]:
-        subject = self._subject(subject)
-        canonical = clean_recovery_code(code)
-        return subject, self.keyring.digests("recovery", subject, canonical)

@@ -41,14 +41,16 @@ class PhoneNumber:
 
 
 def mask(e164: str, calling_code: str | None = None) -> str:
-    """``+15550100123`` → ``+1 ••• ••• 0123``: country code and the last four digits only."""
+    """``+15550100123`` → ``+1 ••• ••• 0123``: the country code and the last four digits
+    (the last two of numbers with at most six national digits)."""
     digits = e164.lstrip("+")
     if calling_code is None:
         calling_code = _calling_code_of(e164)
     national = digits[len(calling_code) :]
-    hidden = max(0, len(national) - 4)
-    groups = " ".join("•••" for _ in range(max(1, (hidden + 2) // 3))) if hidden else ""
-    return f"+{calling_code} {groups} {national[-4:]}".replace("  ", " ")
+    shown = 4 if len(national) > 6 else 2  # short numbers keep most digits hidden too
+    hidden = max(1, len(national) - shown)
+    groups = " ".join("•••" for _ in range((hidden + 2) // 3))
+    return f"+{calling_code} {groups} {national[-shown:]}"
 
 
 def _calling_code_of(e164: str) -> str:
@@ -79,8 +81,11 @@ def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -
     type_name = _TYPE_NAMES.get(phonenumbers.number_type(number), "UNKNOWN")
     if type_name not in settings.allowed_number_types:
         raise PhoneTypeNotAllowed()
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) > 16:  # "+" and at most 15 digits (ITU-T E.164)
+        raise InvalidPhoneNumber()
     return PhoneNumber(
-        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        e164=e164,
         region=number_region,
         calling_code=str(number.country_code),
         number_type=type_name,

@@ -240,7 +240,7 @@ def _validate(s: Settings) -> None:
         "lockout_max": (1, 7 * 86400),
         "hard_lock_after": (1, 100),
         "failure_memory": (60, 90 * 86400),
-        "totp_digits": (6, 10),
+        "totp_digits": (6, 8),
         "totp_period": (15, 120),
         "totp_window": (0, 2),
         "totp_secret_bytes": (20, 64),

@@ -41,7 +41,8 @@ def match_step(key: bytes, code: str, timestamp: float, settings: Settings) -> i
     current = totp_step(timestamp, settings.totp_period)
     algorithm = settings.totp_algorithm.lower()
     found: int | None = None
-    for step in range(current - settings.totp_window, current + settings.totp_window + 1):
+    first = max(0, current - settings.totp_window)
+    for step in range(first, current + settings.totp_window + 1):
         expected = hotp(key, step, digits=settings.totp_digits, algorithm=algorithm)
         if hmac.compare_digest(expected, code) and found is None:
             found = step

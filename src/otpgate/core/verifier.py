@@ -19,7 +19,7 @@ from .memory_store import MemoryStore
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .store import Store
-from .totp import TotpEnrollment, enrollment, new_secret
+from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
 
 class Verifier(BaseVerifier):
@@ -209,7 +209,7 @@ class TotpFactor:
         current = gate.credentials.get_totp(subject)
         gate._check_can_enroll(current, replace)
         secret = new_secret(gate.settings)
-        sealed = gate.keyring.seal(secret, context=subject)
+        sealed = gate.keyring.seal(secret_key_bytes(secret).hex(), context=subject)
         gate.credentials.set_totp(subject, TotpCredential(sealed, False, gate.clock()))
         return enrollment(secret, account or subject, gate.settings)
 
