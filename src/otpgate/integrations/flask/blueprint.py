@@ -1,0 +1,70 @@
+"""The blueprint: second step and factor management pages, each also answering JSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from otpgate.core.errors import OtpgateError
+from otpgate.core.web import safe_next
+
+from . import i18n  # noqa: F401  (registers the Chinese page strings)
+from .errors import EnrollmentRequired, LoginRequired, OtpRequired
+from .web import check_csrf, json_error, render, state, wants_json
+
+
+def make_blueprint(name: str) -> Blueprint:
+    """A new blueprint (one per app, so apps never share view state)."""
+    from . import views_manage, views_verify
+
+    blueprint = Blueprint(name, __name__, template_folder="templates")
+    blueprint.before_request(check_csrf)
+    blueprint.register_error_handler(OtpgateError, answer_error)
+    views_verify.register(blueprint)
+    views_manage.register(blueprint)
+    return blueprint
+
+
+def back_url() -> str:
+    """Where to return after a detour: this page for GET, the referring page for a POST."""
+    gate = state()
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    home = url_for(gate.endpoint("manage")) if request.blueprint == gate.blueprint else "/"
+    return safe_next(request.referrer, request.host, fallback=home)
+
+
+def login_url() -> str:
+    gate = state()
+    view = gate.login_view or getattr(
+        getattr(current_app, "login_manager", None), "login_view", None
+    )
+    target = url_for(view) if view else gate.home_url
+    return f"{target}?next={_quote(back_url())}"
+
+
+def _quote(url: str) -> str:
+    from urllib.parse import quote
+
+    return quote(url, safe="/")
+
+
+def answer_error(error: OtpgateError) -> Response:
+    """The answer to any otpgate error: problem JSON for API calls; for pages, a detour to
+    sign-in, verification or set-up, or the error page."""
+    gate = state()
+    if wants_json():
+        extra = {}
+        if isinstance(error, OtpRequired):
+            extra["verify_url"] = url_for(gate.endpoint("verify"))
+        if isinstance(error, LoginRequired):
+            extra["login_url"] = login_url()
+        return json_error(error, **extra)
+    if isinstance(error, LoginRequired):
+        return redirect(login_url(), code=303)
+    if isinstance(error, OtpRequired):
+        return redirect(url_for(gate.endpoint("verify"), next=back_url()), code=303)
+    if isinstance(error, EnrollmentRequired):
+        flash(error.message, "otpgate-error")
+        return redirect(url_for(gate.endpoint("manage")), code=303)
+    return render("otpgate/message.html", error=error)

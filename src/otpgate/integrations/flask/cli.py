@@ -1,0 +1,46 @@
+"""``flask otpgate``: look at and reset a user's second factors (for support staff)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from .extension import gate_state
+
+otpgate_cli = AppGroup("otpgate", help="Show or reset users' second factors.")
+
+
+@otpgate_cli.command("show")
+@click.argument("subject")
+def show(subject: str) -> None:
+    """Show SUBJECT's factors (numbers masked)."""
+    factors = gate_state().verifier.factors(subject)
+    phones = ", ".join(factors.masked_phones) or "none"
+    click.echo(f"user:            {subject}")
+    click.echo(f"phone numbers:   {phones}")
+    click.echo(f"authenticator:   {'yes' if factors.totp else 'no'}")
+    click.echo(f"recovery codes:  {factors.recovery_codes_left} left")
+
+
+@otpgate_cli.command("reset")
+@click.argument("subject")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(subject: str, yes: bool) -> None:
+    """Remove every factor of SUBJECT and lift any lockout (after verifying the user)."""
+    if not yes:
+        click.confirm(f"Remove every second factor of {subject}?", abort=True)
+    gate = gate_state().verifier
+    for number in gate.credentials.phones(subject):
+        gate.credentials.remove_phone(subject, number)
+    gate.totp.remove(subject)
+    gate.credentials.replace_recovery_codes(subject, [])
+    gate.unlock(subject)
+    click.echo(f"{subject}: second factors removed, lockout lifted.")
+
+
+@otpgate_cli.command("unlock")
+@click.argument("subject")
+def unlock(subject: str) -> None:
+    """Lift SUBJECT's lockout after too many failed codes."""
+    gate_state().verifier.unlock(subject)
+    click.echo(f"{subject}: lockout lifted.")

@@ -1,0 +1,241 @@
+"""``OtpGate``: the Flask extension. Per-app state lives in ``app.extensions["otpgate"]``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from otpgate.core.credentials import Credentials
+from otpgate.core.errors import OtpgateError
+from otpgate.core.senders import Sender
+from otpgate.core.settings import Settings
+from otpgate.core.store import Store
+from otpgate.core.verifier import Verifier
+from otpgate.core.web import SecondFactorState, safe_next
+
+from . import signals
+from .errors import OtpRequired
+from .users import UserHooks, resolve_users, subject_of
+from .web import REMEMBER_KEY, json_error, render, save_state, wants_json, web_error
+
+#: The integration's own config keys (the rest of ``OTPGATE_*`` goes to ``Settings``).
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "OTPGATE_URL_PREFIX": "/otp",
+    "OTPGATE_BLUEPRINT_NAME": "otpgate",
+    #: SQLAlchemy URL of the factor tables; None: SQLite in the app's instance folder.
+    "OTPGATE_DATABASE_URL": None,
+    #: Send password-only sessions of users who have a factor to the second step.
+    "OTPGATE_ENFORCE": True,
+    #: Endpoint of the app's password login page (default: Flask-Login's ``login_view``).
+    "OTPGATE_LOGIN_VIEW": None,
+    #: Where to go after a sign-in with no ``next``.
+    "OTPGATE_HOME_URL": "/",
+    "OTPGATE_BASE_TEMPLATE": "otpgate/base.html",
+    "OTPGATE_LANGUAGES": ("en", "zh"),
+}
+
+
+@dataclass
+class GateState:
+    """One app's otpgate: its settings, verifier and hooks."""
+
+    settings: Settings
+    verifier: Verifier
+    users_hooks: UserHooks | None
+    blueprint: str
+    enforce: bool
+    login_view: str | None
+    home_url: str
+    base_template: str
+    languages: tuple[str, ...]
+    locale_selector: Callable[[], str | None] | None
+    account_label: Callable[[str], str] | None
+
+    @property
+    def users(self) -> UserHooks:
+        return resolve_users(self.users_hooks)
+
+    def endpoint(self, name: str) -> str:
+        return f"{self.blueprint}.{name}"
+
+
+def gate_state(app: Flask | None = None) -> GateState:
+    """The otpgate state of ``app`` (default: the current app)."""
+    target = app if app is not None else current_app
+    found = target.extensions.get("otpgate")
+    if not isinstance(found, GateState):
+        raise RuntimeError("otpgate is not set up on this app: call OtpGate(app) or init_app")
+    return found
+
+
+class OtpGate:
+    """The extension. Holds only defaults for ``init_app``; each app keeps its own state.
+
+    Keyword arguments (to the constructor as defaults, or to ``init_app``): ``store``,
+    ``sender``, ``credentials`` (default: SQLAlchemy tables at ``OTPGATE_DATABASE_URL``),
+    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``.
+    """
+
+    def __init__(self, app: Flask | None = None, **defaults: Any) -> None:
+        self._defaults = defaults
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        store: Store | None = None,
+        sender: Sender | None = None,
+        credentials: Credentials | None = None,
+        users: UserHooks | None = None,
+        clock: Callable[[], float] | None = None,
+        locale_selector: Callable[[], str | None] | None = None,
+        account_label: Callable[[str], str] | None = None,
+    ) -> GateState:
+        """Set otpgate up on ``app``: settings from ``OTPGATE_*``, the blueprint, the guard,
+        signals and the ``flask otpgate`` commands. Raises ConfigurationError early."""
+        given = {
+            "store": store,
+            "sender": sender,
+            "credentials": credentials,
+            "users": users,
+            "clock": clock,
+            "locale_selector": locale_selector,
+            "account_label": account_label,
+        }
+        options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
+        for key, value in CONFIG_DEFAULTS.items():
+            app.config.setdefault(key, value)
+        settings = Settings.from_mapping(
+            {k: v for k, v in app.config.items() if k not in CONFIG_DEFAULTS}
+        )
+        verifier = Verifier(
+            settings,
+            store=options.get("store"),
+            sender=options.get("sender"),
+            credentials=options.get("credentials") or _default_credentials(app),
+            clock=options.get("clock") or time.time,
+        )
+        name = str(app.config["OTPGATE_BLUEPRINT_NAME"])
+        state = GateState(
+            settings=settings,
+            verifier=verifier,
+            users_hooks=options.get("users"),
+            blueprint=name,
+            enforce=bool(app.config["OTPGATE_ENFORCE"]),
+            login_view=app.config["OTPGATE_LOGIN_VIEW"],
+            home_url=str(app.config["OTPGATE_HOME_URL"]),
+            base_template=str(app.config["OTPGATE_BASE_TEMPLATE"]),
+            languages=tuple(app.config["OTPGATE_LANGUAGES"]),
+            locale_selector=options.get("locale_selector"),
+            account_label=options.get("account_label"),
+        )
+        app.extensions["otpgate"] = state
+        signals.connect(app, verifier)
+
+        from .blueprint import make_blueprint
+        from .cli import otpgate_cli
+        from .web import csrf_token
+
+        app.register_blueprint(make_blueprint(name), url_prefix=app.config["OTPGATE_URL_PREFIX"])
+        app.before_request(_guard)
+        app.jinja_env.globals.setdefault("otpgate_csrf_token", csrf_token)
+        app.cli.add_command(otpgate_cli)
+        return state
+
+    # -- for the app's views ---------------------------------------------------------------
+
+    @property
+    def verifier(self) -> Verifier:
+        """The current app's :class:`~otpgate.Verifier`."""
+        return gate_state().verifier
+
+    def begin_login(
+        self, user: object, *, remember: bool = False, next_url: str | None = None
+    ) -> Response:
+        """Call after the password checked out, instead of ``login_user``.
+
+        Users without a second factor are signed in at once; the others go to the second
+        step and are signed in only when it passes (within ``login_step_timeout``).
+        Returns the redirect (HTML) or a JSON answer (API clients).
+        """
+        gate = gate_state()
+        subject = subject_of(user)
+        target = safe_next(next_url, request.host, fallback=gate.home_url)
+        if not gate.verifier.factors(subject).any:
+            gate.users.log_in(subject, remember)
+            return _go(target, {"status": "signed_in", "next": target})
+        pending = SecondFactorState()
+        pending.begin(subject, gate.verifier.clock(), target)
+        from flask import session
+
+        session[REMEMBER_KEY] = bool(remember)
+        save_state(pending)
+        verify = url_for(gate.endpoint("verify"))
+        return _go(verify, {"status": "second_factor_required", "next": verify}, status=202)
+
+    def logout(self) -> None:
+        """Sign out and forget this session's second factor."""
+        from flask import session
+
+        gate_state().users.log_out()
+        save_state(SecondFactorState())
+        session.pop(REMEMBER_KEY, None)
+
+
+def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
+    if wants_json():
+        from .web import json_ok
+
+        return json_ok(data, status)
+    return redirect(url, code=303)
+
+
+def _default_credentials(app: Flask) -> Credentials:
+    from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
+    from sqlalchemy import create_engine
+
+    url = app.config.get("OTPGATE_DATABASE_URL")
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "otpgate.sqlite3")
+    engine = create_engine(url)
+    create_all(engine)
+    return SQLAlchemyCredentials(engine)
+
+
+def _guard() -> Response | None:
+    """Before every request: a session signed in by password alone (e.g. ``login_user``
+    called directly, or a remember-me cookie) whose user has a second factor is signed out
+    and sent to the second step. otpgate's own pages and static files are left alone."""
+    gate = gate_state()
+    endpoint = request.endpoint or ""
+    if not gate.enforce or endpoint == "static" or endpoint.startswith(gate.blueprint + "."):
+        return None
+    if endpoint == gate.login_view:
+        return None
+    try:
+        subject = gate.users.current_subject()
+        if not subject:
+            return None
+        from .web import load_state
+
+        current = load_state()
+        if current.verified_subject == subject or not gate.verifier.factors(subject).any:
+            return None
+    except OtpgateError as error:
+        return json_error(error) if wants_json() else render("otpgate/message.html", error=error)
+    gate.users.log_out()
+    back = request.full_path.rstrip("?") if request.method == "GET" else ""
+    current.begin(subject, gate.verifier.clock(), back)
+    save_state(current)
+    if wants_json():
+        return json_error(web_error(OtpRequired))
+    return redirect(url_for(gate.endpoint("verify")), code=303)

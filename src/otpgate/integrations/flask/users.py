@@ -1,0 +1,104 @@
+"""Who is signed in, and how to sign someone in: Flask-Login, or hooks you provide.
+
+otpgate never signs a user in before the second factor: the app's password view calls
+``gate.begin_login(user)``, and only once a second factor passes does otpgate call
+:meth:`UserHooks.log_in` (with Flask-Login: ``login_user``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from flask import current_app
+
+from otpgate.core.errors import ConfigurationError
+
+
+@runtime_checkable
+class UserHooks(Protocol):
+    """How otpgate talks to the app's sign-in. Subjects are the app's user ids, as text."""
+
+    def current_subject(self) -> str | None:
+        """The fully signed-in user's subject, or None."""
+
+    def log_in(self, subject: str, remember: bool) -> None:
+        """Sign ``subject`` in (called only after the second factor passed)."""
+
+    def log_out(self) -> None:
+        """Sign the current user out."""
+
+
+@dataclass(frozen=True)
+class CallbackUsers:
+    """:class:`UserHooks` from three functions, for apps without Flask-Login::
+
+    OtpGate(app, users=CallbackUsers(
+        current_subject=lambda: session.get("user_id"),
+        log_in=lambda subject, remember: session.update(user_id=subject),
+        log_out=lambda: session.pop("user_id", None),
+    ))
+    """
+
+    current_subject: Callable[[], str | None]
+    log_in: Callable[[str, bool], object]
+    log_out: Callable[[], object]
+
+
+class FlaskLoginUsers:
+    """:class:`UserHooks` over Flask-Login. ``load_user`` defaults to the login manager's
+    ``user_loader`` callback."""
+
+    def __init__(self, load_user: Callable[[str], Any] | None = None) -> None:
+        self._load_user = load_user
+
+    def current_subject(self) -> str | None:
+        current_user = _flask_login().current_user
+
+        if current_user and current_user.is_authenticated:
+            return str(current_user.get_id())
+        return None
+
+    def log_in(self, subject: str, remember: bool) -> None:
+        login_user = _flask_login().login_user
+
+        loader = self._load_user or getattr(
+            getattr(current_app, "login_manager", None), "_user_callback", None
+        )
+        user = loader(subject) if loader else None
+        if user is None:
+            raise ConfigurationError("users", f"the user loader found no user {subject!r}")
+        login_user(user, remember=remember)
+
+    def log_out(self) -> None:
+        logout_user = _flask_login().logout_user
+
+        logout_user()
+
+
+def _flask_login() -> Any:
+    """Flask-Login, imported only when used (it is optional and untyped)."""
+    return importlib.import_module("flask_login")
+
+
+def subject_of(user: object) -> str:
+    """A user object's subject: ``user.get_id()`` (Flask-Login's convention), or ``str(user)``."""
+    get_id = getattr(user, "get_id", None)
+    subject = get_id() if callable(get_id) else user
+    if subject is None or subject == "":
+        raise ValueError("the user has no id")
+    return str(subject)
+
+
+def resolve_users(given: UserHooks | None) -> UserHooks:
+    """The hooks to use now: those given to ``init_app``, else Flask-Login's."""
+    if given is not None:
+        return given
+    if getattr(current_app, "login_manager", None) is not None:
+        return FlaskLoginUsers()
+    raise ConfigurationError(
+        "users",
+        "install and set up Flask-Login, or pass users=CallbackUsers(...) to OtpGate/init_app",
+    )

@@ -1,0 +1,250 @@
+"""Request helpers: session state, locale, JSON or HTML, CSRF, rendering and errors."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, jsonify, make_response, render_template, request, session
+from werkzeug.wrappers import Response
+
+from otpgate.core.challenge import Challenge
+from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.http import error_response
+from otpgate.core.i18n import error_message, gettext, language_of
+from otpgate.core.web import SESSION_KEY, SecondFactorState
+
+from .errors import CsrfFailed
+
+if TYPE_CHECKING:
+    from .extension import GateState
+
+CSRF_SESSION_KEY = "_otpgate_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRFToken"
+#: Login-step data SecondFactorState has no field for (see the report: ``pending_remember``).
+REMEMBER_KEY = "_otpgate_remember"
+_AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds", CSRF_SESSION_KEY)
+_MAX_FIELD = 4096
+
+
+def state() -> GateState:
+    from .extension import gate_state
+
+    return gate_state()
+
+
+def now() -> float:
+    return state().verifier.clock()
+
+
+def load_state() -> SecondFactorState:
+    return SecondFactorState.load(session)
+
+
+def save_state(second_factor: SecondFactorState) -> None:
+    session[SESSION_KEY] = second_factor.dump()
+
+
+def rotate_session(*, keep_auth: bool) -> None:
+    """Regenerate the session after a passed second factor: server-side session interfaces
+    that can (Flask-Session's ``regenerate``) get a new id, and a fresh nonce changes the
+    signed cookie. Without ``keep_auth`` (a sign-in) the old sign-in and CSRF token go too."""
+    dropped = {SESSION_KEY, REMEMBER_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
+    keep = {k: v for k, v in session.items() if k not in dropped}
+    session.clear()
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if callable(regenerate):
+        regenerate(session)
+    session.update(keep)
+    session["_otpgate_nonce"] = secrets.token_urlsafe(8)
+
+
+# -- language ------------------------------------------------------------------------------------
+
+
+def locale() -> str:
+    """The request's language: the app's selector, else the best of Accept-Language among
+    ``OTPGATE_LANGUAGES``, else the default locale."""
+    gate = state()
+    if gate.locale_selector is not None:
+        chosen = gate.locale_selector()
+        if chosen:
+            return language_of(chosen, gate.settings.default_locale)
+    for value, _quality in request.accept_languages:
+        language = value.replace("_", "-").split("-")[0].lower()
+        if language in gate.languages:
+            return language
+    return language_of(gate.settings.default_locale)
+
+
+def html_lang(language: str) -> str:
+    return "zh-Hans" if language == "zh" else language
+
+
+def translate(text: str, **values: Any) -> str:
+    """``text`` in the request's language, with ``{name}`` placeholders filled in."""
+    translated = gettext(text, locale())
+    return translated.format(**values) if values else translated
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+
+def wants_json() -> bool:
+    """True for API calls: a JSON body, or an Accept header preferring JSON to HTML."""
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > (request.accept_mimetypes["text/html"])
+    )
+
+
+def json_body() -> Mapping[str, Any]:
+    """The request's JSON object; MalformedInput for broken JSON or another shape."""
+    if not request.is_json:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise MalformedInput("The request body must be a JSON object.")
+    return body
+
+
+def field(name: str, default: object = None) -> object:
+    """A field of the JSON body or the form; text longer than 4 kB is refused."""
+    value = json_body().get(name, default) if request.is_json else request.form.get(name, default)
+    if isinstance(value, str) and len(value) > _MAX_FIELD:
+        raise MalformedInput("A field is too long.")
+    return value
+
+
+def text_field(name: str) -> str:
+    value = field(name, "")
+    if not isinstance(value, str):
+        raise MalformedInput(f"The field {name!r} must be text.")
+    return value
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+# -- CSRF ----------------------------------------------------------------------------------------
+
+
+def _flask_wtf_active() -> bool:
+    return "csrf" in current_app.extensions
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (Flask-WTF's when its CSRFProtect is set up). Forms send it
+    as the ``csrf_token`` field, scripts as the ``X-CSRFToken`` header."""
+    if _flask_wtf_active():
+        from flask_wtf.csrf import generate_csrf  # type: ignore[import-untyped]
+
+        return str(generate_csrf())
+    token = session.get(CSRF_SESSION_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[CSRF_SESSION_KEY] = token
+    return token
+
+
+def check_csrf() -> None:
+    """Raise :class:`CsrfFailed` unless the request carries this session's token. With
+    Flask-WTF's CSRFProtect set up, it has checked already (it runs before every view)."""
+    if request.method in {"GET", "HEAD", "OPTIONS"} or _flask_wtf_active():
+        return
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    expected = session.get(CSRF_SESSION_KEY)
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise CsrfFailed(translate(CsrfFailed.default_message))
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfFailed(translate(CsrfFailed.default_message))
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def web_error(cls: type[OtpgateError]) -> OtpgateError:
+    """An error of the web layer with its message in the request's language."""
+    return cls(translate(cls.default_message))
+
+
+def error_view(error: OtpgateError) -> dict[str, Any]:
+    """What a template shows of an error: message (translated), code and wait."""
+    return {
+        "code": error.code,
+        "message": error_message(error, locale()),
+        "retry_after": error.retry_after,
+    }
+
+
+def json_error(error: OtpgateError, **extra: Any) -> Response:
+    """The core's problem-details answer for ``error`` (plus ``extra`` members)."""
+    answer = error_response(error, locale())
+    response = jsonify({**answer.body, **extra})
+    response.status_code = answer.status
+    response.headers.update(answer.headers)
+    return response
+
+
+def json_ok(data: Mapping[str, Any], status: int = 200) -> Response:
+    response = jsonify(dict(data))
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render(
+    template: str, *, status: int = 200, error: OtpgateError | None = None, **ctx: Any
+) -> Response:
+    """Render one of otpgate's pages in the request's language; never cached."""
+    language = locale()
+    headers: dict[str, str] = {"Cache-Control": "no-store"}
+    if error is not None:
+        answer = error_response(error, language)
+        status = answer.status
+        if "Retry-After" in answer.headers:
+            headers["Retry-After"] = answer.headers["Retry-After"]
+    html = render_template(
+        template,
+        _=translate,
+        otpgate_lang=html_lang(language),
+        otpgate_base=state().base_template,
+        otpgate_bp=state().blueprint,
+        otpgate_home=state().home_url,
+        error=error_view(error) if error is not None else None,
+        **ctx,
+    )
+    response = make_response(html, status)
+    response.headers.update(headers)
+    return response
+
+
+def challenge_json(challenge: Challenge | None) -> dict[str, Any] | None:
+    """A challenge for API clients: times relative to now, so client clocks do not matter."""
+    if challenge is None:
+        return None
+    current = now()
+    return {
+        "id": challenge.id,
+        "status": challenge.status.value,
+        "masked_phone": challenge.masked_phone,
+        "attempts_left": challenge.attempts_left,
+        "sends_left": challenge.sends_left,
+        "expires_in": max(0, round(challenge.expires_at - current)),
+        "resend_in": max(0, round(challenge.resend_at - current)),
+        "bound_to_context": challenge.bound_to_context,
+    }
+
+
+def wait_seconds(challenge: Challenge | None) -> int:
+    """Seconds until the challenge may be resent (0: now)."""
+    if challenge is None:
+        return 0
+    return max(0, int(-(-(challenge.resend_at - now()) // 1)))

@@ -1,0 +1,176 @@
+"""A small Flask app with Flask-Login, otpgate, and views guarded each way.
+
+Users: alice (verified phone), bob (no factor yet), carol (phone + authenticator app).
+Everything runs on a fake clock, an outbox sender and in-memory store and credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+from flask_login import LoginManager, UserMixin, login_required
+
+from otpgate import MemoryCredentials, MemoryStore, OutboxSender
+from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp, otp_required
+from tests.conftest import KEY, OTHER_PHONE, PHONE, FakeClock
+
+PASSWORD = "correct horse"  # noqa: S105
+CSRF = "test-csrf-token"  # noqa: S105
+
+
+class User(UserMixin):
+    def __init__(self, user_id: str) -> None:
+        self.id = user_id
+
+
+@dataclass
+class Harness:
+    app: Flask
+    gate: OtpGate
+    outbox: OutboxSender
+    clock: FakeClock
+    credentials: Any
+    executed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def verifier(self) -> Any:
+        with self.app.app_context():
+            return self.gate.verifier
+
+    def client(self) -> Any:
+        client = self.app.test_client()
+        with client.session_transaction() as session:
+            session["_otpgate_csrf"] = CSRF
+        return client
+
+    def last_code(self, phone: str = PHONE) -> str:
+        code = self.outbox.last_code_for(phone)
+        assert code is not None
+        return code
+
+
+def make_app(
+    clock: FakeClock,
+    outbox: OutboxSender,
+    *,
+    credentials: Any = None,
+    store: Any = None,
+    **config: Any,
+) -> Harness:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="flask-secret", OTPGATE_SECRET_KEYS=KEY, TESTING=True, **config)
+    login_manager = LoginManager(app)
+    login_manager.login_view = "login"
+    users = {"alice", "bob", "carol"}
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return User(user_id) if user_id in users else None
+
+    credentials = credentials if credentials is not None else MemoryCredentials()
+    gate = OtpGate()
+    gate.init_app(
+        app,
+        store=store or MemoryStore(clock=clock) if store is None else store,
+        sender=outbox,
+        credentials=credentials,
+        clock=clock,
+    )
+    harness = Harness(app, gate, outbox, clock, credentials)
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        if request.method == "GET":
+            return "<form>login page</form>"
+        name = request.form.get("username") or (request.get_json(silent=True) or {}).get("username")
+        password = request.form.get("password") or (request.get_json(silent=True) or {}).get(
+            "password"
+        )
+        if name not in users or password != PASSWORD:
+            return "bad password", 401
+        return gate.begin_login(
+            User(name), remember=bool(request.form.get("remember")), next_url=request.args.get("next")
+        )
+
+    @app.post("/logout")
+    def logout() -> Any:
+        gate.logout()
+        return "bye"
+
+    @app.get("/")
+    def home() -> Any:
+        return "public home"
+
+    @app.get("/dashboard")
+    @login_required
+    def dashboard() -> Any:
+        return "dashboard for signed-in users"
+
+    @app.get("/account")
+    @login_required
+    @otp_required
+    def account() -> Any:
+        return "account (second factor passed)"
+
+    @app.route("/settings", methods=["GET", "POST"])
+    @login_required
+    @fresh_otp(max_age=300)
+    def settings_page() -> Any:
+        return "sensitive settings"
+
+    @app.get("/async-settings")
+    @fresh_otp
+    async def async_settings() -> Any:
+        return "async sensitive settings"
+
+    @app.get("/async-account")
+    @otp_required
+    async def async_account() -> Any:
+        return jsonify(ok=True)
+
+    @app.post("/transfer")
+    @login_required
+    def transfer() -> Any:
+        data = request.get_json(silent=True) if request.is_json else request.form
+        if not isinstance(data, dict) and not hasattr(data, "get"):
+            return "bad", 400
+        details = {"amount": str(data.get("amount", "")), "payee": str(data.get("payee", ""))}
+        summary = f"Pay {details['amount']} EUR to {details['payee']}"
+        confirm_transaction(details, summary=summary[:80])
+        harness.executed.append(details)
+        return jsonify(status="executed", **details)
+
+    return harness
+
+
+@pytest.fixture
+def harness(clock, outbox) -> Harness:
+    h = make_app(clock, outbox)
+    with h.app.app_context():
+        h.gate.verifier.credentials.add_phone("alice", PHONE)
+        h.gate.verifier.credentials.add_phone("carol", OTHER_PHONE)
+    return h
+
+
+def csrf_field(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def password_login(client: Any, user: str = "alice", **kwargs: Any) -> Any:
+    return client.post("/login", data={"username": user, "password": PASSWORD}, **kwargs)
+
+
+def sms_login(harness: Harness, client: Any, user: str = "alice", phone: str = PHONE) -> Any:
+    """Password, then the SMS second step; returns the final response."""
+    password_login(client, user)
+    client.post("/otp/verify/send", data={"csrf_token": CSRF})
+    return client.post(
+        "/otp/verify",
+        data={"csrf_token": CSRF, "method": "sms", "code": harness.last_code(phone)},
+    )
