@@ -1,0 +1,1 @@
+"""Integrations of otpgate with web frameworks (each needs its own extra installed)."""
