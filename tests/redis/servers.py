@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-import redis
+from redis.client import Redis
+from redis.exceptions import RedisError
 
 PACKAGES = {
     "redis-server": "redis-server",
@@ -89,8 +89,8 @@ class Process:
             self.wait_ready()
         return self
 
-    def client(self, **kwargs: object) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
+    def client(self, **kwargs: object) -> Redis:
+        return Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -101,7 +101,7 @@ class Process:
                 with self.client(socket_connect_timeout=0.5) as client:
                     if client.ping():
                         return
-            except redis.RedisError:
+            except RedisError:
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"{self.name} did not answer on port {self.port}")

@@ -49,6 +49,7 @@ _STATUS_CODES = {
     Status.FAILED: "f",
 }
 _STATUSES = {code: status for status, code in _STATUS_CODES.items()}
+_WHOLE = ("p", "n", "d", "k", "c", "e", "w", "x", "t", "a", "r")  # fields never in pieces
 _SCRIPT_NAMES = (
     "budgets",
     "create",
@@ -166,10 +167,22 @@ def record_fields(record: ChallengeRecord) -> list[Arg]:
     for name, value in (("s", record.subject), ("m", record.summary), ("l", record.locale)):
         # Free text goes in pieces of at most 64 bytes: a longer value would turn the hash
         # from Redis's compact listpack into a hashtable, three times the memory.
-        data = _bytes(value)
-        for index, start in enumerate(range(0, len(data), _PIECE)):
-            fields += [f"{name}{index or ''}", data[start : start + _PIECE]]
+        for index, piece in enumerate(_pieces(value)):
+            fields += [f"{name}{index or ''}", piece]
     return fields
+
+
+def _pieces(text: str) -> list[bytes]:
+    """``text`` as UTF-8 in pieces of at most 64 bytes, never cutting a character in two (so
+    a client with ``decode_responses=True`` can decode each piece)."""
+    data, pieces = _bytes(text), []
+    while data:
+        cut = min(len(data), _PIECE)
+        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # a continuation byte
+            cut -= 1
+        pieces.append(data[:cut])
+        data = data[cut:]
+    return pieces
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -186,7 +199,7 @@ def _joined(fields: dict[str, bytes], name: str) -> str:
 def decode_record(challenge_id: str, flat: Sequence[object]) -> ChallengeRecord:
     """A record from its hash field/value pairs."""
     raw = {_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
-    f = {name: _text(value) for name, value in raw.items()}
+    f = {name: _text(raw[name]) for name in _WHOLE if name in raw}
     return ChallengeRecord(
         id=challenge_id,
         subject=_joined(raw, "s"),

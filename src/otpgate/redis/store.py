@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from otpgate.core.challenge import ChallengeRecord
@@ -74,6 +75,8 @@ class RedisStore:
         """Close the connections this store opened (a client passed in stays open)."""
         for client in self._owned:
             client.close()
+            if isinstance(client, RedisCluster):  # its close() leaves the node pools open
+                client.disconnect_connection_pools()
         self._owned = []
 
     def load_scripts(self) -> None:

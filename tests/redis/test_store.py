@@ -1,0 +1,272 @@
+"""The Redis store itself: protocol, records, keys, TTLs, memory, construction, failures."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from redis.client import Redis
+from redis.connection import SSLConnection
+from redis.crc import key_slot
+
+from otpgate import AsyncStore, OutboxSender, Settings, StorageUnavailable, Store, Verifier
+from otpgate.core.challenge import ChallengeRecord, Status
+from otpgate.core.policy import LockoutPolicy, Result
+from otpgate.redis import AsyncRedisStore, RedisStore
+from otpgate.redis.codec import Codec
+from otpgate.redis.connect import SentinelUrl
+from tests.conftest import KEY, PHONE
+from tests.redis import servers
+
+pytestmark = pytest.mark.redis
+
+SUBJECT_KEY = "A" * 22
+LOCKOUT = LockoutPolicy(after=5, base=60, maximum=900, hard_after=50, memory=86400)
+NOW = 1_800_000_000.25
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_importing_without_redis_py_names_the_extra():
+    result = _python(
+        """
+        import sys
+        sys.modules["redis"] = None  # as if redis-py were not installed
+        try:
+            import otpgate.redis
+        except ImportError as error:
+            print(error)
+        """
+    )
+    assert 'pip install "otpgate[redis]"' in result.stdout, result.stderr
+
+
+def test_the_core_never_imports_redis():
+    result = _python(
+        """
+        import sys
+        import otpgate, otpgate.core
+        assert not any(m == "redis" or m.startswith("redis.") for m in sys.modules), "redis"
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("cls", "protocol"), [(RedisStore, Store), (AsyncRedisStore, AsyncStore)])
+def test_methods_have_exactly_the_protocol_signatures(cls, protocol):
+    names = [n for n in vars(protocol) if not n.startswith("_") and callable(vars(protocol)[n])]
+    assert len(names) == 9
+    for name in names:
+        ours, theirs = getattr(cls, name), getattr(protocol, name)
+        assert inspect.signature(ours) == inspect.signature(theirs), name
+        assert inspect.iscoroutinefunction(ours) == inspect.iscoroutinefunction(theirs), name
+
+
+def test_isinstance_of_the_protocols(redis_server):
+    sync = RedisStore.from_url(redis_server.url)
+    asynchronous = AsyncRedisStore.from_url(redis_server.url)
+    assert isinstance(sync, Store)
+    assert isinstance(asynchronous, AsyncStore)
+    sync.close()
+
+
+def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
+    fields: dict[str, object] = {
+        "id": f"{SUBJECT_KEY}.{nonce}",
+        "subject": "alice",
+        "purpose": "login",
+        "phone": PHONE,
+        "code_digest": "d" * 22,
+        "sealed_code": "abcdef." + "s" * 51,
+        "created_at": NOW,
+        "expires_at": NOW + 300,
+        "next_send_at": NOW + 30,
+    }
+    fields.update(changes)
+    return ChallengeRecord(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"subject": "ünïcødé ✓ 🙂", "summary": "Pay €1,250.00 to ACME ✓", "locale": "pt-BR"},
+        {"subject": "x" * 255, "summary": "€" * 64, "context_digest": "c" * 22},
+        {"subject": "lone \udcff surrogate", "purpose": "transaction"},
+        {"created_at": 1_715_000_000.123456, "expires_at": 1_715_000_300.123456},
+        {"created_at": 0.1 + 0.2, "expires_at": 1e15 + 0.5, "next_send_at": 2.0**52 + 1},
+        {"status": Status.FAILED, "attempts": 3, "sends": 4},
+    ],
+)
+def test_a_record_reads_back_exactly(redis_server, prefix, changes):
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(**changes)
+    assert store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT).result is Result.OK
+    assert store.get_challenge(record.id) == record
+    assert store.get_challenge(f"{SUBJECT_KEY}.{'o' * 22}") is None
+    store.close()
+
+
+def test_a_client_that_decodes_responses_works_too(redis_server, prefix):
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    store = RedisStore(client, prefix=prefix)
+    record = _record(subject="ünïcødé" * 20, summary="€" * 64)
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    assert store.get_challenge(record.id) == record
+    store.close()  # a client passed in stays open
+    assert client.ping()
+    client.close()
+
+
+def _keys(server: servers.Process, prefix: str) -> dict[str, int]:
+    with server.client(decode_responses=True) as client:
+        return {key: client.ttl(key) for key in client.scan_iter(f"{prefix}*")}
+
+
+def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix):
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll", client_ip="192.0.2.1")
+    with pytest.raises(Exception, match="not correct"):
+        gate.check(challenge.id, "000000")
+    gate.unlock("alice")
+    keys = _keys(redis_server, prefix)
+    subject_key = challenge.id.split(".")[0]
+    subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
+    budget_keys = {k: t for k, t in keys.items() if f"{{{prefix}b}}" in k}
+    assert len(subject_keys) == 2  # the challenge and the subject's failures
+    assert len(budget_keys) == 4  # phone 15 min, phone 24 h, subject, client IP
+    assert len(keys) == 6
+    assert len({key_slot(k.encode()) for k in subject_keys}) == 1
+    assert len({key_slot(k.encode()) for k in budget_keys}) == 1
+    for key, ttl in keys.items():
+        assert PHONE.lstrip("+")[-6:] not in key
+        assert "alice" not in key and "192.0.2.1" not in key
+        assert 0 < ttl <= 86400, key
+    challenge_key = Codec(prefix).challenge_key(challenge.id)
+    assert 300 < keys[challenge_key] <= 360  # until it expires, plus a minute of grace
+    store.close()
+
+
+def test_a_pending_challenge_takes_under_512_bytes(redis_server, prefix):
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    plain = gate.start_sms("alice", PHONE, purpose="enroll")
+    gate.credentials.add_phone("user-1234567890", PHONE)
+    bound = gate.start_sms(
+        "user-1234567890", PHONE, purpose="transaction", context={"amount": "12.50"},
+        summary="Pay 12.50 EUR to ACME Ltd", locale="de",
+    )  # fmt: skip
+    codec = Codec(prefix)
+    with redis_server.client() as client:
+        for challenge in (plain, bound):
+            key = codec.challenge_key(challenge.id)
+            assert client.object("encoding", key) == b"listpack"
+            assert client.memory_usage(key) <= 512
+    store.close()
+
+
+def test_the_prefix_may_not_hold_a_hash_tag():
+    with pytest.raises(ValueError, match="prefix"):
+        RedisStore(Redis(), prefix="app:{x}:")
+
+
+def test_two_prefixes_are_two_apps(redis_server, prefix):
+    one = RedisStore.from_url(redis_server.url, prefix=prefix + "one:")
+    two = RedisStore.from_url(redis_server.url, prefix=prefix + "two:")
+    record = _record()
+    one.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    assert two.get_challenge(record.id) is None
+    one.close()
+    two.close()
+
+
+def test_defaults_are_short_timeouts(redis_server):
+    store = RedisStore.from_url(redis_server.url)
+    kwargs = store.client.connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == 0.5
+    assert kwargs["socket_connect_timeout"] == 0.5
+    custom = RedisStore.from_url(redis_server.url, socket_timeout=2)
+    assert custom.client.connection_pool.connection_kwargs["socket_timeout"] == 2
+    store.close()
+    custom.close()
+
+
+def test_unix_socket_url(tmp_path):
+    path = tmp_path / "redis.sock"
+    server = servers.redis_server(tmp_path / "unix", None, "--unixsocket", str(path)).start()
+    try:
+        store = RedisStore.from_url(f"unix://{path}?db=0")
+        record = _record()
+        store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+        assert store.get_challenge(record.id) == record
+        store.close()
+    finally:
+        server.stop()
+
+
+def test_rediss_url_uses_tls():
+    store = RedisStore.from_url("rediss://127.0.0.1:6380/0")
+    assert store.client.connection_pool.connection_class is SSLConnection
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "sentinels", "service", "db", "options"),
+    [
+        ("redis+sentinel://h1:26379/mymaster", [("h1", 26379)], "mymaster", 0, {}),
+        (
+            "redis+sentinel://:s3cret@h1:1,h2:2,[::1]:3/svc/4?socket_timeout=0.25",
+            [("h1", 1), ("h2", 2), ("::1", 3)],
+            "svc",
+            4,
+            {"password": "s3cret", "socket_timeout": 0.25},
+        ),
+        (
+            "rediss+sentinel://u:p@h:5/s",
+            [("h", 5)],
+            "s",
+            0,
+            {"username": "u", "password": "p", "ssl": True},
+        ),
+    ],
+)  # fmt: skip
+def test_sentinel_urls(url, sentinels, service, db, options):
+    assert SentinelUrl.parse(url) == SentinelUrl(sentinels, service, db, options)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis+sentinel://h1:26379", "redis+sentinel:///svc", "redis+sentinel://h1/svc"]
+)
+def test_bad_sentinel_urls(url):
+    with pytest.raises(ValueError, match=r"host:port|sentinel"):
+        SentinelUrl.parse(url)
+
+
+def test_nobody_listening_is_storage_unavailable_quickly():
+    store = RedisStore.from_url(f"redis://127.0.0.1:{servers.free_port()}/0")
+    with pytest.raises(StorageUnavailable):
+        store.get_challenge(f"{SUBJECT_KEY}.{'n' * 22}")
+    store.close()
+
+
+def test_a_key_of_the_wrong_type_fails_closed(redis_server, prefix, caplog):
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    code = gate.sender.last_code_for(PHONE)
+    with redis_server.client() as client:
+        client.set(Codec(prefix).challenge_key(challenge.id), "garbage", ex=60)
+    with pytest.raises(StorageUnavailable) as raised:
+        gate.check(challenge.id, code)
+    text = str(raised.value) + repr(raised.value) + caplog.text
+    assert code not in text
+    assert PHONE not in text and PHONE[-4:] not in text
+    store.close()
