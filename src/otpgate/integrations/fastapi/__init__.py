@@ -1,0 +1,79 @@
+"""otpgate for FastAPI: an async second factor and verified transactions for API services.
+
+::
+
+    gate = OtpGate(settings, redis_url="redis://localhost:6379/0", current_subject=user_id)
+    app = FastAPI(lifespan=gate.lifespan)
+    gate.install(app)                     # the router under /otpgate + problem+json errors
+
+    confirm = gate.require_transaction(payment_details, summary=payment_summary)
+
+    @app.post("/payments/{payment_id}/execute", responses=gate.transaction_responses)
+    async def execute(tx: VerifiedTransaction = Depends(confirm)): ...
+
+Needs FastAPI (``pip install "otpgate[fastapi]"``).
+"""
+
+from __future__ import annotations
+
+try:
+    import fastapi as _fastapi  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        'otpgate.integrations.fastapi needs FastAPI: pip install "otpgate[fastapi]"'
+    ) from error
+
+from .dependencies import CHALLENGE_HEADER, CODE_HEADER, VerifiedTransaction
+from .gate import DEFAULT_DATABASE_URL, OtpGate
+from .ledger import Ledger, MemoryLedger, RedisLedger
+from .models import (
+    ChallengeOut,
+    CheckCode,
+    CheckRecoveryCode,
+    EnrollTotp,
+    FactorsOut,
+    Problem,
+    RecoveryCodesOut,
+    StartChallenge,
+    TotpEnrollmentOut,
+    VerificationOut,
+)
+from .problems import (
+    EXCEPTION_HANDLERS,
+    ConfirmationRequired,
+    FreshOtpRequired,
+    LoginRequired,
+    ProblemRoute,
+    problem_response,
+    problem_responses,
+    validation_problem,
+)
+
+__all__ = [
+    "CHALLENGE_HEADER",
+    "CODE_HEADER",
+    "DEFAULT_DATABASE_URL",
+    "EXCEPTION_HANDLERS",
+    "ChallengeOut",
+    "CheckCode",
+    "CheckRecoveryCode",
+    "ConfirmationRequired",
+    "EnrollTotp",
+    "FactorsOut",
+    "FreshOtpRequired",
+    "Ledger",
+    "LoginRequired",
+    "MemoryLedger",
+    "OtpGate",
+    "Problem",
+    "ProblemRoute",
+    "RecoveryCodesOut",
+    "RedisLedger",
+    "StartChallenge",
+    "TotpEnrollmentOut",
+    "VerificationOut",
+    "VerifiedTransaction",
+    "problem_response",
+    "problem_responses",
+    "validation_problem",
+]

@@ -1,0 +1,104 @@
+"""The step-up and verified-transaction dependencies (made by ``OtpGate.require_*``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, Header, Request
+
+from otpgate.core.challenge import Verification
+from otpgate.core.context import canonical_context
+from otpgate.core.errors import CodeReplayed, ContextMismatch, MalformedInput
+
+from .problems import ConfirmationRequired, FreshOtpRequired, problem_responses
+
+if TYPE_CHECKING:
+    from .gate import OtpGate
+
+#: Request headers that carry a transaction's confirmation.
+CHALLENGE_HEADER = "OTP-Challenge"
+CODE_HEADER = "OTP-Code"
+
+_CONFIRMED = "This transaction was confirmed already."
+
+STEP_UP_RESPONSES = problem_responses(401, 503)
+TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 428, 429, 502, 503)
+
+
+@dataclass(frozen=True)
+class VerifiedTransaction:
+    """What a handler behind ``require_transaction`` receives: the details just confirmed."""
+
+    subject: str
+    details: dict[str, Any] = field(repr=False)
+    verification: Verification
+
+
+def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verification]]:
+    gate.state_ttl = max(gate.state_ttl, max_age)
+
+    async def require_second_factor(
+        subject: str = Depends(gate.current_subject),
+        session_key: str = Depends(gate.session_key),
+    ) -> Verification:
+        state = await gate.load_state(session_key)
+        if not state.is_fresh(subject, gate.clock(), max_age):
+            raise FreshOtpRequired(max_age)
+        return Verification(subject, "action", state.verified_factor, state.verified_at)
+
+    return require_second_factor
+
+
+def transaction(
+    gate: OtpGate,
+    details: Callable[..., Any],
+    summary: Callable[[Mapping[str, Any]], str] | None,
+    replay_window: int,
+) -> Callable[..., Awaitable[VerifiedTransaction]]:
+    if replay_window < 1:
+        raise ValueError("replay_window must be at least one second")
+
+    async def verified_transaction(
+        request: Request,
+        context: Any = Depends(details),  # noqa: B008
+        subject: str = Depends(gate.current_subject),
+        client_ip: str | None = Depends(gate.client_ip),
+        challenge_id: str | None = Header(
+            None,
+            alias=CHALLENGE_HEADER,
+            description="The challenge id from the 428 answer, with `OTP-Code`.",
+        ),
+        code: str | None = Header(
+            None, alias=CODE_HEADER, description="The code from the SMS, with `OTP-Challenge`."
+        ),
+    ) -> VerifiedTransaction:
+        if not isinstance(context, Mapping):
+            raise TypeError("a require_transaction details dependency must return a mapping")
+        verifier = gate.verifier
+        marker = "t:" + verifier.keyring.digest(
+            "fastapi-transaction", subject, canonical_context(context)
+        )
+        if challenge_id is None and code is None:
+            if await gate.ledger.has(marker):
+                raise CodeReplayed(_CONFIRMED)
+            challenge = await verifier.start_sms(
+                subject,
+                purpose="transaction",
+                context=context,
+                client_ip=client_ip,
+                locale=gate.locale(request),
+                summary=summary(context) if summary else None,
+            )
+            raise ConfirmationRequired(challenge)
+        if challenge_id is None or code is None:
+            raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
+        verification = await verifier.check(challenge_id, code, context=context, subject=subject)
+        if verification.purpose != "transaction":
+            raise ContextMismatch()
+        if not await gate.ledger.add(marker, replay_window):
+            raise CodeReplayed(_CONFIRMED)
+        return VerifiedTransaction(subject, dict(context), verification)
+
+    return verified_transaction

@@ -1,0 +1,278 @@
+"""``OtpGate``: one object that owns the verifier, its lifespan, router and dependencies."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+
+from otpgate.core.aio import AsyncVerifier
+from otpgate.core.challenge import Verification
+from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
+from otpgate.core.events import Listener
+from otpgate.core.memory_store import MemoryStore
+from otpgate.core.senders import AsyncSender, Sender
+from otpgate.core.settings import Settings
+from otpgate.core.store import AsyncStore
+from otpgate.core.web import SecondFactorState
+
+from . import dependencies
+from .ledger import Ledger, MemoryLedger, RedisLedger
+from .problems import EXCEPTION_HANDLERS, LoginRequired, request_locale
+
+logger = logging.getLogger("otpgate")
+
+#: Credentials live here unless told otherwise: SQLite in the working directory.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///otpgate.db"
+_ENV_KEYS = ("OTPGATE_REDIS_URL", "OTPGATE_DATABASE_URL")
+
+
+async def _no_subject() -> str:
+    raise LoginRequired()
+
+
+class OtpGate:
+    """otpgate for a FastAPI app. No globals: make one per app.
+
+    ``redis_url`` (or ``store``) selects the challenge store, in-memory by default (one
+    process only). Credentials: ``credentials``, else SQLAlchemy on ``database_url``
+    (``sqlite+aiosqlite:///otpgate.db`` by default; ``None`` keeps them in memory).
+    ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
+    override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
+    identifies the token/session that step-up state belongs to (default: the
+    ``Authorization`` header). The store and database are opened by :meth:`lifespan`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        redis_url: str | None = None,
+        database_url: str | None = DEFAULT_DATABASE_URL,
+        store: AsyncStore | MemoryStore | None = None,
+        sender: AsyncSender | Sender | None = None,
+        credentials: AsyncCredentials | MemoryCredentials | None = None,
+        current_subject: Callable[..., Any] | None = None,
+        session_key: Callable[..., Any] | None = None,
+        prefix: str = "/otpgate",
+        tags: list[str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.redis_url = redis_url
+        self.database_url = database_url
+        self.prefix = prefix
+        self.tags: list[str | Any] = list(tags or ["otpgate"])
+        self.clock = clock
+        self._store = store
+        self._sender = sender
+        self._credentials = credentials
+        self._listeners: list[Listener] = []
+        self._verifier: AsyncVerifier | None = None
+        self._ledger: Ledger | None = None
+        self._router: APIRouter | None = None
+        #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
+        self.state_ttl = settings.step_up_max_age
+        self.current_subject: Callable[..., Any] = current_subject or _no_subject
+        self.session_key: Callable[..., Any] = session_key or self._authorization
+        self.client_ip: Callable[..., Any] = self._client_ip
+        AsyncVerifier(settings, store=MemoryStore(), credentials=MemoryCredentials())  # validate
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> OtpGate:
+        """Settings from ``OTPGATE_*`` variables, plus ``OTPGATE_REDIS_URL`` and
+        ``OTPGATE_DATABASE_URL``; ``kwargs`` go to the constructor."""
+        env = dict(os.environ if environ is None else environ)
+        for key, name in zip(_ENV_KEYS, ("redis_url", "database_url"), strict=True):
+            if key in env:
+                kwargs.setdefault(name, env.pop(key) or None)
+        return cls(Settings.from_mapping(env), **kwargs)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
+        """Open the store and credentials, build the verifier; close them on the way out.
+
+        ``FastAPI(lifespan=gate.lifespan)``, or ``async with gate.lifespan(app):`` inside the
+        app's own lifespan.
+        """
+        if self._verifier is not None:
+            raise RuntimeError("this OtpGate is already running; make one OtpGate per app")
+        async with AsyncExitStack() as stack:
+            store = self._store
+            if store is None and self.redis_url:
+                from otpgate.redis import AsyncRedisStore
+
+                store = AsyncRedisStore.from_url(self.redis_url)
+                stack.push_async_callback(store.aclose)
+            store = store or MemoryStore(clock=self.clock)
+            credentials = self._credentials or await self._open_credentials(stack)
+            verifier = AsyncVerifier(
+                self.settings,
+                store=store,
+                sender=self._sender,
+                credentials=credentials,
+                clock=self.clock,
+            )
+            for listener in self._listeners:
+                verifier.subscribe(listener)
+            self._ledger = _ledger_for(store, self.clock)
+            self._verifier = verifier
+            try:
+                yield
+            finally:
+                self._verifier = None
+                self._ledger = None
+
+    async def _open_credentials(
+        self, stack: AsyncExitStack
+    ) -> AsyncCredentials | MemoryCredentials:
+        if not self.database_url:
+            return MemoryCredentials()
+        try:
+            from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlalchemy.pool import StaticPool
+
+            from otpgate.sqlalchemy import AsyncSQLAlchemyCredentials, create_all_async
+        except ImportError as error:
+            raise ImportError(
+                'database_url needs SQLAlchemy and an async driver: pip install "otpgate[fastapi]"'
+                " (or pass database_url=None for in-memory credentials)"
+            ) from error
+        url = self.database_url
+        in_memory = url.startswith("sqlite") and (url.endswith(":memory:") or url.endswith("://"))
+        options: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {}
+        engine = create_async_engine(url, **options)
+        stack.push_async_callback(engine.dispose)
+        await create_all_async(engine)
+        return AsyncSQLAlchemyCredentials(engine, clock=self.clock)
+
+    @property
+    def verifier(self) -> AsyncVerifier:
+        """The running :class:`~otpgate.AsyncVerifier` (between lifespan start and end)."""
+        if self._verifier is None:
+            raise RuntimeError(
+                "OtpGate is not running: pass lifespan=gate.lifespan to FastAPI (or enter "
+                "`async with gate.lifespan(app)`; httpx's ASGITransport does not run lifespans)"
+            )
+        return self._verifier
+
+    @property
+    def ledger(self) -> Ledger:
+        self.verifier  # noqa: B018 - the same check, the same message
+        assert self._ledger is not None
+        return self._ledger
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every :class:`~otpgate.Event` (audit logs, metrics)."""
+        self._listeners.append(listener)
+        if self._verifier is not None:
+            self._verifier.subscribe(listener)
+
+    # -- wiring ------------------------------------------------------------------------------
+
+    @property
+    def router(self) -> APIRouter:
+        """The API under :attr:`prefix`: challenges, TOTP, recovery codes, factors."""
+        if self._router is None:
+            from .router import build_router
+
+            self._router = build_router(self)
+        return self._router
+
+    @property
+    def exception_handlers(self) -> dict[Any, Any]:
+        """For ``FastAPI(exception_handlers=...)``: otpgate errors become problem details."""
+        return dict(EXCEPTION_HANDLERS)
+
+    def install(self, app: FastAPI) -> None:
+        """Include :attr:`router` and register :attr:`exception_handlers` on ``app``."""
+        for error, handler in EXCEPTION_HANDLERS.items():
+            app.add_exception_handler(error, handler)
+        app.include_router(self.router)
+
+    # -- dependencies ----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _authorization(request: Request) -> str:
+        credentials = request.headers.get("authorization", "")
+        if not credentials.strip():
+            raise LoginRequired()
+        return credentials
+
+    @staticmethod
+    async def _client_ip(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    def require_second_factor(
+        self, max_age: int | None = None
+    ) -> Callable[..., Awaitable[Verification]]:
+        """A dependency: this token/session passed a second factor within ``max_age`` seconds
+        (default ``settings.step_up_max_age``), else 401 with an RFC 9470 challenge. Declare
+        ``responses=gate.step_up_responses`` on the route."""
+        return dependencies.second_factor(self, max_age or self.settings.step_up_max_age)
+
+    def require_transaction(
+        self,
+        details: Callable[..., Any],
+        *,
+        summary: Callable[[Mapping[str, Any]], str] | None = None,
+        replay_window: int = 86400,
+    ) -> Callable[..., Awaitable[dependencies.VerifiedTransaction]]:
+        """A dependency confirming a transaction by SMS code, bound to its details.
+
+        ``details`` is itself a dependency returning the transaction's details (any mapping:
+        amount, currency, payee, its id). Without ``OTP-Challenge``/``OTP-Code`` headers a
+        code bound to them is sent and the answer is 428 with the challenge; with them the
+        code is checked against exactly these details and the handler runs, once. The same
+        details cannot be confirmed again within ``replay_window`` seconds, so include the
+        transaction's id. ``summary(details)`` is shown in the SMS (≤ 64 characters).
+        Declare ``responses=gate.transaction_responses`` on the route.
+        """
+        return dependencies.transaction(self, details, summary, replay_window)
+
+    @property
+    def step_up_responses(self) -> dict[int | str, dict[str, Any]]:
+        """OpenAPI ``responses=`` for a route using :meth:`require_second_factor`."""
+        return dependencies.STEP_UP_RESPONSES
+
+    @property
+    def transaction_responses(self) -> dict[int | str, dict[str, Any]]:
+        """OpenAPI ``responses=`` for a route using :meth:`require_transaction`."""
+        return dependencies.TRANSACTION_RESPONSES
+
+    # -- step-up state -------------------------------------------------------------------------
+
+    def _state_key(self, session_key: str) -> str:
+        return "s:" + self.verifier.keyring.digest("fastapi-session", session_key)
+
+    async def load_state(self, session_key: str) -> SecondFactorState:
+        """The second-factor state of a token/session."""
+        return SecondFactorState.load(
+            {"otpgate": await self.ledger.get(self._state_key(session_key))}
+        )
+
+    async def passed(self, session_key: str, verification: Verification) -> None:
+        """Record that this token/session passed a second factor (step-up becomes fresh)."""
+        state = await self.load_state(session_key)
+        state.passed(verification)
+        await self.ledger.put(self._state_key(session_key), state.dump(), self.state_ttl)
+
+    def locale(self, request: Request) -> str | None:
+        return request_locale(request) or self.settings.default_locale
+
+
+def _ledger_for(store: object, clock: Callable[[], float]) -> Ledger:
+    try:
+        from otpgate.redis import AsyncRedisStore
+    except ImportError:
+        return MemoryLedger(clock)
+    if isinstance(store, AsyncRedisStore):
+        return RedisLedger(store.client, store.prefix)
+    return MemoryLedger(clock)

@@ -1,0 +1,205 @@
+"""Pydantic v2 models of every request and response body of the otpgate API.
+
+Codes are constrained strings (ASCII digits only, bounded lengths); responses carry masked
+numbers, never a code, a full number or a secret, except the one-time TOTP enrollment and
+recovery-code responses, which exist to show them once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from otpgate.core.challenge import Challenge, Verification
+from otpgate.core.credentials import Factors
+from otpgate.core.totp import TotpEnrollment
+
+#: A one-time code as typed: 6 to 10 ASCII digits (surrounding blanks are dropped).
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=6, max_length=10, pattern=r"^[0-9]+$"),
+]
+#: A recovery code such as ``ABCD-EFGH-JKMN`` (dashes or blanks optional, any case).
+RecoveryCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=14,
+        pattern=r"^[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}$",
+    ),
+]
+#: A phone number with its country code, as people write it: ``+33 6 12 34 56 78``.
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9 ().-]+$"
+    ),
+]
+
+ChallengeStatus = Literal[
+    "pending", "approved", "canceled", "expired", "max_attempts_reached", "failed"
+]
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartChallenge(_Request):
+    """Send a code by SMS. Without ``phone``, to the subject's verified number."""
+
+    purpose: Literal["login", "action", "enroll"] = Field(
+        "action",
+        description="`action` for step-up, `login` after a password, `enroll` to verify and "
+        "add `phone` (needs a fresh second factor once the account has one).",
+    )
+    phone: Phone | None = Field(None, description="E.164 or national with country code.")
+
+
+class CheckCode(_Request):
+    """A code from the SMS (or from the authenticator app)."""
+
+    code: Code
+
+
+class CheckRecoveryCode(_Request):
+    """One of the subject's recovery codes; it is used up."""
+
+    code: RecoveryCode
+
+
+class EnrollTotp(_Request):
+    """Start setting up an authenticator app."""
+
+    account: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="The account name the app shows (default: the subject)."
+    )
+    replace: bool = Field(False, description="Replace an active authenticator app.")
+
+
+class ChallengeOut(BaseModel):
+    """The public state of an SMS challenge."""
+
+    id: str
+    purpose: str
+    status: ChallengeStatus
+    masked_phone: str = Field(examples=["+33 ••• ••• •678"])
+    attempts_left: int
+    sends_left: int
+    expires_at: datetime
+    resend_at: datetime
+    bound_to_context: bool
+
+    @classmethod
+    def of(cls, challenge: Challenge) -> ChallengeOut:
+        return cls(
+            id=challenge.id,
+            purpose=challenge.purpose,
+            status=challenge.status.value,
+            masked_phone=challenge.masked_phone,
+            attempts_left=challenge.attempts_left,
+            sends_left=challenge.sends_left,
+            expires_at=_utc(challenge.expires_at),
+            resend_at=_utc(challenge.resend_at),
+            bound_to_context=challenge.bound_to_context,
+        )
+
+
+class VerificationOut(BaseModel):
+    """A second factor passed; this session counts as verified from ``verified_at``."""
+
+    factor: Literal["sms", "totp", "recovery"]
+    purpose: str
+    verified_at: datetime
+
+    @classmethod
+    def of(cls, verification: Verification) -> VerificationOut:
+        return cls(
+            factor=verification.factor,  # type: ignore[arg-type]
+            purpose=verification.purpose,
+            verified_at=_utc(verification.verified_at),
+        )
+
+
+class FactorsOut(BaseModel):
+    """The subject's second factors, numbers masked."""
+
+    masked_phones: list[str]
+    totp: bool
+    recovery_codes_left: int
+
+    @classmethod
+    def of(cls, factors: Factors) -> FactorsOut:
+        return cls(
+            masked_phones=list(factors.masked_phones),
+            totp=factors.totp,
+            recovery_codes_left=factors.recovery_codes_left,
+        )
+
+
+class TotpEnrollmentOut(BaseModel):
+    """Shown once: add it to the app (scan ``qr_svg`` or open ``uri``), then confirm a code."""
+
+    secret: str = Field(description="Base32 secret, for typing into the app by hand.")
+    uri: str = Field(description="The otpauth:// URI.")
+    qr_svg: str = Field(description="The URI as an SVG QR code.")
+
+    @classmethod
+    def of(cls, enrollment: TotpEnrollment) -> TotpEnrollmentOut:
+        return cls(secret=enrollment.secret, uri=enrollment.uri, qr_svg=enrollment.qr_svg)
+
+
+class RecoveryCodesOut(BaseModel):
+    """New recovery codes, shown once; every older code stops working."""
+
+    codes: list[str]
+
+
+class InputError(BaseModel):
+    """Where a request was malformed (the value itself is never echoed)."""
+
+    loc: list[str | int]
+    type: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with otpgate's stable ``code``."""
+
+    type: str = Field(examples=["https://otpgate.dev/errors/invalid_code"])
+    title: str
+    status: int
+    code: str = Field(description="Stable machine-readable error code.")
+    retry_after: int | None = Field(None, description="Seconds; also in `Retry-After`.")
+    attempts_left: int | None = None
+    max_age: int | None = Field(None, description="Step-up: the freshness required, seconds.")
+    challenge_id: str | None = Field(
+        None, description="The challenge to resend or confirm (delivery failures, 428)."
+    )
+    challenge: ChallengeOut | None = Field(None, description="428: the challenge just started.")
+    errors: list[InputError] | None = None
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its ``$defs`` inlined, to embed in OpenAPI content."""
+    schema = model.model_json_schema(mode="serialization")
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

@@ -1,0 +1,213 @@
+"""Errors as RFC 9457 problem details, through the core's one mapping (``error_response``).
+
+- :func:`problem_response` renders any :class:`~otpgate.OtpgateError` (``application/problem+json``,
+  ``Retry-After``, RFC 9470 ``WWW-Authenticate`` for step-up);
+- :class:`ProblemRoute` does it for otpgate's own routes, request validation errors included;
+- :data:`EXCEPTION_HANDLERS` does it app-wide, for routes that use otpgate's dependencies;
+- :func:`problem_responses` documents those answers in OpenAPI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from otpgate.core import i18n
+from otpgate.core.challenge import Challenge
+from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
+
+from .models import ChallengeOut, Problem, inline_schema
+
+# --- web-layer errors (SHIM: candidates for otpgate.core.errors, shared with Flask/Django) ---
+# The Flask integration defines the same codes; once the core has them, import them from there.
+
+
+class LoginRequired(OtpgateError):
+    """No authenticated subject: the app's ``current_subject`` found no credentials."""
+
+    code = "login_required"
+    http_status = 401
+    default_message = "Sign in to continue."
+
+
+class FreshOtpRequired(OtpgateError):
+    """Step-up: this token/session has not passed a second factor within ``max_age`` seconds."""
+
+    code = "fresh_otp_required"
+    http_status = 401
+    default_message = "Confirm it's you again to continue."
+
+    def __init__(self, max_age: int) -> None:
+        self.max_age = max_age
+        super().__init__()
+
+
+class ConfirmationRequired(OtpgateError):
+    """A transaction waits for the code just sent for exactly its details."""
+
+    code = "confirmation_required"
+    http_status = 428
+    default_message = "Enter the code we sent to confirm this transaction."
+
+    def __init__(self, challenge: Challenge) -> None:
+        self.challenge = challenge
+        super().__init__()
+
+
+i18n.register(
+    "zh",
+    {
+        LoginRequired.default_message: "请先登录。",
+        FreshOtpRequired.default_message: "请再次验证身份后继续。",
+        ConfirmationRequired.default_message: "请输入我们发送的验证码以确认此交易。",
+    },
+)
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}", re.ASCII)
+
+
+def request_locale(request: Request) -> str | None:
+    """The first language of ``Accept-Language`` (``zh-CN``), or None."""
+    header = request.headers.get("accept-language", "")
+    first = header[:200].split(",", 1)[0].split(";", 1)[0].strip()
+    return first if _LANGUAGE_TAG.fullmatch(first) else None
+
+
+def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
+    """``error`` as an ``application/problem+json`` response, via the core's mapping;
+    ``extra`` adds members to the body."""
+    mapped = error_response(error, locale)
+    body = dict(mapped.body)
+    headers = dict(mapped.headers)
+    if error.message == type(error).default_message:
+        body["title"] = i18n.gettext(body["title"], locale)
+    if isinstance(error, LoginRequired):
+        headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(error, FreshOtpRequired):
+        body["max_age"] = error.max_age
+        headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_user_authentication", '
+            f'error_description="{error.default_message}", max_age="{error.max_age}"'
+        )
+    elif isinstance(error, ConfirmationRequired):
+        challenge = ChallengeOut.of(error.challenge)
+        body["challenge_id"] = challenge.id
+        body["challenge"] = challenge.model_dump(mode="json")
+        headers["OTP-Challenge"] = challenge.id
+    challenge_id = getattr(error, "challenge_id", None)
+    if isinstance(challenge_id, str):  # DeliveryFailed: the challenge exists, resend it
+        body["challenge_id"] = challenge_id
+    body.update(extra)
+    return JSONResponse(body, status_code=mapped.status, headers=headers)
+
+
+def validation_problem(error: RequestValidationError, request: Request) -> JSONResponse:
+    """A request that failed validation, as the core's ``malformed_input`` problem (400).
+    Says where and why, never echoing the value (it may be a code)."""
+    details = [
+        {
+            "loc": [part if isinstance(part, int) else str(part)[:64] for part in item["loc"]],
+            "type": str(item.get("type", ""))[:64],
+            "msg": str(item.get("msg", ""))[:200],
+        }
+        for item in list(error.errors())[:20]
+    ]
+    return problem_response(MalformedInput(), request_locale(request), errors=details)
+
+
+async def _handle_otpgate_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, OtpgateError)
+    return problem_response(error, request_locale(request))
+
+
+#: ``FastAPI(exception_handlers=EXCEPTION_HANDLERS)``: otpgate errors raised anywhere in the
+#: app (e.g. by ``require_transaction`` on the app's own routes) become problem details.
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any, Response]]] = {
+    OtpgateError: _handle_otpgate_error,
+}
+
+
+class ProblemRoute(APIRoute):
+    """Renders otpgate errors and validation errors of this route as problem details, so
+    otpgate's router answers alike whatever exception handlers the app has."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OtpgateError as error:
+                return problem_response(error, request_locale(request))
+            except RequestValidationError as error:
+                return validation_problem(error, request)
+
+        return route_handler
+
+
+# --- OpenAPI -------------------------------------------------------------------------------
+
+_DESCRIPTIONS = {
+    400: "Malformed input, or a wrong or reused code: `malformed_input`, `invalid_code`, "
+    "`replayed`.",
+    401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
+    'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
+    'authentication", max_age="…"`).',
+    409: "`factor_not_enrolled`, `factor_already_enrolled`, or `context_mismatch` (the code "
+    "was issued for other transaction details).",
+    410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
+    422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
+    "`phone_type_not_allowed`.",
+    423: "`locked_out`: too many failures; the second factor is locked until support lifts it.",
+    428: "`confirmation_required`: a code was sent; repeat the request with the `OTP-Challenge` "
+    "and `OTP-Code` headers.",
+    429: "`resend_cooldown`, `send_limit_reached` or `locked_out`; wait `Retry-After` seconds.",
+    502: "`delivery_failed`: the SMS could not be sent; `challenge_id` can be resent.",
+    503: "`storage_unavailable`: the second-factor store is down. Never an approval.",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "`Bearer`, with RFC 9470 `error`, `error_description`, `max_age` "
+            "for step-up.",
+            "schema": {"type": "string"},
+        }
+    },
+    428: {
+        "OTP-Challenge": {
+            "description": "The id of the challenge started.",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+PROBLEM_SCHEMA = inline_schema(Problem)
+
+
+def problem_responses(
+    *statuses: int, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for ``statuses``, each an ``application/problem+json``
+    :class:`Problem`; plus ``4XX``, as every other client error is a problem too.
+    ``descriptions`` replaces otpgate's description of a status."""
+    content = {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}}
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in sorted(set(statuses)):
+        description = (descriptions or {}).get(status) or _DESCRIPTIONS.get(status)
+        entry: dict[str, Any] = {
+            "description": description or HTTPStatus(status).phrase,
+            "content": content,
+        }
+        if status in _HEADERS:
+            entry["headers"] = _HEADERS[status]
+        responses[status] = entry
+    responses["4XX"] = {"description": "Any other client error.", "content": content}
+    return responses

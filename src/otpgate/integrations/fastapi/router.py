@@ -1,0 +1,218 @@
+"""otpgate's API: SMS challenges, authenticator app, recovery codes, factors.
+
+Every route acts for ``gate.current_subject`` only. A passed check marks the caller's
+token/session (``gate.session_key``) as verified, which is what step-up asks for. Adding or
+replacing a factor needs a fresh second factor once the subject has one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from .models import (
+    ChallengeOut,
+    CheckCode,
+    CheckRecoveryCode,
+    EnrollTotp,
+    FactorsOut,
+    RecoveryCodesOut,
+    StartChallenge,
+    TotpEnrollmentOut,
+    VerificationOut,
+)
+from .problems import FreshOtpRequired, ProblemRoute, problem_responses
+
+if TYPE_CHECKING:
+    from .gate import OtpGate
+
+
+def _challenge_id() -> Any:
+    return Path(max_length=128, description="The challenge id.")
+
+
+def build_router(gate: OtpGate) -> APIRouter:
+    """The router for ``gate`` (use ``gate.router``, which builds it once)."""
+    router = APIRouter(prefix=gate.prefix, tags=gate.tags, route_class=ProblemRoute)
+    subject_dep = Depends(gate.current_subject)
+    session_dep = Depends(gate.session_key)
+    ip_dep = Depends(gate.client_ip)
+
+    async def guard_change(subject: str, session_key: str) -> None:
+        """Adding or replacing a factor needs a fresh second factor, once there is one."""
+        factors = await gate.verifier.factors(subject)
+        if not factors.any:
+            return
+        state = await gate.load_state(session_key)
+        if not state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age):
+            raise FreshOtpRequired(gate.settings.step_up_max_age)
+
+    @router.get(
+        "/factors",
+        response_model=FactorsOut,
+        summary="List the subject's second factors",
+        responses=problem_responses(401, 503),
+    )
+    async def list_factors(subject: str = subject_dep) -> FactorsOut:
+        return FactorsOut.of(await gate.verifier.factors(subject))
+
+    @router.post(
+        "/challenges",
+        status_code=201,
+        response_model=ChallengeOut,
+        summary="Send a code by SMS",
+        responses=problem_responses(400, 401, 409, 422, 423, 429, 502, 503),
+    )
+    async def start_challenge(
+        body: StartChallenge,
+        request: Request,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+        client_ip: str | None = ip_dep,
+    ) -> ChallengeOut:
+        if body.purpose == "enroll":
+            await guard_change(subject, session_key)
+        challenge = await gate.verifier.start_sms(
+            subject,
+            body.phone,
+            purpose=body.purpose,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        return ChallengeOut.of(challenge)
+
+    @router.get(
+        "/challenges/{challenge_id}",
+        response_model=ChallengeOut,
+        summary="A challenge's state",
+        responses=problem_responses(400, 401, 410, 503),
+    )
+    async def get_challenge(
+        challenge_id: str = _challenge_id(), subject: str = subject_dep
+    ) -> ChallengeOut:
+        return ChallengeOut.of(await gate.verifier.get(challenge_id, subject=subject))
+
+    @router.post(
+        "/challenges/{challenge_id}/resend",
+        response_model=ChallengeOut,
+        summary="Send the same code again",
+        responses=problem_responses(400, 401, 410, 429, 502, 503),
+    )
+    async def resend_challenge(
+        challenge_id: str = _challenge_id(),
+        subject: str = subject_dep,
+        client_ip: str | None = ip_dep,
+    ) -> ChallengeOut:
+        await gate.verifier.get(challenge_id, subject=subject)
+        return ChallengeOut.of(await gate.verifier.resend(challenge_id, client_ip=client_ip))
+
+    @router.post(
+        "/challenges/{challenge_id}/check",
+        response_model=VerificationOut,
+        summary="Check the code from the SMS",
+        responses=problem_responses(400, 401, 409, 410, 423, 429, 503),
+    )
+    async def check_challenge(
+        body: CheckCode,
+        challenge_id: str = _challenge_id(),
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+    ) -> VerificationOut:
+        verification = await gate.verifier.check(challenge_id, body.code, subject=subject)
+        await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
+
+    @router.delete(
+        "/challenges/{challenge_id}",
+        status_code=204,
+        response_class=Response,
+        summary="Cancel a challenge",
+        responses=problem_responses(400, 401, 410, 503),
+    )
+    async def cancel_challenge(
+        challenge_id: str = _challenge_id(), subject: str = subject_dep
+    ) -> Response:
+        await gate.verifier.get(challenge_id, subject=subject)
+        await gate.verifier.cancel(challenge_id)
+        return Response(status_code=204)
+
+    @router.post(
+        "/totp/enrollment",
+        status_code=201,
+        response_model=TotpEnrollmentOut,
+        summary="Set up an authenticator app (secret shown once)",
+        responses=problem_responses(400, 401, 409, 503),
+    )
+    async def enroll_totp(
+        body: EnrollTotp, subject: str = subject_dep, session_key: str = session_dep
+    ) -> TotpEnrollmentOut:
+        await guard_change(subject, session_key)
+        enrollment = await gate.verifier.totp.enroll(subject, body.account, replace=body.replace)
+        return TotpEnrollmentOut.of(enrollment)
+
+    @router.post(
+        "/totp/confirm",
+        response_model=VerificationOut,
+        summary="Activate the authenticator app with a code from it",
+        responses=problem_responses(400, 401, 409, 423, 429, 503),
+    )
+    async def confirm_totp(
+        body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
+    ) -> VerificationOut:
+        verification = await gate.verifier.totp.confirm(subject, body.code)
+        await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
+
+    @router.post(
+        "/totp/check",
+        response_model=VerificationOut,
+        summary="Pass the second factor with the authenticator app",
+        responses=problem_responses(400, 401, 409, 423, 429, 503),
+    )
+    async def check_totp(
+        body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
+    ) -> VerificationOut:
+        verification = await gate.verifier.check_totp(subject, body.code, purpose="action")
+        await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
+
+    @router.delete(
+        "/totp",
+        status_code=204,
+        response_class=Response,
+        summary="Remove the authenticator app",
+        responses=problem_responses(401, 503),
+    )
+    async def remove_totp(subject: str = subject_dep, session_key: str = session_dep) -> Response:
+        await guard_change(subject, session_key)
+        await gate.verifier.totp.remove(subject)
+        return Response(status_code=204)
+
+    @router.post(
+        "/recovery-codes",
+        status_code=201,
+        response_model=RecoveryCodesOut,
+        summary="Generate recovery codes (shown once; older codes stop working)",
+        responses=problem_responses(401, 503),
+    )
+    async def generate_recovery_codes(
+        subject: str = subject_dep, session_key: str = session_dep
+    ) -> RecoveryCodesOut:
+        await guard_change(subject, session_key)
+        return RecoveryCodesOut(codes=await gate.verifier.recovery.generate(subject))
+
+    @router.post(
+        "/recovery-codes/check",
+        response_model=VerificationOut,
+        summary="Pass the second factor with a recovery code (uses it up)",
+        responses=problem_responses(400, 401, 423, 429, 503),
+    )
+    async def check_recovery_code(
+        body: CheckRecoveryCode, subject: str = subject_dep, session_key: str = session_dep
+    ) -> VerificationOut:
+        verification = await gate.verifier.check_recovery(subject, body.code, purpose="action")
+        await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
+
+    return router
