@@ -1,0 +1,100 @@
+"""SMS gateways for otpgate's verifiers: Kannel, Twilio, Vonage, Amazon SNS, and failover.
+
+HTTP gateways need httpx (``pip install "otpgate[gateways]"``), SNS needs boto3
+(``pip install "otpgate[sns]"``); each is imported when first used, so one gateway's
+dependency is never needed by another. Each HTTP gateway is a pure request builder and
+reply parser (``KannelGateway``, ``TwilioGateway``, ``VonageGateway``) driven by a sync or an
+async sender::
+
+    from otpgate.gateways import FailoverSender, KannelGateway, KannelSender, SnsSender
+
+    kannel = KannelGateway("http://127.0.0.1:13013", "otp", "secret", "Acme",
+                           dlr_url="https://example.com/otpgate/kannel", dlr_secret=KEY)
+    sender = FailoverSender([KannelSender(kannel), SnsSender(region="eu-west-1")])
+    gate = Verifier(settings, sender=sender)
+
+Failures are :class:`GatewayError` (a ``DeliveryFailed``) whose ``retryable`` says whether
+another gateway may succeed. Receipts: ``kannel.receipt(params)``,
+``twilio.receipt(url, params, signature)``, ``vonage.receipt(params)`` give
+``(challenge_id, status)`` for ``gate.delivery_report``, or raise :class:`InvalidCallback`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .base import DEFAULT_TIMEOUT, GatewayError, InvalidCallback, Receipt
+from .failover import AsyncFailoverSender, CircuitBreaker, FailoverSender
+
+if TYPE_CHECKING:
+    from .kannel import AsyncKannelSender, KannelGateway, KannelSender, kannel_receipt
+    from .sns import AsyncSnsSender, SnsSender
+    from .transport import AsyncHttpSender, HttpSender
+    from .twilio import (
+        AsyncTwilioSender,
+        TwilioGateway,
+        TwilioSender,
+        twilio_receipt,
+        twilio_signature,
+        validate_twilio_signature,
+    )
+    from .vonage import AsyncVonageSender, VonageGateway, VonageSender, vonage_receipt
+
+_LAZY = {
+    "AsyncHttpSender": "transport",
+    "HttpSender": "transport",
+    "AsyncKannelSender": "kannel",
+    "KannelGateway": "kannel",
+    "KannelSender": "kannel",
+    "kannel_receipt": "kannel",
+    "AsyncTwilioSender": "twilio",
+    "TwilioGateway": "twilio",
+    "TwilioSender": "twilio",
+    "twilio_receipt": "twilio",
+    "twilio_signature": "twilio",
+    "validate_twilio_signature": "twilio",
+    "AsyncVonageSender": "vonage",
+    "VonageGateway": "vonage",
+    "VonageSender": "vonage",
+    "vonage_receipt": "vonage",
+    "AsyncSnsSender": "sns",
+    "SnsSender": "sns",
+}
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AsyncFailoverSender",
+    "AsyncHttpSender",
+    "AsyncKannelSender",
+    "AsyncSnsSender",
+    "AsyncTwilioSender",
+    "AsyncVonageSender",
+    "CircuitBreaker",
+    "FailoverSender",
+    "GatewayError",
+    "HttpSender",
+    "InvalidCallback",
+    "KannelGateway",
+    "KannelSender",
+    "Receipt",
+    "SnsSender",
+    "TwilioGateway",
+    "TwilioSender",
+    "VonageGateway",
+    "VonageSender",
+    "kannel_receipt",
+    "twilio_receipt",
+    "twilio_signature",
+    "validate_twilio_signature",
+    "vonage_receipt",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'otpgate.gateways' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
