@@ -1,0 +1,173 @@
+"""A small FastAPI app with otpgate, run in-process through httpx, on each store.
+
+``harness`` is parametrised over the in-memory store and a real Redis server (the session
+server of ``tests/redis/fixtures.py``, a fresh key prefix per test). Everything runs on a fake
+clock and an outbox sender. Users authenticate with ``Authorization: Bearer <subject>[.<n>]``:
+the subject is the part before the dot, so one subject can hold several tokens (sessions).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI, Header
+from pydantic import BaseModel
+
+from otpgate import OutboxSender, Settings, Verification
+from otpgate.integrations.fastapi import LoginRequired, OtpGate, VerifiedTransaction
+from tests.conftest import KEY, PHONE, FakeClock
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "fastapi_service" / "app.py"
+
+SETTINGS = Settings(
+    secret_keys=(KEY,),
+    phone_budget_short="1000/15m",
+    phone_budget_long="1000/24h",
+    subject_budget="1000/24h",
+    ip_budget="1000/h",
+)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def token_subject(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The tests' authentication: ``Bearer alice`` or ``Bearer alice.2`` is alice."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise LoginRequired()
+    return token.split(".", 1)[0]
+
+
+class Transfer(BaseModel):
+    id: str
+    amount: Decimal
+    payee: str
+
+
+def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
+    """An app with a step-up route and a transfer confirmed by code (details from the body)."""
+    app = FastAPI(lifespan=gate.lifespan)
+    gate.install(app)
+    fresh = gate.require_second_factor(max_age=300)
+
+    @app.get("/secret", responses=gate.step_up_responses)
+    async def secret(
+        verified: Verification = Depends(fresh),  # noqa: B008
+    ) -> dict[str, str]:
+        return {"subject": verified.subject, "factor": verified.factor}
+
+    async def transfer_details(body: Transfer) -> dict[str, Any]:
+        return body.model_dump()  # Decimal amounts: 250 and 250.00 are one amount
+
+    confirm = gate.require_transaction(transfer_details, summary=lambda d: f"Pay {d['amount']}")
+
+    @app.post("/transfers", responses=gate.transaction_responses)
+    async def transfer(
+        body: Transfer,
+        tx: VerifiedTransaction = Depends(confirm),  # noqa: B008
+    ) -> dict[str, str]:
+        executed.append(tx.details)
+        return {"executed": body.id}
+
+    return app
+
+
+@dataclass
+class Harness:
+    app: FastAPI
+    gate: OtpGate
+    outbox: OutboxSender
+    clock: FakeClock
+    client: httpx.AsyncClient
+    kind: str
+    executed: list[dict[str, Any]] = field(default_factory=list)
+
+    def code(self, phone: str = PHONE) -> str:
+        code = self.outbox.last_code_for(phone)
+        assert code is not None
+        return code
+
+    async def add_phone(self, subject: str, phone: str = PHONE) -> None:
+        await self.gate.verifier.credentials.add_phone(subject, phone)
+
+    async def pass_sms(self, token: str, phone: str = PHONE) -> None:
+        """This token passes a second factor by SMS (step-up becomes fresh)."""
+        started = await self.client.post(
+            "/otpgate/challenges", json={"purpose": "action"}, headers=bearer(token)
+        )
+        assert started.status_code == 201, started.text
+        checked = await self.client.post(
+            f"/otpgate/challenges/{started.json()['id']}/check",
+            json={"code": self.code(phone)},
+            headers=bearer(token),
+        )
+        assert checked.status_code == 200, checked.text
+
+
+def make_gate(store: Any, clock: FakeClock, outbox: OutboxSender, **kwargs: Any) -> OtpGate:
+    kwargs.setdefault("database_url", None)
+    kwargs.setdefault("current_subject", token_subject)
+    return OtpGate(SETTINGS, store=store, sender=outbox, clock=clock, **kwargs)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def redis_store_for(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """``make(clock)`` → an AsyncRedisStore on the session server, fresh prefix; closed after."""
+    made: list[Any] = []
+
+    def make(clock: FakeClock | None = None) -> Any:
+        from otpgate.redis import AsyncRedisStore
+        from tests.redis.fixtures import new_prefix
+
+        server = request.getfixturevalue("redis_server")
+        store = AsyncRedisStore.from_url(server.url, prefix=new_prefix())
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        await store.aclose()
+
+
+@pytest.fixture
+async def harness(store_kind: str, redis_store_for: Any) -> AsyncIterator[Harness]:
+    from otpgate import MemoryStore
+
+    clock, outbox = FakeClock(), OutboxSender()
+    store = redis_store_for(clock) if store_kind == "redis" else MemoryStore(clock=clock)
+    gate = make_gate(store, clock, outbox)
+    executed: list[dict[str, Any]] = []
+    app = make_app(gate, executed)
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    async with app.router.lifespan_context(app), client:
+        yield Harness(app, gate, outbox, clock, client, store_kind, executed)
+
+
+def load_example() -> ModuleType:
+    """``examples/fastapi_service/app.py`` as a module (examples are not a package)."""
+    name = "otpgate_fastapi_example"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
