@@ -1,0 +1,94 @@
+"""Admin pages for the factors. They never show a secret: numbers are masked, the sealed
+TOTP secret and the recovery code digests are not displayed at all. Rows are read-only;
+the actions reset the factors of the owners (``reset_second_factors`` also fits a UserAdmin).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import factors
+from .models import RecoveryCode, TotpDevice, VerifiedPhone
+
+USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
+
+
+def _reset_users(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, users: list[Any]) -> None:
+    for user in users:
+        factors.reset(user)
+    count = len(users)
+    message = ngettext(
+        "The second factors of %(count)d user were reset.",
+        "The second factors of %(count)d users were reset.",
+        count,
+    ) % {"count": count}
+    modeladmin.message_user(request, message, messages.SUCCESS)
+
+
+@admin.action(description=_("Reset the second factors of the selected users"))
+def reset_second_factors(
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
+    """For a ``UserAdmin``: ``actions = [reset_second_factors]``."""
+    _reset_users(modeladmin, request, list(queryset))
+
+
+@admin.action(description=_("Reset all second factors of these users"))
+def reset_owners(
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
+    owners = {row.user_id: row.user for row in queryset.select_related("user")}
+    _reset_users(modeladmin, request, list(owners.values()))
+
+
+class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+    actions = (reset_owners,)
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(VerifiedPhone)
+class VerifiedPhoneAdmin(_ReadOnly):
+    list_display = ("user", "masked_number", "created_at")
+    fields = ("user", "masked_number", "created_at")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("phone number"))
+    def masked_number(self, row: VerifiedPhone) -> str:
+        return row.masked
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(_ReadOnly):
+    list_display = ("user", "confirmed", "set_up")
+    fields = ("user", "confirmed", "set_up")
+    readonly_fields = fields
+    list_filter = ("confirmed",)
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("set up"))
+    def set_up(self, row: TotpDevice) -> datetime:
+        return datetime.fromtimestamp(row.created_ts, tz=timezone.utc)
+
+
+@admin.register(RecoveryCode)
+class RecoveryCodeAdmin(_ReadOnly):
+    list_display = ("user", "created_at", "used_at")
+    fields = ("user", "created_at", "used_at")
+    readonly_fields = fields
+    list_filter = ("used_at",)
+    search_fields = (USER_SEARCH,)

@@ -1,0 +1,169 @@
+"""System checks (``manage.py check``, and before ``runserver``/``migrate``), tag ``otpgate``.
+
+otpgate.E001  OTPGATE_SECRET_KEYS missing
+otpgate.E002  a core setting is invalid (the message names the setting)
+otpgate.E003  an integration setting is invalid (OTPGATE_STORE, OTPGATE_REQUIRED, ...)
+otpgate.E004  OTPGATE_SENDER cannot be imported
+otpgate.E005  OTPGATE_STORE is a Redis URL but ``otpgate.redis``/redis-py is missing
+otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or AuthenticationMiddleware
+otpgate.E007  the Redis store does not answer
+otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
+otpgate.W002  CsrfViewMiddleware is not installed: the JSON API needs it
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from otpgate.core.errors import ConfigurationError
+
+from . import conf
+
+MIDDLEWARE = "otpgate.integrations.django.middleware.OtpgateMiddleware"
+SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+CSRF = "django.middleware.csrf.CsrfViewMiddleware"
+
+
+def register() -> None:
+    checks.register(check_settings, "otpgate")
+    checks.register(check_middleware, "otpgate")
+    checks.register(check_redis, "otpgate")
+
+
+def setting_name(error: ConfigurationError) -> str:
+    """``code_digits`` → ``OTPGATE_CODE_DIGITS``; ``OTPGATE_X`` stays."""
+    name = error.setting
+    return name if name.startswith("OTPGATE_") else "OTPGATE_" + name.upper()
+
+
+def _error(error: ConfigurationError, check_id: str) -> checks.Error:
+    name = setting_name(error)
+    problem = str(error.message).split(": ", 1)[-1]
+    return checks.Error(f"{name}: {problem}", obj=name, id=check_id)
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    found: list[checks.CheckMessage] = []
+    if not getattr(django_settings, "OTPGATE_SECRET_KEYS", None):
+        found.append(
+            checks.Error(
+                "OTPGATE_SECRET_KEYS is not set: otpgate cannot seal secrets or digest codes.",
+                hint="Run `otpgate keygen` and set OTPGATE_SECRET_KEYS = [that key], read "
+                "from the environment; keep old keys after a new one when rotating.",
+                obj="OTPGATE_SECRET_KEYS",
+                id="otpgate.E001",
+            )
+        )
+    else:
+        try:
+            conf.core_settings()
+        except ConfigurationError as error:
+            found.append(_error(error, "otpgate.E002"))
+    try:
+        options = conf.options()
+    except ConfigurationError as error:
+        found.append(_error(error, "otpgate.E003"))
+        return found
+    sender = options.sender
+    if isinstance(sender, str) and sender not in {"console", "outbox"}:
+        try:
+            import_string(sender)
+        except ImportError as error:
+            found.append(
+                checks.Error(
+                    f"OTPGATE_SENDER: cannot import {sender!r} ({error}).",
+                    obj="OTPGATE_SENDER",
+                    id="otpgate.E004",
+                )
+            )
+    if options.uses_redis:
+        try:
+            import otpgate.redis  # noqa: F401
+        except ImportError as error:
+            found.append(
+                checks.Error(
+                    f"OTPGATE_STORE is a Redis URL, but otpgate.redis cannot be imported ({error}).",
+                    hint='pip install "otpgate[redis]"',
+                    obj="OTPGATE_STORE",
+                    id="otpgate.E005",
+                )
+            )
+    return found
+
+
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    middleware = list(getattr(django_settings, "MIDDLEWARE", None) or [])
+    found: list[checks.CheckMessage] = []
+    if CSRF not in middleware:
+        found.append(
+            checks.Warning(
+                "CsrfViewMiddleware is not installed; otpgate's JSON API relies on it.",
+                obj="MIDDLEWARE",
+                id="otpgate.W002",
+            )
+        )
+    if MIDDLEWARE not in middleware:
+        found.append(
+            checks.Warning(
+                "OtpgateMiddleware is not in MIDDLEWARE: sessions that skipped the second step "
+                "(e.g. through the admin's login) are not stopped, and OTPGATE_REQUIRED is "
+                "not enforced.",
+                hint=f"Add {MIDDLEWARE!r} after {AUTH!r}.",
+                obj="MIDDLEWARE",
+                id="otpgate.W001",
+            )
+        )
+        return found
+    position = middleware.index(MIDDLEWARE)
+    for needed in (SESSION, AUTH):
+        if needed not in middleware or middleware.index(needed) > position:
+            found.append(
+                checks.Error(
+                    f"OtpgateMiddleware must come after {needed.rsplit('.', 1)[-1]}.",
+                    hint=f"Put {MIDDLEWARE!r} after {needed!r} in MIDDLEWARE.",
+                    obj="MIDDLEWARE",
+                    id="otpgate.E006",
+                )
+            )
+    return found
+
+
+def check_redis(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Ping the configured Redis once (short timeouts), so a wrong URL shows at start-up."""
+    try:
+        options = conf.options()
+        if not options.uses_redis:
+            return []
+        from otpgate.redis import RedisStore
+
+        store_options = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+        store_options.update(options.store_options)
+        store = RedisStore.from_url(options.store, **store_options)
+    except (ConfigurationError, ImportError):
+        return []  # reported by check_settings
+    except Exception as error:
+        return [_unreachable(options.store, error)]
+    try:
+        store.client.ping()  # type: ignore[union-attr]
+    except Exception as error:
+        return [_unreachable(options.store, error)]
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+    return []
+
+
+def _unreachable(url: str, error: BaseException) -> checks.Error:
+    safe_url = url.split("@")[-1]  # never print a password
+    return checks.Error(
+        f"OTPGATE_STORE: Redis at {safe_url!r} does not answer ({type(error).__name__}).",
+        hint="Start Redis or fix OTPGATE_STORE; otpgate refuses every code while it is down.",
+        obj="OTPGATE_STORE",
+        id="otpgate.E007",
+    )

@@ -1,0 +1,208 @@
+"""The core's credential repository on the Django ORM: ``OrmCredentials`` (sync, for
+``Verifier``) and ``AsyncOrmCredentials`` (Django's async ORM methods, for ``AsyncVerifier``).
+
+A subject is ``str(user.pk)``. Database failures become ``StorageUnavailable`` (HTTP 503),
+so an outage is never an approval and never a 500 page.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from otpgate.core.credentials import TotpCredential
+from otpgate.core.errors import MalformedInput, StorageUnavailable
+
+from .models import RecoveryCode, TotpDevice, VerifiedPhone
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Turn database failures into ``StorageUnavailable`` and bad subjects into MalformedInput."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except (ValueError, TypeError, ValidationError):
+                raise MalformedInput("The subject is not a user id.") from None
+            except DatabaseError as error:
+                raise StorageUnavailable() from error
+
+        return cast(F, guarded_async)
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (ValueError, TypeError, ValidationError):
+            raise MalformedInput("The subject is not a user id.") from None
+        except DatabaseError as error:
+            raise StorageUnavailable() from error
+
+    return cast(F, guarded)
+
+
+def _credential(row: TotpDevice | None) -> TotpCredential | None:
+    if row is None:
+        return None
+    return TotpCredential(row.sealed_secret, row.confirmed, row.created_ts)
+
+
+class OrmCredentials:
+    """Factors in the ``otpgate`` tables, for the synchronous ``Verifier``."""
+
+    @_guarded
+    def phones(self, subject: str) -> list[str]:
+        rows = VerifiedPhone.objects.filter(user_id=subject).order_by("id")
+        return list(rows.values_list("e164", flat=True))
+
+    @_guarded
+    def add_phone(self, subject: str, e164: str) -> None:
+        try:
+            with transaction.atomic():
+                VerifiedPhone.objects.get_or_create(user_id=subject, e164=e164)
+        except IntegrityError:  # a concurrent request added it first
+            pass
+
+    @_guarded
+    def remove_phone(self, subject: str, e164: str) -> bool:
+        deleted, _ = VerifiedPhone.objects.filter(user_id=subject, e164=e164).delete()
+        return deleted > 0
+
+    @_guarded
+    def get_totp(self, subject: str) -> TotpCredential | None:
+        return _credential(TotpDevice.objects.filter(user_id=subject).first())
+
+    @_guarded
+    def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        TotpDevice.objects.update_or_create(
+            user_id=subject,
+            defaults={
+                "sealed_secret": credential.sealed_secret,
+                "confirmed": credential.confirmed,
+                "created_ts": credential.created_at,
+            },
+        )
+
+    @_guarded
+    def remove_totp(self, subject: str) -> bool:
+        deleted, _ = TotpDevice.objects.filter(user_id=subject).delete()
+        return deleted > 0
+
+    @_guarded
+    def recovery_codes_left(self, subject: str) -> int:
+        return RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).count()
+
+    @_guarded
+    def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        with transaction.atomic():
+            RecoveryCode.objects.filter(user_id=subject).delete()
+            RecoveryCode.objects.bulk_create(
+                [RecoveryCode(user_id=subject, digest=digest) for digest in digests]
+            )
+
+    @_guarded
+    def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        unused = RecoveryCode.objects.filter(
+            user_id=subject, digest__in=list(digests), used_at__isnull=True
+        )
+        return unused.exists()
+
+    @_guarded
+    def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """``UPDATE ... SET used_at = now WHERE id = ? AND used_at IS NULL``: one winner."""
+        found = RecoveryCode.objects.filter(
+            user_id=subject, digest__in=list(digests), used_at__isnull=True
+        ).values_list("id", flat=True)
+        for code_id in list(found[:1]):
+            rows = RecoveryCode.objects.filter(id=code_id, used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+            return rows == 1
+        return False
+
+
+class AsyncOrmCredentials:
+    """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
+
+    def __init__(self) -> None:
+        self._sync = OrmCredentials()
+
+    @_guarded
+    async def phones(self, subject: str) -> list[str]:
+        rows = VerifiedPhone.objects.filter(user_id=subject).order_by("id")
+        return [e164 async for e164 in rows.values_list("e164", flat=True)]
+
+    @_guarded
+    async def add_phone(self, subject: str, e164: str) -> None:
+        try:
+            await VerifiedPhone.objects.aget_or_create(user_id=subject, e164=e164)
+        except IntegrityError:  # a concurrent request added it first
+            pass
+
+    @_guarded
+    async def remove_phone(self, subject: str, e164: str) -> bool:
+        deleted, _ = await VerifiedPhone.objects.filter(user_id=subject, e164=e164).adelete()
+        return deleted > 0
+
+    @_guarded
+    async def get_totp(self, subject: str) -> TotpCredential | None:
+        return _credential(await TotpDevice.objects.filter(user_id=subject).afirst())
+
+    @_guarded
+    async def set_totp(self, subject: str, credential: TotpCredential) -> None:
+        await TotpDevice.objects.aupdate_or_create(
+            user_id=subject,
+            defaults={
+                "sealed_secret": credential.sealed_secret,
+                "confirmed": credential.confirmed,
+                "created_ts": credential.created_at,
+            },
+        )
+
+    @_guarded
+    async def remove_totp(self, subject: str) -> bool:
+        deleted, _ = await TotpDevice.objects.filter(user_id=subject).adelete()
+        return deleted > 0
+
+    @_guarded
+    async def recovery_codes_left(self, subject: str) -> int:
+        return await RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).acount()
+
+    async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
+        # Delete and insert in one transaction; Django's transactions are synchronous only.
+        await sync_to_async(self._sync.replace_recovery_codes)(subject, digests)
+
+    @_guarded
+    async def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        unused = RecoveryCode.objects.filter(
+            user_id=subject, digest__in=list(digests), used_at__isnull=True
+        )
+        return await unused.aexists()
+
+    @_guarded
+    async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
+        """``UPDATE ... SET used_at = now WHERE id = ? AND used_at IS NULL``: one winner."""
+        code_id = await (
+            RecoveryCode.objects.filter(
+                user_id=subject, digest__in=list(digests), used_at__isnull=True
+            )
+            .values_list("id", flat=True)
+            .afirst()
+        )
+        if code_id is None:
+            return False
+        rows = await RecoveryCode.objects.filter(id=code_id, used_at__isnull=True).aupdate(
+            used_at=timezone.now()
+        )
+        return rows == 1

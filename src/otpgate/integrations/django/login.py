@@ -1,0 +1,81 @@
+"""The password step hands over to the second step: :func:`begin_second_step`.
+
+``request.user`` stays anonymous until the second factor passes: the pending user's id waits
+in the session (``SecondFactorState``), and only then is ``auth.login`` called, which rotates
+the session id. ``OtpLoginView`` is ``django.contrib.auth``'s ``LoginView`` doing exactly that;
+a custom login view calls :func:`begin_second_step` where it would call ``auth.login``::
+
+    user = authenticate(request, username=..., password=...)
+    if user is not None:
+        return begin_second_step(request, user, request.GET.get("next", ""))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib import auth
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from otpgate.core.credentials import Factors
+from otpgate.core.errors import DeliveryFailed, OtpgateError
+from otpgate.core.i18n import error_message
+
+from . import runtime
+from .session import SessionData, client_ip, locale_of, next_url
+
+
+def default_method(factors: Factors) -> str:
+    """The factor offered first: SMS, else the authenticator app, else a recovery code."""
+    if factors.masked_phones:
+        return "sms"
+    return "totp" if factors.totp else "recovery"
+
+
+def begin_second_step(
+    request: HttpRequest, user: Any, next_url_: str = "", *, backend: str | None = None
+) -> HttpResponse:
+    """Call after the password step instead of ``auth.login``; returns the response to send.
+
+    A user with a second factor is sent to the second step (an SMS is sent at once when the
+    phone is the preferred factor); one without is logged in (the middleware then sends
+    them to enrollment if ``OTPGATE_REQUIRED`` covers them). ``next_url_`` is only followed on
+    this host. ``backend`` defaults to the one ``authenticate()`` set on ``user``.
+    """
+    gate = runtime.get_verifier()
+    subject = str(user.pk)
+    target = next_url(request, next_url_)
+    backend = backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
+    factors = gate.factors(subject)
+    if not factors.any:
+        auth.login(request, user, backend=backend)
+        return HttpResponseRedirect(target)
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        auth.logout(request)  # another account was signed in: start clean
+    request.session.cycle_key()
+    data = SessionData(request.session)
+    data.state.begin(subject, gate.clock(), target)
+    method = default_method(factors)
+    data.extra = {"backend": backend, "method": method}
+    if method == "sms":
+        try:
+            challenge = gate.start_sms(
+                subject, purpose="login", client_ip=client_ip(request), locale=locale_of(request)
+            )
+            data.state.challenge_id = challenge.id
+        except OtpgateError as error:
+            data.extra["notice_error"] = error_message(error, locale_of(request))
+            failed_id = getattr(error, "challenge_id", "") if isinstance(error, DeliveryFailed) else ""
+            data.state.challenge_id = failed_id or ""
+    data.save()
+    return HttpResponseRedirect(reverse("otpgate:verify"))
+
+
+class OtpLoginView(LoginView):
+    """``django.contrib.auth.views.LoginView`` with the second step after the password."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        return begin_second_step(self.request, form.get_user(), self.get_success_url())

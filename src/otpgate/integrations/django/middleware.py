@@ -1,0 +1,115 @@
+"""Enforcement, like Keycloak's required actions: no password-only session reaches a view.
+
+Place ``OtpgateMiddleware`` after ``SessionMiddleware`` and ``AuthenticationMiddleware``.
+For each request of a logged-in user whose session has not passed a second factor:
+
+- the user has a factor (logged in by the admin's or a custom login view, not through the
+  second step): redirect to the second step (``otpgate:verify``);
+- the user has none and ``OTPGATE_REQUIRED`` covers them: redirect to enrollment
+  (``otpgate:manage``);
+- otherwise (optional 2FA, no factor): let the request through.
+
+Exempt, so there is never a redirect loop: the otpgate pages, ``login``/``logout`` (also the
+admin's), ``LOGIN_URL``, ``STATIC_URL``, ``MEDIA_URL`` and ``OTPGATE_EXEMPT_URLS``. API clients
+(JSON) get a 401/403 problem body instead of a redirect. Works under WSGI and ASGI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings as django_settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve, reverse
+
+from . import policy, runtime
+from .errors import EnrollmentRequired, SecondFactorRequired, problem, wants_json
+from .session import SessionData
+
+EXEMPT_NAMES = frozenset(
+    {"login", "logout", "admin:login", "admin:logout", "set_language", "javascript-catalog"}
+)
+VERIFY, ENROLL = "otpgate:verify", "otpgate:manage"
+
+
+class OtpgateMiddleware:
+    """Blocks sessions that must pass or set up a second factor first (sync and async)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        if is_exempt(request):
+            return self.get_response(request)
+        return self._decide(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        if is_exempt(request):
+            return await get_response(request)
+        # Session and user loading are synchronous (database) on every Django version.
+        blocked = await sync_to_async(self._decide)(request)
+        return blocked or await get_response(request)
+
+    def _decide(self, request: HttpRequest) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        subject = str(user.pk)
+        state = SessionData(request.session).state
+        if state.verified_subject == subject and state.verified_at > 0:
+            return None
+        if policy.has_factor(subject):
+            return blocked(request, VERIFY)
+        if policy.is_required(user, runtime.options().required):
+            return blocked(request, ENROLL)
+        return None
+
+
+def blocked(request: HttpRequest, target: str) -> HttpResponse:
+    """Send the request to ``target`` (with ``next``), or a problem body for API clients."""
+    if wants_json(request):
+        error = EnrollmentRequired() if target == ENROLL else SecondFactorRequired()
+        return problem(error, request)
+    url = reverse(target)
+    if request.method in {"GET", "HEAD"}:
+        url += "?" + urlencode({"next": request.get_full_path()})
+    response = HttpResponseRedirect(url)
+    if request.method not in {"GET", "HEAD"}:
+        response.status_code = 303
+    return response
+
+
+def _exempt_paths() -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    prefixes = [getattr(django_settings, name, None) for name in ("STATIC_URL", "MEDIA_URL")]
+    extra = runtime.options().exempt_urls
+    prefixes += [item for item in extra if item.startswith("/")]
+    clean = tuple(p for p in prefixes if isinstance(p, str) and p.startswith("/") and p != "/")
+    names = EXEMPT_NAMES | {item for item in extra if not item.startswith("/")}
+    exact = {resolve_url(django_settings.LOGIN_URL)}
+    return clean, frozenset(names), frozenset(exact)
+
+
+def is_exempt(request: HttpRequest) -> bool:
+    """True for URLs every session may reach (login, logout, static files, otpgate pages)."""
+    prefixes, names, exact = _exempt_paths()
+    path = request.path_info
+    if path in exact or any(path.startswith(prefix) for prefix in prefixes):
+        return True
+    try:
+        match = resolve(path, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return "otpgate" in match.app_names or match.view_name in names

@@ -1,0 +1,89 @@
+"""The persistent second factors of a user: verified phones, an authenticator app, recovery codes.
+
+Nothing here is a secret in the clear: the TOTP secret is sealed (AES-GCM, rotatable keys) by
+the core before it reaches the database, recovery codes are kept as keyed digests only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from otpgate.core.phone import mask
+
+
+class VerifiedPhone(models.Model):
+    """A phone number (E.164) the user proved to receive codes on; the oldest is preferred."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_phones",
+        verbose_name=_("user"),
+    )
+    e164 = models.CharField(_("phone number"), max_length=16)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("verified phone")
+        verbose_name_plural = _("verified phones")
+        constraints = (
+            models.UniqueConstraint(fields=("user", "e164"), name="otpgate_unique_user_phone"),
+        )
+
+    @property
+    def masked(self) -> str:
+        """The number as it may be shown: ``+33 ••• ••• 5678``."""
+        return mask(self.e164)
+
+    def __str__(self) -> str:
+        return self.masked
+
+
+class TotpDevice(models.Model):
+    """The user's authenticator app: a sealed secret, active once confirmed with a code."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_totp",
+        verbose_name=_("user"),
+    )
+    sealed_secret = models.TextField(_("sealed secret"))
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+    #: Unix time of the set-up (the core's ``TotpCredential.created_at``, kept exactly).
+    created_ts = models.FloatField(_("set up at (Unix time)"))
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return str(_("authenticator app")) if self.confirmed else str(_("pending set-up"))
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, as a keyed digest; ``used_at`` is set when it is used."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_recovery_codes",
+        verbose_name=_("user"),
+    )
+    digest = models.CharField(_("digest"), max_length=128, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return str(_("used recovery code")) if self.used_at else str(_("unused recovery code"))

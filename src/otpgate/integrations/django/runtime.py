@@ -1,0 +1,243 @@
+"""The per-process verifiers, built once from the ``OTPGATE_*`` settings.
+
+``get_verifier()`` (sync views) and ``get_async_verifier()`` (async views) share one store,
+sender, clock and the ORM credentials, so a challenge started by one is checked by the other.
+Their events become Django signals. Tests use :func:`configure` to inject a clock or sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.utils.module_loading import import_string
+
+from otpgate.core.aio import AsyncVerifier
+from otpgate.core.errors import ConfigurationError, DeliveryFailed
+from otpgate.core.events import Event
+from otpgate.core.memory_store import MemoryStore
+from otpgate.core.senders import ConsoleSender, OutboxSender
+from otpgate.core.settings import Settings
+from otpgate.core.verifier import Verifier
+
+from . import conf, signals
+from .credentials import AsyncOrmCredentials, OrmCredentials
+
+_lock = threading.RLock()
+_overrides: dict[str, Any] = {}
+_built: dict[str, Any] = {}
+_async_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncVerifier] = (
+    weakref.WeakKeyDictionary()
+)
+_dispatches: set[asyncio.Task[None]] = set()
+
+
+def configure(
+    *,
+    clock: Callable[[], float] | None = None,
+    sender: Any = None,
+    store: Any = None,
+    async_store_factory: Callable[[], Any] | None = None,
+) -> None:
+    """Replace parts of the verifiers (tests: a fake clock, an outbox); no argument: undo.
+
+    ``store`` must suit both verifiers (``MemoryStore``); give ``async_store_factory`` for a
+    separate async store (one is made per event loop).
+    """
+    with _lock:
+        _overrides.clear()
+        given = {
+            "clock": clock,
+            "sender": sender,
+            "store": store,
+            "async_store_factory": async_store_factory,
+        }
+        _overrides.update({k: v for k, v in given.items() if v is not None})
+        reset()
+
+
+def reset() -> None:
+    """Forget the built verifiers; the next call builds them again from the settings."""
+    with _lock:
+        _built.clear()
+        _async_by_loop.clear()
+
+
+def _parts() -> dict[str, Any]:
+    with _lock:
+        if not _built:
+            settings = conf.core_settings()
+            options = conf.options()
+            clock = _overrides.get("clock", time.time)
+            _built.update(
+                settings=settings,
+                options=options,
+                clock=clock,
+                sender=_overrides.get("sender") or build_sender(options.sender),
+                store=_overrides.get("store") or _sync_store(options, clock),
+            )
+        return _built
+
+
+def settings() -> Settings:
+    """The core settings in force."""
+    return _parts()["settings"]  # type: ignore[no-any-return]
+
+
+def options() -> conf.Options:
+    """The integration's options in force."""
+    return _parts()["options"]  # type: ignore[no-any-return]
+
+
+def get_verifier() -> Verifier:
+    """The process's synchronous :class:`~otpgate.Verifier` (for sync views)."""
+    with _lock:
+        parts = _parts()
+        if "verifier" not in _built:
+            sender = parts["sender"]
+            if not _is_sync(sender):
+                sender = _SyncSender(sender)
+            gate = Verifier(
+                parts["settings"],
+                store=parts["store"],
+                sender=sender,
+                credentials=OrmCredentials(),
+                clock=parts["clock"],
+            )
+            gate.subscribe(signals.dispatch)
+            _built["verifier"] = gate
+        return _built["verifier"]  # type: ignore[no-any-return]
+
+
+def get_async_verifier() -> AsyncVerifier:
+    """The :class:`~otpgate.AsyncVerifier` of the running event loop (for async views).
+
+    A Redis store holds connections bound to one event loop, so each loop gets its own.
+    """
+    loop = asyncio.get_running_loop()
+    with _lock:
+        parts = _parts()
+        gate = _async_by_loop.get(loop)
+        if gate is None:
+            store = parts["store"]
+            factory = _overrides.get("async_store_factory")
+            if factory is not None:
+                store = factory()
+            elif not isinstance(store, MemoryStore):
+                store = _async_redis_store(parts["options"])
+            sender = parts["sender"]
+            if not (_is_async(sender) or getattr(sender, "nonblocking", False)):
+                sender = _ThreadSender(sender)
+            gate = AsyncVerifier(
+                parts["settings"],
+                store=store,
+                sender=sender,
+                credentials=AsyncOrmCredentials(),
+                clock=parts["clock"],
+            )
+            gate.subscribe(_dispatch_later)
+            _async_by_loop[loop] = gate
+        return gate
+
+
+def _dispatch_later(event: Event) -> None:
+    """Send an async verifier's event as signals from a thread (receivers may use the ORM)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        signals.dispatch(event)
+        return
+    task = loop.create_task(sync_to_async(signals.dispatch)(event))
+    _dispatches.add(task)
+    task.add_done_callback(_dispatches.discard)
+
+
+async def flush_events() -> None:
+    """Wait until the signals of this loop's events were sent (async views call it)."""
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _dispatches if task.get_loop() is loop]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+# -- parts ----------------------------------------------------------------------------------
+
+
+def build_sender(value: Any) -> Any:
+    """``"console"``, ``"outbox"``, or a dotted path to a sender class, factory or instance."""
+    if value == "console":
+        return ConsoleSender()
+    if value == "outbox":
+        return OutboxSender()
+    if isinstance(value, str):
+        try:
+            target = import_string(value)
+        except ImportError as error:
+            raise ConfigurationError("OTPGATE_SENDER", f"cannot import {value!r}") from error
+    else:
+        target = value
+    if isinstance(target, type) or (callable(target) and not hasattr(target, "send")):
+        target = target()
+    if not callable(getattr(target, "send", None)):
+        raise ConfigurationError("OTPGATE_SENDER", "expected a sender with a send() method")
+    return target
+
+
+def _is_async(sender: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(sender, "send", None))
+
+
+def _is_sync(sender: Any) -> bool:
+    return not _is_async(sender)
+
+
+class _ThreadSender:
+    """A blocking sender for ``AsyncVerifier``: each send runs in a worker thread."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    async def send(self, to: str, text: str, *, reference: str = "") -> str:
+        result = await sync_to_async(self._sender.send, thread_sensitive=False)(
+            to, text, reference=reference
+        )
+        return str(result)
+
+
+class _SyncSender:
+    """An async-only sender for ``Verifier`` (sync views)."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    def send(self, to: str, text: str, *, reference: str = "") -> str:
+        try:
+            return str(async_to_sync(self._sender.send)(to, text, reference=reference))
+        except RuntimeError as error:  # called from a running event loop
+            raise DeliveryFailed() from error
+
+
+def _redis_module() -> Any:
+    try:
+        import otpgate.redis as module
+    except ImportError as error:
+        raise ConfigurationError(
+            "OTPGATE_STORE", f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})'
+        ) from error
+    return module
+
+
+def _sync_store(options: conf.Options, clock: Callable[[], float]) -> Any:
+    if not options.uses_redis:
+        return MemoryStore(clock=clock)
+    return _redis_module().RedisStore.from_url(options.store, **options.store_options)
+
+
+def _async_redis_store(options: conf.Options) -> Any:
+    return _redis_module().AsyncRedisStore.from_url(options.store, **options.store_options)

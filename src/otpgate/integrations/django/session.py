@@ -1,0 +1,131 @@
+"""What a session remembers of the second step, and who the request is acting for.
+
+The core's :class:`~otpgate.SecondFactorState` lives under ``otpgate``; this integration's
+extras (the pending user's auth backend, the chosen method, an enrollment challenge, pending
+transaction confirmations) under ``otpgate.django``.
+
+A request acts for one of:
+
+- a **pending** subject: the password step passed, ``request.user`` is still anonymous;
+- an **unverified** user: logged in by some other path (admin login, ``force_login``) whose
+  session never passed a second factor; the middleware confines it to the second step;
+- a **verified** user: this session passed a second factor (maybe too long ago for step-up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib import auth
+from django.contrib.auth import load_backend
+from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils import translation
+
+from otpgate.core.challenge import Verification
+from otpgate.core.web import SESSION_KEY, SecondFactorState, safe_next
+
+from . import signals
+
+EXTRA_KEY = "otpgate.django"
+PENDING, UNVERIFIED, VERIFIED = "pending", "unverified", "verified"
+
+
+class SessionData:
+    """The core's state and this integration's extras, read from and written to a session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.state = SecondFactorState.load(session)
+        raw = session.get(EXTRA_KEY)
+        self.extra: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+
+    def save(self) -> None:
+        self.session[SESSION_KEY] = self.state.dump()
+        self.session[EXTRA_KEY] = self.extra
+
+    def text(self, key: str) -> str:
+        value = self.extra.get(key)
+        return value if isinstance(value, str) else ""
+
+
+
+@dataclass(frozen=True)
+class Actor:
+    subject: str
+    mode: str
+    user: Any = None
+
+    @property
+    def purpose(self) -> str:
+        """The purpose of an SMS challenge for this actor's second step."""
+        return "action" if self.mode == VERIFIED else "login"
+
+
+def actor_of(request: HttpRequest, data: SessionData, now: float, ttl: float) -> Actor | None:
+    """Who this request acts for (``request.user`` must be loaded already), or None."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        subject = str(user.pk)
+        verified = data.state.verified_subject == subject and data.state.verified_at > 0
+        return Actor(subject, VERIFIED if verified else UNVERIFIED, user)
+    pending = data.state.pending(now, ttl)
+    return Actor(pending, PENDING) if pending else None
+
+
+def locale_of(request: HttpRequest) -> str:
+    """The active language (``LocaleMiddleware``), e.g. ``zh-hans``."""
+    return translation.get_language() or django_settings.LANGUAGE_CODE
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """``REMOTE_ADDR`` (behind a proxy, set it from the proxy's header in a middleware)."""
+    value = request.META.get("REMOTE_ADDR")
+    return value[:64] if isinstance(value, str) and value else None
+
+
+def default_next() -> str:
+    return resolve_url(django_settings.LOGIN_REDIRECT_URL)
+
+
+def next_url(request: HttpRequest, candidate: object) -> str:
+    """``candidate`` if it stays on this host, else ``LOGIN_REDIRECT_URL``."""
+    return safe_next(candidate, request.get_host(), fallback=default_next())
+
+
+def pending_user(data: SessionData, subject: str) -> Any:
+    """The user waiting for the second step, through the backend that authenticated it
+    (None if that backend is gone or refuses the user now, e.g. deactivated)."""
+    backend = data.text("backend")
+    if backend not in django_settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend).get_user(subject)
+    if user is not None:
+        user.backend = backend
+    return user
+
+
+def complete(
+    request: HttpRequest, data: SessionData, actor: Actor, verification: Verification
+) -> Any:
+    """The second factor passed: log a pending user in, rotate the session id, remember
+    when. Returns the user, or None if the pending user can no longer sign in."""
+    user = actor.user
+    if actor.mode == PENDING:
+        user = pending_user(data, actor.subject)
+        if user is None:
+            data.state = SecondFactorState()
+            data.extra = {}
+            data.save()
+            return None
+        auth.login(request, user, backend=user.backend)  # rotates the session id
+    else:
+        request.session.cycle_key()
+    data.state.passed(verification)
+    for key in ("backend", "method", "notice_error"):
+        data.extra.pop(key, None)
+    data.save()
+    signals.passed(request, user, verification)
+    return user

@@ -1,0 +1,77 @@
+"""Django signals for the core's events, and for a passed second step.
+
+Receivers get ``event`` (an :class:`otpgate.Event`: ids, subject, factor, purpose, a masked
+number; never a code, a secret or a full number) and ``subject`` (``str(user.pk)``)::
+
+    from otpgate.integrations.django import signals
+
+    @receiver(signals.factor_added)
+    def notify(sender, event, subject, **kwargs):
+        send_mail(...)  # "A second factor was added to your account"
+
+``otp_event`` fires for every event; each event also has its own signal, named after it
+(``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``).
+``second_factor_passed`` fires after a session passed the second step (``request``, ``user``,
+``verification``). A receiver that raises is logged and ignored: it cannot block a sign-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.dispatch import Signal
+
+from otpgate.core.events import Event, EventName
+
+logger = logging.getLogger("otpgate")
+
+otp_event = Signal()
+challenge_started = Signal()
+challenge_sent = Signal()
+challenge_delivered = Signal()
+challenge_approved = Signal()
+challenge_failed = Signal()
+delivery_failed = Signal()
+verification_failed = Signal()
+subject_locked = Signal()
+replay_detected = Signal()
+factor_added = Signal()
+factor_removed = Signal()
+second_factor_passed = Signal()
+
+#: The signal of each core event.
+BY_NAME: dict[EventName, Signal] = {
+    EventName.CHALLENGE_STARTED: challenge_started,
+    EventName.CHALLENGE_SENT: challenge_sent,
+    EventName.CHALLENGE_DELIVERED: challenge_delivered,
+    EventName.CHALLENGE_APPROVED: challenge_approved,
+    EventName.CHALLENGE_FAILED: challenge_failed,
+    EventName.DELIVERY_FAILED: delivery_failed,
+    EventName.VERIFICATION_FAILED: verification_failed,
+    EventName.SUBJECT_LOCKED: subject_locked,
+    EventName.REPLAY_DETECTED: replay_detected,
+    EventName.FACTOR_ADDED: factor_added,
+    EventName.FACTOR_REMOVED: factor_removed,
+}
+
+
+def _send(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    for receiver, result in signal.send_robust(sender=sender, **kwargs):
+        if isinstance(result, Exception):
+            logger.error(
+                "otpgate signal receiver %r failed",
+                receiver,
+                exc_info=(type(result), result, result.__traceback__),
+            )
+
+
+def dispatch(event: Event) -> None:
+    """The verifier's event listener: send ``otp_event`` and the event's own signal."""
+    _send(otp_event, "otpgate", event=event, subject=event.subject)
+    _send(BY_NAME[event.name], "otpgate", event=event, subject=event.subject)
+
+
+def passed(request: Any, user: Any, verification: Any) -> None:
+    """Send ``second_factor_passed``."""
+    _send(second_factor_passed, "otpgate", request=request, user=user, verification=verification)

@@ -1,0 +1,180 @@
+"""Transaction confirmation (dynamic linking): a code that only confirms these exact details.
+
+In the view that is about to carry out an action, pass the action's details::
+
+    def transfer(request):
+        form = TransferForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            details = {"amount": str(form.cleaned_data["amount"]), "iban": form.cleaned_data["iban"]}
+            result = confirm_transaction(request, details, summary=f"EUR {details['amount']}")
+            if isinstance(result, HttpResponse):
+                return result          # the code page (first time, or a wrong code)
+            execute_transfer(...)      # the code matched exactly these details
+        ...
+
+The first call sends an SMS bound to ``details`` (the text shows ``summary``) and answers with
+a page that posts the same form fields back, plus the code. The next call checks the code
+against the details computed from *that* request: changed details fail (``context_mismatch``).
+``aconfirm_transaction`` is the same for async views. Needs a verified phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from otpgate.core.challenge import Challenge, Verification
+from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
+
+from . import runtime
+from .session import SessionData, client_ip, locale_of
+from .views.common import challenge_view, page
+
+TEMPLATE = "otpgate/confirm.html"
+_SKIP = {"csrfmiddlewaretoken", "otp_code", "otp_action"}
+
+
+def _fields(request: HttpRequest) -> list[tuple[str, str]]:
+    return [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in _SKIP
+        for value in values
+    ]
+
+
+def _page(
+    request: HttpRequest,
+    summary: str,
+    challenge: Challenge | None,
+    now: float,
+    error: OtpgateError | None,
+    template_name: str,
+) -> HttpResponse:
+    context = {
+        "summary": summary,
+        "fields": _fields(request),
+        "challenge": challenge_view(challenge, now),
+        "action_url": request.get_full_path(),
+    }
+    return page(request, template_name, context, error=error)
+
+
+def _load(request: HttpRequest) -> tuple[str, SessionData] | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    data = SessionData(request.session)
+    return str(user.pk), data
+
+
+def confirm_transaction(
+    request: HttpRequest,
+    context: Mapping[str, Any],
+    *,
+    summary: str = "",
+    name: str = "transaction",
+    template_name: str = TEMPLATE,
+) -> Verification | HttpResponse:
+    """The :class:`~otpgate.Verification` once a code for exactly ``context`` was entered,
+    else the page to send (the code form, with an error after a wrong code)."""
+    loaded = _load(request)
+    if loaded is None:
+        return redirect_to_login(request.get_full_path())
+    subject, data = loaded
+    gate = runtime.get_verifier()
+    pending: dict[str, str] = dict(data.extra.get("tx") or {})
+    error: OtpgateError | None = None
+    challenge: Challenge | None = None
+    try:
+        if request.method == "POST" and "otp_code" in request.POST and name in pending:
+            try:
+                verification = gate.check(
+                    pending[name], request.POST["otp_code"], context=context, subject=subject
+                )
+            except (ChallengeExpired, MaxAttemptsReached):
+                pending.pop(name)
+                raise
+            pending.pop(name)
+            return verification
+        if request.POST.get("otp_action") == "resend" and name in pending:
+            challenge = gate.resend(pending[name], client_ip=client_ip(request))
+        else:
+            challenge = gate.start_sms(
+                subject,
+                purpose="transaction",
+                context=context,
+                summary=summary or None,
+                client_ip=client_ip(request),
+                locale=locale_of(request),
+            )
+            pending[name] = challenge.id
+    except OtpgateError as failure:
+        error = failure
+        if challenge is None and name in pending:
+            try:
+                challenge = gate.get(pending[name], subject=subject)
+            except OtpgateError:
+                challenge = None
+    finally:
+        data.extra["tx"] = pending
+        data.save()
+    return _page(request, summary, challenge, gate.clock(), error, template_name)
+
+
+async def aconfirm_transaction(
+    request: HttpRequest,
+    context: Mapping[str, Any],
+    *,
+    summary: str = "",
+    name: str = "transaction",
+    template_name: str = TEMPLATE,
+) -> Verification | HttpResponse:
+    """:func:`confirm_transaction` for async views, on the async verifier."""
+    loaded = await sync_to_async(_load)(request)
+    if loaded is None:
+        return redirect_to_login(request.get_full_path())
+    subject, data = loaded
+    gate = runtime.get_async_verifier()
+    pending: dict[str, str] = dict(data.extra.get("tx") or {})
+    error: OtpgateError | None = None
+    challenge: Challenge | None = None
+    try:
+        if request.method == "POST" and "otp_code" in request.POST and name in pending:
+            try:
+                verification = await gate.check(
+                    pending[name], request.POST["otp_code"], context=context, subject=subject
+                )
+            except (ChallengeExpired, MaxAttemptsReached):
+                pending.pop(name)
+                raise
+            pending.pop(name)
+            return verification
+        if request.POST.get("otp_action") == "resend" and name in pending:
+            challenge = await gate.resend(pending[name], client_ip=client_ip(request))
+        else:
+            challenge = await gate.start_sms(
+                subject,
+                purpose="transaction",
+                context=context,
+                summary=summary or None,
+                client_ip=client_ip(request),
+                locale=locale_of(request),
+            )
+            pending[name] = challenge.id
+    except OtpgateError as failure:
+        error = failure
+        if challenge is None and name in pending:
+            try:
+                challenge = await gate.get(pending[name], subject=subject)
+            except OtpgateError:
+                challenge = None
+    finally:
+        data.extra["tx"] = pending
+        await sync_to_async(data.save)()
+        await runtime.flush_events()
+    return _page(request, summary, challenge, gate.clock(), error, template_name)

@@ -1,0 +1,29 @@
+"""otpgate's URLs; include them once, e.g. ``path("account/2fa/", include(...urls))``.
+
+The namespace is ``otpgate``; the middleware lets every one of these through, and each view
+checks for itself who may see it.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from .views import api, manage, verify
+
+app_name = "otpgate"
+
+urlpatterns = [
+    path("verify/", verify.verify, name="verify"),
+    path("", manage.manage, name="manage"),
+    path("phone/add/", manage.phone_add, name="phone_add"),
+    path("phone/verify/", manage.phone_verify, name="phone_verify"),
+    path("phone/<int:pk>/remove/", manage.phone_remove, name="phone_remove"),
+    path("app/", manage.totp_setup, name="totp_setup"),
+    path("app/remove/", manage.totp_remove, name="totp_remove"),
+    path("recovery/", manage.recovery, name="recovery"),
+    path("api/status", api.status, name="api_status"),
+    path("api/start", api.start, name="api_start"),
+    path("api/resend", api.resend, name="api_resend"),
+    path("api/check", api.check, name="api_check"),
+    path("api/enroll", api.enroll, name="api_enroll"),
+]

@@ -1,0 +1,259 @@
+"""The JSON API for single-page and mobile apps: ``status``, ``start``, ``resend``, ``check``,
+``enroll``. Async views on the async verifier; they work under ASGI and WSGI.
+
+CSRF: these are ordinary session views, protected by ``CsrfViewMiddleware``; send the token
+in the ``X-CSRFToken`` header (``status`` sets the ``csrftoken`` cookie). Errors use the core's
+one mapping (``error_response``): problem JSON, 429 with ``Retry-After``, 503 on an outage.
+No answer holds an SMS code or a full phone number. Two answers hold a secret on purpose,
+once, uncached: the authenticator set-up (``enroll`` totp) and new recovery codes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import get_token
+
+from otpgate.core.aio import AsyncVerifier
+from otpgate.core.challenge import Challenge
+from otpgate.core.errors import MalformedInput, OtpgateError
+
+from .. import policy, runtime
+from ..errors import (
+    NeedPrimaryFactor,
+    NotAuthenticated,
+    SecondFactorRequired,
+    StepUpRequired,
+    problem,
+)
+from ..session import PENDING, VERIFIED, Actor, SessionData, actor_of, client_ip, complete, locale_of, next_url
+from .common import challenge_view
+from .verify import methods_of
+
+MAX_BODY = 16 * 1024
+
+
+class Call:
+    """One API request: the verifier, the session's state and who it acts for."""
+
+    def __init__(self, request: HttpRequest, body: dict[str, Any]) -> None:
+        self.request = request
+        self.body = body
+        self.gate: AsyncVerifier = runtime.get_async_verifier()
+
+    def load(self) -> None:
+        """Load the session and the user (synchronous: database sessions, auth backends)."""
+        settings = runtime.settings()
+        self.data = SessionData(self.request.session)
+        self.actor = actor_of(
+            self.request, self.data, self.gate.clock(), settings.login_step_timeout
+        )
+
+    def text(self, key: str, default: str = "") -> str:
+        value = self.body.get(key, default)
+        if not isinstance(value, str):
+            raise MalformedInput(f"'{key}' must be a string.")
+        return value
+
+    def who(self) -> Actor:
+        if self.actor is None:
+            raise NotAuthenticated()
+        return self.actor
+
+    def challenge(self, challenge: Challenge) -> dict[str, Any]:
+        view = challenge_view(challenge, self.gate.clock()) or {}
+        return {"id": challenge.id, "purpose": challenge.purpose, **view}
+
+
+def _parse(request: HttpRequest) -> dict[str, Any]:
+    raw = request.body if request.method == "POST" else b""
+    if len(raw) > MAX_BODY:
+        raise MalformedInput("The request body is too large.")
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedInput("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise MalformedInput("The request body must be a JSON object.")
+    return body
+
+
+Handler = Callable[[Call], Awaitable[dict[str, Any]]]
+
+
+async def _run(request: HttpRequest, handler: Handler, method: str = "POST") -> HttpResponse:
+    if request.method != method:
+        return HttpResponseNotAllowed([method])
+    call: Call | None = None
+    try:
+        call = Call(request, _parse(request))
+        await sync_to_async(call.load)()
+        result = await handler(call)
+        response: HttpResponse = JsonResponse(result)
+    except OtpgateError as error:
+        response = problem(error, request)
+    except RecursionError:  # deeply nested JSON
+        response = problem(MalformedInput("The request body is nested too deeply."), request)
+    if call is not None and hasattr(call, "data"):
+        await sync_to_async(call.data.save)()
+    await runtime.flush_events()
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+async def _status(call: Call) -> dict[str, Any]:
+    get_token(call.request)  # sets the CSRF cookie for the SPA
+    actor, gate = call.actor, call.gate
+    result: dict[str, Any] = {
+        "authenticated": bool(actor and actor.mode != PENDING),
+        "state": actor.mode if actor else "anonymous",
+        "verified": bool(actor and actor.mode == VERIFIED),
+        "fresh": False,
+        "step_up_max_age": gate.settings.step_up_max_age,
+        "methods": [],
+        "challenge": None,
+        "enrollment_required": False,
+    }
+    if actor is None:
+        return result
+    factors = await gate.factors(actor.subject)
+    result["methods"] = methods_of(factors)
+    result["masked_phones"] = list(factors.masked_phones)
+    if actor.mode == VERIFIED:
+        state = call.data.state
+        result["fresh"] = state.is_fresh(actor.subject, gate.clock(), gate.settings.step_up_max_age)
+        result["verified_at"] = state.verified_at
+        result["totp"] = factors.totp
+        result["recovery_codes_left"] = factors.recovery_codes_left
+    if actor.user is not None and not factors.any:
+        result["enrollment_required"] = await policy.ais_required(
+            actor.user, runtime.options().required
+        )
+    if call.data.state.challenge_id:
+        try:
+            result["challenge"] = call.challenge(
+                await gate.get(call.data.state.challenge_id, subject=actor.subject)
+            )
+        except OtpgateError:
+            pass
+    return result
+
+
+async def _start(call: Call) -> dict[str, Any]:
+    actor = call.who()
+    if call.text("method", "sms") != "sms":
+        raise MalformedInput("Only the 'sms' method sends a code.")
+    try:
+        challenge = await call.gate.start_sms(
+            actor.subject,
+            purpose=actor.purpose,
+            client_ip=client_ip(call.request),
+            locale=locale_of(call.request),
+        )
+    except OtpgateError as error:
+        call.data.state.challenge_id = getattr(error, "challenge_id", "") or ""
+        raise
+    call.data.state.challenge_id = challenge.id
+    return {"challenge": call.challenge(challenge)}
+
+
+async def _resend(call: Call) -> dict[str, Any]:
+    actor = call.who()
+    enroll = call.text("purpose", "") == "enroll"
+    challenge_id = call.data.text("enroll_id") if enroll else call.data.state.challenge_id
+    if enroll and actor.user is None:
+        raise NotAuthenticated()
+    challenge = await call.gate.resend(challenge_id, client_ip=client_ip(call.request))
+    return {"challenge": call.challenge(challenge)}
+
+
+async def _check(call: Call) -> dict[str, Any]:
+    actor, gate = call.who(), call.gate
+    method, code = call.text("method", "sms"), call.text("code")
+    if method not in {"sms", "totp", "recovery"}:
+        raise MalformedInput("'method' is one of sms, totp, recovery.")
+    if method == "sms":
+        verification = await gate.check(call.data.state.challenge_id, code, subject=actor.subject)
+    elif method == "totp":
+        verification = await gate.check_totp(actor.subject, code, purpose=actor.purpose)
+    else:
+        verification = await gate.check_recovery(actor.subject, code, purpose=actor.purpose)
+    target = next_url(call.request, call.text("next", "") or call.data.state.pending_next)
+    user = await sync_to_async(complete)(call.request, call.data, actor, verification)
+    if user is None:
+        raise NotAuthenticated()
+    return {"verified": True, "factor": verification.factor, "next": target}
+
+
+async def _enroll(call: Call) -> dict[str, Any]:
+    actor, gate = call.who(), call.gate
+    if actor.user is None:
+        raise NotAuthenticated()
+    factor, code = call.text("factor"), call.text("code")
+    changing = not code  # confirming a code needs no step-up: starting does
+    if await policy.ahas_factor(actor.subject):
+        if actor.mode != VERIFIED:
+            raise SecondFactorRequired()
+        state = call.data.state
+        max_age = gate.settings.step_up_max_age
+        if changing and not state.is_fresh(actor.subject, gate.clock(), max_age):
+            raise StepUpRequired()
+    if factor == "sms" and code:
+        verification = await gate.check(call.data.text("enroll_id"), code, subject=actor.subject)
+        call.data.extra.pop("enroll_id", None)
+        call.data.state.passed(verification)
+        return {"enrolled": "sms"}
+    if factor == "sms":
+        challenge = await gate.start_sms(
+            actor.subject,
+            call.text("phone"),
+            purpose="enroll",
+            client_ip=client_ip(call.request),
+            locale=locale_of(call.request),
+        )
+        call.data.extra["enroll_id"] = challenge.id
+        return {"challenge": call.challenge(challenge)}
+    if factor == "totp" and code:
+        call.data.state.passed(await gate.totp.confirm(actor.subject, code))
+        return {"enrolled": "totp"}
+    if factor == "totp":
+        setup = await gate.totp.enroll(actor.subject, actor.user.get_username())
+        return {"secret": setup.secret, "otpauth_uri": setup.uri, "qr_svg": setup.qr_svg}
+    if factor == "recovery":
+        factors = await gate.factors(actor.subject)
+        if not (factors.masked_phones or factors.totp):
+            raise NeedPrimaryFactor()
+        return {"recovery_codes": await gate.recovery.generate(actor.subject)}
+    raise MalformedInput("'factor' is one of sms, totp, recovery.")
+
+
+async def status(request: HttpRequest) -> HttpResponse:
+    """Where this session stands: anonymous, pending, unverified or verified; methods."""
+    return await _run(request, _status, "GET")
+
+
+async def start(request: HttpRequest) -> HttpResponse:
+    """Send an SMS code for the second step or step-up: ``{"method": "sms"}``."""
+    return await _run(request, _start)
+
+
+async def resend(request: HttpRequest) -> HttpResponse:
+    """Send the same code again (``{"purpose": "enroll"}`` for a number being added)."""
+    return await _run(request, _resend)
+
+
+async def check(request: HttpRequest) -> HttpResponse:
+    """``{"method": "sms"|"totp"|"recovery", "code": "..."}``: pass the second step."""
+    return await _run(request, _check)
+
+
+async def enroll(request: HttpRequest) -> HttpResponse:
+    """``{"factor": "sms", "phone"}`` then ``{"factor": "sms", "code"}``; ``{"factor": "totp"}``
+    then ``{"factor": "totp", "code"}``; ``{"factor": "recovery"}``."""
+    return await _run(request, _enroll)

@@ -1,0 +1,276 @@
+"""Enrollment and management: phones, the authenticator app, recovery codes.
+
+Every page needs a logged-in user whose session passed a second factor (or who has none yet:
+first set-up). Every change needs a *fresh* second factor (``OTPGATE_STEP_UP_MAX_AGE``), except
+the first factor of a user who has none. Changes send ``factor_added``/``factor_removed``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from otpgate.core.errors import OtpgateError
+from otpgate.core.events import Event, EventName
+from otpgate.core.totp import TotpEnrollment, enrollment
+from otpgate.core.verifier import Verifier
+
+from .. import policy, runtime
+from ..errors import NeedPrimaryFactor
+from ..models import TotpDevice, VerifiedPhone
+from ..session import SessionData, client_ip, locale_of, next_url
+from .common import challenge_view, field, page, redirect, with_next
+
+
+@dataclass
+class Ctx:
+    request: HttpRequest
+    gate: Verifier
+    data: SessionData
+    user: Any
+    subject: str
+    has_factor: bool
+
+    @property
+    def fresh(self) -> bool:
+        max_age = self.gate.settings.step_up_max_age
+        return self.data.state.is_fresh(self.subject, self.gate.clock(), max_age)
+
+    @property
+    def next(self) -> str:
+        raw = self.request.POST.get("next") or self.request.GET.get("next")
+        return next_url(self.request, raw) if raw else ""
+
+    def emit_removed(self, factor: str, masked_phone: str = "") -> None:
+        event = Event(
+            EventName.FACTOR_REMOVED,
+            self.subject,
+            self.gate.clock(),
+            factor=factor,
+            masked_phone=masked_phone,
+        )
+        self.gate.events.emit(event)
+
+
+def _enter(request: HttpRequest, *, change: bool = False) -> Ctx | HttpResponse:
+    """The context, or the response that must come first (login, second step, step-up)."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    gate = runtime.get_verifier()
+    data = SessionData(request.session)
+    ctx = Ctx(request, gate, data, user, str(user.pk), policy.has_factor(str(user.pk)))
+    verified = data.state.verified_subject == ctx.subject and data.state.verified_at > 0
+    if ctx.has_factor and (not verified or (change and not ctx.fresh)):
+        back = request.get_full_path() if request.method == "GET" else reverse("otpgate:manage")
+        return redirect("otpgate:verify", back)
+    return ctx
+
+
+def _primary_count(ctx: Ctx) -> int:
+    factors = ctx.gate.factors(ctx.subject)
+    return len(factors.masked_phones) + int(factors.totp)
+
+
+def _keeps_required_factor(ctx: Ctx, removing: int = 1) -> bool:
+    required = policy.is_required(ctx.user, runtime.options().required)
+    return not required or _primary_count(ctx) - removing >= 1
+
+
+def _done(ctx: Ctx) -> HttpResponse:
+    return HttpResponseRedirect(ctx.next or reverse("otpgate:manage"))
+
+
+@never_cache
+def manage(request: HttpRequest) -> HttpResponse:
+    """The overview: what is set up, and links to change it."""
+    ctx = _enter(request)
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    factors = ctx.gate.factors(ctx.subject)
+    totp = TotpDevice.objects.filter(user_id=ctx.subject).first()
+    context = {
+        "phones": VerifiedPhone.objects.filter(user_id=ctx.subject),
+        "totp": factors.totp,
+        "totp_pending": totp is not None and not totp.confirmed,
+        "recovery_left": factors.recovery_codes_left,
+        "required": policy.is_required(ctx.user, runtime.options().required),
+        "has_factor": factors.any,
+        "next": ctx.next,
+    }
+    return page(request, "otpgate/manage.html", context)
+
+
+@never_cache
+@csrf_protect
+def phone_add(request: HttpRequest) -> HttpResponse:
+    """Enter a number; an SMS code (purpose ``enroll``) proves it, on ``phone_verify``."""
+    ctx = _enter(request, change=request.method == "POST")
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    error: OtpgateError | None = None
+    if request.method == "POST":
+        try:
+            challenge = ctx.gate.start_sms(
+                ctx.subject,
+                field(request, "phone"),
+                purpose="enroll",
+                client_ip=client_ip(request),
+                locale=locale_of(request),
+            )
+            ctx.data.extra["enroll_id"] = challenge.id
+            ctx.data.save()
+            return redirect("otpgate:phone_verify", ctx.next)
+        except OtpgateError as failure:
+            error = failure
+    context = {"phone": field(request, "phone")[:64], "next": ctx.next}
+    return page(request, "otpgate/phone_add.html", context, error=error)
+
+
+@never_cache
+@csrf_protect
+def phone_verify(request: HttpRequest) -> HttpResponse:
+    """The code sent to the new number; on success the number is added."""
+    ctx = _enter(request)
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    challenge_id = ctx.data.text("enroll_id")
+    if not challenge_id:
+        return redirect("otpgate:phone_add", ctx.next)
+    error: OtpgateError | None = None
+    notice = ""
+    if request.method == "POST":
+        try:
+            if field(request, "action") == "resend":
+                ctx.gate.resend(challenge_id, client_ip=client_ip(request))
+                notice = "sent"
+            else:
+                verification = ctx.gate.check(challenge_id, field(request, "code"), subject=ctx.subject)
+                ctx.data.extra.pop("enroll_id", None)
+                ctx.data.state.passed(verification)
+                ctx.data.save()
+                return _done(ctx)
+        except OtpgateError as failure:
+            error = failure
+    try:
+        challenge = ctx.gate.get(challenge_id, subject=ctx.subject)
+    except OtpgateError:
+        challenge = None
+    context = {
+        "challenge": challenge_view(challenge, ctx.gate.clock()),
+        "notice": notice,
+        "next": ctx.next,
+        "code_digits": ctx.gate.settings.code_digits,
+        "restart_url": with_next("otpgate:phone_add", ctx.next),
+    }
+    return page(request, "otpgate/phone_verify.html", context, error=error)
+
+
+@require_POST
+@csrf_protect
+def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    ctx = _enter(request, change=True)
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    phone = get_object_or_404(VerifiedPhone, pk=pk, user_id=ctx.subject)
+    if not _keeps_required_factor(ctx):
+        return page(request, "otpgate/manage_error.html", {}, error=NeedPrimaryFactor())
+    if ctx.gate.credentials.remove_phone(ctx.subject, phone.e164):
+        ctx.emit_removed("sms", phone.masked)
+    return _done(ctx)
+
+
+def _pending_enrollment(ctx: Ctx) -> TotpEnrollment | None:
+    """The set-up of an unconfirmed app, shown again (LOCAL SHIM: core lacks this)."""
+    credential = ctx.gate.credentials.get_totp(ctx.subject)
+    if credential is None or credential.confirmed:
+        return None
+    opened = ctx.gate.keyring.open(credential.sealed_secret, context=ctx.subject)
+    try:  # the core seals the raw key as hex (older versions: the base32 secret)
+        secret = base64.b32encode(bytes.fromhex(opened)).decode().rstrip("=")
+    except ValueError:
+        secret = opened
+    return enrollment(secret, ctx.user.get_username(), ctx.gate.settings)
+
+
+@never_cache
+@csrf_protect
+def totp_setup(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: QR code, manual key, then a code to confirm."""
+    action = field(request, "action") if request.method == "POST" else ""
+    ctx = _enter(request, change=action == "start")
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    error: OtpgateError | None = None
+    setup: TotpEnrollment | None = None
+    try:
+        if action == "start":
+            setup = ctx.gate.totp.enroll(ctx.subject, ctx.user.get_username())
+        elif action == "confirm":
+            verification = ctx.gate.totp.confirm(ctx.subject, field(request, "code"))
+            ctx.data.state.passed(verification)
+            ctx.data.save()
+            return _done(ctx)
+    except OtpgateError as failure:
+        error = failure
+    setup = setup or _pending_enrollment(ctx)
+    context = {
+        "setup": setup,
+        "secret_groups": _groups(setup.secret) if setup else [],
+        "enrolled": ctx.gate.totp.is_enrolled(ctx.subject),
+        "next": ctx.next,
+        "code_digits": ctx.gate.settings.totp_digits,
+    }
+    return page(request, "otpgate/totp_setup.html", context, error=error)
+
+
+def _groups(secret: str) -> list[str]:
+    return [secret[i : i + 4] for i in range(0, len(secret), 4)]
+
+
+@require_POST
+@csrf_protect
+def totp_remove(request: HttpRequest) -> HttpResponse:
+    ctx = _enter(request, change=True)
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    confirmed = ctx.gate.totp.is_enrolled(ctx.subject)
+    if confirmed and not _keeps_required_factor(ctx):
+        return page(request, "otpgate/manage_error.html", {}, error=NeedPrimaryFactor())
+    ctx.gate.totp.remove(ctx.subject)
+    return _done(ctx)
+
+
+@never_cache
+@csrf_protect
+def recovery(request: HttpRequest) -> HttpResponse:
+    """New recovery codes, shown once (needs a phone or an app first)."""
+    ctx = _enter(request, change=request.method == "POST")
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    error: OtpgateError | None = None
+    codes: list[str] = []
+    if request.method == "POST":
+        if field(request, "action") == "remove":
+            ctx.gate.credentials.replace_recovery_codes(ctx.subject, [])
+            ctx.emit_removed("recovery")
+            return _done(ctx)
+        if _primary_count(ctx) == 0:
+            error = NeedPrimaryFactor()
+        else:
+            codes = ctx.gate.recovery.generate(ctx.subject)
+    context = {
+        "codes": codes,
+        "left": ctx.gate.recovery.remaining(ctx.subject),
+        "next": ctx.next,
+    }
+    return page(request, "otpgate/recovery.html", context, error=error)

@@ -1,0 +1,124 @@
+"""The test site: otpgate's pages, the admin, and protected views of every kind."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views import View
+
+from otpgate.integrations.django import (
+    OtpLoginView,
+    OtpRequiredMixin,
+    aconfirm_transaction,
+    begin_second_step,
+    confirm_transaction,
+    otp_required,
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED home")
+
+
+def public(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED public page (any logged-in session is stopped)")
+
+
+@login_required
+async def async_home(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED async home")
+
+
+@otp_required
+def secret(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED step-up")
+
+
+@otp_required(max_age=60)
+def short(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED short step-up")
+
+
+@otp_required
+async def secret_async(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("PROTECTED async step-up")
+
+
+class StepUpView(OtpRequiredMixin, View):
+    otp_max_age = 120
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("PROTECTED class-based step-up")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("PROTECTED class-based step-up")
+
+
+class AsyncStepUpView(OtpRequiredMixin, View):
+    async def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("PROTECTED async class-based step-up")
+
+
+def _details(request: HttpRequest) -> dict[str, str]:
+    return {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
+
+
+@login_required
+def transfer(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse("PROTECTED transfer form")
+    details = _details(request)
+    result = confirm_transaction(request, details, summary=f"EUR {details['amount'][:20]}")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED transferred {details['amount']} to {details['payee']}")
+
+
+@login_required
+async def transfer_async(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse("PROTECTED async transfer form")
+    details = _details(request)
+    result = await aconfirm_transaction(request, details, summary=f"EUR {details['amount'][:20]}")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED async transferred {details['amount']}")
+
+
+def custom_login(request: HttpRequest) -> HttpResponse:
+    """A hand-written login view using the documented hook."""
+    if request.method == "POST":
+        user = authenticate(
+            request,
+            username=request.POST.get("username", ""),
+            password=request.POST.get("password", ""),
+        )
+        if user is not None:
+            return begin_second_step(request, user, request.POST.get("next", ""))
+        return HttpResponse("bad credentials", status=400)
+    return HttpResponse("custom login form")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("public/", public, name="public"),
+    path("async/", async_home, name="async_home"),
+    path("secret/", secret, name="secret"),
+    path("short/", short, name="short"),
+    path("secret-async/", secret_async, name="secret_async"),
+    path("cbv/", StepUpView.as_view(), name="cbv"),
+    path("cbv-async/", AsyncStepUpView.as_view(), name="cbv_async"),
+    path("transfer/", transfer, name="transfer"),
+    path("transfer-async/", transfer_async, name="transfer_async"),
+    path("accounts/login/", OtpLoginView.as_view(), name="login"),
+    path("accounts/custom-login/", custom_login, name="custom_login"),
+    path("accounts/plain-login/", auth_views.LoginView.as_view(), name="plain_login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/", include("otpgate.integrations.django.urls")),
+    path("admin/", admin.site.urls),
+]
