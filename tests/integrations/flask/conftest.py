@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, login_required
 
 from otpgate import MemoryCredentials, MemoryStore, OutboxSender
@@ -67,6 +67,12 @@ def make_app(
     login_manager.login_view = "login"
     users = {"alice", "bob", "carol"}
 
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(code="login_required"), 401
+        return redirect(url_for("login", next=request.full_path.rstrip("?")))
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         return User(user_id) if user_id in users else None
@@ -75,7 +81,7 @@ def make_app(
     gate = OtpGate()
     gate.init_app(
         app,
-        store=store or MemoryStore(clock=clock) if store is None else store,
+        store=store if store is not None else MemoryStore(),
         sender=outbox,
         credentials=credentials,
         clock=clock,
@@ -170,7 +176,10 @@ def sms_login(harness: Harness, client: Any, user: str = "alice", phone: str = P
     """Password, then the SMS second step; returns the final response."""
     password_login(client, user)
     client.post("/otp/verify/send", data={"csrf_token": CSRF})
-    return client.post(
+    response = client.post(
         "/otp/verify",
         data={"csrf_token": CSRF, "method": "sms", "code": harness.last_code(phone)},
     )
+    with client.session_transaction() as session:  # signing in replaced the CSRF token
+        session["_otpgate_csrf"] = CSRF
+    return response

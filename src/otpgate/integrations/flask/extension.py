@@ -169,7 +169,13 @@ class OtpGate:
         gate = gate_state()
         subject = subject_of(user)
         target = safe_next(next_url, request.host, fallback=gate.home_url)
-        if not gate.verifier.factors(subject).any:
+        try:
+            has_factor = gate.verifier.factors(subject).any
+        except OtpgateError as error:  # storage down: fail closed, with a 503
+            from .blueprint import answer_error
+
+            return answer_error(error)
+        if not has_factor:
             gate.users.log_in(subject, remember)
             return _go(target, {"status": "signed_in", "next": target})
         pending = SecondFactorState()

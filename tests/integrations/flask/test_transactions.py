@@ -1,0 +1,105 @@
+"""confirm_transaction: the code confirms exactly the amount and payee it was sent for."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integrations.flask.conftest import CSRF, sms_login
+
+TRANSFER = {"amount": "250.00", "payee": "Bob Martin"}
+
+
+def signed_in(harness):
+    client = harness.client()
+    sms_login(harness, client)
+    return client
+
+
+def api(client, body, challenge=None, code=None, action=None):
+    headers = {}
+    if challenge:
+        headers["X-Otpgate-Challenge"] = challenge
+    if code:
+        headers["X-Otpgate-Code"] = code
+    if action:
+        headers["X-Otpgate-Action"] = action
+    return client.post("/transfer", json=body, headers=headers)
+
+
+def test_json_transfer_with_a_bound_code(harness):
+    client = signed_in(harness)
+    first = api(client, TRANSFER)
+    assert first.status_code == 401 and first.json["code"] == "confirmation_required"
+    challenge = first.json["challenge"]
+    assert challenge["bound_to_context"] and challenge["masked_phone"] == "+33 ••• ••• 5678"
+    assert "Pay 250.00 EUR to Bob Martin" in harness.outbox.messages[-1].text
+    assert harness.executed == []
+    done = api(client, TRANSFER, challenge["id"], harness.last_code())
+    assert done.status_code == 200 and done.json["status"] == "executed"
+    assert harness.executed == [TRANSFER]
+    replay = api(client, TRANSFER, challenge["id"], harness.last_code())
+    assert replay.status_code == 410 and harness.executed == [TRANSFER]
+
+
+def test_a_code_for_another_amount_or_payee_executes_nothing(harness):
+    client = signed_in(harness)
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    code = harness.last_code()
+    for tampered in ({"amount": "2500.00", "payee": "Bob Martin"}, {"amount": "250.00", "payee": "Mallory"}):
+        response = api(client, tampered, challenge, code)
+        assert response.status_code == 409 and response.json["code"] == "context_mismatch"
+    assert harness.executed == []
+    assert api(client, TRANSFER, challenge, code).status_code == 200
+    assert harness.executed == [TRANSFER]
+
+
+def test_a_code_from_another_user_or_the_login_is_refused(harness):
+    client = signed_in(harness)
+    login_code = harness.last_code()
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    assert api(client, TRANSFER, challenge, login_code).status_code in {400, 410}
+    assert harness.executed == []
+
+
+def test_html_transfer_replays_the_form_with_the_code(harness):
+    client = signed_in(harness)
+    page = client.post("/transfer", data={**TRANSFER, "csrf_token": CSRF})
+    assert page.status_code == 200
+    assert '<p class="summary">Pay 250.00 EUR to Bob Martin</p>' in page.text
+    assert 'name="amount" value="250.00"' in page.text
+    assert 'autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*"' in page.text
+    challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', page.text).group(1)
+    tampered = client.post(
+        "/transfer",
+        data={"amount": "9999.00", "payee": "Bob Martin", "otpgate_challenge": challenge,
+              "otpgate_code": harness.last_code()},
+    )
+    assert tampered.status_code == 409
+    assert "issued for a different transaction" in tampered.text
+    assert harness.executed == []
+    done = client.post(
+        "/transfer",
+        data={**TRANSFER, "otpgate_challenge": challenge, "otpgate_code": harness.last_code()},
+    )
+    assert done.status_code == 200 and harness.executed == [TRANSFER]
+
+
+def test_transaction_resend_honours_the_cooldown(harness):
+    client = signed_in(harness)
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    early = api(client, TRANSFER, challenge, action="resend")
+    assert early.status_code == 429 and early.json["code"] == "resend_cooldown"
+    harness.clock.advance(30)
+    sent = len(harness.outbox.messages)
+    again = api(client, TRANSFER, challenge, action="resend")
+    assert again.status_code == 401 and len(harness.outbox.messages) == sent + 1
+
+
+def test_transaction_code_expires(harness):
+    client = signed_in(harness)
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    code = harness.last_code()
+    harness.clock.advance(301)
+    response = api(client, TRANSFER, challenge, code)
+    assert response.status_code == 410 and response.json["challenge"] is None
+    assert harness.executed == []
