@@ -2,7 +2,7 @@
 
 Everything here is pure (no I/O), so the two store classes differ only in ``await``: each
 protocol method builds a :class:`Call` here, runs it as one ``EVALSHA`` and hands the reply
-back to the call's ``decode``.
+back to the call's ``decode``. How a record sits in its hash is in ``records.py``.
 
 Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id before the dot):
 
@@ -29,27 +29,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from otpgate.core.challenge import ChallengeRecord, Status
+from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 
+from .records import Arg, as_text, decode_record, number, record_fields
+
 T = TypeVar("T")
-_PIECE = 64  # Redis's default hash-max-listpack-value
 logger = logging.getLogger("otpgate")
 
 #: Seconds a finished challenge is kept after it expires (as ``MemoryStore`` does).
 CHALLENGE_GRACE = 60
 
-_STATUS_CODES = {
-    Status.PENDING: "p",
-    Status.APPROVED: "a",
-    Status.CANCELED: "c",
-    Status.EXPIRED: "e",
-    Status.MAX_ATTEMPTS_REACHED: "m",
-    Status.FAILED: "f",
-}
-_STATUSES = {code: status for status, code in _STATUS_CODES.items()}
-_WHOLE = ("p", "n", "d", "k", "c", "e", "w", "x", "t", "a", "r")  # fields never in pieces
 _SCRIPT_NAMES = (
     "budgets",
     "create",
@@ -85,9 +76,6 @@ def scripts() -> dict[str, Script]:
     return loaded
 
 
-Arg = str | bytes | int
-
-
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """A script to run with its keys and arguments, and how to read its reply."""
@@ -106,117 +94,12 @@ class Call(Generic[T]):
         return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
 
 
-# -- encoding ---------------------------------------------------------------------------------
-
-
-def number(value: float) -> str:
-    """Shortest text that reads back as the same double (``1800000000`` for ``1.8e9``)."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _bytes(text: str) -> bytes:
-    # Subjects are opaque strings; keep even lone surrogates intact on the way through.
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _raw(value: object) -> bytes:
-    return value if isinstance(value, bytes) else _bytes(str(value))
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogatepass")
-    return str(value)
-
-
 def _lockout(policy: LockoutPolicy) -> tuple[int, ...]:
     return (policy.after, policy.base, policy.maximum, policy.hard_after, policy.memory)
 
 
 def _subject_of(challenge_id: str) -> str:
     return challenge_id.split(".", 1)[0]
-
-
-def record_fields(record: ChallengeRecord) -> list[Arg]:
-    """The record as hash field/value pairs (short names, empty optional fields left out)."""
-    fields: list[Arg] = [
-        "p",
-        record.purpose,
-        "n",
-        record.phone,
-        "d",
-        record.code_digest,
-        "k",
-        record.sealed_code,
-        "c",
-        number(record.created_at),
-        "e",
-        number(record.expires_at),
-        "w",
-        number(record.next_send_at),
-        "t",
-        _STATUS_CODES[Status(record.status)],
-        "a",
-        record.attempts,
-        "r",
-        record.sends,
-    ]
-    if record.context_digest:
-        fields += ["x", record.context_digest]
-    for name, value in (("s", record.subject), ("m", record.summary), ("l", record.locale)):
-        # Free text goes in pieces of at most 64 bytes: a longer value would turn the hash
-        # from Redis's compact listpack into a hashtable, three times the memory.
-        for index, piece in enumerate(_pieces(value)):
-            fields += [f"{name}{index or ''}", piece]
-    return fields
-
-
-def _pieces(text: str) -> list[bytes]:
-    """``text`` as UTF-8 in pieces of at most 64 bytes, never cutting a character in two (so
-    a client with ``decode_responses=True`` can decode each piece)."""
-    data, pieces = _bytes(text), []
-    while data:
-        cut = min(len(data), _PIECE)
-        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # a continuation byte
-            cut -= 1
-        pieces.append(data[:cut])
-        data = data[cut:]
-    return pieces
-
-
-# -- decoding ---------------------------------------------------------------------------------
-
-
-def _joined(fields: dict[str, bytes], name: str) -> str:
-    pieces, index = [], 0
-    while (piece := fields.get(f"{name}{index or ''}")) is not None:
-        pieces.append(piece)
-        index += 1
-    return _text(b"".join(pieces))
-
-
-def decode_record(challenge_id: str, flat: Sequence[object]) -> ChallengeRecord:
-    """A record from its hash field/value pairs."""
-    raw = {_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
-    f = {name: _text(raw[name]) for name in _WHOLE if name in raw}
-    return ChallengeRecord(
-        id=challenge_id,
-        subject=_joined(raw, "s"),
-        purpose=f["p"],
-        phone=f["n"],
-        code_digest=f["d"],
-        sealed_code=f["k"],
-        created_at=float(f["c"]),
-        expires_at=float(f["e"]),
-        next_send_at=float(f["w"]),
-        context_digest=f.get("x", ""),
-        summary=_joined(raw, "m"),
-        locale=_joined(raw, "l"),
-        status=_STATUSES[f["t"]],
-        attempts=int(f["a"]),
-        sends=int(f["r"]),
-    )
 
 
 def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
@@ -229,9 +112,9 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     if len(reply) > 4 and challenge_id is not None:
         record = decode_record(challenge_id, reply[4:])
     return Outcome(
-        Result(_text(reply[0])),
+        Result(as_text(reply[0])),
         attempts_left=None if left is None else int(left),
-        retry_after=None if retry is None else float(_text(retry)),
+        retry_after=None if retry is None else float(as_text(retry)),
         locked_now=locked,
         record=record,
     )
@@ -242,7 +125,7 @@ def _decode_denial(reply: object) -> Denial | None:
         return None
     if not isinstance(reply, list) or len(reply) != 2:
         raise TypeError("unexpected script reply")
-    return Denial(_text(reply[0]), float(_text(reply[1])))
+    return Denial(as_text(reply[0]), float(as_text(reply[1])))
 
 
 def _decode_none(reply: object) -> None:
@@ -282,8 +165,9 @@ class Codec:
     # calls
 
     def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Call[Denial | None]:
-        # The member only has to be unique per send; its score is the send time.
-        args: list[Arg] = [number(now), f"{number(now)}:{secrets.token_urlsafe(6)}"]
+        # The score is the send time; the member only has to be unique per send (72 random
+        # bits), and is the same in every budget of this send.
+        args: list[Arg] = [number(now), secrets.token_urlsafe(9)]
         for budget in budgets:
             args += [budget.limit, budget.window, budget.scope]
         keys = [self.budget_key(b.key) for b in budgets]

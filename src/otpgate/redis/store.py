@@ -76,7 +76,7 @@ class RedisStore:
         for client in self._owned:
             client.close()
             if isinstance(client, RedisCluster):  # its close() leaves the node pools open
-                client.disconnect_connection_pools()
+                client.disconnect_connection_pools()  # type: ignore[no-untyped-call]
         self._owned = []
 
     def load_scripts(self) -> None:
