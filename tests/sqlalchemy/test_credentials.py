@@ -13,9 +13,11 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy.engine import create_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.inspection import inspect
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.schema import MetaData
 
 from otpgate import (
     AsyncCredentials,
@@ -55,15 +57,16 @@ def sync_engine(db_path):
 def creds(request, db_path, sync_engine, loop) -> Any:
     kind = request.param
     if kind == "engine":
-        return SQLAlchemyCredentials(sync_engine)
-    if kind == "sessionmaker":
-        return SQLAlchemyCredentials(sessionmaker(sync_engine))
-    if kind == "callable":
-        return SQLAlchemyCredentials(lambda: sync_engine)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
-    request.addfinalizer(lambda: loop.run_until_complete(engine.dispose()))
-    bind = engine if kind == "async-engine" else async_sessionmaker(engine)
-    return Sync(AsyncSQLAlchemyCredentials(bind), loop)
+        yield SQLAlchemyCredentials(sync_engine)
+    elif kind == "sessionmaker":
+        yield SQLAlchemyCredentials(sessionmaker(sync_engine))
+    elif kind == "callable":
+        yield SQLAlchemyCredentials(lambda: sync_engine)
+    else:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+        bind = engine if kind == "async-engine" else async_sessionmaker(engine)
+        yield Sync(AsyncSQLAlchemyCredentials(bind), loop)
+        loop.run_until_complete(engine.dispose())
 
 
 def test_protocols_are_met(sync_engine):

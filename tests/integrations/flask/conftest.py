@@ -18,8 +18,8 @@ from otpgate import MemoryCredentials, MemoryStore, OutboxSender
 from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp, otp_required
 from tests.conftest import KEY, OTHER_PHONE, PHONE, FakeClock
 
-PASSWORD = "correct horse"  # noqa: S105
-CSRF = "test-csrf-token"  # noqa: S105
+PASSWORD = "correct horse"
+CSRF = "test-csrf-token"
 
 
 class User(UserMixin):
@@ -99,7 +99,9 @@ def make_app(
         if name not in users or password != PASSWORD:
             return "bad password", 401
         return gate.begin_login(
-            User(name), remember=bool(request.form.get("remember")), next_url=request.args.get("next")
+            User(name),
+            remember=bool(request.form.get("remember")),
+            next_url=request.args.get("next"),
         )
 
     @app.post("/logout")

@@ -15,9 +15,7 @@ H = {"X-CSRFToken": CSRF}
 
 def test_json_second_step(harness):
     client = harness.client()
-    started = client.post(
-        "/login", json={"username": "alice", "password": "correct horse"}
-    )
+    started = client.post("/login", json={"username": "alice", "password": "correct horse"})
     assert started.status_code == 202 and started.json["status"] == "second_factor_required"
     status = client.get("/otp/verify", headers={"Accept": "application/json"})
     assert status.json["login"] is True and status.json["methods"] == ["sms"]
@@ -31,7 +29,11 @@ def test_json_second_step(harness):
     done = client.post(
         "/otp/verify", json={"method": "sms", "code": harness.last_code()}, headers=H
     )
-    assert done.status_code == 200 and done.json == {"status": "verified", "factor": "sms", "next": "/"}
+    assert done.status_code == 200 and done.json == {
+        "status": "verified",
+        "factor": "sms",
+        "next": "/",
+    }
     assert client.get("/account").status_code == 200
 
 
@@ -144,7 +146,7 @@ def test_storage_outage_is_a_503_never_a_pass(clock, outbox, caplog):
 
 
 def test_credentials_outage_is_a_503(clock, outbox, tmp_path):
-    from sqlalchemy import create_engine
+    from sqlalchemy.engine import create_engine
 
     from otpgate.sqlalchemy import SQLAlchemyCredentials
 

@@ -70,7 +70,14 @@ def test_authenticator_app_second_step(harness):
     page = client.get("/otp/verify")
     assert 'aria-current="page">Authenticator app' in page.text  # offered first: no SMS cost
     code = pyotp.TOTP(secret).at(harness.clock.now)
-    wrong = client.post("/otp/verify", data={"csrf_token": CSRF, "method": "totp", "code": "000000" if code != "000000" else "111111"})
+    wrong = client.post(
+        "/otp/verify",
+        data={
+            "csrf_token": CSRF,
+            "method": "totp",
+            "code": "000000" if code != "000000" else "111111",
+        },
+    )
     assert wrong.status_code == 400
     assert 'role="alert"' in wrong.text and "That code is not correct." in wrong.text
     response = client.post("/otp/verify", data={"csrf_token": CSRF, "method": "totp", "code": code})
@@ -106,7 +113,9 @@ def test_next_goes_only_to_the_same_host(harness):
     ]:
         client = harness.client()
         client.post(
-            "/login", query_string={"next": target}, data={"username": "alice", "password": PASSWORD}
+            "/login",
+            query_string={"next": target},
+            data={"username": "alice", "password": PASSWORD},
         )
         client.post("/otp/verify/send", data={"csrf_token": CSRF})
         response = client.post(

@@ -38,7 +38,13 @@ def test_changes_need_a_fresh_second_factor(harness):
     client = harness.client()
     sms_login(harness, client)
     harness.clock.advance(301)
-    for path in ("/otp/phone", "/otp/totp", "/otp/totp/remove", "/otp/recovery", "/otp/phone/remove"):
+    for path in (
+        "/otp/phone",
+        "/otp/totp",
+        "/otp/totp/remove",
+        "/otp/recovery",
+        "/otp/phone/remove",
+    ):
         response = client.post(path, data={"csrf_token": CSRF, "phone": OTHER_PHONE, "index": "0"})
         assert response.status_code == 303, path
         assert response.headers["Location"].startswith("/otp/verify?next="), path

@@ -45,7 +45,10 @@ def test_a_code_for_another_amount_or_payee_executes_nothing(harness):
     client = signed_in(harness)
     challenge = api(client, TRANSFER).json["challenge"]["id"]
     code = harness.last_code()
-    for tampered in ({"amount": "2500.00", "payee": "Bob Martin"}, {"amount": "250.00", "payee": "Mallory"}):
+    for tampered in (
+        {"amount": "2500.00", "payee": "Bob Martin"},
+        {"amount": "250.00", "payee": "Mallory"},
+    ):
         response = api(client, tampered, challenge, code)
         assert response.status_code == 409 and response.json["code"] == "context_mismatch"
     assert harness.executed == []
@@ -71,8 +74,12 @@ def test_html_transfer_replays_the_form_with_the_code(harness):
     challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', page.text).group(1)
     tampered = client.post(
         "/transfer",
-        data={"amount": "9999.00", "payee": "Bob Martin", "otpgate_challenge": challenge,
-              "otpgate_code": harness.last_code()},
+        data={
+            "amount": "9999.00",
+            "payee": "Bob Martin",
+            "otpgate_challenge": challenge,
+            "otpgate_code": harness.last_code(),
+        },
     )
     assert tampered.status_code == 409
     assert "issued for a different transaction" in tampered.text

@@ -205,8 +205,9 @@ def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
 
 
 def _default_credentials(app: Flask) -> Credentials:
+    from sqlalchemy.engine import create_engine
+
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
-    from sqlalchemy import create_engine
 
     url = app.config.get("OTPGATE_DATABASE_URL")
     if not url:
