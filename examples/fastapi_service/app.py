@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -45,7 +44,6 @@ from otpgate.integrations.fastapi import (
     OtpGate,
     VerifiedTransaction,
     problem_responses,
-    validation_problem,
 )
 
 logger = logging.getLogger("payments")
@@ -139,7 +137,7 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
 
     app = FastAPI(title="Payments (otpgate demo)", lifespan=lifespan)
     app.state.ledger = ledger
-    gate.install(app)
+    gate.install(app, validation_errors=True)  # problem details for the app's routes too
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -148,10 +146,6 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         return JSONResponse(
             body, error.status_code, headers=error.headers, media_type="application/problem+json"
         )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        return validation_problem(error, request)
 
     async def payment_details(
         payment_id: Annotated[str, Path(max_length=64)],

@@ -58,7 +58,7 @@ class Transfer(BaseModel):
 def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
     """An app with a step-up route and a transfer confirmed by code (details from the body)."""
     app = FastAPI(lifespan=gate.lifespan)
-    gate.install(app)
+    gate.install(app, validation_errors=True)
     fresh = gate.require_second_factor(max_age=300)
 
     @app.get("/secret", responses=gate.step_up_responses)

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
@@ -23,7 +24,12 @@ from otpgate.core.web import SecondFactorState
 
 from . import dependencies
 from .ledger import Ledger, MemoryLedger, RedisLedger
-from .problems import EXCEPTION_HANDLERS, LoginRequired, request_locale
+from .problems import (
+    EXCEPTION_HANDLERS,
+    LoginRequired,
+    handle_validation_error,
+    request_locale,
+)
 
 logger = logging.getLogger("otpgate")
 
@@ -191,10 +197,17 @@ class OtpGate:
         """For ``FastAPI(exception_handlers=...)``: otpgate errors become problem details."""
         return dict(EXCEPTION_HANDLERS)
 
-    def install(self, app: FastAPI) -> None:
-        """Include :attr:`router` and register :attr:`exception_handlers` on ``app``."""
+    def install(self, app: FastAPI, *, validation_errors: bool = False) -> None:
+        """Include :attr:`router` and register :attr:`exception_handlers` on ``app``.
+
+        ``validation_errors=True`` also answers the app's own request validation errors as
+        otpgate's ``malformed_input`` problem (400) instead of FastAPI's 422 (otpgate's routes
+        always do).
+        """
         for error, handler in EXCEPTION_HANDLERS.items():
             app.add_exception_handler(error, handler)
+        if validation_errors:
+            app.add_exception_handler(RequestValidationError, handle_validation_error)
         app.include_router(self.router)
 
     # -- dependencies ----------------------------------------------------------------------------

@@ -128,6 +128,12 @@ async def _handle_otpgate_error(request: Request, error: Exception) -> Response:
     return problem_response(error, request_locale(request))
 
 
+async def handle_validation_error(request: Request, error: Exception) -> Response:
+    """An exception handler: request validation errors as :func:`validation_problem`."""
+    assert isinstance(error, RequestValidationError)
+    return validation_problem(error, request)
+
+
 #: ``FastAPI(exception_handlers=EXCEPTION_HANDLERS)``: otpgate errors raised anywhere in the
 #: app (e.g. by ``require_transaction`` on the app's own routes) become problem details.
 EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any, Response]]] = {
