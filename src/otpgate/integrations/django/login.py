@@ -75,7 +75,14 @@ def begin_second_step(
 
 
 class OtpLoginView(LoginView):
-    """``django.contrib.auth.views.LoginView`` with the second step after the password."""
+    """``django.contrib.auth.views.LoginView`` with the second step after the password.
+
+    Renders ``registration/login.html`` if the site has one, else ``otpgate/login.html``.
+    """
+
+    def get_template_names(self) -> list[str]:
+        names = [self.template_name] if self.template_name else []
+        return [*names, "registration/login.html", "otpgate/login.html"]
 
     def form_valid(self, form: Any) -> HttpResponse:
         return begin_second_step(self.request, form.get_user(), self.get_success_url())

@@ -1,0 +1,183 @@
+"""Enrollment and management pages: phones, authenticator app, recovery codes; step-up for
+every change; events as Django signals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import override_settings
+
+from otpgate.integrations.django import signals
+
+from .conftest import OTHER_PHONE, PHONE, full_login, last_code, make_user
+from .helpers import totp_now
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def events():
+    received = []
+
+    def listener(sender, event, subject, **kwargs):
+        received.append((event.name.value, event.factor, subject))
+
+    signals.otp_event.connect(listener)
+    yield received
+    signals.otp_event.disconnect(listener)
+
+
+def test_first_phone_needs_no_step_up(client, user, outbox, events):
+    client.force_login(user)
+    page = client.get("/2fa/").content.decode()
+    assert "No phone number yet." in page
+    response = client.post("/2fa/phone/add/", {"phone": PHONE})
+    assert response["Location"] == "/2fa/phone/verify/"
+    page = client.get("/2fa/phone/verify/").content.decode()
+    assert "+33 ••• ••• 5678" in page and PHONE not in page
+    response = client.post("/2fa/phone/verify/", {"code": last_code(outbox)})
+    assert response["Location"] == "/2fa/"
+    page = client.get("/2fa/").content.decode()
+    assert "+33 ••• ••• 5678" in page and PHONE not in page
+    assert ("factor_added", "sms", str(user.pk)) in events
+
+
+def test_bad_phone_numbers_are_refused(client, user):
+    client.force_login(user)
+    for phone in ["", "12", "+1 800 555 0100", "x" * 10_000, "١٢٣"]:
+        response = client.post("/2fa/phone/add/", {"phone": phone})
+        assert response.status_code == 422, phone
+
+
+def test_changes_need_a_fresh_second_factor(client, sms_user, outbox, clock, events):
+    full_login(client, outbox)
+    clock.advance(301)
+    phone_id = sms_user.otpgate_phones.get().pk
+    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    assert response["Location"] == "/2fa/verify/?next=%2F2fa%2F"
+    response = client.post("/2fa/phone/add/", {"phone": OTHER_PHONE})
+    assert response["Location"].startswith("/2fa/verify/")
+    response = client.post("/2fa/recovery/", {"action": "generate"})
+    assert response["Location"].startswith("/2fa/verify/")
+    response = client.post("/2fa/app/", {"action": "start"})
+    assert response["Location"].startswith("/2fa/verify/")
+    assert sms_user.otpgate_phones.count() == 1
+    # Step up, then the change goes through.
+    client.post("/2fa/verify/", {"action": "send"})
+    client.post("/2fa/verify/", {"action": "verify", "code": last_code(outbox)})
+    client.post("/2fa/phone/add/", {"phone": OTHER_PHONE})
+    client.post("/2fa/phone/verify/", {"code": last_code(outbox, OTHER_PHONE)})
+    assert sms_user.otpgate_phones.count() == 2
+    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    assert response["Location"] == "/2fa/"
+    assert list(sms_user.otpgate_phones.values_list("e164", flat=True)) == [OTHER_PHONE]
+    assert ("factor_removed", "sms", str(sms_user.pk)) in events
+
+
+def test_someone_elses_phone_cannot_be_removed(client, sms_user, outbox, gate):
+    other = make_user("mallory")
+    gate.credentials.add_phone(str(other.pk), OTHER_PHONE)
+    full_login(client, outbox)
+    phone_id = other.otpgate_phones.get().pk
+    assert client.post(f"/2fa/phone/{phone_id}/remove/").status_code == 404
+
+
+def _decode_qr_uri(svg: str) -> str | None:
+    """The otpauth URI inside the QR code, if a QR decoder is installed."""
+    try:
+        import zxingcpp
+        from PIL import Image
+    except ImportError:  # pragma: no cover - tox installs zxing-cpp and pillow
+        return "decoder missing"
+    size = 4
+    rows = _svg_modules(svg)
+    image = Image.new("L", ((len(rows) + 8) * size, (len(rows) + 8) * size), 255)
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(size):
+                    for dx in range(size):
+                        image.putpixel(((x + 4) * size + dx, (y + 4) * size + dy), 0)
+    results = zxingcpp.read_barcodes(image)
+    return results[0].text if results else None
+
+
+def _svg_modules(svg: str) -> list[list[bool]]:
+    """segno's SVG path (runs ``h n`` in module units, moves ``m dx dy``) as a module grid."""
+    path = re.search(r' d="([^"]+)"', svg).group(1)
+    cells: set[tuple[int, int]] = set()
+    x = y = 0.0
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:[ ,](-?[\d.]+))?", path):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b or 0)
+        else:
+            cells.update((int(x) + i, int(y)) for i in range(int(float(a))))
+            x += float(a)
+    size = max(max(c) for c in cells) + 1
+    return [[(cx, cy) in cells for cx in range(size)] for cy in range(size)]
+
+
+def test_authenticator_app_setup(client, user, clock, events, gate):
+    client.force_login(user)
+    response = client.post("/2fa/app/", {"action": "start"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    key = re.search(r'id="otpgate-key">([^<]+)<', page).group(1).replace(" ", "")
+    assert "<svg" in page
+    assert 'autocomplete="one-time-code"' in page
+    uri = _decode_qr_uri(re.search(r"<svg.*?</svg>", page, re.S).group(0))
+    if uri != "decoder missing":
+        assert uri is not None, "a standard QR reader could not decode the code"
+        assert uri.startswith("otpauth://totp/Acme:nofactor?")
+        assert f"secret={key}" in uri
+    # Leaving and coming back shows the same pending set-up.
+    assert key in client.get("/2fa/app/").content.decode().replace(" ", "")
+    response = client.post("/2fa/app/", {"action": "confirm", "code": "000000"})
+    assert response.status_code == 400
+    response = client.post("/2fa/app/", {"action": "confirm", "code": totp_now(key, clock())})
+    assert response["Location"] == "/2fa/"
+    assert gate.totp.is_enrolled(str(user.pk))
+    assert ("factor_added", "totp", str(user.pk)) in events
+    assert "An authenticator app is set up" in client.get("/2fa/app/").content.decode()
+    # Removal (fresh: confirming counted as a second factor).
+    assert client.post("/2fa/app/remove/")["Location"] == "/2fa/"
+    assert not gate.totp.is_enrolled(str(user.pk))
+    assert ("factor_removed", "totp", str(user.pk)) in events
+
+
+def test_recovery_codes_are_shown_once(client, sms_user, outbox, gate):
+    full_login(client, outbox)
+    response = client.post("/2fa/recovery/", {"action": "generate"})
+    assert "no-store" in response["Cache-Control"]
+    codes = re.findall(r"<li>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</li>", response.content.decode())
+    assert len(codes) == 10
+    page = client.get("/2fa/recovery/").content.decode()
+    assert not any(code in page for code in codes)
+    assert "10 unused recovery codes." in page
+    assert client.post("/2fa/recovery/", {"action": "remove"})["Location"] == "/2fa/"
+    assert gate.recovery.remaining(str(sms_user.pk)) == 0
+
+
+def test_recovery_codes_need_a_phone_or_app_first(client, user):
+    client.force_login(user)
+    response = client.post("/2fa/recovery/", {"action": "generate"})
+    assert response.status_code == 409
+
+
+@override_settings(OTPGATE_REQUIRED="all")
+def test_required_users_keep_one_factor(client, sms_user, outbox):
+    full_login(client, outbox)
+    phone_id = sms_user.otpgate_phones.get().pk
+    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    assert response.status_code == 409
+    assert sms_user.otpgate_phones.count() == 1
+
+
+def test_manage_pages_need_a_session_that_passed(client, sms_user):
+    client.force_login(sms_user)
+    for path in ("/2fa/", "/2fa/phone/add/", "/2fa/app/", "/2fa/recovery/"):
+        assert client.get(path)["Location"].startswith("/2fa/verify/"), path
