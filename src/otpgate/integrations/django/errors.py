@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.http import HttpRequest, JsonResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
@@ -28,31 +28,31 @@ class _Translated(OtpgateError):
 class NotAuthenticated(_Translated):
     code = "not_authenticated"
     http_status = 401
-    text = "Sign in first."
+    text = gettext_noop("Sign in first.")
 
 
 class SecondFactorRequired(_Translated):
     code = "second_factor_required"
     http_status = 401
-    text = "Verify your identity with your second factor first."
+    text = gettext_noop("Verify your identity with your second factor first.")
 
 
 class StepUpRequired(_Translated):
     code = "step_up_required"
     http_status = 401
-    text = "Confirm it is you with your second factor again."
+    text = gettext_noop("Confirm it is you with your second factor again.")
 
 
 class EnrollmentRequired(_Translated):
     code = "enrollment_required"
     http_status = 403
-    text = "Set up two-step verification first."
+    text = gettext_noop("Set up two-step verification first.")
 
 
 class NeedPrimaryFactor(_Translated):
     code = "primary_factor_required"
     http_status = 409
-    text = "Set up a phone number or an authenticator app first."
+    text = gettext_noop("Set up a phone number or an authenticator app first.")
 
 
 def problem(error: OtpgateError, request: HttpRequest) -> JsonResponse:
