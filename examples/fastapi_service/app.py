@@ -6,7 +6,7 @@ to its amount, currency and payee.
 
 Demo bearer tokens: ``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token`` (bob,
 +49 151 12345678). The SMS is printed in this terminal. Embedded defaults: in-memory
-challenge store, credentials in an in-memory SQLite database, a key made for this run; set
+challenge store, credentials in a SQLite file made for this run, and a key for this run; set
 ``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` and ``OTPGATE_DATABASE_URL`` for more.
 
     curl -s -X POST localhost:8000/payments -H 'Authorization: Bearer alice-token' \\
@@ -24,6 +24,7 @@ import argparse
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -119,7 +120,9 @@ def default_gate() -> OtpGate:
     if not env.get("OTPGATE_SECRET_KEYS"):
         env["OTPGATE_SECRET_KEYS"] = generate_secret_key()  # for this run only
     env.setdefault("OTPGATE_BRAND", "Demo Bank")
-    env.setdefault("OTPGATE_DATABASE_URL", "sqlite+aiosqlite://")
+    if not env.get("OTPGATE_DATABASE_URL"):  # a fresh SQLite file for this run (the key is too)
+        directory = tempfile.mkdtemp(prefix="otpgate-demo-")
+        env["OTPGATE_DATABASE_URL"] = f"sqlite+aiosqlite:///{directory}/otpgate.db"
     return OtpGate.from_env(env, current_subject=current_subject)
 
 

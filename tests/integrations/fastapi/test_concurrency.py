@@ -1,0 +1,58 @@
+"""100 concurrent confirmations of one payment with the right code: it executes once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from otpgate import MemoryStore, OutboxSender
+from tests.conftest import PHONE, FakeClock
+
+from .conftest import bearer, load_example, make_gate
+
+ALICE = bearer("alice-token")
+PAYMENT = {"amount": "250.00", "currency": "EUR", "payee": "DE89370400440532013000"}
+
+
+async def test_one_payment_confirmed_100_times_at_once_executes_once(
+    store_kind: str, redis_store_for, tmp_path: Path
+):
+    example = load_example()
+    clock, outbox = FakeClock(), OutboxSender()
+    store = redis_store_for(clock) if store_kind == "redis" else MemoryStore(clock=clock)
+    gate = make_gate(
+        store,
+        clock,
+        outbox,
+        current_subject=example.current_subject,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/otpgate.db",
+    )
+    app = example.create_app(gate)
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    async with app.router.lifespan_context(app), client:
+        payment = (await client.post("/payments", json=PAYMENT, headers=ALICE)).json()
+        execute = f"/payments/{payment['id']}/execute"
+        started = await client.post(execute, headers=ALICE)
+        assert started.status_code == 428
+        headers = {
+            **ALICE,
+            "OTP-Challenge": started.headers["OTP-Challenge"],
+            "OTP-Code": outbox.last_code_for(PHONE),
+        }
+        responses = await asyncio.gather(
+            *[client.post(execute, headers=headers) for _ in range(100)]
+        )
+        statuses = Counter(response.status_code for response in responses)
+        assert statuses == {200: 1, 410: 99}, statuses
+        assert app.state.ledger.executions == 1
+        final = await client.get(f"/payments/{payment['id']}", headers=ALICE)
+        assert final.json()["status"] == "executed"
+        # and once more, later, with a new code: refused before any SMS is sent
+        again = await client.post(execute, headers=ALICE)
+        assert again.status_code == 400
+        assert again.json()["code"] == "replayed"
+        assert len(outbox.messages) == 1
