@@ -11,11 +11,11 @@ import pytest
 pytest.importorskip("django")
 pytest.importorskip("pytest_django")
 
-from otpgate import MemoryStore, OutboxSender  # noqa: E402
-from tests.conftest import FakeClock  # noqa: E402
+from otpgate import MemoryStore, OutboxSender
+from tests.conftest import FakeClock
 
 SETTINGS = "tests.integrations.django.settings"
-PASSWORD = "correct horse battery staple"  # noqa: S105
+PASSWORD = "correct horse battery staple"
 PHONE = "+33612345678"
 OTHER_PHONE = "+4915112345678"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SECRET_KEY = "otpgate-tests-not-secret"  # noqa: S105
+SECRET_KEY = "otpgate-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 INSTALLED_APPS = [

@@ -172,8 +172,15 @@ class BrokenStore(MemoryStore):
     """A store whose backend is down."""
 
     def __getattribute__(self, name: str):
-        if name in {"spend_budgets", "create_challenge", "check_code", "reserve_send",
-                    "settle_attempt", "get_challenge"}:
+        if name in {
+            "spend_budgets",
+            "create_challenge",
+            "check_code",
+            "reserve_send",
+            "settle_attempt",
+            "get_challenge",
+        }:
+
             def down(*args, **kwargs):
                 raise StorageUnavailable()
 
@@ -197,8 +204,12 @@ def test_storage_outage_is_503(sms_user, otpgate_runtime, clock, outbox, gate):
     assert page.status_code == 200
     response = api.client.post(
         "/2fa/verify/",
-        {"action": "verify", "method": "totp", "code": "123456",
-         "csrfmiddlewaretoken": api.token()},
+        {
+            "action": "verify",
+            "method": "totp",
+            "code": "123456",
+            "csrfmiddlewaretoken": api.token(),
+        },
     )
     assert response.status_code == 503
     assert "unavailable" in response.content.decode()
@@ -237,7 +248,5 @@ async def test_api_through_the_async_client(async_client, sms_user, outbox):
     status = (await async_client.get("/2fa/api/status")).json()
     assert status["state"] == "verified"
     assert (await async_client.get("/secret/")).status_code == 200
-    response = await async_client.post(
-        "/2fa/api/check", b"{oops", content_type="application/json"
-    )
+    response = await async_client.post("/2fa/api/check", b"{oops", content_type="application/json")
     assert response.status_code == 400

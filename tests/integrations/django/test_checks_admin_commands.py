@@ -167,7 +167,9 @@ def test_importing_without_django_names_the_extra():
 
 
 def test_compiled_translations_are_shipped_and_current():
-    folder = Path(__file__).parents[3] / "src/otpgate/integrations/django/locale/zh_Hans/LC_MESSAGES"
+    folder = (
+        Path(__file__).parents[3] / "src/otpgate/integrations/django/locale/zh_Hans/LC_MESSAGES"
+    )
     po, mo = folder / "django.po", folder / "django.mo"
     assert po.exists() and mo.exists()
     text = po.read_text(encoding="utf-8")
@@ -176,7 +178,9 @@ def test_compiled_translations_are_shipped_and_current():
 
 @pytest.mark.django_db
 def test_pages_in_simplified_chinese(client, sms_user, outbox):
-    client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+    client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct horse battery staple"}
+    )
     page = client.get("/2fa/verify/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="zh-hans"' in page
     assert "两步验证" in page
@@ -185,7 +189,9 @@ def test_pages_in_simplified_chinese(client, sms_user, outbox):
     )
     assert 400 <= response.status_code < 500
     api = client.post(
-        "/2fa/api/check", {"code": "١٢٣٤٥٦"}, content_type="application/json",
+        "/2fa/api/check",
+        {"code": "١٢٣٤٥٦"},
+        content_type="application/json",
         HTTP_ACCEPT_LANGUAGE="zh-CN",
     )
     assert api.json()["title"] == "请求格式不正确。"

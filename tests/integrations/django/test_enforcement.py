@@ -163,7 +163,7 @@ def _loop_free(client, start: str, limit: int = 5) -> tuple[str, int]:
             return path, response.status_code
         seen.append(path)
         path = response["Location"]
-        assert path not in seen, f"redirect loop: {seen + [path]}"
+        assert path not in seen, f"redirect loop: {[*seen, path]}"
     raise AssertionError(f"too many redirects: {seen}")
 
 

@@ -123,7 +123,9 @@ async def test_async_transaction_confirmation(async_client, sms_user, outbox):
     page = await async_client.post("/transfer-async/", details)
     assert page.status_code == 200
     code = last_code(outbox)
-    bad = await async_client.post("/transfer-async/", {**details, "amount": "43.00", "otp_code": code})
+    bad = await async_client.post(
+        "/transfer-async/", {**details, "amount": "43.00", "otp_code": code}
+    )
     assert bad.status_code == 409
     done = await async_client.post("/transfer-async/", {**details, "otp_code": code})
     assert done.content == b"PROTECTED async transferred 42.00"

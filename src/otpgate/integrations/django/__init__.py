@@ -38,7 +38,17 @@ _EXPORTS = {
     "otp_required": "decorators",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "OtpLoginView",
+    "OtpRequiredMixin",
+    "aconfirm_transaction",
+    "begin_second_step",
+    "configure",
+    "confirm_transaction",
+    "get_async_verifier",
+    "get_verifier",
+    "otp_required",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -87,7 +87,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         except ImportError as error:
             found.append(
                 checks.Error(
-                    f"OTPGATE_STORE is a Redis URL, but otpgate.redis cannot be imported ({error}).",
+                    f"OTPGATE_STORE is a Redis URL, but otpgate.redis cannot be imported "
+                    f"({error}).",
                     hint='pip install "otpgate[redis]"',
                     obj="OTPGATE_STORE",
                     id="otpgate.E005",

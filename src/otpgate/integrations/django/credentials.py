@@ -7,6 +7,7 @@ so an outage is never an approval and never a 500 page.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -145,10 +146,8 @@ class AsyncOrmCredentials:
 
     @_guarded
     async def add_phone(self, subject: str, e164: str) -> None:
-        try:
+        with contextlib.suppress(IntegrityError):  # a concurrent request added it first
             await VerifiedPhone.objects.aget_or_create(user_id=subject, e164=e164)
-        except IntegrityError:  # a concurrent request added it first
-            pass
 
     @_guarded
     async def remove_phone(self, subject: str, e164: str) -> bool:

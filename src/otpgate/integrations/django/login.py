@@ -48,7 +48,9 @@ def begin_second_step(
     gate = runtime.get_verifier()
     subject = str(user.pk)
     target = next_url(request, next_url_)
-    backend = backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
+    backend = (
+        backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
+    )
     factors = gate.factors(subject)
     if not factors.any:
         auth.login(request, user, backend=backend)
@@ -68,7 +70,9 @@ def begin_second_step(
             data.state.challenge_id = challenge.id
         except OtpgateError as error:
             data.extra["notice_error"] = error_message(error, locale_of(request))
-            failed_id = getattr(error, "challenge_id", "") if isinstance(error, DeliveryFailed) else ""
+            failed_id = (
+                getattr(error, "challenge_id", "") if isinstance(error, DeliveryFailed) else ""
+            )
             data.state.challenge_id = failed_id or ""
     data.save()
     return HttpResponseRedirect(reverse("otpgate:verify"))

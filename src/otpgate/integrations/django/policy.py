@@ -16,10 +16,14 @@ from .models import RecoveryCode, TotpDevice, VerifiedPhone
 def _with_factor(subject: str) -> QuerySet[Any]:
     """The user ``subject`` if it has a phone, a confirmed app or an unused recovery code."""
     user = OuterRef("pk")
-    return get_user_model()._default_manager.filter(pk=subject).filter(
-        Exists(VerifiedPhone.objects.filter(user=user))
-        | Exists(TotpDevice.objects.filter(user=user, confirmed=True))
-        | Exists(RecoveryCode.objects.filter(user=user, used_at__isnull=True))
+    return (
+        get_user_model()
+        ._default_manager.filter(pk=subject)
+        .filter(
+            Exists(VerifiedPhone.objects.filter(user=user))
+            | Exists(TotpDevice.objects.filter(user=user, confirmed=True))
+            | Exists(RecoveryCode.objects.filter(user=user, used_at__isnull=True))
+        )
     )
 
 
@@ -43,7 +47,9 @@ def is_required(user: Any, requirement: Requirement) -> bool:
     if requirement.kind == "staff":
         return bool(user.is_staff or user.is_superuser)
     if requirement.kind == "groups":
-        return bool(getattr(user, "groups", None) is not None and _groups(user, requirement.groups).exists())
+        return bool(
+            getattr(user, "groups", None) is not None and _groups(user, requirement.groups).exists()
+        )
     return False
 
 

@@ -228,7 +228,8 @@ def _redis_module() -> Any:
         import otpgate.redis as module
     except ImportError as error:
         raise ConfigurationError(
-            "OTPGATE_STORE", f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})'
+            "OTPGATE_STORE",
+            f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})',
         ) from error
     return module
 

@@ -51,7 +51,6 @@ class SessionData:
         return value if isinstance(value, str) else ""
 
 
-
 @dataclass(frozen=True)
 class Actor:
     subject: str

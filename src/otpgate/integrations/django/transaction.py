@@ -5,7 +5,8 @@ In the view that is about to carry out an action, pass the action's details::
     def transfer(request):
         form = TransferForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            details = {"amount": str(form.cleaned_data["amount"]), "iban": form.cleaned_data["iban"]}
+            data = form.cleaned_data
+            details = {"amount": str(data["amount"]), "iban": data["iban"]}
             result = confirm_transaction(request, details, summary=f"EUR {details['amount']}")
             if isinstance(result, HttpResponse):
                 return result          # the code page (first time, or a wrong code)

@@ -10,6 +10,7 @@ once, uncached: the authenticator set-up (``enroll`` totp) and new recovery code
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,7 +31,17 @@ from ..errors import (
     StepUpRequired,
     problem,
 )
-from ..session import PENDING, VERIFIED, Actor, SessionData, actor_of, client_ip, complete, locale_of, next_url
+from ..session import (
+    PENDING,
+    VERIFIED,
+    Actor,
+    SessionData,
+    actor_of,
+    client_ip,
+    complete,
+    locale_of,
+    next_url,
+)
 from .common import challenge_view
 from .verify import methods_of
 
@@ -136,12 +147,10 @@ async def _status(call: Call) -> dict[str, Any]:
             actor.user, runtime.options().required
         )
     if call.data.state.challenge_id:
-        try:
+        with contextlib.suppress(OtpgateError):
             result["challenge"] = call.challenge(
                 await gate.get(call.data.state.challenge_id, subject=actor.subject)
             )
-        except OtpgateError:
-            pass
     return result
 
 

@@ -154,7 +154,9 @@ def phone_verify(request: HttpRequest) -> HttpResponse:
                 ctx.gate.resend(challenge_id, client_ip=client_ip(request))
                 notice = "sent"
             else:
-                verification = ctx.gate.check(challenge_id, field(request, "code"), subject=ctx.subject)
+                verification = ctx.gate.check(
+                    challenge_id, field(request, "code"), subject=ctx.subject
+                )
                 ctx.data.extra.pop("enroll_id", None)
                 ctx.data.state.passed(verification)
                 ctx.data.save()

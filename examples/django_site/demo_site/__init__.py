@@ -1,0 +1,1 @@
+"""otpgate's example Django site."""

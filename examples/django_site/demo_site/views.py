@@ -1,0 +1,37 @@
+"""Protected views of the example site: a home page, a step-up page, a bound transfer."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from otpgate.integrations.django import confirm_transaction, otp_required
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "demo_site/home.html")
+
+
+@otp_required(max_age=120)
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """Needs a second factor passed within the last two minutes."""
+    return render(request, "demo_site/home.html", {"step_up": True})
+
+
+@login_required
+def transfer(request: HttpRequest) -> HttpResponse:
+    """A transfer confirmed by an SMS code bound to its amount and payee."""
+    if request.method != "POST":
+        return render(request, "demo_site/transfer.html")
+    details = {
+        "amount": request.POST.get("amount", "")[:12],
+        "payee": request.POST.get("payee", "")[:34],
+    }
+    result = confirm_transaction(
+        request, details, summary=f"EUR {details['amount']} to {details['payee']}"[:60]
+    )
+    if isinstance(result, HttpResponse):
+        return result
+    return render(request, "demo_site/transfer.html", {"done": details})
