@@ -222,10 +222,14 @@ def test_database_outage_is_storage_unavailable(tmp_path):
     engine.dispose()
 
 
-async def test_async_database_outage_is_storage_unavailable(tmp_path):
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+async def test_async_database_errors_are_storage_unavailable(tmp_path):
+    # A database without otpgate's tables (an opening failure would leave aiosqlite's
+    # worker thread calling into a closed loop after the test).
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
     with pytest.raises(StorageUnavailable):
         await AsyncSQLAlchemyCredentials(engine).get_totp("u1")
+    with pytest.raises(StorageUnavailable):
+        await AsyncSQLAlchemyCredentials(engine).use_recovery_code("u1", ["d"])
     await engine.dispose()
 
 

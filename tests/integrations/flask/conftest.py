@@ -16,6 +16,7 @@ from flask_login import LoginManager, UserMixin, login_required
 
 from otpgate import MemoryCredentials, MemoryStore, OutboxSender
 from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp, otp_required
+from tests.browser import page  # noqa: F401  (its browser: test_browser.py, module-scoped)
 from tests.conftest import KEY, OTHER_PHONE, PHONE, FakeClock
 
 PASSWORD = "correct horse"

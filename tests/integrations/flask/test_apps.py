@@ -148,7 +148,10 @@ def test_chinese_pages_by_accept_language(harness):
     password_login(client)
     page = client.get("/otp/verify", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
     assert '<html lang="zh-Hans">' in page.text
-    assert "两步验证" in page.text and "我们将向 +33 ••• ••• 5678 发送验证码。" in page.text
+    assert (
+        "两步验证" in page.text
+        and "我们将向 +33\u00a0•••\u00a0•••\u00a05678 发送验证码。" in page.text
+    )
     client.post("/otp/verify/send", data={"csrf_token": CSRF})
     early = client.post(
         "/otp/verify/send", data={"csrf_token": CSRF}, headers={"Accept-Language": "zh"}

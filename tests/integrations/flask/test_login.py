@@ -25,7 +25,7 @@ def test_password_alone_leaves_the_user_signed_out(harness):
     assert response.headers["Location"] == "/otp/verify"
     assert client.get("/dashboard").status_code == 302
     page = client.get("/otp/verify")
-    assert "We will send a code to +33 ••• ••• 5678." in page.text
+    assert "We will send a code to +33\u00a0•••\u00a0•••\u00a05678." in page.text
     assert PHONE not in page.text
 
 

@@ -24,12 +24,12 @@ def test_first_phone_of_a_user_without_factors(harness):
     response = client.post("/otp/phone", data={"csrf_token": CSRF, "phone": "+33 6 12 34 56 78"})
     assert response.status_code == 303
     page = client.get("/otp/phone")
-    assert "We sent a code to +33 ••• ••• 5678." in page.text
+    assert "We sent a code to +33\u00a0•••\u00a0•••\u00a05678." in page.text
     assert 'inputmode="numeric" pattern="[0-9]*"' in page.text
     done = client.post("/otp/phone/confirm", data={"csrf_token": CSRF, "code": harness.last_code()})
     assert done.status_code == 303 and done.headers["Location"] == "/otp/"
     page = client.get("/otp/")
-    assert "Phone number verified." in page.text and "+33 ••• ••• 5678" in page.text
+    assert "Phone number verified." in page.text and "+33\u00a0•••\u00a0•••\u00a05678" in page.text
     assert PHONE not in page.text
     assert client.get("/account").status_code == 200  # proving the phone passed a factor
 

@@ -218,12 +218,18 @@ def render(
         otpgate_base=state().base_template,
         otpgate_bp=state().blueprint,
         otpgate_home=state().home_url,
+        nb=no_break,
         error=error_view(error) if error is not None else None,
         **ctx,
     )
     response = make_response(html, status)
     response.headers.update(headers)
     return response
+
+
+def no_break(text: str) -> str:
+    """``text`` with non-breaking spaces, so a masked number never wraps in two."""
+    return text.replace(" ", "\u00a0")
 
 
 def challenge_json(challenge: Challenge | None) -> dict[str, Any] | None:

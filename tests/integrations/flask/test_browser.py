@@ -1,0 +1,124 @@
+"""End to end in Debian's chromium: the example bank on a loopback port, sign-in with an SMS
+second factor, then a transfer confirmed by a code bound to its amount and payee. The codes
+are read from the outbox sender. Screenshots (English, Chinese) land in /tmp."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from otpgate import OutboxSender
+from tests.browser import ARGS, CHROMIUM
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flask_app" / "app.py"
+PHONE = "+447911123456"
+SHOTS = Path("/tmp")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """tests/browser.py's browser, but for this module only: Playwright's sync API keeps an
+    event loop running while it lives, which would break every async test run after it."""
+    import shutil
+    import tempfile
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS, locale="en-US"
+        )
+        yield context
+        context.close()
+
+
+def load_example() -> Any:
+    spec = importlib.util.spec_from_file_location("otpgate_flask_bank_example", EXAMPLE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def bank(tmp_path) -> Iterator[tuple[str, OutboxSender]]:
+    outbox = OutboxSender()
+    app = load_example().create_app(sender=outbox, instance_path=str(tmp_path))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", outbox
+    server.shutdown()
+    thread.join(5)
+
+
+def sign_in(page, base: str, outbox: OutboxSender, next_path: str = "/") -> None:
+    page.goto(base + next_path)
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/otp/verify")
+
+
+def test_step_up_protected_transfer_end_to_end(page, bank):
+    base, outbox = bank
+    sign_in(page, base, outbox, "/transfer")
+    assert "+44\u00a0•••\u00a0•••\u00a03456" in page.locator("main").text_content()
+    page.get_by_role("button", name="Send code").click()
+    page.wait_for_url("**/otp/verify?method=sms")
+    code_box = page.get_by_label("Code from the text message")
+    assert code_box.get_attribute("autocomplete") == "one-time-code"
+    assert code_box.get_attribute("inputmode") == "numeric"
+    assert page.get_by_role("button", name="Send a new code").is_disabled()  # cooldown
+    assert page.get_by_text("You can request a new code in").is_visible()
+    page.screenshot(path=str(SHOTS / "otpgate-flask-verify-en.png"), full_page=True)
+    code_box.fill("000000" if outbox.last_code_for(PHONE) != "000000" else "111111")
+    page.get_by_role("button", name="Verify").click()
+    assert page.get_by_role("alert").inner_text().startswith("That code is not correct.")
+    page.get_by_label("Code from the text message").fill(outbox.last_code_for(PHONE))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(base + "/transfer")  # back where the sign-in started
+
+    page.get_by_label("Payee").fill("Bob Martin")
+    page.get_by_label("Amount (EUR)").fill("250")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Confirm the transaction").wait_for()
+    assert page.locator(".summary").inner_text() == "Pay 250.00 EUR to Bob Martin"
+    sms = outbox.messages_to(PHONE)[-1]
+    assert "Pay 250.00 EUR to Bob Martin" in sms.text
+    page.screenshot(path=str(SHOTS / "otpgate-flask-confirm-en.png"), full_page=True)
+    page.get_by_label("Code from the text message").fill(sms.code)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(base + "/")
+    assert page.get_by_role("status").inner_text() == "Sent 250.00 EUR to Bob Martin."
+    assert "Balance: 750.00 EUR" in page.content()
+    page.screenshot(path=str(SHOTS / "otpgate-flask-done-en.png"), full_page=True)
+
+
+def test_pages_in_chinese(page, bank):
+    base, outbox = bank
+    page.context.add_cookies([{"name": "lang", "value": "zh-CN", "url": base}])
+    sign_in(page, base, outbox)
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    page.get_by_role("button", name="发送验证码").click()
+    page.get_by_label("短信中的验证码").wait_for()
+    page.screenshot(path=str(SHOTS / "otpgate-flask-verify-zh.png"), full_page=True)
+    page.get_by_label("短信中的验证码").fill(outbox.last_code_for(PHONE))
+    page.get_by_role("button", name="验证", exact=True).click()
+    page.wait_for_url(base + "/")
+    page.goto(base + "/otp/")
+    assert page.get_by_role("heading", name="两步验证").is_visible()
+    page.get_by_role("button", name="设置身份验证器应用").click()
+    page.get_by_label("身份验证器应用中的验证码").wait_for()
+    assert page.locator("figure svg").is_visible()
+    page.screenshot(path=str(SHOTS / "otpgate-flask-totp-zh.png"), full_page=True)
