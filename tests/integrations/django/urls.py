@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
+from asgiref.sync import sync_to_async
 from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import View
@@ -29,7 +33,19 @@ def public(request: HttpRequest) -> HttpResponse:
     return HttpResponse("PROTECTED public page (any logged-in session is stopped)")
 
 
-@login_required
+def async_login_required(view):
+    """``login_required`` for async views (Django 4.2's is sync only)."""
+
+    @functools.wraps(view)
+    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not await sync_to_async(lambda: request.user.is_authenticated)():
+            return redirect_to_login(request.get_full_path())
+        return await view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@async_login_required
 async def async_home(request: HttpRequest) -> HttpResponse:
     return HttpResponse("PROTECTED async home")
 
@@ -79,7 +95,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"PROTECTED transferred {details['amount']} to {details['payee']}")
 
 
-@login_required
+@async_login_required
 async def transfer_async(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponse("PROTECTED async transfer form")
