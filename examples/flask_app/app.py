@@ -116,7 +116,7 @@ def create_app(sender: Sender | None = None, instance_path: str | None = None) -
 
     @app.post("/transfer")
     @login_required
-    @fresh_otp
+    @otp_required  # the code bound to this transfer is its step-up
     def transfer() -> Any:
         check_csrf()
         payee = request.form.get("payee", "").strip()[:40]
