@@ -142,7 +142,7 @@ def check_redis(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
             return []
         from otpgate.redis import RedisStore
 
-        store_options = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+        store_options: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
         store_options.update(options.store_options)
         store = RedisStore.from_url(options.store, **store_options)
     except (ConfigurationError, ImportError):
@@ -150,7 +150,7 @@ def check_redis(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
     except Exception as error:
         return [_unreachable(options.store, error)]
     try:
-        store.client.ping()  # type: ignore[union-attr]
+        store.client.ping()
     except Exception as error:
         return [_unreachable(options.store, error)]
     finally:

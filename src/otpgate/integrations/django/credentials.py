@@ -78,7 +78,7 @@ class OrmCredentials:
     @_guarded
     def remove_phone(self, subject: str, e164: str) -> bool:
         deleted, _ = VerifiedPhone.objects.filter(user_id=subject, e164=e164).delete()
-        return deleted > 0
+        return bool(deleted > 0)
 
     @_guarded
     def get_totp(self, subject: str) -> TotpCredential | None:
@@ -98,11 +98,11 @@ class OrmCredentials:
     @_guarded
     def remove_totp(self, subject: str) -> bool:
         deleted, _ = TotpDevice.objects.filter(user_id=subject).delete()
-        return deleted > 0
+        return bool(deleted > 0)
 
     @_guarded
     def recovery_codes_left(self, subject: str) -> int:
-        return RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).count()
+        return int(RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).count())
 
     @_guarded
     def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
@@ -117,7 +117,7 @@ class OrmCredentials:
         unused = RecoveryCode.objects.filter(
             user_id=subject, digest__in=list(digests), used_at__isnull=True
         )
-        return unused.exists()
+        return bool(unused.exists())
 
     @_guarded
     def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
@@ -129,7 +129,7 @@ class OrmCredentials:
             rows = RecoveryCode.objects.filter(id=code_id, used_at__isnull=True).update(
                 used_at=timezone.now()
             )
-            return rows == 1
+            return bool(rows == 1)
         return False
 
 
@@ -152,7 +152,7 @@ class AsyncOrmCredentials:
     @_guarded
     async def remove_phone(self, subject: str, e164: str) -> bool:
         deleted, _ = await VerifiedPhone.objects.filter(user_id=subject, e164=e164).adelete()
-        return deleted > 0
+        return bool(deleted > 0)
 
     @_guarded
     async def get_totp(self, subject: str) -> TotpCredential | None:
@@ -172,11 +172,12 @@ class AsyncOrmCredentials:
     @_guarded
     async def remove_totp(self, subject: str) -> bool:
         deleted, _ = await TotpDevice.objects.filter(user_id=subject).adelete()
-        return deleted > 0
+        return bool(deleted > 0)
 
     @_guarded
     async def recovery_codes_left(self, subject: str) -> int:
-        return await RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).acount()
+        count = await RecoveryCode.objects.filter(user_id=subject, used_at__isnull=True).acount()
+        return int(count)
 
     async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
         # Delete and insert in one transaction; Django's transactions are synchronous only.
@@ -187,7 +188,7 @@ class AsyncOrmCredentials:
         unused = RecoveryCode.objects.filter(
             user_id=subject, digest__in=list(digests), used_at__isnull=True
         )
-        return await unused.aexists()
+        return bool(await unused.aexists())
 
     @_guarded
     async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
@@ -204,4 +205,4 @@ class AsyncOrmCredentials:
         rows = await RecoveryCode.objects.filter(id=code_id, used_at__isnull=True).aupdate(
             used_at=timezone.now()
         )
-        return rows == 1
+        return bool(rows == 1)

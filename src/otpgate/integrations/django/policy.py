@@ -7,8 +7,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
-from otpgate.core.challenge import Verification
-
 from .conf import Requirement
 from .models import RecoveryCode, TotpDevice, VerifiedPhone
 
@@ -16,7 +14,7 @@ from .models import RecoveryCode, TotpDevice, VerifiedPhone
 def _with_factor(subject: str) -> QuerySet[Any]:
     """The user ``subject`` if it has a phone, a confirmed app or an unused recovery code."""
     user = OuterRef("pk")
-    return (
+    found: QuerySet[Any] = (
         get_user_model()
         ._default_manager.filter(pk=subject)
         .filter(
@@ -25,6 +23,7 @@ def _with_factor(subject: str) -> QuerySet[Any]:
             | Exists(RecoveryCode.objects.filter(user=user, used_at__isnull=True))
         )
     )
+    return found
 
 
 def has_factor(subject: str) -> bool:
@@ -37,7 +36,8 @@ async def ahas_factor(subject: str) -> bool:
 
 
 def _groups(user: Any, names: tuple[str, ...]) -> QuerySet[Any]:
-    return user.groups.filter(name__in=names)
+    groups: QuerySet[Any] = user.groups.filter(name__in=names)
+    return groups
 
 
 def is_required(user: Any, requirement: Requirement) -> bool:
@@ -59,13 +59,3 @@ async def ais_required(user: Any, requirement: Requirement) -> bool:
             return False
         return await _groups(user, requirement.groups).aexists()
     return is_required(user, requirement)
-
-
-def is_fresh(state: Any, subject: str, now: float, max_age: float) -> bool:
-    """True if this session passed a second factor for ``subject`` within ``max_age``."""
-    return bool(state.is_fresh(subject, now, max_age))
-
-
-def mark(state: Any, verification: Verification) -> None:
-    """Record ``verification`` as this session's latest second factor."""
-    state.passed(verification)
