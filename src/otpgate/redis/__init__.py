@@ -16,7 +16,9 @@ from __future__ import annotations
 
 try:
     import redis  # noqa: F401
-except ImportError as error:  # pragma: no cover - exercised in a subprocess
+except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subprocess
+    if error.name != "redis":
+        raise
     raise ImportError(
         'otpgate.redis needs redis-py; install it with: pip install "otpgate[redis]"'
     ) from error

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import math
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
@@ -94,28 +95,40 @@ class Call(Generic[T]):
         return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
 
 
-def _lockout(policy: LockoutPolicy) -> tuple[int, ...]:
-    return (policy.after, policy.base, policy.maximum, policy.hard_after, policy.memory)
+@lru_cache(maxsize=64)
+def _lockout(policy: LockoutPolicy) -> str:
+    """The policy as one script argument (fewer arguments: less to pack and parse)."""
+    return f"{policy.after},{policy.base},{policy.maximum},{policy.hard_after},{policy.memory}"
 
 
 def _subject_of(challenge_id: str) -> str:
     return challenge_id.split(".", 1)[0]
 
 
-def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
-    """``{result, attempts_left, retry_after, locked_now, field, value, ...}``."""
-    if not isinstance(reply, list) or not reply:
+def _json(reply: object) -> list[Any]:
+    """A script's JSON reply (one bulk string: much cheaper to read than a RESP array)."""
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "surrogatepass")
+    if not isinstance(reply, str):
         raise TypeError("unexpected script reply")
-    left, retry = [*reply[1:3], None, None][:2]
-    locked = len(reply) > 3 and int(reply[3]) == 1
+    value = json.loads(reply)
+    if not isinstance(value, (list, dict)):
+        raise TypeError("unexpected script reply")
+    return value if isinstance(value, list) else []  # Lua's cjson writes {} for empty
+
+
+def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
+    """``[result, attempts_left, retry_after, locked_now, field, value, ...]``."""
+    values = _json(reply)
+    result, left, retry, locked = values[:4]
     record = None
-    if len(reply) > 4 and challenge_id is not None:
-        record = decode_record(challenge_id, reply[4:])
+    if len(values) > 4 and challenge_id is not None:
+        record = decode_record(challenge_id, values[4:])
     return Outcome(
-        Result(as_text(reply[0])),
-        attempts_left=None if left is None else int(left),
-        retry_after=None if retry is None else float(as_text(retry)),
-        locked_now=locked,
+        Result(result),
+        attempts_left=None if left is False else int(left),
+        retry_after=None if retry is False else float(retry),
+        locked_now=locked == 1,
         record=record,
     )
 
@@ -178,7 +191,7 @@ class Codec:
     ) -> Call[Outcome]:
         ttl = max(0, math.ceil(record.expires_at - now)) + CHALLENGE_GRACE
         keys = [self.challenge_key(record.id), self.subject_state_key(subject_key)]
-        args: list[Arg] = [number(now), ttl, *_lockout(lockout), *record_fields(record)]
+        args: list[Arg] = [number(now), ttl, _lockout(lockout), *record_fields(record)]
 
         def decode(reply: object) -> Outcome:
             outcome = _decode_outcome(None, reply)
@@ -190,9 +203,9 @@ class Codec:
 
     def get_challenge(self, challenge_id: str) -> Call[ChallengeRecord | None]:
         def decode(reply: object) -> ChallengeRecord | None:
-            if not isinstance(reply, list) or not reply:
+            if reply is None:
                 return None
-            return decode_record(challenge_id, reply)
+            return decode_record(challenge_id, _json(reply))
 
         return self._call("get", [self.challenge_key(challenge_id)], [], decode)
 
@@ -224,7 +237,7 @@ class Codec:
             self.subject_state_key(_subject_of(challenge_id)),
         ]
         args: list[Arg] = [number(now), code_digest, context_digest, max_attempts]
-        args += _lockout(lockout)
+        args.append(_lockout(lockout))
         return self._call("check", keys, args, lambda reply: _decode_outcome(challenge_id, reply))
 
     def settle_attempt(
@@ -236,7 +249,7 @@ class Codec:
         totp_step: int | None = None,
     ) -> Call[Outcome]:
         step = "" if totp_step is None else str(int(totp_step))
-        args: list[Arg] = [number(now), 1 if success else 0, step, *_lockout(lockout)]
+        args: list[Arg] = [number(now), 1 if success else 0, step, _lockout(lockout)]
         return self._call(
             "settle",
             [self.subject_state_key(subject_key)],

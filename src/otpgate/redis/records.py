@@ -28,7 +28,6 @@ STATUS_CODES = {
     Status.FAILED: "f",
 }
 _STATUSES = {code: status for status, code in STATUS_CODES.items()}
-_WHOLE = ("p", "n", "d", "k", "c", "e", "w", "x", "t", "a", "r")  # fields never in pieces
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -43,10 +42,6 @@ def number(value: float) -> str:
 def _bytes(text: str) -> bytes:
     # Subjects are opaque strings; keep even lone surrogates intact on the way through.
     return text.encode("utf-8", "surrogatepass")
-
-
-def _raw(value: object) -> bytes:
-    return value if isinstance(value, bytes) else _bytes(str(value))
 
 
 def as_text(value: object) -> str:
@@ -103,21 +98,24 @@ def _pieces(text: str) -> list[bytes]:
 # -- decoding ---------------------------------------------------------------------------------
 
 
-def _joined(fields: dict[str, bytes], name: str) -> str:
-    pieces, index = [], 0
-    while (piece := fields.get(f"{name}{index or ''}")) is not None:
+def _joined(fields: dict[str, str], name: str) -> str:
+    first = fields.get(name)
+    if first is None:
+        return ""
+    pieces, index = [first], 1
+    while (piece := fields.get(f"{name}{index}")) is not None:
         pieces.append(piece)
         index += 1
-    return as_text(b"".join(pieces))
+    return "".join(pieces)
 
 
-def decode_record(challenge_id: str, flat: Sequence[object]) -> ChallengeRecord:
-    """A record from its hash field/value pairs."""
-    raw = {as_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
-    f = {name: as_text(raw[name]) for name in _WHOLE if name in raw}
+def decode_record(challenge_id: str, flat: Sequence[str]) -> ChallengeRecord:
+    """A record from its hash field/value pairs (as the scripts' JSON replies hold them)."""
+    it = iter(flat)
+    f: dict[str, str] = dict(zip(it, it, strict=True))
     return ChallengeRecord(
         id=challenge_id,
-        subject=_joined(raw, "s"),
+        subject=_joined(f, "s"),
         purpose=f["p"],
         phone=f["n"],
         code_digest=f["d"],
@@ -126,8 +124,8 @@ def decode_record(challenge_id: str, flat: Sequence[object]) -> ChallengeRecord:
         expires_at=float(f["e"]),
         next_send_at=float(f["w"]),
         context_digest=f.get("x", ""),
-        summary=_joined(raw, "m"),
-        locale=_joined(raw, "l"),
+        summary=_joined(f, "m"),
+        locale=_joined(f, "l"),
         status=_STATUSES[f["t"]],
         attempts=int(f["a"]),
         sends=int(f["r"]),

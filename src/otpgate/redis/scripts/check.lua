@@ -1,6 +1,6 @@
 -- check_code: APPROVED exactly once, or why not; the (updated) record comes with every
 -- answer but EXPIRED and an already ended MAX_ATTEMPTS.
--- KEYS: challenge, subject. ARGV: now, code digest, context digest, max attempts, lockout (5).
+-- KEYS: challenge, subject. ARGV: now, code digest, context digest, max attempts, lockout.
 local now = tonumber(ARGV[1])
 local r = load_challenge(KEYS[1])
 if r == nil or r.t ~= 'p' then

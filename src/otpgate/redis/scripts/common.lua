@@ -40,7 +40,9 @@ local function load_challenge(key)
   return r
 end
 
--- The reply of an outcome: result, attempts_left, retry_after, locked_now, record fields.
+-- The reply of an outcome, as one JSON array (a single bulk string is far cheaper for the
+-- client to read than a RESP array): result, attempts_left, retry_after, locked_now, then
+-- the record's field/value pairs.
 local function outcome(result, attempts_left, retry_after, locked_now, record)
   local reply = {result, attempts_left or false, retry_after or false, locked_now and 1 or 0}
   if record then
@@ -49,14 +51,16 @@ local function outcome(result, attempts_left, retry_after, locked_now, record)
       reply[#reply + 1] = value
     end
   end
-  return reply
+  return cjson.encode(reply)
 end
 
--- LockoutPolicy from five ARGV entries starting at `i`: after, base, maximum, hard_after, memory.
+-- LockoutPolicy from ARGV[i], "after,base,maximum,hard_after,memory".
 local function lockout_at(i)
+  local after, base, maximum, hard_after, memory =
+    string.match(ARGV[i], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
   return {
-    after = tonumber(ARGV[i]), base = tonumber(ARGV[i + 1]), maximum = tonumber(ARGV[i + 2]),
-    hard_after = tonumber(ARGV[i + 3]), memory = tonumber(ARGV[i + 4]),
+    after = tonumber(after), base = tonumber(base), maximum = tonumber(maximum),
+    hard_after = tonumber(hard_after), memory = tonumber(memory),
   }
 end
 

@@ -1,2 +1,4 @@
--- get_challenge: the record's field/value pairs (empty once it is gone).
-return redis.call('HGETALL', KEYS[1])
+-- get_challenge: the record's field/value pairs as a JSON array, or false once it is gone.
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return false end
+return cjson.encode(flat)

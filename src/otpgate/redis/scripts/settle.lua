@@ -1,5 +1,5 @@
 -- settle_attempt: record a TOTP or recovery check the verifier decided.
--- KEYS: subject. ARGV: now, success (1/0), TOTP step ('' for none), lockout (5).
+-- KEYS: subject. ARGV: now, success (1/0), TOTP step ('' for none), lockout.
 local now = tonumber(ARGV[1])
 local policy = lockout_at(4)
 local s = load_subject(KEYS[1], now, policy)

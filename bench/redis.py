@@ -1,0 +1,242 @@
+"""Benchmark of the Redis store against the one-round-trip limit (a script, not a test).
+
+    python bench/redis.py                     # starts its own redis-server on a free port
+    python bench/redis.py --url redis://host:6379/0
+
+Prints, measured in one run against the same server:
+
+- sync: ``Verifier.check`` (a right code, approved) per second on one connection, against
+  bare redis-py ``PING`` on that same connection: the ratio to the physical limit;
+- async: 100 concurrent ``AsyncVerifier.check`` against 100 concurrent ``PING``;
+- ``MEMORY USAGE`` of one pending challenge: every key it owns (the challenge hash; its
+  subject has no failure state yet), and apart from it the send budgets its start counted
+  (shared by every challenge of that phone, subject and client IP).
+
+Targets: sync >= 0.6 x PING, async >= 0.5 x PING, <= 512 bytes per pending challenge.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is called redis.py: run as a script, its folder would shadow redis-py.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import argparse
+import asyncio
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
+from otpgate.core.phone import parse_phone
+from otpgate.redis import AsyncRedisStore, RedisStore
+
+KEY = "bench-key-0123456789abcdef0123456789"
+PHONE = "+33612345678"
+CONCURRENCY = 100
+
+
+def settings() -> Settings:
+    # Budgets out of the way: the set-up starts many challenges for one phone.
+    return Settings(
+        secret_keys=(KEY,),
+        phone_budget_short="1000000/15m",
+        phone_budget_long="1000000/d",
+        subject_budget="1000000/d",
+    )
+
+
+@contextmanager
+def own_server() -> Iterator[str]:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as directory:
+        argv = [
+            binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", directory,
+        ]  # fmt: skip
+        server = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        try:
+            url = f"redis://127.0.0.1:{port}/0"
+            store = RedisStore.from_url(url)
+            for _ in range(200):
+                try:
+                    store.client.ping()
+                    break
+                except Exception:
+                    time.sleep(0.05)
+            store.close()
+            yield url
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
+    """``count`` pending challenges (one subject each, so no lockout interferes), created
+    in pipelines: the set-up is not what is measured."""
+    number = parse_phone(PHONE, gate.settings)
+    store: Any = gate.store
+    plans = [
+        gate._plan_start(f"bench-user-{n}", number, "login", None, None, None, None)
+        for n in range(count)
+    ]
+    store.load_scripts()
+    for chunk in range(0, count, 1000):
+        pipe = store.client.pipeline(transaction=False)
+        for plan in plans[chunk : chunk + 1000]:
+            key = plan.record.id.split(".")[0]
+            call = store._codec.create_challenge(plan.record, key, gate.clock(), gate.lockout)
+            pipe.execute_command(*call.evalsha())
+        pipe.execute()
+    return [(plan.record.id, plan.code) for plan in plans]
+
+
+def best(rounds: list[float]) -> float:
+    """The best of several rounds: the machine's noise only ever slows a round down."""
+    return max(rounds)
+
+
+def bench_sync(url: str, count: int, rounds: int) -> dict[str, float]:
+    """Operations per second: PING, store.check_code, Verifier.check (one connection)."""
+    store = RedisStore.from_url(url, prefix=f"bench{secrets.token_hex(3)}:")
+    gate = Verifier(settings(), store=store, sender=OutboxSender())
+    client = store.client
+    results: dict[str, list[float]] = {"ping": [], "store": [], "verifier": []}
+    for _ in range(rounds):  # interleaved, so that load on the machine hits all alike
+        todo = challenges(gate, 2 * count)
+        began = time.perf_counter()
+        for _ in range(count):
+            client.ping()
+        results["ping"].append(count / (time.perf_counter() - began))
+        began = time.perf_counter()
+        for challenge_id, code in todo[:count]:
+            gate.check(challenge_id, code)
+        results["verifier"].append(count / (time.perf_counter() - began))
+        calls = [_store_check(gate, challenge_id, code) for challenge_id, code in todo[count:]]
+        began = time.perf_counter()
+        for call in calls:
+            store.check_code(*call)
+        results["store"].append(count / (time.perf_counter() - began))
+    assert len(client.connection_pool._available_connections) == 1  # type: ignore[union-attr]
+    store.close()
+    return {name: best(values) for name, values in results.items()}
+
+
+def _store_check(gate: Any, challenge_id: str, code: str) -> tuple[Any, ...]:
+    """The arguments ``Verifier.check`` would pass to ``check_code``."""
+    digest = gate.keyring.digest("code", challenge_id, code)
+    return (challenge_id, digest, "", gate.clock(), gate.settings.max_attempts, gate.lockout)
+
+
+async def _in_parallel(jobs: list[Any], worker: Any) -> float:
+    """Operations per second of CONCURRENCY tasks working through ``jobs``."""
+    queue = iter(jobs)
+
+    async def run() -> None:
+        for job in queue:
+            await worker(job)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(run() for _ in range(CONCURRENCY)))
+    return len(jobs) / (time.perf_counter() - began)
+
+
+async def bench_async(url: str, count: int, rounds: int) -> dict[str, float]:
+    """Operations per second with CONCURRENCY at once: PING, check_code, Verifier.check."""
+    prefix = f"bench{secrets.token_hex(3)}:"
+    sync_store = RedisStore.from_url(url, prefix=prefix)
+    maker = Verifier(settings(), store=sync_store, sender=OutboxSender())
+    store = AsyncRedisStore.from_url(url, prefix=prefix)
+    gate = AsyncVerifier(settings(), store=store, sender=OutboxSender())
+    client: Any = store.client
+
+    async def ping(_: object) -> None:
+        await client.ping()
+
+    async def check(job: tuple[str, str]) -> None:
+        await gate.check(*job)
+
+    async def check_code(job: tuple[Any, ...]) -> None:
+        await store.check_code(*job)
+
+    await _in_parallel(list(range(2000)), ping)  # opens the connections
+    results: dict[str, list[float]] = {"ping": [], "store": [], "verifier": []}
+    for _ in range(rounds):
+        todo = challenges(maker, 2 * count)
+        calls = [_store_check(gate, challenge_id, code) for challenge_id, code in todo[count:]]
+        results["ping"].append(await _in_parallel(list(range(count)), ping))
+        results["verifier"].append(await _in_parallel(todo[:count], check))
+        results["store"].append(await _in_parallel(calls, check_code))
+    sync_store.close()
+    await store.aclose()
+    return {name: best(values) for name, values in results.items()}
+
+
+def memory(url: str) -> tuple[int, int, int]:
+    """(bytes of the challenge's keys, how many, bytes of the budgets its start counted)."""
+    prefix = f"mem{secrets.token_hex(3)}:"
+    outbox = OutboxSender()
+    store = RedisStore.from_url(url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+    challenge = gate.start_sms("user-1234567", PHONE, purpose="enroll", client_ip="192.0.2.7")
+    tag = "{" + challenge.id.split(".")[0] + "}"
+    client = store.client
+    own = budgets = 0
+    keys = 0
+    for key in client.scan_iter(f"{prefix}*"):
+        size = client.memory_usage(key) or 0
+        if tag in key.decode():
+            own, keys = own + size, keys + 1
+        else:
+            budgets += size
+    store.close()
+    return own, keys, budgets
+
+
+def report(name: str, rates: dict[str, float], target: float) -> None:
+    ping = rates["ping"]
+    print(f"{name}: PING {ping:8,.0f}/s")
+    for what, label in (("verifier", "Verifier.check"), ("store", "store.check_code")):
+        ratio = rates[what] / ping
+        verdict = "ok" if ratio >= target else "BELOW TARGET"
+        print(f"  {label:17} {rates[what]:8,.0f}/s  = {ratio:.2f} x PING  "
+              f"(target >= {target}: {verdict})")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="an existing Redis (default: start one)")
+    parser.add_argument("-n", type=int, default=3000, help="operations per round and kind")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (the best one counts)")
+    options = parser.parse_args()
+
+    def run(url: str) -> None:
+        report("sync, one connection", bench_sync(url, options.n, options.rounds), 0.6)
+        rates = asyncio.run(bench_async(url, options.n, options.rounds))
+        report(f"async, {CONCURRENCY} concurrent", rates, 0.5)
+        own, keys, budgets = memory(url)
+        print(f"memory: one pending challenge {own} bytes in {keys} key(s) (target <= 512); "
+              f"the send budgets its start counted {budgets} bytes (shared by every "
+              "challenge of that phone, subject and client IP)")  # fmt: skip
+
+    if options.url:
+        run(options.url)
+    else:
+        with own_server() as url:
+            run(url)
+
+
+if __name__ == "__main__":
+    main()
