@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
@@ -98,3 +99,16 @@ def test_a_lost_script_cache_heals_on_every_node(redis_cluster: Cluster, prefix:
         return subjects
 
     assert asyncio.run(main()) == [f"user{n}" for n in range(6)]
+
+
+def test_a_cluster_client_passed_in(redis_cluster: Cluster, prefix: str):
+    client = RedisCluster.from_url(redis_cluster.url)
+    store = RedisStore(client, prefix=prefix)
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    assert gate.check(challenge.id, outbox.last_code_for(PHONE)).subject == "alice"
+    store.close()  # a client passed in stays open: its owner closes it
+    assert client.ping()
+    client.close()
+    client.disconnect_connection_pools()

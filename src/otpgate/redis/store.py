@@ -101,6 +101,7 @@ class RedisStore:
     # -- the Store protocol -------------------------------------------------------------------
 
     def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
+        """Count one send against every budget, or none if one is spent (one round trip)."""
         if not budgets:
             return None
         return self._run(self._codec.spend_budgets(budgets, now))
@@ -108,17 +109,21 @@ class RedisStore:
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
     ) -> Outcome:
+        """Keep ``record`` unless the subject is locked (LOCKED with retry_after)."""
         return self._run(self._codec.create_challenge(record, subject_key, now, lockout))
 
     def get_challenge(self, challenge_id: str) -> ChallengeRecord | None:
+        """The record, or None once it is gone."""
         return self._run(self._codec.get_challenge(challenge_id))
 
     def reserve_send(
         self, challenge_id: str, now: float, cooldown_base: int, max_sends: int
     ) -> Outcome:
+        """Count a resend: OK with the record, COOLDOWN, MAX_SENDS or EXPIRED."""
         return self._run(self._codec.reserve_send(challenge_id, now, cooldown_base, max_sends))
 
     def mark_send_failed(self, challenge_id: str, now: float) -> None:
+        """Delivery failed: status ``failed``, and the cooldown of that send given back."""
         self._run(self._codec.mark_send_failed(challenge_id, now))
 
     def check_code(
@@ -130,6 +135,7 @@ class RedisStore:
         max_attempts: int,
         lockout: LockoutPolicy,
     ) -> Outcome:
+        """Check an SMS code atomically: APPROVED exactly once, or why not (one round trip)."""
         return self._run(
             self._codec.check_code(
                 challenge_id, code_digest, context_digest, now, max_attempts, lockout
@@ -144,10 +150,13 @@ class RedisStore:
         lockout: LockoutPolicy,
         totp_step: int | None = None,
     ) -> Outcome:
+        """Record a TOTP or recovery check: APPROVED, INVALID, REPLAYED or LOCKED."""
         return self._run(self._codec.settle_attempt(subject_key, success, now, lockout, totp_step))
 
     def cancel(self, challenge_id: str, now: float) -> bool:
+        """Cancel a pending challenge; False if it was not pending."""
         return self._run(self._codec.cancel(challenge_id, now))
 
     def unlock(self, subject_key: str) -> None:
+        """Forget the subject's failures and lift any lock, soft or hard."""
         self._run(self._codec.unlock(subject_key))
