@@ -114,3 +114,56 @@ class TestTranslations:
         register("zh", {"Verify": "验证"})
         assert gettext("Verify", "zh-CN") == "验证"
         assert gettext("Verify", "de") == "Verify"
+
+
+def test_removing_a_phone_and_resetting_a_subject(gate, outbox, clock):
+    from otpgate import EventName
+
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    gate.check(challenge.id, outbox.last_code_for(PHONE))
+    events = []
+    gate.subscribe(events.append)
+    assert gate.remove_phone("alice", "+33 6 12 34 56 78") is True
+    assert gate.remove_phone("alice", PHONE) is False
+    assert [e.name for e in events] == [EventName.FACTOR_REMOVED]
+    gate.recovery.generate("alice")
+    gate.totp.enroll("alice")
+    for _ in range(5):
+        with pytest.raises((InvalidCode, LockedOut)):
+            gate.check_recovery("alice", "AAAA-AAAA-AAAA")
+    gate.reset("alice")
+    factors = gate.factors("alice")
+    assert not factors.any
+    codes = gate.recovery.generate("alice")
+    gate.check_recovery("alice", codes[0])  # not locked any more
+
+
+def test_challenge_view_is_relative_and_safe(gate, outbox, clock):
+    from otpgate.core.web import challenge_view
+
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    view = challenge_view(challenge, clock() + 10)
+    assert view["expires_in"] == 290 and view["resend_in"] == 20
+    assert view["status"] == "pending"
+    assert PHONE not in repr(view) and outbox.last_code_for(PHONE) not in repr(view)
+
+
+def test_language_negotiation():
+    from otpgate.core.i18n import negotiate
+
+    assert negotiate("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
+    assert negotiate("fr-FR, en;q=0.5, zh;q=0.7") == "zh"
+    assert negotiate("de") == "en"
+    assert negotiate(None, default="zh") == "zh"
+    assert negotiate("zh;q=0, en") == "en"
+    assert negotiate("zh;q=abc") == "en"
+
+
+def test_from_mapping_skips_an_integrations_own_keys():
+    from otpgate import ConfigurationError, Settings
+
+    mapping = {"OTPGATE_URL_PREFIX": "/otp", "OTPGATE_CODE_DIGITS": "7"}
+    with pytest.raises(ConfigurationError):
+        Settings.from_mapping(mapping)
+    assert Settings.from_mapping(mapping, ignore={"URL_PREFIX"}).code_digits == 7
+    assert Settings.from_mapping(mapping, ignore={"OTPGATE_URL_PREFIX"}).code_digits == 7

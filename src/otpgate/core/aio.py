@@ -166,6 +166,24 @@ class AsyncVerifier(BaseVerifier):
             await self.credentials.recovery_codes_left(subject),
         )
 
+    async def remove_phone(self, subject: str, phone: str) -> bool:
+        """Remove a verified number (E.164 or as typed); True if it was there."""
+        subject = self._subject(subject)
+        e164 = self._phone_to_remove(phone)
+        removed = bool(await self.credentials.remove_phone(subject, e164))
+        self._finish_removed(subject, "sms", removed)
+        return removed
+
+    async def reset(self, subject: str) -> None:
+        """Remove every factor of ``subject`` and lift any lock (support's last resort)."""
+        subject = self._subject(subject)
+        for phone in await self.credentials.phones(subject):
+            await self.remove_phone(subject, phone)
+        await self.totp.remove(subject)
+        await self.credentials.replace_recovery_codes(subject, [])
+        self._finish_removed(subject, "recovery", True)
+        await self.unlock(subject)
+
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""
         await self.store.unlock(self.subject_key(self._subject(subject)))

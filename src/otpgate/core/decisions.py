@@ -25,11 +25,13 @@ from .errors import (
     MalformedInput,
     MaxAttemptsReached,
     OtpgateError,
+    PhoneRejected,
 )
 from .events import Event, EventBus, EventName, Listener
 from .message import check_sms_settings
-from .phone import mask
+from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
+from .settings import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .settings import Settings
 from .totp import match_step
 from .web import factors_fingerprint
@@ -192,6 +194,25 @@ class Decisions:
                 phones, totp.created_at if totp and active else None, recovery_left
             ),
         )
+
+    def _phone_to_remove(self, phone: object) -> str:
+        if not isinstance(phone, str) or len(phone) > 64:
+            raise MalformedInput("The phone number must be a string.")
+        try:
+            return parse_phone(
+                phone,
+                self.settings.replace(
+                    allowed_regions=frozenset(),
+                    denied_regions=frozenset(),
+                    allowed_number_types=frozenset(_ALL_NUMBER_TYPES),
+                ),
+            ).e164
+        except PhoneRejected:
+            return phone
+
+    def _finish_removed(self, subject: str, factor: str, removed: bool) -> None:
+        if removed:
+            self._emit(EventName.FACTOR_REMOVED, subject, factor=factor)
 
     @staticmethod
     def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:

@@ -182,11 +182,12 @@ class BaseVerifier(Decisions):
     def _delivery_error(self, record: ChallengeRecord, error: Exception) -> DeliveryFailed:
         """The error to raise after a failed send (the store was told already)."""
         if isinstance(error, DeliveryFailed):
-            failure = DeliveryFailed(error.message, retryable=error.retryable)
+            failure = DeliveryFailed(
+                error.message, retryable=error.retryable, challenge_id=record.id
+            )
         else:
             logger.warning("otpgate sender raised %s", type(error).__name__)
-            failure = DeliveryFailed()
-        failure.challenge_id = record.id  # type: ignore[attr-defined]
+            failure = DeliveryFailed(challenge_id=record.id)
         self._emit(
             EventName.DELIVERY_FAILED,
             record.subject,

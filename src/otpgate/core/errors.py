@@ -201,6 +201,59 @@ class DeliveryFailed(BackendError):
     http_status = 502
     default_message = "The code could not be sent. Try again or use another method."
 
-    def __init__(self, message: str | None = None, *, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str | None = None, *, retryable: bool = True, challenge_id: str | None = None
+    ) -> None:
         self.retryable = retryable
+        #: The challenge whose code could not be sent: the user may resend it.
+        self.challenge_id = challenge_id
         super().__init__(message)
+
+
+# --- web layer: what integrations answer before a verifier is involved -------------------------
+
+
+class AuthenticationRequired(OtpgateError):
+    """The request needs something the session does not have yet."""
+
+    code = "authentication_required"
+    http_status = 401
+    default_message = "Sign in to continue."
+
+
+class LoginRequired(AuthenticationRequired):
+    code = "login_required"
+    default_message = "Sign in to continue."
+
+
+class OtpRequired(AuthenticationRequired):
+    code = "otp_required"
+    default_message = "Confirm it is you with your second factor."
+
+
+class FreshOtpRequired(AuthenticationRequired):
+    code = "fresh_otp_required"
+    default_message = "Confirm it is you again to continue."
+
+
+class ConfirmationRequired(AuthenticationRequired):
+    """A transaction needs a code bound to its details; ``challenge_id`` names the challenge."""
+
+    code = "confirmation_required"
+    default_message = "Confirm this transaction with the code we sent you."
+
+    def __init__(self, message: str | None = None, *, challenge_id: str | None = None) -> None:
+        self.challenge_id = challenge_id
+        super().__init__(message)
+
+
+class EnrollmentRequired(OtpgateError):
+    code = "enrollment_required"
+    http_status = 403
+    default_message = "Set up a second factor to continue."
+
+
+class CsrfFailed(OtpgateError):
+    code = "csrf_failed"
+    http_status = 403
+    default_message = "The form expired. Reload the page and try again."

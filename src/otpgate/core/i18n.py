@@ -36,6 +36,13 @@ _ERRORS_ZH = {
     "backend_error": "第二步验证服务暂时不可用，请稍后再试。",
     "storage_unavailable": "第二步验证服务暂时不可用，请稍后再试。",
     "delivery_failed": "验证码发送失败。请重试或改用其他验证方式。",
+    "authentication_required": "请登录后继续。",
+    "login_required": "请登录后继续。",
+    "otp_required": "请使用第二步验证确认是您本人。",
+    "fresh_otp_required": "请再次确认是您本人后继续。",
+    "confirmation_required": "请输入我们发送给您的验证码以确认此交易。",
+    "enrollment_required": "请先设置第二步验证方式。",
+    "csrf_failed": "表单已过期。请刷新页面后重试。",
 }
 
 
@@ -46,6 +53,31 @@ def language_of(locale: str | None, default: str = "en") -> str:
         if language == "en" or language in _CATALOG:
             return language
     return "en"
+
+
+def languages() -> tuple[str, ...]:
+    """Every language with a catalog, English first."""
+    return ("en", *sorted(_CATALOG))
+
+
+def negotiate(
+    accept_language: str | None, default: str = "en", available: tuple[str, ...] | None = None
+) -> str:
+    """The best of ``available`` (default: :func:`languages`) for an Accept-Language header."""
+    offered = available or languages()
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "")[:1000].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().replace("_", "-").split("-")[0].lower()
+        if language in offered and quality > 0:
+            ranked.append((-quality, index, language))
+    return min(ranked)[2] if ranked else language_of(default)
 
 
 def register(language: str, strings: Mapping[str, str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from .errors import ConfigurationError
 _APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
-_NUMBER_TYPES = frozenset(
+NUMBER_TYPES = frozenset(
     {
         "MOBILE",
         "FIXED_LINE_OR_MOBILE",
@@ -131,14 +131,25 @@ class Settings:
         _validate(self)
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any], prefix: str = "OTPGATE_") -> Settings:
-        """Build from flat keys such as ``OTPGATE_CODE_DIGITS``; other keys are ignored."""
+    def from_mapping(
+        cls,
+        mapping: Mapping[str, Any],
+        prefix: str = "OTPGATE_",
+        *,
+        ignore: Collection[str] = (),
+    ) -> Settings:
+        """Build from flat keys such as ``OTPGATE_CODE_DIGITS``; keys without ``prefix`` are
+        skipped, as are the ``ignore`` names (an integration's own keys, such as
+        ``"URL_PREFIX"``); any other unknown prefixed key is a configuration error."""
         names = {f.name for f in dataclasses.fields(cls)}
+        ignored = {name.upper().removeprefix(prefix.upper()) for name in ignore}
         values: dict[str, Any] = {}
         for key, raw in mapping.items():
             if not key.startswith(prefix):
                 continue
             name = key[len(prefix) :].lower()
+            if name.upper() in ignored:
+                continue
             if name not in names:
                 raise ConfigurationError(key, "unknown setting")
             try:
@@ -286,7 +297,7 @@ def _validate(s: Settings) -> None:
         "default_region",
         "expected an ISO 3166 region code such as 'US'",
     )
-    unknown = set(s.allowed_number_types) - _NUMBER_TYPES
+    unknown = set(s.allowed_number_types) - NUMBER_TYPES
     _check(not unknown, "allowed_number_types", f"unknown number types {sorted(unknown)}")
     _check(bool(s.allowed_number_types), "allowed_number_types", "must allow at least one type")
     _check(

@@ -162,6 +162,24 @@ class Verifier(BaseVerifier):
             self.credentials.recovery_codes_left(subject),
         )
 
+    def remove_phone(self, subject: str, phone: str) -> bool:
+        """Remove a verified number (E.164 or as typed); True if it was there."""
+        subject = self._subject(subject)
+        e164 = self._phone_to_remove(phone)
+        removed = bool(self.credentials.remove_phone(subject, e164))
+        self._finish_removed(subject, "sms", removed)
+        return removed
+
+    def reset(self, subject: str) -> None:
+        """Remove every factor of ``subject`` and lift any lock (support's last resort)."""
+        subject = self._subject(subject)
+        for phone in self.credentials.phones(subject):
+            self.remove_phone(subject, phone)
+        self.totp.remove(subject)
+        self.credentials.replace_recovery_codes(subject, [])
+        self._finish_removed(subject, "recovery", True)
+        self.unlock(subject)
+
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""
         self.store.unlock(self.subject_key(self._subject(subject)))

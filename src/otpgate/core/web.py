@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .challenge import Verification
+from .challenge import Challenge, Verification
 from .crypto import Keyring
 
 #: The session key under which integrations keep :class:`SecondFactorState`.
@@ -59,6 +60,8 @@ class SecondFactorState:
     verified_subject: str = ""
     verified_at: float = 0.0
     verified_factor: str = ""
+    #: The user asked to be remembered at the password step (applied after the second).
+    pending_remember: bool = False
 
     @classmethod
     def load(cls, session: Mapping[str, Any]) -> SecondFactorState:
@@ -74,9 +77,12 @@ class SecondFactorState:
     def dump(self) -> dict[str, Any]:
         return asdict(self)
 
-    def begin(self, subject: str, now: float, next_url: str = "") -> None:
-        """The password step passed; the second step is due within ``pending_ttl``."""
+    def begin(
+        self, subject: str, now: float, next_url: str = "", *, remember: bool = False
+    ) -> None:
+        """The password step passed; the second step is due within ``login_step_timeout``."""
         self.pending_subject, self.pending_since, self.pending_next = subject, now, next_url
+        self.pending_remember = remember
         self.challenge_id = ""
 
     def pending(self, now: float, ttl: float) -> str:
@@ -99,6 +105,21 @@ class SecondFactorState:
             and self.verified_subject == subject
             and 0 <= now - self.verified_at <= max_age
         )
+
+
+def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
+    """The one JSON shape of a challenge for every integration: relative times, no secrets."""
+    return {
+        "id": challenge.id,
+        "purpose": challenge.purpose,
+        "status": challenge.status.value,
+        "masked_phone": challenge.masked_phone,
+        "attempts_left": challenge.attempts_left,
+        "sends_left": challenge.sends_left,
+        "expires_in": max(0, math.ceil(challenge.expires_at - now)),
+        "resend_in": max(0, math.ceil(challenge.resend_at - now)),
+        "bound_to_context": challenge.bound_to_context,
+    }
 
 
 def factors_fingerprint(
