@@ -24,6 +24,7 @@ import argparse
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -114,29 +115,33 @@ async def current_subject(
     return subject
 
 
-def default_gate() -> OtpGate:
-    """The gate from ``OTPGATE_*`` variables, with embedded defaults for a demo."""
+def default_gate(scratch: str) -> OtpGate:
+    """The gate from ``OTPGATE_*`` variables, with embedded defaults for a demo (files, if
+    any, in the ``scratch`` directory)."""
     env = dict(os.environ)
     if not env.get("OTPGATE_SECRET_KEYS"):
         env["OTPGATE_SECRET_KEYS"] = generate_secret_key()  # for this run only
     env.setdefault("OTPGATE_BRAND", "Demo Bank")
     if not env.get("OTPGATE_DATABASE_URL"):  # a fresh SQLite file for this run (the key is too)
-        directory = tempfile.mkdtemp(prefix="otpgate-demo-")
-        env["OTPGATE_DATABASE_URL"] = f"sqlite+aiosqlite:///{directory}/otpgate.db"
+        env["OTPGATE_DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch}/otpgate.db"
     return OtpGate.from_env(env, current_subject=current_subject)
 
 
 def create_app(gate: OtpGate | None = None) -> FastAPI:
     """The payments app around ``gate`` (default: :func:`default_gate`)."""
-    gate = gate or default_gate()
+    scratch = tempfile.mkdtemp(prefix="otpgate-demo-")
+    gate = gate or default_gate(scratch)
     ledger = Ledger({})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with gate.lifespan(app):
-            for subject, phone in DEMO_PHONES.items():  # verified numbers of the demo users
-                await gate.verifier.credentials.add_phone(subject, phone)
-            yield
+        try:
+            async with gate.lifespan(app):
+                for subject, phone in DEMO_PHONES.items():  # verified numbers of the demo users
+                    await gate.verifier.credentials.add_phone(subject, phone)
+                yield
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     app = FastAPI(title="Payments (otpgate demo)", lifespan=lifespan)
     app.state.ledger = ledger

@@ -136,7 +136,10 @@ async def redis_store_for(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         from tests.redis.fixtures import new_prefix
 
         server = request.getfixturevalue("redis_server")
-        store = AsyncRedisStore.from_url(server.url, prefix=new_prefix())
+        # generous timeouts: 100 concurrent new connections on a loaded 2-core machine
+        store = AsyncRedisStore.from_url(
+            server.url, prefix=new_prefix(), socket_connect_timeout=5, socket_timeout=5
+        )
         made.append(store)
         return store
 

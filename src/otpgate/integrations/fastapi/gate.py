@@ -46,8 +46,10 @@ class OtpGate:
     """otpgate for a FastAPI app. No globals: make one per app.
 
     ``redis_url`` (or ``store``) selects the challenge store, in-memory by default (one
-    process only). Credentials: ``credentials``, else SQLAlchemy on ``database_url``
-    (``sqlite+aiosqlite:///otpgate.db`` by default; ``None`` keeps them in memory).
+    process only); ``redis_options`` go to ``AsyncRedisStore.from_url`` (``prefix``,
+    ``cluster``, redis-py options such as ``socket_timeout``). Credentials: ``credentials``,
+    else SQLAlchemy on ``database_url`` (``sqlite+aiosqlite:///otpgate.db`` by default;
+    ``None`` keeps them in memory).
     ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
     override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
     identifies the token/session that step-up state belongs to (default: the
@@ -59,6 +61,7 @@ class OtpGate:
         settings: Settings,
         *,
         redis_url: str | None = None,
+        redis_options: Mapping[str, Any] | None = None,
         database_url: str | None = DEFAULT_DATABASE_URL,
         store: AsyncStore | MemoryStore | None = None,
         sender: AsyncSender | Sender | None = None,
@@ -71,6 +74,7 @@ class OtpGate:
     ) -> None:
         self.settings = settings
         self.redis_url = redis_url
+        self.redis_options = dict(redis_options or {})
         self.database_url = database_url
         self.prefix = prefix
         self.tags: list[str | Any] = list(tags or ["otpgate"])
@@ -115,7 +119,7 @@ class OtpGate:
             if store is None and self.redis_url:
                 from otpgate.redis import AsyncRedisStore
 
-                store = AsyncRedisStore.from_url(self.redis_url)
+                store = AsyncRedisStore.from_url(self.redis_url, **self.redis_options)
                 stack.push_async_callback(store.aclose)
             store = store or MemoryStore(clock=self.clock)
             credentials = self._credentials or await self._open_credentials(stack)
