@@ -28,7 +28,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "one": "1 message",
         "many": "{n} messages",
         "newMessage": "New message to {to}: code {code}.",
-        "auto": "This page refreshes by itself.",
+        "auto": " This page refreshes by itself.",
         "file": "Inbox file",
         "other": "中文",
         "otherLang": "zh",
@@ -157,7 +157,7 @@ def render_page(messages: list[InboxMessage], language: str, to: str, db_path: s
 <body {data}>
 <header>
 <h1>{escape(s["title"])}</h1>
-<p>{escape(s["intro"])} {escape(s["auto"])}</p>
+<p>{escape(s["intro"] + s["auto"])}</p>
 <p class="file">{escape(s["file"])}: <code>{escape(db_path)}</code>
  · <a href="/{other}" lang="{"zh-CN" if s["otherLang"] == "zh" else "en"}">{s["other"]}</a></p>
 </header>
