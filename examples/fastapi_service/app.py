@@ -13,7 +13,7 @@ challenge store, credentials in a SQLite file made for this run, and a key for t
          -H 'Content-Type: application/json' \\
          -d '{"amount": "250.00", "currency": "EUR", "payee": "DE89370400440532013000"}'
     curl -si -X POST localhost:8000/payments/<id>/execute -H 'Authorization: Bearer alice-token'
-    # 428 with the challenge id; the code is printed here. Then:
+    # 401 confirmation_required, with the OTP-Challenge header; the code is printed here. Then:
     curl -si -X POST localhost:8000/payments/<id>/execute -H 'Authorization: Bearer alice-token' \\
          -H 'OTP-Challenge: <challenge id>' -H 'OTP-Code: <code>'
 """
@@ -208,7 +208,8 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         payment_id: Annotated[str, Path(max_length=64)],
         confirmed: VerifiedTransaction = Depends(confirm),  # noqa: B008
     ) -> Payment:
-        """Without `OTP-Challenge`/`OTP-Code`: 428, and a code bound to this payment is sent.
+        """Without `OTP-Challenge`/`OTP-Code`: 401 `confirmation_required`, a code bound to this
+        payment is sent.
         With them: the payment executes, once."""
         return ledger.execute(confirmed.subject, payment_id)
 

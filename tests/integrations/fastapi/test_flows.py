@@ -44,8 +44,11 @@ async def test_enroll_a_phone_then_list_factors(harness: Harness):
     assert "612345678" not in started.text  # never the full number
     assert harness.code() not in started.text  # never the code
 
+    assert (challenge["expires_in"], challenge["resend_in"]) == (300, 30)
+    harness.clock.advance(10)
     status = await c.get(f"/otpgate/challenges/{challenge['id']}", headers=ALICE)
     assert status.json()["attempts_left"] == 5
+    assert (status.json()["expires_in"], status.json()["resend_in"]) == (290, 20)
 
     checked = await c.post(
         f"/otpgate/challenges/{challenge['id']}/check", json={"code": harness.code()}, headers=ALICE
@@ -84,7 +87,7 @@ async def test_step_up(harness: Harness):
     assert body["max_age"] == 300
     assert refused.headers["www-authenticate"] == (
         'Bearer error="insufficient_user_authentication", '
-        'error_description="Confirm it\'s you again to continue.", max_age="300"'
+        'error_description="Confirm it is you again to continue.", max_age="300"'
     )
     await harness.pass_sms("alice")
     allowed = await harness.client.get("/secret", headers=ALICE)
@@ -226,7 +229,7 @@ async def test_titles_follow_accept_language(harness: Harness):
     response = await harness.client.get(
         "/otpgate/factors", headers={"Accept-Language": "zh-CN,zh;q=0.9"}
     )
-    assert response.json()["title"] == "请先登录。"
+    assert response.json()["title"] == "请登录后继续。"
     await harness.add_phone("alice")
     started = (await harness.client.post("/otpgate/challenges", json={}, headers=ALICE)).json()
     wrong = await harness.client.post(
@@ -244,9 +247,13 @@ TRANSFER = {"id": "t-1", "amount": "250.00", "payee": "DE89370400440532013000"}
 
 async def start_transfer(harness: Harness, body: dict = TRANSFER, headers: dict = ALICE) -> dict:
     response = await harness.client.post("/transfers", json=body, headers=headers)
-    problem = assert_problem(response, 428, "confirmation_required")
+    problem = assert_problem(response, 401, "confirmation_required")
     assert response.headers["otp-challenge"] == problem["challenge_id"]
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer error="insufficient_user_authentication", error_description="'
+    )
     assert problem["challenge"]["purpose"] == "transaction"
+    assert problem["challenge"]["expires_in"] == 300
     assert problem["challenge"]["bound_to_context"] is True
     return problem
 

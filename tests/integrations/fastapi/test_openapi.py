@@ -63,9 +63,9 @@ def test_transaction_routes_document_the_confirmation_protocol(schema: dict[str,
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
         assert {"OTP-Challenge", "OTP-Code"} <= headers
         responses = operation["responses"]
-        assert {"400", "409", "410", "428", "429", "502"} <= set(responses)
-        assert "OTP-Challenge" in responses["428"]["headers"]
-        problem = responses["428"]["content"][PROBLEM]["schema"]["properties"]
+        assert {"400", "409", "410", "401", "429", "502"} <= set(responses)
+        assert "OTP-Challenge" in responses["401"]["headers"]
+        problem = responses["401"]["content"][PROBLEM]["schema"]["properties"]
         assert "challenge" in problem
         assert "challenge_id" in problem
 

@@ -84,7 +84,7 @@ async def create_and_start(client: httpx.AsyncClient) -> tuple[str, str]:
     payment = (await client.post("/payments", json=PAYMENT, headers=ALICE)).json()
     execute = f"/payments/{payment['id']}/execute"
     started = await client.post(execute, headers=ALICE)
-    assert started.status_code == 428, started.text
+    assert started.status_code == 401, started.text
     assert started.headers["content-type"] == "application/problem+json"
     return execute, started.headers["OTP-Challenge"]
 
@@ -157,7 +157,7 @@ def test_the_example_runs_with_one_command(tmp_path):
             payment = client.post("/payments", json=PAYMENT, headers=ALICE).json()
             execute = f"/payments/{payment['id']}/execute"
             started = client.post(execute, headers=ALICE)
-            assert started.status_code == 428
+            assert started.status_code == 401
             code = wait_for(r"code (\d{6}) confirms Pay 250\.00 EUR").group(1)
             headers = {**ALICE, "OTP-Challenge": started.headers["OTP-Challenge"], "OTP-Code": code}
             done = client.post(execute, headers=headers)

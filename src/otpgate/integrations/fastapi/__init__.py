@@ -23,6 +23,8 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         'otpgate.integrations.fastapi needs FastAPI: pip install "otpgate[fastapi]"'
     ) from error
 
+from otpgate.core.errors import LoginRequired
+
 from .dependencies import CHALLENGE_HEADER, CODE_HEADER, VerifiedTransaction
 from .gate import DEFAULT_DATABASE_URL, OtpGate
 from .ledger import Ledger, MemoryLedger, RedisLedger
@@ -40,10 +42,9 @@ from .models import (
 )
 from .problems import (
     EXCEPTION_HANDLERS,
-    ConfirmationRequired,
-    FreshOtpRequired,
-    LoginRequired,
     ProblemRoute,
+    StepUpRequired,
+    TransactionChallenged,
     problem_response,
     problem_responses,
     validation_problem,
@@ -57,10 +58,8 @@ __all__ = [
     "ChallengeOut",
     "CheckCode",
     "CheckRecoveryCode",
-    "ConfirmationRequired",
     "EnrollTotp",
     "FactorsOut",
-    "FreshOtpRequired",
     "Ledger",
     "LoginRequired",
     "MemoryLedger",
@@ -70,7 +69,9 @@ __all__ = [
     "RecoveryCodesOut",
     "RedisLedger",
     "StartChallenge",
+    "StepUpRequired",
     "TotpEnrollmentOut",
+    "TransactionChallenged",
     "VerificationOut",
     "VerifiedTransaction",
     "problem_response",

@@ -12,7 +12,7 @@ from otpgate.core.challenge import Verification
 from otpgate.core.context import canonical_context
 from otpgate.core.errors import CodeReplayed, ContextMismatch, MalformedInput
 
-from .problems import ConfirmationRequired, FreshOtpRequired, problem_responses
+from .problems import StepUpRequired, TransactionChallenged, problem_responses
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -24,7 +24,7 @@ CODE_HEADER = "OTP-Code"
 _CONFIRMED = "This transaction was confirmed already."
 
 STEP_UP_RESPONSES = problem_responses(401, 503)
-TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 428, 429, 502, 503)
+TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 429, 502, 503)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
     ) -> Verification:
         state = await gate.load_state(session_key)
         if not state.is_fresh(subject, gate.clock(), max_age):
-            raise FreshOtpRequired(max_age)
+            raise StepUpRequired(max_age)
         return Verification(subject, "action", state.verified_factor, state.verified_at)
 
     return require_second_factor
@@ -68,10 +68,10 @@ def transaction(
         challenge_id: str | None = Header(
             None,
             alias=CHALLENGE_HEADER,
-            description="The challenge id from the 428 answer, with `OTP-Code`.",
+            description="The challenge id from the `confirmation_required` answer.",
         ),
         code: str | None = Header(
-            None, alias=CODE_HEADER, description="The code from the SMS, with `OTP-Challenge`."
+            None, alias=CODE_HEADER, description="The code from the SMS (with `OTP-Challenge`)."
         ),
     ) -> VerifiedTransaction:
         if not isinstance(context, Mapping):
@@ -91,7 +91,7 @@ def transaction(
                 locale=gate.locale(request),
                 summary=summary(context) if summary else None,
             )
-            raise ConfirmationRequired(challenge)
+            raise TransactionChallenged(challenge, gate.clock())
         if challenge_id is None or code is None:
             raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
         verification = await verifier.check(challenge_id, code, context=context, subject=subject)

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
+from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
@@ -24,12 +25,7 @@ from otpgate.core.web import SecondFactorState
 
 from . import dependencies
 from .ledger import Ledger, MemoryLedger, RedisLedger
-from .problems import (
-    EXCEPTION_HANDLERS,
-    LoginRequired,
-    handle_validation_error,
-    request_locale,
-)
+from .problems import EXCEPTION_HANDLERS, handle_validation_error, request_locale
 
 logger = logging.getLogger("otpgate")
 
@@ -100,8 +96,8 @@ class OtpGate:
         env = dict(os.environ if environ is None else environ)
         for key, name in zip(_ENV_KEYS, ("redis_url", "database_url"), strict=True):
             if key in env:
-                kwargs.setdefault(name, env.pop(key) or None)
-        return cls(Settings.from_mapping(env), **kwargs)
+                kwargs.setdefault(name, env[key] or None)
+        return cls(Settings.from_mapping(env, ignore=_ENV_KEYS), **kwargs)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -246,7 +242,8 @@ class OtpGate:
 
         ``details`` is itself a dependency returning the transaction's details (any mapping:
         amount, currency, payee, its id). Without ``OTP-Challenge``/``OTP-Code`` headers a
-        code bound to them is sent and the answer is 428 with the challenge; with them the
+        code bound to them is sent and the answer is 401 ``confirmation_required`` with the
+        challenge (RFC 9470 ``WWW-Authenticate``, ``OTP-Challenge`` header); with them the
         code is checked against exactly these details and the handler runs, once. The same
         details cannot be confirmed again within ``replay_window`` seconds, so include the
         transaction's id. ``summary(details)`` is shown in the SMS (≤ 64 characters).
@@ -282,7 +279,9 @@ class OtpGate:
         await self.ledger.put(self._state_key(session_key), state.dump(), self.state_ttl)
 
     def locale(self, request: Request) -> str | None:
-        return request_locale(request) or self.settings.default_locale
+        """The language for texts sent to this request's user (None: the number's region
+        decides)."""
+        return request_locale(request)
 
 
 def _ledger_for(store: object, clock: Callable[[], float]) -> Ledger:

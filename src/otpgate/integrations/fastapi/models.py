@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.credentials import Factors
 from otpgate.core.totp import TotpEnrollment
+from otpgate.core.web import challenge_view
 
 #: A one-time code as typed: 6 to 10 ASCII digits (surrounding blanks are dropped).
 Code = Annotated[
@@ -84,31 +85,22 @@ class EnrollTotp(_Request):
 
 
 class ChallengeOut(BaseModel):
-    """The public state of an SMS challenge."""
+    """The public state of an SMS challenge (the core's ``challenge_view``, shared by every
+    integration): times are relative, in seconds, so client clocks do not matter."""
 
     id: str
     purpose: str
     status: ChallengeStatus
-    masked_phone: str = Field(examples=["+33 ••• ••• •678"])
+    masked_phone: str = Field(examples=["+33 ••• ••• 5678"])
     attempts_left: int
     sends_left: int
-    expires_at: datetime
-    resend_at: datetime
-    bound_to_context: bool
+    expires_in: int = Field(description="Seconds until the code expires.")
+    resend_in: int = Field(description="Seconds until a resend is allowed.")
+    bound_to_context: bool = Field(description="True for a code bound to a transaction.")
 
     @classmethod
-    def of(cls, challenge: Challenge) -> ChallengeOut:
-        return cls(
-            id=challenge.id,
-            purpose=challenge.purpose,
-            status=challenge.status.value,
-            masked_phone=challenge.masked_phone,
-            attempts_left=challenge.attempts_left,
-            sends_left=challenge.sends_left,
-            expires_at=_utc(challenge.expires_at),
-            resend_at=_utc(challenge.resend_at),
-            bound_to_context=challenge.bound_to_context,
-        )
+    def of(cls, challenge: Challenge, now: float) -> ChallengeOut:
+        return cls.model_validate(challenge_view(challenge, now))
 
 
 class VerificationOut(BaseModel):
@@ -180,9 +172,13 @@ class Problem(BaseModel):
     attempts_left: int | None = None
     max_age: int | None = Field(None, description="Step-up: the freshness required, seconds.")
     challenge_id: str | None = Field(
-        None, description="The challenge to resend or confirm (delivery failures, 428)."
+        None,
+        description="The challenge to confirm (`confirmation_required`) or to resend "
+        "(`delivery_failed`); also in the `OTP-Challenge` header.",
     )
-    challenge: ChallengeOut | None = Field(None, description="428: the challenge just started.")
+    challenge: ChallengeOut | None = Field(
+        None, description="`confirmation_required`: the challenge just started."
+    )
     errors: list[InputError] | None = None
 
 

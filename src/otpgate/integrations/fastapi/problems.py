@@ -1,7 +1,7 @@
 """Errors as RFC 9457 problem details, through the core's one mapping (``error_response``).
 
 - :func:`problem_response` renders any :class:`~otpgate.OtpgateError` (``application/problem+json``,
-  ``Retry-After``, RFC 9470 ``WWW-Authenticate`` for step-up);
+  ``Retry-After``; ``WWW-Authenticate``, RFC 9470 for step-up and transactions);
 - :class:`ProblemRoute` does it for otpgate's own routes, request validation errors included;
 - :data:`EXCEPTION_HANDLERS` does it app-wide, for routes that use otpgate's dependencies;
 - :func:`problem_responses` documents those answers in OpenAPI.
@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -19,66 +18,41 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from otpgate.core import i18n
 from otpgate.core.challenge import Challenge
-from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.errors import (
+    AuthenticationRequired,
+    ConfirmationRequired,
+    FreshOtpRequired,
+    MalformedInput,
+    OtpgateError,
+)
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
+from otpgate.core.i18n import negotiate
 
 from .models import ChallengeOut, Problem, inline_schema
 
-# --- web-layer errors (SHIM: candidates for otpgate.core.errors, shared with Flask/Django) ---
-# The Flask integration defines the same codes; once the core has them, import them from there.
 
-
-class LoginRequired(OtpgateError):
-    """No authenticated subject: the app's ``current_subject`` found no credentials."""
-
-    code = "login_required"
-    http_status = 401
-    default_message = "Sign in to continue."
-
-
-class FreshOtpRequired(OtpgateError):
-    """Step-up: this token/session has not passed a second factor within ``max_age`` seconds."""
-
-    code = "fresh_otp_required"
-    http_status = 401
-    default_message = "Confirm it's you again to continue."
+class StepUpRequired(FreshOtpRequired):
+    """``fresh_otp_required`` with the freshness asked for, for RFC 9470's ``max_age``."""
 
     def __init__(self, max_age: int) -> None:
         self.max_age = max_age
         super().__init__()
 
 
-class ConfirmationRequired(OtpgateError):
-    """A transaction waits for the code just sent for exactly its details."""
+class TransactionChallenged(ConfirmationRequired):
+    """``confirmation_required`` with the challenge just started, to show in the answer."""
 
-    code = "confirmation_required"
-    http_status = 428
-    default_message = "Enter the code we sent to confirm this transaction."
-
-    def __init__(self, challenge: Challenge) -> None:
+    def __init__(self, challenge: Challenge, now: float) -> None:
         self.challenge = challenge
-        super().__init__()
-
-
-i18n.register(
-    "zh",
-    {
-        LoginRequired.default_message: "请先登录。",
-        FreshOtpRequired.default_message: "请再次验证身份后继续。",
-        ConfirmationRequired.default_message: "请输入我们发送的验证码以确认此交易。",
-    },
-)
-
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}", re.ASCII)
+        self.now = now
+        super().__init__(challenge_id=challenge.id)
 
 
 def request_locale(request: Request) -> str | None:
-    """The first language of ``Accept-Language`` (``zh-CN``), or None."""
-    header = request.headers.get("accept-language", "")
-    first = header[:200].split(",", 1)[0].split(";", 1)[0].strip()
-    return first if _LANGUAGE_TAG.fullmatch(first) else None
+    """The best language of ``Accept-Language`` otpgate has text for, or None if no header."""
+    header = request.headers.get("accept-language")
+    return negotiate(header) if header else None
 
 
 def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
@@ -87,24 +61,24 @@ def problem_response(error: OtpgateError, locale: str | None = None, **extra: An
     mapped = error_response(error, locale)
     body = dict(mapped.body)
     headers = dict(mapped.headers)
-    if error.message == type(error).default_message:
-        body["title"] = i18n.gettext(body["title"], locale)
-    if isinstance(error, LoginRequired):
-        headers["WWW-Authenticate"] = "Bearer"
-    elif isinstance(error, FreshOtpRequired):
-        body["max_age"] = error.max_age
-        headers["WWW-Authenticate"] = (
-            'Bearer error="insufficient_user_authentication", '
-            f'error_description="{error.default_message}", max_age="{error.max_age}"'
+    if isinstance(error, (FreshOtpRequired, ConfirmationRequired)):
+        # RFC 9470: the token is fine, the authentication behind it is not enough (yet)
+        challenge = (
+            f'Bearer error="insufficient_user_authentication", '
+            f'error_description="{error.default_message}"'
         )
-    elif isinstance(error, ConfirmationRequired):
-        challenge = ChallengeOut.of(error.challenge)
-        body["challenge_id"] = challenge.id
-        body["challenge"] = challenge.model_dump(mode="json")
-        headers["OTP-Challenge"] = challenge.id
+        if isinstance(error, StepUpRequired):
+            body["max_age"] = error.max_age
+            challenge += f', max_age="{error.max_age}"'
+        headers["WWW-Authenticate"] = challenge
+    elif isinstance(error, AuthenticationRequired):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TransactionChallenged):
+        body["challenge"] = ChallengeOut.of(error.challenge, error.now).model_dump(mode="json")
     challenge_id = getattr(error, "challenge_id", None)
-    if isinstance(challenge_id, str):  # DeliveryFailed: the challenge exists, resend it
+    if isinstance(challenge_id, str):  # the challenge to confirm, or to resend after a failure
         body["challenge_id"] = challenge_id
+        headers["OTP-Challenge"] = challenge_id
     body.update(extra)
     return JSONResponse(body, status_code=mapped.status, headers=headers)
 
@@ -166,15 +140,15 @@ _DESCRIPTIONS = {
     "`replayed`.",
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
-    'authentication", max_age="…"`).',
+    'authentication", max_age="…"`), or, for a transaction, `confirmation_required`: a code '
+    "bound to it was sent; repeat the request with the `OTP-Challenge` (also in this answer) "
+    "and `OTP-Code` headers.",
     409: "`factor_not_enrolled`, `factor_already_enrolled`, or `context_mismatch` (the code "
     "was issued for other transaction details).",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
     422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
     "`phone_type_not_allowed`.",
     423: "`locked_out`: too many failures; the second factor is locked until support lifts it.",
-    428: "`confirmation_required`: a code was sent; repeat the request with the `OTP-Challenge` "
-    "and `OTP-Code` headers.",
     429: "`resend_cooldown`, `send_limit_reached` or `locked_out`; wait `Retry-After` seconds.",
     502: "`delivery_failed`: the SMS could not be sent; `challenge_id` can be resent.",
     503: "`storage_unavailable`: the second-factor store is down. Never an approval.",
@@ -182,14 +156,18 @@ _DESCRIPTIONS = {
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {
         "WWW-Authenticate": {
-            "description": "`Bearer`, with RFC 9470 `error`, `error_description`, `max_age` "
-            "for step-up.",
+            "description": "`Bearer`; with RFC 9470 `error`, `error_description` (and "
+            "`max_age` for step-up) when a second factor is needed.",
             "schema": {"type": "string"},
-        }
-    },
-    428: {
+        },
         "OTP-Challenge": {
-            "description": "The id of the challenge started.",
+            "description": "`confirmation_required`: the challenge to confirm.",
+            "schema": {"type": "string"},
+        },
+    },
+    502: {
+        "OTP-Challenge": {
+            "description": "The challenge whose SMS failed: resend it.",
             "schema": {"type": "string"},
         }
     },

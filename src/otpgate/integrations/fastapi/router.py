@@ -22,7 +22,7 @@ from .models import (
     TotpEnrollmentOut,
     VerificationOut,
 )
-from .problems import FreshOtpRequired, ProblemRoute, problem_responses
+from .problems import ProblemRoute, StepUpRequired, problem_responses
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -46,7 +46,7 @@ def build_router(gate: OtpGate) -> APIRouter:
             return
         state = await gate.load_state(session_key)
         if not state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age):
-            raise FreshOtpRequired(gate.settings.step_up_max_age)
+            raise StepUpRequired(gate.settings.step_up_max_age)
 
     @router.get(
         "/factors",
@@ -80,7 +80,7 @@ def build_router(gate: OtpGate) -> APIRouter:
             client_ip=client_ip,
             locale=gate.locale(request),
         )
-        return ChallengeOut.of(challenge)
+        return ChallengeOut.of(challenge, gate.clock())
 
     @router.get(
         "/challenges/{challenge_id}",
@@ -91,7 +91,8 @@ def build_router(gate: OtpGate) -> APIRouter:
     async def get_challenge(
         challenge_id: str = _challenge_id(), subject: str = subject_dep
     ) -> ChallengeOut:
-        return ChallengeOut.of(await gate.verifier.get(challenge_id, subject=subject))
+        challenge = await gate.verifier.get(challenge_id, subject=subject)
+        return ChallengeOut.of(challenge, gate.clock())
 
     @router.post(
         "/challenges/{challenge_id}/resend",
@@ -105,7 +106,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         client_ip: str | None = ip_dep,
     ) -> ChallengeOut:
         await gate.verifier.get(challenge_id, subject=subject)
-        return ChallengeOut.of(await gate.verifier.resend(challenge_id, client_ip=client_ip))
+        challenge = await gate.verifier.resend(challenge_id, client_ip=client_ip)
+        return ChallengeOut.of(challenge, gate.clock())
 
     @router.post(
         "/challenges/{challenge_id}/check",
