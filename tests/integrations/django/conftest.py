@@ -24,15 +24,20 @@ def pytest_configure(config: pytest.Config) -> None:
     """Point pytest-django at this folder's settings when nothing else chose any.
 
     pytest-django reads ``DJANGO_SETTINGS_MODULE`` before this conftest is imported, so set
-    it here and run the same set-up pytest-django would have run (Django, the DB blocker).
+    it here, run the set-up pytest-django would have run (Django, the DB blocker), and unset
+    it again: the settings are loaded, and subprocesses of other tests must not inherit it.
     """
-    if os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS) != SETTINGS:
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
         return
-    from django.conf import settings
-    from pytest_django.plugin import _setup_django
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    try:
+        from django.conf import settings
+        from pytest_django.plugin import _setup_django
 
-    settings.DATABASES  # noqa: B018 - loads the settings module
-    _setup_django(config)
+        settings.DATABASES  # noqa: B018 - loads the settings module
+        _setup_django(config)
+    finally:
+        del os.environ["DJANGO_SETTINGS_MODULE"]
 
 
 @pytest.fixture

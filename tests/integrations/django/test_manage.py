@@ -174,6 +174,7 @@ def test_required_users_keep_one_factor(client, sms_user, outbox):
     phone_id = sms_user.otpgate_phones.get().pk
     response = client.post(f"/2fa/phone/{phone_id}/remove/")
     assert response.status_code == 409
+    assert "keep at least one phone number" in response.content.decode()
     assert sms_user.otpgate_phones.count() == 1
 
 

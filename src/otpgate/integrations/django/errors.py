@@ -7,7 +7,7 @@ first"; Flask and FastAPI need the same ones. Until the core has them, they live
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext, gettext_noop
@@ -18,41 +18,53 @@ from otpgate.core.http import error_response
 from .session import locale_of
 
 
-class _Translated(OtpgateError):
+class _Translated:
+    """Mixin: the message is ``text`` in the active language (not an error class itself,
+    so every ``OtpgateError`` subclass keeps a code of its own)."""
+
     text: ClassVar[str] = ""
 
     def __init__(self) -> None:
-        super().__init__(gettext(self.text))
+        cast(Any, super()).__init__(gettext(self.text))
 
 
-class NotAuthenticated(_Translated):
+class NotAuthenticated(_Translated, OtpgateError):
     code = "not_authenticated"
     http_status = 401
     text = gettext_noop("Sign in first.")
 
 
-class SecondFactorRequired(_Translated):
+class SecondFactorRequired(_Translated, OtpgateError):
     code = "second_factor_required"
     http_status = 401
     text = gettext_noop("Verify your identity with your second factor first.")
 
 
-class StepUpRequired(_Translated):
+class StepUpRequired(_Translated, OtpgateError):
     code = "step_up_required"
     http_status = 401
     text = gettext_noop("Confirm it is you with your second factor again.")
 
 
-class EnrollmentRequired(_Translated):
+class EnrollmentRequired(_Translated, OtpgateError):
     code = "enrollment_required"
     http_status = 403
     text = gettext_noop("Set up two-step verification first.")
 
 
-class NeedPrimaryFactor(_Translated):
+class NeedPrimaryFactor(_Translated, OtpgateError):
     code = "primary_factor_required"
     http_status = 409
     text = gettext_noop("Set up a phone number or an authenticator app first.")
+
+
+class LastFactor(_Translated, OtpgateError):
+    code = "last_factor"
+    http_status = 409
+    text = gettext_noop(
+        "Two-step verification is required for your account: keep at least one phone number "
+        "or authenticator app."
+    )
 
 
 def problem(error: OtpgateError, request: HttpRequest) -> JsonResponse:

@@ -25,7 +25,7 @@ from otpgate.core.totp import TotpEnrollment, enrollment
 from otpgate.core.verifier import Verifier
 
 from .. import policy, runtime
-from ..errors import NeedPrimaryFactor
+from ..errors import LastFactor, NeedPrimaryFactor
 from ..models import TotpDevice, VerifiedPhone
 from ..session import SessionData, client_ip, locale_of, next_url
 from .common import challenge_view, field, page, redirect, with_next
@@ -185,7 +185,7 @@ def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
         return ctx
     phone = get_object_or_404(VerifiedPhone, pk=pk, user_id=ctx.subject)
     if not _keeps_required_factor(ctx):
-        return page(request, "otpgate/manage_error.html", {}, error=NeedPrimaryFactor())
+        return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
     if ctx.gate.credentials.remove_phone(ctx.subject, phone.e164):
         ctx.emit_removed("sms", phone.masked)
     return _done(ctx)
@@ -247,7 +247,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
         return ctx
     confirmed = ctx.gate.totp.is_enrolled(ctx.subject)
     if confirmed and not _keeps_required_factor(ctx):
-        return page(request, "otpgate/manage_error.html", {}, error=NeedPrimaryFactor())
+        return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
     ctx.gate.totp.remove(ctx.subject)
     return _done(ctx)
 
