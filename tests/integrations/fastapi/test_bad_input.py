@@ -96,7 +96,7 @@ async def test_wrong_content_type(harness: Harness, challenge_id: str):
     ("method", "suffix", "json"),
     [
         ("GET", "", None),
-        ("DELETE", "", None),
+        ("POST", "/cancel", None),
         ("POST", "/resend", None),
         ("POST", "/check", {"code": "123456"}),
     ],

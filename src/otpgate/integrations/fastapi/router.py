@@ -125,8 +125,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
-    @router.delete(
-        "/challenges/{challenge_id}",
+    @router.post(
+        "/challenges/{challenge_id}/cancel",
         status_code=204,
         response_class=Response,
         summary="Cancel a challenge",
