@@ -167,3 +167,39 @@ def test_from_mapping_skips_an_integrations_own_keys():
         Settings.from_mapping(mapping)
     assert Settings.from_mapping(mapping, ignore={"URL_PREFIX"}).code_digits == 7
     assert Settings.from_mapping(mapping, ignore={"OTPGATE_URL_PREFIX"}).code_digits == 7
+
+
+def test_every_error_code_has_a_chinese_message():
+    import otpgate.core.errors as errors
+    from otpgate.core.i18n import _ERRORS_ZH
+
+    codes = {
+        cls.code
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.OtpgateError)
+    }
+    assert codes <= set(_ERRORS_ZH)
+
+
+def test_a_pending_authenticator_set_up_can_be_shown_again(gate, clock):
+    import pyotp
+
+    assert gate.totp.pending("alice") is None
+    first = gate.totp.enroll("alice", "alice@example.com")
+    again = gate.totp.pending("alice", "alice@example.com")
+    assert again.secret == first.secret and again.uri == first.uri
+    gate.totp.confirm("alice", pyotp.TOTP(first.secret).at(clock()))
+    assert gate.totp.pending("alice") is None
+
+
+def test_recovery_codes_can_be_removed(gate):
+    from otpgate import EventName
+
+    events = []
+    gate.subscribe(events.append)
+    codes = gate.recovery.generate("alice")
+    assert gate.recovery.remove("alice") is True
+    assert gate.recovery.remove("alice") is False
+    assert [e.name for e in events] == [EventName.FACTOR_ADDED, EventName.FACTOR_REMOVED]
+    with pytest.raises(InvalidCode):
+        gate.check_recovery("alice", codes[0])

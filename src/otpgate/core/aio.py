@@ -180,8 +180,7 @@ class AsyncVerifier(BaseVerifier):
         for phone in await self.credentials.phones(subject):
             await self.remove_phone(subject, phone)
         await self.totp.remove(subject)
-        await self.credentials.replace_recovery_codes(subject, [])
-        self._finish_removed(subject, "recovery", True)
+        await self.recovery.remove(subject)
         await self.unlock(subject)
 
     async def unlock(self, subject: str) -> None:
@@ -252,6 +251,14 @@ class AsyncTotpFactor:
         gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
         return verification
 
+    async def pending(self, subject: str, account: str | None = None) -> TotpEnrollment | None:
+        """The unconfirmed set-up of ``subject`` again (to redisplay its QR), or None."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        return gate._pending_enrollment(
+            subject, await gate.credentials.get_totp(subject), account or subject
+        )
+
     async def remove(self, subject: str) -> bool:
         gate = self._gate
         removed = await gate.credentials.remove_totp(gate._subject(subject))
@@ -279,6 +286,15 @@ class AsyncRecoveryFactor:
         await gate.credentials.replace_recovery_codes(subject, digests)
         gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
         return codes
+
+    async def remove(self, subject: str) -> bool:
+        """Void every recovery code of ``subject``; True if any was left."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        had = await gate.credentials.recovery_codes_left(subject) > 0
+        await gate.credentials.replace_recovery_codes(subject, [])
+        gate._finish_removed(subject, "recovery", had)
+        return had
 
     async def remaining(self, subject: str) -> int:
         return await self._gate.credentials.recovery_codes_left(self._gate._subject(subject))

@@ -4,6 +4,7 @@ validation, and every decision about a presented code, as pure code with no I/O.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +34,7 @@ from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
 from .settings import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .settings import Settings
-from .totp import match_step
+from .totp import TotpEnrollment, enrollment, match_step
 from .web import factors_fingerprint
 
 logger = logging.getLogger("otpgate")
@@ -213,6 +214,15 @@ class Decisions:
     def _finish_removed(self, subject: str, factor: str, removed: bool) -> None:
         if removed:
             self._emit(EventName.FACTOR_REMOVED, subject, factor=factor)
+
+    def _pending_enrollment(
+        self, subject: str, credential: TotpCredential | None, account: str
+    ) -> TotpEnrollment | None:
+        if credential is None or credential.confirmed:
+            return None
+        key = bytes.fromhex(self.keyring.open(credential.sealed_secret, context=subject))
+        secret = base64.b32encode(key).decode("ascii").rstrip("=")
+        return enrollment(secret, account, self.settings)
 
     @staticmethod
     def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:

@@ -257,3 +257,19 @@ class CsrfFailed(OtpgateError):
     code = "csrf_failed"
     http_status = 403
     default_message = "The form expired. Reload the page and try again."
+
+
+class PrimaryFactorRequired(OtpgateError):
+    """The second step was asked for without a passed password step (or it went stale)."""
+
+    code = "primary_factor_required"
+    http_status = 409
+    default_message = "Sign in with your password first."
+
+
+class LastFactor(OtpgateError):
+    """Removing this factor would leave a user who must use a second factor without one."""
+
+    code = "last_factor"
+    http_status = 409
+    default_message = "This is your last second factor; add another before removing it."

@@ -176,8 +176,7 @@ class Verifier(BaseVerifier):
         for phone in self.credentials.phones(subject):
             self.remove_phone(subject, phone)
         self.totp.remove(subject)
-        self.credentials.replace_recovery_codes(subject, [])
-        self._finish_removed(subject, "recovery", True)
+        self.recovery.remove(subject)
         self.unlock(subject)
 
     def unlock(self, subject: str) -> None:
@@ -248,6 +247,14 @@ class TotpFactor:
         gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
         return verification
 
+    def pending(self, subject: str, account: str | None = None) -> TotpEnrollment | None:
+        """The unconfirmed set-up of ``subject`` again (to redisplay its QR), or None."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        return gate._pending_enrollment(
+            subject, gate.credentials.get_totp(subject), account or subject
+        )
+
     def remove(self, subject: str) -> bool:
         gate = self._gate
         removed = gate.credentials.remove_totp(gate._subject(subject))
@@ -275,6 +282,15 @@ class RecoveryFactor:
         gate.credentials.replace_recovery_codes(subject, digests)
         gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
         return codes
+
+    def remove(self, subject: str) -> bool:
+        """Void every recovery code of ``subject``; True if any was left."""
+        gate = self._gate
+        subject = gate._subject(subject)
+        had = gate.credentials.recovery_codes_left(subject) > 0
+        gate.credentials.replace_recovery_codes(subject, [])
+        gate._finish_removed(subject, "recovery", had)
+        return had
 
     def remaining(self, subject: str) -> int:
         return self._gate.credentials.recovery_codes_left(self._gate._subject(subject))

@@ -62,6 +62,10 @@ class SecondFactorState:
     verified_factor: str = ""
     #: The user asked to be remembered at the password step (applied after the second).
     pending_remember: bool = False
+    #: Integration-specific details of the pending login (e.g. Django's auth backend path).
+    pending_backend: str = ""
+    #: The factor the user chose for the second step ("sms", "totp", "recovery").
+    pending_method: str = ""
 
     @classmethod
     def load(cls, session: Mapping[str, Any]) -> SecondFactorState:
