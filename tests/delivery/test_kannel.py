@@ -3,6 +3,7 @@ delivery reports come back to an HTTP server of the test, which hands them to th
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -79,8 +80,9 @@ def code_in(text):
 
 
 def test_a_code_reaches_the_fake_smsc_and_its_delivery_report_comes_back(
-    kannel, receiver, sms_settings, senders
+    kannel, receiver, sms_settings, senders, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     kannel_gateway = gateway(kannel, receiver)
     sender = Recording(senders(kannel_gateway))
     gate = Verifier(sms_settings, sender=sender)
@@ -114,6 +116,8 @@ def test_a_code_reaches_the_fake_smsc_and_its_delivery_report_comes_back(
 
     verification = gate.check(challenge.id, code, subject="alice")
     assert verification.factor == "sms"
+    assert "kannel accepted an SMS to +33 ••• ••• 5678" in caplog.text
+    assert code not in caplog.text and FR[1:] not in caplog.text and PASSWORD not in caplog.text
 
 
 def test_a_chinese_text_travels_as_ucs2(kannel, sms_settings, senders):

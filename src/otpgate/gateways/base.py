@@ -55,6 +55,7 @@ class HttpReply:
 
     @property
     def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
         return self.body.decode("utf-8", "replace")
 
 
@@ -63,9 +64,13 @@ class HttpGateway(Protocol):
 
     name: str
 
-    def build_request(self, to: str, text: str, reference: str) -> HttpRequest: ...
+    def build_request(self, to: str, text: str, reference: str) -> HttpRequest:
+        """The request that sends ``text`` to ``to`` (``reference``: the challenge id)."""
+        ...
 
-    def parse_reply(self, reply: HttpReply) -> str: ...
+    def parse_reply(self, reply: HttpReply) -> str:
+        """The provider's message id, or raise :class:`GatewayError`."""
+        ...
 
 
 class GatewayError(DeliveryFailed):
@@ -175,10 +180,9 @@ def signed_callback(url: str, secret: str, gateway: str, reference: str, *, raw:
     return add_query(url, params if reference else {}, raw=raw)
 
 
-def verified_reference(params: Mapping[str, str], secret: str, gateway: str) -> str:
+def verified_reference(params: Mapping[str, object], secret: str, gateway: str) -> str:
     """The ``ref`` of a callback whose ``token`` verifies; InvalidCallback otherwise."""
-    reference = str(params.get("ref", ""))
-    token = str(params.get("token", ""))
+    reference, token = first(params, "ref"), first(params, "token")
     expected = callback_token(secret, gateway, reference)
     if not reference or not hmac.compare_digest(token.encode(), expected.encode()):
         raise InvalidCallback()
@@ -189,6 +193,7 @@ def verified_reference(params: Mapping[str, str], secret: str, gateway: str) -> 
 
 
 def log_sent(gateway: str, to: str, message_id: str, text: str) -> None:
+    """Log an accepted message: masked number, encoding and segments; never the text."""
     info = sms_info(text)
     logger.info(
         "%s accepted an SMS to %s (%s, %d segment(s)): %s",
@@ -201,6 +206,7 @@ def log_sent(gateway: str, to: str, message_id: str, text: str) -> None:
 
 
 def log_failed(error: GatewayError, to: str) -> None:
+    """Log a failed send with the masked number and the error's safe detail."""
     logger.warning(
         "%s could not send an SMS to %s: %s (%s)",
         error.gateway,

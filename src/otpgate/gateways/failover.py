@@ -58,9 +58,11 @@ class CircuitBreaker:
             return state is None or self.clock() >= state.open_until
 
     def is_open(self, key: int) -> bool:
+        """True while ``key`` is being skipped."""
         return not self.allows(key)
 
     def success(self, key: int) -> None:
+        """Forget ``key``'s failures: its circuit closes."""
         with self._lock:
             self._states.pop(key, None)
 

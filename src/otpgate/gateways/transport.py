@@ -16,6 +16,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'otpgate\'s HTTP gateways need httpx: pip install "otpgate[gateways]"'
     ) from exc
 
+from otpgate.core.errors import ConfigurationError
+
 from .base import (
     DEFAULT_TIMEOUT,
     GatewayError,
@@ -37,7 +39,7 @@ def _transport_error(gateway: str, error: httpx.HTTPError) -> GatewayError:
 class _Base(Generic[G]):
     def __init__(self, gateway: G, timeout: float) -> None:
         if not timeout > 0:
-            raise ValueError("timeout must be positive")
+            raise ConfigurationError("timeout", "must be a positive number of seconds")
         self.gateway = gateway
         self.timeout = timeout
 

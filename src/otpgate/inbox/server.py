@@ -89,6 +89,7 @@ class InboxServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
+        """The inbox page's address, e.g. ``http://127.0.0.1:8025/``."""
         host, port = str(self.server_address[0]), int(self.server_address[1])
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
