@@ -105,6 +105,7 @@ async def test_authenticator_app_and_recovery_codes(harness: Harness):
         "/otpgate/totp/enrollment", json={"account": "alice@example.com"}, headers=ALICE
     )
     assert enrolled.status_code == 201, enrolled.text
+    assert enrolled.headers["cache-control"] == "no-store"  # a secret, shown once
     data = enrolled.json()
     assert data["uri"].startswith("otpauth://totp/")
     assert data["qr_svg"].startswith("<svg")
@@ -136,6 +137,7 @@ async def test_authenticator_app_and_recovery_codes(harness: Harness):
 
     generated = await c.post("/otpgate/recovery-codes", headers=other)
     assert generated.status_code == 201
+    assert generated.headers["cache-control"] == "no-store"
     codes = generated.json()["codes"]
     assert len(codes) == 10
     assert (await c.get("/otpgate/factors", headers=ALICE)).json()["recovery_codes_left"] == 10

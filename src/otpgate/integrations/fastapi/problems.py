@@ -64,8 +64,8 @@ def problem_response(error: OtpgateError, locale: str | None = None, **extra: An
     if isinstance(error, (FreshOtpRequired, ConfirmationRequired)):
         # RFC 9470: the token is fine, the authentication behind it is not enough (yet)
         challenge = (
-            f'Bearer error="insufficient_user_authentication", '
-            f'error_description="{error.default_message}"'
+            'Bearer error="insufficient_user_authentication", '
+            f'error_description="{_quotable(error.default_message)}"'
         )
         if isinstance(error, StepUpRequired):
             body["max_age"] = error.max_age
@@ -81,6 +81,11 @@ def problem_response(error: OtpgateError, locale: str | None = None, **extra: An
         headers["OTP-Challenge"] = challenge_id
     body.update(extra)
     return JSONResponse(body, status_code=mapped.status, headers=headers)
+
+
+def _quotable(text: str) -> str:
+    """``text`` as an RFC 6750 quoted-string may hold it: printable ASCII, no quote or backslash."""
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
 
 
 def validation_problem(error: RequestValidationError, request: Request) -> JSONResponse:
@@ -117,18 +122,22 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
-    otpgate's router answers alike whatever exception handlers the app has."""
+    otpgate's router answers alike whatever exception handlers the app has; and marks every
+    answer ``Cache-Control: no-store`` (some carry secrets shown once)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            response: Response
             try:
-                return await handler(request)
+                response = await handler(request)
             except OtpgateError as error:
-                return problem_response(error, request_locale(request))
+                response = problem_response(error, request_locale(request))
             except RequestValidationError as error:
-                return validation_problem(error, request)
+                response = validation_problem(error, request)
+            response.headers["Cache-Control"] = "no-store"
+            return response
 
         return route_handler
 
