@@ -40,9 +40,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from otpgate import generate_secret_key
+from otpgate import LoginRequired, generate_secret_key
 from otpgate.integrations.fastapi import (
-    LoginRequired,
     OtpGate,
     VerifiedTransaction,
     problem_responses,
