@@ -61,6 +61,8 @@ class TestSettings:
             ("ip_budget", "lots"),
             ("country_caps", {"44": -1}),
             ("code_digits", True),
+            ("webotp_domain", "https://shop.example/"),
+            ("webotp_domain", "shop.example:443"),
         ],
     )
     def test_bad_values_name_the_setting(self, name, value):

@@ -248,7 +248,7 @@ class TestDeliveryFailure:
         events = []
         gate.subscribe(events.append)
         challenge = gate.start_sms("alice", PHONE, purpose="enroll")
-        assert outbox.messages[-1].reference == challenge.id
+        assert outbox.messages[-1].reference == f"{challenge.id}~1"
         gate.delivery_report(challenge.id, "delivered")
         assert gate.get(challenge.id).status is Status.PENDING
         gate.delivery_report(challenge.id, "undelivered")
@@ -261,6 +261,29 @@ class TestDeliveryFailure:
         ]
         with pytest.raises(MalformedInput):
             gate.delivery_report(challenge.id, "lost in space")
+
+    def test_a_late_failure_of_an_earlier_send_does_not_fail_the_newer_one(
+        self, gate, outbox, clock
+    ):
+        challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+        first = outbox.messages[-1].reference
+        clock.advance(30)
+        gate.resend(challenge.id)
+        second = outbox.messages[-1].reference
+        assert second == f"{challenge.id}~2"
+        gate.delivery_report(first, "undelivered")
+        assert gate.get(challenge.id).status is Status.PENDING
+        gate.delivery_report(second, "failed")
+        assert gate.get(challenge.id).status is Status.FAILED
+
+    def test_a_gateway_error_keeps_its_type(self, gate, outbox):
+        class GatewayDown(DeliveryFailed):
+            code = "delivery_failed"
+
+        outbox.failing = GatewayDown("gateway down", retryable=False)
+        with pytest.raises(GatewayDown) as caught:
+            gate.start_sms("alice", PHONE, purpose="enroll")
+        assert caught.value.challenge_id and caught.value.retryable is False
 
     def test_a_failed_send_still_counts_toward_the_budget(self, gate, outbox):
         outbox.failing = DeliveryFailed()

@@ -93,7 +93,7 @@ def test_a_code_reaches_the_fake_smsc_and_its_delivery_report_comes_back(
     challenge = gate.start_sms("alice", FR, purpose="enroll")
 
     [(to, text, reference)] = sender.sent
-    assert (to, reference) == (FR, challenge.id)
+    assert (to, reference) == (FR, f"{challenge.id}~1")
     [received] = kannel.wait_for(FR)
     assert (received.sender, received.receiver, received.kind) == ("Acme", FR, "text")
     assert received.text == text  # exactly the text otpgate rendered, newlines included
@@ -104,11 +104,11 @@ def test_a_code_reaches_the_fake_smsc_and_its_delivery_report_comes_back(
     )
 
     wait_until(lambda: receipts)
-    assert receipts == [(challenge.id, "delivered")]
+    assert receipts == [(f"{challenge.id}~1", "delivered")]
     assert receiver.errors == []
     [report] = receiver.requests
     assert report.path == "/otpgate/kannel"
-    assert (report.params["ref"], report.params["type"]) == (challenge.id, "1")
+    assert (report.params["ref"], report.params["type"]) == (f"{challenge.id}~1", "1")
     assert code not in report.url and FR[1:] not in report.url
     delivered = [e for e in events if e.name.value == "challenge_delivered"]
     assert [e.challenge_id for e in delivered] == [challenge.id]

@@ -23,7 +23,7 @@ def test_a_login_code_is_read_from_the_outbox(sms_outbox):
     gate = Verifier(Settings(secret_keys=(KEY,), brand="Site"), sender=sms_outbox)
     challenge = gate.start_sms("alice", "+33612345678", purpose="enroll")
     [message] = sms_outbox.messages
-    assert message.to == "+33612345678" and message.reference == challenge.id
+    assert message.to == "+33612345678" and message.reference == f"{challenge.id}~1"
     gate.check(challenge.id, sms_outbox.last_code_for("+33612345678"))
 
 

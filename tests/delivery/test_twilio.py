@@ -281,7 +281,7 @@ def test_a_signed_callback_over_http_marks_the_challenge_failed(api, receiver):
         gate = Verifier(Settings(secret_keys=(KEY,), brand="Acme"), sender=sender)
         challenge = gate.start_sms("alice", PHONE, purpose="enroll")
     callback_url = api.requests[0].form["StatusCallback"]
-    assert callback_url == f"{receiver.url}/otpgate/twilio?ref={challenge.id}"
+    assert callback_url == f"{receiver.url}/otpgate/twilio?ref={challenge.id}~1"
 
     def view(request):
         try:

@@ -191,7 +191,7 @@ def test_a_receipt_over_http_marks_the_challenge_failed(api, receiver):
     with VonageSender(vonage_gateway) as sender:
         gate = Verifier(Settings(secret_keys=(KEY,), brand="Acme"), sender=sender)
         challenge = gate.start_sms("alice", PHONE, purpose="enroll")
-    assert api.requests[0].form["client-ref"] == challenge.id
+    assert api.requests[0].form["client-ref"] == f"{challenge.id}~1"
 
     def view(request):  # Vonage sends receipts as GET by default
         try:

@@ -96,7 +96,9 @@ class AsyncVerifier(BaseVerifier):
 
     async def _send(self, record: ChallengeRecord, text: str) -> Challenge:
         try:
-            message_id = await self.sender.send(record.phone, text, reference=record.id)
+            message_id = await self.sender.send(
+                record.phone, text, reference=self._reference(record)
+            )
         except Exception as error:  # any sender failure is a typed delivery error
             await self.store.mark_send_failed(record.id, self.clock())
             raise self._delivery_error(record, error) from None
@@ -135,16 +137,20 @@ class AsyncVerifier(BaseVerifier):
             )
         return verification
 
-    async def delivery_report(self, challenge_id: str, status: str) -> None:
-        """Record a gateway's receipt: ``delivered``, ``failed`` or ``undelivered``.
+    async def delivery_report(self, reference: str, status: str) -> None:
+        """Record a gateway's receipt for the send named by ``reference`` (what the sender
+        was given: ``<challenge id>~<send number>``, or a bare challenge id) with the status
+        ``delivered``, ``failed`` or ``undelivered``.
 
-        A failed delivery marks the challenge ``failed`` and gives the resend cooldown back,
-        so the user can resend at once or switch to another factor.
+        A failed delivery of the latest send marks the challenge ``failed`` and gives the
+        resend cooldown back, so the user can resend at once or switch to another factor;
+        a late failure report for an earlier send changes nothing.
         """
-        subject_key_of(challenge_id)
-        failed = self._receipt_failed(status)
+        challenge_id, send, failed = self._plan_receipt(reference, status)
         record = await self.store.get_challenge(challenge_id)
-        if failed and record is not None:
+        if not self._receipt_counts(record, send):
+            return
+        if failed:
             await self.store.mark_send_failed(challenge_id, self.clock())
         self._finish_receipt(record, failed)
 
@@ -171,17 +177,18 @@ class AsyncVerifier(BaseVerifier):
         subject = self._subject(subject)
         e164 = self._phone_to_remove(phone)
         removed = bool(await self.credentials.remove_phone(subject, e164))
-        self._finish_removed(subject, "sms", removed)
+        self._finish_removed(subject, "sms", removed, e164)
         return removed
 
-    async def reset(self, subject: str) -> None:
-        """Remove every factor of ``subject`` and lift any lock (support's last resort)."""
+    async def reset(self, subject: str) -> list[str]:
+        """Remove every factor of ``subject`` and lift any lock (support's last resort);
+        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
         subject = self._subject(subject)
-        for phone in await self.credentials.phones(subject):
-            await self.remove_phone(subject, phone)
-        await self.totp.remove(subject)
-        await self.recovery.remove(subject)
+        numbers = await self.credentials.phones(subject)
+        phones = [await self.remove_phone(subject, p) for p in numbers]
+        totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
         await self.unlock(subject)
+        return self._kinds_removed(any(phones), totp, recovery)
 
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

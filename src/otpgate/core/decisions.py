@@ -211,9 +211,16 @@ class Decisions:
         except PhoneRejected:
             return phone
 
-    def _finish_removed(self, subject: str, factor: str, removed: bool) -> None:
+    def _finish_removed(self, subject: str, factor: str, removed: bool, phone: str = "") -> None:
         if removed:
-            self._emit(EventName.FACTOR_REMOVED, subject, factor=factor)
+            masked = mask(phone) if phone else ""
+            self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
+
+    @staticmethod
+    def _kinds_removed(sms: bool, totp: bool, recovery: bool) -> list[str]:
+        return [
+            kind for kind, done in (("sms", sms), ("totp", totp), ("recovery", recovery)) if done
+        ]
 
     def _pending_enrollment(
         self, subject: str, credential: TotpCredential | None, account: str

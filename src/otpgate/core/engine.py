@@ -41,10 +41,13 @@ logger = logging.getLogger("otpgate")
 
 _MAX_SUMMARY = 80
 
+#: Between the challenge id and the send number in a sender's ``reference``.
+SEND_SEPARATOR = "~"
+
 #: Receipt statuses a gateway may report for a sent code.
 DELIVERY_STATUSES = frozenset({"delivered", "failed", "undelivered"})
 
-__all__ = ["DELIVERY_STATUSES", "LOST_RACE", "BaseVerifier", "StartPlan"]
+__all__ = ["DELIVERY_STATUSES", "LOST_RACE", "SEND_SEPARATOR", "BaseVerifier", "StartPlan"]
 
 
 @dataclass(frozen=True)
@@ -182,9 +185,8 @@ class BaseVerifier(Decisions):
     def _delivery_error(self, record: ChallengeRecord, error: Exception) -> DeliveryFailed:
         """The error to raise after a failed send (the store was told already)."""
         if isinstance(error, DeliveryFailed):
-            failure = DeliveryFailed(
-                error.message, retryable=error.retryable, challenge_id=record.id
-            )
+            failure = error  # keeps a gateway's own type and diagnostics
+            failure.challenge_id = record.id
         else:
             logger.warning("otpgate sender raised %s", type(error).__name__)
             failure = DeliveryFailed(challenge_id=record.id)
@@ -211,10 +213,27 @@ class BaseVerifier(Decisions):
         return self.view(record)
 
     @staticmethod
-    def _receipt_failed(status: object) -> bool:
+    def _reference(record: ChallengeRecord) -> str:
+        """What a sender gets to name this send in its delivery receipt."""
+        return f"{record.id}{SEND_SEPARATOR}{record.sends}"
+
+    @staticmethod
+    def _plan_receipt(reference: object, status: object) -> tuple[str, int | None, bool]:
+        """(challenge id, send number or None, failed?) of a receipt for ``reference``."""
         if status not in DELIVERY_STATUSES:
             raise MalformedInput(f"A delivery status is one of {sorted(DELIVERY_STATUSES)}.")
-        return status != "delivered"
+        if not isinstance(reference, str):
+            raise MalformedInput("The receipt reference is malformed.")
+        challenge_id, _, send = reference.partition(SEND_SEPARATOR)
+        subject_key_of(challenge_id)
+        if send and not (send.isascii() and send.isdigit() and len(send) <= 3):
+            raise MalformedInput("The receipt reference is malformed.")
+        return challenge_id, int(send) if send else None, status != "delivered"
+
+    @staticmethod
+    def _receipt_counts(record: ChallengeRecord | None, send: int | None) -> bool:
+        """A failed receipt for an older send must not fail a newer one that got through."""
+        return record is not None and (send is None or send >= record.sends)
 
     def _finish_receipt(self, record: ChallengeRecord | None, failed: bool) -> None:
         if record is None:

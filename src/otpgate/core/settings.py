@@ -17,6 +17,9 @@ from typing import Any
 from .errors import ConfigurationError
 
 _APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
+_HOST = re.compile(
+    r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}", re.ASCII
+)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
 NUMBER_TYPES = frozenset(
@@ -307,6 +310,11 @@ def _validate(s: Settings) -> None:
     )
     _check(bool(s.brand.strip()) and len(s.brand) <= 40, "brand", "1 to 40 characters")
     _check(s.default_locale.strip() != "", "default_locale", "must not be empty")
+    _check(
+        s.webotp_domain is None or bool(_HOST.fullmatch(s.webotp_domain)),
+        "webotp_domain",
+        "must be a bare host name such as 'shop.example' (no scheme, port or path)",
+    )
     _check(
         s.android_app_hash is None or _APP_HASH.fullmatch(s.android_app_hash) is not None,
         "android_app_hash",

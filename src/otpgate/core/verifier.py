@@ -92,7 +92,7 @@ class Verifier(BaseVerifier):
 
     def _send(self, record: ChallengeRecord, text: str) -> Challenge:
         try:
-            message_id = self.sender.send(record.phone, text, reference=record.id)
+            message_id = self.sender.send(record.phone, text, reference=self._reference(record))
         except Exception as error:  # any sender failure is a typed delivery error
             self.store.mark_send_failed(record.id, self.clock())
             raise self._delivery_error(record, error) from None
@@ -131,16 +131,20 @@ class Verifier(BaseVerifier):
             )
         return verification
 
-    def delivery_report(self, challenge_id: str, status: str) -> None:
-        """Record a gateway's receipt: ``delivered``, ``failed`` or ``undelivered``.
+    def delivery_report(self, reference: str, status: str) -> None:
+        """Record a gateway's receipt for the send named by ``reference`` (what the sender
+        was given: ``<challenge id>~<send number>``, or a bare challenge id) with the status
+        ``delivered``, ``failed`` or ``undelivered``.
 
-        A failed delivery marks the challenge ``failed`` and gives the resend cooldown back,
-        so the user can resend at once or switch to another factor.
+        A failed delivery of the latest send marks the challenge ``failed`` and gives the
+        resend cooldown back, so the user can resend at once or switch to another factor;
+        a late failure report for an earlier send changes nothing.
         """
-        subject_key_of(challenge_id)
-        failed = self._receipt_failed(status)
+        challenge_id, send, failed = self._plan_receipt(reference, status)
         record = self.store.get_challenge(challenge_id)
-        if failed and record is not None:
+        if not self._receipt_counts(record, send):
+            return
+        if failed:
             self.store.mark_send_failed(challenge_id, self.clock())
         self._finish_receipt(record, failed)
 
@@ -167,17 +171,17 @@ class Verifier(BaseVerifier):
         subject = self._subject(subject)
         e164 = self._phone_to_remove(phone)
         removed = bool(self.credentials.remove_phone(subject, e164))
-        self._finish_removed(subject, "sms", removed)
+        self._finish_removed(subject, "sms", removed, e164)
         return removed
 
-    def reset(self, subject: str) -> None:
-        """Remove every factor of ``subject`` and lift any lock (support's last resort)."""
+    def reset(self, subject: str) -> list[str]:
+        """Remove every factor of ``subject`` and lift any lock (support's last resort);
+        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
         subject = self._subject(subject)
-        for phone in self.credentials.phones(subject):
-            self.remove_phone(subject, phone)
-        self.totp.remove(subject)
-        self.recovery.remove(subject)
+        phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
+        totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
+        return self._kinds_removed(any(phones), totp, recovery)
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""
