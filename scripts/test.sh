@@ -8,12 +8,16 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+[ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ] || need+=(kannel)
+[ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
+command -v chromium >/dev/null || need+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if ((${#need[@]})); then
-    echo "==> installing ${need[*]} (servers the tests start on loopback ports)"
+    echo "==> installing ${need[*]} (servers and the browser the tests start on loopback)"
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 
 # Python 3.10 and 3.13 come from pyenv on the reference machine; elsewhere from PATH.
@@ -28,5 +32,5 @@ python3 -m tox --version >/dev/null 2>&1 || {
     python3 -m pip install --quiet "tox>=4.14"
 }
 
-echo "==> running the tox environments (lint, type, py310, py313) in parallel"
+echo "==> running every tox environment in parallel (see tox.ini's env_list)"
 exec python3 -m tox run-parallel --parallel auto --parallel-live "$@"
