@@ -66,6 +66,18 @@ class TestSecondFactorState:
         assert not state.is_fresh("alice", 1310.1, 300)
         assert not state.is_fresh("bob", 1011.0, 300)
 
+    def test_passing_ends_every_detail_of_the_pending_step(self):
+        state = SecondFactorState()
+        state.begin("alice", 1000.0, "/account", remember=True)
+        state.pending_backend, state.pending_method = "app.Backend", "totp"
+        state.passed(Verification("alice", "login", "totp", 1010.0))
+        assert (state.pending_remember, state.pending_backend, state.pending_method) == (
+            False,
+            "",
+            "",
+        )
+        assert state.pending_next == "/account"  # read by the integration to redirect
+
     @pytest.mark.parametrize("junk", [None, "x", {"pending_subject": 1, "bogus": 2}, {"a": 1}])
     def test_junk_in_the_session_is_an_empty_state(self, junk):
         state = SecondFactorState.load({"otpgate": junk})
@@ -125,13 +137,16 @@ def test_removing_a_phone_and_resetting_a_subject(gate, outbox, clock):
     gate.subscribe(events.append)
     assert gate.remove_phone("alice", "+33 6 12 34 56 78") is True
     assert gate.remove_phone("alice", PHONE) is False
-    assert [e.name for e in events] == [EventName.FACTOR_REMOVED]
+    assert [(e.name, e.factor, e.masked_phone) for e in events] == [
+        (EventName.FACTOR_REMOVED, "sms", "+33 ••• ••• 5678")
+    ]
     gate.recovery.generate("alice")
     gate.totp.enroll("alice")
     for _ in range(5):
         with pytest.raises((InvalidCode, LockedOut)):
             gate.check_recovery("alice", "AAAA-AAAA-AAAA")
-    gate.reset("alice")
+    assert gate.reset("alice") == ["totp", "recovery"]  # an unconfirmed app counts
+    assert gate.reset("alice") == []
     factors = gate.factors("alice")
     assert not factors.any
     codes = gate.recovery.generate("alice")

@@ -260,11 +260,11 @@ class CsrfFailed(OtpgateError):
 
 
 class PrimaryFactorRequired(OtpgateError):
-    """The second step was asked for without a passed password step (or it went stale)."""
+    """Recovery codes back up a phone number or an authenticator app: set one up first."""
 
     code = "primary_factor_required"
     http_status = 409
-    default_message = "Sign in with your password first."
+    default_message = "Set up a phone number or an authenticator app first."
 
 
 class LastFactor(OtpgateError):

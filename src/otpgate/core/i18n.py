@@ -43,7 +43,7 @@ _ERRORS_ZH = {
     "confirmation_required": "请输入我们发送给您的验证码以确认此交易。",
     "enrollment_required": "请先设置第二步验证方式。",
     "csrf_failed": "表单已过期。请刷新页面后重试。",
-    "primary_factor_required": "请先使用密码登录。",
+    "primary_factor_required": "请先设置手机号码或身份验证器应用。",
     "last_factor": "这是您最后一种第二步验证方式；请先添加其他方式再删除它。",
 }
 

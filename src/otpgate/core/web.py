@@ -96,11 +96,13 @@ class SecondFactorState:
         return ""
 
     def passed(self, verification: Verification) -> None:
-        """Record a passed second factor and end the pending step."""
+        """Record a passed second factor and end the pending step (``pending_next`` stays
+        readable until the integration has redirected)."""
         self.verified_subject = verification.subject
         self.verified_at = verification.verified_at
         self.verified_factor = verification.factor
         self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
+        self.pending_remember, self.pending_backend, self.pending_method = False, "", ""
 
     def is_fresh(self, subject: str, now: float, max_age: float) -> bool:
         """True if ``subject`` passed a second factor in this session within ``max_age``."""
