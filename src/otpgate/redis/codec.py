@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import math
 import secrets
@@ -24,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
@@ -34,7 +33,7 @@ from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 
-from .records import Arg, as_text, decode_record, number, record_fields
+from .records import Arg, as_text, decode_record, encode_record, number, safe_token
 
 T = TypeVar("T")
 logger = logging.getLogger("otpgate")
@@ -77,14 +76,23 @@ def scripts() -> dict[str, Script]:
     return loaded
 
 
-@dataclass(frozen=True)
 class Call(Generic[T]):
-    """A script to run with its keys and arguments, and how to read its reply."""
+    """A script to run with its keys and arguments, and how to read its reply. (A plain
+    class with slots: one is made per store call, and that path is hot.)"""
 
-    script: Script
-    keys: tuple[str, ...]
-    args: tuple[Arg, ...]
-    decode: Callable[[object], T]
+    __slots__ = ("args", "decode", "keys", "script")
+
+    def __init__(
+        self,
+        script: Script,
+        keys: Sequence[str],
+        args: Sequence[Arg],
+        decode: Callable[[object], T],
+    ) -> None:
+        self.script = script
+        self.keys = keys
+        self.args = args
+        self.decode = decode
 
     def evalsha(self) -> tuple[Arg, ...]:
         """The ``EVALSHA`` command as ``execute_command`` arguments."""
@@ -97,7 +105,7 @@ class Call(Generic[T]):
 
 @lru_cache(maxsize=64)
 def _lockout(policy: LockoutPolicy) -> str:
-    """The policy as one script argument (fewer arguments: less to pack and parse)."""
+    """The policy as one script argument, ``after,base,maximum,hard_after,memory``."""
     return f"{policy.after},{policy.base},{policy.maximum},{policy.hard_after},{policy.memory}"
 
 
@@ -105,30 +113,21 @@ def _subject_of(challenge_id: str) -> str:
     return challenge_id.split(".", 1)[0]
 
 
-def _json(reply: object) -> list[Any]:
-    """A script's JSON reply (one bulk string: much cheaper to read than a RESP array)."""
-    if isinstance(reply, bytes):
-        reply = reply.decode("utf-8", "surrogatepass")
-    if not isinstance(reply, str):
-        raise TypeError("unexpected script reply")
-    value = json.loads(reply)
-    if not isinstance(value, (list, dict)):
-        raise TypeError("unexpected script reply")
-    return value if isinstance(value, list) else []  # Lua's cjson writes {} for empty
-
-
 def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
-    """``[result, attempts_left, retry_after, locked_now, field, value, ...]``."""
-    values = _json(reply)
-    result, left, retry, locked = values[:4]
+    """``result|attempts_left|retry_after|locked_now[|challenge]`` (one string: far cheaper
+    to read than a RESP array; an empty field is None)."""
+    if not isinstance(reply, (bytes, str)):
+        raise TypeError("unexpected script reply")
+    fields = as_text(reply).split("|", 11)
+    result, left, retry, locked = fields[:4]
     record = None
-    if len(values) > 4 and challenge_id is not None:
-        record = decode_record(challenge_id, values[4:])
+    if len(fields) == 12 and challenge_id is not None:
+        record = decode_record(challenge_id, fields[4:])
     return Outcome(
         Result(result),
-        attempts_left=None if left is False else int(left),
-        retry_after=None if retry is False else float(retry),
-        locked_now=locked == 1,
+        attempts_left=int(left) if left else None,
+        retry_after=float(retry) if retry else None,
+        locked_now=locked == "1",
         record=record,
     )
 
@@ -173,7 +172,7 @@ class Codec:
     def _call(
         self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
     ) -> Call[T]:
-        return Call(self.scripts[name], tuple(keys), tuple(args), decode)
+        return Call(self.scripts[name], keys, args, decode)
 
     # calls
 
@@ -191,7 +190,7 @@ class Codec:
     ) -> Call[Outcome]:
         ttl = max(0, math.ceil(record.expires_at - now)) + CHALLENGE_GRACE
         keys = [self.challenge_key(record.id), self.subject_state_key(subject_key)]
-        args: list[Arg] = [number(now), ttl, _lockout(lockout), *record_fields(record)]
+        args: list[Arg] = [number(now), ttl, _lockout(lockout), encode_record(record)]
 
         def decode(reply: object) -> Outcome:
             outcome = _decode_outcome(None, reply)
@@ -205,7 +204,7 @@ class Codec:
         def decode(reply: object) -> ChallengeRecord | None:
             if reply is None:
                 return None
-            return decode_record(challenge_id, _json(reply))
+            return _decode_outcome(challenge_id, reply).record
 
         return self._call("get", [self.challenge_key(challenge_id)], [], decode)
 
@@ -236,9 +235,13 @@ class Codec:
             self.challenge_key(challenge_id),
             self.subject_state_key(_subject_of(challenge_id)),
         ]
-        args: list[Arg] = [number(now), code_digest, context_digest, max_attempts]
-        args.append(_lockout(lockout))
-        return self._call("check", keys, args, lambda reply: _decode_outcome(challenge_id, reply))
+        # One argument: fewer to pack, and this is the hot path.
+        arg = (
+            f"{number(now)} {safe_token(code_digest, 'code digest')} "
+            f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} "
+            f"{_lockout(lockout)}"
+        )
+        return self._call("check", keys, [arg], lambda reply: _decode_outcome(challenge_id, reply))
 
     def settle_attempt(
         self,
@@ -249,11 +252,11 @@ class Codec:
         totp_step: int | None = None,
     ) -> Call[Outcome]:
         step = "" if totp_step is None else str(int(totp_step))
-        args: list[Arg] = [number(now), 1 if success else 0, step, _lockout(lockout)]
+        arg = f"{number(now)} {1 if success else 0} {step} {_lockout(lockout)}"
         return self._call(
             "settle",
             [self.subject_state_key(subject_key)],
-            args,
+            [arg],
             lambda reply: _decode_outcome(None, reply),
         )
 

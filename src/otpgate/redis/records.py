@@ -1,21 +1,22 @@
-"""How a ``ChallengeRecord`` is kept in a Redis hash, and read back exactly.
+"""How a ``ChallengeRecord`` is kept in Redis, and read back exactly.
 
-Short field names and compact numbers keep a pending challenge in Redis's compact listpack
-encoding (well under 512 bytes): ``s`` subject, ``p`` purpose, ``n`` phone, ``d`` code digest,
-``k`` sealed code, ``c`` created_at, ``e`` expires_at, ``w`` next_send_at, ``x`` context
-digest, ``m`` summary, ``l`` locale, ``t`` status, ``a`` attempts, ``r`` sends. The scripts
-read and change ``t``, ``e``, ``w``, ``a``, ``r``, ``d`` and ``x``; the rest is opaque to them.
+One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
+first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
+digest), then ``rest``: a compact JSON array of what only the client reads (subject,
+purpose, phone, sealed code, created_at, summary, locale). A string costs Redis less to hand
+to a script than a hash (one value instead of a field/value array), and has no per-field
+size limit to fall out of the compact encoding. A pending challenge takes about 300 bytes.
+
+Numbers are written in their shortest exact form, so every float reads back bit for bit.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 from otpgate.core.challenge import ChallengeRecord, Status
-
-#: Redis's default ``hash-max-listpack-value``: a longer value turns the hash into a
-#: hashtable, three times the memory, so free text is kept in pieces of this size.
-PIECE = 64
 
 Arg = str | bytes | int
 
@@ -28,9 +29,8 @@ STATUS_CODES = {
     Status.FAILED: "f",
 }
 _STATUSES = {code: status for status, code in STATUS_CODES.items()}
-
-
-# -- encoding ---------------------------------------------------------------------------------
+_COMPACT = (",", ":")
+_SEPARATOR = re.compile(r"[\s|]").search
 
 
 def number(value: float) -> str:
@@ -39,94 +39,67 @@ def number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _bytes(text: str) -> bytes:
-    # Subjects are opaque strings; keep even lone surrogates intact on the way through.
-    return text.encode("utf-8", "surrogatepass")
-
-
 def as_text(value: object) -> str:
+    """A reply as text (bytes from a client without ``decode_responses``)."""
     if isinstance(value, bytes):
+        # Subjects are opaque strings; keep even lone surrogates intact on the way through.
         return value.decode("utf-8", "surrogatepass")
     return str(value)
 
 
-def record_fields(record: ChallengeRecord) -> list[Arg]:
-    """The record as hash field/value pairs (short names, empty optional fields left out)."""
-    fields: list[Arg] = [
-        "p",
-        record.purpose,
-        "n",
-        record.phone,
-        "d",
-        record.code_digest,
-        "k",
-        record.sealed_code,
-        "c",
-        number(record.created_at),
-        "e",
-        number(record.expires_at),
-        "w",
-        number(record.next_send_at),
-        "t",
-        STATUS_CODES[Status(record.status)],
-        "a",
-        record.attempts,
-        "r",
-        record.sends,
-    ]
-    if record.context_digest:
-        fields += ["x", record.context_digest]
-    for name, value in (("s", record.subject), ("m", record.summary), ("l", record.locale)):
-        for index, piece in enumerate(_pieces(value)):
-            fields += [f"{name}{index or ''}", piece]
-    return fields
+def safe_token(value: str, what: str) -> str:
+    """``value`` (a digest) as it may sit between separators: no ``|``, no whitespace."""
+    if _SEPARATOR(value):
+        raise ValueError(f"the {what} holds a separator")
+    return value
 
 
-def _pieces(text: str) -> list[bytes]:
-    """``text`` as UTF-8 in pieces of at most 64 bytes, never cutting a character in two (so
-    a client with ``decode_responses=True`` can decode each piece)."""
-    data, pieces = _bytes(text), []
-    while data:
-        cut = min(len(data), PIECE)
-        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # a continuation byte
-            cut -= 1
-        pieces.append(data[:cut])
-        data = data[cut:]
-    return pieces
+def encode_record(record: ChallengeRecord) -> str:
+    """The record as the one string a challenge is kept as."""
+    rest = json.dumps(
+        [
+            record.subject,
+            record.purpose,
+            record.phone,
+            record.sealed_code,
+            float(record.created_at),
+            record.summary,
+            record.locale,
+        ],
+        separators=_COMPACT,
+    )  # ASCII: anything else is \u-escaped, lone surrogates included
+    return "|".join(
+        (
+            STATUS_CODES[Status(record.status)],
+            str(int(record.attempts)),
+            str(int(record.sends)),
+            number(record.next_send_at),
+            number(record.expires_at),
+            safe_token(record.code_digest, "code digest"),
+            safe_token(record.context_digest, "context digest"),
+            rest,
+        )
+    )
 
 
-# -- decoding ---------------------------------------------------------------------------------
-
-
-def _joined(fields: dict[str, str], name: str) -> str:
-    first = fields.get(name)
-    if first is None:
-        return ""
-    pieces, index = [first], 1
-    while (piece := fields.get(f"{name}{index}")) is not None:
-        pieces.append(piece)
-        index += 1
-    return "".join(pieces)
-
-
-def decode_record(challenge_id: str, flat: Sequence[str]) -> ChallengeRecord:
-    """A record from its hash field/value pairs (as the scripts' JSON replies hold them)."""
-    it = iter(flat)
-    f: dict[str, str] = dict(zip(it, it, strict=True))
+def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
+    """A record from the eight ``|``-separated fields of its string."""
+    status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
+    subject, purpose, phone, sealed_code, created_at, summary, locale = json.loads(rest)
     return ChallengeRecord(
         id=challenge_id,
-        subject=_joined(f, "s"),
-        purpose=f["p"],
-        phone=f["n"],
-        code_digest=f["d"],
-        sealed_code=f["k"],
-        created_at=float(f["c"]),
-        expires_at=float(f["e"]),
-        next_send_at=float(f["w"]),
-        context_digest=f.get("x", ""),
-        summary=_joined(f, "m"),
-        locale=_joined(f, "l"),
-        status=_STATUSES[f["t"]],
-        attempts=int(f["a"]),
-        sends=int(f["r"]),
+        subject=subject,
+        purpose=purpose,
+        phone=phone,
+        code_digest=code_digest,
+        sealed_code=sealed_code,
+        created_at=created_at,
+        expires_at=float(expires_at),
+        next_send_at=float(next_send_at),
+        context_digest=context_digest,
+        summary=summary,
+        locale=locale,
+        status=_STATUSES[status],
+        attempts=int(attempts),
+        sends=int(sends),
     )

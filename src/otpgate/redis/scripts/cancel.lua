@@ -1,5 +1,6 @@
 -- cancel: a pending (or failed) challenge becomes canceled. KEYS: challenge. Reply: 1 or 0.
-local status = redis.call('HGET', KEYS[1], 't')
-if status ~= 'p' and status ~= 'f' then return 0 end
-redis.call('HSET', KEYS[1], 't', 'c')
+local c = load_challenge(KEYS[1])
+if c == nil or (c.t ~= 'p' and c.t ~= 'f') then return 0 end
+c.t = 'c'
+save_challenge(KEYS[1], c)
 return 1

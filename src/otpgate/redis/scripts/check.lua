@@ -1,38 +1,45 @@
--- check_code: APPROVED exactly once, or why not; the (updated) record comes with every
+-- check_code: APPROVED exactly once, or why not; the (updated) challenge comes with every
 -- answer but EXPIRED and an already ended MAX_ATTEMPTS.
--- KEYS: challenge, subject. ARGV: now, code digest, context digest, max attempts, lockout.
-local now = tonumber(ARGV[1])
-local r = load_challenge(KEYS[1])
-if r == nil or r.t ~= 'p' then
-  if r ~= nil and r.t == 'm' then return outcome('max_attempts', 0) end
+-- KEYS: challenge, subject. ARGV[1] (one argument: this script is the hot path):
+-- "now code_digest context_digest max_attempts lockout" (the context digest may be empty).
+local now, code, context, max_attempts, lockout =
+  string.match(ARGV[1], '^(%S+) (%S+) (%S*) (%d+) (%S+)$')
+now, max_attempts = tonumber(now), tonumber(max_attempts)
+local values = redis.call('MGET', KEYS[1], KEYS[2])  -- one slot: the same hash tag
+local c = parse_challenge(values[1])
+if c == nil or c.t ~= 'p' then
+  if c ~= nil and c.t == 'm' then return outcome('max_attempts', 0) end
   return outcome('expired')
 end
-local policy = lockout_at(5)
-local s = load_subject(KEYS[2], now, policy)
-if is_locked(s, now) then return outcome('locked', nil, lock_retry_after(s.u, now), false, r) end
-if now >= tonumber(r.e) then
-  redis.call('HSET', KEYS[1], 't', 'e')
+local policy = lockout_of(lockout)
+local s = parse_subject(KEYS[2], values[2], now, policy)
+if is_locked(s, now) then return outcome('locked', nil, lock_retry_after(s.u, now), false, c) end
+if now >= tonumber(c.e) then
+  c.t = 'e'
+  save_challenge(KEYS[1], c)
   return outcome('expired')
 end
-local context_ok = same(r.x or '', ARGV[3])
-local code_ok = same(r.d, ARGV[2])
-if context_ok and code_ok then
-  r.t = 'a'
-  redis.call('HSET', KEYS[1], 't', 'a')
-  if s.f ~= 0 then redis.call('HSET', KEYS[2], 'f', '0') end
-  return outcome('approved', nil, nil, false, r)
+-- Lua interns every string, so == compares two pointers: the time taken does not depend
+-- on how much of a guess matches (and these are keyed digests, not codes).
+local context_ok = c.x == context
+if context_ok and c.d == code then
+  c.t = 'a'
+  save_challenge(KEYS[1], c)
+  if s.f ~= 0 then
+    s.f = 0
+    redis.call('SET', KEYS[2], subject_text(s), 'KEEPTTL')
+  end
+  return outcome('approved', nil, nil, false, c)
 end
-local max_attempts = tonumber(ARGV[4])
-local attempts = tonumber(r.a) + 1
-local status = 'p'
-if attempts >= max_attempts then status = 'm' end
-r.a, r.t = tostring(attempts), status
-redis.call('HSET', KEYS[1], 'a', r.a, 't', r.t)
+local attempts = tonumber(c.a) + 1
+c.a = tostring(attempts)
+if attempts >= max_attempts then c.t = 'm' end
+save_challenge(KEYS[1], c)
 local locked_now = fail(KEYS[2], s, now, policy)
 local result = 'invalid'
-if status == 'm' then
+if c.t == 'm' then
   result = 'max_attempts'
 elseif not context_ok then
   result = 'context_mismatch'
 end
-return outcome(result, max_attempts - attempts, retry_if(locked_now, s, now), locked_now, r)
+return outcome(result, max_attempts - attempts, retry_if(locked_now, s, now), locked_now, c)

@@ -1,12 +1,13 @@
 -- otpgate: helpers shared by every script (this file is prepended to each one).
--- Every decision uses the `now` passed in (ARGV[1]), never the server's clock: TTLs only
--- reclaim memory. The arithmetic mirrors otpgate.core.policy and MemoryStore line for line.
+-- Every decision uses the `now` passed in, never the server's clock: TTLs only reclaim
+-- memory. The arithmetic mirrors otpgate.core.policy and MemoryStore line for line.
 --
--- Challenge hash fields: s subject, p purpose, n phone, d code digest, k sealed code,
--- c created_at, e expires_at, w next_send_at, x context digest, m summary, l locale,
--- t status (p pending, a approved, c canceled, e expired, m max attempts, f failed),
--- a attempts, r sends.
--- Subject hash fields: f failures, u locked_until (-1: hard lock), l last failure, t last TOTP step.
+-- A challenge is one string (see records.py): "t|a|r|w|e|d|x|rest" with t the status
+-- (p pending, a approved, c canceled, e expired, m max attempts, f failed), a attempts,
+-- r sends, w next_send_at, e expires_at, d code digest, x context digest, and rest the
+-- fields no script reads (subject, purpose, phone, sealed code, ...) as the client wrote them.
+-- A subject is one string too: "f|u|l|t", failures, locked_until (-1: hard lock), last
+-- failure, last accepted TOTP step. Both share a hash tag, so one MGET reads both.
 
 local HARD_LOCK = -1
 local HARD_LOCK_TTL = 90 * 86400
@@ -22,42 +23,40 @@ local function num(x)
   return s
 end
 
--- Constant-time comparison of two digests.
-local function same(a, b)
-  if #a ~= #b then return false end
-  local diff = 0
-  for i = 1, #a do
-    diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
-  end
-  return diff == 0
+-- A challenge from its string (false: none).
+local function parse_challenge(value)
+  if not value then return nil end
+  local t, a, r, w, e, d, x, rest =
+    string.match(value, '^(%a)|(%d+)|(%d+)|([^|]+)|([^|]+)|([^|]+)|([^|]*)|(.*)$')
+  assert(t, 'otpgate: unreadable challenge')
+  return {t = t, a = a, r = r, w = w, e = e, d = d, x = x, rest = rest}
 end
 
 local function load_challenge(key)
-  local flat = redis.call('HGETALL', key)
-  if #flat == 0 then return nil end
-  local r = {}
-  for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
-  return r
+  return parse_challenge(redis.call('GET', key))
 end
 
--- The reply of an outcome, as one JSON array (a single bulk string is far cheaper for the
--- client to read than a RESP array): result, attempts_left, retry_after, locked_now, then
--- the record's field/value pairs.
-local function outcome(result, attempts_left, retry_after, locked_now, record)
-  local reply = {result, attempts_left or false, retry_after or false, locked_now and 1 or 0}
-  if record then
-    for field, value in pairs(record) do
-      reply[#reply + 1] = field
-      reply[#reply + 1] = value
-    end
-  end
-  return cjson.encode(reply)
+local function challenge_text(c)
+  return table.concat({c.t, c.a, c.r, c.w, c.e, c.d, c.x, c.rest}, '|')
 end
 
--- LockoutPolicy from ARGV[i], "after,base,maximum,hard_after,memory".
-local function lockout_at(i)
+local function save_challenge(key, c)
+  redis.call('SET', key, challenge_text(c), 'KEEPTTL')
+end
+
+-- The reply of an outcome, one string the client splits at its first 11 "|":
+-- result|attempts_left|retry_after|locked_now[|challenge]. Empty means none.
+local function outcome(result, attempts_left, retry_after, locked_now, c)
+  local head = result .. '|' .. (attempts_left or '') .. '|' .. (retry_after or '') .. '|'
+    .. (locked_now and '1' or '0')
+  if c then return head .. '|' .. challenge_text(c) end
+  return head
+end
+
+-- LockoutPolicy from "after,base,maximum,hard_after,memory".
+local function lockout_of(text)
   local after, base, maximum, hard_after, memory =
-    string.match(ARGV[i], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
+    string.match(text, '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
   return {
     after = tonumber(after), base = tonumber(base), maximum = tonumber(maximum),
     hard_after = tonumber(hard_after), memory = tonumber(memory),
@@ -73,22 +72,32 @@ local function locked_until(policy, failures, now)
 end
 
 local function lock_retry_after(until_, now)
-  if until_ == HARD_LOCK then return false end
+  if until_ == HARD_LOCK then return nil end
   return num(math.max(0, until_ - now))
 end
 
--- A subject's state; failures are forgotten `memory` seconds after the last one (not a hard lock).
-local function load_subject(key, now, policy)
-  local v = redis.call('HMGET', key, 'f', 'u', 'l', 't')
-  local s = {
-    f = tonumber(v[1]) or 0, u = tonumber(v[2]) or 0, l = tonumber(v[3]) or 0,
-    t = tonumber(v[4]) or -1,
-  }
+local function subject_text(s)
+  return table.concat({tostring(s.f), num(s.u), num(s.l), tostring(s.t)}, '|')
+end
+
+-- A subject's state from its string (false: none yet); failures are forgotten `memory`
+-- seconds after the last one, unless it is a hard lock.
+local function parse_subject(key, value, now, policy)
+  local s = {f = 0, u = 0, l = 0, t = -1}
+  if value then
+    local f, u, l, t = string.match(value, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+    assert(f, 'otpgate: unreadable subject')
+    s.f, s.u, s.l, s.t = tonumber(f), tonumber(u), tonumber(l), tonumber(t)
+  end
   if s.f ~= 0 and now - s.l >= policy.memory and s.u ~= HARD_LOCK then
     s.f, s.u = 0, 0
-    redis.call('HSET', key, 'f', '0', 'u', '0')
+    redis.call('SET', key, subject_text(s), 'KEEPTTL')
   end
   return s
+end
+
+local function load_subject(key, now, policy)
+  return parse_subject(key, redis.call('GET', key), now, policy)
 end
 
 local function is_locked(s, now)
@@ -100,17 +109,20 @@ local function subject_ttl(s, policy)
   return math.max(policy.memory, TOTP_GUARD)
 end
 
+local function save_subject(key, s, policy)
+  redis.call('SET', key, subject_text(s), 'EX', subject_ttl(s, policy))
+end
+
 -- Count one failure; true if it started (or hardened) a lock.
 local function fail(key, s, now, policy)
   s.f = s.f + 1
   s.l = now
   s.u = locked_until(policy, s.f, now)
-  redis.call('HSET', key, 'f', tostring(s.f), 'u', num(s.u), 'l', num(now))
-  redis.call('EXPIRE', key, subject_ttl(s, policy))
+  save_subject(key, s, policy)
   return s.u ~= 0
 end
 
 local function retry_if(locked_now, s, now)
   if locked_now then return lock_retry_after(s.u, now) end
-  return false
+  return nil
 end

@@ -1,5 +1,7 @@
 -- mark_send_failed: status failed, the cooldown of that send given back. KEYS: challenge. ARGV: now.
-if redis.call('HGET', KEYS[1], 't') == 'p' then
-  redis.call('HSET', KEYS[1], 't', 'f', 'w', ARGV[1])
+local c = load_challenge(KEYS[1])
+if c ~= nil and c.t == 'p' then
+  c.t, c.w = 'f', ARGV[1]
+  save_challenge(KEYS[1], c)
 end
 return false

@@ -1,4 +1,4 @@
--- get_challenge: the record's field/value pairs as a JSON array, or false once it is gone.
-local flat = redis.call('HGETALL', KEYS[1])
-if #flat == 0 then return false end
-return cjson.encode(flat)
+-- get_challenge: the challenge (as every outcome carries it), or false once it is gone.
+local c = load_challenge(KEYS[1])
+if c == nil then return false end
+return outcome('ok', nil, nil, false, c)

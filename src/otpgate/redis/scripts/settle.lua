@@ -1,21 +1,22 @@
 -- settle_attempt: record a TOTP or recovery check the verifier decided.
--- KEYS: subject. ARGV: now, success (1/0), TOTP step ('' for none), lockout.
-local now = tonumber(ARGV[1])
-local policy = lockout_at(4)
+-- KEYS: subject. ARGV[1] (one argument: a hot path): "now success(1/0) step lockout",
+-- the TOTP step empty for none.
+local now, success, step, lockout = string.match(ARGV[1], '^(%S+) ([01]) (%S*) (%S+)$')
+now, success, step = tonumber(now), success == '1', tonumber(step)
+local policy = lockout_of(lockout)
 local s = load_subject(KEYS[1], now, policy)
 if is_locked(s, now) then return outcome('locked', nil, lock_retry_after(s.u, now), false) end
-local success = ARGV[2] == '1'
-local step = tonumber(ARGV[3])
 if success and step ~= nil and step <= s.t then
   local locked_now = fail(KEYS[1], s, now, policy)
   return outcome('replayed', nil, retry_if(locked_now, s, now), locked_now)
 end
 if success then
   if step ~= nil then
-    redis.call('HSET', KEYS[1], 'f', '0', 't', ARGV[3])
-    redis.call('EXPIRE', KEYS[1], subject_ttl(s, policy))
+    s.f, s.t = 0, step
+    save_subject(KEYS[1], s, policy)
   elseif s.f ~= 0 then
-    redis.call('HSET', KEYS[1], 'f', '0')
+    s.f = 0
+    redis.call('SET', KEYS[1], subject_text(s), 'KEEPTTL')
   end
   return outcome('approved')
 end
