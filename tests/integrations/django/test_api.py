@@ -58,6 +58,10 @@ def test_api_end_to_end(sms_user, outbox, clock):
     assert status["methods"] == ["sms"]
     assert status["challenge"]["masked_phone"] == "+33 ••• ••• 5678"
     assert status["challenge"]["resend_in"] == 30
+    # The core's one shape of a challenge (challenge_view), as in every integration.
+    assert status["challenge"]["status"] == "pending" and status["challenge"]["purpose"] == "login"
+    assert status["challenge"]["expires_in"] == 300
+    assert status["challenge"]["bound_to_context"] is False
     # No CSRF header: refused by Django's CSRF protection.
     assert api.post("check", {"code": "123456"}, csrf=False).status_code == 403
     code = last_code(outbox)
@@ -94,7 +98,7 @@ def test_api_end_to_end(sms_user, outbox, clock):
     clock.advance(301)
     response = api.post("enroll", {"factor": "recovery"})
     assert response.status_code == 401
-    assert response.json()["code"] == "step_up_required"
+    assert response.json()["code"] == "fresh_otp_required"
     assert api.status()["fresh"] is False
     clock.advance(30)
     response = api.post("check", {"method": "totp", "code": totp_now(setup["secret"], clock())})
@@ -166,6 +170,14 @@ def test_bad_enroll_input(sms_user, outbox):
     ):
         response = api.post("enroll", body)
         assert 400 <= response.status_code < 500, body
+
+
+def test_recovery_codes_need_a_phone_or_app_first(user):
+    api = Api()
+    api.login("nofactor")
+    response = api.post("enroll", {"factor": "recovery"})
+    assert response.status_code == 409 and response.json()["code"] == "primary_factor_required"
+    assert response["Content-Type"] == "application/problem+json"
 
 
 class BrokenStore(MemoryStore):

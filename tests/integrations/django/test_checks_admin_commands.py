@@ -100,6 +100,7 @@ def test_manage_py_check_runs_them(capsys):
 @pytest.mark.django_db
 def test_commands_show_and_reset_factors(sms_user, gate):
     gate.recovery.generate(str(sms_user.pk))
+    gate.totp.enroll(str(sms_user.pk))  # not confirmed yet: removed all the same
     out = io.StringIO()
     call_command("otpgate_factors", "alice", stdout=out)
     text = out.getvalue()
@@ -107,7 +108,7 @@ def test_commands_show_and_reset_factors(sms_user, gate):
     assert "recovery codes left: 10" in text
     out = io.StringIO()
     call_command("otpgate_reset", "alice", "--yes", stdout=out)
-    assert "removed recovery, sms" in out.getvalue()
+    assert "removed recovery, sms, totp" in out.getvalue()
     assert not gate.factors(str(sms_user.pk)).any
     from django.core.management.base import CommandError
 

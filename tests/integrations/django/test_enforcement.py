@@ -153,7 +153,7 @@ def test_api_clients_get_problem_json_instead_of_redirects(client, sms_user):
     _password_only_session(client, sms_user)
     response = client.get("/", HTTP_ACCEPT="application/json")
     assert response.status_code == 401
-    assert response.json()["code"] == "second_factor_required"
+    assert response.json()["code"] == "otp_required"
 
 
 def _loop_free(client, start: str, limit: int = 5) -> tuple[str, int]:

@@ -16,6 +16,9 @@ def test_password_then_sms_code_logs_in_and_rotates_the_session(client, sms_user
     pending_key = client.session.session_key
     # Not logged in yet: the pending user is anonymous.
     assert "_auth_user_id" not in client.session
+    state = client.session["otpgate"]  # the core's SecondFactorState
+    assert state["pending_subject"] == str(sms_user.pk) and state["pending_method"] == "sms"
+    assert state["pending_backend"] == "django.contrib.auth.backends.ModelBackend"
     page = client.get("/2fa/verify/")
     assert page.status_code == 200
     body = page.content.decode()
@@ -29,6 +32,9 @@ def test_password_then_sms_code_logs_in_and_rotates_the_session(client, sms_user
     assert response["Location"] == "/secret/"
     assert client.session.session_key != pending_key
     assert client.session["_auth_user_id"] == str(sms_user.pk)
+    state = client.session["otpgate"]
+    assert state["verified_subject"] == str(sms_user.pk)
+    assert state["pending_backend"] == state["pending_method"] == ""
     assert client.get("/secret/").content == b"PROTECTED step-up"
 
 

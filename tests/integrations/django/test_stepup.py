@@ -44,7 +44,7 @@ def test_step_up_json_answers(client, sms_user, outbox, clock):
     clock.advance(400)
     response = client.get("/secret/", HTTP_ACCEPT="application/json")
     assert response.status_code == 401
-    assert response.json()["code"] == "step_up_required"
+    assert response.json()["code"] == "fresh_otp_required"
 
 
 def test_anonymous_goes_to_login_and_no_factor_user_to_enrollment(client, user):

@@ -50,8 +50,7 @@ def otpgate_keys() -> dict[str, Any]:
 
 def core_settings() -> Settings:
     """The core's :class:`Settings` from the Django settings (ConfigurationError if bad)."""
-    keys = {k: v for k, v in otpgate_keys().items() if k not in INTEGRATION_KEYS}
-    return Settings.from_mapping(keys)
+    return Settings.from_mapping(otpgate_keys(), ignore=INTEGRATION_KEYS)
 
 
 @dataclass(frozen=True)

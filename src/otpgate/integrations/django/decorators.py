@@ -23,8 +23,10 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
+from otpgate.core.errors import FreshOtpRequired, LoginRequired
+
 from . import policy, runtime
-from .errors import NotAuthenticated, StepUpRequired, problem, wants_json
+from .errors import problem, wants_json
 from .middleware import ENROLL, VERIFY, blocked
 from .session import SessionData
 
@@ -39,7 +41,7 @@ def step_up_response(request: HttpRequest, max_age: int | None = None) -> HttpRe
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         if wants_json(request):
-            return problem(NotAuthenticated(), request)
+            return problem(LoginRequired(), request)
         return redirect_to_login(request.get_full_path())
     subject = str(user.pk)
     if SessionData(request.session).state.is_fresh(subject, gate.clock(), age):
@@ -47,7 +49,7 @@ def step_up_response(request: HttpRequest, max_age: int | None = None) -> HttpRe
     if not policy.has_factor(subject):
         return blocked(request, ENROLL)
     if wants_json(request):
-        return problem(StepUpRequired(), request)
+        return problem(FreshOtpRequired(), request)
     return blocked(request, VERIFY)
 
 

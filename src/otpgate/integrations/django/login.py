@@ -61,7 +61,8 @@ def begin_second_step(
     data = SessionData(request.session)
     data.state.begin(subject, gate.clock(), target)
     method = default_method(factors)
-    data.extra = {"backend": backend, "method": method}
+    data.state.pending_backend, data.state.pending_method = backend, method
+    data.extra = {}
     if method == "sms":
         try:
             challenge = gate.start_sms(
@@ -70,9 +71,7 @@ def begin_second_step(
             data.state.challenge_id = challenge.id
         except OtpgateError as error:
             data.extra["notice_error"] = error_message(error, locale_of(request))
-            failed_id = (
-                getattr(error, "challenge_id", "") if isinstance(error, DeliveryFailed) else ""
-            )
+            failed_id = error.challenge_id if isinstance(error, DeliveryFailed) else None
             data.state.challenge_id = failed_id or ""
     data.save()
     return HttpResponseRedirect(reverse("otpgate:verify"))

@@ -26,8 +26,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve, reverse
 
+from otpgate.core.errors import EnrollmentRequired, OtpRequired
+
 from . import policy, runtime
-from .errors import EnrollmentRequired, SecondFactorRequired, problem, wants_json
+from .errors import problem, wants_json
 from .session import SessionData
 
 EXEMPT_NAMES = frozenset(
@@ -81,7 +83,7 @@ class OtpgateMiddleware:
 def blocked(request: HttpRequest, target: str) -> HttpResponse:
     """Send the request to ``target`` (with ``next``), or a problem body for API clients."""
     if wants_json(request):
-        error = EnrollmentRequired() if target == ENROLL else SecondFactorRequired()
+        error = EnrollmentRequired() if target == ENROLL else OtpRequired()
         return problem(error, request)
     url = reverse(target)
     if request.method in {"GET", "HEAD"}:

@@ -1,8 +1,9 @@
 """What a session remembers of the second step, and who the request is acting for.
 
-The core's :class:`~otpgate.SecondFactorState` lives under ``otpgate``; this integration's
-extras (the pending user's auth backend, the chosen method, an enrollment challenge, pending
-transaction confirmations) under ``otpgate.django``.
+The core's :class:`~otpgate.SecondFactorState` lives under ``otpgate`` (with the pending
+user's auth backend and the chosen method); what only this integration keeps (a number being
+enrolled, pending transaction confirmations, an error to show after the login redirect) under
+``otpgate.django``.
 
 A request acts for one of:
 
@@ -97,7 +98,7 @@ def next_url(request: HttpRequest, candidate: object) -> str:
 def pending_user(data: SessionData, subject: str) -> Any:
     """The user waiting for the second step, through the backend that authenticated it
     (None if that backend is gone or refuses the user now, e.g. deactivated)."""
-    backend = data.text("backend")
+    backend = data.state.pending_backend
     if backend not in django_settings.AUTHENTICATION_BACKENDS:
         return None
     user = load_backend(backend).get_user(subject)
@@ -123,8 +124,7 @@ def complete(
     else:
         request.session.cycle_key()
     data.state.passed(verification)
-    for key in ("backend", "method", "notice_error"):
-        data.extra.pop(key, None)
+    data.extra.pop("notice_error", None)
     data.save()
     signals.passed(request, user, verification)
     return user

@@ -30,10 +30,11 @@ from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
+from otpgate.core.web import challenge_view
 
 from . import runtime
 from .session import SessionData, client_ip, locale_of
-from .views.common import challenge_view, page
+from .views.common import page
 
 TEMPLATE = "otpgate/confirm.html"
 _SKIP = {"csrfmiddlewaretoken", "otp_code", "otp_action"}
@@ -59,7 +60,7 @@ def _page(
     context = {
         "summary": summary,
         "fields": _fields(request),
-        "challenge": challenge_view(challenge, now),
+        "challenge": challenge_view(challenge, now) if challenge else None,
         "action_url": request.get_full_path(),
     }
     return page(request, template_name, context, error=error)

@@ -21,16 +21,18 @@ from django.middleware.csrf import get_token
 
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Challenge
-from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.errors import (
+    FreshOtpRequired,
+    LoginRequired,
+    MalformedInput,
+    OtpgateError,
+    OtpRequired,
+    PrimaryFactorRequired,
+)
+from otpgate.core.web import challenge_view
 
 from .. import policy, runtime
-from ..errors import (
-    NeedPrimaryFactor,
-    NotAuthenticated,
-    SecondFactorRequired,
-    StepUpRequired,
-    problem,
-)
+from ..errors import problem
 from ..session import (
     PENDING,
     VERIFIED,
@@ -42,7 +44,6 @@ from ..session import (
     locale_of,
     next_url,
 )
-from .common import challenge_view
 from .verify import methods_of
 
 MAX_BODY = 16 * 1024
@@ -72,12 +73,11 @@ class Call:
 
     def who(self) -> Actor:
         if self.actor is None:
-            raise NotAuthenticated()
+            raise LoginRequired()
         return self.actor
 
     def challenge(self, challenge: Challenge) -> dict[str, Any]:
-        view = challenge_view(challenge, self.gate.clock()) or {}
-        return {"id": challenge.id, "purpose": challenge.purpose, **view}
+        return challenge_view(challenge, self.gate.clock())
 
 
 def _parse(request: HttpRequest) -> dict[str, Any]:
@@ -177,7 +177,7 @@ async def _resend(call: Call) -> dict[str, Any]:
     enroll = call.text("purpose", "") == "enroll"
     challenge_id = call.data.text("enroll_id") if enroll else call.data.state.challenge_id
     if enroll and actor.user is None:
-        raise NotAuthenticated()
+        raise LoginRequired()
     challenge = await call.gate.resend(challenge_id, client_ip=client_ip(call.request))
     return {"challenge": call.challenge(challenge)}
 
@@ -196,23 +196,23 @@ async def _check(call: Call) -> dict[str, Any]:
     target = next_url(call.request, call.text("next", "") or call.data.state.pending_next)
     user = await sync_to_async(complete)(call.request, call.data, actor, verification)
     if user is None:
-        raise NotAuthenticated()
+        raise LoginRequired()
     return {"verified": True, "factor": verification.factor, "next": target}
 
 
 async def _enroll(call: Call) -> dict[str, Any]:
     actor, gate = call.who(), call.gate
     if actor.user is None:
-        raise NotAuthenticated()
+        raise LoginRequired()
     factor, code = call.text("factor"), call.text("code")
     changing = not code  # confirming a code needs no step-up: starting does
     if await policy.ahas_factor(actor.subject):
         if actor.mode != VERIFIED:
-            raise SecondFactorRequired()
+            raise OtpRequired()
         state = call.data.state
         max_age = gate.settings.step_up_max_age
         if changing and not state.is_fresh(actor.subject, gate.clock(), max_age):
-            raise StepUpRequired()
+            raise FreshOtpRequired()
     if factor == "sms" and code:
         verification = await gate.check(call.data.text("enroll_id"), code, subject=actor.subject)
         call.data.extra.pop("enroll_id", None)
@@ -237,7 +237,7 @@ async def _enroll(call: Call) -> dict[str, Any]:
     if factor == "recovery":
         factors = await gate.factors(actor.subject)
         if not (factors.masked_phones or factors.totp):
-            raise NeedPrimaryFactor()
+            raise PrimaryFactorRequired()
         return {"recovery_codes": await gate.recovery.generate(actor.subject)}
     raise MalformedInput("'factor' is one of sms, totp, recovery.")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,14 +9,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from otpgate.core.challenge import Challenge, Status
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
-from otpgate.core.i18n import error_message
 
 from ..session import locale_of
-
-METHODS = ("sms", "totp", "recovery")
 
 
 def no_store(response: HttpResponse) -> HttpResponse:
@@ -33,7 +28,8 @@ def page(
     *,
     error: OtpgateError | None = None,
 ) -> HttpResponse:
-    """Render ``template``; with ``error``, its message, status and ``Retry-After``."""
+    """Render ``template``; with ``error``, the core's answer to it: status, ``Retry-After``
+    and its message in the request's language."""
     status = 200
     headers: dict[str, str] = {}
     if error is not None:
@@ -42,8 +38,8 @@ def page(
         headers = {k: v for k, v in answer.headers.items() if k == "Retry-After"}
         context = {
             **context,
-            "error": error_message(error, locale_of(request)),
-            "error_code": error.code,
+            "error": answer.body["title"],
+            "error_code": answer.body["code"],
             "retry_after": error.retry_after,
         }
     response = render(request, template, context, status=status)
@@ -59,20 +55,6 @@ def with_next(name: str, next_url: str = "") -> str:
 
 def redirect(name: str, next_url: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(with_next(name, next_url))
-
-
-def challenge_view(challenge: Challenge | None, now: float) -> dict[str, Any] | None:
-    """What a page shows of a challenge (masked number, waits), or None."""
-    if challenge is None:
-        return None
-    return {
-        "masked_phone": challenge.masked_phone,
-        "pending": challenge.status is Status.PENDING,
-        "resend_in": max(0, math.ceil(challenge.resend_at - now)),
-        "expires_in": max(0, math.ceil(challenge.expires_at - now)),
-        "sends_left": challenge.sends_left,
-        "attempts_left": challenge.attempts_left,
-    }
 
 
 def field(request: HttpRequest, name: str) -> str:

@@ -7,7 +7,6 @@ the first factor of a user who has none. Changes send ``factor_added``/``factor_
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +18,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from otpgate.core.errors import OtpgateError
-from otpgate.core.events import Event, EventName
-from otpgate.core.totp import TotpEnrollment, enrollment
+from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
+from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
+from otpgate.core.web import challenge_view
 
 from .. import policy, runtime
-from ..errors import LastFactor, NeedPrimaryFactor
 from ..models import TotpDevice, VerifiedPhone
 from ..session import SessionData, client_ip, locale_of, next_url
-from .common import challenge_view, field, page, redirect, with_next
+from .common import field, page, redirect, with_next
 
 
 @dataclass
@@ -49,16 +47,6 @@ class Ctx:
     def next(self) -> str:
         raw = self.request.POST.get("next") or self.request.GET.get("next")
         return next_url(self.request, raw) if raw else ""
-
-    def emit_removed(self, factor: str, masked_phone: str = "") -> None:
-        event = Event(
-            EventName.FACTOR_REMOVED,
-            self.subject,
-            self.gate.clock(),
-            factor=factor,
-            masked_phone=masked_phone,
-        )
-        self.gate.events.emit(event)
 
 
 def _enter(request: HttpRequest, *, change: bool = False) -> Ctx | HttpResponse:
@@ -168,7 +156,7 @@ def phone_verify(request: HttpRequest) -> HttpResponse:
     except OtpgateError:
         challenge = None
     context = {
-        "challenge": challenge_view(challenge, ctx.gate.clock()),
+        "challenge": challenge_view(challenge, ctx.gate.clock()) if challenge else None,
         "notice": notice,
         "next": ctx.next,
         "code_digits": ctx.gate.settings.code_digits,
@@ -186,22 +174,8 @@ def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
     phone = get_object_or_404(VerifiedPhone, pk=pk, user_id=ctx.subject)
     if not _keeps_required_factor(ctx):
         return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
-    if ctx.gate.credentials.remove_phone(ctx.subject, phone.e164):
-        ctx.emit_removed("sms", phone.masked)
+    ctx.gate.remove_phone(ctx.subject, phone.e164)
     return _done(ctx)
-
-
-def _pending_enrollment(ctx: Ctx) -> TotpEnrollment | None:
-    """The set-up of an unconfirmed app, shown again (LOCAL SHIM: core lacks this)."""
-    credential = ctx.gate.credentials.get_totp(ctx.subject)
-    if credential is None or credential.confirmed:
-        return None
-    opened = ctx.gate.keyring.open(credential.sealed_secret, context=ctx.subject)
-    try:  # the core seals the raw key as hex (older versions: the base32 secret)
-        secret = base64.b32encode(bytes.fromhex(opened)).decode().rstrip("=")
-    except ValueError:
-        secret = opened
-    return enrollment(secret, ctx.user.get_username(), ctx.gate.settings)
 
 
 @never_cache
@@ -224,7 +198,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             return _done(ctx)
     except OtpgateError as failure:
         error = failure
-    setup = setup or _pending_enrollment(ctx)
+    setup = setup or ctx.gate.totp.pending(ctx.subject, ctx.user.get_username())
     context = {
         "setup": setup,
         "secret_groups": _groups(setup.secret) if setup else [],
@@ -263,11 +237,10 @@ def recovery(request: HttpRequest) -> HttpResponse:
     codes: list[str] = []
     if request.method == "POST":
         if field(request, "action") == "remove":
-            ctx.gate.credentials.replace_recovery_codes(ctx.subject, [])
-            ctx.emit_removed("recovery")
+            ctx.gate.recovery.remove(ctx.subject)
             return _done(ctx)
         if _primary_count(ctx) == 0:
-            error = NeedPrimaryFactor()
+            error = PrimaryFactorRequired()
         else:
             codes = ctx.gate.recovery.generate(ctx.subject)
     context = {

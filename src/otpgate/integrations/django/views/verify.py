@@ -20,7 +20,7 @@ from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.credentials import Factors
 from otpgate.core.errors import ChallengeExpired, DeliveryFailed, OtpgateError
 from otpgate.core.verifier import Verifier
-from otpgate.core.web import SecondFactorState
+from otpgate.core.web import SecondFactorState, challenge_view
 
 from .. import runtime
 from ..login import default_method
@@ -35,7 +35,7 @@ from ..session import (
     next_url,
     pending_user,
 )
-from .common import challenge_view, field, page, redirect
+from .common import field, page, redirect
 
 TEMPLATE = "otpgate/verify.html"
 
@@ -71,7 +71,7 @@ def start(request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor)
             locale=locale_of(request),
         )
     except DeliveryFailed as error:
-        data.state.challenge_id = getattr(error, "challenge_id", "") or data.state.challenge_id
+        data.state.challenge_id = error.challenge_id or data.state.challenge_id
         raise
     data.state.challenge_id = challenge.id
     return challenge
@@ -119,9 +119,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 
         auth.login(request, user, backend=user.backend)
         return HttpResponseRedirect(target)
-    wanted = request.POST.get("method") or request.GET.get("method") or data.text("method")
+    wanted = request.POST.get("method") or request.GET.get("method") or data.state.pending_method
     method = wanted if wanted in methods else default_method(factors)
-    data.extra["method"] = method
+    data.state.pending_method = method
     error: OtpgateError | None = None
     notice = pending_error = ""
     if request.method == "POST":
@@ -148,7 +148,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         "mode": actor.mode,
         "method": method,
         "methods": methods,
-        "challenge": challenge_view(challenge, gate.clock()),
+        "challenge": challenge_view(challenge, gate.clock()) if challenge else None,
         "notice": notice,
         "error": pending_error if isinstance(pending_error, str) else "",
         "next": target,

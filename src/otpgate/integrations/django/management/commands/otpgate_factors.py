@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ... import factors
+from ... import runtime
 from ._user import find_user
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = find_user(options["username"])
-        found = factors.describe(user)
+        found = runtime.get_verifier().factors(str(user.pk))
         write = self.stdout.write
         write(f"user: {user.get_username()} (id {user.pk})")
         write("phones: " + (", ".join(found.masked_phones) or "none"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import factors
+from ... import runtime
 from ._user import find_user
 
 
@@ -26,6 +26,6 @@ class Command(BaseCommand):
             answer = input(f"Remove every second factor of {user.get_username()}? [y/N] ")
             if answer.strip().lower() not in {"y", "yes"}:
                 raise CommandError("Nothing was changed.")
-        removed = factors.reset(user)
-        what = ", ".join(sorted(set(removed))) or "nothing (no factor was set up)"
+        removed = runtime.get_verifier().reset(str(user.pk))
+        what = ", ".join(sorted(removed)) or "nothing (no factor was set up)"
         self.stdout.write(f"{user.get_username()}: removed {what}; lockouts lifted.")
