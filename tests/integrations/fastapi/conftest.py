@@ -115,6 +115,23 @@ class Harness:
         assert checked.status_code == 200, checked.text
 
 
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["type"].endswith(code)
+    return body
+
+
+def wrong_code(harness: Harness) -> str:
+    return "000000" if harness.code() != "000000" else "111111"
+
+
 def make_gate(store: Any, clock: FakeClock, outbox: OutboxSender, **kwargs: Any) -> OtpGate:
     kwargs.setdefault("database_url", None)
     kwargs.setdefault("current_subject", token_subject)

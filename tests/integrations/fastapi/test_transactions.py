@@ -1,0 +1,100 @@
+"""Verified transactions: a code bound to the transaction's details, used once."""
+
+from __future__ import annotations
+
+from tests.conftest import OTHER_PHONE
+
+from .conftest import Harness, assert_problem, bearer, wrong_code
+
+ALICE = bearer("alice")
+
+TRANSFER = {"id": "t-1", "amount": "250.00", "payee": "DE89370400440532013000"}
+
+
+async def start_transfer(harness: Harness, body: dict = TRANSFER, headers: dict = ALICE) -> dict:
+    response = await harness.client.post("/transfers", json=body, headers=headers)
+    problem = assert_problem(response, 401, "confirmation_required")
+    assert response.headers["otp-challenge"] == problem["challenge_id"]
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer error="insufficient_user_authentication", error_description="'
+    )
+    assert problem["challenge"]["purpose"] == "transaction"
+    assert problem["challenge"]["expires_in"] == 300
+    assert problem["challenge"]["bound_to_context"] is True
+    return problem
+
+
+def confirm_headers(challenge_id: str, code: str, headers: dict = ALICE) -> dict:
+    return {**headers, "OTP-Challenge": challenge_id, "OTP-Code": code}
+
+
+async def test_a_transaction_runs_once_its_code_is_checked(harness: Harness):
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness)
+    assert "Pay 250.00" in harness.outbox.messages[-1].text
+    assert harness.executed == []
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert done.status_code == 200, done.text
+    assert [t["id"] for t in harness.executed] == ["t-1"]
+    replay = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert_problem(replay, 410, "expired")
+    # the same transaction cannot be confirmed again, not even with a new challenge
+    again = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
+    assert_problem(again, 400, "replayed")
+    assert len(harness.outbox.messages) == 1
+    assert [t["id"] for t in harness.executed] == ["t-1"]
+
+
+async def test_an_altered_transaction_is_refused(harness: Harness):
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness)
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    altered = {**TRANSFER, "amount": "2500.00"}
+    refused = await harness.client.post("/transfers", json=altered, headers=headers)
+    assert_problem(refused, 409, "context_mismatch")
+    # numbers are compared as numbers: 250 is 250.00
+    same = await harness.client.post(
+        "/transfers", json={**TRANSFER, "amount": 250}, headers=headers
+    )
+    assert same.status_code == 200, same.text
+    assert len(harness.executed) == 1
+
+
+async def test_a_transaction_code_belongs_to_its_subject(harness: Harness):
+    await harness.add_phone("alice")
+    await harness.add_phone("bob", OTHER_PHONE)
+    problem = await start_transfer(harness)
+    stolen = confirm_headers(problem["challenge_id"], harness.code(), bearer("bob"))
+    assert_problem(
+        await harness.client.post("/transfers", json=TRANSFER, headers=stolen), 410, "expired"
+    )
+
+
+async def test_wrong_code_and_half_headers(harness: Harness):
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness)
+    wrong = wrong_code(harness)
+    response = await harness.client.post(
+        "/transfers", json=TRANSFER, headers=confirm_headers(problem["challenge_id"], wrong)
+    )
+    assert assert_problem(response, 400, "invalid_code")["attempts_left"] == 4
+    half = await harness.client.post(
+        "/transfers", json=TRANSFER, headers={**ALICE, "OTP-Code": wrong}
+    )
+    assert_problem(half, 400, "malformed_input")
+    assert harness.executed == []
+
+
+async def test_a_step_up_challenge_cannot_confirm_a_transaction(harness: Harness):
+    await harness.add_phone("alice")
+    started = (await harness.client.post("/otpgate/challenges", json={}, headers=ALICE)).json()
+    headers = confirm_headers(started["id"], harness.code())
+    response = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert_problem(response, 409, "context_mismatch")
+    assert harness.executed == []
+
+
+async def test_transactions_need_a_verified_phone(harness: Harness):
+    response = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
+    assert_problem(response, 409, "factor_not_enrolled")
