@@ -127,6 +127,17 @@ class TestTranslations:
         assert gettext("Verify", "zh-CN") == "验证"
         assert gettext("Verify", "de") == "Verify"
 
+    def test_error_messages_in_a_registered_language(self, monkeypatch):
+        from otpgate.core import i18n
+        from otpgate.core.errors import LoginRequired
+
+        monkeypatch.setitem(i18n._CATALOG, "xx", {})  # a language of the app's, gone after
+        register("xx", {LoginRequired.default_message: "Log dich ein."})
+        assert error_message(LoginRequired(), "xx-YY") == "Log dich ein."
+        assert error_response(LoginRequired(), "xx").body["title"] == "Log dich ein."
+        assert error_message(InvalidCode(), "xx") == InvalidCode.default_message
+        assert error_message(LoginRequired(), "en") == LoginRequired.default_message
+
 
 def test_removing_a_phone_and_resetting_a_subject(gate, outbox, clock):
     from otpgate import EventName

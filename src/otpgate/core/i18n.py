@@ -93,9 +93,10 @@ def gettext(text: str, locale: str | None) -> str:
 
 
 def error_message(error: OtpgateError, locale: str | None) -> str:
-    """The error's message in the language of ``locale`` (English if none is known)."""
+    """The error's message in the language of ``locale``: Chinese by ``.code``, another
+    :func:`register`-ed language by its English text, else English."""
     if language_of(locale) != "zh":
-        return error.message
+        return gettext(error.message, locale)
     if isinstance(error, LockedOut) and error.hard:
         return "失败次数过多，此账户的第二步验证已被锁定，请联系客服。"
     return _ERRORS_ZH.get(error.code, error.message)
