@@ -2,12 +2,12 @@
 
 Everything here is pure (no I/O), so the two store classes differ only in ``await``: each
 protocol method builds a :class:`Call` here, runs it as one ``EVALSHA`` and hands the reply
-back to the call's ``decode``. How a record sits in its hash is in ``records.py``.
+back to the call's ``decode``. How a challenge is written down is in ``records.py``.
 
 Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id before the dot):
 
-- ``P{S}:c:<nonce>`` a challenge (hash), ``P{S}:s`` the subject's failures, lock and last
-  TOTP step (hash): one subject's keys share the hash tag ``{S}``, one Cluster slot;
+- ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
+  step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
 - ``P{Pb}:<budget key>`` a send budget (sorted set of send times): every budget shares the
   hash tag ``{Pb}``, so spending all of them is one script in Cluster too.
 """
