@@ -160,7 +160,7 @@ def test_chinese_pages_by_accept_language(harness):
     client.post("/otp/verify/cancel", data={"csrf_token": CSRF})
     api = client.get("/otp/", headers={"Accept": "application/json", "Accept-Language": "zh"})
     assert api.status_code == 401
-    assert api.json["title"] == "请先登录。" and api.json["code"] == "login_required"
+    assert api.json["title"] == "请登录后继续。" and api.json["code"] == "login_required"
     password_login(client)
     english = client.get("/otp/verify", headers={"Accept-Language": "fr, en;q=0.5"})
     assert '<html lang="en">' in english.text
@@ -244,8 +244,10 @@ def test_every_page_is_accessible_html(harness):
 
 
 def test_cli_shows_and_resets_factors(harness):
+    removed = []
     with harness.app.app_context():
         harness.gate.verifier.recovery.generate("alice")
+        harness.gate.verifier.subscribe(removed.append)
     runner = harness.app.test_cli_runner()
     shown = runner.invoke(args=["otpgate", "show", "alice"])
     assert shown.exit_code == 0, shown.output
@@ -253,6 +255,10 @@ def test_cli_shows_and_resets_factors(harness):
     assert PHONE not in shown.output
     reset = runner.invoke(args=["otpgate", "reset", "alice", "--yes"])
     assert reset.exit_code == 0
+    assert [(e.name.value, e.factor, e.masked_phone) for e in removed] == [
+        ("factor_removed", "sms", "+33 ••• ••• 5678"),
+        ("factor_removed", "recovery", ""),
+    ]
     with harness.app.app_context():
         assert not harness.gate.verifier.factors("alice").any
     assert runner.invoke(args=["otpgate", "unlock", "alice"]).exit_code == 0

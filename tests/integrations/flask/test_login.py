@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyotp
+import pytest
 
 from otpgate.core.web import SESSION_KEY
 from tests.conftest import PHONE
@@ -143,14 +144,20 @@ def test_cancel_forgets_the_pending_sign_in(harness):
     assert client.get("/otp/verify").status_code == 303  # back to sign-in
 
 
-def test_remember_me_is_passed_to_login_user(harness):
+@pytest.mark.parametrize("remember", [True, False])
+def test_remember_me_is_passed_to_login_user(harness, remember):
     client = harness.client()
-    client.post("/login", data={"username": "alice", "password": PASSWORD, "remember": "1"})
+    form = {"username": "alice", "password": PASSWORD} | ({"remember": "1"} if remember else {})
+    client.post("/login", data=form)
+    with client.session_transaction() as session:  # waits in the core's SecondFactorState
+        assert session["otpgate"]["pending_remember"] is remember
     client.post("/otp/verify/send", data={"csrf_token": CSRF})
     response = client.post(
         "/otp/verify", data={"csrf_token": CSRF, "method": "sms", "code": harness.last_code()}
     )
-    assert "remember_token=" in response.headers.get("Set-Cookie", "")
+    assert ("remember_token=" in response.headers.get("Set-Cookie", "")) is remember
+    with client.session_transaction() as session:
+        assert session["otpgate"]["pending_remember"] is False
 
 
 def test_logout_forgets_the_second_factor(harness):

@@ -106,7 +106,7 @@ def test_recovery_codes_need_another_factor_first(harness):
     client = harness.client()
     password_login(client, "bob")
     response = client.post("/otp/recovery", json={}, headers=H)
-    assert response.status_code == 403 and response.json["code"] == "enrollment_required"
+    assert response.status_code == 409 and response.json["code"] == "primary_factor_required"
 
 
 def test_remove_a_phone_emits_a_signal(harness):
@@ -138,6 +138,7 @@ def test_json_enrollment_of_phone_and_authenticator(harness):
     assert started.status_code == 201
     assert started.json["challenge"]["masked_phone"] == "+49 ••• ••• ••• 5678"
     assert started.json["challenge"]["resend_in"] == 30
+    assert started.json["challenge"]["purpose"] == "enroll"  # the core's challenge_view shape
     early = client.post("/otp/phone/resend", json={}, headers=H)
     assert early.status_code == 429 and early.json["code"] == "resend_cooldown"
     done = client.post(

@@ -25,8 +25,15 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         'otpgate.integrations.flask needs Flask: pip install "otpgate[flask]"'
     ) from error
 
+from otpgate.core.errors import (
+    ConfirmationRequired,
+    CsrfFailed,
+    FreshOtpRequired,
+    LoginRequired,
+    OtpRequired,
+)
+
 from .decorators import confirm_transaction, fresh_otp, otp_required
-from .errors import ConfirmationRequired, CsrfFailed, FreshOtpRequired, LoginRequired, OtpRequired
 from .extension import GateState, OtpGate, gate_state
 from .signals import SIGNALS, second_factor_passed
 from .users import CallbackUsers, FlaskLoginUsers, UserHooks

@@ -5,11 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from otpgate.core.errors import OtpgateError
+from otpgate.core.errors import (
+    EnrollmentRequired,
+    FreshOtpRequired,
+    LoginRequired,
+    OtpgateError,
+    OtpRequired,
+)
 from otpgate.core.web import safe_next
 
 from . import i18n  # noqa: F401  (registers the Chinese page strings)
-from .errors import EnrollmentRequired, LoginRequired, OtpRequired
 from .web import check_csrf, json_error, render, state, wants_json
 
 
@@ -55,14 +60,14 @@ def answer_error(error: OtpgateError) -> Response:
     gate = state()
     if wants_json():
         extra = {}
-        if isinstance(error, OtpRequired):
+        if isinstance(error, (OtpRequired, FreshOtpRequired)):
             extra["verify_url"] = url_for(gate.endpoint("verify"))
         if isinstance(error, LoginRequired):
             extra["login_url"] = login_url()
         return json_error(error, **extra)
     if isinstance(error, LoginRequired):
         return redirect(login_url(), code=303)
-    if isinstance(error, OtpRequired):
+    if isinstance(error, (OtpRequired, FreshOtpRequired)):
         return redirect(url_for(gate.endpoint("verify"), next=back_url()), code=303)
     if isinstance(error, EnrollmentRequired):
         flash(error.message, "otpgate-error")

@@ -16,15 +16,18 @@ from werkzeug.exceptions import abort
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge, Verification
-from otpgate.core.errors import ChallengeExpired, MalformedInput, MaxAttemptsReached, OtpgateError
-
-from .errors import (
+from otpgate.core.errors import (
+    ChallengeExpired,
     ConfirmationRequired,
     EnrollmentRequired,
     FreshOtpRequired,
     LoginRequired,
+    MalformedInput,
+    MaxAttemptsReached,
+    OtpgateError,
     OtpRequired,
 )
+
 from .web import (
     challenge_json,
     client_ip,
@@ -36,7 +39,6 @@ from .web import (
     state,
     wait_seconds,
     wants_json,
-    web_error,
 )
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -55,15 +57,15 @@ def demand(max_age: int | None) -> str:
     gate = state()
     subject = gate.users.current_subject()
     if not subject:
-        raise web_error(LoginRequired)
+        raise LoginRequired()
     current = load_state()
     if max_age is None and current.verified_subject == subject:
         return subject
     if max_age is not None and current.is_fresh(subject, now(), max_age):
         return subject
     if not gate.verifier.factors(subject).any:
-        raise web_error(EnrollmentRequired)
-    raise web_error(OtpRequired if max_age is None else FreshOtpRequired)
+        raise EnrollmentRequired()
+    raise OtpRequired() if max_age is None else FreshOtpRequired()
 
 
 def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
@@ -121,7 +123,7 @@ def confirm_transaction(
     gate = state()
     subject = gate.users.current_subject()
     if not subject:
-        abort(_answer(web_error(LoginRequired)))
+        abort(_answer(LoginRequired()))
     error: OtpgateError | None = None
     challenge_id = ""
     try:
@@ -148,7 +150,7 @@ def confirm_transaction(
         error = failed
     challenge = _challenge(challenge_id, subject)
     if wants_json():
-        abort(_answer(error or web_error(ConfirmationRequired), challenge))
+        abort(_answer(error or ConfirmationRequired(), challenge))
     fields = [
         (name, value)
         for name, value in request.form.items(multi=True)

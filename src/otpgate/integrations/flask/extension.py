@@ -12,7 +12,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import Credentials
-from otpgate.core.errors import OtpgateError
+from otpgate.core.errors import OtpgateError, OtpRequired
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
 from otpgate.core.store import Store
@@ -20,9 +20,8 @@ from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, safe_next
 
 from . import signals
-from .errors import OtpRequired
 from .users import UserHooks, resolve_users, subject_of
-from .web import REMEMBER_KEY, json_error, render, save_state, wants_json, web_error
+from .web import json_error, render, save_state, wants_json
 
 #: The integration's own config keys (the rest of ``OTPGATE_*`` goes to ``Settings``).
 CONFIG_DEFAULTS: dict[str, Any] = {
@@ -113,9 +112,7 @@ class OtpGate:
         options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, value)
-        settings = Settings.from_mapping(
-            {k: v for k, v in app.config.items() if k not in CONFIG_DEFAULTS}
-        )
+        settings = Settings.from_mapping(app.config, ignore=CONFIG_DEFAULTS)
         verifier = Verifier(
             settings,
             store=options.get("store"),
@@ -179,21 +176,15 @@ class OtpGate:
             gate.users.log_in(subject, remember)
             return _go(target, {"status": "signed_in", "next": target})
         pending = SecondFactorState()
-        pending.begin(subject, gate.verifier.clock(), target)
-        from flask import session
-
-        session[REMEMBER_KEY] = bool(remember)
+        pending.begin(subject, gate.verifier.clock(), target, remember=bool(remember))
         save_state(pending)
         verify = url_for(gate.endpoint("verify"))
         return _go(verify, {"status": "second_factor_required", "next": verify}, status=202)
 
     def logout(self) -> None:
         """Sign out and forget this session's second factor."""
-        from flask import session
-
         gate_state().users.log_out()
         save_state(SecondFactorState())
-        session.pop(REMEMBER_KEY, None)
 
 
 def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -244,5 +235,5 @@ def _guard() -> Response | None:
     current.begin(subject, gate.verifier.clock(), back)
     save_state(current)
     if wants_json():
-        return json_error(web_error(OtpRequired))
+        return json_error(OtpRequired())
     return redirect(url_for(gate.endpoint("verify")), code=303)

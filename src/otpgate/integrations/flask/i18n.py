@@ -1,31 +1,15 @@
 """Simplified Chinese for the Flask pages, registered in the core catalog at import.
 
 English is the source text. Add a language with ``otpgate.core.i18n.register(lang, {...})``
-and list it in ``OTPGATE_LANGUAGES``. Error messages come from the core by ``.code``.
+and list it in ``OTPGATE_LANGUAGES``. Error messages come from the core (Chinese by ``.code``;
+a registered language by the error's English text).
 """
 
 from __future__ import annotations
 
 from otpgate.core.i18n import register
 
-from .errors import (
-    ConfirmationRequired,
-    CsrfFailed,
-    EnrollmentRequired,
-    FreshOtpRequired,
-    LoginRequired,
-    OtpRequired,
-)
-
 ZH: dict[str, str] = {
-    # errors of the web layer
-    LoginRequired.default_message: "请先登录。",
-    OtpRequired.default_message: "请使用第二步验证确认是您本人。",
-    FreshOtpRequired.default_message: "请再次确认是您本人后继续。",
-    EnrollmentRequired.default_message: "请先设置第二步验证方式。",
-    ConfirmationRequired.default_message: "请输入我们发送的验证码以确认此交易。",
-    CsrfFailed.default_message: "此表单已过期，请刷新页面后重试。",
-    # pages
     "A second factor keeps your account safe even if your password leaks.": (
         "即使密码泄露，第二步验证也能保护您的账户安全。"
     ),

@@ -12,12 +12,16 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import Factors
-from otpgate.core.errors import MalformedInput, OtpgateError
-from otpgate.core.events import EventName
-from otpgate.core.phone import mask
+from otpgate.core.errors import (
+    FreshOtpRequired,
+    LoginRequired,
+    MalformedInput,
+    OtpgateError,
+    OtpRequired,
+    PrimaryFactorRequired,
+)
 from otpgate.core.web import SecondFactorState
 
-from .errors import EnrollmentRequired, FreshOtpRequired, LoginRequired, OtpRequired
 from .views_verify import current_challenge
 from .web import (
     challenge_json,
@@ -36,7 +40,6 @@ from .web import (
     translate,
     wait_seconds,
     wants_json,
-    web_error,
 )
 
 ENROLL_KEY = "_otpgate_enroll"
@@ -64,14 +67,14 @@ def signed_in(*, change: bool = False) -> tuple[str, Factors]:
     gate = state()
     subject = gate.users.current_subject()
     if not subject:
-        raise web_error(LoginRequired)
+        raise LoginRequired()
     factors = gate.verifier.factors(subject)
     if factors.any:
         current = load_state()
         if current.verified_subject != subject:
-            raise web_error(OtpRequired)
+            raise OtpRequired()
         if change and not current.is_fresh(subject, now(), gate.settings.step_up_max_age):
-            raise web_error(FreshOtpRequired)
+            raise FreshOtpRequired()
     return subject, factors
 
 
@@ -184,11 +187,7 @@ def phone_remove() -> Response:
         index = int(index)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(numbers):
         raise MalformedInput("Choose a phone number to remove.")
-    if gate.credentials.remove_phone(subject, numbers[index]):
-        # SHIM: the core has no gate.phones.remove() emitting FACTOR_REMOVED (see report).
-        gate._emit(
-            EventName.FACTOR_REMOVED, subject, factor="sms", masked_phone=mask(numbers[index])
-        )
+    gate.remove_phone(subject, numbers[index])
     return done(translate("Phone number removed."))
 
 
@@ -243,7 +242,7 @@ def recovery_generate() -> Response:
     """New recovery codes (the old ones stop working), shown in this answer only."""
     subject, factors = signed_in(change=True)
     if not (factors.masked_phones or factors.totp):
-        raise web_error(EnrollmentRequired)
+        raise PrimaryFactorRequired()
     codes = state().verifier.recovery.generate(subject)
     if wants_json():
         return json_ok({"codes": codes}, 201)

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge, Status, Verification
-from otpgate.core.errors import ChallengeExpired, DeliveryFailed, MalformedInput, OtpgateError
+from otpgate.core.errors import (
+    ChallengeExpired,
+    DeliveryFailed,
+    EnrollmentRequired,
+    LoginRequired,
+    MalformedInput,
+    OtpgateError,
+)
 from otpgate.core.web import SecondFactorState, safe_next
 
-from .errors import EnrollmentRequired, LoginRequired
 from .signals import second_factor_passed
 from .web import (
-    REMEMBER_KEY,
     challenge_json,
     client_ip,
     csrf_token,
@@ -36,7 +41,6 @@ from .web import (
     text_field,
     wait_seconds,
     wants_json,
-    web_error,
 )
 
 METHODS = ("totp", "sms", "recovery")
@@ -61,7 +65,7 @@ def who() -> tuple[str, bool]:
     subject = gate.users.current_subject()
     if subject:
         return subject, False
-    raise web_error(LoginRequired)
+    raise LoginRequired()
 
 
 def requested_next() -> str:
@@ -115,8 +119,9 @@ def check(subject: str, is_login: bool, method: str, code: str) -> Verification:
 def passed(verification: Verification, is_login: bool) -> Response:
     """Sign in (or refresh the step-up), rotate the session, go on to ``next``."""
     gate = state()
-    target = next_url(is_login, load_state())
-    remember = bool(session.get(REMEMBER_KEY))
+    current = load_state()
+    target = next_url(is_login, current)
+    remember = current.pending_remember
     rotate_session(keep_auth=not is_login)
     if is_login:
         gate.users.log_in(verification.subject, remember)
@@ -143,7 +148,7 @@ def page(
     }
     methods = [name for name in METHODS if has[name]]
     if not methods:
-        raise web_error(EnrollmentRequired)
+        raise EnrollmentRequired()
     method = method if method in methods else methods[0]
     challenge = current_challenge(load_state().challenge_id, subject)
     if wants_json():
@@ -192,9 +197,8 @@ def send_code() -> Response:
             current.challenge_id = challenge.id
             save_state(current)
     except DeliveryFailed as error:
-        failed_id = getattr(error, "challenge_id", "")
-        if existing is None and failed_id:
-            current.challenge_id = failed_id
+        if existing is None and error.challenge_id:
+            current.challenge_id = error.challenge_id
             save_state(current)
         return page(subject, is_login, "sms", error=error)
     except OtpgateError as error:
@@ -214,7 +218,6 @@ def cancel() -> Response:
             gate.verifier.cancel(current.challenge_id)
     current.begin("", 0.0)
     save_state(current)
-    session.pop(REMEMBER_KEY, None)
     if wants_json():
         return json_ok({"status": "canceled"})
     from .blueprint import login_url

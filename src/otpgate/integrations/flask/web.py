@@ -11,12 +11,10 @@ from flask import current_app, jsonify, make_response, render_template, request,
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge
-from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.http import error_response
-from otpgate.core.i18n import error_message, gettext, language_of
-from otpgate.core.web import SESSION_KEY, SecondFactorState
-
-from .errors import CsrfFailed
+from otpgate.core.i18n import gettext, language_of, negotiate
+from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
 
 if TYPE_CHECKING:
     from .extension import GateState
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
 CSRF_SESSION_KEY = "_otpgate_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
-#: Login-step data SecondFactorState has no field for (see the report: ``pending_remember``).
-REMEMBER_KEY = "_otpgate_remember"
 _AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds", CSRF_SESSION_KEY)
 _MAX_FIELD = 4096
 
@@ -52,7 +48,7 @@ def rotate_session(*, keep_auth: bool) -> None:
     """Regenerate the session after a passed second factor: server-side session interfaces
     that can (Flask-Session's ``regenerate``) get a new id, and a fresh nonce changes the
     signed cookie. Without ``keep_auth`` (a sign-in) the old sign-in and CSRF token go too."""
-    dropped = {SESSION_KEY, REMEMBER_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
+    dropped = {SESSION_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
     keep = {k: v for k, v in session.items() if k not in dropped}
     session.clear()
     regenerate = getattr(current_app.session_interface, "regenerate", None)
@@ -73,11 +69,8 @@ def locale() -> str:
         chosen = gate.locale_selector()
         if chosen:
             return language_of(chosen, gate.settings.default_locale)
-    for value, _quality in request.accept_languages:
-        language = value.replace("_", "-").split("-")[0].lower()
-        if language in gate.languages:
-            return language
-    return language_of(gate.settings.default_locale)
+    accept = request.headers.get("Accept-Language")
+    return negotiate(accept, gate.settings.default_locale, gate.languages)
 
 
 def html_lang(language: str) -> str:
@@ -162,26 +155,12 @@ def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
     expected = session.get(CSRF_SESSION_KEY)
     if not isinstance(sent, str) or not isinstance(expected, str):
-        raise CsrfFailed(translate(CsrfFailed.default_message))
+        raise CsrfFailed()
     if not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfFailed(translate(CsrfFailed.default_message))
+        raise CsrfFailed()
 
 
 # -- output --------------------------------------------------------------------------------------
-
-
-def web_error(cls: type[OtpgateError]) -> OtpgateError:
-    """An error of the web layer with its message in the request's language."""
-    return cls(translate(cls.default_message))
-
-
-def error_view(error: OtpgateError) -> dict[str, Any]:
-    """What a template shows of an error: message (translated), code and wait."""
-    return {
-        "code": error.code,
-        "message": error_message(error, locale()),
-        "retry_after": error.retry_after,
-    }
 
 
 def json_error(error: OtpgateError, **extra: Any) -> Response:
@@ -206,11 +185,17 @@ def render(
     """Render one of otpgate's pages in the request's language; never cached."""
     language = locale()
     headers: dict[str, str] = {"Cache-Control": "no-store"}
+    shown: dict[str, Any] | None = None
     if error is not None:
         answer = error_response(error, language)
         status = answer.status
         if "Retry-After" in answer.headers:
             headers["Retry-After"] = answer.headers["Retry-After"]
+        shown = {
+            "code": error.code,
+            "message": answer.body["title"],
+            "retry_after": error.retry_after,
+        }
     html = render_template(
         template,
         _=translate,
@@ -219,7 +204,7 @@ def render(
         otpgate_bp=state().blueprint,
         otpgate_home=state().home_url,
         nb=no_break,
-        error=error_view(error) if error is not None else None,
+        error=shown,
         **ctx,
     )
     response = make_response(html, status)
@@ -233,24 +218,11 @@ def no_break(text: str) -> str:
 
 
 def challenge_json(challenge: Challenge | None) -> dict[str, Any] | None:
-    """A challenge for API clients: times relative to now, so client clocks do not matter."""
-    if challenge is None:
-        return None
-    current = now()
-    return {
-        "id": challenge.id,
-        "status": challenge.status.value,
-        "masked_phone": challenge.masked_phone,
-        "attempts_left": challenge.attempts_left,
-        "sends_left": challenge.sends_left,
-        "expires_in": max(0, round(challenge.expires_at - current)),
-        "resend_in": max(0, round(challenge.resend_at - current)),
-        "bound_to_context": challenge.bound_to_context,
-    }
+    """The core's one JSON shape of a challenge (times relative to now), or None."""
+    return challenge_view(challenge, now()) if challenge is not None else None
 
 
 def wait_seconds(challenge: Challenge | None) -> int:
     """Seconds until the challenge may be resent (0: now)."""
-    if challenge is None:
-        return 0
-    return max(0, int(-(-(challenge.resend_at - now()) // 1)))
+    view = challenge_json(challenge)
+    return int(view["resend_in"]) if view is not None else 0
