@@ -44,8 +44,9 @@ class OtpGate:
     ``redis_url`` (or ``store``) selects the challenge store, in-memory by default (one
     process only); ``redis_options`` go to ``AsyncRedisStore.from_url`` (``prefix``,
     ``cluster``, redis-py options such as ``socket_timeout``). Credentials: ``credentials``,
-    else SQLAlchemy on ``database_url`` (``sqlite+aiosqlite:///otpgate.db`` by default;
-    ``None`` keeps them in memory).
+    else SQLAlchemy on ``database_url`` (``sqlite+aiosqlite:///otpgate.db`` by default, tables
+    created if missing; ``None`` keeps them in memory; pass ``credentials=`` to manage the
+    engine and its migrations yourself).
     ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
     override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
     identifies the token/session that step-up state belongs to (default: the
@@ -148,8 +149,8 @@ class OtpGate:
             from otpgate.sqlalchemy import AsyncSQLAlchemyCredentials, create_all_async
         except ImportError as error:
             raise ImportError(
-                'database_url needs SQLAlchemy and an async driver: pip install "otpgate[fastapi]"'
-                " (or pass database_url=None for in-memory credentials)"
+                "database_url needs SQLAlchemy's asyncio support and a driver: pip install "
+                '"sqlalchemy[asyncio]" aiosqlite (or pass database_url=None: credentials in memory)'
             ) from error
         url = self.database_url
         in_memory = url.startswith("sqlite") and (url.endswith(":memory:") or url.endswith("://"))
