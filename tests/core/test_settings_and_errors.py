@@ -173,3 +173,34 @@ def test_nothing_secret_reaches_the_log(caplog, outbox):
     gate.check(challenge.id, code)
     assert "listener bug" in caplog.text
     assert code not in caplog.text and "+33612345678" not in caplog.text
+
+
+class TestAuthenticationAnswers:
+    def test_step_up_answers_rfc_9470(self):
+        from otpgate import FreshOtpRequired
+
+        response = error_response(FreshOtpRequired(max_age=300))
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"].startswith(
+            'Bearer error="insufficient_user_authentication"'
+        )
+        assert response.headers["WWW-Authenticate"].endswith('max_age="300"')
+        assert response.body["max_age"] == 300
+
+    def test_a_transaction_names_its_challenge(self, outbox):
+        from otpgate import ConfirmationRequired
+
+        gate = Verifier(Settings(secret_keys=(KEY,)), sender=outbox)
+        challenge = gate.start_sms("alice", "+33612345678", purpose="enroll")
+        response = error_response(
+            ConfirmationRequired(challenge=challenge), now=challenge.expires_at - 100
+        )
+        assert response.headers["OTP-Challenge"] == challenge.id
+        assert response.body["challenge_id"] == challenge.id
+        assert response.body["challenge"]["expires_in"] == 100
+        assert "+33612345678" not in repr(response)
+
+    def test_sign_in_answers_a_plain_bearer_challenge(self):
+        from otpgate import LoginRequired
+
+        assert error_response(LoginRequired()).headers["WWW-Authenticate"] == "Bearer"

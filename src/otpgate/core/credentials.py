@@ -35,6 +35,11 @@ class Factors:
         """True if the subject can pass a second factor at all."""
         return bool(self.masked_phones or self.totp or self.recovery_codes_left)
 
+    @property
+    def primary_count(self) -> int:
+        """Phone numbers plus authenticator app: the factors recovery codes back up."""
+        return len(self.masked_phones) + int(self.totp)
+
 
 @runtime_checkable
 class Credentials(Protocol):

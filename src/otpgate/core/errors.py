@@ -7,7 +7,10 @@ Integrations translate messages by ``.code``; the English text here is the fallb
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .challenge import Challenge
 
 
 class OtpgateError(Exception):
@@ -232,8 +235,14 @@ class OtpRequired(AuthenticationRequired):
 
 
 class FreshOtpRequired(AuthenticationRequired):
+    """Step-up: a second factor newer than ``max_age`` seconds is needed (RFC 9470)."""
+
     code = "fresh_otp_required"
     default_message = "Confirm it is you again to continue."
+
+    def __init__(self, message: str | None = None, *, max_age: int | None = None) -> None:
+        self.max_age = max_age
+        super().__init__(message)
 
 
 class ConfirmationRequired(AuthenticationRequired):
@@ -242,8 +251,15 @@ class ConfirmationRequired(AuthenticationRequired):
     code = "confirmation_required"
     default_message = "Confirm this transaction with the code we sent you."
 
-    def __init__(self, message: str | None = None, *, challenge_id: str | None = None) -> None:
-        self.challenge_id = challenge_id
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        challenge_id: str | None = None,
+        challenge: Challenge | None = None,
+    ) -> None:
+        self.challenge = challenge
+        self.challenge_id = challenge.id if challenge is not None else challenge_id
         super().__init__(message)
 
 

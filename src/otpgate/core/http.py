@@ -8,8 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidCode, LockedOut, OtpgateError
+from .errors import (
+    AuthenticationRequired,
+    ConfirmationRequired,
+    FreshOtpRequired,
+    InvalidCode,
+    LockedOut,
+    OtpgateError,
+    OtpRequired,
+)
 from .i18n import error_message
+from .web import challenge_view
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "https://otpgate.dev/errors/"
@@ -24,9 +33,17 @@ class ErrorResponse:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-def error_response(error: OtpgateError, locale: str | None = None) -> ErrorResponse:
-    """Map ``error`` to status, headers (``Retry-After``) and a problem-details body whose
-    ``title`` is in the language of ``locale`` (e.g. from Accept-Language)."""
+def error_response(
+    error: OtpgateError, locale: str | None = None, *, now: float | None = None
+) -> ErrorResponse:
+    """Map ``error`` to status, headers and a problem-details body whose ``title`` is in the
+    language of ``locale`` (e.g. from Accept-Language).
+
+    Headers: ``Retry-After`` for limits; ``WWW-Authenticate`` on every 401, with RFC 9470's
+    ``insufficient_user_authentication`` (and ``max_age``) when a second factor is missing;
+    ``OTP-Challenge`` naming the challenge to confirm or to resend. ``now`` adds the
+    challenge's public view (:func:`~otpgate.core.web.challenge_view`) when one is attached.
+    """
     status = error.http_status
     if isinstance(error, LockedOut) and error.hard:
         status = 423
@@ -42,4 +59,26 @@ def error_response(error: OtpgateError, locale: str | None = None) -> ErrorRespo
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, InvalidCode) and error.attempts_left is not None:
         body["attempts_left"] = error.attempts_left
+    if isinstance(error, (OtpRequired, FreshOtpRequired, ConfirmationRequired)):
+        challenge = (
+            'Bearer error="insufficient_user_authentication", '
+            f'error_description="{_quotable(error.default_message)}"'
+        )
+        if isinstance(error, FreshOtpRequired) and error.max_age is not None:
+            body["max_age"] = error.max_age
+            challenge += f', max_age="{error.max_age}"'
+        headers["WWW-Authenticate"] = challenge
+    elif isinstance(error, AuthenticationRequired):
+        headers["WWW-Authenticate"] = "Bearer"
+    challenge_id = getattr(error, "challenge_id", None)
+    if isinstance(challenge_id, str):
+        body["challenge_id"] = challenge_id
+        headers["OTP-Challenge"] = challenge_id
+    if isinstance(error, ConfirmationRequired) and error.challenge and now is not None:
+        body["challenge"] = challenge_view(error.challenge, now)
     return ErrorResponse(status=status, headers=headers, body=body)
+
+
+def _quotable(text: str) -> str:
+    """``text`` as an RFC 6750 quoted-string may hold it: printable ASCII, no quote or \\."""
+    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')

@@ -3,6 +3,8 @@
 - :func:`safe_next`: ``next`` redirects only to the same host;
 - :class:`SecondFactorState`: what a session remembers (pending login, last second factor),
   as plain JSON-able dicts any session backend can hold, with expiry and step-up freshness;
+- :func:`guard_error` and :func:`manage_error`: what a session lacks before a guarded view,
+  or before it may see or change its factors (one decision for every integration);
 - :class:`DeviceTokens`: "remember this device" cookies, signed, expiring, and void once the
   subject's factors change.
 """
@@ -13,13 +15,20 @@ import base64
 import hmac
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .challenge import Challenge, Verification
 from .crypto import Keyring
+from .errors import (
+    EnrollmentRequired,
+    FreshOtpRequired,
+    LoginRequired,
+    OtpgateError,
+    OtpRequired,
+)
 
 #: The session key under which integrations keep :class:`SecondFactorState`.
 SESSION_KEY = "otpgate"
@@ -104,13 +113,60 @@ class SecondFactorState:
         self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
         self.pending_remember, self.pending_backend, self.pending_method = False, "", ""
 
+    def has_passed(self, subject: str) -> bool:
+        """True if ``subject`` passed a second factor in this session (at any time)."""
+        return bool(subject) and self.verified_subject == subject and self.verified_at > 0
+
     def is_fresh(self, subject: str, now: float, max_age: float) -> bool:
         """True if ``subject`` passed a second factor in this session within ``max_age``."""
-        return (
-            bool(subject)
-            and self.verified_subject == subject
-            and 0 <= now - self.verified_at <= max_age
-        )
+        return self.has_passed(subject) and 0 <= now - self.verified_at <= max_age
+
+
+def guard_error(
+    state: SecondFactorState,
+    subject: str,
+    now: float,
+    *,
+    max_age: float | None,
+    has_factor: Callable[[], bool],
+) -> OtpgateError | None:
+    """What keeps ``subject`` ("": nobody signed in) out of a view that needs a second
+    factor passed in this session (within ``max_age`` seconds; None: at any time), or None.
+
+    ``has_factor`` is only called for a session that has not passed (a lookup saved on
+    every other request). LoginRequired, EnrollmentRequired, OtpRequired or FreshOtpRequired.
+    """
+    if not subject:
+        return LoginRequired()
+    if max_age is None and state.has_passed(subject):
+        return None
+    if max_age is not None and state.is_fresh(subject, now, max_age):
+        return None
+    if not has_factor():
+        return EnrollmentRequired()
+    return OtpRequired() if max_age is None else FreshOtpRequired()
+
+
+def manage_error(
+    state: SecondFactorState,
+    subject: str,
+    now: float,
+    *,
+    max_age: float | None,
+    has_factor: bool,
+) -> OtpgateError | None:
+    """What keeps ``subject`` from its factor pages: seeing them needs a second factor passed
+    in this session, a change (``max_age`` given) one within ``max_age`` seconds. A subject
+    without any factor may always set up its first one. None if nothing is missing."""
+    if not subject:
+        return LoginRequired()
+    if not has_factor:
+        return None
+    if not state.has_passed(subject):
+        return OtpRequired()
+    if max_age is not None and not state.is_fresh(subject, now, max_age):
+        return FreshOtpRequired()
+    return None
 
 
 def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:

@@ -43,7 +43,6 @@ from .models import (
 from .problems import (
     EXCEPTION_HANDLERS,
     ProblemRoute,
-    StepUpRequired,
     TransactionChallenged,
     problem_response,
     problem_responses,
@@ -69,7 +68,6 @@ __all__ = [
     "RecoveryCodesOut",
     "RedisLedger",
     "StartChallenge",
-    "StepUpRequired",
     "TotpEnrollmentOut",
     "TransactionChallenged",
     "VerificationOut",

@@ -10,9 +10,9 @@ from fastapi import Depends, Header, Request
 
 from otpgate.core.challenge import Verification
 from otpgate.core.context import canonical_context
-from otpgate.core.errors import CodeReplayed, ContextMismatch, MalformedInput
+from otpgate.core.errors import CodeReplayed, ContextMismatch, FreshOtpRequired, MalformedInput
 
-from .problems import StepUpRequired, TransactionChallenged, problem_responses
+from .problems import TransactionChallenged, problem_responses
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -45,7 +45,7 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
     ) -> Verification:
         state = await gate.load_state(session_key)
         if not state.is_fresh(subject, gate.clock(), max_age):
-            raise StepUpRequired(max_age)
+            raise FreshOtpRequired(max_age=max_age)
         return Verification(subject, "action", state.verified_factor, state.verified_at)
 
     return require_second_factor

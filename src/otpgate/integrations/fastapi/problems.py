@@ -20,33 +20,23 @@ from fastapi.routing import APIRoute
 
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
-    AuthenticationRequired,
     ConfirmationRequired,
-    FreshOtpRequired,
     MalformedInput,
     OtpgateError,
 )
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
 from otpgate.core.i18n import negotiate
 
-from .models import ChallengeOut, Problem, inline_schema
-
-
-class StepUpRequired(FreshOtpRequired):
-    """``fresh_otp_required`` with the freshness asked for, for RFC 9470's ``max_age``."""
-
-    def __init__(self, max_age: int) -> None:
-        self.max_age = max_age
-        super().__init__()
+from .models import Problem, inline_schema
 
 
 class TransactionChallenged(ConfirmationRequired):
-    """``confirmation_required`` with the challenge just started, to show in the answer."""
+    """``confirmation_required`` with the challenge just started and the gate's time, so the
+    answer can show the challenge's expiry and resend wait."""
 
     def __init__(self, challenge: Challenge, now: float) -> None:
-        self.challenge = challenge
         self.now = now
-        super().__init__(challenge_id=challenge.id)
+        super().__init__(challenge=challenge)
 
 
 def request_locale(request: Request) -> str | None:
@@ -58,34 +48,8 @@ def request_locale(request: Request) -> str | None:
 def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
     """``error`` as an ``application/problem+json`` response, via the core's mapping;
     ``extra`` adds members to the body."""
-    mapped = error_response(error, locale)
-    body = dict(mapped.body)
-    headers = dict(mapped.headers)
-    if isinstance(error, (FreshOtpRequired, ConfirmationRequired)):
-        # RFC 9470: the token is fine, the authentication behind it is not enough (yet)
-        challenge = (
-            'Bearer error="insufficient_user_authentication", '
-            f'error_description="{_quotable(error.default_message)}"'
-        )
-        if isinstance(error, StepUpRequired):
-            body["max_age"] = error.max_age
-            challenge += f', max_age="{error.max_age}"'
-        headers["WWW-Authenticate"] = challenge
-    elif isinstance(error, AuthenticationRequired):
-        headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, TransactionChallenged):
-        body["challenge"] = ChallengeOut.of(error.challenge, error.now).model_dump(mode="json")
-    challenge_id = getattr(error, "challenge_id", None)
-    if isinstance(challenge_id, str):  # the challenge to confirm, or to resend after a failure
-        body["challenge_id"] = challenge_id
-        headers["OTP-Challenge"] = challenge_id
-    body.update(extra)
-    return JSONResponse(body, status_code=mapped.status, headers=headers)
-
-
-def _quotable(text: str) -> str:
-    """``text`` as an RFC 6750 quoted-string may hold it: printable ASCII, no quote or backslash."""
-    return "".join(c for c in text if " " <= c <= "~" and c not in '"\\')
+    mapped = error_response(error, locale, now=getattr(error, "now", None))
+    return JSONResponse({**mapped.body, **extra}, status_code=mapped.status, headers=mapped.headers)
 
 
 def validation_problem(error: RequestValidationError, request: Request) -> JSONResponse:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from otpgate.core.errors import FreshOtpRequired
+
 from .models import (
     ChallengeOut,
     CheckCode,
@@ -22,7 +24,7 @@ from .models import (
     TotpEnrollmentOut,
     VerificationOut,
 )
-from .problems import ProblemRoute, StepUpRequired, problem_responses
+from .problems import ProblemRoute, problem_responses
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -46,7 +48,7 @@ def build_router(gate: OtpGate) -> APIRouter:
             return
         state = await gate.load_state(session_key)
         if not state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age):
-            raise StepUpRequired(gate.settings.step_up_max_age)
+            raise FreshOtpRequired(max_age=gate.settings.step_up_max_age)
 
     @router.get(
         "/factors",
