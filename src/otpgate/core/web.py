@@ -127,7 +127,7 @@ def guard_error(
     subject: str,
     now: float,
     *,
-    max_age: float | None,
+    max_age: int | None,
     has_factor: Callable[[], bool],
 ) -> OtpgateError | None:
     """What keeps ``subject`` ("": nobody signed in) out of a view that needs a second
@@ -144,7 +144,7 @@ def guard_error(
         return None
     if not has_factor():
         return EnrollmentRequired()
-    return OtpRequired() if max_age is None else FreshOtpRequired()
+    return OtpRequired() if max_age is None else FreshOtpRequired(max_age=max_age)
 
 
 def manage_error(
@@ -152,7 +152,7 @@ def manage_error(
     subject: str,
     now: float,
     *,
-    max_age: float | None,
+    max_age: int | None,
     has_factor: bool,
 ) -> OtpgateError | None:
     """What keeps ``subject`` from its factor pages: seeing them needs a second factor passed
@@ -165,7 +165,7 @@ def manage_error(
     if not state.has_passed(subject):
         return OtpRequired()
     if max_age is not None and not state.is_fresh(subject, now, max_age):
-        return FreshOtpRequired()
+        return FreshOtpRequired(max_age=max_age)
     return None
 
 
