@@ -45,6 +45,8 @@ def test_step_up_json_answers(client, sms_user, outbox, clock):
     response = client.get("/secret/", HTTP_ACCEPT="application/json")
     assert response.status_code == 401
     assert response.json()["code"] == "fresh_otp_required"
+    assert response.json()["max_age"] == 300  # RFC 9470, as every integration answers
+    assert 'max_age="300"' in response["WWW-Authenticate"]
 
 
 def test_anonymous_goes_to_login_and_no_factor_user_to_enrollment(client, user):

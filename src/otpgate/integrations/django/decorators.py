@@ -23,7 +23,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from otpgate.core.errors import FreshOtpRequired, LoginRequired
+from otpgate.core.errors import EnrollmentRequired, LoginRequired
+from otpgate.core.web import SecondFactorState, guard_error
 
 from . import policy, runtime
 from .errors import problem, wants_json
@@ -39,17 +40,19 @@ def step_up_response(request: HttpRequest, max_age: int | None = None) -> HttpRe
     gate = runtime.get_verifier()
     age = gate.settings.step_up_max_age if max_age is None else max_age
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        if wants_json(request):
-            return problem(LoginRequired(), request)
-        return redirect_to_login(request.get_full_path())
-    subject = str(user.pk)
-    if SessionData(request.session).state.is_fresh(subject, gate.clock(), age):
+    subject = str(user.pk) if user is not None and user.is_authenticated else ""
+    state = SessionData(request.session).state if subject else SecondFactorState()
+    missing = guard_error(
+        state, subject, gate.clock(), max_age=age, has_factor=lambda: policy.has_factor(subject)
+    )
+    if missing is None:
         return None
-    if not policy.has_factor(subject):
+    if isinstance(missing, EnrollmentRequired):
         return blocked(request, ENROLL)
     if wants_json(request):
-        return problem(FreshOtpRequired(), request)
+        return problem(missing, request)
+    if isinstance(missing, LoginRequired):
+        return redirect_to_login(request.get_full_path())
     return blocked(request, VERIFY)
 
 

@@ -70,8 +70,7 @@ class OtpgateMiddleware:
         if user is None or not user.is_authenticated:
             return None
         subject = str(user.pk)
-        state = SessionData(request.session).state
-        if state.verified_subject == subject and state.verified_at > 0:
+        if SessionData(request.session).state.has_passed(subject):
             return None
         if policy.has_factor(subject):
             return blocked(request, VERIFY)

@@ -69,8 +69,7 @@ def actor_of(request: HttpRequest, data: SessionData, now: float, ttl: float) ->
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         subject = str(user.pk)
-        verified = data.state.verified_subject == subject and data.state.verified_at > 0
-        return Actor(subject, VERIFIED if verified else UNVERIFIED, user)
+        return Actor(subject, VERIFIED if data.state.has_passed(subject) else UNVERIFIED, user)
     pending = data.state.pending(now, ttl)
     return Actor(pending, PENDING) if pending else None
 

@@ -22,14 +22,12 @@ from django.middleware.csrf import get_token
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
-    FreshOtpRequired,
     LoginRequired,
     MalformedInput,
     OtpgateError,
-    OtpRequired,
     PrimaryFactorRequired,
 )
-from otpgate.core.web import challenge_view
+from otpgate.core.web import challenge_view, manage_error
 
 from .. import policy, runtime
 from ..errors import problem
@@ -206,13 +204,15 @@ async def _enroll(call: Call) -> dict[str, Any]:
         raise LoginRequired()
     factor, code = call.text("factor"), call.text("code")
     changing = not code  # confirming a code needs no step-up: starting does
-    if await policy.ahas_factor(actor.subject):
-        if actor.mode != VERIFIED:
-            raise OtpRequired()
-        state = call.data.state
-        max_age = gate.settings.step_up_max_age
-        if changing and not state.is_fresh(actor.subject, gate.clock(), max_age):
-            raise FreshOtpRequired()
+    missing = manage_error(
+        call.data.state,
+        actor.subject,
+        gate.clock(),
+        max_age=gate.settings.step_up_max_age if changing else None,
+        has_factor=await policy.ahas_factor(actor.subject),
+    )
+    if missing is not None:
+        raise missing
     if factor == "sms" and code:
         verification = await gate.check(call.data.text("enroll_id"), code, subject=actor.subject)
         call.data.extra.pop("enroll_id", None)
@@ -235,8 +235,7 @@ async def _enroll(call: Call) -> dict[str, Any]:
         setup = await gate.totp.enroll(actor.subject, actor.user.get_username())
         return {"secret": setup.secret, "otpauth_uri": setup.uri, "qr_svg": setup.qr_svg}
     if factor == "recovery":
-        factors = await gate.factors(actor.subject)
-        if not (factors.masked_phones or factors.totp):
+        if not (await gate.factors(actor.subject)).primary_count:
             raise PrimaryFactorRequired()
         return {"recovery_codes": await gate.recovery.generate(actor.subject)}
     raise MalformedInput("'factor' is one of sms, totp, recovery.")

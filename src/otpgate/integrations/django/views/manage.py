@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
-from otpgate.core.web import challenge_view
+from otpgate.core.web import challenge_view, manage_error
 
 from .. import policy, runtime
 from ..models import TotpDevice, VerifiedPhone
@@ -39,11 +39,6 @@ class Ctx:
     has_factor: bool
 
     @property
-    def fresh(self) -> bool:
-        max_age = self.gate.settings.step_up_max_age
-        return self.data.state.is_fresh(self.subject, self.gate.clock(), max_age)
-
-    @property
     def next(self) -> str:
         raw = self.request.POST.get("next") or self.request.GET.get("next")
         return next_url(self.request, raw) if raw else ""
@@ -57,21 +52,19 @@ def _enter(request: HttpRequest, *, change: bool = False) -> Ctx | HttpResponse:
     gate = runtime.get_verifier()
     data = SessionData(request.session)
     ctx = Ctx(request, gate, data, user, str(user.pk), policy.has_factor(str(user.pk)))
-    verified = data.state.verified_subject == ctx.subject and data.state.verified_at > 0
-    if ctx.has_factor and (not verified or (change and not ctx.fresh)):
+    max_age = gate.settings.step_up_max_age if change else None
+    missing = manage_error(
+        data.state, ctx.subject, gate.clock(), max_age=max_age, has_factor=ctx.has_factor
+    )
+    if missing is not None:
         back = request.get_full_path() if request.method == "GET" else reverse("otpgate:manage")
         return redirect("otpgate:verify", back)
     return ctx
 
 
-def _primary_count(ctx: Ctx) -> int:
-    factors = ctx.gate.factors(ctx.subject)
-    return len(factors.masked_phones) + int(factors.totp)
-
-
 def _keeps_required_factor(ctx: Ctx, removing: int = 1) -> bool:
     required = policy.is_required(ctx.user, runtime.options().required)
-    return not required or _primary_count(ctx) - removing >= 1
+    return not required or ctx.gate.factors(ctx.subject).primary_count - removing >= 1
 
 
 def _done(ctx: Ctx) -> HttpResponse:
@@ -239,7 +232,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
         if field(request, "action") == "remove":
             ctx.gate.recovery.remove(ctx.subject)
             return _done(ctx)
-        if _primary_count(ctx) == 0:
+        if not ctx.gate.factors(ctx.subject).primary_count:
             error = PrimaryFactorRequired()
         else:
             codes = ctx.gate.recovery.generate(ctx.subject)
