@@ -49,6 +49,9 @@ def test_api_calls_get_401_with_machine_readable_codes(harness):
     response = client.get("/settings", headers={"Accept": "application/json"})
     assert response.status_code == 401
     assert response.json["code"] == "fresh_otp_required"
+    assert (
+        response.json["max_age"] == 300 and 'max_age="300"' in response.headers["WWW-Authenticate"]
+    )
     assert response.json["verify_url"] == "/otp/verify"
     assert response.headers["Content-Type"] == "application/problem+json"
 

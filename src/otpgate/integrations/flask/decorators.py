@@ -19,14 +19,12 @@ from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.errors import (
     ChallengeExpired,
     ConfirmationRequired,
-    EnrollmentRequired,
-    FreshOtpRequired,
     LoginRequired,
     MalformedInput,
     MaxAttemptsReached,
     OtpgateError,
-    OtpRequired,
 )
+from otpgate.core.web import guard_error
 
 from .web import (
     challenge_json,
@@ -55,17 +53,17 @@ def demand(max_age: int | None) -> str:
     """The signed-in subject, if it passed a second factor in this session (within
     ``max_age`` seconds when given); else raise what is missing."""
     gate = state()
-    subject = gate.users.current_subject()
-    if not subject:
-        raise LoginRequired()
-    current = load_state()
-    if max_age is None and current.verified_subject == subject:
-        return subject
-    if max_age is not None and current.is_fresh(subject, now(), max_age):
-        return subject
-    if not gate.verifier.factors(subject).any:
-        raise EnrollmentRequired()
-    raise OtpRequired() if max_age is None else FreshOtpRequired()
+    subject = gate.users.current_subject() or ""
+    missing = guard_error(
+        load_state(),
+        subject,
+        now(),
+        max_age=max_age,
+        has_factor=lambda: gate.verifier.factors(subject).any,
+    )
+    if missing is not None:
+        raise missing
+    return subject
 
 
 def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
@@ -150,7 +148,7 @@ def confirm_transaction(
         error = failed
     challenge = _challenge(challenge_id, subject)
     if wants_json():
-        abort(_answer(error or ConfirmationRequired(), challenge))
+        abort(_answer(error or ConfirmationRequired(challenge=challenge), challenge))
     fields = [
         (name, value)
         for name, value in request.form.items(multi=True)

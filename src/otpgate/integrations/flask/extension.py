@@ -226,7 +226,7 @@ def _guard() -> Response | None:
         from .web import load_state
 
         current = load_state()
-        if current.verified_subject == subject or not gate.verifier.factors(subject).any:
+        if current.has_passed(subject) or not gate.verifier.factors(subject).any:
             return None
     except OtpgateError as error:
         return json_error(error) if wants_json() else render("otpgate/message.html", error=error)

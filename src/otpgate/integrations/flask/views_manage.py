@@ -13,14 +13,12 @@ from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import Factors
 from otpgate.core.errors import (
-    FreshOtpRequired,
     LoginRequired,
     MalformedInput,
     OtpgateError,
-    OtpRequired,
     PrimaryFactorRequired,
 )
-from otpgate.core.web import SecondFactorState
+from otpgate.core.web import SecondFactorState, manage_error
 
 from .views_verify import current_challenge
 from .web import (
@@ -69,12 +67,10 @@ def signed_in(*, change: bool = False) -> tuple[str, Factors]:
     if not subject:
         raise LoginRequired()
     factors = gate.verifier.factors(subject)
-    if factors.any:
-        current = load_state()
-        if current.verified_subject != subject:
-            raise OtpRequired()
-        if change and not current.is_fresh(subject, now(), gate.settings.step_up_max_age):
-            raise FreshOtpRequired()
+    max_age = gate.settings.step_up_max_age if change else None
+    missing = manage_error(load_state(), subject, now(), max_age=max_age, has_factor=factors.any)
+    if missing is not None:
+        raise missing
     return subject, factors
 
 
@@ -241,7 +237,7 @@ def totp_remove() -> Response:
 def recovery_generate() -> Response:
     """New recovery codes (the old ones stop working), shown in this answer only."""
     subject, factors = signed_in(change=True)
-    if not (factors.masked_phones or factors.totp):
+    if not factors.primary_count:
         raise PrimaryFactorRequired()
     codes = state().verifier.recovery.generate(subject)
     if wants_json():

@@ -165,7 +165,7 @@ def check_csrf() -> None:
 
 def json_error(error: OtpgateError, **extra: Any) -> Response:
     """The core's problem-details answer for ``error`` (plus ``extra`` members)."""
-    answer = error_response(error, locale())
+    answer = error_response(error, locale(), now=now())
     response = jsonify({**answer.body, **extra})
     response.status_code = answer.status
     response.headers.update(answer.headers)
