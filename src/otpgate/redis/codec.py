@@ -41,6 +41,8 @@ logger = logging.getLogger("otpgate")
 #: Seconds a finished challenge is kept after it expires (as ``MemoryStore`` does).
 CHALLENGE_GRACE = 60
 
+_RESULTS = {result.value: result for result in Result}
+
 _SCRIPT_NAMES = (
     "budgets",
     "create",
@@ -124,7 +126,7 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     if len(fields) == 12 and challenge_id is not None:
         record = decode_record(challenge_id, fields[4:])
     return Outcome(
-        Result(result),
+        _RESULTS[result],
         attempts_left=int(left) if left else None,
         retry_after=float(retry) if retry else None,
         locked_now=locked == "1",

@@ -31,6 +31,7 @@ STATUS_CODES = {
 _STATUSES = {code: status for status, code in STATUS_CODES.items()}
 _COMPACT = (",", ":")
 _SEPARATOR = re.compile(r"[\s|]").search
+_loads = json.JSONDecoder().decode
 
 
 def number(value: float) -> str:
@@ -85,7 +86,7 @@ def encode_record(record: ChallengeRecord) -> str:
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
     """A record from the eight ``|``-separated fields of its string."""
     status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
-    subject, purpose, phone, sealed_code, created_at, summary, locale = json.loads(rest)
+    subject, purpose, phone, sealed_code, created_at, summary, locale = _loads(rest)
     return ChallengeRecord(
         id=challenge_id,
         subject=subject,
