@@ -7,6 +7,8 @@ Creates the SQLite database, two demo users and serves http://127.0.0.1:8000/ :
   SMS code is sent; it is printed in this terminal (ConsoleSender shows the number masked).
 - ``bob`` / ``otpgate-demo``: staff without a second factor; OTPGATE_REQUIRED = "staff" sends
   him to set one up before anything else.
+
+The site's code is ``src/otpgate/demo/django_site/`` (what ``otpgate demo`` serves).
 """
 
 from __future__ import annotations
@@ -22,21 +24,9 @@ PHONE = "+33612345678"
 
 def prepare() -> None:
     """Migrate the database and create the demo users (idempotent)."""
-    import django
-    from django.core.management import call_command
+    from otpgate.demo.django_site import prepare
 
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-    from django.contrib.auth import get_user_model
-
-    from otpgate.integrations.django import get_verifier
-
-    users = get_user_model()._default_manager
-    if not users.filter(username="alice").exists():
-        alice = users.create_user("alice", "alice@example.com", PASSWORD)
-        get_verifier().credentials.add_phone(str(alice.pk), PHONE)
-    if not users.filter(username="bob").exists():
-        users.create_user("bob", "bob@example.com", PASSWORD, is_staff=True)
+    prepare()
 
 
 def main(argv: list[str]) -> None:
@@ -46,8 +36,8 @@ def main(argv: list[str]) -> None:
     prepare()
     print(
         f"otpgate demo: http://127.0.0.1:{port}/  users alice and bob, password {PASSWORD!r}\n"
-        "SMS codes are printed below (set DEMO_OTPGATE_SENDER=otpgate.inbox.InboxSender and "
-        "run `otpgate inbox` to read them in a browser instead).",
+        "SMS codes are printed below (set DEMO_OTPGATE_SENDER=inbox and run `otpgate inbox` "
+        "to read them in a browser instead, or run `otpgate demo`).",
         flush=True,
     )
     from django.core.management import call_command

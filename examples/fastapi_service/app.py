@@ -4,10 +4,11 @@ to its amount, currency and payee.
     pip install -e ".[fastapi]" uvicorn
     python examples/fastapi_service/app.py        # http://127.0.0.1:8000/docs
 
-Demo bearer tokens: ``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token`` (bob,
-+49 151 12345678). The SMS is printed in this terminal. Embedded defaults: in-memory
-challenge store, credentials in a SQLite file made for this run, and a key for this run; set
-``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` and ``OTPGATE_DATABASE_URL`` for more.
+The app's code is ``src/otpgate/demo/payments.py`` (shipped in the package, so that
+``otpgate demo`` runs it from any install); this file runs it. Demo bearer tokens:
+``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token`` (bob, +49 151 12345678). The SMS
+is printed in this terminal. Set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` and
+``OTPGATE_DATABASE_URL`` to run it like production.
 
     curl -s -X POST localhost:8000/payments -H 'Authorization: Bearer alice-token' \\
          -H 'Content-Type: application/json' \\
@@ -20,211 +21,29 @@ challenge store, credentials in a SQLite file made for this run, and a key for t
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import secrets
-import shutil
-import tempfile
-import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from decimal import Decimal
-from typing import Annotated, Any, Literal
-
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
-from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from otpgate import LoginRequired, generate_secret_key
-from otpgate.integrations.fastapi import (
-    OtpGate,
-    VerifiedTransaction,
-    problem_responses,
+from otpgate.demo.payments import (
+    DEMO_PHONES,
+    DEMO_TOKENS,
+    Ledger,
+    NewPayment,
+    Payment,
+    create_app,
+    current_subject,
+    default_gate,
+    main,
 )
 
-logger = logging.getLogger("payments")
-
-DEMO_TOKENS = {"alice-token": "alice", "bob-token": "bob"}
-DEMO_PHONES = {"alice": "+33612345678", "bob": "+4915112345678"}
-
-
-class NewPayment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, examples=["250.00"])
-    currency: Literal["EUR", "USD", "GBP"]
-    payee: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")] = Field(
-        description="The payee's IBAN.", examples=["DE89370400440532013000"]
-    )
-
-
-class Payment(BaseModel):
-    id: str
-    amount: str
-    currency: str
-    payee: str
-    status: Literal["pending", "executed"]
-    created_at: datetime
-    executed_at: datetime | None = None
-
-
-@dataclass
-class Ledger:
-    """The payments, in memory. ``execute`` has no ``await`` inside: atomic on the loop."""
-
-    payments: dict[str, tuple[str, Payment]]
-    executions: int = 0
-
-    def get(self, owner: str, payment_id: str) -> Payment:
-        found = self.payments.get(payment_id)
-        if found is None or found[0] != owner:
-            raise HTTPException(404, "No such payment.")
-        return found[1]
-
-    def execute(self, owner: str, payment_id: str) -> Payment:
-        payment = self.get(owner, payment_id)
-        if payment.status == "executed":
-            raise HTTPException(409, "This payment was executed already.")
-        done = payment.model_copy(update={"status": "executed", "executed_at": _now()})
-        self.payments[payment_id] = (owner, done)
-        self.executions += 1
-        logger.info("payment %s executed", payment_id)
-        return done
-
-
-def _now() -> datetime:
-    return datetime.fromtimestamp(time.time(), tz=timezone.utc)
-
-
-bearer = HTTPBearer(auto_error=False, description="Demo tokens: alice-token, bob-token.")
-
-
-async def current_subject(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    """The app's authentication (here: demo tokens). Any auth works: OAuth2, API keys..."""
-    subject = DEMO_TOKENS.get(credentials.credentials if credentials else "")
-    if subject is None:
-        raise LoginRequired()
-    return subject
-
-
-def default_gate(scratch: str) -> OtpGate:
-    """The gate from ``OTPGATE_*`` variables, with embedded defaults for a demo (files, if
-    any, in the ``scratch`` directory)."""
-    env = dict(os.environ)
-    if not env.get("OTPGATE_SECRET_KEYS"):
-        env["OTPGATE_SECRET_KEYS"] = generate_secret_key()  # for this run only
-    env.setdefault("OTPGATE_BRAND", "Demo Bank")
-    if not env.get("OTPGATE_DATABASE_URL"):  # a fresh SQLite file for this run (the key is too)
-        env["OTPGATE_DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch}/otpgate.db"
-    return OtpGate.from_env(env, current_subject=current_subject)
-
-
-def create_app(gate: OtpGate | None = None) -> FastAPI:
-    """The payments app around ``gate`` (default: :func:`default_gate`)."""
-    scratch = tempfile.mkdtemp(prefix="otpgate-demo-")
-    gate = gate or default_gate(scratch)
-    ledger = Ledger({})
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            async with gate.lifespan(app):
-                for subject, phone in DEMO_PHONES.items():  # verified numbers of the demo users
-                    await gate.verifier.credentials.add_phone(subject, phone)
-                yield
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    app = FastAPI(title="Payments (otpgate demo)", lifespan=lifespan)
-    app.state.ledger = ledger
-    gate.install(app, validation_errors=True)  # problem details for the app's routes too
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        body = {"type": "about:blank", "title": error.detail, "status": error.status_code}
-        body["code"] = {404: "not_found", 409: "already_executed"}.get(error.status_code, "http")
-        return JSONResponse(
-            body, error.status_code, headers=error.headers, media_type="application/problem+json"
-        )
-
-    async def payment_details(
-        payment_id: Annotated[str, Path(max_length=64)],
-        subject: str = Depends(gate.current_subject),
-    ) -> Mapping[str, Any]:
-        payment = ledger.get(subject, payment_id)
-        return {
-            "payment": payment.id,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "payee": payment.payee,
-        }
-
-    def summary(details: Mapping[str, Any]) -> str:
-        return f"Pay {details['amount']} {details['currency']} to ...{details['payee'][-4:]}"
-
-    confirm = gate.require_transaction(payment_details, summary=summary)
-
-    @app.post("/payments", status_code=201, responses=problem_responses(400, 401))
-    async def create_payment(
-        body: NewPayment, subject: str = Depends(gate.current_subject)
-    ) -> Payment:
-        """Create a payment; it waits for its owner's confirmation."""
-        payment = Payment(
-            id=secrets.token_urlsafe(12),
-            amount=f"{body.amount:.2f}",
-            currency=body.currency,
-            payee=body.payee,
-            status="pending",
-            created_at=_now(),
-        )
-        ledger.payments[payment.id] = (subject, payment)
-        return payment
-
-    missing = {404: "No such payment (of this user).", 409: "Executed already."}
-
-    @app.get("/payments/{payment_id}", responses=problem_responses(401, 404, descriptions=missing))
-    async def get_payment(
-        payment_id: Annotated[str, Path(max_length=64)],
-        subject: str = Depends(gate.current_subject),
-    ) -> Payment:
-        return ledger.get(subject, payment_id)
-
-    @app.post(
-        "/payments/{payment_id}/execute",
-        responses={
-            **gate.transaction_responses,
-            **problem_responses(404, 409, descriptions=missing),
-        },
-    )
-    async def execute_payment(
-        payment_id: Annotated[str, Path(max_length=64)],
-        confirmed: VerifiedTransaction = Depends(confirm),  # noqa: B008
-    ) -> Payment:
-        """Without `OTP-Challenge`/`OTP-Code`: 401 `confirmation_required`, a code bound to this
-        payment is sent.
-        With them: the payment executes, once."""
-        return ledger.execute(confirmed.subject, payment_id)
-
-    return app
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    import uvicorn
-
-    logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(), host=args.host, port=args.port)
-
+__all__ = [
+    "DEMO_PHONES",
+    "DEMO_TOKENS",
+    "Ledger",
+    "NewPayment",
+    "Payment",
+    "create_app",
+    "current_subject",
+    "default_gate",
+    "main",
+]
 
 if __name__ == "__main__":
     main()

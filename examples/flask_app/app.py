@@ -3,138 +3,31 @@ a code bound to its amount and payee.
 
     python examples/flask_app/app.py        # then open http://127.0.0.1:5000
 
-Sign in as ``alice`` / ``demo-password``. SMS codes are printed in this terminal (console
-sender); factors live in SQLite (``instance/otpgate.sqlite3`` beside this file), challenges in
-memory. Demo only: the keys below are public.
+The bank's code is ``src/otpgate/demo/flask_bank/`` (shipped in the package, so that
+``otpgate demo`` runs it from any install); this file runs it. Sign in as ``alice`` /
+``demo-password``. SMS codes are printed in this terminal (console sender); factors live in
+SQLite (``instance/otpgate.sqlite3`` beside this file), challenges in memory.
 """
 
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, flash, get_flashed_messages, redirect, render_template, request, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import Flask
 
-from otpgate import ConsoleSender, MemoryStore, Sender
-from otpgate.integrations.flask import (
-    OtpGate,
-    check_csrf,
-    confirm_transaction,
-    fresh_otp,
-    otp_required,
-)
+from otpgate import Sender
+from otpgate.demo import flask_bank
+from otpgate.demo.flask_bank import DEMO_PASSWORD, DEMO_USERS, Customer, gate
 
 HERE = Path(__file__).resolve().parent
-DEMO_PASSWORD = "demo-password"  # noqa: S105
-DEMO_USERS = {"alice": "+447911123456", "bob": None}  # bob has no second factor yet
-gate = OtpGate()
 
-
-class Customer(UserMixin):
-    def __init__(self, name: str) -> None:
-        self.id = name
-        self.name = name
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "Customer", "create_app", "gate"]
 
 
 def create_app(sender: Sender | None = None, instance_path: str | None = None) -> Flask:
-    """The bank. Tests pass an ``OutboxSender`` and a temporary instance folder."""
-    app = Flask(__name__, instance_path=instance_path or str(HERE / "instance"))
-    app.config.update(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "demo-only-flask-secret"),
-        OTPGATE_SECRET_KEYS=os.environ.get(
-            "OTPGATE_SECRET_KEYS", "demo-only-otpgate-key-0123456789"
-        ),
-        OTPGATE_BRAND="Demo Bank",
-        OTPGATE_LOGIN_VIEW="login",
-    )
-    login_manager = LoginManager(app)
-    login_manager.login_view = "login"
-    passwords = {name: generate_password_hash(DEMO_PASSWORD) for name in DEMO_USERS}
-    balances = {name: Decimal("1000.00") for name in DEMO_USERS}
-    history: list[dict[str, Any]] = []
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> Customer | None:
-        return Customer(user_id) if user_id in DEMO_USERS else None
-
-    gate.init_app(
-        app,
-        store=MemoryStore(),
-        sender=sender or ConsoleSender(),
-        # ?lang=zh or a "lang" cookie picks the language; else Accept-Language decides.
-        locale_selector=lambda: request.args.get("lang") or request.cookies.get("lang"),
-    )
-    with app.app_context():  # first run: give alice her verified phone
-        for name, phone in DEMO_USERS.items():
-            if phone and not gate.verifier.credentials.phones(name):
-                gate.verifier.credentials.add_phone(name, phone)
-
-    def page(template: str, **context: Any) -> str:
-        return render_template(
-            template,
-            otpgate_lang="en",
-            otpgate_base="otpgate/base.html",
-            messages=get_flashed_messages(),
-            **context,
-        )
-
-    @app.route("/login", methods=["GET", "POST"])
-    def login() -> Any:
-        error = None
-        if request.method == "POST":
-            check_csrf()
-            name = request.form.get("username", "")
-            if name in passwords and check_password_hash(
-                passwords[name], request.form.get("password", "")
-            ):
-                return gate.begin_login(Customer(name), next_url=request.args.get("next"))
-            error = "Wrong user name or password."
-        return page("login.html", error=error), 401 if error else 200
-
-    @app.post("/logout")
-    def logout() -> Any:
-        check_csrf()
-        gate.logout()
-        return redirect(url_for("login"))
-
-    @app.get("/")
-    @login_required
-    @otp_required
-    def home() -> Any:
-        mine = [t for t in history if t["from"] == current_user.name]
-        return page("home.html", balance=balances[current_user.name], history=mine)
-
-    @app.get("/transfer")
-    @login_required
-    @fresh_otp
-    def transfer_form() -> Any:
-        return page("transfer.html", error=None, form={})
-
-    @app.post("/transfer")
-    @login_required
-    @otp_required  # the code bound to this transfer is its step-up
-    def transfer() -> Any:
-        check_csrf()
-        payee = request.form.get("payee", "").strip()[:40]
-        try:
-            amount = Decimal(request.form.get("amount", "")).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            amount = Decimal(0)
-        if not payee or not 0 < amount <= balances[current_user.name]:
-            error = "Enter a payee and an amount you can cover."
-            return page("transfer.html", error=error, form=request.form), 400
-        details = {"amount": str(amount), "currency": "EUR", "payee": payee}
-        confirm_transaction(details, summary=f"Pay {amount} EUR to {payee}"[:80])
-        balances[current_user.name] -= amount
-        history.append({"from": current_user.name, **details})
-        flash(f"Sent {amount} EUR to {payee}.")
-        return redirect(url_for("home"), code=303)
-
-    return app
+    """The bank, with its factors in ``instance/`` beside this file unless told otherwise."""
+    return flask_bank.create_app(sender, instance_path or str(HERE / "instance"))
 
 
 if __name__ == "__main__":

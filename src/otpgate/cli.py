@@ -21,12 +21,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo = commands.add_parser(
         "demo",
-        help="walk through SMS codes, transaction binding, an authenticator app and "
-        "recovery codes in this terminal",
-        description="Runs otpgate's core on embedded defaults (in-memory store, SMS printed "
-        "here). Answer each prompt with the code shown, or pass --auto.",
+        help="serve the demo sites (Django, Flask, FastAPI) and the dev SMS inbox on loopback",
+        description="Serves three demo sites and the dev SMS inbox on 127.0.0.1, on embedded "
+        "defaults (SQLite, in-memory challenge store, every SMS in the inbox): sign-in with a "
+        "second factor (Django), a transfer protected by step-up (Flask), a payment confirmed "
+        "through an API (FastAPI, with its OpenAPI page). Prints the URLs and demo users; "
+        'Ctrl-C stops everything. Needs the frameworks: pip install "otpgate[demo]". '
+        "--terminal walks through the core in this terminal instead, with no web framework.",
     )
-    demo.add_argument("--auto", action="store_true", help="answer every prompt automatically")
+    demo.add_argument(
+        "--framework",
+        choices=["django", "flask", "fastapi"],
+        help="serve only this framework's site (default: all three)",
+    )
+    demo.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep challenges in this Redis (e.g. redis://localhost:6379/0) instead of memory",
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port of the first site, the next ones follow (default 8000; a busy port falls "
+        "back to a free one; 0: free ports only)",
+    )
+    demo.add_argument(
+        "--inbox-port", type=int, default=8025, help="port of the SMS inbox (default 8025)"
+    )
+    demo.add_argument(
+        "--verbose", action="store_true", help="show the sites' own output (requests, errors)"
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="keep this run's files (databases, inbox, logs)"
+    )
+    demo.add_argument(
+        "--terminal",
+        action="store_true",
+        help="walk through SMS codes, transaction binding, an authenticator app and recovery "
+        "codes in this terminal instead (no web framework needed)",
+    )
+    demo.add_argument(
+        "--auto", action="store_true", help="with --terminal: answer every prompt automatically"
+    )
     inbox = commands.add_parser(
         "inbox",
         help="serve the development SMS inbox (every SMS an InboxSender stored) on a local "
@@ -58,9 +95,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RemoteBindRefused as error:
             parser.exit(2, f"otpgate inbox: {error}\n")
     if args.command == "demo":
-        from otpgate.demo import run_demo
+        if args.terminal or args.auto:
+            from otpgate.demo.terminal import run_demo
 
-        return run_demo(auto=args.auto)
+            return run_demo(auto=args.auto)
+        from otpgate.demo.launcher import run
+
+        frameworks = [args.framework] if args.framework else ["django", "flask", "fastapi"]
+        return run(
+            frameworks,
+            port=args.port,
+            inbox_port=args.inbox_port,
+            redis_url=args.redis,
+            verbose=args.verbose,
+            keep=args.keep,
+        )
     if args.command == "keygen":
         print(generate_secret_key())
         return 0

@@ -28,7 +28,7 @@ def test_the_quick_start_runs_as_pasted(tmp_path):
 
 def test_the_demo_runs_on_embedded_defaults():
     result = subprocess.run(
-        [sys.executable, "-m", "otpgate", "demo", "--auto"],
+        [sys.executable, "-m", "otpgate", "demo", "--terminal", "--auto"],
         capture_output=True,
         text=True,
         timeout=60,

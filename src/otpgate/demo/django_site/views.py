@@ -1,4 +1,4 @@
-"""Protected views of the example site: a home page, a step-up page, a bound transfer."""
+"""Protected views of the demo site: a home page, a step-up page, a bound transfer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The example site's URLs: otpgate's login view, its pages, and a few protected views."""
+"""The demo site's URLs: otpgate's login view, its pages, and a few protected views."""
 
 from __future__ import annotations
 

@@ -1,0 +1,77 @@
+"""Settings of the demo site: SQLite, in-memory otpgate store, SMS printed in the terminal.
+
+Never deploy these: the keys below are public. In production read SECRET_KEY and
+OTPGATE_SECRET_KEYS from the environment, and use OTPGATE_STORE = "redis://...".
+``DEMO_DATABASE`` picks the SQLite file; ``DEMO_OTPGATE_SENDER`` and ``DEMO_OTPGATE_STORE``
+the sender and store (see :mod:`otpgate.demo.common`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from otpgate.demo.common import demo_redis_url, demo_sender, redis_prefix
+
+SECRET_KEY = os.environ.get("DEMO_SECRET_KEY", "demo-only-not-secret")
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "otpgate.integrations.django",
+    "otpgate.demo.django_site",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "otpgate.integrations.django.middleware.OtpgateMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "otpgate.demo.django_site.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DATABASE")
+        or str(Path(tempfile.gettempdir()) / "otpgate-demo-django.sqlite3"),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+STATIC_URL = "/static/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+
+# otpgate: flat OTPGATE_* settings (see otpgate.integrations.django.conf).
+OTPGATE_SECRET_KEYS = [os.environ.get("DEMO_OTPGATE_KEY", "demo-only-key-0123456789abcdef")]
+OTPGATE_BRAND = "otpgate demo"
+OTPGATE_STORE = demo_redis_url() or "memory"  # memory: one process; Redis for several
+OTPGATE_STORE_OPTIONS = {"prefix": redis_prefix("django")} if demo_redis_url() else {}
+OTPGATE_SENDER = demo_sender()  # "console" unless DEMO_OTPGATE_SENDER says otherwise
+OTPGATE_REQUIRED = "staff"  # staff must set up a second factor; others may
+OTPGATE_ALLOWED_NUMBER_TYPES = ["MOBILE", "FIXED_LINE_OR_MOBILE"]
