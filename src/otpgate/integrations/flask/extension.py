@@ -197,6 +197,7 @@ def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
 
 def _default_credentials(app: Flask) -> Credentials:
     from sqlalchemy.engine import create_engine
+    from sqlalchemy.pool import NullPool
 
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
 
@@ -204,7 +205,11 @@ def _default_credentials(app: Flask) -> Credentials:
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "otpgate.sqlite3")
-    engine = create_engine(url)
+    # SQLite opens a file per connection cheaply; without a pool no connection outlives its
+    # use, so an app that is dropped (tests, app factories) leaves no open database behind.
+    engine = (
+        create_engine(url, poolclass=NullPool) if url.startswith("sqlite") else create_engine(url)
+    )
     create_all(engine)
     return SQLAlchemyCredentials(engine)
 
