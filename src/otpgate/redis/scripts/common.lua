@@ -23,13 +23,14 @@ local function num(x)
   return s
 end
 
--- A challenge from its string (false: none).
+-- A challenge from its string (false: none). `text` is the stored string: change fields
+-- only to save_challenge them, which keeps it current for the reply.
 local function parse_challenge(value)
   if not value then return nil end
   local t, a, r, w, e, d, x, rest =
     string.match(value, '^(%a)|(%d+)|(%d+)|([^|]+)|([^|]+)|([^|]+)|([^|]*)|(.*)$')
   assert(t, 'otpgate: unreadable challenge')
-  return {t = t, a = a, r = r, w = w, e = e, d = d, x = x, rest = rest}
+  return {t = t, a = a, r = r, w = w, e = e, d = d, x = x, rest = rest, text = value}
 end
 
 local function load_challenge(key)
@@ -40,8 +41,11 @@ local function challenge_text(c)
   return table.concat({c.t, c.a, c.r, c.w, c.e, c.d, c.x, c.rest}, '|')
 end
 
+-- Write the challenge back (its TTL kept); its text, for the reply.
 local function save_challenge(key, c)
-  redis.call('SET', key, challenge_text(c), 'KEEPTTL')
+  c.text = challenge_text(c)
+  redis.call('SET', key, c.text, 'KEEPTTL')
+  return c.text
 end
 
 -- The reply of an outcome, one string the client splits at its first 11 "|":
@@ -49,7 +53,7 @@ end
 local function outcome(result, attempts_left, retry_after, locked_now, c)
   local head = result .. '|' .. (attempts_left or '') .. '|' .. (retry_after or '') .. '|'
     .. (locked_now and '1' or '0')
-  if c then return head .. '|' .. challenge_text(c) end
+  if c then return head .. '|' .. (c.text or challenge_text(c)) end
   return head
 end
 
@@ -84,11 +88,10 @@ end
 -- seconds after the last one, unless it is a hard lock.
 local function parse_subject(key, value, now, policy)
   local s = {f = 0, u = 0, l = 0, t = -1}
-  if value then
-    local f, u, l, t = string.match(value, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
-    assert(f, 'otpgate: unreadable subject')
-    s.f, s.u, s.l, s.t = tonumber(f), tonumber(u), tonumber(l), tonumber(t)
-  end
+  if not value then return s end
+  local f, u, l, t = string.match(value, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+  assert(f, 'otpgate: unreadable subject')
+  s.f, s.u, s.l, s.t = tonumber(f), tonumber(u), tonumber(l), tonumber(t)
   if s.f ~= 0 and now - s.l >= policy.memory and s.u ~= HARD_LOCK then
     s.f, s.u = 0, 0
     redis.call('SET', key, subject_text(s), 'KEEPTTL')
