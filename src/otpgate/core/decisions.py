@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .challenge import Verification, subject_key_of
 from .codes import clean_numeric_code, clean_recovery_code
 from .context import canonical_context
@@ -32,7 +33,6 @@ from .events import Event, EventBus, EventName, Listener
 from .message import check_sms_settings
 from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
-from .settings import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .settings import Settings
 from .totp import TotpEnrollment, enrollment, match_step
 from .web import factors_fingerprint

@@ -1,0 +1,126 @@
+"""The bounds of every setting: ``validate(settings)`` raises a ConfigurationError naming the
+first setting out of bounds. ``Settings`` calls it when it is built."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+_APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
+_HOST = re.compile(
+    r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}", re.ASCII
+)
+NUMBER_TYPES = frozenset(
+    {
+        "MOBILE",
+        "FIXED_LINE_OR_MOBILE",
+        "FIXED_LINE",
+        "PAGER",
+        "PERSONAL_NUMBER",
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "TOLL_FREE",
+        "UAN",
+        "VOICEMAIL",
+        "VOIP",
+        "UNKNOWN",
+    }
+)
+
+
+def _check(ok: bool, setting: str, problem: str) -> None:
+    if not ok:
+        raise ConfigurationError(setting, problem)
+
+
+def validate(s: Settings) -> None:
+    _check(isinstance(s.secret_keys, tuple), "secret_keys", "expected a tuple of strings")
+    for key in s.secret_keys:
+        _check(
+            isinstance(key, str) and len(key) >= 16,
+            "secret_keys",
+            "each key needs at least 16 characters; make one with generate_secret_key()",
+        )
+    _check(len(set(s.secret_keys)) == len(s.secret_keys), "secret_keys", "keys repeat")
+    bounded = {
+        "code_digits": (6, 10),
+        "code_lifetime": (30, 600),
+        "max_attempts": (1, 10),
+        "resend_cooldown": (0, 3600),
+        "max_sends": (1, 10),
+        "lockout_after": (1, 100),
+        "lockout_base": (1, 86400),
+        "lockout_max": (1, 7 * 86400),
+        "hard_lock_after": (1, 100),
+        "failure_memory": (60, 90 * 86400),
+        "totp_digits": (6, 8),
+        "totp_period": (15, 120),
+        "totp_window": (0, 2),
+        "totp_secret_bytes": (20, 64),
+        "recovery_code_count": (1, 50),
+        "step_up_max_age": (1, 86400),
+        "login_step_timeout": (60, 3600),
+        "remember_device_days": (1, 365),
+        "max_sms_segments": (1, 10),
+    }
+    for name, (low, high) in bounded.items():
+        value = getattr(s, name)
+        _check(isinstance(value, int) and not isinstance(value, bool), name, "expected an integer")
+        _check(low <= value <= high, name, f"must be between {low} and {high}, got {value}")
+    _check(s.lockout_after <= s.hard_lock_after, "lockout_after", "must not exceed hard_lock_after")
+    _check(s.lockout_base <= s.lockout_max, "lockout_base", "must not exceed lockout_max")
+    for name in ("phone_budget_short", "phone_budget_long", "subject_budget", "ip_budget"):
+        rate = getattr(s, name)
+        _check(
+            hasattr(rate, "limit") and rate.limit >= 1 and rate.window >= 1,
+            name,
+            "expected a RateLimit with a positive limit and window",
+        )
+    for code, cap in dict(s.country_caps).items():
+        _check(
+            code.isdigit() and isinstance(cap, int) and cap >= 0,
+            "country_caps",
+            "expected calling codes mapped to whole numbers, e.g. {'44': 5000}",
+        )
+    _check(
+        s.default_country_cap is None or s.default_country_cap >= 0,
+        "default_country_cap",
+        "must be a whole number or None",
+    )
+    for name in ("allowed_regions", "denied_regions"):
+        regions = getattr(s, name)
+        _check(
+            all(len(r) == 2 and r.isalpha() and r.isupper() for r in regions),
+            name,
+            "expected ISO 3166 region codes such as 'GB', 'CN'",
+        )
+    _check(
+        s.default_region is None or (len(s.default_region) == 2 and s.default_region.isupper()),
+        "default_region",
+        "expected an ISO 3166 region code such as 'US'",
+    )
+    unknown = set(s.allowed_number_types) - NUMBER_TYPES
+    _check(not unknown, "allowed_number_types", f"unknown number types {sorted(unknown)}")
+    _check(bool(s.allowed_number_types), "allowed_number_types", "must allow at least one type")
+    _check(
+        s.totp_algorithm in {"SHA1", "SHA256", "SHA512"},
+        "totp_algorithm",
+        "must be SHA1, SHA256 or SHA512",
+    )
+    _check(bool(s.brand.strip()) and len(s.brand) <= 40, "brand", "1 to 40 characters")
+    _check(s.default_locale.strip() != "", "default_locale", "must not be empty")
+    _check(
+        s.webotp_domain is None or bool(_HOST.fullmatch(s.webotp_domain)),
+        "webotp_domain",
+        "must be a bare host name such as 'shop.example' (no scheme, port or path)",
+    )
+    _check(
+        s.android_app_hash is None or _APP_HASH.fullmatch(s.android_app_hash) is not None,
+        "android_app_hash",
+        "expected the 11-character hash of the SMS Retriever API, e.g. 'FA+9qCX9VSu'",
+    )
