@@ -86,7 +86,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="allow a non-loopback address; anyone who can reach it reads every code",
     )
+    check = commands.add_parser(
+        "check",
+        help="diagnose a configuration: settings, store, gateway reachability, policy",
+        description="Reads OTPGATE_* environment variables (or --settings MODULE: a Django "
+        "settings module, or any module with OTPGATE_* names) and reports every invalid "
+        "setting by name, whether the store (OTPGATE_STORE or OTPGATE_REDIS_URL) answers and "
+        "how fast, whether each gateway behind OTPGATE_SENDER is reachable (TCP and HEAD on "
+        "its base URL; nothing is sent), and the policy in force. Exit status 1 when "
+        "something must be fixed.",
+    )
+    check.add_argument(
+        "--settings",
+        default="env",
+        metavar="MODULE",
+        help="'env' (default: OTPGATE_* environment variables) or a dotted module name",
+    )
     args = parser.parse_args(argv)
+    if args.command == "check":
+        import sys
+
+        from otpgate.check import run_check
+
+        return run_check(args.settings, sys.stdout)
     if args.command == "inbox":
         from otpgate.inbox import RemoteBindRefused, serve_inbox
 

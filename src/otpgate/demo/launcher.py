@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from otpgate.check.probes import safe_url
 from otpgate.core.phone import mask
 from otpgate.demo.common import SENDER_ENV, STORE_ENV
 from otpgate.demo.stories import SITES, Site, banner, missing_message
@@ -77,7 +78,7 @@ def check_redis(url: str) -> None:
         from otpgate.redis import RedisStore
     except ImportError as error:
         raise DemoError(f"--redis needs redis-py: {error}") from None
-    safe = url.split("@")[-1]
+    safe = safe_url(url)
     try:
         store = RedisStore.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
     except ValueError as error:
@@ -258,7 +259,7 @@ def run(
                 children.append(start(site, site_port, data, env, verbose))
             print(f"otpgate demo: starting {', '.join(s.framework for s in sites)}...", flush=True)
             wait_until_ready(children)
-            store = f"Redis ({redis_url.split('@')[-1]})" if redis_url else "memory"
+            store = f"Redis ({safe_url(redis_url)})" if redis_url else "memory"
             urls = {child.site.key: child.url for child in children}
             print(banner(urls, server.url, store, notes), flush=True)
             if keep:
