@@ -7,6 +7,7 @@ A missing binary is a test failure with the Debian package to install, never a s
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -27,6 +28,14 @@ PACKAGES = {
     "redis-cli": "redis-tools",
 }
 _TAKEN: set[int] = set()
+_RUNNING: list[Process] = []
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """A safety net: fixtures stop their servers, but an interrupted run may not get there."""
+    for process in _RUNNING:
+        process.stop()
 
 
 def binary(name: str) -> str:
@@ -85,6 +94,7 @@ class Process:
             self.proc = subprocess.Popen(
                 self.argv, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT
             )
+        _RUNNING.append(self)
         if wait:
             self.wait_ready()
         return self

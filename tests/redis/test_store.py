@@ -269,3 +269,10 @@ def test_a_key_of_the_wrong_type_fails_closed(redis_server, prefix, caplog):
     assert code not in text
     assert PHONE not in text and PHONE[-4:] not in text
     store.close()
+
+
+def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
+    monkeypatch.setattr(servers.shutil, "which", lambda name: None)
+    monkeypatch.setattr(servers.os.path, "exists", lambda path: False)
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install redis-tools"):
+        servers.binary("redis-cli")
