@@ -112,3 +112,16 @@ def test_a_cluster_client_passed_in(redis_cluster: Cluster, prefix: str):
     assert client.ping()
     client.close()
     client.disconnect_connection_pools()
+
+
+def test_load_scripts_reaches_every_master(redis_cluster: Cluster, prefix: str):
+    for node in redis_cluster.nodes:
+        with node.client() as client:
+            client.script_flush()
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    store.load_scripts()
+    shas = [script.sha for script in Codec(prefix).scripts.values()]
+    for node in redis_cluster.nodes:
+        with node.client() as client:
+            assert all(client.script_exists(*shas))
+    store.close()

@@ -25,8 +25,9 @@ class AsyncRedisStore:
     """Challenges, budgets, lockouts and TOTP replay markers in Redis, for ``AsyncVerifier``.
 
     ``client`` is a ``redis.asyncio.Redis`` (standalone or Sentinel ``master_for``) or a
-    ``redis.asyncio.cluster.RedisCluster``. ``prefix`` starts every key, so several apps can share
-    one Redis. Any Redis failure raises ``StorageUnavailable``: never an approval.
+    ``redis.asyncio.cluster.RedisCluster``. ``prefix`` starts every key, so several apps can
+    share one Redis. Any Redis failure raises ``StorageUnavailable``: never an approval.
+    Like its client, use it from one event loop (make it where that loop runs).
     """
 
     def __init__(self, client: AsyncClient, *, prefix: str = DEFAULT_PREFIX) -> None:
