@@ -513,3 +513,15 @@ def test_canonical_context_changes_with_a_nested_number(
     assert canonical_context(with_amount) == canonical_context(
         {**context, "lines": ({"amount": amount.normalize()},)}
     )
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(region=st.sampled_from(REGIONS))
+def test_masking_finds_the_calling_code_like_phonenumbers(region: str) -> None:
+    from otpgate.core.phone import mask
+
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    if example is None:
+        return
+    e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+    assert mask(e164).startswith(f"+{example.country_code} ")

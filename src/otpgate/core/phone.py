@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from .errors import InvalidPhoneNumber, PhoneRegionNotAllowed, PhoneTypeNotAllowed
 from .settings import Settings
 
 #: Longer input is refused before parsing (ITU E.164 numbers have at most 15 digits).
 MAX_INPUT_LENGTH = 64
+
+_CALLING_CODES = frozenset(COUNTRY_CODE_TO_REGION_CODE)
 
 _TYPE_NAMES = {
     value: name
@@ -54,10 +57,13 @@ def mask(e164: str, calling_code: str | None = None) -> str:
 
 
 def _calling_code_of(e164: str) -> str:
-    try:
-        return str(phonenumbers.parse(e164, None).country_code)
-    except phonenumbers.NumberParseException:
-        return e164.lstrip("+")[:1]
+    """The country calling code at the start of ``e164``. Calling codes are prefix-free (ITU-T
+    E.164), so the first of the 1-, 2- and 3-digit prefixes that is one is the one."""
+    digits = e164.lstrip("+")
+    for length in (1, 2, 3):
+        if digits[:length].isdigit() and int(digits[:length]) in _CALLING_CODES:
+            return digits[:length]
+    return digits[:1]
 
 
 def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -> PhoneNumber:
