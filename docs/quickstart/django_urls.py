@@ -1,0 +1,21 @@
+from django.http import HttpResponse
+from django.urls import include, path
+from otpgate.integrations.django import OtpLoginView, confirm_transaction, otp_required
+
+@otp_required(max_age=300)  # a second factor passed in the last 5 minutes
+def close_account(request):
+    return HttpResponse("Account closed.")
+
+def transfer(request):  # signed-in users only (the middleware sees to it)
+    details = {"amount": request.POST["amount"], "payee": request.POST["payee"]}
+    answer = confirm_transaction(request, details, summary=f"Pay {details['amount']} EUR")
+    if isinstance(answer, HttpResponse):  # a code was sent: the page that asks for it
+        return answer
+    return HttpResponse(f"Sent {details['amount']} EUR.")  # the code matched these details
+
+urlpatterns += [
+    path("accounts/login/", OtpLoginView.as_view(), name="login"),
+    path("account/2fa/", include("otpgate.integrations.django.urls")),
+    path("account/close/", close_account),
+    path("transfer/", transfer),
+]

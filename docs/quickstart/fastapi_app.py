@@ -1,0 +1,27 @@
+from fastapi import Depends, FastAPI, Header
+from otpgate import LoginRequired, Verification
+from otpgate.integrations.fastapi import OtpGate, VerifiedTransaction
+
+async def user_id(authorization: str = Header("")) -> str:
+    user = await find_user_by_token(authorization.removeprefix("Bearer "))  # yours
+    if user is None:
+        raise LoginRequired()  # 401 problem+json
+    return user.id
+
+gate = OtpGate.from_env(current_subject=user_id)  # OTPGATE_SECRET_KEYS, _REDIS_URL, ...
+app = FastAPI(lifespan=gate.lifespan)
+gate.install(app)  # the /otpgate API; otpgate's errors as RFC 9457 problems
+
+async def payment_details(payment_id: str) -> dict:  # what the code confirms
+    p = await load_payment(payment_id)  # yours
+    return {"payment": p.id, "amount": p.amount, "currency": p.currency, "payee": p.iban}
+
+confirm = gate.require_transaction(payment_details, summary=lambda d: f"Pay {d['amount']}")
+
+@app.post("/payments/{payment_id}/execute", responses=gate.transaction_responses)
+async def execute(payment_id: str, tx: VerifiedTransaction = Depends(confirm)):
+    return {"executed": payment_id}  # once, with the code sent for this payment
+
+@app.delete("/account", responses=gate.step_up_responses)
+async def close(proof: Verification = Depends(gate.require_second_factor(max_age=300))):
+    return {"closed": proof.subject}

@@ -1,0 +1,28 @@
+import os
+from flask import Flask, request
+from flask_login import LoginManager, login_required
+from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp
+
+app = Flask(__name__)
+app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], OTPGATE_BRAND="Acme",
+                  OTPGATE_SECRET_KEYS=os.environ["OTPGATE_KEY"])  # `otpgate keygen`
+LoginManager(app).user_loader(load_user)  # your user loader, as usual with Flask-Login
+gate = OtpGate(app)  # factors in SQLite (instance/otpgate.sqlite3) or OTPGATE_DATABASE_URL
+
+@app.post("/login")
+def login():
+    user = check_password(request.form["username"], request.form["password"])  # yours
+    return gate.begin_login(user, next_url=request.args.get("next"))  # not login_user
+
+@app.post("/account/close")
+@login_required
+@fresh_otp(max_age=300)  # asks for a code again if the last second factor is older
+def close_account():
+    return "Account closed."
+
+@app.post("/transfer")
+@login_required
+def transfer():
+    details = {"amount": request.form["amount"], "payee": request.form["payee"]}
+    confirm_transaction(details, summary=f"Pay {details['amount']} EUR to {details['payee']}")
+    return f"Sent {details['amount']} EUR."  # only with the code sent for these details

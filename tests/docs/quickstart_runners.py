@@ -1,0 +1,242 @@
+"""Run each quick start of docs/quickstart as a reader would use it, against the real
+framework: ``python -m tests.docs.quickstart_runners django|flask|fastapi|core WORKDIR``.
+
+Only the application's own functions are stubbed (``check_password``, ``load_user``,
+``find_user_by_token``, ``load_payment``); otpgate runs as configured by the quick start,
+console sender included: codes are read from what it prints, as a developer would.
+Each runs in a process of its own (Django is set up once per process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "quickstart"
+PHONE = "+33612345678"
+KEY = "quickstart-key-0123456789abcdef0123"
+
+
+class Console:
+    """Captures what the console sender prints; ``code()`` is the newest SMS's code."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+
+    @contextlib.contextmanager
+    def capture(self) -> Any:
+        with contextlib.redirect_stdout(self.buffer):
+            yield
+
+    def last_sms(self) -> str:
+        blocks = self.buffer.getvalue().split("--- SMS to ")
+        assert len(blocks) > 1, "no SMS was printed"
+        return blocks[-1]
+
+    def code(self) -> str:
+        found = re.search(r"(?<!\d)\d{6}(?!\d)", self.last_sms())
+        assert found, self.last_sms()
+        return found.group(0)
+
+
+DJANGO_BASE = """
+from pathlib import Path
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "quickstart-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver"]
+INSTALLED_APPS = [
+    "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+    "django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "quick_urls"
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+"""
+DJANGO_URLS = """
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
+"""
+
+
+def run_django(work: Path) -> None:
+    # A project as `django-admin startproject` makes it, with the quick start appended.
+    settings = DJANGO_BASE + (DOCS / "django_settings.py").read_text()
+    (work / "quick_settings.py").write_text(settings)
+    (work / "quick_urls.py").write_text(DJANGO_URLS + (DOCS / "django_urls.py").read_text())
+    sys.path.insert(0, str(work))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "quick_settings"
+    os.environ["OTPGATE_KEY"] = KEY
+    import django
+    from django.core.management import call_command
+    from django.test import Client
+
+    django.setup()
+    call_command("check", fail_level="WARNING")
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth.models import User
+
+    from otpgate.integrations.django import get_verifier
+
+    alice = User.objects.create_user("alice", password="alice-password")
+    get_verifier().credentials.add_phone(str(alice.pk), PHONE)
+    console, client = Console(), Client()
+    assert client.get("/account/close/").status_code == 302  # not signed in
+    with console.capture():
+        answer = client.post(
+            "/accounts/login/", {"username": "alice", "password": "alice-password"}
+        )
+    assert answer.status_code == 302 and "/account/2fa/verify/" in answer["Location"], answer
+    assert client.get("/account/close/").status_code == 302  # the second step is pending
+    done = client.post("/account/2fa/verify/", {"action": "verify", "code": console.code()})
+    assert done.status_code == 302, done
+    assert client.get("/account/close/").content == b"Account closed."
+    details = {"amount": "250.00", "payee": "ACME"}
+    with console.capture():
+        page = client.post("/transfer/", details)
+    assert page.status_code == 200 and b"Sent" not in page.content
+    assert "Pay 250.00 EUR" in console.last_sms()
+    tampered = client.post("/transfer/", {**details, "amount": "9999", "otp_code": console.code()})
+    assert b"Sent" not in tampered.content
+    sent = client.post("/transfer/", {**details, "otp_code": console.code()})
+    assert sent.content == b"Sent 250.00 EUR.", sent.content
+
+
+@dataclass
+class Customer:
+    id: str
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        return self.id
+
+
+def run_flask(work: Path) -> None:
+    os.chdir(work)  # Flask(__name__) of a script: the instance folder goes beside it
+    os.environ.update(SECRET_KEY="quickstart-not-secret", OTPGATE_KEY=KEY)
+
+    def check_password(name: str, password: str) -> Customer | None:  # the app's own
+        return Customer(name) if (name, password) == ("alice", "alice-password") else None
+
+    def load_user(user_id: str) -> Customer:  # the app's own
+        return Customer(user_id)
+
+    stubs = {"check_password": check_password, "load_user": load_user}
+    app = runpy.run_path(str(DOCS / "flask_app.py"), init_globals=stubs)["app"]
+    gate = app.extensions["otpgate"]
+    with app.app_context():
+        gate.verifier.credentials.add_phone("alice", PHONE)
+    console, client = Console(), app.test_client()
+    login = client.post("/login", data={"username": "alice", "password": "alice-password"})
+    assert login.status_code == 303 and login.headers["Location"].endswith("/otp/verify"), login
+    page = client.get("/otp/verify").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    with console.capture():
+        client.post("/otp/verify/send", data={"csrf_token": csrf})
+    verified = client.post(
+        "/otp/verify", data={"csrf_token": csrf, "method": "sms", "code": console.code()}
+    )
+    assert verified.status_code == 303, verified.text
+    assert client.post("/account/close").text == "Account closed."
+    details = {"amount": "250.00", "payee": "Bob"}
+    with console.capture():
+        asked = client.post("/transfer", data=details)
+    assert "Pay 250.00 EUR to Bob" in console.last_sms() and "Sent" not in asked.text
+    challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', asked.text).group(1)
+    confirmation = {"otpgate_challenge": challenge, "otpgate_code": console.code()}
+    tampered = client.post("/transfer", data={**details, "payee": "Mallory", **confirmation})
+    assert tampered.status_code == 409
+    sent = client.post("/transfer", data={**details, **confirmation})
+    assert sent.text == "Sent 250.00 EUR.", sent.text
+
+
+@dataclass
+class Payment:
+    id: str
+    amount: str = "250.00"
+    currency: str = "EUR"
+    iban: str = "DE89370400440532013000"
+
+
+def run_fastapi(work: Path) -> None:
+    os.chdir(work)  # the default credentials database, otpgate.db, lands here
+    os.environ["OTPGATE_SECRET_KEYS"] = KEY
+    from fastapi.testclient import TestClient
+
+    async def find_user_by_token(token: str) -> Customer | None:  # the app's own
+        return Customer("alice") if token == "alice-token" else None
+
+    async def load_payment(payment_id: str) -> Payment:  # the app's own
+        return Payment(payment_id)
+
+    stubs = {"find_user_by_token": find_user_by_token, "load_payment": load_payment}
+    namespace = runpy.run_path(str(DOCS / "fastapi_app.py"), init_globals=stubs)
+    app, gate = namespace["app"], namespace["gate"]
+    alice, console = {"Authorization": "Bearer alice-token"}, Console()
+    with TestClient(app) as client:
+        client.portal.call(gate.verifier.credentials.add_phone, "alice", PHONE)
+        assert client.post("/payments/p-1/execute").json()["code"] == "login_required"
+        with console.capture():
+            first = client.post("/payments/p-1/execute", headers=alice)
+        assert first.status_code == 401 and first.json()["code"] == "confirmation_required"
+        assert "Pay 250.00" in console.last_sms()
+        headers = {**alice, "OTP-Challenge": first.headers["OTP-Challenge"]}
+        done = client.post("/payments/p-1/execute", headers={**headers, "OTP-Code": console.code()})
+        assert done.status_code == 200 and done.json() == {"executed": "p-1"}, done.text
+        again = client.post("/payments/p-1/execute", headers={**headers, "OTP-Code": "000000"})
+        assert again.status_code in {400, 410}
+        step_up = client.delete("/account", headers=alice)
+        assert step_up.status_code == 401 and "max_age" in step_up.headers["WWW-Authenticate"]
+        with console.capture():
+            challenge = client.post("/otpgate/challenges", json={}, headers=alice).json()["id"]
+        checked = client.post(
+            f"/otpgate/challenges/{challenge}/check", json={"code": console.code()}, headers=alice
+        )
+        assert checked.status_code == 200, checked.text
+        assert client.delete("/account", headers=alice).json() == {"closed": "alice"}
+        assert client.get("/openapi.json").status_code == 200
+
+
+def run_core(work: Path) -> None:
+    os.chdir(work)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        runpy.run_path(str(DOCS / "core.py"))
+    assert output.getvalue().splitlines() == ["invalid_code", "sms recovery"], output.getvalue()
+
+
+RUNNERS = {"core": run_core, "django": run_django, "flask": run_flask, "fastapi": run_fastapi}
+
+if __name__ == "__main__":
+    RUNNERS[sys.argv[1]](Path(sys.argv[2]))
+    print("quick start ok")
