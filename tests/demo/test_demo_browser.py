@@ -9,6 +9,7 @@ import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,19 +21,41 @@ for module in ("django", "flask", "flask_login", "fastapi", "uvicorn"):
     pytest.importorskip(module, reason='otpgate demo needs pip install "otpgate[demo]"')
 
 SHOTS = Path("/tmp")
+
+
+def shot(demo: RunningDemo, name: str) -> str:
+    store = "redis" if "Redis (" in demo.text else "memory"
+    return str(SHOTS / f"otpgate-demo-{name}{'-redis' if store == 'redis' else ''}.png")
+
+
 DJANGO_PHONE = "+33612345678"
 FLASK_PHONE = "+447911123456"
 ALICE = {"Authorization": "Bearer alice-token"}
 PAYMENT = {"amount": "250.00", "currency": "EUR", "payee": "DE89370400440532013000"}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[RunningDemo]:
-    running = RunningDemo(cwd=tmp_path_factory.mktemp("demo"))
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def demo(request, tmp_path_factory) -> Iterator[RunningDemo]:
+    """The demo as the README starts it, then with ``--redis`` on a real server."""
+    work = tmp_path_factory.mktemp(f"demo-{request.param}")
+    server = None
+    args: list[str] = []
+    if request.param == "redis":
+        from tests.redis.servers import redis_server
+
+        server = redis_server(work / "redis").start()
+        args = ["--redis", server.url]
+    running = RunningDemo(*args, cwd=work)
     try:
         yield running.wait_ready()
     finally:
         running.kill()
+        if server is not None:
+            with server.client() as client:
+                keys = client.keys("*")
+            server.stop()
+            prefixes = {key.decode().split(":")[1] for key in keys}
+            assert prefixes == {"django", "flask", "fastapi"}, keys  # each site used Redis
 
 
 def test_the_banner_names_every_site_user_and_the_inbox(demo):
@@ -58,14 +81,14 @@ def test_django_login_with_the_code_from_the_inbox_page(demo, browser, page):
     inbox.goto(demo.inbox + "/?to=" + DJANGO_PHONE.replace("+", "%2B"))
     code = inbox.locator("section").first.locator("strong.code").first.inner_text()
     assert code == demo.latest_sms(DJANGO_PHONE)["code"]  # the page and the JSON API agree
-    inbox.screenshot(path=str(SHOTS / "otpgate-demo-inbox.png"), full_page=True)
+    inbox.screenshot(path=shot(demo, "inbox"), full_page=True)
     inbox.close()
 
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(base + "/")
     assert page.get_by_role("heading", name="Welcome, alice").is_visible()
-    page.screenshot(path=str(SHOTS / "otpgate-demo-django.png"), full_page=True)
+    page.screenshot(path=shot(demo, "django"), full_page=True)
     demo.wait_for("✉ SMS to +33 ••• ••• 5678")  # echoed in the terminal, number masked
 
 
@@ -89,12 +112,12 @@ def test_flask_transfer_protected_by_step_up(demo, page):
     page.get_by_role("heading", name="Confirm the transaction").wait_for()
     sms = demo.latest_sms(FLASK_PHONE, newer_than=before)
     assert "Pay 250.00 EUR to Bob Martin" in sms["text"]  # the code names what it confirms
-    page.screenshot(path=str(SHOTS / "otpgate-demo-flask-confirm.png"), full_page=True)
+    page.screenshot(path=shot(demo, "flask-confirm"), full_page=True)
     page.get_by_label("Code from the text message").fill(sms["code"])
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url(base + "/")
     assert page.get_by_role("status").inner_text() == "Sent 250.00 EUR to Bob Martin."
-    page.screenshot(path=str(SHOTS / "otpgate-demo-flask-done.png"), full_page=True)
+    page.screenshot(path=shot(demo, "flask-done"), full_page=True)
 
 
 def test_fastapi_payment_confirmed_over_http(demo):
@@ -117,11 +140,21 @@ def test_fastapi_payment_confirmed_over_http(demo):
 
 
 def test_fastapi_openapi_page_loads(demo, page):
-    # Swagger UI's script and style come from a CDN: offline they fail fast, the page stays.
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1).*"), lambda route: route.abort())
+    pytest.importorskip("fastapi_offline", reason='Swagger UI on this machine: "otpgate[demo]"')
+    outside: list[str] = []  # nothing may come from a CDN: the demo works offline
+
+    def refuse(route: Any) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1).*"), refuse)
     response = page.goto(demo.sites["fastapi"] + "/docs")
     assert response is not None and response.status == 200
     assert page.title() == "Payments (otpgate demo) - Swagger UI"
+    page.get_by_text("/payments/{payment_id}/execute").first.wait_for()  # Swagger UI rendered
+    page.get_by_role("button", name="Authorize").first.wait_for()
+    page.screenshot(path=shot(demo, "fastapi-docs"), full_page=True)
+    assert outside == []
     schema = page.request.get(demo.sites["fastapi"] + "/openapi.json")
     assert "/payments/{payment_id}/execute" in schema.json()["paths"]
 

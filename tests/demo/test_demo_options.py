@@ -4,9 +4,12 @@ unreachable Redis, busy ports, --help."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -97,3 +100,19 @@ def test_the_api_story_on_redis(tmp_path):
     finally:
         demo.kill()
         server.stop()
+
+
+def test_sites_stop_when_the_launcher_is_killed_outright(tmp_path):
+    demo = RunningDemo("--framework", "flask", cwd=tmp_path)
+    try:
+        demo.wait_ready()
+        children = demo.children()
+        assert len(children) == 1
+        os.kill(demo.process.pid, signal.SIGKILL)  # no chance to clean up
+        demo.process.wait(10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in children if alive(pid)]
+    finally:
+        demo.kill()

@@ -119,6 +119,7 @@ def start(site: Site, port: int, data: Path, env: dict[str, str], verbose: bool)
     log = data / f"{site.key}.log"
     out: IO[bytes] | None = None if verbose else log.open("wb")
     command = [sys.executable, "-m", "otpgate.demo.serve", site.key, "--port", str(port)]
+    command += ["--exit-with-parent", str(os.getpid())]
     options: dict[str, Any] = {"start_new_session": True}
     if os.name == "nt":  # pragma: no cover - no process groups to signal there
         options = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
@@ -237,7 +238,8 @@ def run(
         return 2
     children: list[Child] = []
     data = Path(tempfile.mkdtemp(prefix="otpgate-demo-run-"))
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    stopping = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {number: signal.signal(number, _raise_interrupt) for number in stopping}
     try:
         with ExitStack() as stack:
             if redis_url:
@@ -282,7 +284,8 @@ def run(
         return 1
     finally:
         stop(children)
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         if not keep:
             shutil.rmtree(data, ignore_errors=True)
         print("otpgate demo: stopped.", flush=True)

@@ -22,6 +22,7 @@ for this run, and a key for this run; set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_RED
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import secrets
@@ -134,6 +135,18 @@ def default_gate(scratch: str) -> OtpGate:
     return OtpGate.from_env(env, current_subject=current_subject, **options)
 
 
+def make_fastapi(**options: Any) -> FastAPI:
+    """A FastAPI app whose /docs page serves Swagger UI from files on this machine when
+    fastapi-offline is installed (the ``demo`` extra brings it), so the page works without
+    a CDN; else FastAPI's own pages, which load Swagger UI from a CDN."""
+    try:
+        offline = importlib.import_module("fastapi_offline")
+    except ImportError:
+        return FastAPI(**options)
+    app: FastAPI = offline.FastAPIOffline(**options)
+    return app
+
+
 def create_app(gate: OtpGate | None = None) -> FastAPI:
     """The payments app around ``gate`` (default: :func:`default_gate`)."""
     # Made when the app starts (an app whose lifespan never runs leaves nothing behind).
@@ -152,7 +165,7 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    app = FastAPI(title="Payments (otpgate demo)", lifespan=lifespan)
+    app = make_fastapi(title="Payments (otpgate demo)", lifespan=lifespan)
     app.state.ledger = ledger
     gate.install(app, validation_errors=True)  # problem details for the app's routes too
 

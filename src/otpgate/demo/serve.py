@@ -7,7 +7,23 @@ and store come from ``DEMO_OTPGATE_SENDER`` and ``DEMO_OTPGATE_STORE``.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import threading
+import time
 from collections.abc import Sequence
+
+
+def exit_with_parent(parent: int) -> None:
+    """Stop this process (SIGTERM to itself) once ``parent`` is gone, so a launcher that was
+    killed outright leaves no site behind."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="otpgate-demo-parent", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("site", choices=["django", "flask", "fastapi"])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    parser.add_argument(
+        "--exit-with-parent", type=int, metavar="PID", help="stop when process PID is gone"
+    )
     args = parser.parse_args(argv)
+    if args.exit_with_parent and os.name != "nt":
+        exit_with_parent(args.exit_with_parent)
     if args.site == "django":
         from otpgate.demo.django_site import serve as serve_django
 
