@@ -26,6 +26,13 @@ def test_the_quick_start_runs_as_pasted(tmp_path):
     assert result.stdout.splitlines() == ["invalid_code 400", "sms login", "recovery"]
 
 
+def test_the_first_command_is_the_demo_the_tests_drive():
+    first_block = re.search(r"```sh\n(.*?)```", README.read_text(), flags=re.DOTALL).group(1)
+    demo, tests = first_block.strip().splitlines()
+    assert demo.startswith('pip install -e ".[demo]" && otpgate demo ')  # tests/demo runs it
+    assert tests.startswith("bash scripts/test.sh ")
+
+
 def test_the_demo_runs_on_embedded_defaults():
     result = subprocess.run(
         [sys.executable, "-m", "otpgate", "demo", "--terminal", "--auto"],

@@ -185,7 +185,8 @@ def probe_sender(value: Any) -> list[Finding]:
         if url:
             found.append(probe_url(name, url))
         elif type(inner).__name__ in {"ConsoleSender", "OutboxSender", "InboxSender"}:
-            found.append(Finding("warn", "gateway", f"{name}: a development sender"))
+            fix = "Set OTPGATE_SENDER to a gateway's sender before production."
+            found.append(Finding("warn", "gateway", f"{name}: a development sender", fix))
         else:
             found.append(Finding("ok", "gateway", f"{name}: built (no URL known to probe)"))
     return found
