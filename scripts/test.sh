@@ -11,6 +11,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ] || need+=(kannel)
 [ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
 command -v chromium >/dev/null || need+=(chromium)
+command -v dot >/dev/null || need+=(graphviz)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if ((${#need[@]})); then
     echo "==> installing ${need[*]} (servers and the browser the tests start on loopback)"
