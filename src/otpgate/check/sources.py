@@ -12,32 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otpgate.core.errors import ConfigurationError
+from otpgate.core.settings import INTEGRATION_KEYS
 
-#: ``OTPGATE_*`` names that belong to an integration or a tool, not to ``Settings``.
-INTEGRATION_KEYS = frozenset(
-    {
-        # Django (otpgate.integrations.django.conf)
-        "OTPGATE_STORE",
-        "OTPGATE_STORE_OPTIONS",
-        "OTPGATE_SENDER",
-        "OTPGATE_REQUIRED",
-        "OTPGATE_EXEMPT_URLS",
-        # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
-        "OTPGATE_URL_PREFIX",
-        "OTPGATE_BLUEPRINT_NAME",
-        "OTPGATE_DATABASE_URL",
-        "OTPGATE_ENFORCE",
-        "OTPGATE_LOGIN_VIEW",
-        "OTPGATE_HOME_URL",
-        "OTPGATE_BASE_TEMPLATE",
-        "OTPGATE_LANGUAGES",
-        # FastAPI (OtpGate.from_env)
-        "OTPGATE_REDIS_URL",
-        # the dev inbox, and the tests' browser
-        "OTPGATE_INBOX_DB",
-        "OTPGATE_CHROMIUM",
-    }
-)
 ENVIRONMENT = "env"
 
 

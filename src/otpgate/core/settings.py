@@ -44,6 +44,33 @@ class RateLimit:
         return f"{self.limit}/{self.window}s"
 
 
+#: ``OTPGATE_*`` names that belong to an integration or a tool, not to ``Settings``.
+INTEGRATION_KEYS = frozenset(
+    {
+        # Django (otpgate.integrations.django.conf)
+        "OTPGATE_STORE",
+        "OTPGATE_STORE_OPTIONS",
+        "OTPGATE_SENDER",
+        "OTPGATE_REQUIRED",
+        "OTPGATE_EXEMPT_URLS",
+        # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
+        "OTPGATE_URL_PREFIX",
+        "OTPGATE_BLUEPRINT_NAME",
+        "OTPGATE_DATABASE_URL",
+        "OTPGATE_ENFORCE",
+        "OTPGATE_LOGIN_VIEW",
+        "OTPGATE_HOME_URL",
+        "OTPGATE_BASE_TEMPLATE",
+        "OTPGATE_LANGUAGES",
+        # FastAPI (OtpGate.from_env)
+        "OTPGATE_REDIS_URL",
+        # the dev inbox, and the tests' browser
+        "OTPGATE_INBOX_DB",
+        "OTPGATE_CHROMIUM",
+    }
+)
+
+
 def generate_secret_key() -> str:
     """A new random key for ``secret_keys`` (256 bits, URL-safe text)."""
     return secrets.token_urlsafe(32)

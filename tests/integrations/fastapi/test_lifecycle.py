@@ -173,3 +173,15 @@ async def test_factors_live_in_sql_across_restarts(tmp_path: Path):
         )
         assert used.status_code == 200
     assert Path(tmp_path / "otpgate.db").stat().st_size > 0
+
+
+def test_from_env_ignores_the_other_integrations_and_tools_keys():
+    from otpgate.integrations.fastapi import OtpGate
+
+    env = {
+        "OTPGATE_SECRET_KEYS": "a-key-of-more-than-sixteen-chars",
+        "OTPGATE_STORE": "memory",  # Django's key
+        "OTPGATE_INBOX_DB": "/tmp/inbox.sqlite3",  # the dev inbox's
+        "OTPGATE_CODE_DIGITS": "7",
+    }
+    assert OtpGate.from_env(env).settings.code_digits == 7

@@ -19,7 +19,7 @@ from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
-from otpgate.core.settings import Settings
+from otpgate.core.settings import INTEGRATION_KEYS, Settings
 from otpgate.core.store import AsyncStore
 from otpgate.core.web import SecondFactorState
 
@@ -98,7 +98,7 @@ class OtpGate:
         for key, name in zip(_ENV_KEYS, ("redis_url", "database_url"), strict=True):
             if key in env:
                 kwargs.setdefault(name, env[key] or None)
-        return cls(Settings.from_mapping(env, ignore=_ENV_KEYS), **kwargs)
+        return cls(Settings.from_mapping(env, ignore=INTEGRATION_KEYS), **kwargs)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
