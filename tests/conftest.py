@@ -128,9 +128,9 @@ def gate(make_gate: Any) -> Sync:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI (tox sets OTPGATE_FORBID_SKIPS) a skipped test fails the run: every service and
+    """In CI (tox sets TESTS_FORBID_SKIPS) a skipped test fails the run: every service and
     package a test needs is installed there, so a skip would hide a gap."""
-    if not os.environ.get("OTPGATE_FORBID_SKIPS") or exitstatus != 0:
+    if not os.environ.get("TESTS_FORBID_SKIPS") or exitstatus != 0:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
