@@ -218,6 +218,58 @@ class TestTransactionBinding:
         with pytest.raises(ContextMismatch):
             gate.check(challenge.id, outbox.last_code_for(PHONE), context=self.CONTEXT)
 
+    def test_a_code_confirms_only_the_action_it_was_sent_for(self, gate, outbox):
+        enroll(gate, outbox)
+        challenge = gate.start_sms(
+            "alice", purpose="transaction", context=self.CONTEXT, action="payments:pay"
+        )
+        code = outbox.last_code_for(PHONE)
+        # the same details, another operation (or none named): refused, the attempt counts
+        for action in ("payments:standing-order", "payments:cancel", None):
+            with pytest.raises(ContextMismatch):
+                gate.check(challenge.id, code, context=self.CONTEXT, action=action)
+        assert gate.get(challenge.id).attempts_left == 2
+        verification = gate.check(
+            challenge.id, code, context=self.CONTEXT, action="payments:pay", subject="alice"
+        )
+        assert verification.purpose == "transaction"
+
+    def test_a_code_without_an_action_is_refused_by_an_action(self, gate, outbox):
+        enroll(gate, outbox)
+        challenge = self.start(gate)
+        code = outbox.last_code_for(PHONE)
+        with pytest.raises(ContextMismatch):
+            gate.check(challenge.id, code, context=self.CONTEXT, action="payments:pay")
+        gate.check(challenge.id, code, context=self.CONTEXT)
+
+    def test_an_action_alone_binds_the_code(self, gate, outbox):
+        enroll(gate, outbox)
+        challenge = gate.start_sms("alice", purpose="transaction", action="close-account")
+        assert challenge.bound_to_context
+        code = outbox.last_code_for(PHONE)
+        for other in ({"action": None}, {"action": "export-data"}, {"context": {}}):
+            with pytest.raises(ContextMismatch):
+                gate.check(challenge.id, code, **{"action": "close-account", **other})
+        gate.check(challenge.id, code, action="close-account")
+
+    @pytest.mark.parametrize(
+        "action", ["", "a" * 201, 7, b"pay", "pay\n", "pay\x1fcancel", "\ud800"], ids=repr
+    )
+    def test_an_action_is_short_printable_text(self, gate, outbox, action):
+        enroll(gate, outbox)
+        with pytest.raises(MalformedInput):
+            gate.start_sms("alice", purpose="transaction", context=self.CONTEXT, action=action)
+        assert len(outbox.messages) == 1
+        longest = "é" * 200
+        challenge = gate.start_sms(
+            "alice", purpose="transaction", context=self.CONTEXT, action=longest
+        )
+        code = outbox.last_code_for(PHONE)
+        with pytest.raises(MalformedInput):
+            gate.check(challenge.id, code, context=self.CONTEXT, action=action)
+        assert gate.get(challenge.id).attempts_left == 5
+        gate.check(challenge.id, code, context=self.CONTEXT, action=longest)
+
 
 class TestDeliveryFailure:
     def test_failure_marks_the_challenge_and_gives_back_the_cooldown(self, gate, outbox):

@@ -41,6 +41,7 @@ logger = logging.getLogger("otpgate")
 
 _MAX_SUBJECT = 255
 _MAX_SHORT_TEXT = 64
+_MAX_ACTION = 200
 _SUBJECT_KEY_CACHE = 4096
 
 #: The answer when a recovery code matched but another request used it first.
@@ -103,10 +104,34 @@ class Decisions:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def _context_digest(self, context: Mapping[str, Any] | None) -> str:
-        if context is None:
+    @staticmethod
+    def _action(action: object) -> str:
+        """``action`` as bound text ("" for none): 1 to 200 printable characters."""
+        if action is None:
             return ""
-        return self.keyring.digest("context", canonical_context(context))
+        if not isinstance(action, str) or not action or len(action) > _MAX_ACTION:
+            raise MalformedInput("The action must be a non-empty string of at most 200 chars.")
+        if not action.isprintable() or _surrogates(action):
+            raise MalformedInput("The action must be printable Unicode text.")
+        return action
+
+    def _binding_digest(self, context: Mapping[str, Any] | None, action: object) -> str:
+        """The one digest a code is bound to: the action and the transaction's details.
+
+        The only place a binding is made, for starting and for checking alike. With neither
+        a context nor an action the code is unbound (""); a context alone keeps the digest it
+        always had; with an action, the action's text is part of it, so a code sent for one
+        action fails ``context_mismatch`` on any other, even with the same details.
+        """
+        action_text = self._action(action)
+        if context is None and not action_text:
+            return ""
+        details = "" if context is None else canonical_context(context)
+        if not action_text:
+            return self.keyring.digest("context", details)
+        # canonical JSON escapes control characters and an action is printable, so the
+        # parts cannot run into each other across the digest's separator
+        return self.keyring.digest("context+action", action_text, details)
 
     def _plan_check(
         self,
@@ -114,6 +139,7 @@ class Decisions:
         code: object,
         context: Mapping[str, Any] | None,
         subject: object,
+        action: object = None,
     ) -> tuple[str, str, str]:
         key = subject_key_of(challenge_id)
         assert isinstance(challenge_id, str)
@@ -121,7 +147,7 @@ class Decisions:
             raise ChallengeExpired()
         clean = clean_numeric_code(code, self.settings.code_digits)
         digest = self.keyring.digest("code", challenge_id, clean)
-        return challenge_id, digest, self._context_digest(context)
+        return challenge_id, digest, self._binding_digest(context, action)
 
     def _finish_check(self, outcome: Outcome, challenge_id: str) -> Verification:
         record = outcome.record

@@ -92,6 +92,7 @@ class BaseVerifier(Decisions):
         client_ip: object,
         locale: object,
         summary: object,
+        action: object = None,
     ) -> StartPlan:
         now = self.clock()
         subject_key = self.subject_key(subject)
@@ -113,7 +114,7 @@ class BaseVerifier(Decisions):
             created_at=now,
             expires_at=now + self.settings.code_lifetime,
             next_send_at=now + self.settings.resend_cooldown,
-            context_digest=self._context_digest(context),
+            context_digest=self._binding_digest(context, action),
             summary=summary_text,
             locale=locale_text,
         )

@@ -56,17 +56,22 @@ class Verifier(BaseVerifier):
         client_ip: str | None = None,
         locale: str | None = None,
         summary: str | None = None,
+        action: str | None = None,
     ) -> Challenge:
         """Send a code to ``phone`` (default: the subject's verified number).
 
-        ``context`` binds the code to a transaction; ``summary`` is shown in the SMS.
+        ``context`` binds the code to a transaction's details and ``action`` (short text:
+        the endpoint or operation that will carry it out) to what is done with them; either
+        binds the code. ``summary`` is shown in the SMS.
         Raises PhoneRejected, FactorNotEnrolled, SendLimitReached, LockedOut, DeliveryFailed
         (with ``.challenge_id``, so the user can resend), StorageUnavailable.
         """
         subject, purpose = self._plan_phone(subject, phone, purpose)
         known = self.credentials.phones(subject)
         number = self._choose_phone(purpose, phone, known)
-        plan = self._plan_start(subject, number, purpose, context, client_ip, locale, summary)
+        plan = self._plan_start(
+            subject, number, purpose, context, client_ip, locale, summary, action
+        )
         self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
         now = plan.record.created_at
         self._finish_created(
@@ -104,13 +109,15 @@ class Verifier(BaseVerifier):
         code: str,
         context: Mapping[str, Any] | None = None,
         subject: str | None = None,
+        action: str | None = None,
     ) -> Verification:
-        """Check ``code``; pass the same ``context`` the challenge was started with.
+        """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
+        with (other details or another action: ContextMismatch, and the attempt counts).
 
         ``subject`` (recommended) refuses challenges that belong to someone else.
         """
         challenge_id, digest, context_digest = self._plan_check(
-            challenge_id, code, context, subject
+            challenge_id, code, context, subject, action
         )
         outcome = self.store.check_code(
             challenge_id,
