@@ -131,3 +131,52 @@ async def test_async_transaction_confirmation(async_client, sms_user, outbox):
     assert bad.status_code == 409
     done = await async_client.post("/transfer-async/", {**details, "otp_code": code})
     assert done.content == b"PROTECTED async transferred 42.00"
+
+
+def test_a_transaction_code_confirms_only_the_view_it_was_sent_for(client, sms_user, outbox):
+    full_login(client, outbox)
+    details = {"amount": "10.00", "payee": "Bob"}
+    client.post("/transfer/", details)
+    code = last_code(outbox)
+    sent = len(outbox.messages)
+    # The same details posted to another action: refused, nothing executed, nothing sent.
+    other = client.post("/standing-order/", {**details, "otp_code": code})
+    assert other.status_code == 409
+    assert "This code was issued for a different transaction." in other.content.decode()
+    assert b"PROTECTED" not in other.content
+    assert len(outbox.messages) == sent
+    # The code still confirms its own action (the mismatch cost one attempt).
+    done = client.post("/transfer/", {**details, "otp_code": code})
+    assert done.content == b"PROTECTED transferred 10.00 to Bob"
+
+
+def test_an_explicit_action_names_what_the_code_confirms(client, sms_user, outbox):
+    full_login(client, outbox)
+    details = {"amount": "10.00", "payee": "Bob"}
+    # A code sent by /standing-order/ (action: its view name) is not one for "transfer"...
+    client.post("/standing-order/", details)
+    refused = client.post("/transfer-alias/", {**details, "otp_code": last_code(outbox)})
+    assert refused.status_code == 409
+    # ...while /transfer/ (action: its view name "transfer") and /transfer-alias/
+    # (action="transfer") confirm the same action.
+    client.post("/transfer/", details)
+    done = client.post("/transfer-alias/", {**details, "otp_code": last_code(outbox)})
+    assert done.content == b"PROTECTED alias transferred 10.00"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_transaction_code_confirms_only_its_own_view(async_client, sms_user, outbox):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(async_client.force_login)(sms_user)
+    await async_client.post("/2fa/verify/", {"action": "send"})
+    await async_client.post("/2fa/verify/", {"action": "verify", "code": last_code(outbox)})
+    details = {"amount": "42.00", "payee": "Carol"}
+    await async_client.post("/transfer-async/", details)
+    code = last_code(outbox)
+    for other in ("/standing-order-async/", "/transfer/"):
+        refused = await async_client.post(other, {**details, "otp_code": code})
+        assert refused.status_code == 409, other
+        assert b"PROTECTED" not in refused.content
+    done = await async_client.post("/transfer-async-alias/", {**details, "otp_code": code})
+    assert done.content == b"PROTECTED async alias transferred 42.00"

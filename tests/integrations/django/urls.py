@@ -106,6 +106,44 @@ async def transfer_async(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"PROTECTED async transferred {details['amount']}")
 
 
+@login_required
+def standing_order(request: HttpRequest) -> HttpResponse:
+    """Another action on the same details as ``transfer``: its codes must not confirm it."""
+    details = _details(request)
+    result = confirm_transaction(request, details, summary=f"Monthly {details['amount'][:20]}")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED standing order {details['amount']} to {details['payee']}")
+
+
+@login_required
+def transfer_alias(request: HttpRequest) -> HttpResponse:
+    """A second URL for the transfer, naming its action explicitly."""
+    details = _details(request)
+    result = confirm_transaction(request, details, action="transfer")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED alias transferred {details['amount']}")
+
+
+@async_login_required
+async def standing_order_async(request: HttpRequest) -> HttpResponse:
+    details = _details(request)
+    result = await aconfirm_transaction(request, details, summary="Monthly")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED async standing order {details['amount']}")
+
+
+@async_login_required
+async def transfer_async_alias(request: HttpRequest) -> HttpResponse:
+    details = _details(request)
+    result = await aconfirm_transaction(request, details, action="transfer_async")
+    if isinstance(result, HttpResponse):
+        return result
+    return HttpResponse(f"PROTECTED async alias transferred {details['amount']}")
+
+
 def custom_login(request: HttpRequest) -> HttpResponse:
     """A hand-written login view using the documented hook."""
     if request.method == "POST":
@@ -131,6 +169,10 @@ urlpatterns = [
     path("cbv-async/", AsyncStepUpView.as_view(), name="cbv_async"),
     path("transfer/", transfer, name="transfer"),
     path("transfer-async/", transfer_async, name="transfer_async"),
+    path("standing-order/", standing_order, name="standing_order"),
+    path("transfer-alias/", transfer_alias, name="transfer_alias"),
+    path("standing-order-async/", standing_order_async, name="standing_order_async"),
+    path("transfer-async-alias/", transfer_async_alias, name="transfer_async_alias"),
     path("accounts/login/", OtpLoginView.as_view(), name="login"),
     path("accounts/custom-login/", custom_login, name="custom_login"),
     path("accounts/plain-login/", auth_views.LoginView.as_view(), name="plain_login"),

@@ -13,9 +13,13 @@ In the view that is about to carry out an action, pass the action's details::
             execute_transfer(...)      # the code matched exactly these details
         ...
 
-The first call sends an SMS bound to ``details`` (the text shows ``summary``) and answers with
-a page that posts the same form fields back, plus the code. The next call checks the code
-against the details computed from *that* request: changed details fail (``context_mismatch``).
+The first call sends an SMS bound to ``details`` and to the action (the text shows
+``summary``) and answers with a page that posts the same form fields back, plus the code. The
+next call checks the code against the details computed from *that* request and against *that*
+view: changed details, or the same details posted to another view (a standing order instead
+of a payment, a cancel instead of an execute), fail with ``context_mismatch``. The action is
+the resolved view name (``request.resolver_match.view_name``) unless ``action=`` names it;
+give two views the same ``action=`` only if a code for one may confirm the other.
 ``aconfirm_transaction`` is the same for async views. Needs a verified phone.
 """
 
@@ -66,6 +70,15 @@ def _page(
     return page(request, template_name, context, error=error)
 
 
+def _action_of(request: HttpRequest, action: str | None = None) -> str:
+    """What a transaction code is bound to besides its details: ``action`` if given, else
+    the view that resolved this request (its URL name with namespaces, or its dotted path)."""
+    if action is not None:
+        return action
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else request.path
+
+
 def _load(request: HttpRequest) -> tuple[str, SessionData] | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -81,9 +94,12 @@ def confirm_transaction(
     summary: str = "",
     name: str = "transaction",
     template_name: str = TEMPLATE,
+    action: str | None = None,
 ) -> Verification | HttpResponse:
-    """The :class:`~otpgate.Verification` once a code for exactly ``context`` was entered,
-    else the page to send (the code form, with an error after a wrong code)."""
+    """The :class:`~otpgate.Verification` once a code for exactly ``context`` and this
+    view (or ``action``) was entered, else the page to send (the code form, with an error
+    after a wrong code)."""
+    bound = _action_of(request, action)
     loaded = _load(request)
     if loaded is None:
         return redirect_to_login(request.get_full_path())
@@ -96,7 +112,11 @@ def confirm_transaction(
         if request.method == "POST" and "otp_code" in request.POST and name in pending:
             try:
                 verification = gate.check(
-                    pending[name], request.POST["otp_code"], context=context, subject=subject
+                    pending[name],
+                    request.POST["otp_code"],
+                    context=context,
+                    subject=subject,
+                    action=bound,
                 )
             except (ChallengeExpired, MaxAttemptsReached):
                 pending.pop(name)
@@ -110,6 +130,7 @@ def confirm_transaction(
                 subject,
                 purpose="transaction",
                 context=context,
+                action=bound,
                 summary=summary or None,
                 client_ip=client_ip(request),
                 locale=locale_of(request),
@@ -135,8 +156,10 @@ async def aconfirm_transaction(
     summary: str = "",
     name: str = "transaction",
     template_name: str = TEMPLATE,
+    action: str | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
+    bound = _action_of(request, action)
     loaded = await sync_to_async(_load)(request)
     if loaded is None:
         return redirect_to_login(request.get_full_path())
@@ -149,7 +172,11 @@ async def aconfirm_transaction(
         if request.method == "POST" and "otp_code" in request.POST and name in pending:
             try:
                 verification = await gate.check(
-                    pending[name], request.POST["otp_code"], context=context, subject=subject
+                    pending[name],
+                    request.POST["otp_code"],
+                    context=context,
+                    subject=subject,
+                    action=bound,
                 )
             except (ChallengeExpired, MaxAttemptsReached):
                 pending.pop(name)
@@ -163,6 +190,7 @@ async def aconfirm_transaction(
                 subject,
                 purpose="transaction",
                 context=context,
+                action=bound,
                 summary=summary or None,
                 client_ip=client_ip(request),
                 locale=locale_of(request),
