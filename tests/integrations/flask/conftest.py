@@ -141,17 +141,32 @@ def make_app(
     async def async_account() -> Any:
         return jsonify(ok=True)
 
-    @app.post("/transfer")
-    @login_required
-    def transfer() -> Any:
+    def execute(what: str, action: str | None = None) -> Any:
         data = request.get_json(silent=True) if request.is_json else request.form
         if not isinstance(data, dict) and not hasattr(data, "get"):
             return "bad", 400
         details = {"amount": str(data.get("amount", "")), "payee": str(data.get("payee", ""))}
         summary = f"Pay {details['amount']} EUR to {details['payee']}"
-        confirm_transaction(details, summary=summary[:80])
-        harness.executed.append(details)
+        confirm_transaction(details, summary=summary[:80], action=action)
+        harness.executed.append(details if what == "transfer" else {**details, "what": what})
         return jsonify(status="executed", **details)
+
+    @app.post("/transfer")
+    @login_required
+    def transfer() -> Any:
+        return execute("transfer")
+
+    @app.post("/standing-order")
+    @login_required
+    def standing_order() -> Any:
+        """The same details as a transfer, another action: a transfer's code must fail."""
+        return execute("standing order")
+
+    @app.post("/transfer-alias")
+    @login_required
+    def transfer_alias() -> Any:
+        """Another URL for the transfer, naming the action the transfer's view has."""
+        return execute("transfer", action="transfer")
 
     return harness
 

@@ -15,7 +15,7 @@ def signed_in(harness):
     return client
 
 
-def api(client, body, challenge=None, code=None, action=None):
+def api(client, body, challenge=None, code=None, action=None, path="/transfer"):
     headers = {}
     if challenge:
         headers["X-Otpgate-Challenge"] = challenge
@@ -23,7 +23,7 @@ def api(client, body, challenge=None, code=None, action=None):
         headers["X-Otpgate-Code"] = code
     if action:
         headers["X-Otpgate-Action"] = action
-    return client.post("/transfer", json=body, headers=headers)
+    return client.post(path, json=body, headers=headers)
 
 
 def test_json_transfer_with_a_bound_code(harness):
@@ -112,3 +112,35 @@ def test_transaction_code_expires(harness):
     response = api(client, TRANSFER, challenge, code)
     assert response.status_code == 410 and response.json["challenge"] is None
     assert harness.executed == []
+
+
+def test_a_code_confirms_only_the_endpoint_it_was_sent_for(harness):
+    client = signed_in(harness)
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    code = harness.last_code()
+    sent = len(harness.outbox.messages)
+    other = api(client, TRANSFER, challenge, code, path="/standing-order")
+    assert other.status_code == 409 and other.json["code"] == "context_mismatch"
+    assert harness.executed == [] and len(harness.outbox.messages) == sent
+    # the HTML form posted to the other endpoint is refused alike
+    page = client.post(
+        "/standing-order",
+        data={**TRANSFER, "otpgate_challenge": challenge, "otpgate_code": code, "csrf_token": CSRF},
+    )
+    assert page.status_code == 409 and "issued for a different transaction" in page.text
+    assert harness.executed == []
+    # the code still confirms what it was sent for
+    assert api(client, TRANSFER, challenge, code).status_code == 200
+    assert harness.executed == [TRANSFER]
+
+
+def test_an_explicit_action_names_what_the_code_confirms(harness):
+    client = signed_in(harness)
+    # /standing-order's code (action: its endpoint) does not confirm action="transfer"...
+    challenge = api(client, TRANSFER, path="/standing-order").json["challenge"]["id"]
+    refused = api(client, TRANSFER, challenge, harness.last_code(), path="/transfer-alias")
+    assert refused.status_code == 409 and refused.json["code"] == "context_mismatch"
+    # ...the code of /transfer (endpoint "transfer") does
+    challenge = api(client, TRANSFER).json["challenge"]["id"]
+    done = api(client, TRANSFER, challenge, harness.last_code(), path="/transfer-alias")
+    assert done.status_code == 200 and harness.executed == [TRANSFER]

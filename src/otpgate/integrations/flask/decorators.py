@@ -107,8 +107,10 @@ def confirm_transaction(
     summary: str | None = None,
     *,
     template: str = "otpgate/confirm.html",
+    action: str | None = None,
 ) -> Verification:
-    """Return only once the user entered the SMS code sent for exactly ``context``.
+    """Return only once the user entered the SMS code sent for exactly ``context``, in
+    this view (``action``, by default the view's endpoint name).
 
     Call it in the view that executes the transaction, with the details the view is about
     to act on (amount, currency, payee...). The first call sends a code bound to a digest
@@ -116,8 +118,12 @@ def confirm_transaction(
     confirmation page, which posts the same form back with the code; API clients get a 401
     ``confirmation_required`` with the challenge and send the same request again with
     ``X-Otpgate-Challenge`` and ``X-Otpgate-Code`` headers. A code issued for other
-    details fails with ``context_mismatch``: changing the amount or payee voids it.
+    details fails with ``context_mismatch``: changing the amount or payee voids it, and
+    so does presenting it to another view with the same details (a standing order instead
+    of a payment): the code is bound to ``action``, ``request.endpoint`` unless given.
+    Views that pass the same ``action=`` accept each other's codes.
     """
+    bound = action if action is not None else (request.endpoint or request.path)
     gate = state()
     subject = gate.users.current_subject()
     if not subject:
@@ -127,17 +133,20 @@ def confirm_transaction(
     try:
         challenge_id = _value(CHALLENGE_HEADER, CHALLENGE_FIELD)
         code = _value(CODE_HEADER, CODE_FIELD)
-        action = _value(ACTION_HEADER, ACTION_FIELD)
-        if challenge_id and code and action != "resend":
-            return gate.verifier.check(challenge_id, code, context=context, subject=subject)
-        if challenge_id and action == "resend":
+        step = _value(ACTION_HEADER, ACTION_FIELD)
+        if challenge_id and code and step != "resend":
+            return gate.verifier.check(
+                challenge_id, code, context=context, subject=subject, action=bound
+            )
+        if challenge_id and step == "resend":
             gate.verifier.get(challenge_id, subject)
             gate.verifier.resend(challenge_id, client_ip())
-        elif not challenge_id or action == "new":
+        elif not challenge_id or step == "new":
             challenge_id = gate.verifier.start_sms(
                 subject,
                 purpose="transaction",
                 context=context,
+                action=bound,
                 summary=summary,
                 client_ip=client_ip(),
                 locale=locale(),
