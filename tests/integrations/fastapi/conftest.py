@@ -80,6 +80,26 @@ def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
         executed.append(tx.details)
         return {"executed": body.id}
 
+    @app.post("/standing-orders", responses=gate.transaction_responses)
+    async def standing_order(
+        body: Transfer,
+        tx: VerifiedTransaction = Depends(confirm),  # noqa: B008
+    ) -> dict[str, str]:
+        """The same details as a transfer, another action: a transfer's code must fail."""
+        executed.append({**tx.details, "action": tx.action})
+        return {"ordered": body.id}
+
+    same_as_transfers = gate.require_transaction(transfer_details, action="POST /transfers")
+
+    @app.post("/transfers/{version}", responses=gate.transaction_responses)
+    async def transfer_alias(
+        body: Transfer,
+        tx: VerifiedTransaction = Depends(same_as_transfers),  # noqa: B008
+    ) -> dict[str, str]:
+        """Another route for the transfer, naming the action of ``POST /transfers``."""
+        executed.append(tx.details)
+        return {"executed": body.id}
+
     return app
 
 

@@ -11,8 +11,10 @@ ALICE = bearer("alice")
 TRANSFER = {"id": "t-1", "amount": "250.00", "payee": "DE89370400440532013000"}
 
 
-async def start_transfer(harness: Harness, body: dict = TRANSFER, headers: dict = ALICE) -> dict:
-    response = await harness.client.post("/transfers", json=body, headers=headers)
+async def start_transfer(
+    harness: Harness, body: dict = TRANSFER, headers: dict = ALICE, path: str = "/transfers"
+) -> dict:
+    response = await harness.client.post(path, json=body, headers=headers)
     problem = assert_problem(response, 401, "confirmation_required")
     assert response.headers["otp-challenge"] == problem["challenge_id"]
     assert response.headers["www-authenticate"].startswith(
@@ -22,6 +24,11 @@ async def start_transfer(harness: Harness, body: dict = TRANSFER, headers: dict 
     assert problem["challenge"]["expires_in"] == 300
     assert problem["challenge"]["bound_to_context"] is True
     return problem
+
+
+def executed(harness: Harness) -> list[tuple[str, str | None]]:
+    """(id, action) of each transaction run; the action is recorded by /standing-orders."""
+    return [(t["id"], t.get("action")) for t in harness.executed]
 
 
 def confirm_headers(challenge_id: str, code: str, headers: dict = ALICE) -> dict:
@@ -98,3 +105,38 @@ async def test_a_step_up_challenge_cannot_confirm_a_transaction(harness: Harness
 async def test_transactions_need_a_verified_phone(harness: Harness):
     response = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
     assert_problem(response, 409, "factor_not_enrolled")
+
+
+async def test_a_code_confirms_only_the_route_it_was_sent_for(harness: Harness):
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness)
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    other = await harness.client.post("/standing-orders", json=TRANSFER, headers=headers)
+    assert_problem(other, 409, "context_mismatch")
+    assert harness.executed == [] and len(harness.outbox.messages) == 1
+    done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert done.status_code == 200, done.text
+    assert executed(harness) == [("t-1", None)]
+    # confirming the transfer did not use up the standing order of the same details
+    problem = await start_transfer(harness, path="/standing-orders")
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    ordered = await harness.client.post("/standing-orders", json=TRANSFER, headers=headers)
+    assert ordered.status_code == 200, ordered.text
+    assert executed(harness) == [("t-1", None), ("t-1", "POST /standing-orders")]
+
+
+async def test_an_explicit_action_names_what_the_code_confirms(harness: Harness):
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness, path="/standing-orders")
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    refused = await harness.client.post("/transfers/v2", json=TRANSFER, headers=headers)
+    assert_problem(refused, 409, "context_mismatch")
+    # the alias route names the action of POST /transfers: that route's code confirms it
+    problem = await start_transfer(harness)
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    done = await harness.client.post("/transfers/v2", json=TRANSFER, headers=headers)
+    assert done.status_code == 200, done.text
+    assert executed(harness) == [("t-1", None)]
+    # and it is the same transaction: confirmed once, on either route
+    again = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
+    assert_problem(again, 400, "replayed")

@@ -34,6 +34,20 @@ class VerifiedTransaction:
     subject: str
     details: dict[str, Any] = field(repr=False)
     verification: Verification
+    #: What the code was bound to besides the details (by default "<METHOD> <route path>").
+    action: str = ""
+
+
+def route_action(request: Request) -> str:
+    """The action a transaction on this request is: its method and route path template
+    (``POST /payments/{payment_id}/execute``), so each route confirms only its own codes."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        endpoint = request.scope.get("endpoint")
+        name = getattr(endpoint, "__qualname__", None)
+        path = f"{endpoint.__module__}.{name}" if name else request.url.path
+    return f"{request.method} {path}"
 
 
 def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verification]]:
@@ -56,6 +70,7 @@ def transaction(
     details: Callable[..., Any],
     summary: Callable[[Mapping[str, Any]], str] | None,
     replay_window: int,
+    action: str | None = None,
 ) -> Callable[..., Awaitable[VerifiedTransaction]]:
     if replay_window < 1:
         raise ValueError("replay_window must be at least one second")
@@ -77,8 +92,9 @@ def transaction(
         if not isinstance(context, Mapping):
             raise TypeError("a require_transaction details dependency must return a mapping")
         verifier = gate.verifier
+        bound = action if action is not None else route_action(request)
         marker = "t:" + verifier.keyring.digest(
-            "fastapi-transaction", subject, canonical_context(context)
+            "fastapi-transaction", subject, canonical_context(context), bound
         )
         if challenge_id is None and code is None:
             if await gate.ledger.has(marker):
@@ -87,6 +103,7 @@ def transaction(
                 subject,
                 purpose="transaction",
                 context=context,
+                action=bound,
                 client_ip=client_ip,
                 locale=gate.locale(request),
                 summary=summary(context) if summary else None,
@@ -94,11 +111,13 @@ def transaction(
             raise TransactionChallenged(challenge, gate.clock())
         if challenge_id is None or code is None:
             raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
-        verification = await verifier.check(challenge_id, code, context=context, subject=subject)
+        verification = await verifier.check(
+            challenge_id, code, context=context, subject=subject, action=bound
+        )
         if verification.purpose != "transaction":
             raise ContextMismatch()
         if not await gate.ledger.add(marker, replay_window):
             raise CodeReplayed(_CONFIRMED)
-        return VerifiedTransaction(subject, dict(context), verification)
+        return VerifiedTransaction(subject, dict(context), verification, bound)
 
     return verified_transaction

@@ -238,6 +238,7 @@ class OtpGate:
         *,
         summary: Callable[[Mapping[str, Any]], str] | None = None,
         replay_window: int = 86400,
+        action: str | None = None,
     ) -> Callable[..., Awaitable[dependencies.VerifiedTransaction]]:
         """A dependency confirming a transaction by SMS code, bound to its details.
 
@@ -245,12 +246,16 @@ class OtpGate:
         amount, currency, payee, its id). Without ``OTP-Challenge``/``OTP-Code`` headers a
         code bound to them is sent and the answer is 401 ``confirmation_required`` with the
         challenge (RFC 9470 ``WWW-Authenticate``, ``OTP-Challenge`` header); with them the
-        code is checked against exactly these details and the handler runs, once. The same
-        details cannot be confirmed again within ``replay_window`` seconds, so include the
-        transaction's id. ``summary(details)`` is shown in the SMS (≤ 64 characters).
+        code is checked against exactly these details on this route and the handler runs,
+        once. The code is also bound to ``action``, by default the route's method and path
+        template (``POST /payments/{payment_id}/execute``): a code sent by one route fails
+        ``context_mismatch`` on another with the same details; routes that pass the same
+        ``action=`` accept each other's codes. The same details cannot be confirmed again
+        for the same action within ``replay_window`` seconds, so include the transaction's
+        id. ``summary(details)`` is shown in the SMS (≤ 64 characters).
         Declare ``responses=gate.transaction_responses`` on the route.
         """
-        return dependencies.transaction(self, details, summary, replay_window)
+        return dependencies.transaction(self, details, summary, replay_window, action)
 
     @property
     def step_up_responses(self) -> dict[int | str, dict[str, Any]]:
