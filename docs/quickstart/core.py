@@ -16,11 +16,11 @@ except OtpgateError as error:  # typed, with a stable .code
     print(error.code)  # invalid_code
 verification = gate.check(challenge.id, outbox.last_code_for("+33612345678"), subject="user-42")
 
-# A payment confirmed by a code bound to its details.
+# A payment confirmed by a code bound to its details and to what is done with them.
 payment = {"amount": "250.00", "currency": "EUR", "payee": "DE89370400440532013000"}
-challenge = gate.start_sms("user-42", purpose="transaction", context=payment)
+challenge = gate.start_sms("user-42", purpose="transaction", context=payment, action="pay")
 code = outbox.last_code_for("+33612345678")
-gate.check(challenge.id, code, context=payment, subject="user-42")
+gate.check(challenge.id, code, context=payment, subject="user-42", action="pay")
 
 codes = gate.recovery.generate("user-42")  # shown once; each works once
 print(verification.factor, gate.check_recovery("user-42", codes[0]).factor)  # sms recovery
