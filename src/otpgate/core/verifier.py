@@ -60,9 +60,8 @@ class Verifier(BaseVerifier):
     ) -> Challenge:
         """Send a code to ``phone`` (default: the subject's verified number).
 
-        ``context`` binds the code to a transaction's details and ``action`` (short text:
-        the endpoint or operation that will carry it out) to what is done with them; either
-        binds the code. ``summary`` is shown in the SMS.
+        ``context`` (the details) and ``action`` (the operation that carries them out, short
+        text) bind the code to a transaction; ``summary`` is shown in the SMS.
         Raises PhoneRejected, FactorNotEnrolled, SendLimitReached, LockedOut, DeliveryFailed
         (with ``.challenge_id``, so the user can resend), StorageUnavailable.
         """
