@@ -25,6 +25,7 @@ from otpgate.core.errors import DeliveryFailed, OtpgateError
 from otpgate.core.i18n import error_message
 
 from . import runtime
+from .framing import protect
 from .session import SessionData, client_ip, locale_of, next_url
 
 
@@ -82,6 +83,12 @@ class OtpLoginView(LoginView):
 
     Renders ``registration/login.html`` if the site has one, else ``otpgate/login.html``.
     """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """``LoginView``'s, with framing protection on the page."""
+        response = super().dispatch(request, *args, **kwargs)
+        protect(response)
+        return response
 
     def get_template_names(self) -> list[str]:
         names = [self.template_name] if self.template_name else []
