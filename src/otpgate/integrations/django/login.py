@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib import auth
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
 from otpgate.core.credentials import Factors
@@ -84,11 +84,9 @@ class OtpLoginView(LoginView):
     Renders ``registration/login.html`` if the site has one, else ``otpgate/login.html``.
     """
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """``LoginView``'s, with framing protection on the page."""
-        response = super().dispatch(request, *args, **kwargs)
-        protect(response)
-        return response
+        return protect(super().dispatch(request, *args, **kwargs))
 
     def get_template_names(self) -> list[str]:
         names = [self.template_name] if self.template_name else []
