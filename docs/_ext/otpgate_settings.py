@@ -66,6 +66,7 @@ _FORMATS = {
     "_upper_set": "a set, or comma-separated text",
     "_caps": "a mapping, or text like ``44=5000,1=20000``",
     "_bool": "``true`` / ``false``",
+    "_origins": "a list, or text separated by spaces or commas (``self`` needs no quotes)",
     "parse": "``RateLimit(limit, seconds)``, a pair, or text like ``5/15m``, ``20/h``, ``10/24h``",
 }
 _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
@@ -164,7 +165,7 @@ def _default(field: dataclasses.Field[Any]) -> str:
                 return f"``{value.limit}/{value.window // seconds}{unit}``"
     if isinstance(value, frozenset):
         return ", ".join(f"``{v}``" for v in sorted(value)) or "empty"
-    if value is None or value == {}:
+    if value is None or value == {} or value == ():
         return "none" if value is None else "empty"
     return f"``{value!r}``" if isinstance(value, str) else f"``{value}``"
 

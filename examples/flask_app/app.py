@@ -6,7 +6,9 @@ a code bound to its amount and payee.
 The bank's code is ``src/otpgate/demo/flask_bank/`` (shipped in the package, so that
 ``otpgate demo`` runs it from any install); this file runs it. Sign in as ``alice`` /
 ``demo-password``. SMS codes are printed in this terminal (console sender); factors live in
-SQLite (``instance/otpgate.sqlite3`` beside this file), challenges in memory.
+SQLite (``instance/otpgate.sqlite3`` beside this file, sealed with the random key made in
+``instance/otpgate-secret-key`` unless ``OTPGATE_SECRET_KEYS`` is set), challenges in memory;
+the session key is ``$SECRET_KEY``, else new for each run.
 """
 
 from __future__ import annotations

@@ -121,7 +121,8 @@ def test_the_page_speaks_the_readers_language(server, inbox):
     assert '<html lang="en">' in page and "<h1>otpgate SMS inbox</h1>" in page
     assert "+33 6 12 34 56 78" in page and ">111111</strong>" in page
     assert 'aria-live="polite"' in page and '<label for="to">' in page
-    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
+    assert headers["X-Frame-Options"] == "DENY"  # never shown in another page's frame
     chinese = get(server, "/", {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})[2].decode()
     assert '<html lang="zh-CN">' in chinese and "短信收件箱" in chinese and "复制" in chinese
     assert '<html lang="en">' in get(server, "/?lang=en", {"Accept-Language": "zh"})[2].decode()

@@ -2,7 +2,9 @@
 shipped in the package so that ``otpgate demo`` runs it from any install), with its database
 beside this folder. SQLite, in-memory otpgate store, SMS printed in the terminal.
 
-Never deploy these: the keys are public. In production read SECRET_KEY and
+Never deploy these (DEBUG, the development server). The keys come from the environment
+(DEMO_SECRET_KEY, DEMO_OTPGATE_KEY), else are made at random: otpgate's is kept in
+``db.sqlite3.key`` beside the database. In production read SECRET_KEY and
 OTPGATE_SECRET_KEYS from the environment, and use OTPGATE_STORE = "redis://...".
 """
 

@@ -139,6 +139,7 @@ def rows(s: Settings) -> list[tuple[str, str]]:
         ("step-up freshness", f"{s.step_up_max_age} s"),
         ("second login step", f"within {s.login_step_timeout} s of the password"),
         ("remember device", remember),
+        ("pages in frames of", " ".join(s.frame_ancestors) or "nobody (X-Frame-Options: DENY)"),
         ("SMS text", f"brand {s.brand!r}, WebOTP {webotp}, ≤ {s.max_sms_segments} segments"),
         ("keys", f"{len(s.secret_keys)} (the first seals; the others open only)"),
     ]

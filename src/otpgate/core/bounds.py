@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 _APP_HASH = re.compile(r"[A-Za-z0-9+/]{11}")
+#: A frame ancestor origin: scheme, host (maybe ``*.`` for its subdomains), maybe a port.
+_ORIGIN = re.compile(
+    r"https?://(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}(:[0-9]{1,5})?",
+    re.ASCII,
+)
 _HOST = re.compile(
     r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}", re.ASCII
 )
@@ -124,3 +129,11 @@ def validate(s: Settings) -> None:
         "android_app_hash",
         "expected the 11-character hash of the SMS Retriever API, e.g. 'FA+9qCX9VSu'",
     )
+    _check(isinstance(s.frame_ancestors, tuple), "frame_ancestors", "expected a tuple of strings")
+    for source in s.frame_ancestors:
+        _check(
+            source == "'self'"
+            or (isinstance(source, str) and _ORIGIN.fullmatch(source) is not None),
+            "frame_ancestors",
+            "expected 'self' or origins such as 'https://portal.example' (no path, no '*' alone)",
+        )

@@ -132,6 +132,10 @@ class Settings:
     login_step_timeout: int = 600
     remember_device: bool = False
     remember_device_days: int = 30
+    #: Who may show otpgate's pages in a frame: ``'self'`` and/or origins such as
+    #: ``https://portal.example``; empty (default): nobody (``X-Frame-Options: DENY``,
+    #: CSP ``frame-ancestors 'none'``).
+    frame_ancestors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -203,6 +207,13 @@ def _upper_set(value: object) -> frozenset[str]:
     return frozenset(part.upper() for part in _words(value))
 
 
+def _origins(value: object) -> tuple[str, ...]:
+    """Frame ancestors: ``self`` may come without its quotes; origins are lower-cased."""
+    return tuple(
+        "'self'" if part.lower() in {"self", "'self'"} else part.lower() for part in _words(value)
+    )
+
+
 def _caps(value: object) -> dict[str, int]:
     if isinstance(value, str):
         pairs = [part.split("=", 1) for part in _words(value)]
@@ -234,4 +245,5 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "allowed_number_types": _upper_set,
     "totp_algorithm": lambda v: str(v).upper(),
     "remember_device": _bool,
+    "frame_ancestors": _origins,
 }

@@ -6,18 +6,22 @@ environment (so ``otpgate demo`` can point all three at the dev inbox, or at Red
                          dotted path to a sender class, factory or instance
 ``DEMO_OTPGATE_STORE``   ``memory`` (default: one process) or a Redis URL
 
-Nothing here imports a web framework.
+No site has a public key: each takes its keys from the environment, else makes random ones
+(:func:`demo_key`). Nothing here imports a web framework.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from otpgate.core.errors import ConfigurationError
 from otpgate.core.senders import ConsoleSender
+from otpgate.core.settings import generate_secret_key
 
 SENDER_ENV = "DEMO_OTPGATE_SENDER"
 STORE_ENV = "DEMO_OTPGATE_STORE"
@@ -83,3 +87,37 @@ def demo_redis_url() -> str | None:
 
 def redis_prefix(site: str) -> str:
     return REDIS_PREFIX.format(site=site)
+
+
+def demo_key(env: str, keep: str | Path | None = None) -> str:
+    """The key ``$env`` holds; else a random one: for this run only (``keep`` None), or kept
+    in the file ``keep`` (made on first use, readable by this user only), so that what was
+    sealed under it, next to that file, stays readable on the next run."""
+    given = os.environ.get(env, "").strip()
+    if given:
+        return given
+    if keep is None:
+        return generate_secret_key()
+    path = Path(keep)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return _read_private(path, env)
+    key = generate_secret_key()
+    with os.fdopen(handle, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+def _read_private(path: Path, env: str) -> str:
+    info = path.lstat()
+    private = stat.S_ISREG(info.st_mode) and (os.name == "nt" or not info.st_mode & 0o077)
+    if hasattr(os, "getuid"):
+        private = private and info.st_uid == os.getuid()
+    key = path.read_text().strip() if private else ""
+    if len(key) < 16:
+        raise ConfigurationError(
+            env, f"{path} is not a private key file of this user: remove it, or set {env}"
+        )
+    return key

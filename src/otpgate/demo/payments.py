@@ -8,7 +8,9 @@ Demo bearer tokens: ``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token``
 +49 151 12345678). The SMS is printed in this terminal (``DEMO_OTPGATE_SENDER=inbox``: in the
 dev inbox). Embedded defaults: in-memory challenge store, credentials in a SQLite file made
 for this run, and a key for this run; set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` (or
-``DEMO_OTPGATE_STORE``) and ``OTPGATE_DATABASE_URL`` for more.
+``DEMO_OTPGATE_STORE``) and ``OTPGATE_DATABASE_URL`` for more. The client IP (per-IP SMS
+budgets) is the connection's: ``X-Forwarded-For`` is ignored unless
+``--forwarded-allow-ips`` names the proxies to trust it from.
 
     curl -s -X POST localhost:8000/payments -H 'Authorization: Bearer alice-token' \\
          -H 'Content-Type: application/json' \\
@@ -36,13 +38,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otpgate import LoginRequired, generate_secret_key
+from otpgate.core.framing import add_framing_headers
 from otpgate.demo.common import FASTAPI_USERS, demo_redis_url, demo_sender, redis_prefix
 from otpgate.integrations.fastapi import (
     OtpGate,
@@ -169,6 +172,12 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
     app.state.ledger = ledger
     gate.install(app, validation_errors=True)  # problem details for the app's routes too
 
+    @app.middleware("http")
+    async def deny_framing(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        add_framing_headers(response.headers, gate.settings)  # /docs too: never in a frame
+        return response
+
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
         body = {"type": "about:blank", "title": error.detail, "status": error.status_code}
@@ -238,12 +247,30 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the API until interrupted (uvicorn)."""
+def server_config(
+    app: Any, host: str = "127.0.0.1", port: int = 8000, forwarded_allow_ips: str | None = None
+) -> Any:
+    """uvicorn's configuration. ``X-Forwarded-For`` is trusted only from the proxies
+    ``forwarded_allow_ips`` names; by default from none (uvicorn's own default trusts it from
+    127.0.0.1, so anything that connects through loopback could pick the client IP that
+    per-IP budgets count)."""
+    import uvicorn
+
+    if forwarded_allow_ips:
+        return uvicorn.Config(
+            app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips
+        )
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=False)
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, forwarded_allow_ips: str | None = None
+) -> None:
+    """Serve the API until interrupted (uvicorn; see :func:`server_config`)."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(), host=host, port=port)
+    uvicorn.Server(server_config(create_app(), host, port, forwarded_allow_ips)).run()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -251,5 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=str(__doc__).split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="behind a proxy: the proxy addresses whose X-Forwarded-For is trusted "
+        "(default: none, the client IP is the connection's)",
+    )
     args = parser.parse_args(argv)
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.forwarded_allow_ips)

@@ -34,6 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="FastAPI site behind a proxy: the proxies whose X-Forwarded-For is trusted "
+        "(default: none)",
+    )
+    parser.add_argument(
         "--exit-with-parent", type=int, metavar="PID", help="stop when process PID is gone"
     )
     args = parser.parse_args(argv)
@@ -50,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         from otpgate.demo.payments import serve as serve_fastapi
 
-        serve_fastapi(args.host, args.port)
+        serve_fastapi(args.host, args.port, args.forwarded_allow_ips)
     return 0
 
 

@@ -19,6 +19,8 @@ import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from otpgate.core.framing import framing_headers
+
 from .assets import SCRIPT, STYLE
 from .page import pick_language, render_list, render_page
 from .store import InboxSender
@@ -30,7 +32,8 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    # the core's framing protection (X-Frame-Options: DENY, frame-ancestors 'none')
+    **framing_headers(policy="default-src 'self'"),
 }
 
 

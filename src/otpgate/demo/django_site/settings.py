@@ -1,9 +1,12 @@
 """Settings of the demo site: SQLite, in-memory otpgate store, SMS printed in the terminal.
 
-Never deploy these: the keys below are public. In production read SECRET_KEY and
-OTPGATE_SECRET_KEYS from the environment, and use OTPGATE_STORE = "redis://...".
-``DEMO_DATABASE`` picks the SQLite file; ``DEMO_OTPGATE_SENDER`` and ``DEMO_OTPGATE_STORE``
-the sender and store (see :mod:`otpgate.demo.common`).
+Never deploy these (``DEBUG``, the development server). No key is public: ``SECRET_KEY`` is
+``$DEMO_SECRET_KEY``, else random for each run (signing in again after a restart);
+``OTPGATE_SECRET_KEYS`` is ``$DEMO_OTPGATE_KEY``, else a random key kept beside the database
+(it seals the authenticator-app secrets stored there). In production read both from the
+environment, and use OTPGATE_STORE = "redis://...". ``DEMO_DATABASE`` picks the SQLite file;
+``DEMO_OTPGATE_SENDER`` and ``DEMO_OTPGATE_STORE`` the sender and store (see
+:mod:`otpgate.demo.common`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from otpgate.demo.common import demo_redis_url, demo_sender, redis_prefix
+from otpgate.demo.common import demo_key, demo_redis_url, demo_sender, redis_prefix
 
-SECRET_KEY = os.environ.get("DEMO_SECRET_KEY", "demo-only-not-secret")
+# One key per run, shared with the autoreloader's child processes (they inherit it).
+SECRET_KEY = os.environ.setdefault("DEMO_SECRET_KEY", demo_key("DEMO_SECRET_KEY"))
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
@@ -30,6 +34,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # early, so that it sees every answer (the inner middlewares' refusals too)
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -38,6 +44,7 @@ MIDDLEWARE = [
     "otpgate.integrations.django.middleware.OtpgateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"  # no page of the site in another's frame (otpgate's say so anyway)
 ROOT_URLCONF = "otpgate.demo.django_site.urls"
 TEMPLATES = [
     {
@@ -52,13 +59,10 @@ TEMPLATES = [
         },
     }
 ]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DEMO_DATABASE")
-        or str(Path(tempfile.gettempdir()) / "otpgate-demo-django.sqlite3"),
-    }
-}
+DATABASE = Path(
+    os.environ.get("DEMO_DATABASE") or Path(tempfile.gettempdir()) / "otpgate-demo-django.sqlite3"
+)
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATABASE)}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 LANGUAGE_CODE = "en"
@@ -68,7 +72,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 
 # otpgate: flat OTPGATE_* settings (see otpgate.integrations.django.conf).
-OTPGATE_SECRET_KEYS = [os.environ.get("DEMO_OTPGATE_KEY", "demo-only-key-0123456789abcdef")]
+OTPGATE_SECRET_KEYS = [demo_key("DEMO_OTPGATE_KEY", DATABASE.with_name(DATABASE.name + ".key"))]
 OTPGATE_BRAND = "otpgate demo"
 OTPGATE_STORE = demo_redis_url() or "memory"  # memory: one process; Redis for several
 OTPGATE_STORE_OPTIONS = {"prefix": redis_prefix("django")} if demo_redis_url() else {}

@@ -6,12 +6,16 @@ a code bound to its amount and payee.
 Sign in as ``alice`` / ``demo-password``. SMS codes are printed in the terminal (console
 sender; ``DEMO_OTPGATE_SENDER=inbox`` puts them in the dev inbox instead); factors live in
 SQLite in the instance folder, challenges in memory (``DEMO_OTPGATE_STORE=redis://...`` for
-Redis). Demo only: the keys below are public.
+Redis). Keys: ``$SECRET_KEY`` signs the session cookie, else a random key for this run;
+``$OTPGATE_SECRET_KEYS``, else a random key kept in the instance folder (it seals the
+authenticator-app secrets stored there). Every page answers ``X-Frame-Options: DENY``; the
+session cookie is ``SameSite=Lax``. A demo: never deploy it.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,9 +24,17 @@ from typing import Any, TypeVar, cast
 import flask_login  # type: ignore[import-untyped, unused-ignore]
 from flask import Flask, flash, get_flashed_messages, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
 
 from otpgate import MemoryStore, Sender
-from otpgate.demo.common import FLASK_USERS, demo_redis_url, demo_sender, redis_prefix
+from otpgate.core.framing import add_framing_headers
+from otpgate.demo.common import (
+    FLASK_USERS,
+    demo_key,
+    demo_redis_url,
+    demo_sender,
+    redis_prefix,
+)
 from otpgate.integrations.flask import (
     OtpGate,
     check_csrf,
@@ -76,17 +88,22 @@ def create_app(sender: Sender | None = None, instance_path: str | None = None) -
     folder = instance_path or os.environ.get("DEMO_INSTANCE_PATH")
     folder = folder or tempfile.mkdtemp(prefix="otpgate-demo-flask-")
     app = Flask(__name__, instance_path=str(Path(folder).resolve()))
+    os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "demo-only-flask-secret"),
-        OTPGATE_SECRET_KEYS=os.environ.get(
-            "OTPGATE_SECRET_KEYS", "demo-only-otpgate-key-0123456789"
+        SECRET_KEY=demo_key("SECRET_KEY"),  # a forged session cookie needs this key
+        OTPGATE_SECRET_KEYS=demo_key(
+            "OTPGATE_SECRET_KEYS", Path(app.instance_path) / "otpgate-secret-key"
         ),
         OTPGATE_BRAND="Demo Bank",
         OTPGATE_LOGIN_VIEW="login",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
     )
     login_manager = flask_login.LoginManager(app)
     login_manager.login_view = "login"
     passwords = {name: generate_password_hash(DEMO_PASSWORD) for name in DEMO_USERS}
+    # Unknown names are checked against this, so they take as long as known ones.
+    no_such_user = generate_password_hash(secrets.token_urlsafe(16))
     balances = {name: Decimal("1000.00") for name in DEMO_USERS}
     history: list[dict[str, Any]] = []
 
@@ -116,15 +133,20 @@ def create_app(sender: Sender | None = None, instance_path: str | None = None) -
             **context,
         )
 
+    @app.after_request
+    def deny_framing(response: Response) -> Response:
+        add_framing_headers(response.headers, gate.verifier.settings)  # the bank's pages too
+        return response
+
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         error = None
         if request.method == "POST":
             check_csrf()
             name = request.form.get("username", "")
-            if name in passwords and check_password_hash(
-                passwords[name], request.form.get("password", "")
-            ):
+            stored = passwords.get(name, no_such_user)
+            matches = check_password_hash(stored, request.form.get("password", ""))
+            if matches and name in passwords:
                 return gate.begin_login(Customer(name), next_url=request.args.get("next"))
             error = "Wrong user name or password."
         return page("login.html", error=error), 401 if error else 200

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib import auth
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
 from otpgate.core.credentials import Factors
@@ -25,6 +25,7 @@ from otpgate.core.errors import DeliveryFailed, OtpgateError
 from otpgate.core.i18n import error_message
 
 from . import runtime
+from .framing import protect
 from .session import SessionData, client_ip, locale_of, next_url
 
 
@@ -82,6 +83,10 @@ class OtpLoginView(LoginView):
 
     Renders ``registration/login.html`` if the site has one, else ``otpgate/login.html``.
     """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """``LoginView``'s, with framing protection on the page."""
+        return protect(super().dispatch(request, *args, **kwargs))
 
     def get_template_names(self) -> list[str]:
         names = [self.template_name] if self.template_name else []

@@ -1,13 +1,15 @@
 """otpgate's URLs; include them once, e.g. ``path("account/2fa/", include(...urls))``.
 
 The namespace is ``otpgate``; the middleware lets every one of these through, and each view
-checks for itself who may see it.
+checks for itself who may see it. Every one answers with framing protection
+(``framing.frame_protected``).
 """
 
 from __future__ import annotations
 
 from django.urls import path
 
+from .framing import frame_protected
 from .views import api, manage, verify
 
 app_name = "otpgate"
@@ -27,3 +29,5 @@ urlpatterns = [
     path("api/check", api.check, name="api_check"),
     path("api/enroll", api.enroll, name="api_enroll"),
 ]
+for _pattern in urlpatterns:  # no page of otpgate's may be framed unless the settings say so
+    _pattern.callback = frame_protected(_pattern.callback)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -24,10 +24,14 @@ from otpgate.core.errors import (
     MalformedInput,
     OtpgateError,
 )
+from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
 from otpgate.core.i18n import negotiate
 
 from .models import Problem, inline_schema
+
+if TYPE_CHECKING:
+    from otpgate.core.settings import Settings
 
 
 class TransactionChallenged(ConfirmationRequired):
@@ -87,7 +91,10 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
     otpgate's router answers alike whatever exception handlers the app has; and marks every
-    answer ``Cache-Control: no-store`` (some carry secrets shown once)."""
+    answer ``Cache-Control: no-store`` (some carry secrets shown once) and never to be framed
+    (the framing headers of :attr:`settings`, or the default: deny)."""
+
+    settings: ClassVar[Settings | None] = None
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -101,6 +108,7 @@ class ProblemRoute(APIRoute):
             except RequestValidationError as error:
                 response = validation_problem(error, request)
             response.headers["Cache-Control"] = "no-store"
+            add_framing_headers(response.headers, self.settings)
             return response
 
         return route_handler

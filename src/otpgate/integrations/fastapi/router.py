@@ -36,7 +36,11 @@ def _challenge_id() -> Any:
 
 def build_router(gate: OtpGate) -> APIRouter:
     """The router for ``gate`` (use ``gate.router``, which builds it once)."""
-    router = APIRouter(prefix=gate.prefix, tags=gate.tags, route_class=ProblemRoute)
+
+    class GateRoute(ProblemRoute):
+        settings = gate.settings  # its framing headers
+
+    router = APIRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
     ip_dep = Depends(gate.client_ip)

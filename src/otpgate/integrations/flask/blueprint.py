@@ -15,7 +15,7 @@ from otpgate.core.errors import (
 from otpgate.core.web import safe_next
 
 from . import i18n  # noqa: F401  (registers the Chinese page strings)
-from .web import check_csrf, json_error, render, state, wants_json
+from .web import check_csrf, json_error, protect, render, state, wants_json
 
 
 def make_blueprint(name: str) -> Blueprint:
@@ -25,6 +25,7 @@ def make_blueprint(name: str) -> Blueprint:
     blueprint = Blueprint(name, __name__, template_folder="templates")
     blueprint.before_request(check_csrf)
     blueprint.register_error_handler(OtpgateError, answer_error)
+    blueprint.after_request(protect)  # every answer of otpgate's: framing protection
     views_verify.register(blueprint)
     views_manage.register(blueprint)
     return blueprint

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
+from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import error_response
 from otpgate.core.i18n import gettext, language_of, negotiate
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
@@ -182,7 +183,8 @@ def json_ok(data: Mapping[str, Any], status: int = 200) -> Response:
 def render(
     template: str, *, status: int = 200, error: OtpgateError | None = None, **ctx: Any
 ) -> Response:
-    """Render one of otpgate's pages in the request's language; never cached."""
+    """Render one of otpgate's pages in the request's language; never cached, never framed
+    (unless ``OTPGATE_FRAME_ANCESTORS`` allows it)."""
     language = locale()
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     shown: dict[str, Any] | None = None
@@ -209,6 +211,12 @@ def render(
     )
     response = make_response(html, status)
     response.headers.update(headers)
+    return protect(response)
+
+
+def protect(response: Response) -> Response:
+    """Add the framing headers (``OTPGATE_FRAME_ANCESTORS``) to ``response``."""
+    add_framing_headers(response.headers, state().settings)
     return response
 
 

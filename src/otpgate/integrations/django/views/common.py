@@ -12,6 +12,7 @@ from django.urls import reverse
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
 
+from ..framing import protect
 from ..session import locale_of
 
 
@@ -29,7 +30,7 @@ def page(
     error: OtpgateError | None = None,
 ) -> HttpResponse:
     """Render ``template``; with ``error``, the core's answer to it: status, ``Retry-After``
-    and its message in the request's language."""
+    and its message in the request's language. Never cached, never framed (by default)."""
     status = 200
     headers: dict[str, str] = {}
     if error is not None:
@@ -45,6 +46,7 @@ def page(
     response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name] = value
+    protect(response)
     return no_store(response)
 
 
