@@ -56,7 +56,9 @@ MEANINGS = {
     "totp_algorithm": "HMAC of authenticator-app codes (most apps only support SHA1).",
     "totp_secret_bytes": "Bytes of each new authenticator-app secret.",
     "recovery_code_count": "Recovery codes made at a time (each single use).",
-    "step_up_max_age": "Default seconds a passed second factor counts as fresh for step-up.",
+    "step_up_max_age": "Default seconds a passed second factor counts as fresh for step-up; "
+    "every change of factors (adding, confirming, resending, regenerating, removing) needs "
+    "one this fresh.",
     "remember_device": "Whether a device may skip the second step after a successful one.",
     "remember_device_days": "Days a remembered device skips the second step (void once the "
     "subject's factors change).",

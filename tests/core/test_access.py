@@ -68,7 +68,9 @@ class TestGuard:
     def test_step_up_names_its_max_age(self):
         error = guard_error(passed(at=1.0), "alice", NOW, max_age=60, has_factor=lambda: True)
         assert isinstance(error, FreshOtpRequired) and error.max_age == 60
-        error = manage_error(passed(at=1.0), "alice", NOW, max_age=60, has_factor=True)
+        error = manage_error(
+            passed(at=1.0), "alice", NOW, operation="change", step_up_max_age=60, has_factor=True
+        )
         assert isinstance(error, FreshOtpRequired) and error.max_age == 60
 
     @pytest.mark.parametrize("max_age", [None, 300])
@@ -82,21 +84,30 @@ class TestGuard:
 
 class TestManage:
     @pytest.mark.parametrize(
-        ("state", "subject", "max_age", "has_factor", "expected"),
+        ("state", "subject", "operation", "has_factor", "expected"),
         [
-            (SecondFactorState(), "", None, True, LoginRequired),
-            (SecondFactorState(), "alice", None, False, None),  # first set-up
-            (SecondFactorState(), "alice", 300, False, None),
-            (SecondFactorState(), "alice", None, True, OtpRequired),
-            (SecondFactorState(), "alice", 300, True, OtpRequired),  # not passed at all
-            (passed(at=NOW - 400), "alice", None, True, None),
-            (passed(at=NOW - 400), "alice", 300, True, FreshOtpRequired),
-            (passed(at=NOW - 100), "alice", 300, True, None),
-            (passed("bob"), "alice", None, True, OtpRequired),
+            (SecondFactorState(), "", "view", True, LoginRequired),
+            (SecondFactorState(), "", "change", False, LoginRequired),
+            (SecondFactorState(), "alice", "view", False, None),  # first set-up
+            (SecondFactorState(), "alice", "change", False, None),
+            (SecondFactorState(), "alice", "view", True, OtpRequired),
+            (SecondFactorState(), "alice", "change", True, OtpRequired),  # not passed at all
+            (passed(at=NOW - 400), "alice", "view", True, None),
+            (passed(at=NOW - 400), "alice", "change", True, FreshOtpRequired),
+            (passed(at=NOW - 100), "alice", "change", True, None),
+            (passed("bob"), "alice", "view", True, OtpRequired),
+            (passed("bob", at=NOW), "alice", "change", True, OtpRequired),
         ],
     )
-    def test_what_is_missing(self, state, subject, max_age, has_factor, expected):
-        error = manage_error(state, subject, NOW, max_age=max_age, has_factor=has_factor)
+    def test_what_is_missing(self, state, subject, operation, has_factor, expected):
+        error = manage_error(
+            state,
+            subject,
+            NOW,
+            operation=operation,
+            step_up_max_age=300,
+            has_factor=has_factor,
+        )
         assert kind(error) is expected
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from otpgate import (
+    ChallengeExpired,
     DeviceTokens,
+    FreshOtpRequired,
     InvalidCode,
     LockedOut,
     SecondFactorState,
@@ -16,7 +18,8 @@ from otpgate import (
 )
 from otpgate.core.crypto import Keyring
 from otpgate.core.i18n import error_message, gettext, language_of, register
-from tests.conftest import KEY, PHONE
+from otpgate.core.web import manage_error, may_change_factors
+from tests.conftest import KEY, OTHER_PHONE, PHONE
 
 
 @pytest.mark.parametrize(
@@ -229,3 +232,84 @@ def test_recovery_codes_can_be_removed(gate):
     assert [e.name for e in events] == [EventName.FACTOR_ADDED, EventName.FACTOR_REMOVED]
     with pytest.raises(InvalidCode):
         gate.check_recovery("alice", codes[0])
+
+
+class TestMayChangeFactors:
+    """issue 18, class 1: one decision, from the session's state and the operation."""
+
+    NOW = 10_000.0
+
+    def state(self, at: float) -> SecondFactorState:
+        state = SecondFactorState()
+        state.passed(Verification("alice", "login", "sms", at))
+        return state
+
+    def may(self, state: SecondFactorState, *, has_factor: bool = True) -> bool:
+        return may_change_factors(
+            state, "alice", self.NOW, step_up_max_age=300, has_factor=has_factor
+        )
+
+    def test_only_a_fresh_second_factor_may_change_factors(self):
+        assert self.may(self.state(self.NOW - 300))
+        assert not self.may(self.state(self.NOW - 301))
+        assert not self.may(SecondFactorState())
+
+    def test_a_subject_without_factors_may_set_up_its_first_one(self):
+        assert self.may(SecondFactorState(), has_factor=False)
+        assert not may_change_factors(
+            SecondFactorState(), "", self.NOW, step_up_max_age=300, has_factor=False
+        )
+
+    def test_viewing_needs_a_pass_at_any_time_changing_a_fresh_one(self):
+        stale = self.state(self.NOW - 5_000)
+        common = {"step_up_max_age": 300, "has_factor": True}
+        assert manage_error(stale, "alice", self.NOW, operation="view", **common) is None
+        error = manage_error(stale, "alice", self.NOW, operation="change", **common)
+        assert isinstance(error, FreshOtpRequired) and error.max_age == 300
+
+    def test_an_unknown_operation_is_a_programming_error(self):
+        with pytest.raises(ValueError, match="operation"):
+            manage_error(
+                self.state(self.NOW),
+                "alice",
+                self.NOW,
+                operation="confirm",  # type: ignore[arg-type]
+                step_up_max_age=300,
+                has_factor=True,
+            )
+
+
+class TestEnrollCodesNeedASessionThatMayChangeFactors:
+    """``check(may_change_factors=False)`` never adds a number once the subject has a factor."""
+
+    def test_a_stale_caller_cannot_add_a_number(self, gate, outbox):
+        gate.credentials.add_phone("alice", PHONE)
+        challenge = gate.start_sms("alice", OTHER_PHONE, purpose="enroll")
+        code = outbox.last_code_for(OTHER_PHONE)
+        with pytest.raises(FreshOtpRequired):
+            gate.check(challenge.id, code, subject="alice", may_change_factors=False)
+        assert gate.credentials.phones("alice") == [PHONE]
+        with pytest.raises(ChallengeExpired):  # spent: a later fresh session starts again
+            gate.check(challenge.id, code, subject="alice", may_change_factors=True)
+        assert gate.credentials.phones("alice") == [PHONE]
+
+    def test_a_fresh_caller_adds_it(self, gate, outbox):
+        gate.credentials.add_phone("alice", PHONE)
+        challenge = gate.start_sms("alice", OTHER_PHONE, purpose="enroll")
+        code = outbox.last_code_for(OTHER_PHONE)
+        verification = gate.check(challenge.id, code, subject="alice", may_change_factors=True)
+        assert verification.purpose == "enroll"
+        assert sorted(gate.credentials.phones("alice")) == sorted([PHONE, OTHER_PHONE])
+
+    def test_the_first_factor_needs_no_fresh_session(self, gate, outbox):
+        challenge = gate.start_sms("bob", PHONE, purpose="enroll")
+        code = outbox.last_code_for(PHONE)
+        gate.check(challenge.id, code, subject="bob", may_change_factors=False)
+        assert gate.credentials.phones("bob") == [PHONE]
+
+    def test_other_purposes_are_unaffected(self, gate, outbox):
+        gate.credentials.add_phone("alice", PHONE)
+        challenge = gate.start_sms("alice", purpose="login")
+        code = outbox.last_code_for(PHONE)
+        verification = gate.check(challenge.id, code, subject="alice", may_change_factors=False)
+        assert verification.purpose == "login"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
-from .challenge import Verification, subject_key_of
+from .challenge import ChallengeRecord, Verification, subject_key_of
 from .codes import clean_numeric_code, clean_recovery_code
 from .context import canonical_context
 from .credentials import Factors, TotpCredential
@@ -22,6 +22,7 @@ from .errors import (
     ContextMismatch,
     FactorAlreadyEnrolled,
     FactorNotEnrolled,
+    FreshOtpRequired,
     InvalidCode,
     LockedOut,
     MalformedInput,
@@ -148,6 +149,28 @@ class Decisions:
         clean = clean_numeric_code(code, self.settings.code_digits)
         digest = self.keyring.digest("code", challenge_id, clean)
         return challenge_id, digest, self._binding_digest(context, action)
+
+    @staticmethod
+    def _withheld_enrollment(outcome: Outcome, may_change_factors: bool) -> ChallengeRecord | None:
+        """The record of an approved ``enroll`` challenge whose caller did not say the session
+        may change factors (its number is added only if the subject has no factor yet)."""
+        record = outcome.record
+        if may_change_factors or outcome.result is not Result.APPROVED or record is None:
+            return None
+        return record if record.purpose == "enroll" else None
+
+    def _refuse_enrollment(self, record: ChallengeRecord) -> None:
+        """A number is added only by a session that may change factors. Never returns."""
+        error = FreshOtpRequired(max_age=self.settings.step_up_max_age)
+        self._emit(
+            EventName.VERIFICATION_FAILED,
+            record.subject,
+            factor="sms",
+            purpose=record.purpose,
+            challenge_id=record.id,
+            detail={"reason": error.code},
+        )
+        raise error
 
     def _finish_check(self, outcome: Outcome, challenge_id: str) -> Verification:
         record = outcome.record

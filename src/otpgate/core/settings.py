@@ -127,6 +127,7 @@ class Settings:
     totp_secret_bytes: int = 20
 
     recovery_code_count: int = 10
+    #: Step-up freshness; every change of factors needs a second factor this recent.
     step_up_max_age: int = 300
     #: How long the second step of a login may wait after the password step.
     login_step_timeout: int = 600

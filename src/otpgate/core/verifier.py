@@ -109,11 +109,17 @@ class Verifier(BaseVerifier):
         context: Mapping[str, Any] | None = None,
         subject: str | None = None,
         action: str | None = None,
+        *,
+        may_change_factors: bool = True,
     ) -> Verification:
         """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
         with (other details or another action: ContextMismatch, and the attempt counts).
 
-        ``subject`` (recommended) refuses challenges that belong to someone else.
+        ``subject`` (recommended) refuses challenges that belong to someone else. A right
+        code for an ``enroll`` challenge adds its number to the subject's factors; web
+        integrations pass ``may_change_factors`` (see :func:`otpgate.core.web.manage_error`):
+        False refuses such a code with FreshOtpRequired (the challenge is spent) unless the
+        subject has no factor yet, so only a fresh session can add a number.
         """
         challenge_id, digest, context_digest = self._plan_check(
             challenge_id, code, context, subject, action
@@ -126,6 +132,9 @@ class Verifier(BaseVerifier):
             self.settings.max_attempts,
             self.lockout,
         )
+        withheld = self._withheld_enrollment(outcome, may_change_factors)
+        if withheld is not None and self.factors(withheld.subject).any:
+            self._refuse_enrollment(withheld)
         verification = self._finish_check(outcome, challenge_id)
         if verification.purpose == "enroll" and outcome.record is not None:
             self.credentials.add_phone(verification.subject, outcome.record.phone)

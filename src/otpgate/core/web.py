@@ -4,7 +4,9 @@
 - :class:`SecondFactorState`: what a session remembers (pending login, last second factor),
   as plain JSON-able dicts any session backend can hold, with expiry and step-up freshness;
 - :func:`guard_error` and :func:`manage_error`: what a session lacks before a guarded view,
-  or before it may see or change its factors (one decision for every integration);
+  or before it may see or change its factors (one decision for every integration, from the
+  session's state and the operation, never from a request's fields);
+  :func:`may_change_factors` is the same decision as a yes/no;
 - :class:`DeviceTokens`: "remember this device" cookies, signed, expiring, and void once the
   subject's factors change.
 """
@@ -17,7 +19,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .challenge import Challenge, Verification
@@ -29,6 +31,11 @@ from .errors import (
     OtpgateError,
     OtpRequired,
 )
+
+#: What a request does with a subject's factors: ``"view"`` them (masked numbers, counts),
+#: or ``"change"`` them: add, replace, confirm, regenerate, resend a code for a number being
+#: added, remove, or see a pending authenticator secret again.
+FactorOperation = Literal["view", "change"]
 
 #: The session key under which integrations keep :class:`SecondFactorState`.
 SESSION_KEY = "otpgate"
@@ -152,21 +159,51 @@ def manage_error(
     subject: str,
     now: float,
     *,
-    max_age: int | None,
+    operation: FactorOperation,
+    step_up_max_age: int,
     has_factor: bool,
 ) -> OtpgateError | None:
-    """What keeps ``subject`` from its factor pages: seeing them needs a second factor passed
-    in this session, a change (``max_age`` given) one within ``max_age`` seconds. A subject
-    without any factor may always set up its first one. None if nothing is missing."""
+    """What keeps ``subject`` ("": nobody signed in) from ``operation`` on its factors, or
+    None if nothing is missing.
+
+    ``"view"`` needs a second factor passed in this session; ``"change"`` (every operation
+    that adds, replaces, confirms, regenerates, resends a code for enrollment, removes a
+    factor or shows a pending secret again) needs one passed within ``step_up_max_age``
+    seconds. Finishing a set-up is a change like starting it. A subject without any factor
+    (``has_factor`` False) may always set up its first one. The integrations name the
+    operation of each route; no request field decides it.
+    """
+    if operation not in ("view", "change"):
+        raise ValueError(f"unknown factor operation {operation!r}")
     if not subject:
         return LoginRequired()
     if not has_factor:
         return None
     if not state.has_passed(subject):
         return OtpRequired()
-    if max_age is not None and not state.is_fresh(subject, now, max_age):
-        return FreshOtpRequired(max_age=max_age)
+    if operation == "change" and not state.is_fresh(subject, now, step_up_max_age):
+        return FreshOtpRequired(max_age=step_up_max_age)
     return None
+
+
+def may_change_factors(
+    state: SecondFactorState,
+    subject: str,
+    now: float,
+    *,
+    step_up_max_age: int,
+    has_factor: bool,
+) -> bool:
+    """True if this session may change ``subject``'s factors now (see :func:`manage_error`)."""
+    error = manage_error(
+        state,
+        subject,
+        now,
+        operation="change",
+        step_up_max_age=step_up_max_age,
+        has_factor=has_factor,
+    )
+    return error is None
 
 
 def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:

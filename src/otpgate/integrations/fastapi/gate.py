@@ -278,9 +278,15 @@ class OtpGate:
             {"otpgate": await self.ledger.get(self._state_key(session_key))}
         )
 
-    async def passed(self, session_key: str, verification: Verification) -> None:
-        """Record that this token/session passed a second factor (step-up becomes fresh)."""
-        state = await self.load_state(session_key)
+    async def passed(
+        self,
+        session_key: str,
+        verification: Verification,
+        state: SecondFactorState | None = None,
+    ) -> None:
+        """Record that this token/session passed a second factor (step-up becomes fresh);
+        ``state``: its state as just loaded, if at hand."""
+        state = state if state is not None else await self.load_state(session_key)
         state.passed(verification)
         await self.ledger.put(self._state_key(session_key), state.dump(), self.state_ttl)
 

@@ -1,8 +1,10 @@
 """otpgate's API: SMS challenges, authenticator app, recovery codes, factors.
 
 Every route acts for ``gate.current_subject`` only. A passed check marks the caller's
-token/session (``gate.session_key``) as verified, which is what step-up asks for. Adding or
-replacing a factor needs a fresh second factor once the subject has one.
+token/session (``gate.session_key``) as verified, which is what step-up asks for. Every change
+of factors (starting or confirming a set-up, checking or resending a code for a number being
+added, new recovery codes, removing) needs a fresh second factor once the subject has one; the
+core decides (``manage_error``), from the token's state and the operation.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from otpgate.core.errors import FreshOtpRequired
+from otpgate.core.errors import FreshOtpRequired, OtpRequired
+from otpgate.core.web import SecondFactorState, manage_error
 
 from .models import (
     ChallengeOut,
@@ -46,13 +49,21 @@ def build_router(gate: OtpGate) -> APIRouter:
     ip_dep = Depends(gate.client_ip)
 
     async def guard_change(subject: str, session_key: str) -> None:
-        """Adding or replacing a factor needs a fresh second factor, once there is one."""
+        """Any change of factors needs a fresh second factor, once there is one."""
         factors = await gate.verifier.factors(subject)
-        if not factors.any:
-            return
-        state = await gate.load_state(session_key)
-        if not state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age):
+        state = await gate.load_state(session_key) if factors.any else None
+        missing = manage_error(
+            state or SecondFactorState(),
+            subject,
+            gate.clock(),
+            operation="change",
+            step_up_max_age=gate.settings.step_up_max_age,
+            has_factor=factors.any,
+        )
+        if isinstance(missing, OtpRequired):  # this API asks every token for step-up alike
             raise FreshOtpRequired(max_age=gate.settings.step_up_max_age)
+        if missing is not None:
+            raise missing
 
     @router.get(
         "/factors",
@@ -109,9 +120,12 @@ def build_router(gate: OtpGate) -> APIRouter:
     async def resend_challenge(
         challenge_id: str = _challenge_id(),
         subject: str = subject_dep,
+        session_key: str = session_dep,
         client_ip: str | None = ip_dep,
     ) -> ChallengeOut:
-        await gate.verifier.get(challenge_id, subject=subject)
+        current = await gate.verifier.get(challenge_id, subject=subject)
+        if current.purpose == "enroll":
+            await guard_change(subject, session_key)
         challenge = await gate.verifier.resend(challenge_id, client_ip=client_ip)
         return ChallengeOut.of(challenge, gate.clock())
 
@@ -127,8 +141,14 @@ def build_router(gate: OtpGate) -> APIRouter:
         subject: str = subject_dep,
         session_key: str = session_dep,
     ) -> VerificationOut:
-        verification = await gate.verifier.check(challenge_id, body.code, subject=subject)
-        await gate.passed(session_key, verification)
+        state = await gate.load_state(session_key)
+        fresh = state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age)
+        # An enroll challenge adds its number only for a fresh token (or a first factor): the
+        # core refuses it otherwise, so this generic check never adds a phone on its own.
+        verification = await gate.verifier.check(
+            challenge_id, body.code, subject=subject, may_change_factors=fresh
+        )
+        await gate.passed(session_key, verification, state)
         return VerificationOut.of(verification)
 
     @router.post(
@@ -168,6 +188,7 @@ def build_router(gate: OtpGate) -> APIRouter:
     async def confirm_totp(
         body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
     ) -> VerificationOut:
+        await guard_change(subject, session_key)  # finishing a set-up, like starting it
         verification = await gate.verifier.totp.confirm(subject, body.code)
         await gate.passed(session_key, verification)
         return VerificationOut.of(verification)

@@ -1,8 +1,10 @@
 """Enrollment and management of factors: phone numbers, authenticator app, recovery codes.
 
 Every page needs a signed-in user who passed a second factor in this session (when they
-have one); every change needs a fresh one (``step_up_max_age``). Recovery codes are shown
-once, in the answer that made them.
+have one); every change needs a fresh one (``step_up_max_age``): adding, confirming, resending
+a code for a number being added, regenerating and removing alike, whatever the request holds
+(the core's ``manage_error`` decides from the session's state and the operation). Recovery
+codes are shown once, in the answer that made them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from otpgate.core.errors import (
     OtpgateError,
     PrimaryFactorRequired,
 )
-from otpgate.core.web import SecondFactorState, manage_error
+from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from .views_verify import current_challenge
 from .web import (
@@ -59,16 +61,22 @@ def register(blueprint: Blueprint) -> None:
         blueprint.add_url_rule(rule, endpoint, view, methods=methods)
 
 
-def signed_in(*, change: bool = False) -> tuple[str, Factors]:
+def signed_in(operation: FactorOperation = "view") -> tuple[str, Factors]:
     """The user and their factors; a user with factors must have passed one in this
-    session, and within ``step_up_max_age`` for a ``change``."""
+    session, and within ``step_up_max_age`` for a ``"change"``."""
     gate = state()
     subject = gate.users.current_subject()
     if not subject:
         raise LoginRequired()
     factors = gate.verifier.factors(subject)
-    max_age = gate.settings.step_up_max_age if change else None
-    missing = manage_error(load_state(), subject, now(), max_age=max_age, has_factor=factors.any)
+    missing = manage_error(
+        load_state(),
+        subject,
+        now(),
+        operation=operation,
+        step_up_max_age=gate.settings.step_up_max_age,
+        has_factor=factors.any,
+    )
     if missing is not None:
         raise missing
     return subject, factors
@@ -135,7 +143,7 @@ def phone() -> Response:
     if request.method == "GET":
         subject, _ = signed_in()
         return phone_page(subject)
-    subject, _ = signed_in(change=True)
+    subject, _ = signed_in("change")
     try:
         challenge = state().verifier.start_sms(
             subject, text_field("phone"), "enroll", client_ip=client_ip(), locale=locale()
@@ -150,7 +158,7 @@ def phone() -> Response:
 
 
 def phone_resend() -> Response:
-    subject, _ = signed_in()
+    subject, _ = signed_in("change")
     try:
         challenge = state().verifier.resend(str(session.get(ENROLL_KEY, "")), client_ip())
     except OtpgateError as error:
@@ -161,10 +169,12 @@ def phone_resend() -> Response:
 
 
 def phone_confirm() -> Response:
-    subject, _ = signed_in()
+    subject, _ = signed_in("change")
     enroll_id = str(session.get(ENROLL_KEY, ""))
     try:
-        verification = state().verifier.check(enroll_id, text_field("code"), subject=subject)
+        verification = state().verifier.check(
+            enroll_id, text_field("code"), subject=subject, may_change_factors=True
+        )
         if verification.purpose != "enroll":
             raise MalformedInput()
     except OtpgateError as error:
@@ -175,7 +185,7 @@ def phone_confirm() -> Response:
 
 
 def phone_remove() -> Response:
-    subject, _ = signed_in(change=True)
+    subject, _ = signed_in("change")
     gate = state().verifier
     index = field("index")
     numbers = gate.credentials.phones(subject)
@@ -193,7 +203,7 @@ def phone_remove() -> Response:
 def totp_start() -> Response:
     """A new secret: QR code and manual key, shown once, then a code confirms it."""
     gate = state()
-    subject, _ = signed_in(change=True)
+    subject, _ = signed_in("change")
     label = gate.account_label(subject) if gate.account_label else subject
     enrollment = gate.verifier.totp.enroll(subject, label)
     if wants_json():
@@ -210,7 +220,7 @@ def totp_start() -> Response:
 
 def totp_confirm() -> Response:
     gate = state()
-    subject, _ = signed_in()
+    subject, _ = signed_in("change")
     try:
         gate.verifier.totp.confirm(subject, text_field("code"))
     except OtpgateError as error:
@@ -226,7 +236,7 @@ def totp_confirm() -> Response:
 
 
 def totp_remove() -> Response:
-    subject, _ = signed_in(change=True)
+    subject, _ = signed_in("change")
     state().verifier.totp.remove(subject)
     return done(translate("Authenticator app removed."))
 
@@ -236,7 +246,7 @@ def totp_remove() -> Response:
 
 def recovery_generate() -> Response:
     """New recovery codes (the old ones stop working), shown in this answer only."""
-    subject, factors = signed_in(change=True)
+    subject, factors = signed_in("change")
     if not factors.primary_count:
         raise PrimaryFactorRequired()
     codes = state().verifier.recovery.generate(subject)

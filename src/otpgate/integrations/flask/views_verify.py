@@ -108,7 +108,9 @@ def check(subject: str, is_login: bool, method: str, code: str) -> Verification:
     gate = state().verifier
     purpose = "login" if is_login else "action"
     if method == "sms":
-        return gate.check(load_state().challenge_id, code, subject=subject)
+        return gate.check(
+            load_state().challenge_id, code, subject=subject, may_change_factors=False
+        )
     if method == "totp":
         return gate.check_totp(subject, code, purpose)
     if method == "recovery":

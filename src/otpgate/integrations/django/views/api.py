@@ -6,6 +6,10 @@ in the ``X-CSRFToken`` header (``status`` sets the ``csrftoken`` cookie). Errors
 one mapping (``error_response``): problem JSON, 429 with ``Retry-After``, 503 on an outage.
 No answer holds an SMS code or a full phone number. Two answers hold a secret on purpose,
 once, uncached: the authenticator set-up (``enroll`` totp) and new recovery codes.
+
+Every ``enroll`` call (starting or confirming a set-up, new recovery codes) and every resend of
+a code for a number being added is a change of factors: it needs a second factor passed within
+``step_up_max_age`` (or a user with no factor yet), whatever the body holds.
 """
 
 from __future__ import annotations
@@ -73,6 +77,21 @@ class Call:
         if self.actor is None:
             raise LoginRequired()
         return self.actor
+
+    async def may_change(self, actor: Actor) -> None:
+        """Raise what this session lacks to change ``actor``'s factors (the core decides)."""
+        if actor.user is None:
+            raise LoginRequired()
+        missing = manage_error(
+            self.data.state,
+            actor.subject,
+            self.gate.clock(),
+            operation="change",
+            step_up_max_age=self.gate.settings.step_up_max_age,
+            has_factor=await policy.ahas_factor(actor.subject),
+        )
+        if missing is not None:
+            raise missing
 
     def challenge(self, challenge: Challenge) -> dict[str, Any]:
         return challenge_view(challenge, self.gate.clock())
@@ -174,8 +193,8 @@ async def _resend(call: Call) -> dict[str, Any]:
     actor = call.who()
     enroll = call.text("purpose", "") == "enroll"
     challenge_id = call.data.text("enroll_id") if enroll else call.data.state.challenge_id
-    if enroll and actor.user is None:
-        raise LoginRequired()
+    if enroll:
+        await call.may_change(actor)
     challenge = await call.gate.resend(challenge_id, client_ip=client_ip(call.request))
     return {"challenge": call.challenge(challenge)}
 
@@ -186,7 +205,9 @@ async def _check(call: Call) -> dict[str, Any]:
     if method not in {"sms", "totp", "recovery"}:
         raise MalformedInput("'method' is one of sms, totp, recovery.")
     if method == "sms":
-        verification = await gate.check(call.data.state.challenge_id, code, subject=actor.subject)
+        verification = await gate.check(
+            call.data.state.challenge_id, code, subject=actor.subject, may_change_factors=False
+        )
     elif method == "totp":
         verification = await gate.check_totp(actor.subject, code, purpose=actor.purpose)
     else:
@@ -200,21 +221,13 @@ async def _check(call: Call) -> dict[str, Any]:
 
 async def _enroll(call: Call) -> dict[str, Any]:
     actor, gate = call.who(), call.gate
-    if actor.user is None:
-        raise LoginRequired()
+    await call.may_change(actor)  # starting and finishing a set-up alike
+    assert actor.user is not None
     factor, code = call.text("factor"), call.text("code")
-    changing = not code  # confirming a code needs no step-up: starting does
-    missing = manage_error(
-        call.data.state,
-        actor.subject,
-        gate.clock(),
-        max_age=gate.settings.step_up_max_age if changing else None,
-        has_factor=await policy.ahas_factor(actor.subject),
-    )
-    if missing is not None:
-        raise missing
     if factor == "sms" and code:
-        verification = await gate.check(call.data.text("enroll_id"), code, subject=actor.subject)
+        verification = await gate.check(
+            call.data.text("enroll_id"), code, subject=actor.subject, may_change_factors=True
+        )
         call.data.extra.pop("enroll_id", None)
         call.data.state.passed(verification)
         return {"enrolled": "sms"}

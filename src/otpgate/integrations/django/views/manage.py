@@ -1,8 +1,11 @@
 """Enrollment and management: phones, the authenticator app, recovery codes.
 
 Every page needs a logged-in user whose session passed a second factor (or who has none yet:
-first set-up). Every change needs a *fresh* second factor (``OTPGATE_STEP_UP_MAX_AGE``), except
-the first factor of a user who has none. Changes send ``factor_added``/``factor_removed``.
+first set-up). Every POST here is a change of factors (adding, confirming, resending a code for
+a number being added, regenerating, removing) and needs a *fresh* second factor
+(``OTPGATE_STEP_UP_MAX_AGE``), except the first factor of a user who has none; so does seeing a
+pending authenticator secret again. The core's ``manage_error`` decides, from the session's
+state and the operation. Changes send ``factor_added``/``factor_removed``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from django.views.decorators.http import require_POST
 from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
-from otpgate.core.web import challenge_view, manage_error
+from otpgate.core.web import FactorOperation, challenge_view, manage_error, may_change_factors
 
 from .. import policy, runtime
 from ..models import TotpDevice, VerifiedPhone
@@ -44,7 +47,7 @@ class Ctx:
         return next_url(self.request, raw) if raw else ""
 
 
-def _enter(request: HttpRequest, *, change: bool = False) -> Ctx | HttpResponse:
+def _enter(request: HttpRequest, operation: FactorOperation) -> Ctx | HttpResponse:
     """The context, or the response that must come first (login, second step, step-up)."""
     user = request.user
     if not user.is_authenticated:
@@ -52,14 +55,37 @@ def _enter(request: HttpRequest, *, change: bool = False) -> Ctx | HttpResponse:
     gate = runtime.get_verifier()
     data = SessionData(request.session)
     ctx = Ctx(request, gate, data, user, str(user.pk), policy.has_factor(str(user.pk)))
-    max_age = gate.settings.step_up_max_age if change else None
     missing = manage_error(
-        data.state, ctx.subject, gate.clock(), max_age=max_age, has_factor=ctx.has_factor
+        data.state,
+        ctx.subject,
+        gate.clock(),
+        operation=operation,
+        step_up_max_age=gate.settings.step_up_max_age,
+        has_factor=ctx.has_factor,
     )
     if missing is not None:
-        back = request.get_full_path() if request.method == "GET" else reverse("otpgate:manage")
-        return redirect("otpgate:verify", back)
+        return _step_up(request)
     return ctx
+
+
+def _operation(request: HttpRequest) -> FactorOperation:
+    """What a request to a factor page does: every POST changes factors, whatever it holds."""
+    return "change" if request.method == "POST" else "view"
+
+
+def _step_up(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path() if request.method == "GET" else reverse("otpgate:manage")
+    return redirect("otpgate:verify", back)
+
+
+def _may_change(ctx: Ctx) -> bool:
+    return may_change_factors(
+        ctx.data.state,
+        ctx.subject,
+        ctx.gate.clock(),
+        step_up_max_age=ctx.gate.settings.step_up_max_age,
+        has_factor=ctx.has_factor,
+    )
 
 
 def _keeps_required_factor(ctx: Ctx, removing: int = 1) -> bool:
@@ -74,7 +100,7 @@ def _done(ctx: Ctx) -> HttpResponse:
 @never_cache
 def manage(request: HttpRequest) -> HttpResponse:
     """The overview: what is set up, and links to change it."""
-    ctx = _enter(request)
+    ctx = _enter(request, "view")
     if isinstance(ctx, HttpResponse):
         return ctx
     factors = ctx.gate.factors(ctx.subject)
@@ -95,7 +121,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def phone_add(request: HttpRequest) -> HttpResponse:
     """Enter a number; an SMS code (purpose ``enroll``) proves it, on ``phone_verify``."""
-    ctx = _enter(request, change=request.method == "POST")
+    ctx = _enter(request, _operation(request))
     if isinstance(ctx, HttpResponse):
         return ctx
     error: OtpgateError | None = None
@@ -121,7 +147,7 @@ def phone_add(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def phone_verify(request: HttpRequest) -> HttpResponse:
     """The code sent to the new number; on success the number is added."""
-    ctx = _enter(request)
+    ctx = _enter(request, _operation(request))
     if isinstance(ctx, HttpResponse):
         return ctx
     challenge_id = ctx.data.text("enroll_id")
@@ -136,7 +162,10 @@ def phone_verify(request: HttpRequest) -> HttpResponse:
                 notice = "sent"
             else:
                 verification = ctx.gate.check(
-                    challenge_id, field(request, "code"), subject=ctx.subject
+                    challenge_id,
+                    field(request, "code"),
+                    subject=ctx.subject,
+                    may_change_factors=True,
                 )
                 ctx.data.extra.pop("enroll_id", None)
                 ctx.data.state.passed(verification)
@@ -161,7 +190,7 @@ def phone_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 @csrf_protect
 def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    ctx = _enter(request, change=True)
+    ctx = _enter(request, "change")
     if isinstance(ctx, HttpResponse):
         return ctx
     phone = get_object_or_404(VerifiedPhone, pk=pk, user_id=ctx.subject)
@@ -174,13 +203,14 @@ def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @csrf_protect
 def totp_setup(request: HttpRequest) -> HttpResponse:
-    """Set up an authenticator app: QR code, manual key, then a code to confirm."""
-    action = field(request, "action") if request.method == "POST" else ""
-    ctx = _enter(request, change=action == "start")
+    """Set up an authenticator app: QR code, manual key, then a code to confirm. Starting,
+    confirming and showing a pending set-up again are all changes (fresh second factor)."""
+    ctx = _enter(request, _operation(request))
     if isinstance(ctx, HttpResponse):
         return ctx
     error: OtpgateError | None = None
     setup: TotpEnrollment | None = None
+    action = field(request, "action") if request.method == "POST" else ""
     try:
         if action == "start":
             setup = ctx.gate.totp.enroll(ctx.subject, ctx.user.get_username())
@@ -191,7 +221,10 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             return _done(ctx)
     except OtpgateError as failure:
         error = failure
-    setup = setup or ctx.gate.totp.pending(ctx.subject, ctx.user.get_username())
+    if setup is None and _pending_totp(ctx):
+        if not _may_change(ctx):
+            return _step_up(request)
+        setup = ctx.gate.totp.pending(ctx.subject, ctx.user.get_username())
     context = {
         "setup": setup,
         "secret_groups": _groups(setup.secret) if setup else [],
@@ -202,6 +235,11 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     return page(request, "otpgate/totp_setup.html", context, error=error)
 
 
+def _pending_totp(ctx: Ctx) -> bool:
+    credential = ctx.gate.credentials.get_totp(ctx.subject)
+    return credential is not None and not credential.confirmed
+
+
 def _groups(secret: str) -> list[str]:
     return [secret[i : i + 4] for i in range(0, len(secret), 4)]
 
@@ -209,7 +247,7 @@ def _groups(secret: str) -> list[str]:
 @require_POST
 @csrf_protect
 def totp_remove(request: HttpRequest) -> HttpResponse:
-    ctx = _enter(request, change=True)
+    ctx = _enter(request, "change")
     if isinstance(ctx, HttpResponse):
         return ctx
     confirmed = ctx.gate.totp.is_enrolled(ctx.subject)
@@ -223,7 +261,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def recovery(request: HttpRequest) -> HttpResponse:
     """New recovery codes, shown once (needs a phone or an app first)."""
-    ctx = _enter(request, change=request.method == "POST")
+    ctx = _enter(request, _operation(request))
     if isinstance(ctx, HttpResponse):
         return ctx
     error: OtpgateError | None = None

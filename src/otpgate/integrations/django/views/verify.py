@@ -55,7 +55,9 @@ def methods_of(factors: Factors) -> list[str]:
 def check(gate: Verifier, data: SessionData, actor: Actor, method: str, code: str) -> Verification:
     """Check ``code`` with ``method`` for ``actor`` (SMS: only this session's challenge)."""
     if method == "sms":
-        return gate.check(data.state.challenge_id, code, subject=actor.subject)
+        return gate.check(
+            data.state.challenge_id, code, subject=actor.subject, may_change_factors=False
+        )
     if method == "totp":
         return gate.check_totp(actor.subject, code, purpose=actor.purpose)
     return gate.check_recovery(actor.subject, code, purpose=actor.purpose)
