@@ -21,30 +21,48 @@ def spend(gate, count, **kwargs):
         start(gate, **kwargs)
 
 
+def sign_in(gate, subject="alice", number=PHONE, **kwargs):
+    """A sign-in code to ``subject``'s verified ``number`` (verified here if it was not)."""
+    if number not in gate.credentials.phones(subject):
+        gate.credentials.add_phone(subject, number)
+    return gate.start_sms(subject, purpose="login", **kwargs)
+
+
 class TestSendBudgets:
     def test_five_per_phone_in_fifteen_minutes(self, gate, clock):
-        spend(gate, 5)
+        for _ in range(5):
+            sign_in(gate)
         with pytest.raises(SendLimitReached) as caught:
-            start(gate, subject="bob")
+            sign_in(gate)
         assert caught.value.scope == "phone"
         assert caught.value.retry_after == 900
         clock.advance(899)
         with pytest.raises(SendLimitReached):
-            start(gate)
+            sign_in(gate)
         clock.advance(1)
-        start(gate)
+        sign_in(gate)
 
     def test_ten_per_phone_in_a_day(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), subject_budget=RateLimit(100, 86400)))
         for _ in range(2):
-            spend(gate, 5)
+            for _ in range(5):
+                sign_in(gate)
             clock.advance(900)
         with pytest.raises(SendLimitReached) as caught:
-            start(gate)
+            sign_in(gate)
         assert caught.value.scope == "phone"
         assert caught.value.retry_after == 86400 - 1800
         clock.advance(86400 - 1800)
-        start(gate)
+        sign_in(gate)
+
+    def test_five_codes_a_day_to_verify_a_number(self, gate, clock):
+        spend(gate, 5)
+        with pytest.raises(SendLimitReached) as caught:
+            start(gate, subject="bob")
+        assert caught.value.scope == "enrollment"
+        assert caught.value.retry_after == 86400
+        clock.advance(86400)
+        start(gate, subject="bob")
 
     def test_ten_per_subject_in_a_day(self, gate, clock):
         for n in range(10):
@@ -82,19 +100,26 @@ class TestSendBudgets:
         for _ in range(10):
             with pytest.raises(SendLimitReached):
                 start(gate)
-        # the phone's budget (5) saw only the three sends that happened
+        # the number's enrollment budget (5) saw only the three sends that happened
         spend(gate, 2, subject="bob")
         with pytest.raises(SendLimitReached) as caught:
             start(gate, subject="carol")
-        assert caught.value.scope == "phone"
+        assert caught.value.scope == "enrollment"
 
     def test_resends_spend_budget_too(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), resend_cooldown=0))
         challenge = start(gate)
         for _ in range(4):
             gate.resend(challenge.id)
-        with pytest.raises(SendLimitReached):
+        with pytest.raises(SendLimitReached) as caught:
             start(gate, subject="bob")
+        assert caught.value.scope == "enrollment"
+        challenge = sign_in(gate, subject="carol")
+        for _ in range(4):
+            gate.resend(challenge.id)
+        with pytest.raises(SendLimitReached) as caught:
+            sign_in(gate, subject="carol")
+        assert caught.value.scope == "phone"
 
 
 def fail_totp(gate, times, subject="alice"):
