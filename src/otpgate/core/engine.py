@@ -153,10 +153,14 @@ class BaseVerifier(Decisions):
             budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
         return budgets
 
-    def _resend_budgets(self, record: ChallengeRecord, client_ip: object) -> list[Budget]:
+    def _plan_resend(self, challenge_id: object, client_ip: object) -> str:
+        """Check a resend's arguments before anything is counted; the client IP's text."""
+        subject_key_of(challenge_id)
+        return self._short_text(client_ip, "client IP")
+
+    def _resend_budgets(self, record: ChallengeRecord, client_ip: str) -> list[Budget]:
         number = parse_phone(record.phone, self.settings)
-        ip = self._short_text(client_ip, "client IP")
-        return self._budgets(subject_key_of(record.id), number, record.purpose, ip)
+        return self._budgets(subject_key_of(record.id), number, record.purpose, client_ip)
 
     @staticmethod
     def _raise_for_denial(denial: Denial | None) -> None:
