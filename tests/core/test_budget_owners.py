@@ -96,14 +96,15 @@ class TestAStrangerCannotBlockASignIn:
 
     def test_the_stranger_hits_their_own_limits_and_only_theirs(self, gate, outbox):
         victim(gate)
-        for n in range(10):
-            enroll(gate, "mallory", phone(n), client_ip=ATTACKER_IP)
+        for number in [PHONE, *(phone(n) for n in range(1, 10))]:
+            enroll(gate, "mallory", number, client_ip=ATTACKER_IP)
         assert refusal(enroll, gate, "mallory", phone(10), client_ip="192.0.2.1").scope == (
             "subject"
         )
-        for n in range(10):
-            enroll(gate, f"sybil{n}", phone(10 + n), client_ip=ATTACKER_IP)
+        for n, number in enumerate([PHONE] * 4 + [phone(10 + n) for n in range(6)]):
+            enroll(gate, f"sybil{n}", number, client_ip=ATTACKER_IP)
         assert refusal(enroll, gate, "sybil10", phone(30), client_ip=ATTACKER_IP).scope == "ip"
+        assert refusal(enroll, gate, "sybil11", client_ip="192.0.2.2").scope == "enrollment"
         challenge = gate.start_sms("victim", client_ip=VICTIM_IP)
         assert (
             gate.check(challenge.id, outbox.last_code_for(PHONE), subject="victim").subject

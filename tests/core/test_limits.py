@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from otpgate import InvalidCode, LockedOut, RateLimit, SendLimitReached, Settings
+from otpgate import (
+    ConfigurationError,
+    InvalidCode,
+    LockedOut,
+    RateLimit,
+    SendLimitReached,
+    Settings,
+)
 from tests.conftest import KEY, PHONE
 
 
@@ -63,6 +70,19 @@ class TestSendBudgets:
         assert caught.value.retry_after == 86400
         clock.advance(86400)
         start(gate, subject="bob")
+
+    def test_the_enrollment_budget_allows_at_most_twenty_codes_a_day(self):
+        for rate in ("21/24h", "1/h", "11/12h", "5/15m", "0/24h"):
+            with pytest.raises(ConfigurationError) as caught:
+                Settings(secret_keys=(KEY,), enrollment_budget=rate)
+            assert caught.value.setting == "enrollment_budget"
+        for rate, expected in (("20/24h", RateLimit(20, 86400)), ("2/3h", RateLimit(2, 10800))):
+            assert Settings(secret_keys=(KEY,), enrollment_budget=rate).enrollment_budget == (
+                expected
+            )
+        flat = Settings.from_mapping({"OTPGATE_ENROLLMENT_BUDGET": "3/7d"})
+        assert flat.enrollment_budget == RateLimit(3, 7 * 86400)
+        assert Settings().enrollment_budget == RateLimit(5, 86400)
 
     def test_ten_per_subject_in_a_day(self, gate, clock):
         for n in range(10):
