@@ -114,6 +114,15 @@ class TestSendBudgets:
         clock.advance(86400)
         start(gate, subject="user9", number=phone(9))
 
+    def test_a_country_capped_at_zero_gets_nothing(self, make_gate, outbox):
+        gate = make_gate(Settings(secret_keys=(KEY,), country_caps={"33": 0}))
+        for send in (start, sign_in):
+            with pytest.raises(SendLimitReached) as caught:
+                send(gate)
+            assert caught.value.scope == "country"
+        assert outbox.messages == []
+        start(gate, number="+4915112345678")
+
     def test_a_denied_send_spends_no_budget(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), subject_budget=RateLimit(3, 3600)))
         spend(gate, 3)

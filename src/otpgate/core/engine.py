@@ -149,6 +149,8 @@ class BaseVerifier(Decisions):
             ip_key = self.keyring.digest("ip", client_network(client_ip))
             budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
         cap = s.country_caps.get(number.calling_code, s.default_country_cap)
+        if cap == 0:  # a store counts against a positive limit only
+            raise SendLimitReached("country")
         if cap is not None:
             budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
         return budgets
