@@ -32,11 +32,12 @@ MEANINGS = {
     "resend_cooldown": "Seconds to wait before the first resend; the wait doubles with each "
     "resend. A resend sends the same code while it is valid.",
     "max_sends": "Most SMS one challenge may send (the first and its resends).",
-    "phone_budget_short": "SMS a phone number may receive in a short window (SMS pumping, "
-    "harassment).",
-    "phone_budget_long": "SMS a phone number may receive in a long window.",
+    "phone_budget_short": "SMS one subject may cause to one phone number in a short window "
+    "(SMS pumping, harassment). Counted per number and subject, so no other account can "
+    "spend a number's sign-in codes.",
+    "phone_budget_long": "SMS one subject may cause to one phone number in a long window.",
     "subject_budget": "SMS one subject (user) may cause, whatever the number.",
-    "ip_budget": "SMS one client IP address may cause.",
+    "ip_budget": "SMS one client may cause: an IPv4 address, or an IPv6 address's /64.",
     "default_country_cap": "Daily SMS cap for every calling code not in ``country_caps`` "
     "(none: no cap).",
     "default_region": "Region for numbers typed without ``+`` and a country code "

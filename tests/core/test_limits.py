@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from otpgate import InvalidCode, LockedOut, RateLimit, SendLimitReached, Settings
+from otpgate import (
+    ConfigurationError,
+    InvalidCode,
+    LockedOut,
+    RateLimit,
+    SendLimitReached,
+    Settings,
+)
 from tests.conftest import KEY, PHONE
 
 
@@ -21,30 +28,61 @@ def spend(gate, count, **kwargs):
         start(gate, **kwargs)
 
 
+def sign_in(gate, subject="alice", number=PHONE, **kwargs):
+    """A sign-in code to ``subject``'s verified ``number`` (verified here if it was not)."""
+    if number not in gate.credentials.phones(subject):
+        gate.credentials.add_phone(subject, number)
+    return gate.start_sms(subject, purpose="login", **kwargs)
+
+
 class TestSendBudgets:
     def test_five_per_phone_in_fifteen_minutes(self, gate, clock):
-        spend(gate, 5)
+        for _ in range(5):
+            sign_in(gate)
         with pytest.raises(SendLimitReached) as caught:
-            start(gate, subject="bob")
+            sign_in(gate)
         assert caught.value.scope == "phone"
         assert caught.value.retry_after == 900
         clock.advance(899)
         with pytest.raises(SendLimitReached):
-            start(gate)
+            sign_in(gate)
         clock.advance(1)
-        start(gate)
+        sign_in(gate)
 
     def test_ten_per_phone_in_a_day(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), subject_budget=RateLimit(100, 86400)))
         for _ in range(2):
-            spend(gate, 5)
+            for _ in range(5):
+                sign_in(gate)
             clock.advance(900)
         with pytest.raises(SendLimitReached) as caught:
-            start(gate)
+            sign_in(gate)
         assert caught.value.scope == "phone"
         assert caught.value.retry_after == 86400 - 1800
         clock.advance(86400 - 1800)
-        start(gate)
+        sign_in(gate)
+
+    def test_five_codes_a_day_to_verify_a_number(self, gate, clock):
+        spend(gate, 5)
+        with pytest.raises(SendLimitReached) as caught:
+            start(gate, subject="bob")
+        assert caught.value.scope == "enrollment"
+        assert caught.value.retry_after == 86400
+        clock.advance(86400)
+        start(gate, subject="bob")
+
+    def test_the_enrollment_budget_allows_at_most_twenty_codes_a_day(self):
+        for rate in ("21/24h", "1/h", "11/12h", "5/15m", "0/24h"):
+            with pytest.raises(ConfigurationError) as caught:
+                Settings(secret_keys=(KEY,), enrollment_budget=rate)
+            assert caught.value.setting == "enrollment_budget"
+        for rate, expected in (("20/24h", RateLimit(20, 86400)), ("2/3h", RateLimit(2, 10800))):
+            assert Settings(secret_keys=(KEY,), enrollment_budget=rate).enrollment_budget == (
+                expected
+            )
+        flat = Settings.from_mapping({"OTPGATE_ENROLLMENT_BUDGET": "3/7d"})
+        assert flat.enrollment_budget == RateLimit(3, 7 * 86400)
+        assert Settings().enrollment_budget == RateLimit(5, 86400)
 
     def test_ten_per_subject_in_a_day(self, gate, clock):
         for n in range(10):
@@ -76,25 +114,41 @@ class TestSendBudgets:
         clock.advance(86400)
         start(gate, subject="user9", number=phone(9))
 
+    def test_a_country_capped_at_zero_gets_nothing(self, make_gate, outbox):
+        gate = make_gate(Settings(secret_keys=(KEY,), country_caps={"33": 0}))
+        for send in (start, sign_in):
+            with pytest.raises(SendLimitReached) as caught:
+                send(gate)
+            assert caught.value.scope == "country"
+        assert outbox.messages == []
+        start(gate, number="+4915112345678")
+
     def test_a_denied_send_spends_no_budget(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), subject_budget=RateLimit(3, 3600)))
         spend(gate, 3)
         for _ in range(10):
             with pytest.raises(SendLimitReached):
                 start(gate)
-        # the phone's budget (5) saw only the three sends that happened
+        # the number's enrollment budget (5) saw only the three sends that happened
         spend(gate, 2, subject="bob")
         with pytest.raises(SendLimitReached) as caught:
             start(gate, subject="carol")
-        assert caught.value.scope == "phone"
+        assert caught.value.scope == "enrollment"
 
     def test_resends_spend_budget_too(self, make_gate, clock):
         gate = make_gate(Settings(secret_keys=(KEY,), resend_cooldown=0))
         challenge = start(gate)
         for _ in range(4):
             gate.resend(challenge.id)
-        with pytest.raises(SendLimitReached):
+        with pytest.raises(SendLimitReached) as caught:
             start(gate, subject="bob")
+        assert caught.value.scope == "enrollment"
+        challenge = sign_in(gate, subject="carol")
+        for _ in range(4):
+            gate.resend(challenge.id)
+        with pytest.raises(SendLimitReached) as caught:
+            sign_in(gate, subject="carol")
+        assert caught.value.scope == "phone"
 
 
 def fail_totp(gate, times, subject="alice"):

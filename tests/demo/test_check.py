@@ -63,9 +63,26 @@ def test_a_valid_configuration_shows_its_policy_and_warnings(tmp_path):
     assert "! gateway   the console sender prints each SMS: development only" in out
     assert "number types VOIP are allowed" in out
     assert " * SMS code               8 digits, 300 s, 5 checks" in out
-    assert "   budget per phone       5 per 15 min, 10 per day" in out
+    assert "   budget per phone       5 per 15 min, 10 per day (each user's own)" in out
+    assert "   enrollment per phone   5 per day (all users together)" in out
+    assert "international networks (001): refused" in out
     assert "No problem found (4 warnings)." in out
     assert KEY not in out  # never print a key
+
+
+def test_allowing_international_networks_is_shown_and_warned_about(tmp_path):
+    env = {"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_SENDER": "console"}
+    env["OTPGATE_ALLOW_INTERNATIONAL_NETWORKS"] = "true"
+    env["OTPGATE_ENROLLMENT_BUDGET"] = "3/24h"
+    result = check(tmp_path, env)
+    assert result.returncode == 0, result.stdout
+    out = " ".join(result.stdout.split())  # unwrapped
+    assert "numbers of the international networks (region 001" in out
+    assert "international networks (001): allowed" in out
+    assert "* enrollment per phone 3 per day (all users together)" in out
+    bad = check(tmp_path, {**env, "OTPGATE_ENROLLMENT_BUDGET": "5/h"})
+    assert bad.returncode == 1
+    assert "OTPGATE_ENROLLMENT_BUDGET: must allow at most 20 codes a day" in bad.stdout
 
 
 def test_redis_is_pinged_and_timed(tmp_path):

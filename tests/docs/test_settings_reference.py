@@ -30,8 +30,12 @@ def test_the_bounds_were_read_from_the_validation():
     assert RANGES["lockout_max"] == (1, 7 * 86400)
     assert "must not exceed hard_lock_after" in RULES["lockout_after"]
     assert "must be SHA1, SHA256 or SHA512" in RULES["totp_algorithm"]
-    for rate in ("phone_budget_short", "phone_budget_long", "subject_budget", "ip_budget"):
-        assert RULES[rate]  # from the loop over the four budgets
+    rates = ("phone_budget_short", "phone_budget_long", "enrollment_budget", "subject_budget")
+    for rate in (*rates, "ip_budget"):
+        assert RULES[rate]  # from the loop over the budgets
+    assert (
+        "must allow at most 20 codes a day (limit × windows per day)" in RULES["enrollment_budget"]
+    )
     assert set(RANGES) <= set(ROWS) and set(RULES) <= set(ROWS)
 
 

@@ -142,8 +142,8 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
     budget_keys = {k: t for k, t in keys.items() if f"{{{prefix}b}}" in k}
     assert len(subject_keys) == 2  # the challenge and the subject's failures
-    assert len(budget_keys) == 4  # phone 15 min, phone 24 h, subject, client IP
-    assert len(keys) == 6
+    assert len(budget_keys) == 5  # phone 15 min, phone 24 h, enrollment, subject, client IP
+    assert len(keys) == 7
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
     assert len({key_slot(k.encode()) for k in budget_keys}) == 1
     for key, ttl in keys.items():

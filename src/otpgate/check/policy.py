@@ -81,6 +81,16 @@ def advice(s: Settings) -> list[Finding]:
                 "Keep OTPGATE_ALLOWED_NUMBER_TYPES to MOBILE, FIXED_LINE_OR_MOBILE.",
             )
         )
+    if s.allow_international_networks:
+        found.append(
+            Finding(
+                "warn",
+                "policy",
+                "numbers of the international networks (region 001: satellite phones, "
+                "+882/+883, UIFN) are allowed: costly, favourite SMS pumping targets",
+                "Unset OTPGATE_ALLOW_INTERNATIONAL_NETWORKS unless your users need them.",
+            )
+        )
     if not s.country_caps and s.default_country_cap is None:
         found.append(
             Finding(
@@ -119,14 +129,19 @@ def rows(s: Settings) -> list[tuple[str, str]]:
     return [
         ("SMS code", f"{s.code_digits} digits, {s.code_lifetime} s, {s.max_attempts} checks"),
         ("resend", f"same code; wait {s.resend_cooldown} s doubling; {s.max_sends} sends"),
-        ("budget per phone", f"{_rate(s.phone_budget_short)}, {_rate(s.phone_budget_long)}"),
+        (
+            "budget per phone",
+            f"{_rate(s.phone_budget_short)}, {_rate(s.phone_budget_long)} (each user's own)",
+        ),
+        ("enrollment per phone", f"{_rate(s.enrollment_budget)} (all users together)"),
         ("budget per user", _rate(s.subject_budget)),
         ("budget per client IP", _rate(s.ip_budget)),
         ("cap per country / day", f"{caps or 'none listed'}; others: {default_cap}"),
         (
             "regions",
             f"allowed: {_names(s.allowed_regions, 'all')}; "
-            f"denied: {_names(s.denied_regions, 'none')}",
+            f"denied: {_names(s.denied_regions, 'none')}; international networks (001): "
+            f"{'allowed' if s.allow_international_networks else 'refused'}",
         ),
         ("number types", _names(s.allowed_number_types, "none")),
         ("failures per user", lockout),

@@ -87,14 +87,14 @@ class AsyncVerifier(BaseVerifier):
 
     async def resend(self, challenge_id: str, client_ip: str | None = None) -> Challenge:
         """Send the same code again; the wait before the next resend doubles each time."""
-        subject_key_of(challenge_id)
+        ip = self._plan_resend(challenge_id, client_ip)
         now = self.clock()
         record = self._finish_reserved(
             await self.store.reserve_send(
                 challenge_id, now, self.settings.resend_cooldown, self.settings.max_sends
             )
         )
-        budgets = self._resend_budgets(record, client_ip)
+        budgets = self._resend_budgets(record, ip)
         self._raise_for_denial(await self.store.spend_budgets(budgets, now))
         return await self._send(record, self._text_for(record))
 

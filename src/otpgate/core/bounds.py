@@ -3,6 +3,7 @@ first setting out of bounds. ``Settings`` calls it when it is built."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,14 @@ NUMBER_TYPES = frozenset(
         "UNKNOWN",
     }
 )
+#: phonenumbers' region of the international networks (satellite, +882/+883, UIFN, ...).
+INTERNATIONAL_NETWORKS = "001"
+#: Most codes a day that strangers together may have sent to a number not yet verified.
+MAX_ENROLLMENT_PER_DAY = 20
+
+
+def _is_region(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()
 
 
 def _check(ok: bool, setting: str, problem: str) -> None:
@@ -79,13 +88,25 @@ def validate(s: Settings) -> None:
         _check(low <= value <= high, name, f"must be between {low} and {high}, got {value}")
     _check(s.lockout_after <= s.hard_lock_after, "lockout_after", "must not exceed hard_lock_after")
     _check(s.lockout_base <= s.lockout_max, "lockout_base", "must not exceed lockout_max")
-    for name in ("phone_budget_short", "phone_budget_long", "subject_budget", "ip_budget"):
+    for name in (
+        "phone_budget_short",
+        "phone_budget_long",
+        "enrollment_budget",
+        "subject_budget",
+        "ip_budget",
+    ):
         rate = getattr(s, name)
         _check(
             hasattr(rate, "limit") and rate.limit >= 1 and rate.window >= 1,
             name,
             "expected a RateLimit with a positive limit and window",
         )
+    enrollment = s.enrollment_budget
+    _check(
+        enrollment.limit * math.ceil(86400 / enrollment.window) <= MAX_ENROLLMENT_PER_DAY,
+        "enrollment_budget",
+        "must allow at most 20 codes a day (limit × windows per day)",
+    )
     for code, cap in dict(s.country_caps).items():
         _check(
             code.isdigit() and isinstance(cap, int) and cap >= 0,
@@ -100,12 +121,22 @@ def validate(s: Settings) -> None:
     for name in ("allowed_regions", "denied_regions"):
         regions = getattr(s, name)
         _check(
-            all(len(r) == 2 and r.isalpha() and r.isupper() for r in regions),
+            all(_is_region(r) or r == INTERNATIONAL_NETWORKS for r in regions),
             name,
-            "expected ISO 3166 region codes such as 'GB', 'CN'",
+            "expected ISO 3166 region codes such as 'GB', 'CN', or '001' (international networks)",
         )
     _check(
-        s.default_region is None or (len(s.default_region) == 2 and s.default_region.isupper()),
+        INTERNATIONAL_NETWORKS not in s.allowed_regions or s.allow_international_networks,
+        "allowed_regions",
+        "'001' is allowed only with allow_international_networks = True",
+    )
+    _check(
+        isinstance(s.allow_international_networks, bool),
+        "allow_international_networks",
+        "expected True or False",
+    )
+    _check(
+        s.default_region is None or _is_region(s.default_region),
         "default_region",
         "expected an ISO 3166 region code such as 'US'",
     )

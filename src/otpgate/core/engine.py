@@ -35,7 +35,7 @@ from .errors import (
 from .events import EventName
 from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, mask, parse_phone
-from .policy import Budget, Denial, Outcome, Result
+from .policy import Budget, Denial, Outcome, Result, client_network
 
 logger = logging.getLogger("otpgate")
 
@@ -118,12 +118,21 @@ class BaseVerifier(Decisions):
             summary=summary_text,
             locale=locale_text,
         )
-        budgets = self._budgets(subject_key, number, self._short_text(client_ip, "client IP"))
+        ip = self._short_text(client_ip, "client IP")
+        budgets = self._budgets(subject_key, number, purpose, ip)
         return StartPlan(record, number, code, budgets)
 
-    def _budgets(self, subject_key: str, number: PhoneNumber, client_ip: str) -> list[Budget]:
+    def _budgets(
+        self, subject_key: str, number: PhoneNumber, purpose: str, client_ip: str
+    ) -> list[Budget]:
+        """The budgets one send spends. Each is charged to whoever could spend it: a number's
+        own budgets are per number *and* subject, so a stranger's sends never count against
+        the sign-in codes of the number's owner; codes to a number the subject has not
+        verified yet (``enroll``) also spend the number's enrollment budget, shared by every
+        account, so no number receives more than a few unsolicited codes a day.
+        """
         s = self.settings
-        phone_key = self.keyring.digest("phone", number.e164)
+        phone_key = self.keyring.digest("phone", number.e164, subject_key)
         budgets = [
             Budget(
                 "phone", f"p:{phone_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
@@ -133,18 +142,28 @@ class BaseVerifier(Decisions):
             ),
             Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
         ]
+        if purpose == "enroll":
+            number_key = self.keyring.digest("phone", number.e164)
+            rate = s.enrollment_budget
+            budgets.append(Budget("enrollment", f"e:{number_key}", rate.limit, rate.window))
         if client_ip:
-            ip_key = self.keyring.digest("ip", client_ip)
+            ip_key = self.keyring.digest("ip", client_network(client_ip))
             budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
         cap = s.country_caps.get(number.calling_code, s.default_country_cap)
+        if cap == 0:  # a store counts against a positive limit only
+            raise SendLimitReached("country")
         if cap is not None:
             budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
         return budgets
 
-    def _resend_budgets(self, record: ChallengeRecord, client_ip: object) -> list[Budget]:
+    def _plan_resend(self, challenge_id: object, client_ip: object) -> str:
+        """Check a resend's arguments before anything is counted; the client IP's text."""
+        subject_key_of(challenge_id)
+        return self._short_text(client_ip, "client IP")
+
+    def _resend_budgets(self, record: ChallengeRecord, client_ip: str) -> list[Budget]:
         number = parse_phone(record.phone, self.settings)
-        ip = self._short_text(client_ip, "client IP")
-        return self._budgets(subject_key_of(record.id), number, ip)
+        return self._budgets(subject_key_of(record.id), number, record.purpose, client_ip)
 
     @staticmethod
     def _raise_for_denial(denial: Denial | None) -> None:

@@ -93,6 +93,15 @@ class PhoneRegionNotAllowed(PhoneRejected):
     default_message = "Codes cannot be sent to phone numbers in this country."
 
 
+class PhoneNetworkNotAllowed(PhoneRejected):
+    """A number of an international network (satellite, UIFN, ...: region ``001``), refused
+    unless ``allow_international_networks`` is set."""
+
+    code = "phone_network_not_allowed"
+    reason = "international_network"
+    default_message = "Codes cannot be sent to satellite phones or other non-geographic numbers."
+
+
 class PhoneTypeNotAllowed(PhoneRejected):
     code = "phone_type_not_allowed"
     reason = "number_type"
@@ -158,7 +167,9 @@ class ResendCooldown(RateLimited):
 
 
 class SendLimitReached(RateLimited):
-    """A send budget is spent; ``.scope`` (phone, subject, ip, country, challenge) is for logs."""
+    """A send budget is spent; ``.scope`` is for logs: ``phone`` (this subject's sends to this
+    number), ``enrollment`` (codes to verify this number, every account together),
+    ``subject``, ``ip``, ``country`` or ``challenge``."""
 
     code = "send_limit_reached"
     default_message = "Too many codes were requested. Try again later."

@@ -8,7 +8,13 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from .errors import InvalidPhoneNumber, PhoneRegionNotAllowed, PhoneTypeNotAllowed
+from .bounds import INTERNATIONAL_NETWORKS
+from .errors import (
+    InvalidPhoneNumber,
+    PhoneNetworkNotAllowed,
+    PhoneRegionNotAllowed,
+    PhoneTypeNotAllowed,
+)
 from .settings import Settings
 
 #: Longer input is refused before parsing (ITU E.164 numbers have at most 15 digits).
@@ -69,6 +75,9 @@ def _calling_code_of(e164: str) -> str:
 def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -> PhoneNumber:
     """Parse ``raw`` and apply the policy; raise a :class:`PhoneRejected` subclass otherwise.
 
+    Numbers of the international networks (region ``001``) are refused unless
+    ``settings.allow_international_networks``; then the region lists apply to them as ``001``.
+
     ``region`` (or ``settings.default_region``) lets users type national numbers.
     """
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
@@ -80,6 +89,8 @@ def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber()
     number_region = phonenumbers.region_code_for_number(number) or "ZZ"
+    if number_region == INTERNATIONAL_NETWORKS and not settings.allow_international_networks:
+        raise PhoneNetworkNotAllowed()
     if settings.allowed_regions and number_region not in settings.allowed_regions:
         raise PhoneRegionNotAllowed()
     if number_region in settings.denied_regions:

@@ -5,6 +5,7 @@ A store applies these atomically; the Redis scripts mirror them line for line.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 
@@ -54,6 +55,27 @@ def resend_cooldown(sends: int, base: int) -> int:
     """Wait after the ``sends``-th send: ``base``, then doubling (30, 60, 120, ...)."""
     cooldown: int = base << max(0, sends - 1)
     return cooldown
+
+
+#: The prefix of an IPv6 client a per-IP budget counts: one host (or home) gets a /64.
+IPV6_PREFIX = 64
+
+
+def client_network(client_ip: str) -> str:
+    """What a per-IP budget counts for ``client_ip``: an IPv4 address as it is, an IPv6
+    address by its /64 (the rest of it is the host's to choose freely), an IPv4-mapped IPv6
+    address (``::ffff:198.51.100.7``) as its IPv4 address. A zone (``%eth0``) is ignored.
+    Text that is not an IP address (a test client's name) counts as itself, as before.
+    """
+    try:
+        address = ipaddress.ip_address(client_ip.strip().split("%", 1)[0])
+    except ValueError:
+        return client_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,10 @@ class Settings:
 
     phone_budget_short: RateLimit = RateLimit(5, 15 * 60)
     phone_budget_long: RateLimit = RateLimit(10, 24 * 3600)
+    #: Codes one number may receive to verify it (``enroll``), from every account and client
+    #: together: what a stranger can send to a number that is not theirs. One set-up with all
+    #: its resends fits; at most 20 a day.
+    enrollment_budget: RateLimit = RateLimit(5, 24 * 3600)
     subject_budget: RateLimit = RateLimit(10, 24 * 3600)
     ip_budget: RateLimit = RateLimit(20, 3600)
     #: Daily SMS cap per country calling code, e.g. ``{"44": 5000}``; ``default_country_cap``
@@ -112,6 +116,11 @@ class Settings:
     allowed_regions: frozenset[str] = frozenset()
     denied_regions: frozenset[str] = frozenset()
     allowed_number_types: frozenset[str] = frozenset({"MOBILE", "FIXED_LINE_OR_MOBILE"})
+    #: Accept numbers of the international networks (``phonenumbers`` region ``001``:
+    #: satellite phones such as Iridium +881 and Inmarsat +870, +882/+883 networks, UIFN
+    #: +800): costly, and favourite SMS pumping targets. The region lists then apply to them
+    #: as ``001``.
+    allow_international_networks: bool = False
 
     lockout_after: int = 5
     lockout_base: int = 60
@@ -236,6 +245,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "android_app_hash": _optional(str),
     "phone_budget_short": RateLimit.parse,
     "phone_budget_long": RateLimit.parse,
+    "enrollment_budget": RateLimit.parse,
     "subject_budget": RateLimit.parse,
     "ip_budget": RateLimit.parse,
     "country_caps": _caps,
@@ -244,6 +254,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "allowed_regions": _upper_set,
     "denied_regions": _upper_set,
     "allowed_number_types": _upper_set,
+    "allow_international_networks": _bool,
     "totp_algorithm": lambda v: str(v).upper(),
     "remember_device": _bool,
     "frame_ancestors": _origins,

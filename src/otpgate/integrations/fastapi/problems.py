@@ -128,7 +128,7 @@ _DESCRIPTIONS = {
     "was issued for other transaction details).",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
     422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
-    "`phone_type_not_allowed`.",
+    "`phone_network_not_allowed`, `phone_type_not_allowed`.",
     423: "`locked_out`: too many failures; the second factor is locked until support lifts it.",
     429: "`resend_cooldown`, `send_limit_reached` or `locked_out`; wait `Retry-After` seconds.",
     502: "`delivery_failed`: the SMS could not be sent; `challenge_id` can be resent.",
