@@ -29,11 +29,11 @@ def test_every_script_call_touches_one_slot():
     challenge_id = new_challenge_id(subject_key)
     record = ChallengeRecord(
         id=challenge_id,
-        subject="alice",
         purpose="login",
-        phone=PHONE,
+        masked_phone="+33 ••• •• 5678",
+        sealed_subject="u",
+        sealed_delivery="p",
         code_digest="d",
-        sealed_code="s",
         created_at=0.0,
         expires_at=300.0,
         next_send_at=30.0,

@@ -54,11 +54,11 @@ class Script:
                 subject = rng.choice(SUBJECTS)
                 record = ChallengeRecord(
                     id=f"{subject}.{index:022d}",
-                    subject=f"user {subject[0]}",
                     purpose=rng.choice(["login", "transaction"]),
-                    phone="+33612345678",
+                    masked_phone="+33 ••• •• 5678",
+                    sealed_subject=f"sealed user {subject[0]}",
+                    sealed_delivery="sealed delivery",
                     code_digest=rng.choice(DIGESTS[:2]),
-                    sealed_code="sealed",
                     created_at=now,
                     expires_at=now + rng.choice([30, 300]),
                     next_send_at=now + 5,

@@ -80,11 +80,11 @@ def test_isinstance_of_the_protocols(redis_server):
 def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
     fields: dict[str, object] = {
         "id": f"{SUBJECT_KEY}.{nonce}",
-        "subject": "alice",
         "purpose": "login",
-        "phone": PHONE,
+        "masked_phone": "+33 ••• •• 5678",
+        "sealed_subject": "abcdef." + "u" * 40,
+        "sealed_delivery": "abcdef." + "p" * 96,
         "code_digest": "d" * 22,
-        "sealed_code": "abcdef." + "s" * 51,
         "created_at": NOW,
         "expires_at": NOW + 300,
         "next_send_at": NOW + 30,
@@ -97,9 +97,9 @@ def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
     "changes",
     [
         {},
-        {"subject": "ünïcødé ✓ 🙂", "summary": "Pay €1,250.00 to ACME ✓", "locale": "pt-BR"},
-        {"subject": "x" * 255, "summary": "€" * 64, "context_digest": "c" * 22},
-        {"subject": "lone \udcff surrogate", "purpose": "transaction"},
+        {"sealed_subject": "ünïcødé ✓ 🙂", "sealed_delivery": "€1,250 ✓", "locale": "pt-BR"},
+        {"sealed_subject": "x" * 255, "sealed_delivery": "€" * 64, "context_digest": "c" * 22},
+        {"locale": "lone \udcff surrogate", "purpose": "transaction"},
         {"created_at": 1_715_000_000.123456, "expires_at": 1_715_000_300.123456},
         {"created_at": 0.1 + 0.2, "expires_at": 1e15 + 0.5, "next_send_at": 2.0**52 + 1},
         {"status": Status.FAILED, "attempts": 3, "sends": 4},
@@ -117,7 +117,7 @@ def test_a_record_reads_back_exactly(redis_server, prefix, changes):
 def test_a_client_that_decodes_responses_works_too(redis_server, prefix):
     client = Redis.from_url(redis_server.url, decode_responses=True)
     store = RedisStore(client, prefix=prefix)
-    record = _record(subject="ünïcødé" * 20, summary="€" * 64)
+    record = _record(sealed_subject="ünïcødé" * 20, sealed_delivery="€" * 64)
     store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
     assert store.get_challenge(record.id) == record
     store.close()  # a client passed in stays open

@@ -18,6 +18,7 @@ from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCrede
 from .engine import LOST_RACE, BaseVerifier
 from .events import EventName
 from .memory_store import MemoryStore
+from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .store import AsyncStore
@@ -83,7 +84,7 @@ class AsyncVerifier(BaseVerifier):
             ),
             plan,
         )
-        return await self._send(plan.record, self._text_for(plan.record, plan.code))
+        return await self._send(plan.record, plan.delivery)
 
     async def resend(self, challenge_id: str, client_ip: str | None = None) -> Challenge:
         """Send the same code again; the wait before the next resend doubles each time."""
@@ -94,19 +95,21 @@ class AsyncVerifier(BaseVerifier):
                 challenge_id, now, self.settings.resend_cooldown, self.settings.max_sends
             )
         )
-        budgets = self._resend_budgets(record, ip)
+        delivery = self._open_delivery(record)
+        budgets = self._resend_budgets(record, delivery, ip)
         self._raise_for_denial(await self.store.spend_budgets(budgets, now))
-        return await self._send(record, self._text_for(record))
+        return await self._send(record, delivery)
 
-    async def _send(self, record: ChallengeRecord, text: str) -> Challenge:
+    async def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        text = self._text_for(record, delivery)
         try:
             message_id = await self.sender.send(
-                record.phone, text, reference=self._reference(record)
+                delivery.phone, text, reference=self._reference(record)
             )
         except Exception as error:  # any sender failure is a typed delivery error
             await self.store.mark_send_failed(record.id, self.clock())
-            raise self._delivery_error(record, error) from None
-        return self._finish_sent(record, message_id)
+            raise self._delivery_error(record, delivery.subject, error) from None
+        return self._finish_sent(record, delivery.subject, message_id)
 
     async def check(
         self,
@@ -127,7 +130,7 @@ class AsyncVerifier(BaseVerifier):
         False refuses such a code with FreshOtpRequired (the challenge is spent) unless the
         subject has no factor yet, so only a fresh session can add a number.
         """
-        challenge_id, digest, context_digest = self._plan_check(
+        challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
         )
         outcome = await self.store.check_code(
@@ -139,11 +142,15 @@ class AsyncVerifier(BaseVerifier):
             self.lockout,
         )
         withheld = self._withheld_enrollment(outcome, may_change_factors)
-        if withheld is not None and (await self.factors(withheld.subject)).any:
-            self._refuse_enrollment(withheld)
-        verification = self._finish_check(outcome, challenge_id)
+        if withheld is not None:
+            self._refuse_enrollment_unless_first(
+                withheld, (await self.factors(self._subject_of(withheld, subject))).any, subject
+            )
+        verification = self._finish_check(outcome, challenge_id, subject)
         if verification.purpose == "enroll" and outcome.record is not None:
-            await self.credentials.add_phone(verification.subject, outcome.record.phone)
+            await self.credentials.add_phone(
+                verification.subject, self._enrolled_phone(outcome.record, verification.subject)
+            )
             self._emit(
                 EventName.FACTOR_ADDED,
                 verification.subject,
@@ -172,7 +179,8 @@ class AsyncVerifier(BaseVerifier):
     async def get(self, challenge_id: str, subject: str | None = None) -> Challenge:
         """The challenge's public state; ChallengeExpired when it is gone or not ``subject``'s."""
         subject_key_of(challenge_id)
-        return self.view(self._visible(await self.store.get_challenge(challenge_id), subject))
+        record = self._visible(await self.store.get_challenge(challenge_id), subject)
+        return self.view(record, subject)
 
     async def cancel(self, challenge_id: str) -> bool:
         subject_key_of(challenge_id)

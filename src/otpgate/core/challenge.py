@@ -41,19 +41,24 @@ def subject_key_of(challenge_id: object) -> str:
 
 @dataclass(frozen=True)
 class ChallengeRecord:
-    """What a store keeps of a challenge. The code is only a keyed digest and a sealed copy."""
+    """What a store keeps of a challenge: nothing personal, and not the code, in clear.
+
+    ``sealed_subject`` is the subject and ``sealed_delivery`` what a send needs (the phone
+    number, the code and the transaction summary), each sealed with the keyring (AES-GCM)
+    and bound to the challenge id (see ``sealed.py``). The code is also a keyed digest (what
+    a check compares), the number also masked (for views and events).
+    """
 
     id: str
-    subject: str
     purpose: str
-    phone: str = field(repr=False)
+    masked_phone: str
+    sealed_subject: str = field(repr=False)
+    sealed_delivery: str = field(repr=False)
     code_digest: str = field(repr=False)
-    sealed_code: str = field(repr=False)
     created_at: float
     expires_at: float
     next_send_at: float
     context_digest: str = ""
-    summary: str = ""
     locale: str = ""
     status: Status = Status.PENDING
     attempts: int = 0

@@ -34,6 +34,7 @@ from .events import Event, EventBus, EventName, Listener
 from .message import check_sms_settings
 from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
+from .sealed import open_delivery, open_subject
 from .settings import Settings
 from .totp import TotpEnrollment, enrollment, match_step
 from .web import factors_fingerprint
@@ -92,6 +93,23 @@ class Decisions:
             key = self._subject_keys[subject] = self.keyring.digest("subject", subject)
         return key
 
+    def _owns(self, challenge_id: str, subject: object) -> bool:
+        """True if ``subject`` is the one whose key the challenge id starts with."""
+        return (
+            isinstance(subject, str)
+            and 0 < len(subject) <= _MAX_SUBJECT
+            and self.subject_key(subject) == subject_key_of(challenge_id)
+        )
+
+    def _subject_of(self, record: ChallengeRecord, subject: str | None) -> str:
+        """The record's subject: ``subject`` if the caller named it (it owns the challenge:
+        checked already), otherwise opened from the record."""
+        return open_subject(self.keyring, record) if subject is None else subject
+
+    def _enrolled_phone(self, record: ChallengeRecord, subject: str) -> str:
+        """The number an approved enrollment challenge verified, in clear."""
+        return open_delivery(self.keyring, record, subject).phone
+
     @staticmethod
     def _short_text(value: object, what: str) -> str:
         if value is None:
@@ -141,14 +159,17 @@ class Decisions:
         context: Mapping[str, Any] | None,
         subject: object,
         action: object = None,
-    ) -> tuple[str, str, str]:
+    ) -> tuple[str, str, str, str | None]:
+        """(challenge id, code digest, binding digest, the caller's subject or None)."""
         key = subject_key_of(challenge_id)
         assert isinstance(challenge_id, str)
-        if subject is not None and self.subject_key(self._subject(subject)) != key:
-            raise ChallengeExpired()
+        if subject is not None:
+            subject = self._subject(subject)
+            if self.subject_key(subject) != key:
+                raise ChallengeExpired()
         clean = clean_numeric_code(code, self.settings.code_digits)
         digest = self.keyring.digest("code", challenge_id, clean)
-        return challenge_id, digest, self._binding_digest(context, action)
+        return challenge_id, digest, self._binding_digest(context, action), subject
 
     @staticmethod
     def _withheld_enrollment(outcome: Outcome, may_change_factors: bool) -> ChallengeRecord | None:
@@ -159,12 +180,17 @@ class Decisions:
             return None
         return record if record.purpose == "enroll" else None
 
-    def _refuse_enrollment(self, record: ChallengeRecord) -> None:
-        """A number is added only by a session that may change factors. Never returns."""
+    def _refuse_enrollment_unless_first(
+        self, record: ChallengeRecord, has_factor: bool, subject: str | None
+    ) -> None:
+        """A number is added only by a session that may change factors, or as the subject's
+        first factor: otherwise FreshOtpRequired."""
+        if not has_factor:
+            return
         error = FreshOtpRequired(max_age=self.settings.step_up_max_age)
         self._emit(
             EventName.VERIFICATION_FAILED,
-            record.subject,
+            self._subject_of(record, subject),
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,
@@ -172,31 +198,29 @@ class Decisions:
         )
         raise error
 
-    def _finish_check(self, outcome: Outcome, challenge_id: str) -> Verification:
+    def _finish_check(
+        self, outcome: Outcome, challenge_id: str, subject: str | None
+    ) -> Verification:
         record = outcome.record
+        who = "" if record is None else self._subject_of(record, subject)
         if outcome.result is Result.APPROVED and record is not None:
             self._emit(
                 EventName.CHALLENGE_APPROVED,
-                record.subject,
+                who,
                 factor="sms",
                 purpose=record.purpose,
                 challenge_id=challenge_id,
-                masked_phone=mask(record.phone),
+                masked_phone=record.masked_phone,
             )
             return Verification(
-                record.subject,
-                record.purpose,
-                "sms",
-                self.clock(),
-                challenge_id,
-                record.context_digest,
+                who, record.purpose, "sms", self.clock(), challenge_id, record.context_digest
             )
-        self._raise_failure(outcome, "sms", challenge_id=challenge_id)
+        self._raise_failure(outcome, "sms", subject=who, challenge_id=challenge_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _raise_failure(self, outcome: Outcome, factor: str, **fields: Any) -> None:
         """Emit the failure's events and raise its error. Never returns."""
-        subject = outcome.record.subject if outcome.record else fields.pop("subject", "")
+        subject = fields.pop("subject", "")
         error: OtpgateError
         if outcome.result is Result.LOCKED or outcome.locked_now:
             error = LockedOut(retry_after=outcome.retry_after)

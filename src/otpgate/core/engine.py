@@ -34,8 +34,9 @@ from .errors import (
 )
 from .events import EventName
 from .message import region_of, render_sms, summary_fits
-from .phone import PhoneNumber, mask, parse_phone
+from .phone import PhoneNumber, parse_phone
 from .policy import Budget, Denial, Outcome, Result, client_network
+from .sealed import Delivery, open_delivery, open_subject, seal_delivery, seal_subject
 
 logger = logging.getLogger("otpgate")
 
@@ -54,8 +55,12 @@ __all__ = ["DELIVERY_STATUSES", "LOST_RACE", "SEND_SEPARATOR", "BaseVerifier", "
 class StartPlan:
     record: ChallengeRecord
     phone: PhoneNumber
-    code: str
+    delivery: Delivery
     budgets: list[Budget]
+
+    @property
+    def code(self) -> str:
+        return self.delivery.code
 
 
 class BaseVerifier(Decisions):
@@ -104,23 +109,23 @@ class BaseVerifier(Decisions):
             self.settings, summary_text, locale=locale_text or None, region=number.region
         ):
             raise MalformedInput("The transaction summary is too long for an SMS.")
+        delivery = Delivery(subject, number.e164, code, summary_text)
         record = ChallengeRecord(
             id=challenge_id,
-            subject=subject,
             purpose=purpose,
-            phone=number.e164,
+            masked_phone=number.masked,
+            sealed_subject=seal_subject(self.keyring, challenge_id, subject),
+            sealed_delivery=seal_delivery(self.keyring, challenge_id, delivery),
             code_digest=self.keyring.digest("code", challenge_id, code),
-            sealed_code=self.keyring.seal(code, context=challenge_id),
             created_at=now,
             expires_at=now + self.settings.code_lifetime,
             next_send_at=now + self.settings.resend_cooldown,
             context_digest=self._binding_digest(context, action),
-            summary=summary_text,
             locale=locale_text,
         )
         ip = self._short_text(client_ip, "client IP")
         budgets = self._budgets(subject_key, number, purpose, ip)
-        return StartPlan(record, number, code, budgets)
+        return StartPlan(record, number, delivery, budgets)
 
     def _budgets(
         self, subject_key: str, number: PhoneNumber, purpose: str, client_ip: str
@@ -161,8 +166,14 @@ class BaseVerifier(Decisions):
         subject_key_of(challenge_id)
         return self._short_text(client_ip, "client IP")
 
-    def _resend_budgets(self, record: ChallengeRecord, client_ip: str) -> list[Budget]:
-        number = parse_phone(record.phone, self.settings)
+    def _open_delivery(self, record: ChallengeRecord) -> Delivery:
+        """What a resend of ``record`` needs in clear (ChallengeExpired if it does not open)."""
+        return open_delivery(self.keyring, record)
+
+    def _resend_budgets(
+        self, record: ChallengeRecord, delivery: Delivery, client_ip: str
+    ) -> list[Budget]:
+        number = parse_phone(delivery.phone, self.settings)
         return self._budgets(subject_key_of(record.id), number, record.purpose, client_ip)
 
     @staticmethod
@@ -170,15 +181,13 @@ class BaseVerifier(Decisions):
         if denial is not None:
             raise SendLimitReached(denial.scope, retry_after=denial.retry_after)
 
-    def _text_for(self, record: ChallengeRecord, code: str | None = None) -> str:
-        if code is None:
-            code = self.keyring.open(record.sealed_code, context=record.id)
+    def _text_for(self, record: ChallengeRecord, delivery: Delivery) -> str:
         return render_sms(
             self.settings,
-            code,
+            delivery.code,
             locale=record.locale or None,
-            summary=record.summary,
-            region=region_of(record.phone),
+            summary=delivery.summary,
+            region=region_of(delivery.phone),
         )
 
     def _finish_created(self, outcome: Outcome, plan: StartPlan) -> None:
@@ -186,7 +195,7 @@ class BaseVerifier(Decisions):
             raise LockedOut(retry_after=outcome.retry_after)
         self._emit(
             EventName.CHALLENGE_STARTED,
-            plan.record.subject,
+            plan.delivery.subject,
             factor="sms",
             purpose=plan.record.purpose,
             challenge_id=plan.record.id,
@@ -202,7 +211,9 @@ class BaseVerifier(Decisions):
             raise ChallengeExpired()
         return outcome.record
 
-    def _delivery_error(self, record: ChallengeRecord, error: Exception) -> DeliveryFailed:
+    def _delivery_error(
+        self, record: ChallengeRecord, subject: str, error: Exception
+    ) -> DeliveryFailed:
         """The error to raise after a failed send (the store was told already)."""
         if isinstance(error, DeliveryFailed):
             failure = error  # keeps a gateway's own type and diagnostics
@@ -212,25 +223,25 @@ class BaseVerifier(Decisions):
             failure = DeliveryFailed(challenge_id=record.id)
         self._emit(
             EventName.DELIVERY_FAILED,
-            record.subject,
+            subject,
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,
-            masked_phone=mask(record.phone),
+            masked_phone=record.masked_phone,
         )
         return failure
 
-    def _finish_sent(self, record: ChallengeRecord, message_id: str) -> Challenge:
+    def _finish_sent(self, record: ChallengeRecord, subject: str, message_id: str) -> Challenge:
         self._emit(
             EventName.CHALLENGE_SENT,
-            record.subject,
+            subject,
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,
-            masked_phone=mask(record.phone),
+            masked_phone=record.masked_phone,
             detail={"message_id": message_id, "send": record.sends},
         )
-        return self.view(record)
+        return self.view(record, subject)
 
     @staticmethod
     def _reference(record: ChallengeRecord) -> str:
@@ -258,25 +269,30 @@ class BaseVerifier(Decisions):
     def _finish_receipt(self, record: ChallengeRecord | None, failed: bool) -> None:
         if record is None:
             return
+        try:
+            subject = open_subject(self.keyring, record)
+        except ChallengeExpired:
+            return  # a record that does not open any more: no event to tell
         name = EventName.DELIVERY_FAILED if failed else EventName.CHALLENGE_DELIVERED
         self._emit(
             name,
-            record.subject,
+            subject,
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,
-            masked_phone=mask(record.phone),
+            masked_phone=record.masked_phone,
         )
 
-    def view(self, record: ChallengeRecord) -> Challenge:
-        """The public :class:`Challenge` of a stored record."""
+    def view(self, record: ChallengeRecord, subject: str | None = None) -> Challenge:
+        """The public :class:`Challenge` of a stored record (``subject``: its subject, known
+        already; otherwise it is opened from the record)."""
         s = self.settings
         return Challenge(
             id=record.id,
-            subject=record.subject,
+            subject=self._subject_of(record, subject),
             purpose=record.purpose,
             status=record.status,
-            masked_phone=mask(record.phone),
+            masked_phone=record.masked_phone,
             attempts_left=max(0, s.max_attempts - record.attempts),
             sends_left=max(0, s.max_sends - record.sends),
             expires_at=record.expires_at,
@@ -285,7 +301,7 @@ class BaseVerifier(Decisions):
         )
 
     def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
-        if record is None or (subject is not None and record.subject != subject):
+        if record is None or (subject is not None and not self._owns(record.id, subject)):
             raise ChallengeExpired()
         if record.status is Status.PENDING and self.clock() >= record.expires_at:
             raise ChallengeExpired()

@@ -16,6 +16,7 @@ from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
 from .engine import LOST_RACE, BaseVerifier
 from .events import EventName
 from .memory_store import MemoryStore
+from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .store import Store
@@ -79,7 +80,7 @@ class Verifier(BaseVerifier):
             ),
             plan,
         )
-        return self._send(plan.record, self._text_for(plan.record, plan.code))
+        return self._send(plan.record, plan.delivery)
 
     def resend(self, challenge_id: str, client_ip: str | None = None) -> Challenge:
         """Send the same code again; the wait before the next resend doubles each time."""
@@ -90,17 +91,19 @@ class Verifier(BaseVerifier):
                 challenge_id, now, self.settings.resend_cooldown, self.settings.max_sends
             )
         )
-        budgets = self._resend_budgets(record, ip)
+        delivery = self._open_delivery(record)
+        budgets = self._resend_budgets(record, delivery, ip)
         self._raise_for_denial(self.store.spend_budgets(budgets, now))
-        return self._send(record, self._text_for(record))
+        return self._send(record, delivery)
 
-    def _send(self, record: ChallengeRecord, text: str) -> Challenge:
+    def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        text = self._text_for(record, delivery)
         try:
-            message_id = self.sender.send(record.phone, text, reference=self._reference(record))
+            message_id = self.sender.send(delivery.phone, text, reference=self._reference(record))
         except Exception as error:  # any sender failure is a typed delivery error
             self.store.mark_send_failed(record.id, self.clock())
-            raise self._delivery_error(record, error) from None
-        return self._finish_sent(record, message_id)
+            raise self._delivery_error(record, delivery.subject, error) from None
+        return self._finish_sent(record, delivery.subject, message_id)
 
     def check(
         self,
@@ -121,7 +124,7 @@ class Verifier(BaseVerifier):
         False refuses such a code with FreshOtpRequired (the challenge is spent) unless the
         subject has no factor yet, so only a fresh session can add a number.
         """
-        challenge_id, digest, context_digest = self._plan_check(
+        challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
         )
         outcome = self.store.check_code(
@@ -133,11 +136,15 @@ class Verifier(BaseVerifier):
             self.lockout,
         )
         withheld = self._withheld_enrollment(outcome, may_change_factors)
-        if withheld is not None and self.factors(withheld.subject).any:
-            self._refuse_enrollment(withheld)
-        verification = self._finish_check(outcome, challenge_id)
+        if withheld is not None:
+            self._refuse_enrollment_unless_first(
+                withheld, self.factors(self._subject_of(withheld, subject)).any, subject
+            )
+        verification = self._finish_check(outcome, challenge_id, subject)
         if verification.purpose == "enroll" and outcome.record is not None:
-            self.credentials.add_phone(verification.subject, outcome.record.phone)
+            self.credentials.add_phone(
+                verification.subject, self._enrolled_phone(outcome.record, verification.subject)
+            )
             self._emit(
                 EventName.FACTOR_ADDED,
                 verification.subject,
@@ -166,7 +173,8 @@ class Verifier(BaseVerifier):
     def get(self, challenge_id: str, subject: str | None = None) -> Challenge:
         """The challenge's public state; ChallengeExpired when it is gone or not ``subject``'s."""
         subject_key_of(challenge_id)
-        return self.view(self._visible(self.store.get_challenge(challenge_id), subject))
+        record = self._visible(self.store.get_challenge(challenge_id), subject)
+        return self.view(record, subject)
 
     def cancel(self, challenge_id: str) -> bool:
         subject_key_of(challenge_id)

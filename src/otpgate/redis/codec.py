@@ -33,7 +33,7 @@ from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 
-from .records import Arg, as_text, decode_record, encode_record, number, safe_token
+from .records import Arg, StaleRecord, as_text, decode_record, encode_record, number, safe_token
 
 T = TypeVar("T")
 logger = logging.getLogger("otpgate")
@@ -117,14 +117,18 @@ def _subject_of(challenge_id: str) -> str:
 
 def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     """``result|attempts_left|retry_after|locked_now[|challenge]`` (one string: far cheaper
-    to read than a RESP array; an empty field is None)."""
+    to read than a RESP array; an empty field is None). A challenge an earlier otpgate wrote
+    is expired, whatever the script answered: it fails closed."""
     if not isinstance(reply, (bytes, str)):
         raise TypeError("unexpected script reply")
     fields = as_text(reply).split("|", 11)
     result, left, retry, locked = fields[:4]
     record = None
     if len(fields) == 12 and challenge_id is not None:
-        record = decode_record(challenge_id, fields[4:])
+        try:
+            record = decode_record(challenge_id, fields[4:])
+        except StaleRecord:
+            return Outcome(Result.EXPIRED)
     return Outcome(
         _RESULTS[result],
         attempts_left=int(left) if left else None,

@@ -2,10 +2,16 @@
 
 One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
 first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
-digest), then ``rest``: a compact JSON array of what only the client reads (subject,
-purpose, phone, sealed code, created_at, summary, locale). A string costs Redis less to hand
-to a script than a hash (one value instead of a field/value array), and has no per-field
-size limit to fall out of the compact encoding. A pending challenge takes about 300 bytes.
+digest), then ``rest``: a compact JSON array of what only the client reads (the format
+number, purpose, masked phone, sealed subject, sealed delivery (number, code, summary),
+created_at, locale). Nothing personal is in clear: the record comes sealed from the core (see
+``otpgate.core.sealed``). A string costs Redis less to hand to a script than a hash (one
+value instead of a field/value array), and has no per-field size limit to fall out of the
+compact encoding. A pending challenge takes about 450 bytes.
+
+A challenge written by an earlier otpgate (subject, phone and summary in clear, no format
+number) reads as :class:`StaleRecord`, which the codec answers as an expired challenge: such
+challenges lived a few minutes, and are never served, and never crash a request.
 
 Numbers are written in their shortest exact form, so every float reads back bit for bit.
 """
@@ -33,6 +39,13 @@ _COMPACT = (",", ":")
 _SEPARATOR = re.compile(r"[\s|]").search
 _loads = json.JSONDecoder().decode
 
+#: The first element of ``rest``; records without it are from an earlier otpgate.
+FORMAT = 2
+
+
+class StaleRecord(ValueError):
+    """A challenge in a format this otpgate does not read (an earlier version wrote it)."""
+
 
 def number(value: float) -> str:
     """Shortest text that reads back as the same double (``1800000000`` for ``1.8e9``)."""
@@ -59,12 +72,12 @@ def encode_record(record: ChallengeRecord) -> str:
     """The record as the one string a challenge is kept as."""
     rest = json.dumps(
         [
-            record.subject,
+            FORMAT,
             record.purpose,
-            record.phone,
-            record.sealed_code,
+            record.masked_phone,
+            record.sealed_subject,
+            record.sealed_delivery,
             float(record.created_at),
-            record.summary,
             record.locale,
         ],
         separators=_COMPACT,
@@ -84,21 +97,24 @@ def encode_record(record: ChallengeRecord) -> str:
 
 
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
-    """A record from the eight ``|``-separated fields of its string."""
+    """A record from the eight ``|``-separated fields of its string; StaleRecord if an
+    earlier otpgate wrote it."""
     status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
-    subject, purpose, phone, sealed_code, created_at, summary, locale = _loads(rest)
+    values = _loads(rest)
+    if not isinstance(values, list) or len(values) != 7 or values[0] != FORMAT:
+        raise StaleRecord("a challenge in an earlier format")
+    _, purpose, masked_phone, sealed_subject, sealed_delivery, created_at, locale = values
     return ChallengeRecord(
         id=challenge_id,
-        subject=subject,
         purpose=purpose,
-        phone=phone,
+        masked_phone=masked_phone,
+        sealed_subject=sealed_subject,
+        sealed_delivery=sealed_delivery,
         code_digest=code_digest,
-        sealed_code=sealed_code,
         created_at=created_at,
         expires_at=float(expires_at),
         next_send_at=float(next_send_at),
         context_digest=context_digest,
-        summary=summary,
         locale=locale,
         status=_STATUSES[status],
         attempts=int(attempts),

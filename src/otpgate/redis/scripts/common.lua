@@ -5,7 +5,8 @@
 -- A challenge is one string (see records.py): "t|a|r|w|e|d|x|rest" with t the status
 -- (p pending, a approved, c canceled, e expired, m max attempts, f failed), a attempts,
 -- r sends, w next_send_at, e expires_at, d code digest, x context digest, and rest the
--- fields no script reads (subject, purpose, phone, sealed code, ...) as the client wrote them.
+-- fields no script reads (purpose, masked phone, sealed subject, phone, code, ...) as the
+-- client wrote them: nothing personal in clear (see otpgate.core.sealed).
 -- A subject is one string too: "f|u|l|t", failures, locked_until (-1: hard lock), last
 -- failure, last accepted TOTP step. Both share a hash tag, so one MGET reads both.
 
