@@ -17,6 +17,9 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from otpgate.core.bodies import MAX_BODY_BYTES, too_large
 
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
@@ -84,10 +87,32 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 }
 
 
+async def bound_body(request: Request) -> None:
+    """Refuse a body over the core's ``MAX_BODY_BYTES`` (MalformedInput) before anything
+    parses it: by its ``Content-Length``, or while reading a body of undeclared length (kept
+    as the request's body, which Starlette then hands to the route)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit():
+        if too_large(int(declared)):
+            raise MalformedInput("The request body is too large.")
+        return
+    if request.method in {"GET", "HEAD", "OPTIONS"} and not declared:
+        return
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise MalformedInput("The request body is too large.")
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json(), form()
+
+
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
-    otpgate's router answers alike whatever exception handlers the app has; and marks every
-    answer ``Cache-Control: no-store`` (some carry secrets shown once)."""
+    otpgate's router answers alike whatever exception handlers the app has; refuses bodies
+    over the core's bound and bodies FastAPI cannot parse (``malformed_input``); and marks
+    every answer ``Cache-Control: no-store`` (some carry secrets shown once)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -95,11 +120,16 @@ class ProblemRoute(APIRoute):
         async def route_handler(request: Request) -> Response:
             response: Response
             try:
+                await bound_body(request)
                 response = await handler(request)
             except OtpgateError as error:
                 response = problem_response(error, request_locale(request))
             except RequestValidationError as error:
                 response = validation_problem(error, request)
+            except HTTPException as error:
+                if error.status_code != 400:  # FastAPI's "error parsing the body"
+                    raise
+                response = problem_response(MalformedInput(), request_locale(request))
             response.headers["Cache-Control"] = "no-store"
             return response
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import current_app, jsonify, make_response, render_template, request, session
+from flask import current_app, g, jsonify, make_response, render_template, request, session
 from werkzeug.wrappers import Response
 
+from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.http import error_response
@@ -97,14 +99,34 @@ def wants_json() -> bool:
     )
 
 
+def bound_body() -> None:
+    """Before otpgate's views: refuse a body over ``MAX_BODY_BYTES`` (MalformedInput). With
+    Flask 3.1+ a body of undeclared length is cut off there too (werkzeug's 413, which the
+    blueprint answers as MalformedInput)."""
+    if too_large(request.content_length):
+        raise MalformedInput("The request body is too large.")
+    limit = request.max_content_length
+    if limit is None or limit > MAX_BODY_BYTES:
+        with suppress(AttributeError):  # read-only before Flask 3.1
+            request.max_content_length = MAX_BODY_BYTES  # type: ignore[misc,unused-ignore]
+
+
+def is_post() -> bool:
+    """True only for POST: the one method that takes a state-changing branch of a view
+    (HEAD, OPTIONS and any other method are answered like GET, and CSRF skips only those)."""
+    return request.method == "POST"
+
+
 def json_body() -> Mapping[str, Any]:
-    """The request's JSON object; MalformedInput for broken JSON or another shape."""
+    """The request's JSON object ({} unless the body is JSON); MalformedInput for a body
+    the core's parser refuses (too large, not UTF-8, broken, too deep, not an object)."""
     if not request.is_json:
         return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise MalformedInput("The request body must be a JSON object.")
-    return body
+    cached = g.get("_otpgate_json")
+    if cached is None:
+        cached = parse_json_object(request.get_data(cache=True))
+        g._otpgate_json = cached
+    return cast("Mapping[str, Any]", cached)
 
 
 def field(name: str, default: object = None) -> object:
