@@ -21,7 +21,6 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_DEPTH = 8
 
 
-
 def too_large(length: int | None, max_bytes: int = MAX_BODY_BYTES) -> bool:
     """True if a declared ``Content-Length`` is over ``max_bytes`` (None: not declared)."""
     return length is not None and length > max_bytes

@@ -69,9 +69,12 @@ def _calling_code_of(e164: str) -> str:
 def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -> PhoneNumber:
     """Parse ``raw`` and apply the policy; raise a :class:`PhoneRejected` subclass otherwise.
 
-    ``region`` (or ``settings.default_region``) lets users type national numbers.
+    ``region`` (or ``settings.default_region``) lets users type national numbers. Only
+    printable ASCII is read: phonenumbers would turn other scripts' digits into ASCII ones.
     """
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidPhoneNumber()
+    if not (raw.isascii() and raw.isprintable()):  # other scripts' digits, NUL, controls
         raise InvalidPhoneNumber()
     try:
         number = phonenumbers.parse(raw, region or settings.default_region)

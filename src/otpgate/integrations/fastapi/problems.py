@@ -20,7 +20,6 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from otpgate.core.bodies import MAX_BODY_BYTES, too_large
-
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
     ConfirmationRequired,

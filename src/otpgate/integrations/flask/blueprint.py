@@ -17,7 +17,7 @@ from otpgate.core.errors import (
 from otpgate.core.web import safe_next
 
 from . import i18n  # noqa: F401  (registers the Chinese page strings)
-from .web import bound_body, check_csrf, json_error, render, state, wants_json
+from .web import check_body, check_csrf, json_error, render, state, wants_json
 
 
 def make_blueprint(name: str) -> Blueprint:
@@ -25,7 +25,7 @@ def make_blueprint(name: str) -> Blueprint:
     from . import views_manage, views_verify
 
     blueprint = Blueprint(name, __name__, template_folder="templates")
-    blueprint.before_request(bound_body)
+    blueprint.before_request(check_body)
     blueprint.before_request(check_csrf)
     blueprint.register_error_handler(OtpgateError, answer_error)
     blueprint.register_error_handler(RequestEntityTooLarge, answer_too_large)

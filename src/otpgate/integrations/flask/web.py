@@ -99,8 +99,9 @@ def wants_json() -> bool:
     )
 
 
-def bound_body() -> None:
-    """Before otpgate's views: refuse a body over ``MAX_BODY_BYTES`` (MalformedInput). With
+def check_body() -> None:
+    """Before otpgate's views: refuse, as MalformedInput, a body over ``MAX_BODY_BYTES`` or a
+    JSON body the core's parser refuses, so no view acts on a request it cannot read. With
     Flask 3.1+ a body of undeclared length is cut off there too (werkzeug's 413, which the
     blueprint answers as MalformedInput)."""
     if too_large(request.content_length):
@@ -109,6 +110,7 @@ def bound_body() -> None:
     if limit is None or limit > MAX_BODY_BYTES:
         with suppress(AttributeError):  # read-only before Flask 3.1
             request.max_content_length = MAX_BODY_BYTES  # type: ignore[misc,unused-ignore]
+    json_body()
 
 
 def is_post() -> bool:
