@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from .bodies import checked_body
 from .views import api, manage, verify
 
 app_name = "otpgate"
@@ -27,3 +28,7 @@ urlpatterns = [
     path("api/check", api.check, name="api_check"),
     path("api/enroll", api.enroll, name="api_enroll"),
 ]
+
+# Every view first refuses a body it cannot read safely (400 malformed_input; see bodies.py).
+for _pattern in urlpatterns:
+    _pattern.callback = checked_body(_pattern.callback)
