@@ -43,6 +43,9 @@ REFUSED: dict[str, Body] = {
     "deep in a field": _json('{"code": ' + DEEP + "}"),
     "deep object": _json('{"a":' * 5000 + "1" + "}" * 5000),
     "1 MB of JSON": _json('{"code": "' + "1" * 1_000_000 + '"}'),
+    "1 MB of blanks": _json(
+        '{"method": "sms", "code": "123456", "phone": "+33698765432"' + " " * 1_000_000 + "}"
+    ),
     "1 MB form": (urlencode({"code": "1" * 1_000_000}).encode(), FORM),
     "2 MB of bytes": (b"\0" * 2_000_000, "application/octet-stream"),
     "invalid UTF-8": (b'{"code": "\xff\xfe123456"}', JSON),

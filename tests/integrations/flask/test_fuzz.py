@@ -8,6 +8,7 @@ state-changing branch, whatever body they carry.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -130,4 +131,20 @@ def test_phone_numbers_in_other_scripts_or_with_controls_send_nothing(harness: H
     password_login(client, "bob")
     response = client.post("/otp/phone", json={"phone": phone}, headers=H)
     assert response.status_code == 422 and response.json["code"] == "phone_invalid"
+    assert harness.outbox.messages == []
+
+
+def test_a_large_body_of_undeclared_length_is_refused(harness: Harness):
+    """A chunked body (no Content-Length) is read at most up to the bound, then refused."""
+    client = harness.client()
+    password_login(client, "bob")
+    padded = b'{"phone": "+33 6 98 76 54 32"' + b" " * 1_000_000 + b"}"
+    response = client.post(
+        "/otp/phone",
+        input_stream=io.BytesIO(padded),
+        content_type=JSON,
+        headers=H,
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 400 and response.json["code"] == "malformed_input"
     assert harness.outbox.messages == []

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from otpgate.core.bodies import MAX_BODY_BYTES, too_large
+from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
     ConfirmationRequired,
@@ -86,25 +86,28 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 }
 
 
-async def bound_body(request: Request) -> None:
-    """Refuse a body over the core's ``MAX_BODY_BYTES`` (MalformedInput) before anything
-    parses it: by its ``Content-Length``, or while reading a body of undeclared length (kept
-    as the request's body, which Starlette then hands to the route)."""
+async def check_body(request: Request) -> None:
+    """Before a route of otpgate's reads anything: refuse (MalformedInput) a body over the
+    core's ``MAX_BODY_BYTES`` (by its ``Content-Length``, or while reading a body of
+    undeclared length, kept as the request's body for Starlette to hand on), and a JSON
+    body (or one without a content type, which FastAPI reads as JSON) that the core's
+    parser refuses: not UTF-8, broken, nested too deeply, not an object."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit():
         if too_large(int(declared)):
             raise MalformedInput("The request body is too large.")
-        return
-    if request.method in {"GET", "HEAD", "OPTIONS"} and not declared:
-        return
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise MalformedInput("The request body is too large.")
-        chunks.append(chunk)
-    request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json(), form()
+    elif request.method not in {"GET", "HEAD", "OPTIONS"} or declared:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise MalformedInput("The request body is too large.")
+            chunks.append(chunk)
+        request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in {"", "application/json"} or media.endswith("+json"):
+        parse_json_object(await request.body())
 
 
 class ProblemRoute(APIRoute):
@@ -119,7 +122,7 @@ class ProblemRoute(APIRoute):
         async def route_handler(request: Request) -> Response:
             response: Response
             try:
-                await bound_body(request)
+                await check_body(request)
                 response = await handler(request)
             except OtpgateError as error:
                 response = problem_response(error, request_locale(request))
