@@ -172,8 +172,12 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Raise :class:`CsrfFailed` unless the request carries this session's token. With
-    Flask-WTF's CSRFProtect set up, it has checked already (it runs before every view)."""
+    """Raise :class:`CsrfFailed` unless the request carries this session's token; safe
+    methods (GET, HEAD, OPTIONS) pass, so call it in a view's POST branch (``if
+    request.method == "POST"``, never an ``else`` of GET). Wherever it is raised, the app
+    answers 403 (``init_app`` registers the handler): problem JSON for API calls, the error
+    page otherwise. With Flask-WTF's CSRFProtect set up, it has checked already (it runs
+    before every view)."""
     if request.method in {"GET", "HEAD", "OPTIONS"} or _flask_wtf_active():
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
