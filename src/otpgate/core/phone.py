@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -70,12 +71,13 @@ def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -
     """Parse ``raw`` and apply the policy; raise a :class:`PhoneRejected` subclass otherwise.
 
     ``region`` (or ``settings.default_region``) lets users type national numbers. Only
-    printable ASCII is read: phonenumbers would turn other scripts' digits into ASCII ones.
+    printable ASCII and spaces (no-break ones too) are read: phonenumbers would turn other
+    scripts' digits into ASCII ones, and skip control characters.
     """
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
         raise InvalidPhoneNumber()
-    if not (raw.isascii() and raw.isprintable()):  # other scripts' digits, NUL, controls
-        raise InvalidPhoneNumber()
+    if not all(" " <= char <= "~" or unicodedata.category(char) == "Zs" for char in raw):
+        raise InvalidPhoneNumber()  # other scripts' digits, NUL and other controls
     try:
         number = phonenumbers.parse(raw, region or settings.default_region)
     except phonenumbers.NumberParseException:
