@@ -17,7 +17,6 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
@@ -96,7 +95,9 @@ async def check_body(request: Request) -> None:
     if declared.isascii() and declared.isdigit():
         if too_large(int(declared)):
             raise MalformedInput("The request body is too large.")
-    elif request.method not in {"GET", "HEAD", "OPTIONS"} or declared:
+    elif request.method in {"GET", "HEAD", "OPTIONS"}:
+        return  # a body of undeclared length on a safe method: never read
+    else:
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
@@ -112,8 +113,8 @@ async def check_body(request: Request) -> None:
 
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
-    otpgate's router answers alike whatever exception handlers the app has; refuses bodies
-    over the core's bound and bodies FastAPI cannot parse (``malformed_input``); and marks
+    otpgate's router answers alike whatever exception handlers the app has; refuses, before
+    anything reads them, bodies the core's parser refuses (``malformed_input``); and marks
     every answer ``Cache-Control: no-store`` (some carry secrets shown once)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -128,10 +129,6 @@ class ProblemRoute(APIRoute):
                 response = problem_response(error, request_locale(request))
             except RequestValidationError as error:
                 response = validation_problem(error, request)
-            except HTTPException as error:
-                if error.status_code != 400:  # FastAPI's "error parsing the body"
-                    raise
-                response = problem_response(MalformedInput(), request_locale(request))
             response.headers["Cache-Control"] = "no-store"
             return response
 
