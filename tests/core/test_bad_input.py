@@ -85,6 +85,10 @@ def test_bad_challenge_ids(gate, challenge_id):
         ("+", InvalidPhoneNumber),
         ("+1 555", InvalidPhoneNumber),
         ("+" + "9" * 10_000, InvalidPhoneNumber),
+        ("+33 ６１２３４５６７８", InvalidPhoneNumber),  # fullwidth: phonenumbers reads them
+        ("+٣٣ ٦١٢٣٤٥٦٧٨", InvalidPhoneNumber),  # Arabic-Indic digits
+        (PHONE + "\x00", InvalidPhoneNumber),
+        ("+33 6 12\n34 56 78", InvalidPhoneNumber),
         ("+1 900 555 0123", PhoneTypeNotAllowed),  # US premium rate
         ("+44 909 879 0000", PhoneTypeNotAllowed),  # UK premium rate
         ("+1 800 555 0123", PhoneTypeNotAllowed),  # toll free

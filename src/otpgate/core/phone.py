@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -78,10 +79,14 @@ def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -
     Numbers of the international networks (region ``001``) are refused unless
     ``settings.allow_international_networks``; then the region lists apply to them as ``001``.
 
-    ``region`` (or ``settings.default_region``) lets users type national numbers.
+    ``region`` (or ``settings.default_region``) lets users type national numbers. Only
+    printable ASCII and spaces (no-break ones too) are read: phonenumbers would turn other
+    scripts' digits into ASCII ones, and skip control characters.
     """
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
         raise InvalidPhoneNumber()
+    if not all(" " <= char <= "~" or unicodedata.category(char) == "Zs" for char in raw):
+        raise InvalidPhoneNumber()  # other scripts' digits, NUL and other controls
     try:
         number = phonenumbers.parse(raw, region or settings.default_region)
     except phonenumbers.NumberParseException:

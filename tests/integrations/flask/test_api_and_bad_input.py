@@ -49,6 +49,27 @@ def test_csrf_is_required_on_every_form_and_json_call(harness):
     assert len(harness.outbox.messages) == 1
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_check_csrf_in_the_apps_own_views_is_a_403_not_a_500(harness, accept):
+    from otpgate.integrations.flask import check_csrf
+
+    @harness.app.post("/mine")
+    def mine():
+        check_csrf()
+        return "done"
+
+    client = harness.client()
+    for sent in ({}, {"csrf_token": "wrong"}):
+        refused = client.post("/mine", data=sent, headers={"Accept": accept})
+        assert refused.status_code == 403
+        if accept == "application/json":
+            assert refused.content_type == "application/problem+json"
+            assert refused.json["code"] == "csrf_failed"
+        else:
+            assert refused.content_type.startswith("text/html") and "<html" in refused.text
+    assert client.post("/mine", data={"csrf_token": CSRF}).text == "done"
+
+
 BAD_BODIES = [
     ("{not json", "application/json"),
     ("[1, 2, 3]", "application/json"),
@@ -60,6 +81,9 @@ BAD_BODIES = [
     ('{"method": "sms", "code": "１２３４５６"}', "application/json"),
     ('{"method": "carrier-pigeon", "code": "123456"}', "application/json"),
     ('{"method": "recovery", "code": "\\u0000\\u0000"}', "application/json"),
+    ("[" * 5000 + "]" * 5000, "application/json"),  # once a RecursionError, a 500
+    ("[" * 50_000 + "]" * 50_000, "application/json"),  # deep enough for Python 3.13 too
+    ('{"method": "sms", "code": ' + "[" * 5000 + "]" * 5000 + "}", "application/json"),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from .bodies import checked_body
 from .framing import frame_protected
 from .views import api, manage, verify
 
@@ -29,5 +30,8 @@ urlpatterns = [
     path("api/check", api.check, name="api_check"),
     path("api/enroll", api.enroll, name="api_enroll"),
 ]
-for _pattern in urlpatterns:  # no page of otpgate's may be framed unless the settings say so
-    _pattern.callback = frame_protected(_pattern.callback)
+
+# Every view first refuses a body it cannot read safely (400 malformed_input; see bodies.py),
+# and no page of otpgate's may be framed unless the settings say so (the refusals included).
+for _pattern in urlpatterns:
+    _pattern.callback = frame_protected(checked_body(_pattern.callback))

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
     ConfirmationRequired,
@@ -88,9 +89,36 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 }
 
 
+async def check_body(request: Request) -> None:
+    """Before a route of otpgate's reads anything: refuse (MalformedInput) a body over the
+    core's ``MAX_BODY_BYTES`` (by its ``Content-Length``, or while reading a body of
+    undeclared length, kept as the request's body for Starlette to hand on), and a JSON
+    body (or one without a content type, which FastAPI reads as JSON) that the core's
+    parser refuses: not UTF-8, broken, nested too deeply, not an object."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit():
+        if too_large(int(declared)):
+            raise MalformedInput("The request body is too large.")
+    elif request.method in {"GET", "HEAD", "OPTIONS"}:
+        return  # a body of undeclared length on a safe method: never read
+    else:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise MalformedInput("The request body is too large.")
+            chunks.append(chunk)
+        request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in {"", "application/json"} or media.endswith("+json"):
+        parse_json_object(await request.body())
+
+
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
-    otpgate's router answers alike whatever exception handlers the app has; and marks every
+    otpgate's router answers alike whatever exception handlers the app has; refuses, before
+    anything reads them, bodies the core's parser refuses (``malformed_input``); marks every
     answer ``Cache-Control: no-store`` (some carry secrets shown once) and never to be framed
     (the framing headers of :attr:`settings`, or the default: deny)."""
 
@@ -102,6 +130,7 @@ class ProblemRoute(APIRoute):
         async def route_handler(request: Request) -> Response:
             response: Response
             try:
+                await check_body(request)
                 response = await handler(request)
             except OtpgateError as error:
                 response = problem_response(error, request_locale(request))

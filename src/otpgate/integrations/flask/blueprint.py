@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from otpgate.core.errors import (
     EnrollmentRequired,
     FreshOtpRequired,
     LoginRequired,
+    MalformedInput,
     OtpgateError,
     OtpRequired,
 )
 from otpgate.core.web import safe_next
 
 from . import i18n  # noqa: F401  (registers the Chinese page strings)
-from .web import check_csrf, json_error, protect, render, state, wants_json
+from .web import check_body, check_csrf, json_error, protect, render, state, wants_json
 
 
 def make_blueprint(name: str) -> Blueprint:
@@ -23,18 +25,25 @@ def make_blueprint(name: str) -> Blueprint:
     from . import views_manage, views_verify
 
     blueprint = Blueprint(name, __name__, template_folder="templates")
+    blueprint.before_request(check_body)
     blueprint.before_request(check_csrf)
     blueprint.register_error_handler(OtpgateError, answer_error)
     blueprint.after_request(protect)  # every answer of otpgate's: framing protection
+    blueprint.register_error_handler(RequestEntityTooLarge, answer_too_large)
     views_verify.register(blueprint)
     views_manage.register(blueprint)
     return blueprint
 
 
+def answer_too_large(_error: RequestEntityTooLarge) -> Response:
+    """A body werkzeug cut off (over otpgate's or the app's limit): MalformedInput."""
+    return answer_error(MalformedInput("The request body is too large."))
+
+
 def back_url() -> str:
     """Where to return after a detour: this page for GET, the referring page for a POST."""
     gate = state()
-    if request.method == "GET":
+    if request.method in {"GET", "HEAD"}:
         return request.full_path.rstrip("?")
     home = url_for(gate.endpoint("manage")) if request.blueprint == gate.blueprint else "/"
     return safe_next(request.referrer, request.host, fallback=home)

@@ -12,7 +12,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import Credentials
-from otpgate.core.errors import OtpgateError, OtpRequired
+from otpgate.core.errors import CsrfFailed, OtpgateError, OtpRequired
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
 from otpgate.core.store import Store
@@ -137,11 +137,13 @@ class OtpGate:
         app.extensions["otpgate"] = state
         signals.connect(app, verifier)
 
-        from .blueprint import make_blueprint
+        from .blueprint import answer_error, make_blueprint
         from .cli import otpgate_cli
         from .web import csrf_token
 
         app.register_blueprint(make_blueprint(name), url_prefix=app.config["OTPGATE_URL_PREFIX"])
+        # check_csrf() in the app's own views: a 403 problem (JSON) or error page, never a 500
+        app.register_error_handler(CsrfFailed, answer_error)
         app.before_request(_guard)
         app.jinja_env.globals.setdefault("otpgate_csrf_token", csrf_token)
         app.cli.add_command(otpgate_cli)

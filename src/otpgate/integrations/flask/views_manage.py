@@ -28,6 +28,7 @@ from .web import (
     client_ip,
     csrf_token,
     field,
+    is_post,
     json_ok,
     load_state,
     locale,
@@ -138,9 +139,7 @@ def phone_page(subject: str, *, error: OtpgateError | None = None) -> Response:
 
 def phone() -> Response:
     """GET: the number form, or the code form while a verification runs. POST: send."""
-    from flask import request
-
-    if request.method == "GET":
+    if not is_post():  # GET, and HEAD/OPTIONS even with a body: never a send
         subject, _ = signed_in()
         return phone_page(subject)
     subject, _ = signed_in("change")

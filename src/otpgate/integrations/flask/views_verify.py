@@ -28,6 +28,7 @@ from .web import (
     challenge_json,
     client_ip,
     csrf_token,
+    is_post,
     json_body,
     json_error,
     json_ok,
@@ -94,7 +95,7 @@ def current_challenge(challenge_id: str, subject: str) -> Challenge | None:
 
 def verify() -> Response:
     subject, is_login = who()
-    if request.method == "GET":
+    if not is_post():  # GET, and HEAD/OPTIONS even with a body: never the check
         return page(subject, is_login, request.args.get("method", ""))
     method = text_field("method")
     try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import current_app, jsonify, make_response, render_template, request, session
+from flask import current_app, g, jsonify, make_response, render_template, request, session
 from werkzeug.wrappers import Response
 
+from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.framing import add_framing_headers
@@ -98,14 +100,36 @@ def wants_json() -> bool:
     )
 
 
+def check_body() -> None:
+    """Before otpgate's views: refuse, as MalformedInput, a body over ``MAX_BODY_BYTES`` or a
+    JSON body the core's parser refuses, so no view acts on a request it cannot read. With
+    Flask 3.1+ a body of undeclared length is cut off there too (werkzeug's 413, which the
+    blueprint answers as MalformedInput)."""
+    if too_large(request.content_length):
+        raise MalformedInput("The request body is too large.")
+    limit = request.max_content_length
+    if limit is None or limit > MAX_BODY_BYTES:
+        with suppress(AttributeError):  # read-only before Flask 3.1
+            request.max_content_length = MAX_BODY_BYTES  # type: ignore[misc,unused-ignore]
+    json_body()
+
+
+def is_post() -> bool:
+    """True only for POST: the one method that takes a state-changing branch of a view
+    (HEAD, OPTIONS and any other method are answered like GET, and CSRF skips only those)."""
+    return request.method == "POST"
+
+
 def json_body() -> Mapping[str, Any]:
-    """The request's JSON object; MalformedInput for broken JSON or another shape."""
+    """The request's JSON object ({} unless the body is JSON); MalformedInput for a body
+    the core's parser refuses (too large, not UTF-8, broken, too deep, not an object)."""
     if not request.is_json:
         return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise MalformedInput("The request body must be a JSON object.")
-    return body
+    cached = g.get("_otpgate_json")
+    if cached is None:
+        cached = parse_json_object(request.get_data(cache=True))
+        g._otpgate_json = cached
+    return cast("Mapping[str, Any]", cached)
 
 
 def field(name: str, default: object = None) -> object:
@@ -149,8 +173,12 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Raise :class:`CsrfFailed` unless the request carries this session's token. With
-    Flask-WTF's CSRFProtect set up, it has checked already (it runs before every view)."""
+    """Raise :class:`CsrfFailed` unless the request carries this session's token; safe
+    methods (GET, HEAD, OPTIONS) pass, so call it in a view's POST branch (``if
+    request.method == "POST"``, never an ``else`` of GET). Wherever it is raised, the app
+    answers 403 (``init_app`` registers the handler): problem JSON for API calls, the error
+    page otherwise. With Flask-WTF's CSRFProtect set up, it has checked already (it runs
+    before every view)."""
     if request.method in {"GET", "HEAD", "OPTIONS"} or _flask_wtf_active():
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
