@@ -8,6 +8,7 @@ import pytest
 
 from otpgate import (
     ChallengeExpired,
+    ConfigurationError,
     ContextMismatch,
     EventName,
     FactorNotAllowed,
@@ -15,6 +16,7 @@ from otpgate import (
     FreshOtpRequired,
     InvalidCode,
     MalformedInput,
+    MemoryCredentials,
     UnknownFactor,
     Verification,
     register_factor,
@@ -226,6 +228,30 @@ class TestPreference:
         gate.set_preferred_factor("alice", None)
         assert gate.preferred_factor("alice") == "totp"
         assert outbox.messages == []
+
+
+class LegacyCredentials:
+    """A repository written before preferences existed: everything but those two methods."""
+
+    nonblocking = True
+
+    def __init__(self) -> None:
+        self._inner = MemoryCredentials()
+
+    def __getattr__(self, name):
+        if name in {"preferred_factor", "set_preferred_factor"}:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_a_repository_without_preferences_still_serves_the_strongest(make_gate, clock):
+    gate = make_gate(credentials=LegacyCredentials())
+    enrolled(gate, clock)
+    with_phone(gate)
+    assert gate.preferred_factor("alice") == "totp"
+    assert names(gate.offer("alice", "login")) == ["totp", "sms"]
+    with pytest.raises(ConfigurationError):
+        gate.set_preferred_factor("alice", "sms")
 
 
 class PinFactor(PassiveStart):
