@@ -137,6 +137,45 @@ def test_bad_input_is_refused_without_touching_the_database(creds):
         creds.use_recovery_code("u1", ["d"] * 100)
 
 
+def test_a_preferred_factor_is_stored_replaced_and_cleared(creds):
+    assert creds.preferred_factor("u1") is None
+    creds.set_preferred_factor("u1", "sms")
+    creds.set_preferred_factor("u2", "totp")
+    creds.set_preferred_factor("u1", "totp")
+    assert creds.preferred_factor("u1") == "totp"
+    creds.set_preferred_factor("u1", None)
+    assert creds.preferred_factor("u1") is None
+    creds.set_preferred_factor("u1", None)  # clearing twice is fine
+    assert creds.preferred_factor("u2") == "totp"  # other subjects untouched
+
+
+def test_a_bad_preference_is_refused(creds):
+    from otpgate import MalformedInput
+
+    for name in ("", "x" * 33, 42):
+        with pytest.raises(MalformedInput):
+            creds.set_preferred_factor("u1", name)
+    with pytest.raises(MalformedInput):
+        creds.preferred_factor("")
+    assert creds.preferred_factor("u1") is None
+
+
+def test_create_all_adds_the_preference_table_to_an_existing_database(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    old = define_tables(MetaData())
+    with engine.begin() as connection:  # a database made before preferences existed
+        old.phones.metadata.create_all(
+            connection, tables=[old.phones, old.totp, old.recovery_codes]
+        )
+    SQLAlchemyCredentials(engine).add_phone("u1", PHONE)
+    create_all(engine)
+    creds = SQLAlchemyCredentials(engine)
+    assert creds.phones("u1") == [PHONE]  # kept
+    creds.set_preferred_factor("u1", "sms")
+    assert creds.preferred_factor("u1") == "sms"
+    engine.dispose()
+
+
 def test_tables_can_live_in_the_apps_metadata(tmp_path):
     mine = MetaData()
     tables = define_tables(mine, prefix="auth_")
@@ -146,6 +185,7 @@ def test_tables_can_live_in_the_apps_metadata(tmp_path):
         "auth_phone",
         "auth_totp",
         "auth_recovery_code",
+        "auth_preference",
     }
     creds = SQLAlchemyCredentials(engine, tables=tables)
     creds.add_phone("u1", PHONE)
@@ -240,3 +280,33 @@ def test_importing_without_sqlalchemy_names_the_extra():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert 'pip install "otpgate[sqlalchemy]"' in result.stdout
+
+
+def _prefer_recovery(gate, subject, outbox):
+    challenge = gate.start(subject, "sms", purpose="enroll", destination=PHONE)
+    code = outbox.last_code_for(PHONE)
+    gate.verify(subject, "sms", code, purpose="enroll", challenge_id=challenge.id)
+    gate.recovery.generate(subject)
+    assert gate.preferred_factor(subject) == "sms"
+    gate.set_preferred_factor(subject, "recovery")
+    assert gate.preferred_factor(subject) == "recovery"
+    assert [option.name for option in gate.offer(subject, "login")] == ["recovery", "sms"]
+
+
+def test_a_verifier_keeps_the_preferred_factor_in_it(sync_engine, settings):
+    outbox = OutboxSender()
+    gate = Verifier(settings, sender=outbox, credentials=SQLAlchemyCredentials(sync_engine))
+    _prefer_recovery(gate, "u1", outbox)
+    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"
+
+
+def test_an_async_verifier_keeps_the_preferred_factor_in_it(db_path, sync_engine, settings, loop):
+    outbox = OutboxSender()
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+    credentials = AsyncSQLAlchemyCredentials(engine)
+    gate = AsyncVerifier(settings, sender=outbox, credentials=credentials)
+    try:
+        _prefer_recovery(Sync(gate, loop), "u1", outbox)
+    finally:
+        loop.run_until_complete(engine.dispose())
+    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"

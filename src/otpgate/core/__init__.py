@@ -23,6 +23,7 @@ from .errors import (
     DeliveryFailed,
     EnrollmentRequired,
     FactorAlreadyEnrolled,
+    FactorNotAllowed,
     FactorNotEnrolled,
     FreshOtpRequired,
     InvalidCode,
@@ -43,9 +44,17 @@ from .errors import (
     ResendCooldown,
     SendLimitReached,
     StorageUnavailable,
+    UnknownFactor,
     VerificationFailed,
 )
 from .events import Event, EventName
+from .factors import (
+    Factor,
+    FactorOption,
+    FactorRegistry,
+    InputSpec,
+    register_factor,
+)
 from .http import ErrorResponse, error_response
 from .memory_store import MemoryStore
 from .phone import PhoneNumber, mask, parse_phone
@@ -78,10 +87,15 @@ __all__ = [
     "ErrorResponse",
     "Event",
     "EventName",
+    "Factor",
     "FactorAlreadyEnrolled",
+    "FactorNotAllowed",
     "FactorNotEnrolled",
+    "FactorOption",
+    "FactorRegistry",
     "Factors",
     "FreshOtpRequired",
+    "InputSpec",
     "InvalidCode",
     "InvalidPhoneNumber",
     "LastFactor",
@@ -113,6 +127,7 @@ __all__ = [
     "Store",
     "TotpCredential",
     "TotpEnrollment",
+    "UnknownFactor",
     "Verification",
     "VerificationFailed",
     "Verifier",
@@ -121,5 +136,6 @@ __all__ = [
     "generate_secret_key",
     "mask",
     "parse_phone",
+    "register_factor",
     "safe_next",
 ]

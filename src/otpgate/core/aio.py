@@ -15,8 +15,11 @@ from .adapters import as_async
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
-from .engine import LOST_RACE, BaseVerifier
+from .engine import LOST_RACE
 from .events import EventName
+from .factors.agate import AsyncFactorGate
+from .factors.registry import FactorRegistry
+from .factors.registry import registry as default_registry
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
@@ -25,7 +28,7 @@ from .store import AsyncStore
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
 
-class AsyncVerifier(BaseVerifier):
+class AsyncVerifier(AsyncFactorGate):
     """Starts and checks second-factor challenges. Thread-safe if its store and sender are.
 
     With no store, sender or credentials given it uses ``MemoryStore``, ``ConsoleSender``
@@ -40,8 +43,11 @@ class AsyncVerifier(BaseVerifier):
         sender: AsyncSender | Sender | None = None,
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         clock: Callable[[], float] = time.time,
+        registry: FactorRegistry | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
+        #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
+        self.registry = registry if registry is not None else default_registry
         self.store: AsyncStore = as_async(store or MemoryStore(), "store", "check_code")
         self.sender: AsyncSender = as_async(sender or ConsoleSender(), "sender", "send")
         self.credentials: AsyncCredentials = as_async(
@@ -120,6 +126,7 @@ class AsyncVerifier(BaseVerifier):
         action: str | None = None,
         *,
         may_change_factors: bool = True,
+        purpose: str | None = None,
     ) -> Verification:
         """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
         with (other details or another action: ContextMismatch, and the attempt counts).
@@ -129,10 +136,17 @@ class AsyncVerifier(BaseVerifier):
         integrations pass ``may_change_factors`` (see :func:`otpgate.core.web.manage_error`):
         False refuses such a code with FreshOtpRequired (the challenge is spent) unless the
         subject has no factor yet, so only a fresh session can add a number.
+
+        ``purpose`` (what the caller is checking for: ``login``, ``action``, ...) refuses a
+        challenge started for another purpose as ChallengeExpired, without counting an
+        attempt or looking at the code. :meth:`verify` always passes it.
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
         )
+        if purpose is not None:
+            expected = self._expected_purpose(purpose)
+            self._refuse_other_purpose(await self.store.get_challenge(challenge_id), expected)
         outcome = await self.store.check_code(
             challenge_id,
             digest,

@@ -69,6 +69,12 @@ class Credentials(Protocol):
     def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool:
         """Atomically mark the unused code matching any of ``digests`` as used. True once."""
 
+    def preferred_factor(self, subject: str) -> str | None:
+        """The factor name the subject chose to be asked for first, or None."""
+
+    def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        """Store the subject's choice (a factor name), or forget it (None)."""
+
 
 @runtime_checkable
 class AsyncCredentials(Protocol):
@@ -84,6 +90,8 @@ class AsyncCredentials(Protocol):
     async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None: ...
     async def has_recovery_code(self, subject: str, digests: Sequence[str]) -> bool: ...
     async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool: ...
+    async def preferred_factor(self, subject: str) -> str | None: ...
+    async def set_preferred_factor(self, subject: str, name: str | None) -> None: ...
 
 
 class MemoryCredentials:
@@ -96,6 +104,7 @@ class MemoryCredentials:
         self._phones: dict[str, list[str]] = {}
         self._totp: dict[str, TotpCredential] = {}
         self._recovery: dict[str, set[str]] = {}
+        self._preferred: dict[str, str] = {}
 
     def phones(self, subject: str) -> list[str]:
         with self._lock:
@@ -147,3 +156,14 @@ class MemoryCredentials:
                     unused.discard(digest)
                     return True
             return False
+
+    def preferred_factor(self, subject: str) -> str | None:
+        with self._lock:
+            return self._preferred.get(subject)
+
+    def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        with self._lock:
+            if name is None:
+                self._preferred.pop(subject, None)
+            else:
+                self._preferred[subject] = name

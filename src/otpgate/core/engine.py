@@ -300,6 +300,27 @@ class BaseVerifier(Decisions):
             bound_to_context=bool(record.context_digest),
         )
 
+    @staticmethod
+    def _expected_purpose(purpose: object) -> str:
+        if purpose not in PURPOSES:
+            raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
+        return str(purpose)
+
+    def _refuse_other_purpose(self, record: ChallengeRecord | None, expected: str) -> None:
+        """A challenge started for another purpose answers like an unknown one: "expired"
+        (no attempt counted, the code not looked at). The event names the mismatch."""
+        if record is None or record.purpose == expected:
+            return
+        self._emit(
+            EventName.VERIFICATION_FAILED,
+            record.subject,
+            factor="sms",
+            purpose=record.purpose,
+            challenge_id=record.id,
+            detail={"reason": ChallengeExpired.code, "expected_purpose": expected},
+        )
+        raise ChallengeExpired()
+
     def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
         if record is None or (subject is not None and not self._owns(record.id, subject)):
             raise ChallengeExpired()

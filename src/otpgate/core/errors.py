@@ -61,6 +61,21 @@ class FactorNotEnrolled(OtpgateError):
     default_message = "This second factor is not set up for this account."
 
 
+class UnknownFactor(MalformedInput):
+    """No factor of that name is registered (a typo, or a factor this site does not offer)."""
+
+    code = "unknown_factor"
+    default_message = "This second factor is not available."
+
+
+class FactorNotAllowed(OtpgateError):
+    """The factor may not serve this purpose (a recovery code never confirms a transaction)."""
+
+    code = "factor_not_allowed"
+    http_status = 403
+    default_message = "This second factor cannot be used for this. Choose another one."
+
+
 class FactorAlreadyEnrolled(OtpgateError):
     """An authenticator app is already active; remove it (or pass ``replace=True``) first."""
 

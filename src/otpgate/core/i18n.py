@@ -19,6 +19,8 @@ _ERRORS_ZH = {
     "malformed_input": "请求格式不正确。",
     "factor_not_enrolled": "此账户尚未设置这种验证方式。",
     "factor_already_enrolled": "此账户已设置身份验证器应用。",
+    "unknown_factor": "此第二步验证方式不可用。",
+    "factor_not_allowed": "此第二步验证方式不能用于此操作，请选择其他方式。",
     "phone_rejected": "该手机号码无法接收验证码。",
     "phone_invalid": "手机号码无效。请连同国家/地区代码一起输入。",
     "phone_region_not_allowed": "无法向该国家/地区的手机号码发送验证码。",

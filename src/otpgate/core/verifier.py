@@ -13,8 +13,11 @@ from typing import Any
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
-from .engine import LOST_RACE, BaseVerifier
+from .engine import LOST_RACE
 from .events import EventName
+from .factors.gate import FactorGate
+from .factors.registry import FactorRegistry
+from .factors.registry import registry as default_registry
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
@@ -23,7 +26,7 @@ from .store import Store
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
 
-class Verifier(BaseVerifier):
+class Verifier(FactorGate):
     """Starts and checks second-factor challenges. Thread-safe if its store and sender are.
 
     With no store, sender or credentials given it uses ``MemoryStore``, ``ConsoleSender``
@@ -38,8 +41,11 @@ class Verifier(BaseVerifier):
         sender: Sender | None = None,
         credentials: Credentials | None = None,
         clock: Callable[[], float] = time.time,
+        registry: FactorRegistry | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
+        #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
+        self.registry = registry if registry is not None else default_registry
         self.store: Store = store if store is not None else MemoryStore()
         self.sender = sender if sender is not None else ConsoleSender()
         self.credentials = credentials if credentials is not None else MemoryCredentials()
@@ -114,6 +120,7 @@ class Verifier(BaseVerifier):
         action: str | None = None,
         *,
         may_change_factors: bool = True,
+        purpose: str | None = None,
     ) -> Verification:
         """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
         with (other details or another action: ContextMismatch, and the attempt counts).
@@ -123,10 +130,17 @@ class Verifier(BaseVerifier):
         integrations pass ``may_change_factors`` (see :func:`otpgate.core.web.manage_error`):
         False refuses such a code with FreshOtpRequired (the challenge is spent) unless the
         subject has no factor yet, so only a fresh session can add a number.
+
+        ``purpose`` (what the caller is checking for: ``login``, ``action``, ...) refuses a
+        challenge started for another purpose as ChallengeExpired, without counting an
+        attempt or looking at the code. :meth:`verify` always passes it.
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
         )
+        if purpose is not None:
+            expected = self._expected_purpose(purpose)
+            self._refuse_other_purpose(self.store.get_challenge(challenge_id), expected)
         outcome = self.store.check_code(
             challenge_id,
             digest,

@@ -137,12 +137,38 @@ class AsyncSQLAlchemyCredentials:
                     return True
         return False
 
+    # -- preferred factor ------------------------------------------------------------------
+
+    async def preferred_factor(self, subject: str) -> str | None:
+        """The factor name the subject chose to be asked for first, or None."""
+        statement = q.select_preference(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            row = (await db.execute(statement)).first()
+        return None if row is None else str(row[0])
+
+    async def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        """Store the subject's choice (a factor name), or forget it (None)."""
+        t, subject = self.tables, q.check_subject(subject)
+        if name is None:
+            await self._run(q.delete_preference(t, subject))
+            return
+        name = q.check_factor_name(name)
+        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+            try:
+                async with self._begin() as db:
+                    now = self._clock()
+                    updated = await db.execute(q.update_preference(t, subject, name, now))
+                    if q.rowcount(updated) == 0:
+                        await db.execute(q.insert_preference(t, subject, name, now))
+                return
+            except IntegrityError:
+                continue
+        raise StorageUnavailable()
+
 
 async def create_all_async(bind: AsyncEngine, *, tables: Tables | None = None) -> None:
-    """Create otpgate's tables (if missing) through an ``AsyncEngine``."""
+    """Create otpgate's tables (those missing) through an ``AsyncEngine``."""
     t = tables or default_tables
     target = t.phones.metadata if tables else metadata
     async with bind.begin() as connection:
-        await connection.run_sync(
-            lambda sync: target.create_all(sync, tables=[t.phones, t.totp, t.recovery_codes])
-        )
+        await connection.run_sync(lambda sync: target.create_all(sync, tables=t.all))

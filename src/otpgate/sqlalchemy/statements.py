@@ -14,7 +14,7 @@ from sqlalchemy.sql import Delete, Insert, Select, Update, delete, func, insert,
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput
 
-from .tables import DIGEST_LENGTH, E164_LENGTH, SUBJECT_LENGTH, Tables
+from .tables import DIGEST_LENGTH, E164_LENGTH, FACTOR_NAME_LENGTH, SUBJECT_LENGTH, Tables
 
 #: Recovery code digests one call may name (one per configured key).
 MAX_DIGESTS = 16
@@ -132,6 +132,32 @@ def update_totp(t: Tables, subject: str, credential: TotpCredential) -> Update:
             created_at=credential.created_at,
         )
     )
+
+
+# -- preferred factor ------------------------------------------------------------------------
+
+
+def check_factor_name(name: object) -> str:
+    if not isinstance(name, str) or not name or len(name) > FACTOR_NAME_LENGTH:
+        raise MalformedInput("A factor name is a short non-empty string.")
+    return name
+
+
+def select_preference(t: Tables, subject: str) -> Select[Any]:
+    return select(t.preferences.c.factor).where(t.preferences.c.subject == subject)
+
+
+def update_preference(t: Tables, subject: str, name: str, now: float) -> Update:
+    c = t.preferences.c
+    return update(t.preferences).where(c.subject == subject).values(factor=name, updated_at=now)
+
+
+def insert_preference(t: Tables, subject: str, name: str, now: float) -> Insert:
+    return insert(t.preferences).values(subject=subject, factor=name, updated_at=now)
+
+
+def delete_preference(t: Tables, subject: str) -> Delete:
+    return delete(t.preferences).where(t.preferences.c.subject == subject)
 
 
 def rowcount(result: Any) -> int:

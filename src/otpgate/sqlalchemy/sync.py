@@ -141,13 +141,36 @@ class SQLAlchemyCredentials:
                     return True
         return False
 
+    # -- preferred factor ------------------------------------------------------------------
+
+    def preferred_factor(self, subject: str) -> str | None:
+        """The factor name the subject chose to be asked for first, or None."""
+        statement = q.select_preference(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            row = db.execute(statement).first()
+        return None if row is None else str(row[0])
+
+    def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        """Store the subject's choice (a factor name), or forget it (None)."""
+        t, subject = self.tables, q.check_subject(subject)
+        if name is None:
+            self._run(q.delete_preference(t, subject))
+            return
+        name = q.check_factor_name(name)
+        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+            try:
+                with self._begin() as db:
+                    now = self._clock()
+                    if q.rowcount(db.execute(q.update_preference(t, subject, name, now))) == 0:
+                        db.execute(q.insert_preference(t, subject, name, now))
+                return
+            except IntegrityError:
+                continue
+        raise StorageUnavailable()
+
 
 def create_all(bind: Engine, *, tables: Tables | None = None) -> None:
-    """Create otpgate's tables (if missing) on ``bind``; use migrations in production."""
+    """Create otpgate's tables (those missing) on ``bind``; use migrations in production."""
     target = tables.phones.metadata if tables else metadata
     with bind.begin() as connection:
-        target.create_all(connection, tables=_tables_of(tables or default_tables))
-
-
-def _tables_of(t: Tables) -> list[Any]:
-    return [t.phones, t.totp, t.recovery_codes]
+        target.create_all(connection, tables=(tables or default_tables).all)

@@ -1,4 +1,5 @@
-"""Table definitions: verified phones, authenticator secrets (sealed), recovery code digests.
+"""Table definitions: verified phones, authenticator secrets (sealed), recovery code digests,
+and each subject's preferred factor.
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -25,20 +26,30 @@ from sqlalchemy import (
 SUBJECT_LENGTH = 255
 E164_LENGTH = 16
 DIGEST_LENGTH = 128
+FACTOR_NAME_LENGTH = 32
 
 
 @dataclass(frozen=True)
 class Tables:
-    """The three tables of one :class:`~sqlalchemy.MetaData`."""
+    """The tables of one :class:`~sqlalchemy.MetaData`."""
 
     phones: Table
     totp: Table
     recovery_codes: Table
+    #: One row per subject who chose a preferred factor (added in 0.1; ``create_all``
+    #: adds it to an existing database, leaving the other tables as they are).
+    preferences: Table
+
+    @property
+    def all(self) -> list[Table]:
+        """Every table, in creation order."""
+        return [self.phones, self.totp, self.recovery_codes, self.preferences]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
-    ``<prefix>phone``, ``<prefix>totp`` and ``<prefix>recovery_code``."""
+    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code`` and
+    ``<prefix>preference``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -66,7 +77,14 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("used_at", Double, nullable=True),
         Index(f"{prefix}recovery_code_subject_digest", "subject", "digest"),
     )
-    return Tables(phones=phones, totp=totp, recovery_codes=recovery)
+    preferences = Table(
+        f"{prefix}preference",
+        target,
+        Column("subject", String(SUBJECT_LENGTH), primary_key=True),
+        Column("factor", String(FACTOR_NAME_LENGTH), nullable=False),
+        Column("updated_at", Double, nullable=False),
+    )
+    return Tables(phones=phones, totp=totp, recovery_codes=recovery, preferences=preferences)
 
 
 #: otpgate's own metadata, for apps that do not merge the tables into theirs.

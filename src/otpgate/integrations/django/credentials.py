@@ -21,7 +21,7 @@ from django.utils import timezone
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
-from .models import RecoveryCode, TotpDevice, VerifiedPhone
+from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +51,12 @@ def _guarded(method: F) -> F:
             raise StorageUnavailable() from error
 
     return cast(F, guarded)
+
+
+def _factor_name(name: object) -> str:
+    if not isinstance(name, str) or not name or len(name) > 32:
+        raise MalformedInput("A factor name is a short non-empty string.")
+    return name
 
 
 def _credential(row: TotpDevice | None) -> TotpCredential | None:
@@ -132,6 +138,20 @@ class OrmCredentials:
             return bool(rows == 1)
         return False
 
+    @_guarded
+    def preferred_factor(self, subject: str) -> str | None:
+        row = PreferredFactor.objects.filter(user_id=subject).values_list("factor").first()
+        return None if row is None else str(row[0])
+
+    @_guarded
+    def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        if name is None:
+            PreferredFactor.objects.filter(user_id=subject).delete()
+            return
+        PreferredFactor.objects.update_or_create(
+            user_id=subject, defaults={"factor": _factor_name(name)}
+        )
+
 
 class AsyncOrmCredentials:
     """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
@@ -206,3 +226,18 @@ class AsyncOrmCredentials:
             used_at=timezone.now()
         )
         return bool(rows == 1)
+
+    @_guarded
+    async def preferred_factor(self, subject: str) -> str | None:
+        rows = PreferredFactor.objects.filter(user_id=subject).values_list("factor")
+        row = await rows.afirst()
+        return None if row is None else str(row[0])
+
+    @_guarded
+    async def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        if name is None:
+            await PreferredFactor.objects.filter(user_id=subject).adelete()
+            return
+        await PreferredFactor.objects.aupdate_or_create(
+            user_id=subject, defaults={"factor": _factor_name(name)}
+        )

@@ -87,3 +87,25 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return str(_("used recovery code")) if self.used_at else str(_("unused recovery code"))
+
+
+class PreferredFactor(models.Model):
+    """The factor a user chose to be asked for first (``sms``, ``totp``, ...); without a row
+    the strongest factor they have is preferred."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_preferred_factor",
+        verbose_name=_("user"),
+    )
+    factor = models.CharField(_("factor"), max_length=32)
+    updated_at = models.DateTimeField(_("chosen"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preferred factor")
+        verbose_name_plural = _("preferred factors")
+
+    def __str__(self) -> str:
+        return self.factor

@@ -1,0 +1,30 @@
+"""The factor model: one protocol, one registry, pure decisions.
+
+Each second factor (``sms``, ``totp``, ``recovery`` today) is one object that declares what
+it is and how to start and check it; ``gate.offer``, ``gate.start``, ``gate.verify`` and
+``gate.preferred_factor`` serve every registered factor alike. See ``docs/factors.rst``.
+"""
+
+from __future__ import annotations
+
+from .base import CheckRequest, Factor, FactorOption, InputSpec, PassiveStart, StartRequest
+from .recovery import RecoveryCodeFactor
+from .registry import FactorRegistry, builtin_factors, register_factor, registry
+from .sms import SmsFactor
+from .totp import AuthenticatorFactor
+
+__all__ = [
+    "AuthenticatorFactor",
+    "CheckRequest",
+    "Factor",
+    "FactorOption",
+    "FactorRegistry",
+    "InputSpec",
+    "PassiveStart",
+    "RecoveryCodeFactor",
+    "SmsFactor",
+    "StartRequest",
+    "builtin_factors",
+    "register_factor",
+    "registry",
+]

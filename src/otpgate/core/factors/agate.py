@@ -1,0 +1,126 @@
+"""``AsyncFactorGate``: the factor model's entry points on ``AsyncVerifier``.
+
+``offer``, ``start``, ``verify``, ``preferred_factor`` and ``set_preferred_factor`` read the
+subject's factors, let the pure code in ``selection.py`` decide, and hand the work to the
+chosen factor. ``gate.py`` with ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from ..engine import BaseVerifier
+from ..errors import ConfigurationError
+from . import selection
+from .base import CheckRequest, FactorOption, StartRequest
+from .registry import FactorRegistry
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Challenge, Verification
+
+
+def _no_preferences(credentials: object) -> ConfigurationError:
+    return ConfigurationError(
+        "credentials", f"{type(credentials).__name__} cannot store a preferred factor"
+    )
+
+
+class AsyncFactorGate(BaseVerifier):
+    """Every factor through one API (mixed into ``AsyncVerifier``)."""
+
+    registry: FactorRegistry
+
+    async def offer(self, subject: str, purpose: str) -> list[FactorOption]:
+        """The factors ``subject`` may use for ``purpose``, the preferred one first, each with
+        what a page or an API needs to render it. Empty: the subject has no suitable factor
+        (a page then links to enrollment). For ``enroll``: the factors that can be added."""
+        gate = cast("AsyncVerifier", self)
+        subject, purpose = self._subject(subject), selection.check_purpose(purpose)
+        snapshot = await gate.factors(subject)
+        stored = await self._stored_preference(subject)
+        return selection.options(self.registry, snapshot, purpose, stored, self.settings)
+
+    async def start(
+        self,
+        subject: str,
+        factor: str,
+        *,
+        purpose: str,
+        context: Mapping[str, Any] | None = None,
+        action: str | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        summary: str | None = None,
+        destination: str | None = None,
+    ) -> Challenge | None:
+        """Start ``factor`` for ``purpose``: a :class:`Challenge` if it delivered something
+        (SMS), None if it has nothing to send (an app). ``destination``: where to deliver
+        for a factor being added (``enroll``: the phone number typed).
+
+        Raises UnknownFactor, FactorNotAllowed, FactorNotEnrolled, and the factor's own
+        errors (for SMS those of :meth:`AsyncVerifier.start_sms`).
+        """
+        gate = cast("AsyncVerifier", self)
+        subject, purpose = self._subject(subject), selection.check_purpose(purpose)
+        self.registry.get(factor)
+        chosen = selection.choose(self.registry, factor, purpose, await gate.factors(subject))
+        request = StartRequest(purpose, context, action, client_ip, locale, summary, destination)
+        return await chosen.astart(gate, subject, request)
+
+    async def verify(
+        self,
+        subject: str,
+        factor: str,
+        code: str,
+        *,
+        purpose: str,
+        challenge_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        action: str | None = None,
+        may_change_factors: bool = True,
+    ) -> Verification:
+        """Check ``code`` with ``factor`` for ``purpose``: the one check integrations call.
+
+        ``challenge_id`` names what :meth:`start` returned (SMS); a challenge started for
+        another purpose is refused as expired. ``context`` and ``action``: the details and
+        operation of a transaction, as when it was started. ``may_change_factors``: see
+        :meth:`AsyncVerifier.check`; for ``enroll`` it applies to every factor.
+        Raises UnknownFactor, FactorNotAllowed, FactorNotEnrolled and the check's errors.
+        """
+        gate = cast("AsyncVerifier", self)
+        subject, purpose = self._subject(subject), selection.check_purpose(purpose)
+        self.registry.get(factor)
+        chosen = selection.choose(self.registry, factor, purpose, await gate.factors(subject))
+        request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
+        return await chosen.acheck(gate, subject, code, request)
+
+    async def preferred_factor(self, subject: str) -> str | None:
+        """The factor ``subject``'s second step opens on: their stored choice while they
+        still have it, else the strongest they have (app before SMS); None if they have none."""
+        gate = cast("AsyncVerifier", self)
+        subject = self._subject(subject)
+        snapshot = await gate.factors(subject)
+        found = selection.preferred(self.registry, snapshot, await self._stored_preference(subject))
+        return found.name if found is not None else None
+
+    async def set_preferred_factor(self, subject: str, name: str | None) -> None:
+        """Store ``name`` as ``subject``'s preferred factor (None: back to the strongest).
+        FactorNotEnrolled if they do not have it, UnknownFactor if there is no such factor."""
+        gate = cast("AsyncVerifier", self)
+        subject = self._subject(subject)
+        if name is not None:
+            self.registry.get(name)
+        choice = selection.preference(self.registry, name, await gate.factors(subject))
+        writer = getattr(gate.credentials, "set_preferred_factor", None)
+        if writer is None:
+            raise _no_preferences(gate.credentials)
+        await writer(subject, choice)
+
+    async def _stored_preference(self, subject: str) -> str | None:
+        reader = getattr(cast("AsyncVerifier", self).credentials, "preferred_factor", None)
+        if reader is None:  # a repository written before preferences existed
+            return None
+        stored = await reader(subject)
+        return stored if isinstance(stored, str) else None

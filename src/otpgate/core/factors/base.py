@@ -1,0 +1,178 @@
+"""The factor protocol: what each second factor (``sms``, ``totp``, ``recovery``, ...) declares
+and how it is started and checked, like Keycloak's authenticator SPI.
+
+A factor object holds no I/O state: it declares facts about itself and calls the verifier it
+is handed (``Verifier`` or ``AsyncVerifier``) to start and check. ``gate.verify``,
+``gate.start`` and ``gate.offer`` dispatch through the registry, so an integration never names
+a factor in its control flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Challenge, Verification
+    from ..credentials import Factors
+    from ..settings import Settings
+    from ..verifier import Verifier
+
+#: What a second factor may serve: the second step of a sign-in, a step-up before a sensitive
+#: action, the confirmation of a transaction's details, or proving a factor being added.
+Purpose = Literal["login", "action", "transaction", "enroll"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a page or a client asks for the factor's code.
+
+    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits) or ``"text"`` (up to
+    ``max_length`` characters, ``length`` then being the significant characters);
+    ``inputmode`` and ``autocomplete`` are the HTML attributes to give the input
+    (``one-time-code`` lets a phone fill in a code from an SMS), ``pattern`` an HTML pattern.
+    """
+
+    kind: Literal["numeric", "text"]
+    length: int
+    inputmode: str
+    autocomplete: str
+    pattern: str = ""
+    max_length: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for an API answer."""
+        return {
+            "kind": self.kind,
+            "length": self.length,
+            "max_length": self.max_length or self.length,
+            "inputmode": self.inputmode,
+            "autocomplete": self.autocomplete,
+            "pattern": self.pattern,
+        }
+
+
+@dataclass(frozen=True)
+class FactorOption:
+    """One factor offered to a subject for a purpose: all a page or an API needs to render
+    it, safe to show (a destination is masked)."""
+
+    name: str
+    #: Starting it delivers something (an SMS): the page shows "send"/"resend".
+    sends: bool
+    #: The masked destination a start sends to ("+33 ••• ••• 5678"), or "".
+    destination: str
+    input: InputSpec
+    #: The factor carries a transaction's details to the user itself (the SMS text does).
+    binds_details: bool
+    #: The subject's preferred factor (stored choice, else the strongest they have).
+    preferred: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for an API answer."""
+        return {
+            "name": self.name,
+            "sends": self.sends,
+            "destination": self.destination,
+            "input": self.input.as_dict(),
+            "binds_details": self.binds_details,
+            "preferred": self.preferred,
+        }
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What ``gate.start`` hands a factor (already validated)."""
+
+    purpose: str
+    context: Mapping[str, Any] | None = None
+    action: str | None = None
+    client_ip: str | None = None
+    locale: str | None = None
+    summary: str | None = None
+    #: Where to deliver, for a factor being added (SMS: the number typed); None: the default.
+    destination: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What ``gate.verify`` hands a factor (already validated)."""
+
+    purpose: str
+    challenge_id: str | None = None
+    context: Mapping[str, Any] | None = None
+    action: str | None = None
+    may_change_factors: bool = True
+
+
+@runtime_checkable
+class Factor(Protocol):
+    """A second factor. Attributes are facts; the methods do the work through ``gate``.
+
+    ``rank`` orders strength (higher is stronger; the default preference is the strongest
+    factor a subject has): ``totp`` 30, ``sms`` 20, ``recovery`` 10.
+    """
+
+    name: str
+    rank: int
+    #: The purposes it may serve (a subset of :data:`~otpgate.core.challenge.PURPOSES`).
+    purposes: frozenset[str]
+    #: The factor carries the details to the user itself (SMS: they are in the message).
+    binds_details: bool
+    #: Starting it delivers something; if False, :meth:`start` does nothing and returns None.
+    sends: bool
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        """How to ask for the code under ``settings``."""
+
+    def enrolled(self, factors: Factors) -> bool:
+        """True if the subject whose snapshot this is has the factor."""
+
+    def destination(self, factors: Factors) -> str:
+        """The masked destination a start would send to ("" for none)."""
+
+    def start(self, gate: Verifier, subject: str, request: StartRequest) -> Challenge | None:
+        """Deliver what the user needs (maybe nothing: return None)."""
+
+    async def astart(
+        self, gate: AsyncVerifier, subject: str, request: StartRequest
+    ) -> Challenge | None:
+        """:meth:`start` on the async verifier."""
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        """Check ``code``; a :class:`Verification` or a typed error."""
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        """:meth:`check` on the async verifier."""
+
+
+class PassiveStart:
+    """Mixin for factors whose start delivers nothing (an app, a code sheet)."""
+
+    sends = False
+
+    def destination(self, factors: Factors) -> str:
+        return ""
+
+    def start(self, gate: Verifier, subject: str, request: StartRequest) -> Challenge | None:
+        return None
+
+    async def astart(
+        self, gate: AsyncVerifier, subject: str, request: StartRequest
+    ) -> Challenge | None:
+        return None
+
+
+def numeric_input(digits: int) -> InputSpec:
+    """The input of a numeric one-time code of ``digits`` digits."""
+    return InputSpec(
+        kind="numeric",
+        length=digits,
+        inputmode="numeric",
+        autocomplete="one-time-code",
+        pattern=f"[0-9]{{{digits}}}",
+    )

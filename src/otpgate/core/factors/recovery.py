@@ -1,0 +1,51 @@
+"""``recovery``: a single-use recovery code from the sheet shown at set-up.
+
+A way back in when the phone or the app is lost: it may pass a sign-in or a step-up, never
+confirm a transaction and never prove a factor being added. Starting it sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..codes import RECOVERY_CODE_LENGTH
+from .base import CheckRequest, InputSpec, PassiveStart
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Verification
+    from ..credentials import Factors
+    from ..settings import Settings
+    from ..verifier import Verifier
+
+_RECOVERY_INPUT = InputSpec(
+    kind="text",
+    length=RECOVERY_CODE_LENGTH,
+    max_length=RECOVERY_CODE_LENGTH + 2,  # XXXX-XXXX-XXXX
+    inputmode="text",
+    autocomplete="off",
+    pattern="[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}",
+)
+
+
+class RecoveryCodeFactor(PassiveStart):
+    """One unused recovery code of the subject; using it uses it up."""
+
+    name = "recovery"
+    rank = 10
+    purposes = frozenset({"login", "action"})
+    binds_details = False
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        return _RECOVERY_INPUT
+
+    def enrolled(self, factors: Factors) -> bool:
+        return factors.recovery_codes_left > 0
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        return gate.check_recovery(subject, code, purpose=request.purpose)
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        return await gate.check_recovery(subject, code, purpose=request.purpose)

@@ -1,0 +1,103 @@
+"""The pure decisions of the factor model: which factor a subject prefers, which factors are
+offered for a purpose and in what order, and whether a factor may be used. No I/O: each
+takes the subject's :class:`~otpgate.core.credentials.Factors` snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..challenge import PURPOSES
+from ..errors import FactorNotAllowed, FactorNotEnrolled, FreshOtpRequired, MalformedInput
+from .base import FactorOption
+
+if TYPE_CHECKING:
+    from ..credentials import Factors
+    from ..settings import Settings
+    from .base import Factor
+    from .registry import FactorRegistry
+
+
+def check_purpose(purpose: object) -> str:
+    """``purpose`` if it is one of ``PURPOSES``, else MalformedInput."""
+    if not isinstance(purpose, str) or purpose not in PURPOSES:
+        raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
+    return purpose
+
+
+def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) -> Factor | None:
+    """The subject's preferred factor: the stored choice while the subject still has it,
+    else the strongest factor they have (an app before SMS), else None."""
+    enrolled = [factor for factor in registry if factor.enrolled(factors)]
+    for factor in enrolled:
+        if factor.name == stored:
+            return factor
+    return enrolled[0] if enrolled else None
+
+
+def offered(
+    registry: FactorRegistry, factors: Factors, purpose: str, stored: str | None
+) -> list[Factor]:
+    """The factors the subject may use for ``purpose``, the preferred one first, then the
+    strongest. For ``enroll`` (proving a factor being added) the subject need not have it."""
+    usable = [
+        factor
+        for factor in registry
+        if purpose in factor.purposes and (purpose == "enroll" or factor.enrolled(factors))
+    ]
+    first = preferred(registry, factors, stored)
+    return sorted(usable, key=lambda factor: factor is not first)  # stable: rank order stays
+
+
+def options(
+    registry: FactorRegistry,
+    factors: Factors,
+    purpose: str,
+    stored: str | None,
+    settings: Settings,
+) -> list[FactorOption]:
+    """:func:`offered`, each with what a page or an API needs to render it."""
+    first = preferred(registry, factors, stored)
+    return [
+        FactorOption(
+            name=factor.name,
+            sends=factor.sends,
+            destination=factor.destination(factors) if purpose != "enroll" else "",
+            input=factor.input_spec(settings),
+            binds_details=factor.binds_details,
+            preferred=factor is first,
+        )
+        for factor in offered(registry, factors, purpose, stored)
+    ]
+
+
+def choose(registry: FactorRegistry, name: object, purpose: str, factors: Factors) -> Factor:
+    """The factor called ``name`` if the subject may use it for ``purpose``: UnknownFactor,
+    FactorNotAllowed (it never serves this purpose) or FactorNotEnrolled otherwise."""
+    factor = registry.get(name)
+    if purpose not in factor.purposes:
+        raise FactorNotAllowed()
+    if purpose != "enroll" and not factor.enrolled(factors):
+        raise FactorNotEnrolled()
+    return factor
+
+
+def preference(registry: FactorRegistry, name: object, factors: Factors) -> str | None:
+    """What to store as the subject's preference: ``name`` if they have that factor (None
+    clears the choice); UnknownFactor or FactorNotEnrolled otherwise."""
+    if name is None:
+        return None
+    factor = registry.get(name)
+    if not factor.enrolled(factors):
+        raise FactorNotEnrolled()
+    return factor.name
+
+
+def change_refusal(
+    factors: Factors, may_change_factors: bool, settings: Settings
+) -> FreshOtpRequired | None:
+    """The error for proving a factor being added when the caller's session may not change
+    factors, unless the subject has none yet (the rule ``check`` applies to SMS numbers)."""
+    if may_change_factors or not factors.any:
+        return None
+    return FreshOtpRequired(max_age=settings.step_up_max_age)

@@ -1,0 +1,87 @@
+"""``sms``: a code sent by text message to a verified number (or to one being added).
+
+The only built-in factor that delivers something and that carries a transaction's details
+to the user itself: the summary is in the message (PSD2's dynamic linking).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import CheckRequest, InputSpec, StartRequest, numeric_input
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Challenge, Verification
+    from ..credentials import Factors
+    from ..settings import Settings
+    from ..verifier import Verifier
+
+
+class SmsFactor:
+    """A one-time code by SMS; ``gate.start`` sends it, ``gate.verify`` checks it."""
+
+    name = "sms"
+    rank = 20
+    purposes = frozenset({"login", "action", "transaction", "enroll"})
+    binds_details = True
+    sends = True
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        return numeric_input(settings.code_digits)
+
+    def enrolled(self, factors: Factors) -> bool:
+        return bool(factors.masked_phones)
+
+    def destination(self, factors: Factors) -> str:
+        return factors.masked_phones[0] if factors.masked_phones else ""
+
+    def start(self, gate: Verifier, subject: str, request: StartRequest) -> Challenge | None:
+        return gate.start_sms(
+            subject,
+            request.destination,
+            purpose=request.purpose,
+            context=request.context,
+            client_ip=request.client_ip,
+            locale=request.locale,
+            summary=request.summary,
+            action=request.action,
+        )
+
+    async def astart(
+        self, gate: AsyncVerifier, subject: str, request: StartRequest
+    ) -> Challenge | None:
+        return await gate.start_sms(
+            subject,
+            request.destination,
+            purpose=request.purpose,
+            context=request.context,
+            client_ip=request.client_ip,
+            locale=request.locale,
+            summary=request.summary,
+            action=request.action,
+        )
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        return gate.check(
+            request.challenge_id or "",  # none started: the answer is "expired"
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+        )
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        return await gate.check(
+            request.challenge_id or "",
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+        )

@@ -1,0 +1,61 @@
+"""``totp``: a code from an authenticator app. Starting it sends nothing.
+
+For ``enroll`` a code from the app being set up confirms it (``gate.totp.confirm``); for a
+transaction the verification carries the digest of the details and action the page showed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from .base import CheckRequest, InputSpec, PassiveStart, numeric_input
+from .selection import change_refusal
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Verification
+    from ..credentials import Factors
+    from ..settings import Settings
+    from ..verifier import Verifier
+
+
+class AuthenticatorFactor(PassiveStart):
+    """A TOTP code (RFC 6238) from the subject's confirmed authenticator app."""
+
+    name = "totp"
+    rank = 30
+    purposes = frozenset({"login", "action", "transaction", "enroll"})
+    binds_details = False
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        return numeric_input(settings.totp_digits)
+
+    def enrolled(self, factors: Factors) -> bool:
+        return factors.totp
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        if request.purpose == "enroll":
+            refusal = change_refusal(
+                gate.factors(subject), request.may_change_factors, gate.settings
+            )
+            if refusal is not None:
+                raise refusal
+            return gate.totp.confirm(subject, code)
+        binding = gate._binding_digest(request.context, request.action)
+        verification = gate.check_totp(subject, code, purpose=request.purpose)
+        return dataclasses.replace(verification, context_digest=binding)
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        if request.purpose == "enroll":
+            refusal = change_refusal(
+                await gate.factors(subject), request.may_change_factors, gate.settings
+            )
+            if refusal is not None:
+                raise refusal
+            return await gate.totp.confirm(subject, code)
+        binding = gate._binding_digest(request.context, request.action)
+        verification = await gate.check_totp(subject, code, purpose=request.purpose)
+        return dataclasses.replace(verification, context_digest=binding)
