@@ -146,7 +146,9 @@ class AsyncVerifier(AsyncFactorGate):
         )
         if purpose is not None:
             expected = self._expected_purpose(purpose)
-            self._refuse_other_purpose(await self.store.get_challenge(challenge_id), expected)
+            self._refuse_other_purpose(
+                await self.store.get_challenge(challenge_id), expected, subject
+            )
         outcome = await self.store.check_code(
             challenge_id,
             digest,

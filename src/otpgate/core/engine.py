@@ -306,14 +306,16 @@ class BaseVerifier(Decisions):
             raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
         return str(purpose)
 
-    def _refuse_other_purpose(self, record: ChallengeRecord | None, expected: str) -> None:
+    def _refuse_other_purpose(
+        self, record: ChallengeRecord | None, expected: str, subject: str | None
+    ) -> None:
         """A challenge started for another purpose answers like an unknown one: "expired"
         (no attempt counted, the code not looked at). The event names the mismatch."""
         if record is None or record.purpose == expected:
             return
         self._emit(
             EventName.VERIFICATION_FAILED,
-            record.subject,
+            self._subject_of(record, subject),
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,

@@ -140,7 +140,7 @@ class Verifier(FactorGate):
         )
         if purpose is not None:
             expected = self._expected_purpose(purpose)
-            self._refuse_other_purpose(self.store.get_challenge(challenge_id), expected)
+            self._refuse_other_purpose(self.store.get_challenge(challenge_id), expected, subject)
         outcome = self.store.check_code(
             challenge_id,
             digest,
