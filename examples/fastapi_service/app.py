@@ -7,7 +7,7 @@ to its amount, currency and payee.
 The app's code is ``src/otpgate/demo/payments.py`` (shipped in the package, so that
 ``otpgate demo`` runs it from any install); this file runs it. Demo bearer tokens:
 ``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token`` (bob, +49 151 12345678). The SMS
-is printed in this terminal. Set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` and
+is printed in this terminal. Set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_STORE`` and
 ``OTPGATE_DATABASE_URL`` to run it like production.
 
     curl -s -X POST localhost:8000/payments -H 'Authorization: Bearer alice-token' \\

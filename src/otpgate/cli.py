@@ -90,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check",
         help="diagnose a configuration: settings, store, gateway reachability, policy",
         description="Reads OTPGATE_* environment variables (or --settings MODULE: a Django "
-        "settings module, or any module with OTPGATE_* names) and reports every invalid "
-        "setting by name, whether the store (OTPGATE_STORE or OTPGATE_REDIS_URL) answers and "
+        "settings module, or any module with OTPGATE_* names; or --app module:create_app: a "
+        "Flask app or app factory, whose app.config is read) and reports every invalid "
+        "setting by name, whether the store (OTPGATE_STORE) answers and "
         "how fast, whether each gateway behind OTPGATE_SENDER is reachable (TCP and HEAD on "
         "its base URL; nothing is sent), and the policy in force. Exit status 1 when "
         "something must be fixed.",
@@ -102,13 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="MODULE",
         help="'env' (default: OTPGATE_* environment variables) or a dotted module name",
     )
+    check.add_argument(
+        "--app",
+        default=None,
+        metavar="MODULE:NAME",
+        help="a Flask app (module:app) or app factory (module:create_app, called with no "
+        "arguments) whose config to read",
+    )
     args = parser.parse_args(argv)
     if args.command == "check":
         import sys
 
         from otpgate.check import run_check
 
-        return run_check(args.settings, sys.stdout)
+        return run_check(args.settings, sys.stdout, app=args.app)
     if args.command == "inbox":
         from otpgate.inbox import RemoteBindRefused, serve_inbox
 

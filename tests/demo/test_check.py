@@ -192,3 +192,81 @@ def test_check_has_help(tmp_path):
     result = check(tmp_path, {}, "--help")
     assert result.returncode == 0
     assert "--settings" in result.stdout and "OTPGATE_SENDER" in result.stdout
+    assert "--app" in result.stdout and "module:create_app" in result.stdout
+
+
+def test_an_old_name_is_a_warning_naming_the_new_one(tmp_path):
+    env = {"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_SENDER": "console"}
+    result = check(tmp_path, {**env, "OTPGATE_REDIS_URL": "memory"})
+    assert result.returncode == 0, result.stdout
+    out = " ".join(result.stdout.split())
+    assert "! settings OTPGATE_REDIS_URL is deprecated: rename it OTPGATE_STORE" in out
+
+
+FACTORY = """
+import os
+from flask import Flask
+from otpgate.integrations.flask import OtpGate
+
+def create_app():
+    app = Flask(__name__, instance_path=os.path.abspath("instance"))
+    app.config.update(SECRET_KEY="s", OTPGATE_SECRET_KEYS={key!r}, OTPGATE_CODE_LIFETIME=900)
+    app.config.update(OTPGATE_STORE={store!r}, OTPGATE_SENDER="console", OTPGATE_CODE_DIGIT=6)
+    OtpGate(app)
+    return app
+
+app = create_app()
+"""
+
+
+@pytest.mark.parametrize("target", ["bank:create_app", "bank:app", "bank"])
+def test_a_flask_app_or_app_factory(tmp_path, target):
+    pytest.importorskip("flask")
+    (tmp_path / "bank.py").write_text(FACTORY.format(key=KEY, store="memory"))
+    result = check(tmp_path, {}, "--app", target)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"otpgate check: Flask app {target}" in result.stdout
+    assert "OTPGATE_CODE_LIFETIME: must be between 30 and 600, got 900" in result.stdout
+    assert "OTPGATE_CODE_DIGIT: unknown setting" in result.stdout  # every problem at once
+    assert "! store     in-memory store" in result.stdout
+    assert "! gateway   the console sender prints each SMS" in result.stdout
+
+
+def test_a_flask_factory_s_redis_store_is_probed(tmp_path):
+    pytest.importorskip("flask")
+    pytest.importorskip("redis")
+    (tmp_path / "bank.py").write_text(FACTORY.format(key=KEY, store="redis://127.0.0.1:1/0"))
+    result = check(tmp_path, {}, "--app", "bank:create_app")
+    assert "Redis at redis://127.0.0.1:1/0 does not answer" in result.stdout
+    assert "Start Redis or fix OTPGATE_STORE" in result.stdout
+    assert not (tmp_path / "instance").exists()  # nothing built: no database file
+
+
+def test_a_flask_app_s_store_and_sender_given_in_code(tmp_path):
+    pytest.importorskip("flask")
+    (tmp_path / "shop.py").write_text(
+        "from flask import Flask\n"
+        "from otpgate import OutboxSender\n"
+        "from otpgate.integrations.flask import OtpGate\n"
+        "class RedisStore:  # stands for a store made in code\n"
+        "    pass\n"
+        "gate = OtpGate(sender=OutboxSender())\n"
+        "def create_app():\n"
+        "    app = Flask(__name__)\n"
+        f"    app.config.update(OTPGATE_SECRET_KEYS={KEY!r})\n"
+        "    gate.init_app(app, store=RedisStore())\n"
+        "    return app\n"
+    )
+    result = check(tmp_path, {}, "--app", "shop:create_app")
+    out = " ".join(result.stdout.split())
+    assert "! store the app was given a RedisStore in code: not probed" in out
+    assert "OutboxSender: a development sender" in out
+
+
+def test_a_flask_factory_that_fails_is_reported(tmp_path):
+    (tmp_path / "broken.py").write_text("def create_app():\n    raise KeyError('SECRET_KEY')\n")
+    result = check(tmp_path, {}, "--app", "broken:create_app")
+    assert result.returncode == 1
+    assert "broken:create_app: KeyError: 'SECRET_KEY'" in result.stdout
+    nothing = check(tmp_path, {}, "--app", "broken:make")
+    assert "'broken' has no 'make'" in nothing.stdout

@@ -50,7 +50,7 @@ DJANGO_BASE = """
 from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "quickstart-not-secret"
-DEBUG = False
+DEBUG = True  # as startproject makes it (the in-memory store is a warning without: W003)
 ALLOWED_HOSTS = ["testserver"]
 INSTALLED_APPS = [
     "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",

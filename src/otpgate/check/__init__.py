@@ -1,12 +1,14 @@
 """``otpgate check``: diagnose a configuration before it meets users.
 
-Reads ``OTPGATE_*`` environment variables (or a Django settings module, or any module with
-``OTPGATE_*`` names) and reports, each with what to do about it:
+Reads ``OTPGATE_*`` environment variables (or a Django settings module, any module with
+``OTPGATE_*`` names, or a Flask app or app factory) and reports, each with what to do about
+it:
 
 - settings: every invalid value, named (``OTPGATE_CODE_DIGITS: must be between 6 and 10``),
   and a missing ``OTPGATE_SECRET_KEYS``;
-- store: ``OTPGATE_STORE`` / ``OTPGATE_REDIS_URL`` answers ``PING`` (round-trip times) and
-  accepts otpgate's scripts; the in-memory store is a warning (one process only);
+- store: ``OTPGATE_STORE`` answers ``PING`` (round-trip times) and accepts otpgate's
+  scripts; the in-memory store is a warning (one process only); an old name
+  (``OTPGATE_REDIS_URL``) is a warning naming the new one;
 - gateway: each sender behind ``OTPGATE_SENDER`` is reachable (TCP, then ``HEAD /`` on its base
   URL: no credentials are sent and no SMS);
 - the policy in force, as a table, with what differs from the defaults.
@@ -22,7 +24,7 @@ from typing import TextIO
 
 from .policy import table, validate
 from .probes import Finding, memory_store_finding, probe_redis, probe_sender
-from .sources import Config, load
+from .sources import Config, from_app, load
 
 __all__ = ["Finding", "diagnose", "report", "run_check"]
 
@@ -42,17 +44,31 @@ def diagnose(config: Config) -> tuple[list[Finding], str]:
         return found, ""
     settings, about_settings = validate(config.core_values)
     found += about_settings
-    url = config.store_url
-    if url is None:
-        found.append(memory_store_finding())
+    try:
+        parts, renamed = config.wiring()
+    except Exception as error:
+        found.append(Finding("fail", "store", str(error)))
+        return found, table(settings) if settings is not None else ""
+    for message in renamed:
+        found.append(Finding("warn", "settings", message, "Old names stop working in 1.0."))
+    if config.django and parts.database_url:
+        found.append(
+            Finding(
+                "warn",
+                "settings",
+                "OTPGATE_DATABASE_URL is not used by Django: factors live in DATABASES",
+                "Remove OTPGATE_DATABASE_URL.",
+            )
+        )
+    if parts.uses_redis:
+        found += probe_redis(parts.store, dict(parts.store_options), parts.store_key)
+    elif config.store_in_code:
+        what = f"the app was given a {config.store_in_code} in code: not probed"
+        fix = "Set OTPGATE_STORE to its URL so that `otpgate check` can reach it."
+        found.append(Finding("warn", "store", what, fix))
     else:
-        try:
-            options = config.store_options()
-        except Exception as error:
-            found.append(Finding("fail", "store", str(error)))
-        else:
-            found += probe_redis(url, options, config.store_key)
-    found += probe_sender(config.values.get("OTPGATE_SENDER"))
+        found.append(memory_store_finding())
+    found += probe_sender(parts.sender if parts.sender is not None else config.sender_in_code)
     return found, table(settings) if settings is not None else ""
 
 
@@ -76,8 +92,8 @@ def report(config: Config, found: Sequence[Finding], policy: str, out: TextIO) -
     return 0
 
 
-def run_check(source: str, out: TextIO) -> int:
-    """``otpgate check --settings SOURCE``."""
-    config = load(source)
+def run_check(source: str, out: TextIO, app: str | None = None) -> int:
+    """``otpgate check --settings SOURCE`` or ``otpgate check --app module:create_app``."""
+    config = from_app(app) if app else load(source)
     found, policy = diagnose(config)
     return report(config, found, policy, out)

@@ -5,7 +5,6 @@ gateway's base URL (no credentials, no message)."""
 from __future__ import annotations
 
 import http.client
-import importlib
 import socket
 import ssl
 import statistics
@@ -13,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from otpgate.core.wiring import build_sender
 
 TIMEOUT = 3.0
 PINGS = 5
@@ -78,23 +79,9 @@ def memory_store_finding() -> Finding:
         "warn",
         "store",
         "in-memory store: challenges, budgets and lockouts live in one process",
-        "Fine for one process; with several workers or hosts set OTPGATE_STORE (Django) or "
-        "OTPGATE_REDIS_URL (FastAPI) to redis://..., or pass a RedisStore.",
+        "Fine for one process; with several workers or hosts set OTPGATE_STORE to "
+        "redis://... (the same name in Django, Flask and FastAPI), or pass a RedisStore.",
     )
-
-
-def build_sender(value: Any) -> Any:
-    """The sender ``OTPGATE_SENDER`` names (a dotted path to a class, factory or instance)."""
-    if isinstance(value, str):
-        module, _, name = value.rpartition(".")
-        if not module:
-            raise ValueError(f"{value!r} is not a dotted path")
-        value = getattr(importlib.import_module(module), name)
-    if isinstance(value, type) or (callable(value) and not hasattr(value, "send")):
-        value = value()
-    if not callable(getattr(value, "send", None)):
-        raise ValueError(f"{type(value).__name__} has no send() method")
-    return value
 
 
 def targets(sender: Any, depth: int = 0) -> list[tuple[str, Any]]:
@@ -170,7 +157,8 @@ def probe_sender(value: Any) -> list[Finding]:
         return [Finding("warn", "gateway", f"the {value} sender {kind}: development only", fix)]
     try:
         sender = build_sender(value)
-    except Exception as error:
+    except Exception as failure:
+        error = failure.__cause__ or failure  # the import's own error, when there was one
         return [
             Finding(
                 "fail",

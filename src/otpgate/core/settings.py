@@ -16,6 +16,7 @@ from typing import Any
 
 from .bounds import validate
 from .errors import ConfigurationError
+from .wiring import KEYS as WIRING_KEYS
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd]?)\s*$")
@@ -47,23 +48,19 @@ class RateLimit:
 #: ``OTPGATE_*`` names that belong to an integration or a tool, not to ``Settings``.
 INTEGRATION_KEYS = frozenset(
     {
+        # every integration: the store, sender and credentials database (otpgate.core.wiring)
+        *WIRING_KEYS,
         # Django (otpgate.integrations.django.conf)
-        "OTPGATE_STORE",
-        "OTPGATE_STORE_OPTIONS",
-        "OTPGATE_SENDER",
         "OTPGATE_REQUIRED",
         "OTPGATE_EXEMPT_URLS",
         # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
         "OTPGATE_URL_PREFIX",
         "OTPGATE_BLUEPRINT_NAME",
-        "OTPGATE_DATABASE_URL",
         "OTPGATE_ENFORCE",
         "OTPGATE_LOGIN_VIEW",
         "OTPGATE_HOME_URL",
         "OTPGATE_BASE_TEMPLATE",
         "OTPGATE_LANGUAGES",
-        # FastAPI (OtpGate.from_env)
-        "OTPGATE_REDIS_URL",
         # the dev inbox, and the tests' browser
         "OTPGATE_INBOX_DB",
         "OTPGATE_CHROMIUM",

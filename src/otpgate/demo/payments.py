@@ -7,7 +7,7 @@ to its amount, currency and payee.
 Demo bearer tokens: ``alice-token`` (alice, +33 6 12 34 56 78) and ``bob-token`` (bob,
 +49 151 12345678). The SMS is printed in this terminal (``DEMO_OTPGATE_SENDER=inbox``: in the
 dev inbox). Embedded defaults: in-memory challenge store, credentials in a SQLite file made
-for this run, and a key for this run; set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_REDIS_URL`` (or
+for this run, and a key for this run; set ``OTPGATE_SECRET_KEYS``, ``OTPGATE_STORE`` (or
 ``DEMO_OTPGATE_STORE``) and ``OTPGATE_DATABASE_URL`` for more. The client IP (per-IP SMS
 budgets) is the connection's: ``X-Forwarded-For`` is ignored unless
 ``--forwarded-allow-ips`` names the proxies to trust it from.
@@ -127,8 +127,8 @@ def default_gate(scratch: str) -> OtpGate:
     any, in the ``scratch`` directory)."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_SETTINGS}
     options: dict[str, Any] = {"sender": demo_sender()}
-    if not env.get("OTPGATE_REDIS_URL") and demo_redis_url():
-        env["OTPGATE_REDIS_URL"] = str(demo_redis_url())
+    if not env.get("OTPGATE_STORE") and not env.get("OTPGATE_REDIS_URL") and demo_redis_url():
+        env["OTPGATE_STORE"] = str(demo_redis_url())
         options["redis_options"] = {"prefix": redis_prefix("fastapi")}
     if not env.get("OTPGATE_SECRET_KEYS"):
         env["OTPGATE_SECRET_KEYS"] = generate_secret_key()  # for this run only

@@ -31,6 +31,7 @@ def test_the_test_settings_pass_every_check():
     assert checks.check_settings() == []
     assert checks.check_middleware() == []
     assert checks.check_redis() == []
+    assert checks.check_wiring() == []
 
 
 @override_settings(OTPGATE_SECRET_KEYS=None)

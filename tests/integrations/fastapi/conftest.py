@@ -155,6 +155,7 @@ def wrong_code(harness: Harness) -> str:
 def make_gate(store: Any, clock: FakeClock, outbox: OutboxSender, **kwargs: Any) -> OtpGate:
     kwargs.setdefault("database_url", None)
     kwargs.setdefault("current_subject", token_subject)
+    kwargs.setdefault("single_process", True)  # the in-memory store is meant: no warning
     return OtpGate(SETTINGS, store=store, sender=outbox, clock=clock, **kwargs)
 
 

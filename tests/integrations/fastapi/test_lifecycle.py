@@ -49,21 +49,55 @@ def test_from_env_reads_settings_and_urls():
     env = {
         "OTPGATE_SECRET_KEYS": KEY,
         "OTPGATE_CODE_DIGITS": "8",
-        "OTPGATE_REDIS_URL": "redis://cache:6379/2",
+        "OTPGATE_STORE": "redis://cache:6379/2",
+        "OTPGATE_STORE_OPTIONS": '{"prefix": "api:", "cluster": false}',
+        "OTPGATE_SENDER": "outbox",
         "OTPGATE_DATABASE_URL": "postgresql+asyncpg://db/otpgate",
         "PATH": "/bin",
     }
     gate = OtpGate.from_env(env, prefix="/2fa")
     assert gate.settings.code_digits == 8
     assert gate.redis_url == "redis://cache:6379/2"
+    assert gate.redis_options == {"prefix": "api:", "cluster": False}
+    assert isinstance(gate._sender, OutboxSender)
     assert gate.database_url == "postgresql+asyncpg://db/otpgate"
     assert gate.prefix == "/2fa"
-    assert (
-        OtpGate.from_env({"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_DATABASE_URL": ""}).database_url
-        is None
-    )
+    for in_memory in ("", "memory"):
+        env = {"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_DATABASE_URL": in_memory}
+        assert OtpGate.from_env(env).database_url is None
     with pytest.raises(ConfigurationError, match="OTPGATE_NOPE"):
         OtpGate.from_env({"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_NOPE": "1"})
+
+
+def test_from_env_arguments_win_over_the_environment():
+    env = {"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_STORE": "redis://a:6379/0"}
+    env["OTPGATE_SENDER"] = "outbox"
+    sender = OutboxSender()
+    gate = OtpGate.from_env(env, redis_url="redis://b:6379/0", sender=sender)
+    assert gate.redis_url == "redis://b:6379/0" and gate._sender is sender
+
+
+def test_from_env_still_reads_the_old_redis_url_with_a_warning():
+    env = {"OTPGATE_SECRET_KEYS": KEY, "OTPGATE_REDIS_URL": "redis://cache:6379/2"}
+    with pytest.warns(DeprecationWarning, match="OTPGATE_REDIS_URL .* rename it OTPGATE_STORE"):
+        gate = OtpGate.from_env(env)
+    assert gate.redis_url == "redis://cache:6379/2"
+
+
+async def _start(gate: OtpGate, app: FastAPI) -> None:
+    async with gate.lifespan(app):
+        pass
+
+
+async def test_the_in_memory_store_is_announced_at_start_up_unless_in_debug(caplog):
+    caplog.set_level("WARNING", logger="otpgate")
+    await _start(OtpGate(SETTINGS, database_url=None), FastAPI())
+    (record,) = [r for r in caplog.records if "in-memory store" in r.getMessage()]
+    assert record.levelname == "WARNING" and "OTPGATE_STORE" in record.getMessage()
+    caplog.clear()
+    await _start(OtpGate(SETTINGS, database_url=None), FastAPI(debug=True))
+    await _start(OtpGate(SETTINGS, database_url=None, single_process=True), FastAPI())
+    assert not [r for r in caplog.records if "in-memory store" in r.getMessage()]
 
 
 async def test_the_verifier_exists_only_while_the_lifespan_runs():

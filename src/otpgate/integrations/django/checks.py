@@ -9,6 +9,11 @@ otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or Authentication
 otpgate.E007  the Redis store does not answer
 otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
 otpgate.W002  CsrfViewMiddleware is not installed: the JSON API needs it
+otpgate.W003  the in-memory store (OTPGATE_STORE = "memory", the default) outside DEBUG and
+              tests: challenges, budgets and lockouts live in one process (silence it with
+              SILENCED_SYSTEM_CHECKS = ["otpgate.W003"] only for a single-process deployment)
+otpgate.W004  OTPGATE_DATABASE_URL is set but unused: Django keeps factors in DATABASES
+otpgate.W005  an old setting name (OTPGATE_REDIS_URL): rename it (the message names the new one)
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core import checks
-from django.utils.module_loading import import_string
 
+from otpgate.core import wiring
 from otpgate.core.errors import ConfigurationError
 
 from . import conf
@@ -33,6 +38,7 @@ def register() -> None:
     checks.register(check_settings, "otpgate")
     checks.register(check_middleware, "otpgate")
     checks.register(check_redis, "otpgate")
+    checks.register(check_wiring, "otpgate")
 
 
 def setting_name(error: ConfigurationError) -> str:
@@ -72,7 +78,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     sender = options.sender
     if isinstance(sender, str) and sender not in {"console", "outbox"}:
         try:
-            import_string(sender)
+            wiring.import_path(sender)
         except ImportError as error:
             found.append(
                 checks.Error(
@@ -129,6 +135,58 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                     hint=f"Put {MIDDLEWARE!r} after {needed!r} in MIDDLEWARE.",
                     obj="MIDDLEWARE",
                     id="otpgate.E006",
+                )
+            )
+    return found
+
+
+def in_tests() -> bool:
+    """Django's test environment is set up (``manage.py test``, pytest-django): it gives
+    ``django.core.mail`` its ``outbox``."""
+    from django.core import mail
+
+    return hasattr(mail, "outbox")
+
+
+def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The in-memory store in production, an unused database URL, old setting names."""
+    try:
+        options = conf.options()
+    except ConfigurationError:
+        return []  # reported by check_settings
+    found: list[checks.CheckMessage] = []
+    if not options.uses_redis and not (django_settings.DEBUG or in_tests()):
+        found.append(
+            checks.Warning(
+                "OTPGATE_STORE is the in-memory store: challenges, send budgets and lockouts "
+                "live in one process. With several workers (gunicorn, uWSGI) or hosts, a code "
+                "sent by one is unknown to the others and each has its own budgets.",
+                hint='Set OTPGATE_STORE = "redis://..." (pip install "otpgate[redis]"); for a '
+                'deliberate single-process deployment add "otpgate.W003" to '
+                "SILENCED_SYSTEM_CHECKS.",
+                obj=wiring.STORE,
+                id="otpgate.W003",
+            )
+        )
+    if getattr(django_settings, wiring.DATABASE_URL, None):
+        found.append(
+            checks.Warning(
+                "OTPGATE_DATABASE_URL is not used by the Django integration: factors live in "
+                "Django's own database (DATABASES, through the ORM and its migrations).",
+                hint="Remove OTPGATE_DATABASE_URL, or route otpgate's models with a database "
+                "router (DATABASE_ROUTERS).",
+                obj=wiring.DATABASE_URL,
+                id="otpgate.W004",
+            )
+        )
+    for old, new in wiring.RENAMED.items():
+        if hasattr(django_settings, old):
+            found.append(
+                checks.Warning(
+                    f"{old} is deprecated: the setting is now {new}.",
+                    hint=f"Rename {old} to {new} (the value means the same).",
+                    obj=old,
+                    id="otpgate.W005",
                 )
             )
     return found

@@ -1,13 +1,11 @@
 """Reading ``OTPGATE_*`` Django settings.
 
 The core's policy keys (``OTPGATE_CODE_DIGITS``, ``OTPGATE_SECRET_KEYS``, ...) go to
-``Settings.from_mapping``; these keys belong to the Django integration:
+``Settings.from_mapping``; the store and the sender are read as in every integration
+(``OTPGATE_STORE``, ``OTPGATE_STORE_OPTIONS``, ``OTPGATE_SENDER``: :mod:`otpgate.core.wiring`;
+``OTPGATE_DATABASE_URL`` is not used: factors live in Django's database). These keys belong
+to the Django integration alone:
 
-``OTPGATE_STORE``          ``"memory"`` (default; one process) or a Redis URL
-                           (``redis://``, ``rediss://``, ``unix://``, ``redis+sentinel://``)
-``OTPGATE_STORE_OPTIONS``  keyword arguments for ``RedisStore.from_url`` (e.g. ``cluster``)
-``OTPGATE_SENDER``         ``"console"`` (default), ``"outbox"`` (tests) or a dotted path to a
-                           sender class, factory or instance
 ``OTPGATE_REQUIRED``       ``"optional"`` (default), ``"all"``, ``"staff"`` or
                            ``"groups:<name>,<name>"``: who must set up a second factor
 ``OTPGATE_EXEMPT_URLS``    more URL names (``"app:name"``) or path prefixes (``"/health"``)
@@ -22,21 +20,12 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from otpgate.core import wiring
 from otpgate.core.errors import ConfigurationError
 from otpgate.core.settings import Settings
 
 #: Settings of this integration; every other ``OTPGATE_*`` key is a core setting.
-INTEGRATION_KEYS = frozenset(
-    {
-        "OTPGATE_STORE",
-        "OTPGATE_STORE_OPTIONS",
-        "OTPGATE_SENDER",
-        "OTPGATE_REQUIRED",
-        "OTPGATE_EXEMPT_URLS",
-    }
-)
-
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+INTEGRATION_KEYS = frozenset({*wiring.KEYS, "OTPGATE_REQUIRED", "OTPGATE_EXEMPT_URLS"})
 
 
 def otpgate_keys() -> dict[str, Any]:
@@ -79,34 +68,36 @@ class Requirement:
 class Options:
     """The Django integration's own settings, validated."""
 
-    store: str
-    store_options: Mapping[str, Any]
-    sender: Any
+    wiring: wiring.Wiring
     required: Requirement
     exempt_urls: tuple[str, ...]
 
     @property
+    def store(self) -> str:
+        return self.wiring.store
+
+    @property
+    def store_options(self) -> Mapping[str, Any]:
+        return self.wiring.store_options
+
+    @property
+    def sender(self) -> Any:
+        return self.wiring.sender if self.wiring.sender is not None else "console"
+
+    @property
     def uses_redis(self) -> bool:
-        return self.store.startswith(REDIS_SCHEMES)
+        return self.wiring.uses_redis
 
 
 def options() -> Options:
-    """Read and validate the integration's settings (ConfigurationError names the key)."""
-    store = getattr(django_settings, "OTPGATE_STORE", "memory") or "memory"
-    if not isinstance(store, str) or not (store == "memory" or store.startswith(REDIS_SCHEMES)):
-        raise ConfigurationError(
-            "OTPGATE_STORE", "expected 'memory' or a redis://, rediss://, unix:// URL"
-        )
-    store_options = getattr(django_settings, "OTPGATE_STORE_OPTIONS", None) or {}
-    if not isinstance(store_options, Mapping):
-        raise ConfigurationError("OTPGATE_STORE_OPTIONS", "expected a dict")
+    """Read and validate the integration's settings (ConfigurationError names the key; an old
+    name such as ``OTPGATE_REDIS_URL`` works, with a ``DeprecationWarning``)."""
+    parts = wiring.read(otpgate_keys(), stacklevel=2)
     exempt = getattr(django_settings, "OTPGATE_EXEMPT_URLS", ()) or ()
     if isinstance(exempt, str) or not all(isinstance(item, str) for item in exempt):
         raise ConfigurationError("OTPGATE_EXEMPT_URLS", "expected a list of names or paths")
     return Options(
-        store=store,
-        store_options=dict(store_options),
-        sender=getattr(django_settings, "OTPGATE_SENDER", "console") or "console",
+        wiring=parts,
         required=Requirement.parse(getattr(django_settings, "OTPGATE_REQUIRED", "optional")),
         exempt_urls=tuple(exempt),
     )

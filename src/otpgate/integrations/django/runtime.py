@@ -16,13 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
-from django.utils.module_loading import import_string
 
+from otpgate.core import wiring
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.errors import ConfigurationError, DeliveryFailed
 from otpgate.core.events import Event
 from otpgate.core.memory_store import MemoryStore
-from otpgate.core.senders import ConsoleSender, OutboxSender
 from otpgate.core.settings import Settings
 from otpgate.core.verifier import Verifier
 
@@ -171,22 +170,7 @@ async def flush_events() -> None:
 
 def build_sender(value: Any) -> Any:
     """``"console"``, ``"outbox"``, or a dotted path to a sender class, factory or instance."""
-    if value == "console":
-        return ConsoleSender()
-    if value == "outbox":
-        return OutboxSender()
-    if isinstance(value, str):
-        try:
-            target = import_string(value)
-        except ImportError as error:
-            raise ConfigurationError("OTPGATE_SENDER", f"cannot import {value!r}") from error
-    else:
-        target = value
-    if isinstance(target, type) or (callable(target) and not hasattr(target, "send")):
-        target = target()
-    if not callable(getattr(target, "send", None)):
-        raise ConfigurationError("OTPGATE_SENDER", "expected a sender with a send() method")
-    return target
+    return wiring.build_sender(value)
 
 
 def _is_async(sender: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
+from otpgate.core import wiring
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
@@ -31,7 +32,6 @@ logger = logging.getLogger("otpgate")
 
 #: Credentials live here unless told otherwise: SQLite in the working directory.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///otpgate.db"
-_ENV_KEYS = ("OTPGATE_REDIS_URL", "OTPGATE_DATABASE_URL")
 
 
 async def _no_subject() -> str:
@@ -50,7 +50,9 @@ class OtpGate:
     ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
     override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
     identifies the token/session that step-up state belongs to (default: the
-    ``Authorization`` header). The store and database are opened by :meth:`lifespan`.
+    ``Authorization`` header). The store and database are opened by :meth:`lifespan`; the
+    in-memory store logs a WARNING there (one process only) unless the app is in debug mode
+    (``FastAPI(debug=True)``) or ``single_process=True`` says it is meant.
     """
 
     def __init__(
@@ -68,8 +70,11 @@ class OtpGate:
         prefix: str = "/otpgate",
         tags: list[str] | None = None,
         clock: Callable[[], float] = time.time,
+        single_process: bool = False,
     ) -> None:
         self.settings = settings
+        #: The in-memory store is meant (tests, development): no warning at start-up.
+        self.single_process = single_process
         self.redis_url = redis_url
         self.redis_options = dict(redis_options or {})
         self.database_url = database_url
@@ -92,12 +97,22 @@ class OtpGate:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> OtpGate:
-        """Settings from ``OTPGATE_*`` variables, plus ``OTPGATE_REDIS_URL`` and
-        ``OTPGATE_DATABASE_URL``; ``kwargs`` go to the constructor."""
+        """Settings from ``OTPGATE_*`` variables, and the parts every integration names the
+        same way: ``OTPGATE_STORE`` (``memory`` or a Redis URL) with
+        ``OTPGATE_STORE_OPTIONS`` (JSON), ``OTPGATE_SENDER`` (``console``, ``outbox`` or a
+        dotted path) and ``OTPGATE_DATABASE_URL`` (``memory`` or empty: credentials in
+        memory). ``kwargs`` go to the constructor and win over the environment. The old
+        ``OTPGATE_REDIS_URL`` still works, with a ``DeprecationWarning``."""
         env = dict(os.environ if environ is None else environ)
-        for key, name in zip(_ENV_KEYS, ("redis_url", "database_url"), strict=True):
-            if key in env:
-                kwargs.setdefault(name, env[key] or None)
+        parts = wiring.read(env, stacklevel=2)
+        if parts.uses_redis:
+            kwargs.setdefault("redis_url", parts.store)
+            kwargs.setdefault("redis_options", parts.store_options)
+        if parts.sender is not None and kwargs.get("sender") is None:
+            kwargs["sender"] = wiring.build_sender(parts.sender)
+        if wiring.DATABASE_URL in env:
+            url = parts.database_url
+            kwargs.setdefault("database_url", None if url in (None, wiring.MEMORY) else url)
         return cls(Settings.from_mapping(env, ignore=INTEGRATION_KEYS), **kwargs)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -118,7 +133,16 @@ class OtpGate:
 
                 store = AsyncRedisStore.from_url(self.redis_url, **self.redis_options)
                 stack.push_async_callback(store.aclose)
-            store = store or MemoryStore(clock=self.clock)
+            if store is None:
+                store = MemoryStore(clock=self.clock)
+            if isinstance(store, MemoryStore) and not (
+                self.single_process or getattr(app, "debug", False)
+            ):
+                logger.warning(
+                    "otpgate: the in-memory store keeps challenges, send budgets and lockouts "
+                    "in this process only; with several workers or hosts set OTPGATE_STORE "
+                    "(or redis_url=) to a redis:// URL"
+                )
             credentials = self._credentials or await self._open_credentials(stack)
             verifier = AsyncVerifier(
                 self.settings,

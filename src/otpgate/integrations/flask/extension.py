@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -11,8 +12,10 @@ from typing import Any
 from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from otpgate.core.credentials import Credentials
-from otpgate.core.errors import CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core import wiring
+from otpgate.core.credentials import Credentials, MemoryCredentials
+from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
 from otpgate.core.store import Store
@@ -23,12 +26,13 @@ from . import signals
 from .users import UserHooks, resolve_users, subject_of
 from .web import json_error, render, save_state, wants_json
 
-#: The integration's own config keys (the rest of ``OTPGATE_*`` goes to ``Settings``).
+logger = logging.getLogger("otpgate")
+
+#: The integration's own config keys (the rest of ``OTPGATE_*`` goes to ``Settings``; the
+#: store, sender and database keys of every integration are read by ``otpgate.core.wiring``).
 CONFIG_DEFAULTS: dict[str, Any] = {
     "OTPGATE_URL_PREFIX": "/otp",
     "OTPGATE_BLUEPRINT_NAME": "otpgate",
-    #: SQLAlchemy URL of the factor tables; None: SQLite in the app's instance folder.
-    "OTPGATE_DATABASE_URL": None,
     #: Send password-only sessions of users who have a factor to the second step.
     "OTPGATE_ENFORCE": True,
     #: Endpoint of the app's password login page (default: Flask-Login's ``login_view``).
@@ -76,9 +80,13 @@ def gate_state(app: Flask | None = None) -> GateState:
 class OtpGate:
     """The extension. Holds only defaults for ``init_app``; each app keeps its own state.
 
-    Keyword arguments (to the constructor as defaults, or to ``init_app``): ``store``,
-    ``sender``, ``credentials`` (default: SQLAlchemy tables at ``OTPGATE_DATABASE_URL``),
+    Keyword arguments (to the constructor as defaults, or to ``init_app``): ``store``
+    (default: ``OTPGATE_STORE``, ``"memory"`` or a Redis URL, with ``OTPGATE_STORE_OPTIONS``),
+    ``sender`` (default: ``OTPGATE_SENDER``, the console), ``credentials`` (default:
+    SQLAlchemy tables at ``OTPGATE_DATABASE_URL``, SQLite in the instance folder when unset),
     ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``.
+    The in-memory store logs a WARNING at ``init_app`` unless the app is in debug or
+    testing mode: it serves one process only.
     """
 
     def __init__(self, app: Flask | None = None, **defaults: Any) -> None:
@@ -112,13 +120,23 @@ class OtpGate:
         options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, value)
-        settings = Settings.from_mapping(app.config, ignore=CONFIG_DEFAULTS)
+        settings = Settings.from_mapping(app.config, ignore={*CONFIG_DEFAULTS, *wiring.KEYS})
+        parts = wiring.read(app.config, stacklevel=2)
+        clock = options.get("clock") or time.time
+        store = options.get("store") or _store(parts, clock)
+        if isinstance(store, MemoryStore) and not (app.debug or app.testing):
+            logger.warning(
+                "otpgate: the in-memory store keeps challenges, send budgets and lockouts in "
+                "this process only; with several workers or hosts set OTPGATE_STORE to a "
+                "redis:// URL (app %s)",
+                app.name,
+            )
         verifier = Verifier(
             settings,
-            store=options.get("store"),
-            sender=options.get("sender"),
-            credentials=options.get("credentials") or _default_credentials(app),
-            clock=options.get("clock") or time.time,
+            store=store,
+            sender=options.get("sender") or wiring.build_sender(parts.sender),
+            credentials=options.get("credentials") or _default_credentials(app, parts),
+            clock=clock,
         )
         name = str(app.config["OTPGATE_BLUEPRINT_NAME"])
         state = GateState(
@@ -197,13 +215,26 @@ def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
     return redirect(url, code=303)
 
 
-def _default_credentials(app: Flask) -> Credentials:
+def _store(parts: wiring.Wiring, clock: Callable[[], float]) -> Store:
+    if not parts.uses_redis:
+        return MemoryStore(clock=clock)
+    try:
+        from otpgate.redis import RedisStore
+    except ImportError as error:
+        needs = f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})'
+        raise ConfigurationError(parts.store_key, needs) from error
+    return RedisStore.from_url(parts.store, **parts.store_options)
+
+
+def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
+    url = parts.database_url
+    if url == wiring.MEMORY:
+        return MemoryCredentials()
     from sqlalchemy.engine import create_engine
     from sqlalchemy.pool import NullPool
 
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
 
-    url = app.config.get("OTPGATE_DATABASE_URL")
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "otpgate.sqlite3")

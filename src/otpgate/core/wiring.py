@@ -1,0 +1,171 @@
+"""Where otpgate's parts come from: one vocabulary for every integration.
+
+The same ``OTPGATE_*`` names choose the store, the sender and the credentials database in
+Django settings, Flask's ``app.config`` and the environment FastAPI's ``OtpGate.from_env``
+reads (``otpgate check`` reads them too):
+
+``OTPGATE_STORE``          ``"memory"`` (default: one process only) or a Redis URL
+                           (``redis://``, ``rediss://``, ``unix://``, ``redis+sentinel://``)
+``OTPGATE_STORE_OPTIONS``  keyword arguments for ``RedisStore.from_url`` (``prefix``,
+                           ``cluster``, redis-py options): a mapping, or JSON text
+``OTPGATE_SENDER``         ``"console"`` (default: prints each SMS), ``"outbox"`` (tests) or
+                           the dotted path (``pkg.mod.name`` or ``pkg.mod:name``) of a sender,
+                           its class or a factory that builds it
+``OTPGATE_DATABASE_URL``   the SQLAlchemy URL of the credentials tables (Flask, FastAPI;
+                           ``"memory"``: in memory). Django keeps them in its own database.
+
+Old names keep working with a :class:`DeprecationWarning` naming the new one
+(:data:`RENAMED`). This module reads and validates; it imports no framework and builds
+only senders (:func:`build_sender`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigurationError
+
+STORE = "OTPGATE_STORE"
+STORE_OPTIONS = "OTPGATE_STORE_OPTIONS"
+SENDER = "OTPGATE_SENDER"
+DATABASE_URL = "OTPGATE_DATABASE_URL"
+
+#: Old name → the name that replaced it (the value means the same).
+RENAMED: Mapping[str, str] = {"OTPGATE_REDIS_URL": STORE}
+
+#: Every name this module reads, old ones included.
+KEYS = frozenset({STORE, STORE_OPTIONS, SENDER, DATABASE_URL, *RENAMED})
+
+MEMORY = "memory"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The parts one configuration names. ``keys`` maps each new name to the key it was read
+    from (an old name, when the configuration still uses one), for messages."""
+
+    store: str = MEMORY
+    store_options: Mapping[str, Any] = field(default_factory=dict)
+    #: ``"console"``, ``"outbox"``, a dotted path or an object; None when not set.
+    sender: Any = None
+    #: None when not set (each integration has its default); ``"memory"``: in memory.
+    database_url: str | None = None
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_redis(self) -> bool:
+        """The store is Redis (else the in-memory store: one process only)."""
+        return self.store != MEMORY
+
+    @property
+    def store_key(self) -> str:
+        """The name the store was set under (``OTPGATE_STORE`` unless an old name)."""
+        return self.keys.get(STORE, STORE)
+
+
+def read(mapping: Mapping[str, Any], *, stacklevel: int = 2) -> Wiring:
+    """The :class:`Wiring` of flat ``OTPGATE_*`` keys (ConfigurationError names the key).
+
+    An old name (:data:`RENAMED`) is read when its new name is absent, with a
+    ``DeprecationWarning``; ``stacklevel`` points the warning at the integration's caller.
+    """
+    values, keys = _renamed(mapping, stacklevel + 1)
+    store = parse_store(values.get(STORE), keys.get(STORE, STORE))
+    options = parse_store_options(values.get(STORE_OPTIONS))
+    sender = values.get(SENDER)
+    if sender == "":
+        sender = None
+    is_object = callable(sender) or hasattr(sender, "send")
+    if sender is not None and not isinstance(sender, str) and not is_object:
+        raise ConfigurationError(SENDER, "expected 'console', 'outbox' or a dotted path")
+    database = values.get(DATABASE_URL)
+    if database is not None and not isinstance(database, str):
+        raise ConfigurationError(DATABASE_URL, "expected a SQLAlchemy URL or 'memory'")
+    return Wiring(store, options, sender, database or None, keys)
+
+
+def _renamed(mapping: Mapping[str, Any], stacklevel: int) -> tuple[dict[str, Any], dict[str, str]]:
+    values = {key: mapping[key] for key in KEYS if key in mapping}
+    keys: dict[str, str] = {}
+    for old, new in RENAMED.items():
+        if old not in values:
+            continue
+        value = values.pop(old)
+        if new in values:
+            message = f"{old} is deprecated and ignored: {new} is set; remove {old}"
+        else:
+            message = f"{old} is deprecated: rename it {new} (same value)"
+            values[new] = value
+            keys[new] = old
+        warnings.warn(message, DeprecationWarning, stacklevel=stacklevel + 1)
+    return values, keys
+
+
+def parse_store(value: object, key: str = STORE) -> str:
+    """``"memory"`` (also for None or ``""``) or a Redis URL."""
+    if value in (None, "", MEMORY):
+        return MEMORY
+    if isinstance(value, str) and value.startswith(REDIS_SCHEMES):
+        return value
+    raise ConfigurationError(
+        key, "expected 'memory' or a redis://, rediss://, unix:// or redis+sentinel:// URL"
+    )
+
+
+def parse_store_options(value: object) -> dict[str, Any]:
+    """A mapping, or JSON text such as ``{"cluster": true}`` (environment variables)."""
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            expected = 'expected JSON such as {"cluster": true}'
+            raise ConfigurationError(STORE_OPTIONS, expected) from None
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(STORE_OPTIONS, "expected a mapping")
+    return dict(value)
+
+
+def import_path(path: str) -> Any:
+    """The object at ``pkg.mod.name`` or ``pkg.mod:name`` (ImportError if there is none)."""
+    module, colon, name = path.partition(":")
+    if not colon:
+        module, _, name = path.rpartition(".")
+    if not module or not name:
+        raise ImportError(f"{path!r} is not a dotted path")
+    target = importlib.import_module(module)
+    for part in name.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ImportError(f"{module!r} has no {name!r}") from None
+    return target
+
+
+def build_sender(value: Any) -> Any:
+    """The sender ``OTPGATE_SENDER`` names: ``"console"``, ``"outbox"``, a dotted path to a
+    sender, its class or a factory, or one of those objects (ConfigurationError if not)."""
+    from .senders import ConsoleSender, OutboxSender  # settings → wiring: no cycle back
+
+    if value in (None, "", "console"):
+        return ConsoleSender()
+    if value == "outbox":
+        return OutboxSender()
+    target = value
+    if isinstance(value, str):
+        try:
+            target = import_path(value)
+        except ImportError as error:
+            raise ConfigurationError(SENDER, f"cannot import {value!r} ({error})") from error
+    if isinstance(target, type) or (callable(target) and not hasattr(target, "send")):
+        target = target()
+    if not callable(getattr(target, "send", None)):
+        raise ConfigurationError(SENDER, f"{type(target).__name__} has no send() method")
+    return target
