@@ -48,6 +48,6 @@ def page(browser: Any) -> Iterator[Any]:
     """A fresh page (tab) with the browser's cookies cleared."""
     browser.clear_cookies()
     page = browser.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # CI runs every tox env at once on two cores
     yield page
     page.close()

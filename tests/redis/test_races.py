@@ -33,7 +33,9 @@ def test_100_concurrent_starts_for_one_phone_exactly_the_phone_budget(redis_serv
 
 def test_100_concurrent_async_starts_for_one_phone_exactly_the_phone_budget(redis_server, prefix):
     async def main():
-        store = AsyncRedisStore.from_url(redis_server.url, prefix=prefix, socket_timeout=5)
+        store = AsyncRedisStore.from_url(
+            redis_server.url, prefix=prefix, socket_timeout=5, socket_connect_timeout=5
+        )
         gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
         try:
             results = await asyncio.gather(

@@ -16,7 +16,7 @@ from tests.conftest import KEY
 
 
 def gate_for(url: str, prefix: str, **settings: Any) -> Verifier:
-    store = RedisStore.from_url(url, prefix=prefix, socket_timeout=5)
+    store = RedisStore.from_url(url, prefix=prefix, socket_timeout=5, socket_connect_timeout=5)
     return Verifier(Settings(secret_keys=(KEY,), **settings), store=store, sender=OutboxSender())
 
 
