@@ -187,16 +187,27 @@ class Decisions:
         first factor: otherwise FreshOtpRequired."""
         if not has_factor:
             return
-        error = FreshOtpRequired(max_age=self.settings.step_up_max_age)
+        raise self._refused(
+            record, subject, FreshOtpRequired(max_age=self.settings.step_up_max_age)
+        )
+
+    def _refused(
+        self,
+        record: ChallengeRecord,
+        subject: str | None,
+        error: OtpgateError,
+        **detail: str,
+    ) -> OtpgateError:
+        """``error``, after a ``verification_failed`` event for ``record`` that names why."""
         self._emit(
             EventName.VERIFICATION_FAILED,
             self._subject_of(record, subject),
             factor="sms",
             purpose=record.purpose,
             challenge_id=record.id,
-            detail={"reason": error.code},
+            detail={"reason": error.code, **detail},
         )
-        raise error
+        return error
 
     def _finish_check(
         self, outcome: Outcome, challenge_id: str, subject: str | None

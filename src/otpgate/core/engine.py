@@ -313,15 +313,7 @@ class BaseVerifier(Decisions):
         (no attempt counted, the code not looked at). The event names the mismatch."""
         if record is None or record.purpose == expected:
             return
-        self._emit(
-            EventName.VERIFICATION_FAILED,
-            self._subject_of(record, subject),
-            factor="sms",
-            purpose=record.purpose,
-            challenge_id=record.id,
-            detail={"reason": ChallengeExpired.code, "expected_purpose": expected},
-        )
-        raise ChallengeExpired()
+        raise self._refused(record, subject, ChallengeExpired(), expected_purpose=expected)
 
     def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
         if record is None or (subject is not None and not self._owns(record.id, subject)):
