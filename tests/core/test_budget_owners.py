@@ -183,6 +183,12 @@ class TestClientNetworks:
         ("::ffff:203.0.113.9", "203.0.113.9"),
         ("::ffff:cb00:7109", "203.0.113.9"),
         ("fe80::1%eth0", "fe80::/64"),
+        # 6to4: whoever holds 203.0.113.9 holds all of 2002:cb00:7109::/48 (65,536 /64s)
+        ("2002:cb00:7109:1::1", "203.0.113.9"),
+        ("2002:cb00:7109:ffff:1::1", "203.0.113.9"),
+        # Teredo: the client's public IPv4 is in the address (obfuscated); the /64 is the
+        # relay's, shared by every client of that relay
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),
         ("::1", "::/64"),
         ("testclient", "testclient"),  # a test client's name counts as itself, as before
         ("203.0.113.999", "203.0.113.999"),

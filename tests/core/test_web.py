@@ -18,7 +18,7 @@ from otpgate import (
 )
 from otpgate.core.crypto import Keyring
 from otpgate.core.i18n import error_message, gettext, language_of, register
-from otpgate.core.web import manage_error, may_change_factors
+from otpgate.core.web import manage_error, may_change_factors, view_action
 from tests.conftest import KEY, OTHER_PHONE, PHONE
 
 
@@ -313,3 +313,18 @@ class TestEnrollCodesNeedASessionThatMayChangeFactors:
         code = outbox.last_code_for(PHONE)
         verification = gate.check(challenge.id, code, subject="alice", may_change_factors=False)
         assert verification.purpose == "login"
+
+
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [
+        ("POST", "payments:pay"),
+        ("GET", "payments:pay"),  # a code page posts the form back: GET and POST are one
+        ("HEAD", "payments:pay"),
+        ("DELETE", "DELETE payments:pay"),
+        ("put", "PUT payments:pay"),
+        ("PATCH", "PATCH payments:pay"),
+    ],
+)
+def test_a_views_default_action_names_its_method_unless_a_form_can_send_it(method, action):
+    assert view_action(method, "payments:pay") == action

@@ -110,6 +110,34 @@ def test_an_unknown_user_name_costs_a_password_check_too(bank, monkeypatch):
     assert checked[0] != checked[1]  # the unknown name was checked against a dummy hash
 
 
+def test_the_flask_bank_refuses_an_amount_that_is_not_a_number(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("OTPGATE_SECRET_KEYS", raising=False)
+    monkeypatch.delenv("DEMO_OTPGATE_STORE", raising=False)
+    from otpgate.demo import flask_bank
+
+    outbox = OutboxSender()
+    bank = flask_bank.create_app(outbox, str(tmp_path / "bank"))
+    client = bank.test_client()
+    form = {"username": "alice", "password": flask_bank.DEMO_PASSWORD, "csrf_token": _csrf(client)}
+    assert client.post("/login", data=form).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/otp/verify").text)
+    assert token
+    client.post("/otp/verify/send", data={"csrf_token": token.group(1)})
+    code = re.search(r"\b\d{6}\b", outbox.messages[-1].text)
+    assert code
+    verify = {"method": "sms", "code": code.group(0), "csrf_token": token.group(1)}
+    assert client.post("/otp/verify", data=verify).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/transfer").text)
+    assert token
+    sent = len(outbox.messages)
+    for amount in ("NaN", "-NaN", "sNaN", "Infinity", "1e999999", "12abc"):
+        transfer = {"payee": "Bob", "amount": amount, "csrf_token": token.group(1)}
+        answer = client.post("/transfer", data=transfer)
+        assert answer.status_code == 400, (amount, answer.status_code)
+    assert len(outbox.messages) == sent  # no code was sent for any of them
+
+
 # -- Django -----------------------------------------------------------------------------------
 
 DJANGO_PROBE = """

@@ -63,9 +63,10 @@ IPV6_PREFIX = 64
 
 def client_network(client_ip: str) -> str:
     """What a per-IP budget counts for ``client_ip``: an IPv4 address as it is, an IPv6
-    address by its /64 (the rest of it is the host's to choose freely), an IPv4-mapped IPv6
-    address (``::ffff:198.51.100.7``) as its IPv4 address. A zone (``%eth0``) is ignored.
-    Text that is not an IP address (a test client's name) counts as itself, as before.
+        address by its /64 (the rest of it is the host's to choose freely), an IPv4-mapped IPv6
+        address (``::ffff:198.51.100.7``), a 6to4 (``2002::/16``) or a Teredo (``2001::/32``) one as
+    the IPv4 address it carries. A zone (``%eth0``) is ignored.
+        Text that is not an IP address (a test client's name) counts as itself, as before.
     """
     try:
         address = ipaddress.ip_address(client_ip.strip().split("%", 1)[0])
@@ -74,6 +75,10 @@ def client_network(client_ip: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
+        if address.sixtofour is not None:  # the holder of this IPv4 holds the whole /48
+            return str(address.sixtofour)
+        if address.teredo is not None:  # (relay, client): the client's public IPv4
+            return str(address.teredo[1])
         return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
     return str(address)
 

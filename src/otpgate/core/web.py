@@ -206,6 +206,20 @@ def may_change_factors(
     return error is None
 
 
+#: The methods of one view that share its default transaction action: an HTML form sends only
+#: GET or POST, and the code page posts the form back.
+_FORM_METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
+def view_action(method: str, name: str) -> str:
+    """The action a transaction code is bound to by default in a view named ``name`` (Django's
+    view name, Flask's endpoint) answering ``method``: the name for GET, HEAD and POST, the
+    method and the name for any other (``DELETE payments.payment``), so a code sent for one
+    method of a view (pay) never confirms another of the same view (cancel)."""
+    verb = method.upper()
+    return name if verb in _FORM_METHODS else f"{verb} {name}"
+
+
 def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
     """The one JSON shape of a challenge for every integration: relative times, no secrets."""
     return {

@@ -150,6 +150,19 @@ def test_a_transaction_code_confirms_only_the_view_it_was_sent_for(client, sms_u
     assert done.content == b"PROTECTED transferred 10.00 to Bob"
 
 
+def test_a_code_sent_by_another_method_of_the_view_does_not_confirm_a_post(
+    client, sms_user, outbox
+):
+    full_login(client, outbox)
+    # A PUT to /standing-order/ (its details: none, read from the POST data) sends a code...
+    client.put("/standing-order/")
+    code = last_code(outbox)
+    # ...which does not confirm a POST of the same details to the same view.
+    refused = client.post("/standing-order/", {"amount": "", "payee": "", "otp_code": code})
+    assert refused.status_code == 409
+    assert b"PROTECTED" not in refused.content
+
+
 def test_an_explicit_action_names_what_the_code_confirms(client, sms_user, outbox):
     full_login(client, outbox)
     details = {"amount": "10.00", "payee": "Bob"}

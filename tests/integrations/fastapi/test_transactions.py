@@ -140,3 +140,41 @@ async def test_an_explicit_action_names_what_the_code_confirms(harness: Harness)
     # and it is the same transaction: confirmed once, on either route
     again = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
     assert_problem(again, 400, "replayed")
+
+
+async def test_a_code_confirms_only_its_own_mounted_app(harness: Harness):
+    # Two apps mounted in the same one, each with a route of the same template.
+    from typing import Any
+
+    import httpx
+    from fastapi import Depends, FastAPI
+
+    from otpgate.integrations.fastapi import VerifiedTransaction
+
+    async def details() -> dict[str, Any]:
+        return {"amount": "250.00"}
+
+    confirm = harness.gate.require_transaction(details)
+    paid: list[str] = []
+    outer = FastAPI()
+    for prefix in ("/accounts", "/savings"):
+        sub = FastAPI(exception_handlers=harness.gate.exception_handlers)
+
+        @sub.post("/pay")
+        async def pay(tx: VerifiedTransaction = Depends(confirm)) -> dict:  # noqa: B008
+            paid.append(tx.action)
+            return {}
+
+        outer.mount(prefix, sub)
+    await harness.add_phone("alice")
+    transport = httpx.ASGITransport(app=outer)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        asked = await client.post("/accounts/pay", headers=ALICE)
+        assert asked.status_code == 401, asked.text
+        headers = confirm_headers(asked.json()["challenge_id"], harness.code())
+        other = await client.post("/savings/pay", headers=headers)
+        assert_problem(other, 409, "context_mismatch")
+        assert paid == []
+        done = await client.post("/accounts/pay", headers=headers)
+        assert done.status_code == 200, done.text
+    assert paid == ["POST /accounts/pay"]

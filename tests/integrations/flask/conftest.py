@@ -162,6 +162,12 @@ def make_app(
         """The same details as a transfer, another action: a transfer's code must fail."""
         return execute("standing order")
 
+    @app.route("/payment", methods=["POST", "DELETE"])
+    @login_required
+    def payment() -> Any:
+        """One view, two operations on the same details: pay (POST), cancel (DELETE)."""
+        return execute("transfer" if request.method == "POST" else "cancel")
+
     @app.post("/transfer-alias")
     @login_required
     def transfer_alias() -> Any:

@@ -143,6 +143,28 @@ def test_flask_wtf_csrf_protect_is_used_when_set_up(clock, outbox):
     )
 
 
+def test_otpgate_routes_check_csrf_when_flask_wtf_checks_only_where_told(clock, outbox):
+    # WTF_CSRF_CHECK_DEFAULT = False: Flask-WTF checks only where the app calls protect().
+    from flask_wtf.csrf import CSRFProtect
+
+    harness = make_app(clock, outbox)
+    harness.app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    CSRFProtect(harness.app)
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+    client = harness.app.test_client()
+    client.post("/login", data={"username": "alice", "password": "correct horse"})
+    page = client.get("/otp/verify")
+    sent = len(outbox.messages)
+    forged = client.post("/otp/verify/send", data={})
+    assert forged.status_code == 403 and len(outbox.messages) == sent  # no SMS sent
+    api = client.post("/otp/verify/send", json={})
+    assert api.status_code == 403 and api.json["code"] == "csrf_failed"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert client.post("/otp/verify/send", data={"csrf_token": token}).status_code == 303
+    assert len(outbox.messages) == sent + 1
+
+
 def test_chinese_pages_by_accept_language(harness):
     client = harness.client()
     password_login(client)

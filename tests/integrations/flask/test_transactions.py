@@ -144,3 +144,21 @@ def test_an_explicit_action_names_what_the_code_confirms(harness):
     challenge = api(client, TRANSFER).json["challenge"]["id"]
     done = api(client, TRANSFER, challenge, harness.last_code(), path="/transfer-alias")
     assert done.status_code == 200 and harness.executed == [TRANSFER]
+
+
+def test_a_code_for_one_method_of_a_view_does_not_confirm_another(harness):
+    # POST /payment pays, DELETE /payment cancels: one endpoint, the same details.
+    client = signed_in(harness)
+    pay = api(client, TRANSFER, path="/payment").json["challenge"]["id"]
+    code = harness.last_code()
+    cancel = client.delete(
+        "/payment", json=TRANSFER, headers={"X-Otpgate-Challenge": pay, "X-Otpgate-Code": code}
+    )
+    assert cancel.status_code == 409 and cancel.json["code"] == "context_mismatch"
+    assert harness.executed == []
+    # ...and a code sent for the cancel does not pay.
+    stop = client.delete("/payment", json=TRANSFER).json["challenge"]["id"]
+    refused = api(client, TRANSFER, stop, harness.last_code(), path="/payment")
+    assert refused.status_code == 409 and harness.executed == []
+    assert api(client, TRANSFER, pay, code, path="/payment").status_code == 200
+    assert harness.executed == [TRANSFER]

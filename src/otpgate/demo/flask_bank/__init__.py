@@ -180,6 +180,8 @@ def create_app(sender: Sender | None = None, instance_path: str | None = None) -
             amount = Decimal(request.form.get("amount", "")).quantize(Decimal("0.01"))
         except InvalidOperation:
             amount = Decimal(0)
+        if not amount.is_finite():  # NaN: comparing it raises
+            amount = Decimal(0)
         if not payee or not 0 < amount <= balances[current_user.name]:
             error = "Enter a payee and an amount you can cover."
             return page("transfer.html", error=error, form=request.form), 400

@@ -34,7 +34,7 @@ from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
-from otpgate.core.web import challenge_view
+from otpgate.core.web import challenge_view, view_action
 
 from . import runtime
 from .session import SessionData, client_ip, locale_of
@@ -72,11 +72,13 @@ def _page(
 
 def _action_of(request: HttpRequest, action: str | None = None) -> str:
     """What a transaction code is bound to besides its details: ``action`` if given, else
-    the view that resolved this request (its URL name with namespaces, or its dotted path)."""
+    the view that resolved this request (its URL name with namespaces, or its dotted path),
+    preceded by the method for methods other than GET, HEAD and POST."""
     if action is not None:
         return action
     match = getattr(request, "resolver_match", None)
-    return match.view_name if match is not None else request.path
+    name = match.view_name if match is not None else request.path
+    return view_action(request.method or "GET", name)
 
 
 def _load(request: HttpRequest) -> tuple[str, SessionData] | None:

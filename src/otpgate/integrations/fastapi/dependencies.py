@@ -40,14 +40,28 @@ class VerifiedTransaction:
 
 def route_action(request: Request) -> str:
     """The action a transaction on this request is: its method and route path template
-    (``POST /payments/{payment_id}/execute``), so each route confirms only its own codes."""
-    route = request.scope.get("route")
+    (``POST /payments/{payment_id}/execute``), so each route confirms only its own codes. In
+    an app mounted in another, the path the mount adds comes first (``POST /savings/pay``),
+    so two mounted apps' routes of one template stay apart; a proxy's ``root_path`` does not."""
+    scope = request.scope
+    route = scope.get("route")
     path = getattr(route, "path", None)
     if not isinstance(path, str):
-        endpoint = request.scope.get("endpoint")
+        endpoint = scope.get("endpoint")
         name = getattr(endpoint, "__qualname__", None)
         path = f"{endpoint.__module__}.{name}" if name else request.url.path
+    else:
+        path = _mounted_at(scope) + path
     return f"{request.method} {path}"
+
+
+def _mounted_at(scope: Mapping[str, Any]) -> str:
+    """The path of the mounts between the application and this route ("" for none):
+    Starlette's ``Mount`` adds it to ``root_path`` and keeps the first in ``app_root_path``."""
+    root_path, app_root_path = scope.get("root_path", ""), scope.get("app_root_path")
+    if not isinstance(root_path, str) or not isinstance(app_root_path, str):
+        return ""
+    return root_path[len(app_root_path) :] if root_path.startswith(app_root_path) else ""
 
 
 def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verification]]:

@@ -25,7 +25,7 @@ from otpgate.core.store import AsyncStore
 from otpgate.core.web import SecondFactorState
 
 from . import dependencies
-from .ledger import Ledger, MemoryLedger, RedisLedger
+from .ledger import Ledger, MemoryLedger, RedisLedger, open_state, seal_state
 from .problems import EXCEPTION_HANDLERS, handle_validation_error, request_locale
 
 logger = logging.getLogger("otpgate")
@@ -297,10 +297,9 @@ class OtpGate:
         return "s:" + self.verifier.keyring.digest("fastapi-session", session_key)
 
     async def load_state(self, session_key: str) -> SecondFactorState:
-        """The second-factor state of a token/session."""
-        return SecondFactorState.load(
-            {"otpgate": await self.ledger.get(self._state_key(session_key))}
-        )
+        """The second-factor state of a token/session (kept sealed: it names the subject)."""
+        key = self._state_key(session_key)
+        return open_state(self.verifier.keyring, key, await self.ledger.get(key))
 
     async def passed(
         self,
@@ -312,7 +311,8 @@ class OtpGate:
         ``state``: its state as just loaded, if at hand."""
         state = state if state is not None else await self.load_state(session_key)
         state.passed(verification)
-        await self.ledger.put(self._state_key(session_key), state.dump(), self.state_ttl)
+        key = self._state_key(session_key)
+        await self.ledger.put(key, seal_state(self.verifier.keyring, key, state), self.state_ttl)
 
     def locale(self, request: Request) -> str | None:
         """The language for texts sent to this request's user (None: the number's region

@@ -2,7 +2,8 @@
 
 Two things: each token/session's :class:`~otpgate.SecondFactorState` (for step-up), and a
 marker per confirmed transaction (so the same transaction cannot be confirmed twice, even
-with another challenge). Keys are keyed digests, never raw tokens; every entry expires.
+with another challenge). Keys are keyed digests, never raw tokens; a state (it names the
+subject) is kept sealed, bound to its key; every entry expires.
 
 SHIM: the core's store protocol has no general expiring key-value operations, so this
 module talks to Redis itself (through the ``AsyncRedisStore``'s own client and key prefix).
@@ -18,7 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from otpgate.core.crypto import DecryptionError, Keyring
 from otpgate.core.errors import StorageUnavailable
+from otpgate.core.web import SecondFactorState
 
 
 class Ledger(Protocol):
@@ -116,3 +119,21 @@ class RedisLedger:
 
     async def has(self, key: str) -> bool:
         return bool(await self._call("exists", self._prefix + key))
+
+
+def seal_state(keyring: Keyring, key: str, state: SecondFactorState) -> dict[str, Any]:
+    """What the ledger keeps of ``state`` under ``key``: sealed, opening only there."""
+    return {"sealed": keyring.seal(json.dumps(state.dump()), context=key)}
+
+
+def open_state(keyring: Keyring, key: str, held: dict[str, Any] | None) -> SecondFactorState:
+    """The state kept under ``key``; an empty one (not fresh) if there is none, or it is in
+    the earlier clear form, sealed under a retired key, or damaged: it fails closed."""
+    sealed = held.get("sealed") if held else None
+    if not isinstance(sealed, str):
+        return SecondFactorState()
+    try:
+        state = json.loads(keyring.open(sealed, context=key))
+    except (DecryptionError, ValueError):
+        return SecondFactorState()
+    return SecondFactorState.load({"otpgate": state})

@@ -24,7 +24,7 @@ from otpgate.core.errors import (
     MaxAttemptsReached,
     OtpgateError,
 )
-from otpgate.core.web import guard_error
+from otpgate.core.web import guard_error, view_action
 
 from .web import (
     challenge_json,
@@ -120,10 +120,16 @@ def confirm_transaction(
     ``X-Otpgate-Challenge`` and ``X-Otpgate-Code`` headers. A code issued for other
     details fails with ``context_mismatch``: changing the amount or payee voids it, and
     so does presenting it to another view with the same details (a standing order instead
-    of a payment): the code is bound to ``action``, ``request.endpoint`` unless given.
+    of a payment), or to the same view with another method (DELETE instead of POST): the code
+    is bound to ``action``, unless given ``request.endpoint`` (preceded by the method for
+    methods other than GET, HEAD and POST; see :func:`otpgate.core.web.view_action`).
     Views that pass the same ``action=`` accept each other's codes.
     """
-    bound = action if action is not None else (request.endpoint or request.path)
+    bound = (
+        action
+        if action is not None
+        else view_action(request.method, request.endpoint or request.path)
+    )
     gate = state()
     subject = gate.users.current_subject()
     if not subject:

@@ -177,9 +177,13 @@ def check_csrf() -> None:
     methods (GET, HEAD, OPTIONS) pass, so call it in a view's POST branch (``if
     request.method == "POST"``, never an ``else`` of GET). Wherever it is raised, the app
     answers 403 (``init_app`` registers the handler): problem JSON for API calls, the error
-    page otherwise. With Flask-WTF's CSRFProtect set up, it has checked already (it runs
-    before every view)."""
-    if request.method in {"GET", "HEAD", "OPTIONS"} or _flask_wtf_active():
+    page otherwise. With Flask-WTF's CSRFProtect set up, its token is the one checked, here
+    too: also where Flask-WTF does not check by itself (``WTF_CSRF_CHECK_DEFAULT = False``,
+    exempt views); only ``WTF_CSRF_ENABLED = False`` turns it off."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if _flask_wtf_active():
+        _flask_wtf_protect()
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
     expected = session.get(CSRF_SESSION_KEY)
@@ -187,6 +191,19 @@ def check_csrf() -> None:
         raise CsrfFailed()
     if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfFailed()
+
+
+def _flask_wtf_protect() -> None:
+    """Flask-WTF's check of this request (whatever its defaults and exemptions), failing as
+    :class:`CsrfFailed`."""
+    from flask_wtf.csrf import CSRFError
+
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    try:
+        current_app.extensions["csrf"].protect()
+    except CSRFError:
+        raise CsrfFailed() from None
 
 
 # -- output --------------------------------------------------------------------------------------

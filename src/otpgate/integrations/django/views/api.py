@@ -1,9 +1,11 @@
 """The JSON API for single-page and mobile apps: ``status``, ``start``, ``resend``, ``check``,
 ``enroll``. Async views on the async verifier; they work under ASGI and WSGI.
 
-CSRF: these are ordinary session views, protected by ``CsrfViewMiddleware``; send the token
-in the ``X-CSRFToken`` header (``status`` sets the ``csrftoken`` cookie). Errors use the core's
-one mapping (``error_response``): problem JSON, 429 with ``Retry-After``, 503 on an outage.
+CSRF: these are ordinary session views, each checking CSRF itself (``CsrfViewMiddleware``'s
+check, as the pages' ``csrf_protect`` does, whether or not the middleware is installed); send
+the token in the ``X-CSRFToken`` header (``status`` sets the ``csrftoken`` cookie). Errors use
+the core's one mapping (``error_response``): problem JSON, 429 with ``Retry-After``, 503 on an
+outage.
 No answer holds an SMS code or a full phone number. Two answers hold a secret on purpose,
 once, uncached: the authenticator set-up (``enroll`` totp) and new recovery codes.
 
@@ -19,8 +21,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.middleware.csrf import get_token
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.bodies import parse_json_object, too_large
@@ -108,9 +116,24 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]
 
 
-async def _run(request: HttpRequest, handler: Handler, method: str = "POST") -> HttpResponse:
+def _no_view(_request: HttpRequest) -> HttpResponse:
+    return HttpResponse()  # pragma: no cover  (never called: the CSRF check only)
+
+
+def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
+    """The 403 of a request without this session's CSRF token, or None (what ``csrf_protect``
+    does; not applied as a decorator: before Django 5.0 it cannot wrap an async view)."""
+    middleware = CsrfViewMiddleware(_no_view)
+    middleware.process_request(request)
+    return middleware.process_view(request, _no_view, (), {})
+
+
+async def _run(request: HttpRequest, handler: Handler, method: str = "POST") -> HttpResponseBase:
     if request.method != method:
         return HttpResponseNotAllowed([method])
+    refused = await sync_to_async(_csrf_refusal)(request)  # CSRF_USE_SESSIONS reads the session
+    if refused is not None:
+        return refused
     call: Call | None = None
     try:
         call = Call(request, _parse(request))
@@ -245,27 +268,27 @@ async def _enroll(call: Call) -> dict[str, Any]:
     raise MalformedInput("'factor' is one of sms, totp, recovery.")
 
 
-async def status(request: HttpRequest) -> HttpResponse:
+async def status(request: HttpRequest) -> HttpResponseBase:
     """Where this session stands: anonymous, pending, unverified or verified; methods."""
     return await _run(request, _status, "GET")
 
 
-async def start(request: HttpRequest) -> HttpResponse:
+async def start(request: HttpRequest) -> HttpResponseBase:
     """Send an SMS code for the second step or step-up: ``{"method": "sms"}``."""
     return await _run(request, _start)
 
 
-async def resend(request: HttpRequest) -> HttpResponse:
+async def resend(request: HttpRequest) -> HttpResponseBase:
     """Send the same code again (``{"purpose": "enroll"}`` for a number being added)."""
     return await _run(request, _resend)
 
 
-async def check(request: HttpRequest) -> HttpResponse:
+async def check(request: HttpRequest) -> HttpResponseBase:
     """``{"method": "sms"|"totp"|"recovery", "code": "..."}``: pass the second step."""
     return await _run(request, _check)
 
 
-async def enroll(request: HttpRequest) -> HttpResponse:
+async def enroll(request: HttpRequest) -> HttpResponseBase:
     """``{"factor": "sms", "phone"}`` then ``{"factor": "sms", "code"}``; ``{"factor": "totp"}``
     then ``{"factor": "totp", "code"}``; ``{"factor": "recovery"}``."""
     return await _run(request, _enroll)
