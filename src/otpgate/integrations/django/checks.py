@@ -8,7 +8,8 @@ otpgate.E005  OTPGATE_STORE is a Redis URL but ``otpgate.redis``/redis-py is mis
 otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or AuthenticationMiddleware
 otpgate.E007  the Redis store does not answer
 otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
-otpgate.W002  CsrfViewMiddleware is not installed: the JSON API needs it
+otpgate.W002  CsrfViewMiddleware is not installed: otpgate's views check CSRF themselves,
+              the site's own state-changing views are left unprotected
 otpgate.W003  the in-memory store (OTPGATE_STORE = "memory", the default) outside DEBUG and
               tests: challenges, budgets and lockouts live in one process (silence it with
               SILENCED_SYSTEM_CHECKS = ["otpgate.W003"] only for a single-process deployment)
@@ -109,7 +110,9 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     if CSRF not in middleware:
         found.append(
             checks.Warning(
-                "CsrfViewMiddleware is not installed; otpgate's JSON API relies on it.",
+                "CsrfViewMiddleware is not installed: otpgate's pages and JSON API check CSRF "
+                "themselves, but the site's own forms are unprotected. Add "
+                "'django.middleware.csrf.CsrfViewMiddleware' to MIDDLEWARE.",
                 obj="MIDDLEWARE",
                 id="otpgate.W002",
             )
