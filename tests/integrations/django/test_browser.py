@@ -140,3 +140,45 @@ def test_authenticator_app_in_the_browser(page, live_server, clock):
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(live_server.url + "/secret/")
     assert "PROTECTED step-up" in page.content()
+
+
+_ONE_LINE_APART = """() => {
+  const boxes = [...document.querySelectorAll('#otpgate-codes li')].map(li => {
+    const range = document.createRange(); range.selectNodeContents(li);
+    const rects = range.getClientRects();
+    return {lines: rects.length, left: rects[0].left, right: rects[0].right, top: rects[0].top};
+  });
+  let closest = Infinity;
+  for (const a of boxes) for (const b of boxes)
+    if (a !== b && Math.abs(a.top - b.top) < 2 && a.left < b.left)
+      closest = Math.min(closest, b.left - a.right);
+  const probe = document.createElement('span');
+  probe.textContent = '10. ';
+  document.querySelector('#otpgate-codes li').appendChild(probe);
+  const marker = probe.getBoundingClientRect().width;
+  probe.remove();
+  return {lines: Math.max(...boxes.map(b => b.lines)), count: boxes.length, closest, marker};
+}"""
+
+
+def test_fields_and_recovery_codes_hold_their_layout_on_a_phone(
+    page, live_server, sms_user, outbox
+):
+    """The password field looks like the user name's; each recovery code stays on one line,
+    with room for the next column's numbers (they used to overlap the codes)."""
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + "/accounts/login/")
+        name = page.get_by_label("Username").bounding_box()
+        password = page.get_by_label("Password").bounding_box()
+        assert (password["width"], password["height"]) == (name["width"], name["height"])
+    _sign_in(page, live_server, "alice", target="/2fa/recovery/")
+    page.get_by_label("Verification code").fill(outbox.last_code_for(PHONE))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(live_server.url + "/2fa/recovery/")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        layout = page.evaluate(_ONE_LINE_APART)
+        assert layout["count"] == 10 and layout["lines"] == 1, layout
+        assert layout["closest"] >= layout["marker"], layout  # "10. " fits between columns
