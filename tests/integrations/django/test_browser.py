@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM, code_columns
 
 from .conftest import PASSWORD, PHONE, make_user
 from .helpers import totp_now
@@ -142,25 +142,6 @@ def test_authenticator_app_in_the_browser(page, live_server, clock):
     assert "PROTECTED step-up" in page.content()
 
 
-_ONE_LINE_APART = """() => {
-  const boxes = [...document.querySelectorAll('#otpgate-codes li')].map(li => {
-    const range = document.createRange(); range.selectNodeContents(li);
-    const rects = range.getClientRects();
-    return {lines: rects.length, left: rects[0].left, right: rects[0].right, top: rects[0].top};
-  });
-  let closest = Infinity;
-  for (const a of boxes) for (const b of boxes)
-    if (a !== b && Math.abs(a.top - b.top) < 2 && a.left < b.left)
-      closest = Math.min(closest, b.left - a.right);
-  const probe = document.createElement('span');
-  probe.textContent = '10. ';
-  document.querySelector('#otpgate-codes li').appendChild(probe);
-  const marker = probe.getBoundingClientRect().width;
-  probe.remove();
-  return {lines: Math.max(...boxes.map(b => b.lines)), count: boxes.length, closest, marker};
-}"""
-
-
 def test_fields_and_recovery_codes_hold_their_layout_on_a_phone(
     page, live_server, sms_user, outbox
 ):
@@ -179,6 +160,6 @@ def test_fields_and_recovery_codes_hold_their_layout_on_a_phone(
     page.get_by_role("button", name="Make new recovery codes").click()
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 800})
-        layout = page.evaluate(_ONE_LINE_APART)
+        layout = code_columns(page, "#otpgate-codes li")
         assert layout["count"] == 10 and layout["lines"] == 1, layout
         assert layout["closest"] >= layout["marker"], layout  # "10. " fits between columns
