@@ -51,3 +51,30 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(30_000)  # CI runs every tox env at once on two cores
     yield page
     page.close()
+
+
+_CODE_COLUMNS = """(items) => {
+  const boxes = items.map(li => {
+    const range = document.createRange(); range.selectNodeContents(li);
+    const rects = [...range.getClientRects()];
+    return {lines: new Set(rects.map(r => Math.round(r.top))).size, top: rects[0].top,
+            left: Math.min(...rects.map(r => r.left)), right: Math.max(...rects.map(r => r.right))};
+  });
+  let closest = Infinity;
+  for (const a of boxes) for (const b of boxes)
+    if (a !== b && Math.abs(a.top - b.top) < 2 && a.left < b.left)
+      closest = Math.min(closest, b.left - a.right);
+  const probe = document.createElement('span');
+  probe.textContent = '10. ';
+  items[0].appendChild(probe);
+  const marker = probe.getBoundingClientRect().width;
+  probe.remove();
+  return {lines: Math.max(...boxes.map(b => b.lines)), count: boxes.length, closest, marker};
+}"""
+
+
+def code_columns(page: Any, selector: str) -> dict[str, Any]:
+    """How the recovery codes matched by ``selector`` are laid out: ``count``, the most
+    ``lines`` one takes, the ``closest`` gap (px) between codes side by side, and the width
+    of a ``marker`` ("10. ") that must fit in that gap."""
+    return dict(page.locator(selector).evaluate_all(_CODE_COLUMNS))

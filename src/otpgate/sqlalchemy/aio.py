@@ -170,5 +170,11 @@ async def create_all_async(bind: AsyncEngine, *, tables: Tables | None = None) -
     """Create otpgate's tables (those missing) through an ``AsyncEngine``."""
     t = tables or default_tables
     target = t.phones.metadata if tables else metadata
-    async with bind.begin() as connection:
-        await connection.run_sync(lambda sync: target.create_all(sync, tables=t.all))
+    for attempt in range(2):
+        try:
+            async with bind.begin() as connection:
+                await connection.run_sync(lambda sync: target.create_all(sync, tables=t.all))
+            return
+        except DBAPIError:  # another worker created a table first (see create_all)
+            if attempt:
+                raise

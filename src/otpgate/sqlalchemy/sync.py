@@ -172,5 +172,13 @@ class SQLAlchemyCredentials:
 def create_all(bind: Engine, *, tables: Tables | None = None) -> None:
     """Create otpgate's tables (those missing) on ``bind``; use migrations in production."""
     target = tables.phones.metadata if tables else metadata
-    with bind.begin() as connection:
-        target.create_all(connection, tables=(tables or default_tables).all)
+    for attempt in range(2):
+        try:
+            with bind.begin() as connection:
+                target.create_all(connection, tables=(tables or default_tables).all)
+            return
+        except DBAPIError:
+            # Workers starting at once on a new database: another one created a table between
+            # our check and our CREATE. The second pass sees it; a lasting error is raised.
+            if attempt:
+                raise

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM, code_columns
 
 from .conftest import PASSWORD, PHONE, make_user
 from .helpers import totp_now
@@ -140,3 +140,26 @@ def test_authenticator_app_in_the_browser(page, live_server, clock):
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(live_server.url + "/secret/")
     assert "PROTECTED step-up" in page.content()
+
+
+def test_fields_and_recovery_codes_hold_their_layout_on_a_phone(
+    page, live_server, sms_user, outbox
+):
+    """The password field looks like the user name's; each recovery code stays on one line,
+    with room for the next column's numbers (they used to overlap the codes)."""
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + "/accounts/login/")
+        name = page.get_by_label("Username").bounding_box()
+        password = page.get_by_label("Password").bounding_box()
+        assert (password["width"], password["height"]) == (name["width"], name["height"])
+    _sign_in(page, live_server, "alice", target="/2fa/recovery/")
+    page.get_by_label("Verification code").fill(outbox.last_code_for(PHONE))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(live_server.url + "/2fa/recovery/")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        layout = code_columns(page, "#otpgate-codes li")
+        assert layout["count"] == 10 and layout["lines"] == 1, layout
+        assert layout["closest"] >= layout["marker"], layout  # "10. " fits between columns

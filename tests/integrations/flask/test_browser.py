@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from otpgate import OutboxSender
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM, code_columns
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flask_app" / "app.py"
 PHONE = "+447911123456"
@@ -122,3 +122,24 @@ def test_pages_in_chinese(page, bank):
     page.get_by_label("身份验证器应用中的验证码").wait_for()
     assert page.locator("figure svg").is_visible()
     page.screenshot(path=str(SHOTS / "otpgate-flask-totp-zh.png"), full_page=True)
+
+
+def test_recovery_codes_and_cards_hold_their_layout_on_a_phone(page, bank):
+    """Each recovery code stays on one line with room for the next column's numbers (they
+    used to overlap the codes), and on a phone the card keeps a margin from the screen's
+    edges."""
+    base, outbox = bank
+    sign_in(page, base, outbox)
+    page.get_by_role("button", name="Send code").click()
+    page.get_by_label("Code from the text message").fill(outbox.last_code_for(PHONE))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(base + "/")
+    page.goto(base + "/otp/")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        layout = code_columns(page, ".codes li")
+        assert layout["count"] == 10 and layout["lines"] == 1, layout
+        assert layout["closest"] >= layout["marker"], layout  # "10. " fits between columns
+    card = page.locator("main").bounding_box()
+    assert card["x"] >= 8 and card["x"] + card["width"] <= 375 - 8, card
