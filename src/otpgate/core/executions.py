@@ -238,3 +238,14 @@ class AsyncExecutions(_Base):
     async def cancel(self, key: str) -> bool:
         """Cancel a pending (or failed) transaction; False if it was neither."""
         return (await self._step(key, TxStep(Step.CANCEL))).answer is Answer.OK
+
+
+def response_outcome(
+    status: int | None, extra: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, bool]:
+    """What a web integration records when the protected view answered ``status`` (None: it
+    raised): ``(outcome, failed)``. A 5xx answer or an exception is a failure (retryable);
+    anything else is executed, recorded as ``{"status": status, **extra}``."""
+    if status is None or status >= 500:
+        return None, True
+    return {**dict(extra or {}), "status": status}, False
