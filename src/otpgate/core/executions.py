@@ -100,7 +100,9 @@ class _Base:
         )
 
     def _proof(self, challenge_id: str, code: str) -> str:
-        return self.verifier.keyring.digest("transaction-proof", challenge_id, "".join(code.split()))
+        return self.verifier.keyring.digest(
+            "transaction-proof", challenge_id, "".join(code.split())
+        )
 
     def _begin(self, challenge: Challenge) -> TxStep:
         return TxStep(Step.BEGIN, challenge_id=challenge.id, expires_at=challenge.expires_at)
@@ -117,9 +119,7 @@ class _Base:
         return Verification(subject, "transaction", "sms", self.verifier.clock(), challenge_id)
 
     @staticmethod
-    def _settle(
-        challenge_id: str, outcome: Mapping[str, Any] | None, failed: bool
-    ) -> TxStep:
+    def _settle(challenge_id: str, outcome: Mapping[str, Any] | None, failed: bool) -> TxStep:
         text = "" if failed else encode_outcome(outcome)
         return TxStep(Step.SETTLE, challenge_id=challenge_id, success=not failed, outcome=text)
 
@@ -150,7 +150,12 @@ class Executions(_Base):
         _raise_for(self._step(key, self._begin(challenge)))
 
     def confirm(
-        self, key: str, subject: str, challenge_id: str, code: str, check: Callable[[], Verification]
+        self,
+        key: str,
+        subject: str,
+        challenge_id: str,
+        code: str,
+        check: Callable[[], Verification],
     ) -> Verification:
         """Check the code (``check``) and claim the execution, or raise why not."""
         try:

@@ -134,9 +134,9 @@ def advance(current: TxRecord | None, step: TxStep, now: float) -> tuple[TxResul
         fresh = TxRecord(TxState.PENDING, step.challenge_id, "", step.expires_at, 0, "", now)
         return TxResult(Answer.OK, fresh), True
     if step.kind is Step.CLAIM:
-        if record is not None and state is TxState.CANCELED:
-            if record.challenge_id == step.challenge_id:
-                return TxResult(Answer.EXPIRED, record), False
+        canceled = record is not None and state is TxState.CANCELED
+        if canceled and record is not None and record.challenge_id == step.challenge_id:
+            return TxResult(Answer.EXPIRED, record), False
         # The confirmation lives as long as its code: as given, else as the pending record.
         expires_at = step.expires_at
         if not expires_at and record is not None and record.challenge_id == step.challenge_id:

@@ -69,9 +69,7 @@ def get_transaction(codec: Codec, key: str, now: float) -> Call[TxRecord | None]
     return Call(codec.scripts["tx_get"], [_key(codec, key, "x")], [], decode)
 
 
-def step_transaction(
-    codec: Codec, key: str, step: TxStep, now: float, keep: int
-) -> Call[TxResult]:
+def step_transaction(codec: Codec, key: str, step: TxStep, now: float, keep: int) -> Call[TxResult]:
     args: list[Arg] = [
         number(now),
         step.kind.value,

@@ -16,8 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
-from otpgate.core.errors import LoginRequired
 from otpgate.core.crypto import DecryptionError
+from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
 from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionStatus
 from otpgate.core.memory_store import MemoryStore
@@ -321,4 +321,3 @@ class OtpGate:
         """The language for texts sent to this request's user (None: the number's region
         decides)."""
         return request_locale(request)
-
