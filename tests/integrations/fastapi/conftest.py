@@ -90,6 +90,7 @@ def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
         return {"ordered": body.id}
 
     app.state.fail_next = 0
+    app.state.refuse_next = 0
 
     @app.post("/flaky-transfers", responses=gate.transaction_responses)
     async def flaky_transfer(
@@ -100,6 +101,9 @@ def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
         if app.state.fail_next > 0:
             app.state.fail_next -= 1
             raise HTTPException(502, "The bank is down.")
+        if app.state.refuse_next > 0:
+            app.state.refuse_next -= 1
+            raise HTTPException(422, "Insufficient funds.")
         executed.append(tx.details)
         tx.outcome["executed"] = body.id
         return {"executed": body.id}

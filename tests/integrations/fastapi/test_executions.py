@@ -62,3 +62,18 @@ async def test_a_retry_needs_the_right_code_and_the_codes_lifetime(harness: Harn
 
 async def test_unknown_transactions_read_as_unknown(harness: Harness):
     assert await state(harness) == "unknown"
+
+
+async def test_a_handler_that_answers_a_4xx_by_raising_executed(harness: Harness):
+    """``HTTPException(4xx)`` is the handler's answer (as a 4xx response is in Django and
+    Flask): recorded as executed, with its status; a 5xx is a failure (the test above)."""
+    await harness.add_phone("alice")
+    harness.app.state.refuse_next = 1
+    problem = await start_transfer(harness, path="/flaky-transfers")
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    refused = await harness.client.post("/flaky-transfers", json=TRANSFER, headers=headers)
+    assert refused.status_code == 422
+    status = await harness.gate.transaction_state("alice", ACTION, DETAILS)
+    assert (status.state, status.outcome) == ("executed", {"status": 422})
+    replay = await harness.client.post("/flaky-transfers", json=TRANSFER, headers=headers)
+    assert assert_problem(replay, 409, "transaction_executed")["outcome"] == {"status": 422}

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Header, Request
+from starlette.exceptions import HTTPException
 
 from otpgate.core.challenge import Verification
 from otpgate.core.errors import ContextMismatch, FreshOtpRequired, MalformedInput
-from otpgate.core.executions import AsyncExecutions
+from otpgate.core.executions import AsyncExecutions, response_outcome
 
 from .problems import TransactionChallenged, problem_responses
 
@@ -128,8 +129,12 @@ def transaction(
         confirmed = VerifiedTransaction(subject, dict(context), verification, bound)
         try:
             yield confirmed
-        except BaseException:
-            await executions.settle(key, challenge_id, failed=True)
+        except BaseException as error:
+            # An HTTPException below 500 is the handler's answer (as a 4xx response is in
+            # Django and Flask): executed. Anything else failed: the same code may retry it.
+            status = error.status_code if isinstance(error, HTTPException) else None
+            outcome, failed = response_outcome(status, confirmed.outcome)
+            await executions.settle(key, challenge_id, outcome, failed=failed)
             raise
         await executions.settle(key, challenge_id, confirmed.outcome)
 
