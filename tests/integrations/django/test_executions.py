@@ -83,3 +83,18 @@ async def test_async_views_have_the_same_semantics(async_client, sms_user, outbo
     assert flaky["executed"] == 1
     status = await async_client.post("/transfer-state/?action=flaky_transfer_async", DETAILS)
     assert status.json()["state"] == "executed"
+
+
+def test_in_production_the_500_answer_is_the_failure(sms_user, outbox, flaky):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    full_login(client, outbox)
+    client.post("/flaky-transfer/", DETAILS)
+    code = last_code(outbox)
+    flaky["fail_next"] = 1
+    assert client.post("/flaky-transfer/", {**DETAILS, "otp_code": code}).status_code == 500
+    assert state(client)["state"] == "failed"
+    done = client.post("/flaky-transfer/", {**DETAILS, "otp_code": code})
+    assert done.content == b"PROTECTED flaky transferred 250.00"
+    assert flaky["executed"] == 1

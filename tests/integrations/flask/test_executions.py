@@ -64,3 +64,16 @@ def test_a_retry_needs_the_code_within_its_lifetime(harness):
     assert late.status_code == 410 and late.json["code"] == "expired"
     assert harness.executed == []
     assert state(client)["state"] == "expired"
+
+
+def test_in_production_the_500_answer_is_the_failure(harness):
+    """Without exception propagation (production), the app answers 500: still retryable."""
+    harness.app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = signed_in(harness)
+    challenge = post(client).json["challenge_id"]
+    code = harness.last_code()
+    harness.fail_next = 1
+    assert post(client, challenge, code).status_code == 500
+    assert state(client)["state"] == "failed"
+    assert post(client, challenge, code).status_code == 200
+    assert harness.executed == [DETAILS]
