@@ -139,3 +139,15 @@ __all__ = [
     "register_factor",
     "safe_next",
 ]
+
+# Exactly-once, observable execution of confirmed transactions (issue 11).
+from .executions import AsyncExecutions, Executions, TransactionStatus
+from .transactions import TransactionExecuted, TransactionInProgress
+
+__all__ += [
+    "AsyncExecutions",
+    "Executions",
+    "TransactionExecuted",
+    "TransactionInProgress",
+    "TransactionStatus",
+]

@@ -74,6 +74,12 @@ def error_response(
     if isinstance(challenge_id, str):
         body["challenge_id"] = challenge_id
         headers["OTP-Challenge"] = challenge_id
+    transaction_state = getattr(error, "state", None)
+    if isinstance(transaction_state, str):  # TransactionExecuted, TransactionInProgress
+        body["transaction_state"] = transaction_state
+        outcome = getattr(error, "outcome", None)
+        if isinstance(outcome, dict):
+            body["outcome"] = outcome
     if isinstance(error, ConfirmationRequired) and error.challenge and now is not None:
         body["challenge"] = challenge_view(error.challenge, now)
     return ErrorResponse(status=status, headers=headers, body=body)

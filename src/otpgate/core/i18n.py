@@ -32,6 +32,8 @@ _ERRORS_ZH = {
     "max_attempts_reached": "错误次数过多，请重新获取验证码。",
     "context_mismatch": "该验证码是为另一笔交易签发的。",
     "replayed": "该验证码已被使用，请等待下一个验证码。",
+    "transaction_executed": "该交易已执行。",
+    "transaction_in_progress": "该交易正在执行中。",
     "rate_limited": "请求过于频繁，请稍后再试。",
     "resend_cooldown": "请稍候再重新获取验证码。",
     "send_limit_reached": "获取验证码的次数过多，请稍后再试。",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .challenge import ChallengeRecord, Status
+from .memory_keyed import KeyedMemory
 from .policy import (
     HARD_LOCK,
     Budget,
@@ -42,12 +43,14 @@ class _SubjectState:
     keep_until: float = 0.0
 
 
-class MemoryStore:
-    """Challenges, budgets and lockouts in this process's memory."""
+class MemoryStore(KeyedMemory):
+    """Challenges, budgets and lockouts in this process's memory (and, from
+    :class:`~otpgate.core.memory_keyed.KeyedMemory`, session state and transactions)."""
 
     nonblocking = True  # AsyncVerifier may call it directly
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.clock = clock
         self._lock = threading.Lock()
         self._challenges: dict[str, ChallengeRecord] = {}

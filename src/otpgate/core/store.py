@@ -1,4 +1,5 @@
-"""The store protocol: ephemeral state (challenges, budgets, lockouts, TOTP replay markers).
+"""The store protocol: ephemeral state (challenges, budgets, lockouts, TOTP replay markers,
+session/token state of the API integrations, transaction records).
 
 Each method is one atomic state change; a Redis store runs each as one Lua script, one round
 trip. Times are passed in by the verifier, so an injected clock governs every decision; a
@@ -12,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from .challenge import ChallengeRecord
 from .policy import Budget, Denial, LockoutPolicy, Outcome
+from .transactions import TxRecord, TxResult, TxStep
 
 
 @runtime_checkable
@@ -66,6 +68,19 @@ class Store(Protocol):
     def unlock(self, subject_key: str) -> None:
         """Forget a subject's failures and lifts any lock (soft or hard)."""
 
+    def get_state(self, key: str) -> str | None:
+        """The session/token state kept under ``key`` (a keyed digest), or None."""
+
+    def put_state(self, key: str, value: str, ttl: int) -> None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing any."""
+
+    def get_transaction(self, key: str, now: float) -> TxRecord | None:
+        """A transaction's record as it reads at ``now`` (see ``TxRecord.seen_at``)."""
+
+    def step_transaction(self, key: str, step: TxStep, now: float, keep: int) -> TxResult:
+        """Apply :func:`otpgate.core.transactions.advance` atomically (a CLAIM is won by
+        exactly one caller); a written record is kept ``keep`` seconds."""
+
 
 @runtime_checkable
 class AsyncStore(Protocol):
@@ -107,3 +122,11 @@ class AsyncStore(Protocol):
     async def cancel(self, challenge_id: str, now: float) -> bool: ...
 
     async def unlock(self, subject_key: str) -> None: ...
+
+    async def get_state(self, key: str) -> str | None: ...
+
+    async def put_state(self, key: str, value: str, ttl: int) -> None: ...
+
+    async def get_transaction(self, key: str, now: float) -> TxRecord | None: ...
+
+    async def step_transaction(self, key: str, step: TxStep, now: float, keep: int) -> TxResult: ...

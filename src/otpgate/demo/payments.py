@@ -241,8 +241,11 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
     ) -> Payment:
         """Without `OTP-Challenge`/`OTP-Code`: 401 `confirmation_required`, a code bound to this
         payment is sent.
-        With them: the payment executes, once."""
-        return ledger.execute(confirmed.subject, payment_id)
+        With them: the payment executes, once; sent again, the answer is 409
+        `transaction_executed` with this execution's `outcome`."""
+        payment = ledger.execute(confirmed.subject, payment_id)
+        confirmed.outcome.update(payment=payment.id, status=payment.status)
+        return payment
 
     return app
 

@@ -12,7 +12,9 @@ from redis.exceptions import NoScriptError
 
 from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
+from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
+from . import keyed
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import AsyncClient, async_client, async_sentinel
 
@@ -162,3 +164,19 @@ class AsyncRedisStore:
     async def unlock(self, subject_key: str) -> None:
         """Forget the subject's failures and lift any lock, soft or hard."""
         await self._run(self._codec.unlock(subject_key))
+
+    async def get_state(self, key: str) -> str | None:
+        """The session/token state kept under ``key`` (a keyed digest), or None."""
+        return await self._run(keyed.get_state(self._codec, key))
+
+    async def put_state(self, key: str, value: str, ttl: int) -> None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing any."""
+        await self._run(keyed.put_state(self._codec, key, value, ttl))
+
+    async def get_transaction(self, key: str, now: float) -> TxRecord | None:
+        """A transaction's record as it reads at ``now``."""
+        return await self._run(keyed.get_transaction(self._codec, key, now))
+
+    async def step_transaction(self, key: str, step: TxStep, now: float, keep: int) -> TxResult:
+        """Apply one transaction step atomically (one script, one round trip)."""
+        return await self._run(keyed.step_transaction(self._codec, key, step, now, keep))

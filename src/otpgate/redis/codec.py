@@ -53,6 +53,10 @@ _SCRIPT_NAMES = (
     "settle",
     "cancel",
     "unlock",
+    "state_get",
+    "state_put",
+    "tx_get",
+    "transaction",
 )
 
 

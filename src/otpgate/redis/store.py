@@ -13,7 +13,9 @@ from redis.exceptions import NoScriptError
 
 from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
+from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
+from . import keyed
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, sync_client, sync_sentinel
 
@@ -160,3 +162,19 @@ class RedisStore:
     def unlock(self, subject_key: str) -> None:
         """Forget the subject's failures and lift any lock, soft or hard."""
         self._run(self._codec.unlock(subject_key))
+
+    def get_state(self, key: str) -> str | None:
+        """The session/token state kept under ``key`` (a keyed digest), or None."""
+        return self._run(keyed.get_state(self._codec, key))
+
+    def put_state(self, key: str, value: str, ttl: int) -> None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing any."""
+        self._run(keyed.put_state(self._codec, key, value, ttl))
+
+    def get_transaction(self, key: str, now: float) -> TxRecord | None:
+        """A transaction's record as it reads at ``now``."""
+        return self._run(keyed.get_transaction(self._codec, key, now))
+
+    def step_transaction(self, key: str, step: TxStep, now: float, keep: int) -> TxResult:
+        """Apply one transaction step atomically (one script, one round trip)."""
+        return self._run(keyed.step_transaction(self._codec, key, step, now, keep))

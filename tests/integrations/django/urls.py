@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import View
 
@@ -21,7 +21,12 @@ from otpgate.integrations.django import (
     begin_second_step,
     confirm_transaction,
     otp_required,
+    record_outcome,
+    transaction_state,
 )
+
+#: How many more times the flaky transfers fail (the bank is down), set by the tests.
+FLAKY = {"fail_next": 0, "executed": 0}
 
 
 @login_required
@@ -144,6 +149,42 @@ async def transfer_async_alias(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"PROTECTED async alias transferred {details['amount']}")
 
 
+def _flaky_execute(request: HttpRequest, details: dict[str, str]) -> HttpResponse:
+    if FLAKY["fail_next"] > 0:
+        FLAKY["fail_next"] -= 1
+        raise RuntimeError("the bank is down")
+    FLAKY["executed"] += 1
+    record_outcome(request, payee=details["payee"])
+    return HttpResponse(f"PROTECTED flaky transferred {details['amount']}")
+
+
+@login_required
+def flaky_transfer(request: HttpRequest) -> HttpResponse:
+    """A transfer whose execution fails while ``FLAKY["fail_next"]`` counts down."""
+    details = _details(request)
+    result = confirm_transaction(request, details)
+    if isinstance(result, HttpResponse):
+        return result
+    return _flaky_execute(request, details)
+
+
+@async_login_required
+async def flaky_transfer_async(request: HttpRequest) -> HttpResponse:
+    details = _details(request)
+    result = await aconfirm_transaction(request, details)
+    if isinstance(result, HttpResponse):
+        return result
+    return _flaky_execute(request, details)
+
+
+@login_required
+def transfer_state(request: HttpRequest) -> HttpResponse:
+    """Where the flaky transfer of the posted details is (``?action=``: of which view)."""
+    action = request.GET.get("action", "flaky_transfer")
+    status = transaction_state(request, _details(request), action=action)
+    return JsonResponse({"state": status.state, "outcome": status.outcome})
+
+
 def custom_login(request: HttpRequest) -> HttpResponse:
     """A hand-written login view using the documented hook."""
     if request.method == "POST":
@@ -173,6 +214,9 @@ urlpatterns = [
     path("transfer-alias/", transfer_alias, name="transfer_alias"),
     path("standing-order-async/", standing_order_async, name="standing_order_async"),
     path("transfer-async-alias/", transfer_async_alias, name="transfer_async_alias"),
+    path("flaky-transfer/", flaky_transfer, name="flaky_transfer"),
+    path("flaky-transfer-async/", flaky_transfer_async, name="flaky_transfer_async"),
+    path("transfer-state/", transfer_state, name="transfer_state"),
     path("accounts/login/", OtpLoginView.as_view(), name="login"),
     path("accounts/custom-login/", custom_login, name="custom_login"),
     path("accounts/plain-login/", auth_views.LoginView.as_view(), name="plain_login"),

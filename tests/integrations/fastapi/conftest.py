@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Header
+from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
 from otpgate import OutboxSender, Settings, Verification
@@ -88,6 +88,25 @@ def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
         """The same details as a transfer, another action: a transfer's code must fail."""
         executed.append({**tx.details, "action": tx.action})
         return {"ordered": body.id}
+
+    app.state.fail_next = 0
+    app.state.refuse_next = 0
+
+    @app.post("/flaky-transfers", responses=gate.transaction_responses)
+    async def flaky_transfer(
+        body: Transfer,
+        tx: VerifiedTransaction = Depends(confirm),  # noqa: B008
+    ) -> dict[str, str]:
+        """Fails (the bank is down) while ``app.state.fail_next`` counts down."""
+        if app.state.fail_next > 0:
+            app.state.fail_next -= 1
+            raise HTTPException(502, "The bank is down.")
+        if app.state.refuse_next > 0:
+            app.state.refuse_next -= 1
+            raise HTTPException(422, "Insufficient funds.")
+        executed.append(tx.details)
+        tx.outcome["executed"] = body.id
+        return {"executed": body.id}
 
     same_as_transfers = gate.require_transaction(transfer_details, action="POST /transfers")
 

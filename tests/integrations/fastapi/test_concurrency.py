@@ -47,12 +47,26 @@ async def test_one_payment_confirmed_100_times_at_once_executes_once(
             *[client.post(execute, headers=headers) for _ in range(100)]
         )
         statuses = Counter(response.status_code for response in responses)
-        assert statuses == {200: 1, 410: 99}, statuses
+        assert statuses == {200: 1, 409: 99}, statuses
+        # the others were told it is executing or executed, never "expired"
+        codes = {r.json()["code"] for r in responses if r.status_code == 409}
+        assert codes <= {"transaction_in_progress", "transaction_executed"}, codes
         assert app.state.ledger.executions == 1
         final = await client.get(f"/payments/{payment['id']}", headers=ALICE)
         assert final.json()["status"] == "executed"
+        state = await gate.transaction_state(
+            "alice",
+            "POST /payments/{payment_id}/execute",
+            {"payment": payment["id"], **{k: final.json()[k] for k in PAYMENT}},
+        )
+        assert state.state == "executed"
+        # the same request replayed answers the recorded outcome
+        replay = await client.post(execute, headers=headers)
+        assert replay.status_code == 409
+        assert replay.json()["code"] == "transaction_executed"
+        assert replay.json()["outcome"] == {"payment": payment["id"], "status": "executed"}
         # and once more, later, with a new code: refused before any SMS is sent
         again = await client.post(execute, headers=ALICE)
-        assert again.status_code == 400
-        assert again.json()["code"] == "replayed"
+        assert again.status_code == 409
+        assert again.json()["code"] == "transaction_executed"
         assert len(outbox.messages) == 1

@@ -165,10 +165,11 @@ async def test_redis_url_is_opened_and_closed_by_the_lifespan(redis_server):
         assert checked.status_code == 200
         assert (await client.get("/secret", headers=ALICE)).status_code == 200
         assert type(store).__name__ == "AsyncRedisStore"
-        keys = [k async for k in store.client.scan_iter(match="otpgate:fastapi:*")]
-        assert keys  # the step-up state lives in Redis, next to the store's keys
+        keys = [k async for k in store.client.scan_iter(match="otpgate:{s:*}:v")]
+        assert keys  # the step-up state lives in Redis, in the store's keys
         for key in keys:
             assert await store.client.ttl(key) > 0
+            assert b"alice" not in await store.client.get(key)  # sealed
     assert store._owned == []  # closed
 
 

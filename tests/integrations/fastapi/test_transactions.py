@@ -44,11 +44,13 @@ async def test_a_transaction_runs_once_its_code_is_checked(harness: Harness):
     done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
     assert done.status_code == 200, done.text
     assert [t["id"] for t in harness.executed] == ["t-1"]
+    # a replay answers "executed" (with the recorded outcome), not "expired"
     replay = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
-    assert_problem(replay, 410, "expired")
+    assert_problem(replay, 409, "transaction_executed")
+    assert replay.json()["transaction_state"] == "executed"
     # the same transaction cannot be confirmed again, not even with a new challenge
     again = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
-    assert_problem(again, 400, "replayed")
+    assert_problem(again, 409, "transaction_executed")
     assert len(harness.outbox.messages) == 1
     assert [t["id"] for t in harness.executed] == ["t-1"]
 
@@ -139,7 +141,7 @@ async def test_an_explicit_action_names_what_the_code_confirms(harness: Harness)
     assert executed(harness) == [("t-1", None)]
     # and it is the same transaction: confirmed once, on either route
     again = await harness.client.post("/transfers", json=TRANSFER, headers=ALICE)
-    assert_problem(again, 400, "replayed")
+    assert_problem(again, 409, "transaction_executed")
 
 
 async def test_a_code_confirms_only_its_own_mounted_app(harness: Harness):

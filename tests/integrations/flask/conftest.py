@@ -15,7 +15,14 @@ from flask import Flask, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, login_required
 
 from otpgate import MemoryCredentials, MemoryStore, OutboxSender
-from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp, otp_required
+from otpgate.integrations.flask import (
+    OtpGate,
+    confirm_transaction,
+    fresh_otp,
+    otp_required,
+    record_outcome,
+    transaction_state,
+)
 from tests.browser import page  # noqa: F401  (its browser: test_browser.py, module-scoped)
 from tests.conftest import KEY, OTHER_PHONE, PHONE, FakeClock
 
@@ -36,6 +43,8 @@ class Harness:
     clock: FakeClock
     credentials: Any
     executed: list[dict[str, Any]] = field(default_factory=list)
+    #: How many more times /flaky-transfer fails (the bank is down).
+    fail_next: int = 0
 
     @property
     def verifier(self) -> Any:
@@ -167,6 +176,26 @@ def make_app(
     def payment() -> Any:
         """One view, two operations on the same details: pay (POST), cancel (DELETE)."""
         return execute("transfer" if request.method == "POST" else "cancel")
+
+    @app.post("/flaky-transfer")
+    @login_required
+    def flaky_transfer() -> Any:
+        """A transfer whose execution fails while ``harness.fail_next`` counts down."""
+        details = {"amount": request.form.get("amount", ""), "payee": request.form.get("payee", "")}
+        confirm_transaction(details)
+        if harness.fail_next > 0:
+            harness.fail_next -= 1
+            raise RuntimeError("the bank is down")
+        harness.executed.append(details)
+        record_outcome(payee=details["payee"])
+        return jsonify(status="executed", **details)
+
+    @app.post("/transfer-state")
+    @login_required
+    def transfer_state() -> Any:
+        details = {"amount": request.form.get("amount", ""), "payee": request.form.get("payee", "")}
+        status = transaction_state(details, action="flaky_transfer")
+        return jsonify(state=status.state, outcome=status.outcome)
 
     @app.post("/transfer-alias")
     @login_required

@@ -39,8 +39,11 @@ def test_json_transfer_with_a_bound_code(harness):
     done = api(client, TRANSFER, challenge["id"], harness.last_code())
     assert done.status_code == 200 and done.json["status"] == "executed"
     assert harness.executed == [TRANSFER]
+    # replayed: the recorded outcome, not "expired", and not executed twice
     replay = api(client, TRANSFER, challenge["id"], harness.last_code())
-    assert replay.status_code == 410 and harness.executed == [TRANSFER]
+    assert replay.status_code == 409 and harness.executed == [TRANSFER]
+    assert replay.json["code"] == "transaction_executed"
+    assert replay.json["outcome"] == {"status": 200}
 
 
 def test_a_code_for_another_amount_or_payee_executes_nothing(harness):

@@ -22,6 +22,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
 
 if TYPE_CHECKING:
     from .decorators import OtpRequiredMixin, otp_required
+    from .executions import record_outcome, transaction_state
     from .login import OtpLoginView, begin_second_step
     from .runtime import configure, get_async_verifier, get_verifier
     from .transaction import aconfirm_transaction, confirm_transaction
@@ -36,6 +37,8 @@ _EXPORTS = {
     "get_async_verifier": "runtime",
     "get_verifier": "runtime",
     "otp_required": "decorators",
+    "record_outcome": "executions",
+    "transaction_state": "executions",
 }
 
 __all__ = [
@@ -48,6 +51,8 @@ __all__ = [
     "get_async_verifier",
     "get_verifier",
     "otp_required",
+    "record_outcome",
+    "transaction_state",
 ]
 
 

@@ -12,6 +12,9 @@ For each request of a logged-in user whose session has not passed a second facto
 Exempt, so there is never a redirect loop: the otpgate pages, ``login``/``logout`` (also the
 admin's), ``LOGIN_URL``, ``STATIC_URL``, ``MEDIA_URL`` and ``OTPGATE_EXEMPT_URLS``. API clients
 (JSON) get a 401/403 problem body instead of a redirect. Works under WSGI and ASGI.
+
+It also records how each view that executed a confirmed transaction answered (see
+``executions.py``): executed, or failed and retryable with the same code.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from otpgate.core.errors import EnrollmentRequired, OtpRequired
 
 from . import policy, runtime
 from .errors import problem, wants_json
+from .executions import settle_request
 from .session import SessionData
 
 EXEMPT_NAMES = frozenset(
@@ -54,16 +58,22 @@ class OtpgateMiddleware:
         if self.is_async:
             return self.__acall__(request)
         if is_exempt(request):
-            return self.get_response(request)
-        return self._decide(request) or self.get_response(request)
+            response = self.get_response(request)
+        else:
+            response = self._decide(request) or self.get_response(request)
+        settle_request(request, response.status_code)  # transactions the view executed
+        return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
         if is_exempt(request):
-            return await get_response(request)
-        # Session and user loading are synchronous (database) on every Django version.
-        blocked = await sync_to_async(self._decide)(request)
-        return blocked or await get_response(request)
+            response = await get_response(request)
+        else:
+            # Session and user loading are synchronous (database) on every Django version.
+            blocked = await sync_to_async(self._decide)(request)
+            response = blocked or await get_response(request)
+        await sync_to_async(settle_request)(request, response.status_code)
+        return response
 
     def _decide(self, request: HttpRequest) -> HttpResponse | None:
         user = getattr(request, "user", None)

@@ -21,6 +21,13 @@ of a payment, a cancel instead of an execute), fail with ``context_mismatch``. T
 the resolved view name (``request.resolver_match.view_name``) unless ``action=`` names it;
 give two views the same ``action=`` only if a code for one may confirm the other.
 ``aconfirm_transaction`` is the same for async views. Needs a verified phone.
+
+A right code claims the execution for this request alone; ``OtpgateMiddleware`` records how
+the view answered (see ``executions.py``). If the view raises (or answers 5xx), the
+transaction is ``failed`` and posting the same form with the same code again retries it,
+within the code's lifetime; once executed, posting it again answers
+``transaction_executed`` instead of executing twice. :func:`transaction_state` reads where a
+transaction is; :func:`record_outcome` adds to what its execution is recorded as.
 """
 
 from __future__ import annotations
@@ -34,14 +41,19 @@ from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
+from otpgate.core.executions import AsyncExecutions, Executions
+from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import challenge_view, view_action
 
 from . import runtime
+from .executions import claimed
 from .session import SessionData, client_ip, locale_of
 from .views.common import page
 
 TEMPLATE = "otpgate/confirm.html"
 _SKIP = {"csrfmiddlewaretoken", "otp_code", "otp_action"}
+#: Answers after which the pending challenge is of no more use.
+_ENDED = (ChallengeExpired, MaxAttemptsReached, TransactionExecuted)
 
 
 def _fields(request: HttpRequest) -> list[tuple[str, str]]:
@@ -107,27 +119,33 @@ def confirm_transaction(
         return redirect_to_login(request.get_full_path())
     subject, data = loaded
     gate = runtime.get_verifier()
+    executions = Executions(gate)
+    key = executions.key(subject, bound, context)
     pending: dict[str, str] = dict(data.extra.get("tx") or {})
     error: OtpgateError | None = None
     challenge: Challenge | None = None
     try:
         if request.method == "POST" and "otp_code" in request.POST and name in pending:
+            challenge_id, code = pending[name], request.POST["otp_code"]
             try:
-                verification = gate.check(
-                    pending[name],
-                    request.POST["otp_code"],
-                    context=context,
-                    subject=subject,
-                    action=bound,
+                verification = executions.confirm(
+                    key,
+                    subject,
+                    challenge_id,
+                    code,
+                    lambda: gate.check(
+                        challenge_id, code, context=context, subject=subject, action=bound
+                    ),
                 )
-            except (ChallengeExpired, MaxAttemptsReached):
+            except _ENDED:
                 pending.pop(name)
                 raise
-            pending.pop(name)
+            claimed(request, key, challenge_id)  # kept: a failed view may retry this code
             return verification
         if request.POST.get("otp_action") == "resend" and name in pending:
             challenge = gate.resend(pending[name], client_ip=client_ip(request))
         else:
+            executions.guard(key)
             challenge = gate.start_sms(
                 subject,
                 purpose="transaction",
@@ -137,6 +155,7 @@ def confirm_transaction(
                 client_ip=client_ip(request),
                 locale=locale_of(request),
             )
+            executions.begin(key, challenge)
             pending[name] = challenge.id
     except OtpgateError as failure:
         error = failure
@@ -167,27 +186,31 @@ async def aconfirm_transaction(
         return redirect_to_login(request.get_full_path())
     subject, data = loaded
     gate = runtime.get_async_verifier()
+    executions = AsyncExecutions(gate)
+    key = executions.key(subject, bound, context)
     pending: dict[str, str] = dict(data.extra.get("tx") or {})
     error: OtpgateError | None = None
     challenge: Challenge | None = None
     try:
         if request.method == "POST" and "otp_code" in request.POST and name in pending:
-            try:
-                verification = await gate.check(
-                    pending[name],
-                    request.POST["otp_code"],
-                    context=context,
-                    subject=subject,
-                    action=bound,
+            challenge_id, code = pending[name], request.POST["otp_code"]
+
+            async def check() -> Verification:
+                return await gate.check(
+                    challenge_id, code, context=context, subject=subject, action=bound
                 )
-            except (ChallengeExpired, MaxAttemptsReached):
+
+            try:
+                verification = await executions.confirm(key, subject, challenge_id, code, check)
+            except _ENDED:
                 pending.pop(name)
                 raise
-            pending.pop(name)
+            claimed(request, key, challenge_id)  # kept: a failed view may retry this code
             return verification
         if request.POST.get("otp_action") == "resend" and name in pending:
             challenge = await gate.resend(pending[name], client_ip=client_ip(request))
         else:
+            await executions.guard(key)
             challenge = await gate.start_sms(
                 subject,
                 purpose="transaction",
@@ -197,6 +220,7 @@ async def aconfirm_transaction(
                 client_ip=client_ip(request),
                 locale=locale_of(request),
             )
+            await executions.begin(key, challenge)
             pending[name] = challenge.id
     except OtpgateError as failure:
         error = failure

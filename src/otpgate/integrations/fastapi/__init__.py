@@ -27,7 +27,7 @@ from otpgate.core.errors import LoginRequired
 
 from .dependencies import CHALLENGE_HEADER, CODE_HEADER, VerifiedTransaction
 from .gate import DEFAULT_DATABASE_URL, OtpGate
-from .ledger import Ledger, MemoryLedger, RedisLedger
+from .ledger import Ledger, MemoryLedger, RedisLedger, StoreLedger
 from .models import (
     ChallengeOut,
     CheckCode,
@@ -68,6 +68,7 @@ __all__ = [
     "RecoveryCodesOut",
     "RedisLedger",
     "StartChallenge",
+    "StoreLedger",
     "TotpEnrollmentOut",
     "TransactionChallenged",
     "VerificationOut",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Header, Request
+from starlette.exceptions import HTTPException
 
 from otpgate.core.challenge import Verification
-from otpgate.core.context import canonical_context
-from otpgate.core.errors import CodeReplayed, ContextMismatch, FreshOtpRequired, MalformedInput
+from otpgate.core.errors import ContextMismatch, FreshOtpRequired, MalformedInput
+from otpgate.core.executions import AsyncExecutions, response_outcome
 
 from .problems import TransactionChallenged, problem_responses
 
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 CHALLENGE_HEADER = "OTP-Challenge"
 CODE_HEADER = "OTP-Code"
 
-_CONFIRMED = "This transaction was confirmed already."
+#: FastAPI >= 0.121 can close a dependency right after the handler returns.
+_SCOPED = "scope" in inspect.signature(Depends).parameters
 
 STEP_UP_RESPONSES = problem_responses(401, 503)
 TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 429, 502, 503)
@@ -36,6 +39,9 @@ class VerifiedTransaction:
     verification: Verification
     #: What the code was bound to besides the details (by default "<METHOD> <route path>").
     action: str = ""
+    #: What the handler's execution is recorded as (a small JSON object, nothing secret):
+    #: an idempotent replay of the executed transaction answers it. Fill it in the handler.
+    outcome: dict[str, Any] = field(default_factory=dict)
 
 
 def route_action(request: Request) -> str:
@@ -89,7 +95,7 @@ def transaction(
     if replay_window < 1:
         raise ValueError("replay_window must be at least one second")
 
-    async def verified_transaction(
+    async def executing(
         request: Request,
         context: Any = Depends(details),  # noqa: B008
         subject: str = Depends(gate.current_subject),
@@ -102,17 +108,15 @@ def transaction(
         code: str | None = Header(
             None, alias=CODE_HEADER, description="The code from the SMS (with `OTP-Challenge`)."
         ),
-    ) -> VerifiedTransaction:
+    ) -> AsyncIterator[VerifiedTransaction]:
         if not isinstance(context, Mapping):
             raise TypeError("a require_transaction details dependency must return a mapping")
         verifier = gate.verifier
+        executions = AsyncExecutions(verifier, replay_window)
         bound = action if action is not None else route_action(request)
-        marker = "t:" + verifier.keyring.digest(
-            "fastapi-transaction", subject, canonical_context(context), bound
-        )
+        key = executions.key(subject, bound, context)
         if challenge_id is None and code is None:
-            if await gate.ledger.has(marker):
-                raise CodeReplayed(_CONFIRMED)
+            await executions.guard(key)
             challenge = await verifier.start_sms(
                 subject,
                 purpose="transaction",
@@ -122,16 +126,36 @@ def transaction(
                 locale=gate.locale(request),
                 summary=summary(context) if summary else None,
             )
+            await executions.begin(key, challenge)
             raise TransactionChallenged(challenge, gate.clock())
         if challenge_id is None or code is None:
             raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
-        verification = await verifier.check(
-            challenge_id, code, context=context, subject=subject, action=bound
-        )
-        if verification.purpose != "transaction":
-            raise ContextMismatch()
-        if not await gate.ledger.add(marker, replay_window):
-            raise CodeReplayed(_CONFIRMED)
-        return VerifiedTransaction(subject, dict(context), verification, bound)
+
+        async def check() -> Verification:
+            verification = await verifier.check(
+                challenge_id, code, context=context, subject=subject, action=bound
+            )
+            if verification.purpose != "transaction":
+                raise ContextMismatch()
+            return verification
+
+        verification = await executions.confirm(key, subject, challenge_id, code, check)
+        confirmed = VerifiedTransaction(subject, dict(context), verification, bound)
+        try:
+            yield confirmed
+        except BaseException as error:
+            # An HTTPException below 500 is the handler's answer (as a 4xx response is in
+            # Django and Flask): executed. Anything else failed: the same code may retry it.
+            status = error.status_code if isinstance(error, HTTPException) else None
+            outcome, failed = response_outcome(status, confirmed.outcome)
+            await executions.settle(key, challenge_id, outcome, failed=failed)
+            raise
+        await executions.settle(key, challenge_id, confirmed.outcome)
+
+    # Settle as soon as the handler returns (before the response is sent) where FastAPI can.
+    claim = Depends(executing, scope="function") if _SCOPED else Depends(executing)
+
+    async def verified_transaction(confirmed: VerifiedTransaction = claim) -> VerifiedTransaction:
+        return confirmed
 
     return verified_transaction

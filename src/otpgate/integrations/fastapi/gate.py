@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -16,8 +17,10 @@ from otpgate.core import wiring
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
+from otpgate.core.crypto import DecryptionError
 from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
+from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionStatus
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
 from otpgate.core.settings import INTEGRATION_KEYS, Settings
@@ -25,7 +28,7 @@ from otpgate.core.store import AsyncStore
 from otpgate.core.web import SecondFactorState
 
 from . import dependencies
-from .ledger import Ledger, MemoryLedger, RedisLedger, open_state, seal_state
+from .ledger import Ledger, StoreLedger
 from .problems import EXCEPTION_HANDLERS, handle_validation_error, request_locale
 
 logger = logging.getLogger("otpgate")
@@ -86,7 +89,7 @@ class OtpGate:
         self._credentials = credentials
         self._listeners: list[Listener] = []
         self._verifier: AsyncVerifier | None = None
-        self._ledger: Ledger | None = None
+        self._executions: AsyncExecutions | None = None
         self._router: APIRouter | None = None
         #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
         self.state_ttl = settings.step_up_max_age
@@ -153,13 +156,13 @@ class OtpGate:
             )
             for listener in self._listeners:
                 verifier.subscribe(listener)
-            self._ledger = _ledger_for(store, self.clock)
+            self._executions = AsyncExecutions(verifier, DEFAULT_KEEP)
             self._verifier = verifier
             try:
                 yield
             finally:
                 self._verifier = None
-                self._ledger = None
+                self._executions = None
 
     async def _open_credentials(
         self, stack: AsyncExitStack
@@ -196,9 +199,25 @@ class OtpGate:
 
     @property
     def ledger(self) -> Ledger:
+        """Deprecated: the step-up state and transactions are in the store protocol now
+        (:attr:`executions`, :meth:`load_state`); this adapts the store to the old API."""
+        return StoreLedger(self.verifier.store, self.clock)
+
+    @property
+    def executions(self) -> AsyncExecutions:
+        """The running :class:`~otpgate.core.executions.AsyncExecutions` (exactly-once
+        execution of confirmed transactions, on the gate's store)."""
         self.verifier  # noqa: B018 - the same check, the same message
-        assert self._ledger is not None
-        return self._ledger
+        assert self._executions is not None
+        return self._executions
+
+    async def transaction_state(
+        self, subject: str, action: str, details: Mapping[str, Any]
+    ) -> TransactionStatus:
+        """Where ``subject``'s transaction on ``details`` for ``action`` (by default a route's
+        ``"<METHOD> <path template>"``) is: pending, confirmed, executed, failed, expired,
+        canceled or unknown, with its recorded outcome."""
+        return await self.executions.state(subject, action, details)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every :class:`~otpgate.Event` (audit logs, metrics)."""
@@ -297,9 +316,16 @@ class OtpGate:
         return "s:" + self.verifier.keyring.digest("fastapi-session", session_key)
 
     async def load_state(self, session_key: str) -> SecondFactorState:
-        """The second-factor state of a token/session (kept sealed: it names the subject)."""
+        """The second-factor state of a token/session."""
         key = self._state_key(session_key)
-        return open_state(self.verifier.keyring, key, await self.ledger.get(key))
+        sealed = await self.verifier.store.get_state(key)
+        if sealed is None:
+            return SecondFactorState()
+        try:
+            value = json.loads(self.verifier.keyring.open(sealed, context=key))
+        except (DecryptionError, ValueError):
+            return SecondFactorState()
+        return SecondFactorState.load({"otpgate": value})
 
     async def passed(
         self,
@@ -312,19 +338,10 @@ class OtpGate:
         state = state if state is not None else await self.load_state(session_key)
         state.passed(verification)
         key = self._state_key(session_key)
-        await self.ledger.put(key, seal_state(self.verifier.keyring, key, state), self.state_ttl)
+        sealed = self.verifier.keyring.seal(json.dumps(state.dump()), context=key)
+        await self.verifier.store.put_state(key, sealed, self.state_ttl)
 
     def locale(self, request: Request) -> str | None:
         """The language for texts sent to this request's user (None: the number's region
         decides)."""
         return request_locale(request)
-
-
-def _ledger_for(store: object, clock: Callable[[], float]) -> Ledger:
-    try:
-        from otpgate.redis import AsyncRedisStore
-    except ImportError:
-        return MemoryLedger(clock)
-    if isinstance(store, AsyncRedisStore):
-        return RedisLedger(store.client, store.prefix)
-    return MemoryLedger(clock)

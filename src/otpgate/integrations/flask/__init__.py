@@ -34,6 +34,7 @@ from otpgate.core.errors import (
 )
 
 from .decorators import confirm_transaction, fresh_otp, otp_required
+from .executions import record_outcome, transaction_state
 from .extension import GateState, OtpGate, gate_state
 from .signals import SIGNALS, second_factor_passed
 from .users import CallbackUsers, FlaskLoginUsers, UserHooks
@@ -57,5 +58,7 @@ __all__ = [
     "fresh_otp",
     "gate_state",
     "otp_required",
+    "record_outcome",
     "second_factor_passed",
+    "transaction_state",
 ]

@@ -24,8 +24,10 @@ from otpgate.core.errors import (
     MaxAttemptsReached,
     OtpgateError,
 )
+from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import guard_error, view_action
 
+from .executions import claimed, executions
 from .web import (
     challenge_json,
     client_ip,
@@ -124,6 +126,12 @@ def confirm_transaction(
     is bound to ``action``, unless given ``request.endpoint`` (preceded by the method for
     methods other than GET, HEAD and POST; see :func:`otpgate.core.web.view_action`).
     Views that pass the same ``action=`` accept each other's codes.
+
+    The right code claims the execution for this request alone, and the view's answer is
+    recorded (see ``executions.py``): if the view raises or answers 5xx, the same request
+    with the same code retries it, within the code's lifetime; once it answered, the same
+    request answers ``transaction_executed`` (409, with the recorded ``outcome``) instead of
+    executing twice. ``transaction_state(context)`` reads where a transaction is.
     """
     bound = (
         action
@@ -136,19 +144,31 @@ def confirm_transaction(
         abort(_answer(LoginRequired()))
     error: OtpgateError | None = None
     challenge_id = ""
+    verifier = gate.verifier
+    transactions = executions()
+    key = transactions.key(subject, bound, context)
     try:
         challenge_id = _value(CHALLENGE_HEADER, CHALLENGE_FIELD)
         code = _value(CODE_HEADER, CODE_FIELD)
         step = _value(ACTION_HEADER, ACTION_FIELD)
         if challenge_id and code and step != "resend":
-            return gate.verifier.check(
-                challenge_id, code, context=context, subject=subject, action=bound
+            verification = transactions.confirm(
+                key,
+                subject,
+                challenge_id,
+                code,
+                lambda: verifier.check(
+                    challenge_id, code, context=context, subject=subject, action=bound
+                ),
             )
+            claimed(key, challenge_id)  # the view's answer settles it
+            return verification
         if challenge_id and step == "resend":
-            gate.verifier.get(challenge_id, subject)
-            gate.verifier.resend(challenge_id, client_ip())
+            verifier.get(challenge_id, subject)
+            verifier.resend(challenge_id, client_ip())
         elif not challenge_id or step == "new":
-            challenge_id = gate.verifier.start_sms(
+            transactions.guard(key)
+            started = verifier.start_sms(
                 subject,
                 purpose="transaction",
                 context=context,
@@ -156,8 +176,10 @@ def confirm_transaction(
                 summary=summary,
                 client_ip=client_ip(),
                 locale=locale(),
-            ).id
-    except (ChallengeExpired, MaxAttemptsReached) as ended:
+            )
+            transactions.begin(key, started)
+            challenge_id = started.id
+    except (ChallengeExpired, MaxAttemptsReached, TransactionExecuted) as ended:
         error, challenge_id = ended, ""
     except OtpgateError as failed:
         error = failed
