@@ -86,9 +86,18 @@ def _flows(
 
     yield "start", start
     yield "wrong check", lambda: _expect_error(lambda: run(gate.check(holder["ch"].id, "000000")))
+    yield (
+        "check for another purpose",
+        lambda: _expect_error(
+            lambda: run(gate.check(holder["ch"].id, outbox.last_code_for(PHONE), purpose="login"))
+        ),
+    )
     clock.advance(30)
     yield "resend", lambda: run(gate.resend(holder["ch"].id))
-    yield "right check", lambda: run(gate.check(holder["ch"].id, outbox.last_code_for(PHONE)))
+    yield (
+        "right check for its purpose",
+        lambda: run(gate.check(holder["ch"].id, outbox.last_code_for(PHONE), purpose="enroll")),
+    )
     yield "get", lambda: run(gate.get(holder["ch"].id))
     enrollment = run(gate.totp.enroll("alice"))
     totp = pyotp.TOTP(enrollment.secret)
@@ -116,8 +125,9 @@ def _expect_error(thunk: Callable[[], Any]) -> None:
 EXPECTED = {
     "start": _one(2),  # spend the budgets, then create the challenge
     "wrong check": _one(),
+    "check for another purpose": _one(),  # refused by the check script itself
     "resend": _one(2),  # reserve the send, then spend the budgets
-    "right check": _one(),
+    "right check for its purpose": _one(),
     "get": _one(),
     "totp confirm": _one(),
     "totp check": _one(),

@@ -139,16 +139,13 @@ class AsyncVerifier(AsyncFactorGate):
 
         ``purpose`` (what the caller is checking for: ``login``, ``action``, ...) refuses a
         challenge started for another purpose as ChallengeExpired, without counting an
-        attempt or looking at the code. :meth:`verify` always passes it.
+        attempt or looking at the code, in the same one round trip. :meth:`verify` always
+        passes it.
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
         )
-        if purpose is not None:
-            expected = self._expected_purpose(purpose)
-            self._refuse_other_purpose(
-                await self.store.get_challenge(challenge_id), expected, subject
-            )
+        expected = "" if purpose is None else self._expected_purpose(purpose)
         outcome = await self.store.check_code(
             challenge_id,
             digest,
@@ -156,7 +153,9 @@ class AsyncVerifier(AsyncFactorGate):
             self.clock(),
             self.settings.max_attempts,
             self.lockout,
+            expected,
         )
+        self._refuse_other_purpose(outcome, expected, subject)
         withheld = self._withheld_enrollment(outcome, may_change_factors)
         if withheld is not None:
             self._refuse_enrollment_unless_first(

@@ -306,14 +306,12 @@ class BaseVerifier(Decisions):
             raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
         return str(purpose)
 
-    def _refuse_other_purpose(
-        self, record: ChallengeRecord | None, expected: str, subject: str | None
-    ) -> None:
+    def _refuse_other_purpose(self, outcome: Outcome, expected: str, subject: str | None) -> None:
         """A challenge started for another purpose answers like an unknown one: "expired"
-        (no attempt counted, the code not looked at). The event names the mismatch."""
-        if record is None or record.purpose == expected:
-            return
-        raise self._refused(record, subject, ChallengeExpired(), expected_purpose=expected)
+        (the store counted no attempt and compared no code). The event names the mismatch."""
+        record = outcome.record
+        if expected and outcome.result is Result.EXPIRED and record is not None:
+            raise self._refused(record, subject, ChallengeExpired(), expected_purpose=expected)
 
     def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
         if record is None or (subject is not None and not self._owns(record.id, subject)):

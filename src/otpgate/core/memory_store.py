@@ -133,6 +133,7 @@ class MemoryStore(KeyedMemory):
         now: float,
         max_attempts: int,
         lockout: LockoutPolicy,
+        purpose: str = "",
     ) -> Outcome:
         subject_key = challenge_id.split(".", 1)[0]
         with self._lock:
@@ -141,6 +142,8 @@ class MemoryStore(KeyedMemory):
                 if record is not None and record.status is Status.MAX_ATTEMPTS_REACHED:
                     return Outcome(Result.MAX_ATTEMPTS, attempts_left=0)
                 return Outcome(Result.EXPIRED)
+            if purpose and record.purpose != purpose:
+                return Outcome(Result.EXPIRED, record=record)
             state = self._subject(subject_key, now, lockout, create=True)
             assert state is not None
             if _is_locked(state, now):

@@ -45,10 +45,13 @@ class Store(Protocol):
         now: float,
         max_attempts: int,
         lockout: LockoutPolicy,
+        purpose: str = "",
     ) -> Outcome:
         """Check an SMS code: APPROVED exactly once, or why not. The (updated) record comes
         with APPROVED, INVALID, CONTEXT_MISMATCH, MAX_ATTEMPTS (when this check ended it)
-        and LOCKED; EXPIRED needs none."""
+        and LOCKED; EXPIRED needs none. A ``purpose`` other than the pending challenge's
+        answers EXPIRED with the record, unchanged (no attempt counted, the code not
+        compared)."""
 
     def settle_attempt(
         self,
@@ -108,6 +111,7 @@ class AsyncStore(Protocol):
         now: float,
         max_attempts: int,
         lockout: LockoutPolicy,
+        purpose: str = "",
     ) -> Outcome: ...
 
     async def settle_attempt(

@@ -136,11 +136,12 @@ class AsyncRedisStore:
         now: float,
         max_attempts: int,
         lockout: LockoutPolicy,
+        purpose: str = "",
     ) -> Outcome:
         """Check an SMS code atomically: APPROVED exactly once, or why not (one round trip)."""
         return await self._run(
             self._codec.check_code(
-                challenge_id, code_digest, context_digest, now, max_attempts, lockout
+                challenge_id, code_digest, context_digest, now, max_attempts, lockout, purpose
             )
         )
 

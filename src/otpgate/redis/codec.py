@@ -240,6 +240,7 @@ class Codec:
         now: float,
         max_attempts: int,
         lockout: LockoutPolicy,
+        purpose: str = "",
     ) -> Call[Outcome]:
         keys = [
             self.challenge_key(challenge_id),
@@ -251,6 +252,8 @@ class Codec:
             f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} "
             f"{_lockout(lockout)}"
         )
+        if purpose:
+            arg += f" {safe_token(purpose, 'purpose')}"
         return self._call("check", keys, [arg], lambda reply: _decode_outcome(challenge_id, reply))
 
     def settle_attempt(

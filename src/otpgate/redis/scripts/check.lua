@@ -1,15 +1,20 @@
 -- check_code: APPROVED exactly once, or why not; the (updated) challenge comes with every
 -- answer but EXPIRED and an already ended MAX_ATTEMPTS.
 -- KEYS: challenge, subject. ARGV[1] (one argument: this script is the hot path):
--- "now code_digest context_digest max_attempts lockout" (the context digest may be empty).
-local now, code, context, max_attempts, lockout =
-  string.match(ARGV[1], '^(%S+) (%S+) (%S*) (%d+) (%S+)$')
+-- "now code_digest context_digest max_attempts lockout[ purpose]" (the context digest may be
+-- empty). A purpose other than the pending challenge's answers expired, with the challenge,
+-- changing nothing.
+local now, code, context, max_attempts, lockout, purpose =
+  string.match(ARGV[1], '^(%S+) (%S+) (%S*) (%d+) (%S+) ?(%S*)$')
 now, max_attempts = tonumber(now), tonumber(max_attempts)
 local values = redis.call('MGET', KEYS[1], KEYS[2])  -- one slot: the same hash tag
 local c = parse_challenge(values[1])
 if c == nil or c.t ~= 'p' then
   if c ~= nil and c.t == 'm' then return outcome('max_attempts', 0) end
   return outcome('expired')
+end
+if purpose ~= '' and string.match(c.rest, '^%[%d+,"([^"]*)"') ~= purpose then
+  return outcome('expired', nil, nil, false, c)
 end
 local policy = lockout_of(lockout)
 local s = parse_subject(KEYS[2], values[2], now, policy)
