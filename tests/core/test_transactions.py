@@ -66,6 +66,17 @@ def test_the_life_of_a_transaction_that_fails_once():
     )
 
 
+def test_a_retry_while_the_winner_has_checked_but_not_claimed_is_in_progress():
+    # The winner's check spent the code; until its claim lands, a loser's check answers
+    # "expired" and it retries: that is "in progress", not "expired" (nothing is written).
+    pending = [TxStep(Step.BEGIN, "c", expires_at=START + 300)]
+    record, answers = run([*pending, TxStep(Step.RETRY, "c", "proof")])
+    assert answers == [Answer.OK, Answer.IN_PROGRESS]
+    assert record is not None and record.state is TxState.PENDING
+    _, answers = run([*pending, TxStep(Step.RETRY, "other", "proof")])
+    assert answers[-1] is Answer.EXPIRED  # another challenge's code confirms nothing here
+
+
 def test_a_failed_transaction_expires_with_its_code():
     failed = [
         TxStep(Step.BEGIN, "c", expires_at=START + 300),

@@ -144,6 +144,10 @@ def advance(current: TxRecord | None, step: TxStep, now: float) -> tuple[TxResul
         claimed = TxRecord(TxState.CONFIRMED, step.challenge_id, step.proof, expires_at, 0, "", now)
         return TxResult(Answer.OK, claimed), True
     # RETRY: only a failed execution of this very challenge, with its code, in its lifetime.
+    # Still pending on this challenge while its code no longer checks: another request has
+    # just checked it and is about to claim the execution.
+    if record is not None and state is TxState.PENDING and record.challenge_id == step.challenge_id:
+        return TxResult(Answer.IN_PROGRESS, record), False
     if record is None or state is not TxState.FAILED:
         return TxResult(Answer.EXPIRED, record), False
     if record.challenge_id != step.challenge_id:

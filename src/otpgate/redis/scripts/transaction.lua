@@ -67,6 +67,9 @@ if kind == 'claim' then
   return write(nil, {s = 'c', c = cid, p = proof, e = e, a = 0, u = '', o = ''})
 end
 -- retry: only a failed execution of this very challenge, with its code, in its lifetime.
+-- Still pending on this challenge while its code no longer checks: another request has just
+-- checked it and is about to claim the execution.
+if r and state == 'p' and r.c == cid then return reply('in_progress', r) end
 if not r or state ~= 'f' or r.c ~= cid then return reply('expired', r) end
 if r.p ~= proof then
   r.a = r.a + 1
