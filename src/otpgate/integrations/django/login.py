@@ -20,7 +20,6 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
-from otpgate.core.credentials import Factors
 from otpgate.core.errors import DeliveryFailed, OtpgateError
 from otpgate.core.i18n import error_message
 
@@ -29,22 +28,16 @@ from .framing import protect
 from .session import SessionData, client_ip, locale_of, next_url
 
 
-def default_method(factors: Factors) -> str:
-    """The factor offered first: SMS, else the authenticator app, else a recovery code."""
-    if factors.masked_phones:
-        return "sms"
-    return "totp" if factors.totp else "recovery"
-
-
 def begin_second_step(
     request: HttpRequest, user: Any, next_url_: str = "", *, backend: str | None = None
 ) -> HttpResponse:
     """Call after the password step instead of ``auth.login``; returns the response to send.
 
-    A user with a second factor is sent to the second step (an SMS is sent at once when the
-    phone is the preferred factor); one without is logged in (the middleware then sends
-    them to enrollment if ``OTPGATE_REQUIRED`` covers them). ``next_url_`` is only followed on
-    this host. ``backend`` defaults to the one ``authenticate()`` set on ``user``.
+    A user with a second factor is sent to the second step, which opens on their preferred
+    factor (``gate.offer``): an SMS is sent at once only when the phone is the preferred one.
+    One without is logged in (the middleware then sends them to enrollment if
+    ``OTPGATE_REQUIRED`` covers them). ``next_url_`` is only followed on this host.
+    ``backend`` defaults to the one ``authenticate()`` set on ``user``.
     """
     gate = runtime.get_verifier()
     subject = str(user.pk)
@@ -52,8 +45,8 @@ def begin_second_step(
     backend = (
         backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
     )
-    factors = gate.factors(subject)
-    if not factors.any:
+    options = gate.offer(subject, "login")  # the preferred factor first
+    if not options:
         auth.login(request, user, backend=backend)
         return HttpResponseRedirect(target)
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
@@ -61,15 +54,19 @@ def begin_second_step(
     request.session.cycle_key()
     data = SessionData(request.session)
     data.state.begin(subject, gate.clock(), target)
-    method = default_method(factors)
-    data.state.pending_backend, data.state.pending_method = backend, method
+    preferred = options[0]
+    data.state.pending_backend, data.state.pending_method = backend, preferred.name
     data.extra = {}
-    if method == "sms":
+    if preferred.sends:
         try:
-            challenge = gate.start_sms(
-                subject, purpose="login", client_ip=client_ip(request), locale=locale_of(request)
+            challenge = gate.start(
+                subject,
+                preferred.name,
+                purpose="login",
+                client_ip=client_ip(request),
+                locale=locale_of(request),
             )
-            data.state.challenge_id = challenge.id
+            data.state.challenge_id = challenge.id if challenge else ""
         except OtpgateError as error:
             data.extra["notice_error"] = error_message(error, locale_of(request))
             failed_id = error.challenge_id if isinstance(error, DeliveryFailed) else None

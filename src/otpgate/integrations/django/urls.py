@@ -11,7 +11,7 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, manage, verify
+from .views import api, manage, preferred, verify
 
 app_name = "otpgate"
 
@@ -24,11 +24,13 @@ urlpatterns = [
     path("app/", manage.totp_setup, name="totp_setup"),
     path("app/remove/", manage.totp_remove, name="totp_remove"),
     path("recovery/", manage.recovery, name="recovery"),
+    path("preferred/", preferred.preferred, name="preferred"),
     path("api/status", api.status, name="api_status"),
     path("api/start", api.start, name="api_start"),
     path("api/resend", api.resend, name="api_resend"),
     path("api/check", api.check, name="api_check"),
     path("api/enroll", api.enroll, name="api_enroll"),
+    path("api/preferred", preferred.api_preferred, name="api_preferred"),
 ]
 
 # Every view first refuses a body it cannot read safely (400 malformed_input; see bodies.py),

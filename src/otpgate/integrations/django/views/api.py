@@ -54,7 +54,6 @@ from ..session import (
     locale_of,
     next_url,
 )
-from .verify import methods_of
 
 
 class Call:
@@ -98,6 +97,15 @@ class Call:
         )
         if missing is not None:
             raise missing
+
+    def factor(self, key: str, default: str) -> str:
+        """The factor named in the body under ``key`` (else ``default``): MalformedInput if
+        no factor of that name is registered."""
+        name = self.text(key, "") or default
+        if name not in self.gate.registry:
+            choices = ", ".join(self.gate.registry.names())
+            raise MalformedInput(f"'{key}' is one of {choices}.")
+        return name
 
     def challenge(self, challenge: Challenge) -> dict[str, Any]:
         return challenge_view(challenge, self.gate.clock())
@@ -159,13 +167,16 @@ async def _status(call: Call) -> dict[str, Any]:
         "fresh": False,
         "step_up_max_age": gate.settings.step_up_max_age,
         "methods": [],
+        "factors": [],
         "challenge": None,
         "enrollment_required": False,
     }
     if actor is None:
         return result
     factors = await gate.factors(actor.subject)
-    result["methods"] = methods_of(factors)
+    options = await gate.offer(actor.subject, actor.purpose)
+    result["methods"] = [option.name for option in options]  # the preferred one first
+    result["factors"] = [option.as_dict() for option in options]
     result["masked_phones"] = list(factors.masked_phones)
     if actor.mode == VERIFIED:
         state = call.data.state
@@ -186,12 +197,14 @@ async def _status(call: Call) -> dict[str, Any]:
 
 
 async def _start(call: Call) -> dict[str, Any]:
-    actor = call.who()
-    if call.text("method", "sms") != "sms":
-        raise MalformedInput("Only the 'sms' method sends a code.")
+    actor, gate = call.who(), call.gate
+    options = await gate.offer(actor.subject, actor.purpose)
+    sending = next((option.name for option in options if option.sends), "")
+    factor = call.factor("method", sending)  # by default the factor that sends (SMS)
     try:
-        challenge = await call.gate.start_sms(
+        challenge = await gate.start(
             actor.subject,
+            factor,
             purpose=actor.purpose,
             client_ip=client_ip(call.request),
             locale=locale_of(call.request),
@@ -199,8 +212,10 @@ async def _start(call: Call) -> dict[str, Any]:
     except OtpgateError as error:
         call.data.state.challenge_id = getattr(error, "challenge_id", "") or ""
         raise
-    call.data.state.challenge_id = challenge.id
-    return {"challenge": call.challenge(challenge)}
+    call.data.state.pending_method = factor
+    if challenge is not None:
+        call.data.state.challenge_id = challenge.id
+    return {"factor": factor, "challenge": call.challenge(challenge) if challenge else None}
 
 
 async def _resend(call: Call) -> dict[str, Any]:
@@ -215,17 +230,17 @@ async def _resend(call: Call) -> dict[str, Any]:
 
 async def _check(call: Call) -> dict[str, Any]:
     actor, gate = call.who(), call.gate
-    method, code = call.text("method", "sms"), call.text("code")
-    if method not in {"sms", "totp", "recovery"}:
-        raise MalformedInput("'method' is one of sms, totp, recovery.")
-    if method == "sms":
-        verification = await gate.check(
-            call.data.state.challenge_id, code, subject=actor.subject, may_change_factors=False
-        )
-    elif method == "totp":
-        verification = await gate.check_totp(actor.subject, code, purpose=actor.purpose)
-    else:
-        verification = await gate.check_recovery(actor.subject, code, purpose=actor.purpose)
+    options = await gate.offer(actor.subject, actor.purpose)
+    preferred = call.data.state.pending_method or (options[0].name if options else "")
+    factor, code = call.factor("method", preferred), call.text("code")
+    verification = await gate.verify(
+        actor.subject,
+        factor,
+        code,
+        purpose=actor.purpose,
+        challenge_id=call.data.state.challenge_id or None,
+        may_change_factors=False,
+    )
     target = next_url(call.request, call.text("next", "") or call.data.state.pending_next)
     user = await sync_to_async(complete)(call.request, call.data, actor, verification)
     if user is None:
@@ -269,12 +284,14 @@ async def _enroll(call: Call) -> dict[str, Any]:
 
 
 async def status(request: HttpRequest) -> HttpResponseBase:
-    """Where this session stands: anonymous, pending, unverified or verified; methods."""
+    """Where this session stands: anonymous, pending, unverified or verified; the factors
+    offered for its next step (``methods``: names, preferred first; ``factors``: details)."""
     return await _run(request, _status, "GET")
 
 
 async def start(request: HttpRequest) -> HttpResponseBase:
-    """Send an SMS code for the second step or step-up: ``{"method": "sms"}``."""
+    """Start a factor for the second step or step-up: ``{"method": name}`` (default: the
+    offered factor that sends, SMS). ``challenge`` is null for a factor that sends nothing."""
     return await _run(request, _start)
 
 
@@ -284,7 +301,8 @@ async def resend(request: HttpRequest) -> HttpResponseBase:
 
 
 async def check(request: HttpRequest) -> HttpResponseBase:
-    """``{"method": "sms"|"totp"|"recovery", "code": "..."}``: pass the second step."""
+    """``{"method": name, "code": "..."}``: pass the second step with any factor the core
+    offers (``status``'s ``methods``); without ``method``, the one started or preferred."""
     return await _run(request, _check)
 
 

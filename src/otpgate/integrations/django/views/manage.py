@@ -113,6 +113,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         "required": policy.is_required(ctx.user, runtime.options().required),
         "has_factor": factors.any,
         "next": ctx.next,
+        "options": ctx.gate.offer(ctx.subject, "login"),  # the preferred one first
     }
     return page(request, "otpgate/manage.html", context)
 

@@ -1,8 +1,10 @@
 """The second step (after the password) and step-up, as one page: ``otpgate:verify``.
 
-SMS with a resend button that shows the cooldown, or the authenticator app, or a recovery
-code. A pending login is logged in on success (the session id rotates); a logged-in session
-is marked as having passed the second factor now (step-up) and its id rotates too.
+The factors are those the core offers for this step (``gate.offer``), the preferred one first;
+the page opens on it and sends nothing unless it is a factor that sends (SMS: "Send code", then
+a resend button that shows the cooldown). Checking goes through ``gate.verify``. A pending
+login is logged in on success (the session id rotates); a logged-in session is marked as
+having passed the second factor now (step-up) and its id rotates too.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from otpgate.core.challenge import Challenge, Verification
-from otpgate.core.credentials import Factors
 from otpgate.core.errors import ChallengeExpired, DeliveryFailed, OtpgateError
+from otpgate.core.factors import FactorOption
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, challenge_view
 
 from .. import runtime
-from ..login import default_method
 from ..session import (
     PENDING,
     Actor,
@@ -40,34 +41,36 @@ from .common import field, page, redirect
 TEMPLATE = "otpgate/verify.html"
 
 
-def methods_of(factors: Factors) -> list[str]:
-    """The methods this subject can use, in the order they are offered."""
-    found = []
-    if factors.masked_phones:
-        found.append("sms")
-    if factors.totp:
-        found.append("totp")
-    if factors.recovery_codes_left:
-        found.append("recovery")
-    return found
+def choose(options: list[FactorOption], wanted: object) -> FactorOption:
+    """The option called ``wanted`` if it is offered, else the preferred one (the first)."""
+    for option in options:
+        if option.name == wanted:
+            return option
+    return options[0]
 
 
-def check(gate: Verifier, data: SessionData, actor: Actor, method: str, code: str) -> Verification:
-    """Check ``code`` with ``method`` for ``actor`` (SMS: only this session's challenge)."""
-    if method == "sms":
-        return gate.check(
-            data.state.challenge_id, code, subject=actor.subject, may_change_factors=False
-        )
-    if method == "totp":
-        return gate.check_totp(actor.subject, code, purpose=actor.purpose)
-    return gate.check_recovery(actor.subject, code, purpose=actor.purpose)
+def check(gate: Verifier, data: SessionData, actor: Actor, factor: str, code: str) -> Verification:
+    """Check ``code`` with ``factor`` for ``actor``'s step, through the core (a factor that
+    sent something: only this session's challenge, started for this purpose)."""
+    return gate.verify(
+        actor.subject,
+        factor,
+        code,
+        purpose=actor.purpose,
+        challenge_id=data.state.challenge_id or None,
+        may_change_factors=False,
+    )
 
 
-def start(request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor) -> Challenge:
-    """Send a code to the subject's phone for this step; remember the challenge."""
+def start(
+    request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor, factor: str
+) -> Challenge | None:
+    """Start ``factor`` for this step (an SMS is sent; an app: nothing); remember the
+    challenge if one was started."""
     try:
-        challenge = gate.start_sms(
+        challenge = gate.start(
             actor.subject,
+            factor,
             purpose=actor.purpose,
             client_ip=client_ip(request),
             locale=locale_of(request),
@@ -75,7 +78,8 @@ def start(request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor)
     except DeliveryFailed as error:
         data.state.challenge_id = error.challenge_id or data.state.challenge_id
         raise
-    data.state.challenge_id = challenge.id
+    if challenge is not None:
+        data.state.challenge_id = challenge.id
     return challenge
 
 
@@ -109,9 +113,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     raw_next = request.POST.get("next") or request.GET.get("next") or data.state.pending_next
     target = next_url(request, raw_next)
-    factors = gate.factors(actor.subject)
-    methods = methods_of(factors)
-    if not methods:
+    options = gate.offer(actor.subject, actor.purpose)
+    if not options:
         if actor.mode != PENDING:
             return redirect("otpgate:manage", target)
         user = pending_user(data, actor.subject)  # factors were reset meanwhile
@@ -122,16 +125,15 @@ def verify(request: HttpRequest) -> HttpResponse:
         auth.login(request, user, backend=user.backend)
         return HttpResponseRedirect(target)
     wanted = request.POST.get("method") or request.GET.get("method") or data.state.pending_method
-    method = wanted if wanted in methods else default_method(factors)
-    data.state.pending_method = method
+    option = choose(options, wanted)
+    method = data.state.pending_method = option.name
     error: OtpgateError | None = None
     notice = pending_error = ""
     if request.method == "POST":
         action = field(request, "action") or "verify"
         try:
             if action == "send":
-                start(request, gate, data, actor)
-                notice = "sent"
+                notice = "sent" if start(request, gate, data, actor, method) else ""
             elif action == "resend":
                 gate.resend(data.state.challenge_id, client_ip=client_ip(request))
                 notice = "sent"
@@ -144,17 +146,19 @@ def verify(request: HttpRequest) -> HttpResponse:
             error = failure
     else:
         pending_error = data.extra.pop("notice_error", "")
-    challenge = _current(gate, data, actor) if method == "sms" else None
+    challenge = _current(gate, data, actor) if option.sends else None
     data.save()
     context: dict[str, Any] = {
         "mode": actor.mode,
         "method": method,
-        "methods": methods,
+        "methods": [other.name for other in options],
+        "option": option,
+        "options": options,
         "challenge": challenge_view(challenge, gate.clock()) if challenge else None,
         "notice": notice,
         "error": pending_error if isinstance(pending_error, str) else "",
         "next": target,
         "login_url": resolve_url(django_settings.LOGIN_URL),
-        "code_digits": gate.settings.code_digits if method == "sms" else gate.settings.totp_digits,
+        "code_digits": option.input.length,
     }
     return page(request, TEMPLATE, context, error=error)
