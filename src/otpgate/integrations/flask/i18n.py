@@ -19,6 +19,7 @@ ZH: dict[str, str] = {
     "Authenticator app set up.": "身份验证器应用已启用。",
     "Back": "返回",
     "Cancel sign-in": "取消登录",
+    "Code": "验证码",
     "Code from the text message": "短信中的验证码",
     "Code from your authenticator app": "身份验证器应用中的验证码",
     "Confirm": "确认",
