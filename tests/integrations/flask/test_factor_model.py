@@ -53,7 +53,9 @@ def test_the_preferred_factor_is_changed_on_the_management_page(harness):
     same_csrf(client)
     manage = client.get("/otp/")
     assert 'name="factor"' in manage.text and "Preferred factor" in manage.text
-    assert client.get("/otp/", headers=H).json["preferred_factor"] == "totp"
+    listing = client.get("/otp/", headers=H).json
+    assert listing["preferred_factor"] == "totp"
+    assert listing["available_factors"] == ["totp", "sms"]
     forged = client.post("/otp/preferred", data={"factor": "sms"})
     assert forged.status_code in {400, 403}
     saved = client.post("/otp/preferred", data={"csrf_token": CSRF, "factor": "sms"})

@@ -120,7 +120,7 @@ def manage() -> Response:
             {
                 **factors_json(factors),
                 "preferred_factor": preferred,
-                "factors": [option.name for option in options],
+                "available_factors": [option.name for option in options],
                 "csrf_token": csrf_token(),
             }
         )
