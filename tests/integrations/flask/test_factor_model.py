@@ -11,7 +11,7 @@ from otpgate import InvalidCode, Verification, register_factor
 from otpgate.core.factors import PassiveStart, registry
 from otpgate.core.factors.base import numeric_input
 from tests.conftest import PHONE
-from tests.integrations.flask.conftest import CSRF, password_login, sms_login
+from tests.integrations.flask.conftest import CSRF, password_login
 from tests.integrations.flask.test_login import enroll_totp
 
 H = {"Accept": "application/json", "X-CSRFToken": CSRF}
@@ -138,9 +138,3 @@ def test_a_factor_registered_in_the_core_is_offered_and_used_with_no_flask_chang
         assert client.get("/settings").status_code == 200
     finally:
         registry.unregister("pin")
-
-
-def test_sms_still_signs_in_after_sending(harness):
-    client = harness.client()
-    assert sms_login(harness, client).status_code == 303
-    assert client.get("/account").status_code == 200
