@@ -94,7 +94,13 @@ def test_bad_json_is_a_4xx(harness, body, content_type):
     client.post("/otp/verify/send", json={}, headers=H)
     response = client.post("/otp/verify", data=body, content_type=content_type, headers=H)
     assert 400 <= response.status_code < 500, response.text
-    assert response.json["code"] in {"malformed_input", "invalid_code", "expired"}
+    assert response.json["code"] in {
+        "malformed_input",
+        "unknown_factor",
+        "factor_not_enrolled",
+        "invalid_code",
+        "expired",
+    }
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ def register(blueprint: Blueprint) -> None:
         ("/totp/confirm", "totp_confirm", totp_confirm, ["POST"]),
         ("/totp/remove", "totp_remove", totp_remove, ["POST"]),
         ("/recovery", "recovery", recovery_generate, ["POST"]),
+        ("/preferred", "preferred", preferred_set, ["POST"]),
     ]
     for rule, endpoint, view, methods in rules:
         blueprint.add_url_rule(rule, endpoint, view, methods=methods)
@@ -111,11 +112,34 @@ def record_pass(verification_subject: str, factor: str) -> None:
 
 
 def manage() -> Response:
-    _subject, factors = signed_in()
+    subject, factors = signed_in()
+    options = state().verifier.offer(subject, "login")
+    preferred = next((option.name for option in options if option.preferred), None)
     if wants_json():
-        return json_ok({**factors_json(factors), "csrf_token": csrf_token()})
+        return json_ok(
+            {
+                **factors_json(factors),
+                "preferred_factor": preferred,
+                "available_factors": [option.name for option in options],
+                "csrf_token": csrf_token(),
+            }
+        )
     messages = get_flashed_messages(with_categories=True)
-    return render("otpgate/manage.html", factors=factors, messages=messages)
+    return render(
+        "otpgate/manage.html",
+        factors=factors,
+        messages=messages,
+        options=options,
+        preferred=preferred,
+    )
+
+
+def preferred_set() -> Response:
+    """Choose the factor the second step opens on among the user's own (``factor``; empty:
+    back to the strongest). It adds or removes nothing, so it needs what viewing needs."""
+    subject, _ = signed_in("view")
+    state().verifier.set_preferred_factor(subject, text_field("factor") or None)
+    return done(translate("Preferred factor saved."))
 
 
 # -- phone numbers ---------------------------------------------------------------------------

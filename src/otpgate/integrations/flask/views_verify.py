@@ -1,8 +1,10 @@
 """The second step of a sign-in, and step-up verification of a signed-in user.
 
-``GET /verify`` shows the factors the user has (authenticator app first: it costs no SMS);
-``POST /verify/send`` sends or resends the SMS code (the cooldown is shown, and enforced by
-the core); ``POST /verify`` checks a code; ``POST /verify/cancel`` abandons a sign-in.
+``GET /verify`` shows the factors the core offers the user (``gate.offer``), opened on the
+preferred one and sending nothing; ``POST /verify/send`` starts a factor that delivers a code
+(or resends it once the cooldown allows: shown, and enforced by the core); ``POST /verify``
+checks a code with ``gate.verify``; ``POST /verify/cancel`` abandons a sign-in. No factor is
+named here: a factor registered in the core appears with no change to this module.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from otpgate.core.errors import (
     MalformedInput,
     OtpgateError,
 )
+from otpgate.core.factors.base import FactorOption
 from otpgate.core.web import SecondFactorState, safe_next
 
 from .signals import second_factor_passed
@@ -43,8 +46,6 @@ from .web import (
     wait_seconds,
     wants_json,
 )
-
-METHODS = ("totp", "sms", "recovery")
 
 
 def register(blueprint: Blueprint) -> None:
@@ -93,30 +94,34 @@ def current_challenge(challenge_id: str, subject: str) -> Challenge | None:
     return challenge if challenge.status in {Status.PENDING, Status.FAILED} else None
 
 
+def purpose_of(is_login: bool) -> str:
+    return "login" if is_login else "action"
+
+
+def chosen_factor() -> str:
+    """The factor the request names (``factor``, or ``method`` as before), or ""."""
+    if is_post():
+        return text_field("factor") or text_field("method")
+    return request.args.get("factor", "") or request.args.get("method", "")
+
+
 def verify() -> Response:
     subject, is_login = who()
     if not is_post():  # GET, and HEAD/OPTIONS even with a body: never the check
-        return page(subject, is_login, request.args.get("method", ""))
-    method = text_field("method")
+        return page(subject, is_login, chosen_factor())
+    factor = chosen_factor()
     try:
-        verification = check(subject, is_login, method, text_field("code"))
-    except OtpgateError as error:
-        return page(subject, is_login, method, error=error)
-    return passed(verification, is_login)
-
-
-def check(subject: str, is_login: bool, method: str, code: str) -> Verification:
-    gate = state().verifier
-    purpose = "login" if is_login else "action"
-    if method == "sms":
-        return gate.check(
-            load_state().challenge_id, code, subject=subject, may_change_factors=False
+        verification = state().verifier.verify(
+            subject,
+            factor,
+            text_field("code"),
+            purpose=purpose_of(is_login),
+            challenge_id=load_state().challenge_id or None,
+            may_change_factors=False,  # this page never adds a factor
         )
-    if method == "totp":
-        return gate.check_totp(subject, code, purpose)
-    if method == "recovery":
-        return gate.check_recovery(subject, code, purpose)
-    raise MalformedInput("Choose sms, totp or recovery.")
+    except OtpgateError as error:
+        return page(subject, is_login, factor, error=error)
+    return passed(verification, is_login)
 
 
 def passed(verification: Verification, is_login: bool) -> Response:
@@ -138,22 +143,24 @@ def passed(verification: Verification, is_login: bool) -> Response:
     return redirect(target, code=303)
 
 
-def page(
-    subject: str, is_login: bool, method: str, *, error: OtpgateError | None = None
-) -> Response:
-    """The verification page (or its JSON), with ``error`` shown if given."""
-    gate = state()
-    factors = gate.verifier.factors(subject)
-    has = {
-        "totp": factors.totp,
-        "sms": bool(factors.masked_phones),
-        "recovery": factors.recovery_codes_left > 0,
-    }
-    methods = [name for name in METHODS if has[name]]
-    if not methods:
+def offered(subject: str, is_login: bool) -> list[FactorOption]:
+    """The user's factors for this step, the preferred one first (EnrollmentRequired: none)."""
+    options = state().verifier.offer(subject, purpose_of(is_login))
+    if not options:
         raise EnrollmentRequired()
-    method = method if method in methods else methods[0]
-    challenge = current_challenge(load_state().challenge_id, subject)
+    return options
+
+
+def page(
+    subject: str, is_login: bool, factor: str, *, error: OtpgateError | None = None
+) -> Response:
+    """The verification page (or its JSON) on ``factor`` (default: the preferred one), with
+    ``error`` shown if given. Opening it sends nothing."""
+    gate = state()
+    options = offered(subject, is_login)
+    option = next((o for o in options if o.name == factor), options[0])
+    challenge = current_challenge(load_state().challenge_id, subject) if option.sends else None
+    methods = [o.name for o in options]
     if wants_json():
         data = {"challenge": challenge_json(challenge), "methods": methods}
         if error is not None:
@@ -161,54 +168,64 @@ def page(
         return json_ok(
             {
                 **data,
+                "factor": option.name,
+                "factors": [o.as_dict() for o in options],
                 "login": is_login,
-                "masked_phones": list(factors.masked_phones),
+                "masked_phones": list(gate.verifier.factors(subject).masked_phones),
                 "csrf_token": csrf_token(),
             }
         )
     return render(
         "otpgate/verify.html",
         error=error,
-        method=method,
+        method=option.name,
         methods=methods,
-        factors=factors,
+        option=option,
+        options=options,
         challenge=challenge,
         wait=wait_seconds(challenge),
         is_login=is_login,
         next=requested_next(),
-        sms_digits=gate.settings.code_digits,
-        totp_digits=gate.settings.totp_digits,
     )
 
 
 def send_code() -> Response:
-    """Send the SMS code, or resend the same one once the cooldown allows."""
+    """Start the chosen factor (default: the first one that sends): send its code, or resend
+    the same one once the cooldown allows."""
     gate = state()
     subject, is_login = who()
     current = load_state()
-    existing = current_challenge(current.challenge_id, subject)
+    factor = chosen_factor()
+    existing: Challenge | None = None
     try:
+        options = offered(subject, is_login)
+        factor = factor or next((o.name for o in options if o.sends), options[0].name)
+        existing = current_challenge(current.challenge_id, subject)
         if existing is not None:
             challenge = gate.verifier.resend(existing.id, client_ip())
         else:
-            challenge = gate.verifier.start_sms(
+            started = gate.verifier.start(
                 subject,
-                purpose="login" if is_login else "action",
+                factor,
+                purpose=purpose_of(is_login),
                 client_ip=client_ip(),
                 locale=locale(),
             )
+            if started is None:  # nothing to send (an app): its page
+                return page(subject, is_login, factor)
+            challenge = started
             current.challenge_id = challenge.id
             save_state(current)
     except DeliveryFailed as error:
         if existing is None and error.challenge_id:
             current.challenge_id = error.challenge_id
             save_state(current)
-        return page(subject, is_login, "sms", error=error)
+        return page(subject, is_login, factor, error=error)
     except OtpgateError as error:
-        return page(subject, is_login, "sms", error=error)
+        return page(subject, is_login, factor, error=error)
     if wants_json():
         return json_ok({"challenge": challenge_json(challenge)}, 201)
-    target = url_for(state().endpoint("verify"), method="sms", next=requested_next() or None)
+    target = url_for(gate.endpoint("verify"), method=factor, next=requested_next() or None)
     return redirect(target, code=303)
 
 
