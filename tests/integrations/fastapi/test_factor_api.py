@@ -81,7 +81,7 @@ async def test_the_preferred_factor_can_be_changed_by_a_verified_session(harness
     c = harness.client
     await enroll_app(harness)
     await harness.add_phone("alice")
-    assert (await c.get("/otpgate/factors/preferred", headers=ALICE)).json() == {"factor": "totp"}
+    assert (await c.get("/otpgate/factors", headers=ALICE)).json()["preferred"] == "totp"
     # a token that has not passed a second factor may not choose
     refused = await c.put("/otpgate/factors/preferred", json={"factor": "sms"}, headers=ALICE_2)
     assert_problem(refused, 401, "fresh_otp_required")
@@ -93,6 +93,7 @@ async def test_the_preferred_factor_can_be_changed_by_a_verified_session(harness
     assert_problem(unknown, 400, "unknown_factor")
     reset = await c.put("/otpgate/factors/preferred", json={"factor": None}, headers=ALICE)
     assert reset.json() == {"factor": "totp"}
+    assert (await c.get("/otpgate/factors", headers=ALICE)).json()["preferred"] == "totp"
     assert harness.outbox.messages == []
 
 

@@ -29,7 +29,8 @@ _PURPOSE = Query("login", description="What the factor is for.")
 
 
 def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
-    """Add ``GET /factors/offer``, ``POST /verify`` and ``/factors/preferred`` to ``router``."""
+    """Add ``GET /factors/offer``, ``POST /verify`` and ``PUT /factors/preferred`` to
+    ``router`` (``GET /factors`` shows the preferred factor)."""
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
 
@@ -78,15 +79,6 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         )
         await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
-
-    @router.get(
-        "/factors/preferred",
-        response_model=PreferredFactorOut,
-        summary="The factor the second step opens on",
-        responses=problem_responses(401, 503),
-    )
-    async def get_preferred_factor(subject: str = subject_dep) -> PreferredFactorOut:
-        return PreferredFactorOut(factor=await gate.verifier.preferred_factor(subject))
 
     @router.put(
         "/factors/preferred",

@@ -156,13 +156,17 @@ class FactorsOut(BaseModel):
     masked_phones: list[str]
     totp: bool
     recovery_codes_left: int
+    preferred: str | None = Field(
+        None, description="The factor the second step opens on (`PUT /factors/preferred`)."
+    )
 
     @classmethod
-    def of(cls, factors: Factors) -> FactorsOut:
+    def of(cls, factors: Factors, preferred: str | None = None) -> FactorsOut:
         return cls(
             masked_phones=list(factors.masked_phones),
             totp=factors.totp,
             recovery_codes_left=factors.recovery_codes_left,
+            preferred=preferred,
         )
 
 

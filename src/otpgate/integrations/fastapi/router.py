@@ -73,7 +73,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(401, 503),
     )
     async def list_factors(subject: str = subject_dep) -> FactorsOut:
-        return FactorsOut.of(await gate.verifier.factors(subject))
+        factors = await gate.verifier.factors(subject)
+        return FactorsOut.of(factors, await gate.verifier.preferred_factor(subject))
 
     @router.post(
         "/challenges",
