@@ -39,6 +39,9 @@ async def test_an_app_user_signs_in_with_the_app_and_no_sms_sent(harness: Harnes
     assert factors[1]["destination"].endswith("5678") and factors[1]["sends"]
 
     assert (await c.get("/secret", headers=ALICE_2)).status_code == 401
+    start = {"factor": factors[0]["name"], "purpose": "login"}
+    started = await c.post("/otpgate/factors/start", json=start, headers=ALICE_2)
+    assert started.status_code == 200 and started.json() == {"factor": "totp", "challenge": None}
     body = {"factor": "totp", "code": totp.at(harness.clock.now), "purpose": "login"}
     verified = await c.post("/otpgate/verify", json=body, headers=ALICE_2)
     assert verified.status_code == 200, verified.text
@@ -63,8 +66,11 @@ async def test_verify_refuses_what_the_core_refuses(harness: Harness):
         await c.post("/otpgate/verify", json=no_challenge, headers=ALICE), 410, "expired"
     )
     # an SMS started for sign-in does not pass a step-up: the core checks the purpose
-    started = await c.post("/otpgate/challenges", json={"purpose": "login"}, headers=ALICE)
-    sms = {"factor": "sms", "code": harness.code(), "challenge_id": started.json()["id"]}
+    start = {"factor": "sms", "purpose": "login"}
+    started = await c.post("/otpgate/factors/start", json=start, headers=ALICE)
+    challenge = started.json()["challenge"]
+    assert challenge["purpose"] == "login" and challenge["masked_phone"].endswith("5678")
+    sms = {"factor": "sms", "code": harness.code(), "challenge_id": challenge["id"]}
     assert_problem(await c.post("/otpgate/verify", json=sms, headers=ALICE), 410, "expired")
     verified = await c.post("/otpgate/verify", json={**sms, "purpose": "login"}, headers=ALICE)
     assert verified.status_code == 200 and verified.json()["factor"] == "sms"

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from otpgate.core.errors import FreshOtpRequired, OtpRequired
 from otpgate.core.web import SecondFactorState, manage_error
 
-from .models import (
+from .factor_models import (
     FactorOfferOut,
+    FactorStartOut,
     PreferredFactor,
     PreferredFactorOut,
-    VerificationOut,
+    StartFactor,
     VerifyFactor,
 )
+from .models import ChallengeOut, VerificationOut
 from .problems import problem_responses
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ _PURPOSE = Query("login", description="What the factor is for.")
 
 
 def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
-    """Add ``GET /factors/offer``, ``POST /verify`` and ``PUT /factors/preferred`` to
+    """Add ``GET /factors/offer``, ``POST /factors/start``, ``POST /verify`` and
+    ``PUT /factors/preferred`` to
     ``router`` (``GET /factors`` shows the preferred factor)."""
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
@@ -64,6 +67,28 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         options = await gate.verifier.offer(subject, purpose)
         addable = await gate.verifier.offer(subject, "enroll") if not options else []
         return FactorOfferOut.of(purpose, options, addable)
+
+    @router.post(
+        "/factors/start",
+        response_model=FactorStartOut,
+        summary="Start an offered factor (sends its code if it sends one; an app: nothing)",
+        responses=problem_responses(400, 401, 403, 409, 429, 502, 503),
+    )
+    async def start_factor(
+        body: StartFactor,
+        request: Request,
+        subject: str = subject_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorStartOut:
+        challenge = await gate.verifier.start(
+            subject,
+            body.factor,
+            purpose=body.purpose,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
+        return FactorStartOut(factor=body.factor, challenge=view)
 
     @router.post(
         "/verify",
