@@ -81,6 +81,8 @@ async def test_a_user_without_a_factor_is_told_what_to_add(harness: Harness):
     assert offer.status_code == 200, offer.text
     assert offer.json()["factors"] == []
     assert {"sms", "totp"} <= set(offer.json()["can_add"])
+    odd = await harness.client.get("/otpgate/factors/offer?purpose=login&x=1", headers=ALICE)
+    assert_problem(odd, 400, "malformed_input")
 
 
 async def test_the_preferred_factor_can_be_changed_by_a_verified_session(harness: Harness):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from otpgate.core.errors import FreshOtpRequired, OtpRequired
+from otpgate.core.errors import FreshOtpRequired, MalformedInput, OtpRequired
 from otpgate.core.web import SecondFactorState, manage_error
 
 from .factor_models import (
@@ -61,9 +61,12 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         responses=problem_responses(400, 401, 503),
     )
     async def offer_factors(
+        request: Request,
         purpose: OfferPurpose = _PURPOSE,
         subject: str = subject_dep,
     ) -> FactorOfferOut:
+        if set(request.query_params) - {"purpose"}:  # like the bodies' extra="forbid"
+            raise MalformedInput("Unknown query parameter.")
         options = await gate.verifier.offer(subject, purpose)
         addable = await gate.verifier.offer(subject, "enroll") if not options else []
         return FactorOfferOut.of(purpose, options, addable)
