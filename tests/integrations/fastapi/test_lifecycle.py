@@ -202,7 +202,12 @@ async def test_factors_live_in_sql_across_restarts(tmp_path: Path):
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     async with app.router.lifespan_context(app), client:
         factors = (await client.get("/otpgate/factors", headers=ALICE)).json()
-        assert factors == {"masked_phones": [], "totp": True, "recovery_codes_left": 10}
+        assert factors == {
+            "masked_phones": [],
+            "totp": True,
+            "recovery_codes_left": 10,
+            "preferred": "totp",
+        }
         used = await client.post(
             "/otpgate/recovery-codes/check", json={"code": codes[3]}, headers=bearer("alice.2")
         )

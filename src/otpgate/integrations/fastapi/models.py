@@ -106,14 +106,14 @@ class ChallengeOut(BaseModel):
 class VerificationOut(BaseModel):
     """A second factor passed; this session counts as verified from ``verified_at``."""
 
-    factor: Literal["sms", "totp", "recovery"]
+    factor: str = Field(examples=["totp"], description="The factor that passed.")
     purpose: str
     verified_at: datetime
 
     @classmethod
     def of(cls, verification: Verification) -> VerificationOut:
         return cls(
-            factor=verification.factor,  # type: ignore[arg-type]
+            factor=verification.factor,
             purpose=verification.purpose,
             verified_at=_utc(verification.verified_at),
         )
@@ -125,13 +125,17 @@ class FactorsOut(BaseModel):
     masked_phones: list[str]
     totp: bool
     recovery_codes_left: int
+    preferred: str | None = Field(
+        None, description="The factor the second step opens on (`PUT /factors/preferred`)."
+    )
 
     @classmethod
-    def of(cls, factors: Factors) -> FactorsOut:
+    def of(cls, factors: Factors, preferred: str | None = None) -> FactorsOut:
         return cls(
             masked_phones=list(factors.masked_phones),
             totp=factors.totp,
             recovery_codes_left=factors.recovery_codes_left,
+            preferred=preferred,
         )
 
 

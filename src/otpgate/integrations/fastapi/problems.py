@@ -153,6 +153,7 @@ _DESCRIPTIONS = {
     'authentication", max_age="…"`), or, for a transaction, `confirmation_required`: a code '
     "bound to it was sent; repeat the request with the `OTP-Challenge` (also in this answer) "
     "and `OTP-Code` headers.",
+    403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled`, `factor_already_enrolled`, or `context_mismatch` (the code "
     "was issued for other transaction details).",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from otpgate.core.errors import FreshOtpRequired, OtpRequired
 from otpgate.core.web import SecondFactorState, manage_error
 
+from .factor_routes import add_factor_routes
 from .models import (
     ChallengeOut,
     CheckCode,
@@ -72,7 +73,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(401, 503),
     )
     async def list_factors(subject: str = subject_dep) -> FactorsOut:
-        return FactorsOut.of(await gate.verifier.factors(subject))
+        factors = await gate.verifier.factors(subject)
+        return FactorsOut.of(factors, await gate.verifier.preferred_factor(subject))
 
     @router.post(
         "/challenges",
@@ -143,10 +145,16 @@ def build_router(gate: OtpGate) -> APIRouter:
     ) -> VerificationOut:
         state = await gate.load_state(session_key)
         fresh = state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age)
+        current = await gate.verifier.get(challenge_id, subject=subject)
         # An enroll challenge adds its number only for a fresh token (or a first factor): the
         # core refuses it otherwise, so this generic check never adds a phone on its own.
-        verification = await gate.verifier.check(
-            challenge_id, body.code, subject=subject, may_change_factors=fresh
+        verification = await gate.verifier.verify(
+            subject,
+            "sms",
+            body.code,
+            purpose=current.purpose,
+            challenge_id=challenge_id,
+            may_change_factors=fresh,
         )
         await gate.passed(session_key, verification, state)
         return VerificationOut.of(verification)
@@ -202,7 +210,7 @@ def build_router(gate: OtpGate) -> APIRouter:
     async def check_totp(
         body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
     ) -> VerificationOut:
-        verification = await gate.verifier.check_totp(subject, body.code, purpose="action")
+        verification = await gate.verifier.verify(subject, "totp", body.code, purpose="action")
         await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
@@ -240,8 +248,9 @@ def build_router(gate: OtpGate) -> APIRouter:
     async def check_recovery_code(
         body: CheckRecoveryCode, subject: str = subject_dep, session_key: str = session_dep
     ) -> VerificationOut:
-        verification = await gate.verifier.check_recovery(subject, body.code, purpose="action")
+        verification = await gate.verifier.verify(subject, "recovery", body.code, purpose="action")
         await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
+    add_factor_routes(router, gate)
     return router

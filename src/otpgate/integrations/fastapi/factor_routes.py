@@ -1,0 +1,122 @@
+"""The API's factor-generic routes: what factors the subject may use, one check for every
+factor, and the preferred factor. They name no factor: the core's registry decides (a factor
+registered with ``otpgate.core.factors.register_factor`` is offered and checked here as is).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from otpgate.core.errors import FreshOtpRequired, MalformedInput, OtpRequired
+from otpgate.core.web import SecondFactorState, manage_error
+
+from .factor_models import (
+    FactorOfferOut,
+    FactorStartOut,
+    PreferredFactor,
+    PreferredFactorOut,
+    StartFactor,
+    VerifyFactor,
+)
+from .models import ChallengeOut, VerificationOut
+from .problems import problem_responses
+
+if TYPE_CHECKING:
+    from .gate import OtpGate
+
+OfferPurpose = Literal["login", "action", "transaction", "enroll"]
+_PURPOSE = Query("login", description="What the factor is for.")
+
+
+def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
+    """Add ``GET /factors/offer``, ``POST /factors/start``, ``POST /verify`` and
+    ``PUT /factors/preferred`` to
+    ``router`` (``GET /factors`` shows the preferred factor)."""
+    subject_dep = Depends(gate.current_subject)
+    session_dep = Depends(gate.session_key)
+
+    async def guard_view(subject: str, session_key: str) -> None:
+        """Seeing or choosing among one's factors needs the second factor passed."""
+        factors = await gate.verifier.factors(subject)
+        state = await gate.load_state(session_key) if factors.any else None
+        missing = manage_error(
+            state or SecondFactorState(),
+            subject,
+            gate.clock(),
+            operation="view",
+            step_up_max_age=gate.settings.step_up_max_age,
+            has_factor=factors.any,
+        )
+        if isinstance(missing, OtpRequired):  # this API asks every token for step-up alike
+            raise FreshOtpRequired(max_age=gate.settings.step_up_max_age)
+        if missing is not None:
+            raise missing
+
+    @router.get(
+        "/factors/offer",
+        response_model=FactorOfferOut,
+        summary="The factors the subject may use for a purpose, the preferred one first",
+        responses=problem_responses(400, 401, 503),
+    )
+    async def offer_factors(
+        request: Request,
+        purpose: OfferPurpose = _PURPOSE,
+        subject: str = subject_dep,
+    ) -> FactorOfferOut:
+        if set(request.query_params) - {"purpose"}:  # like the bodies' extra="forbid"
+            raise MalformedInput("Unknown query parameter.")
+        options = await gate.verifier.offer(subject, purpose)
+        addable = await gate.verifier.offer(subject, "enroll") if not options else []
+        return FactorOfferOut.of(purpose, options, addable)
+
+    @router.post(
+        "/factors/start",
+        response_model=FactorStartOut,
+        summary="Start an offered factor (sends its code if it sends one; an app: nothing)",
+        responses=problem_responses(400, 401, 403, 409, 429, 502, 503),
+    )
+    async def start_factor(
+        body: StartFactor,
+        request: Request,
+        subject: str = subject_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorStartOut:
+        challenge = await gate.verifier.start(
+            subject,
+            body.factor,
+            purpose=body.purpose,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
+        return FactorStartOut(factor=body.factor, challenge=view)
+
+    @router.post(
+        "/verify",
+        response_model=VerificationOut,
+        summary="Pass the second factor with any offered factor",
+        responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
+    )
+    async def verify_factor(
+        body: VerifyFactor, subject: str = subject_dep, session_key: str = session_dep
+    ) -> VerificationOut:
+        verification = await gate.verifier.verify(
+            subject, body.factor, body.code, purpose=body.purpose, challenge_id=body.challenge_id
+        )
+        await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
+
+    @router.put(
+        "/factors/preferred",
+        response_model=PreferredFactorOut,
+        summary="Choose the factor the second step opens on (among the enrolled ones)",
+        responses=problem_responses(400, 401, 409, 503),
+    )
+    async def set_preferred_factor(
+        body: PreferredFactor, subject: str = subject_dep, session_key: str = session_dep
+    ) -> PreferredFactorOut:
+        await guard_view(subject, session_key)  # adds or removes nothing: like viewing
+        await gate.verifier.set_preferred_factor(subject, body.factor)
+        return PreferredFactorOut(factor=await gate.verifier.preferred_factor(subject))
