@@ -145,16 +145,11 @@ def build_router(gate: OtpGate) -> APIRouter:
     ) -> VerificationOut:
         state = await gate.load_state(session_key)
         fresh = state.is_fresh(subject, gate.clock(), gate.settings.step_up_max_age)
-        current = await gate.verifier.get(challenge_id, subject=subject)
         # An enroll challenge adds its number only for a fresh token (or a first factor): the
-        # core refuses it otherwise, so this generic check never adds a phone on its own.
-        verification = await gate.verifier.verify(
-            subject,
-            "sms",
-            body.code,
-            purpose=current.purpose,
-            challenge_id=challenge_id,
-            may_change_factors=fresh,
+        # core refuses it otherwise, so this generic check never adds a phone on its own. Any
+        # purpose is accepted here (this route predates POST /verify): one store round trip.
+        verification = await gate.verifier.check(
+            challenge_id, body.code, subject=subject, may_change_factors=fresh
         )
         await gate.passed(session_key, verification, state)
         return VerificationOut.of(verification)
