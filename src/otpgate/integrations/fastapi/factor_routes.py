@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from otpgate.core.errors import FreshOtpRequired, MalformedInput, OtpRequired
-from otpgate.core.web import SecondFactorState, manage_error
+from otpgate.core.errors import MalformedInput
 
 from .factor_models import (
     FactorOfferOut,
@@ -20,6 +19,7 @@ from .factor_models import (
     StartFactor,
     VerifyFactor,
 )
+from .guards import guard_factors
 from .models import ChallengeOut, VerificationOut
 from .problems import problem_responses
 
@@ -39,20 +39,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
 
     async def guard_view(subject: str, session_key: str) -> None:
         """Seeing or choosing among one's factors needs the second factor passed."""
-        factors = await gate.verifier.factors(subject)
-        state = await gate.load_state(session_key) if factors.any else None
-        missing = manage_error(
-            state or SecondFactorState(),
-            subject,
-            gate.clock(),
-            operation="view",
-            step_up_max_age=gate.settings.step_up_max_age,
-            has_factor=factors.any,
-        )
-        if isinstance(missing, OtpRequired):  # this API asks every token for step-up alike
-            raise FreshOtpRequired(max_age=gate.settings.step_up_max_age)
-        if missing is not None:
-            raise missing
+        await guard_factors(gate, subject, session_key, "view")
 
     @router.get(
         "/factors/offer",

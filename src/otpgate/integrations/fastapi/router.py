@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from otpgate.core.errors import FreshOtpRequired, OtpRequired
-from otpgate.core.web import SecondFactorState, manage_error
-
 from .factor_routes import add_factor_routes
+from .guards import guard_factors
 from .models import (
     ChallengeOut,
     CheckCode,
@@ -51,20 +49,7 @@ def build_router(gate: OtpGate) -> APIRouter:
 
     async def guard_change(subject: str, session_key: str) -> None:
         """Any change of factors needs a fresh second factor, once there is one."""
-        factors = await gate.verifier.factors(subject)
-        state = await gate.load_state(session_key) if factors.any else None
-        missing = manage_error(
-            state or SecondFactorState(),
-            subject,
-            gate.clock(),
-            operation="change",
-            step_up_max_age=gate.settings.step_up_max_age,
-            has_factor=factors.any,
-        )
-        if isinstance(missing, OtpRequired):  # this API asks every token for step-up alike
-            raise FreshOtpRequired(max_age=gate.settings.step_up_max_age)
-        if missing is not None:
-            raise missing
+        await guard_factors(gate, subject, session_key, "change")
 
     @router.get(
         "/factors",
