@@ -180,3 +180,23 @@ async def test_a_code_confirms_only_its_own_mounted_app(harness: Harness):
         done = await client.post("/accounts/pay", headers=headers)
         assert done.status_code == 200, done.text
     assert paid == ["POST /accounts/pay"]
+
+
+async def test_a_transaction_code_confirms_the_transaction_only_not_a_step_up(harness: Harness):
+    # The code was sent "to confirm Pay 250.00": it must not also make the token fresh for
+    # step-up routes (a relayed transaction code would otherwise open them).
+    await harness.add_phone("alice")
+    problem = await start_transfer(harness)
+    headers = confirm_headers(problem["challenge_id"], harness.code())
+    done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert done.status_code == 200, done.text
+    assert_problem(await harness.client.get("/secret", headers=ALICE), 401, "fresh_otp_required")
+    # nor through the generic check route, which cannot approve a bound challenge anyway
+    second = await start_transfer(harness, {**TRANSFER, "id": "t-2"})
+    checked = await harness.client.post(
+        f"/otpgate/challenges/{second['challenge_id']}/check",
+        json={"code": harness.code()},
+        headers=ALICE,
+    )
+    assert_problem(checked, 409, "context_mismatch")
+    assert_problem(await harness.client.get("/secret", headers=ALICE), 401, "fresh_otp_required")
