@@ -18,13 +18,12 @@ from otpgate import (
     MalformedInput,
     MemoryCredentials,
     UnknownFactor,
-    Verification,
     register_factor,
 )
-from otpgate.core.factors import PassiveStart, builtin_factors, registry
-from otpgate.core.factors.base import numeric_input
+from otpgate.core.factors import builtin_factors, registry
 from tests.conftest import PHONE
 from tests.core.test_factors import enrolled
+from tests.factors import PinFactor
 
 
 def with_phone(gate, subject="alice"):
@@ -252,30 +251,6 @@ def test_a_repository_without_preferences_still_serves_the_strongest(make_gate, 
     assert names(gate.offer("alice", "login")) == ["totp", "sms"]
     with pytest.raises(ConfigurationError):
         gate.set_preferred_factor("alice", "sms")
-
-
-class PinFactor(PassiveStart):
-    """A toy factor: a fixed four-digit PIN, for login and step-up only."""
-
-    name = "pin"
-    rank = 5
-    purposes = frozenset({"login", "action"})
-    binds_details = False
-    PIN = "2468"
-
-    def input_spec(self, settings):
-        return numeric_input(4)
-
-    def enrolled(self, factors):
-        return True
-
-    def check(self, gate, subject, code, request):
-        if code != self.PIN:
-            raise InvalidCode()
-        return Verification(subject, request.purpose, self.name, gate.clock())
-
-    async def acheck(self, gate, subject, code, request):
-        return self.check(gate, subject, code, request)
 
 
 class TestAToyFactor:

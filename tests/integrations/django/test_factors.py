@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from otpgate import InvalidCode, Verification
-from otpgate.core.factors import PassiveStart, register_factor, registry
-from otpgate.core.factors.base import numeric_input
+from otpgate.core.factors import register_factor, registry
+from tests.factors import PinFactor as ToyPin
 
 from .conftest import PASSWORD, PHONE, last_code, sign_in
 from .helpers import totp_now
@@ -113,28 +112,11 @@ def test_the_api_lists_factors_preferred_first_and_changes_the_preference(
     assert api.post("preferred", {"factor": None}).json()["preferred"] == "totp"
 
 
-class PinFactor(PassiveStart):
-    """A toy factor: a fixed PIN, for users with a phone, for sign-in and step-up."""
-
-    name = "pin"
-    rank = 5
-    purposes = frozenset({"login", "action"})
-    binds_details = False
-    PIN = "2468"
-
-    def input_spec(self, settings):
-        return numeric_input(4)
+class PinFactor(ToyPin):
+    """The toy PIN factor, for users with a phone."""
 
     def enrolled(self, factors):
         return bool(factors.masked_phones)
-
-    def check(self, gate, subject, code, request):
-        if code != self.PIN:
-            raise InvalidCode()
-        return Verification(subject, request.purpose, self.name, gate.clock())
-
-    async def acheck(self, gate, subject, code, request):
-        return self.check(gate, subject, code, request)
 
 
 @pytest.fixture

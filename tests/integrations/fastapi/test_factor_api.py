@@ -8,7 +8,7 @@ import pyotp
 
 from otpgate import register_factor
 from otpgate.core.factors import registry
-from tests.core.test_factor_model import PinFactor
+from tests.factors import PinFactor
 
 from .conftest import Harness, assert_problem, bearer
 

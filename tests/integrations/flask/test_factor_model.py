@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pyotp
 
-from otpgate import InvalidCode, Verification, register_factor
-from otpgate.core.factors import PassiveStart, registry
-from otpgate.core.factors.base import numeric_input
+from otpgate import register_factor
+from otpgate.core.factors import registry
 from tests.conftest import PHONE
+from tests.factors import PinFactor
 from tests.integrations.flask.conftest import CSRF, password_login
 from tests.integrations.flask.test_login import enroll_totp
 
@@ -82,30 +82,6 @@ def test_changing_the_preference_needs_the_second_factor(harness):
     assert refused.status_code in {302, 303, 401, 403}
     with harness.app.app_context():
         assert harness.gate.verifier.preferred_factor("carol") == "totp"
-
-
-class PinFactor(PassiveStart):
-    """A toy factor: a fixed four-digit PIN, for sign-in and step-up only."""
-
-    name = "pin"
-    rank = 5
-    purposes = frozenset({"login", "action"})
-    binds_details = False
-    PIN = "2468"
-
-    def input_spec(self, settings):
-        return numeric_input(4)
-
-    def enrolled(self, factors):
-        return True
-
-    def check(self, gate, subject, code, request):
-        if code != self.PIN:
-            raise InvalidCode()
-        return Verification(subject, request.purpose, self.name, gate.clock())
-
-    async def acheck(self, gate, subject, code, request):
-        return self.check(gate, subject, code, request)
 
 
 def test_a_factor_registered_in_the_core_is_offered_and_used_with_no_flask_change(harness):
