@@ -35,7 +35,8 @@ def script(seed: int, length: int) -> list[tuple[str, tuple[Any, ...]]]:
     keys = list(KEYS)
     for index in range(length):
         kind = rng.choice(["begin", "claim", "claim", "retry", "retry", "settle", "settle",
-                           "cancel", "read", "put", "get", "tick", "tick"])  # fmt: skip
+                           "approve", "approve", "cancel", "read", "put", "get", "tick",
+                           "tick"])  # fmt: skip
         if kind == "begin" and rng.random() < 0.5:  # executed ones stay: start new ones
             keys.append(f"tx-key-{index}")
         key, cid = rng.choice(keys[-2:]), rng.choice(CHALLENGES)
@@ -120,6 +121,23 @@ def test_one_of_100_concurrent_claims_wins_sync(redis_store):
     assert answers.count(Answer.IN_PROGRESS) == 99
 
 
+def test_one_of_100_concurrent_approvals_wins_sync(redis_store):
+    """An app's approval of a pending transaction, from 100 threads over 4 connections."""
+    stores = [redis_store("sync") for _ in range(4)]
+    begin = TxStep(Step.BEGIN, CHALLENGES[1], expires_at=START + 300)
+    stores[0].step_transaction(KEYS[1], begin, START, 600)
+    approve = TxStep(Step.APPROVE, CHALLENGES[1], PROOFS[1])
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(
+            pool.map(
+                lambda i: stores[i % 4].step_transaction(KEYS[1], approve, START, 600).answer,
+                range(100),
+            )
+        )
+    assert answers.count(Answer.OK) == 1
+    assert answers.count(Answer.IN_PROGRESS) == 99
+
+
 def test_one_of_100_concurrent_claims_wins_async(redis_store, loop):
     store = redis_store("async", None, loop)
 
@@ -155,6 +173,9 @@ def test_each_call_is_one_round_trip(own_server, monkeypatch):
         "get_state": lambda: store.get_state("k"),
         "begin": lambda: store.step_transaction(
             "t", TxStep(Step.BEGIN, CHALLENGES[0], expires_at=START + 60), START, 60
+        ),
+        "approve": lambda: store.step_transaction(
+            "t", TxStep(Step.APPROVE, CHALLENGES[0], PROOFS[0]), START, 60
         ),
         "claim": lambda: store.step_transaction("t", CLAIM, START, 60),
         "settle": lambda: store.step_transaction(

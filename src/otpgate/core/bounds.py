@@ -168,3 +168,9 @@ def validate(s: Settings) -> None:
             "frame_ancestors",
             "expected 'self' or origins such as 'https://portal.example' (no path, no '*' alone)",
         )
+    _check(
+        all(re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name) for name in s.transaction_factors)
+        and "recovery" not in s.transaction_factors,
+        "transaction_factors",
+        "expected factor names such as 'sms, totp' (a recovery code never confirms a transaction)",
+    )

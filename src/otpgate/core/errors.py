@@ -61,6 +61,23 @@ class FactorNotEnrolled(OtpgateError):
     default_message = "This second factor is not set up for this account."
 
 
+class NoSuitableFactor(OtpgateError):
+    """The subject has no second factor that may serve this purpose (none at all, or only a
+    recovery code where a transaction needs confirming): they must add one first.
+    ``.purpose`` says what it was needed for."""
+
+    code = "factor_setup_required"
+    http_status = 409
+    default_message = (
+        "No second factor set up for this account can be used for this. Add one first: "
+        "an authenticator app or a phone number."
+    )
+
+    def __init__(self, purpose: str = "login", message: str | None = None) -> None:
+        self.purpose = purpose
+        super().__init__(message)
+
+
 class UnknownFactor(MalformedInput):
     """No factor of that name is registered (a typo, or a factor this site does not offer)."""
 

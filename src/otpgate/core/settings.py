@@ -143,6 +143,9 @@ class Settings:
     #: ``https://portal.example``; empty (default): nobody (``X-Frame-Options: DENY``,
     #: CSP ``frame-ancestors 'none'``).
     frame_ancestors: tuple[str, ...] = ()
+    #: The factors that may confirm a transaction's details (a recovery code never may): a
+    #: code by SMS (which also carries the details, PSD2's dynamic linking) or from the app.
+    transaction_factors: tuple[str, ...] = ("sms", "totp")
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -255,4 +258,5 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "totp_algorithm": lambda v: str(v).upper(),
     "remember_device": _bool,
     "frame_ancestors": _origins,
+    "transaction_factors": lambda value: tuple(part.lower() for part in _words(value)),
 }

@@ -52,6 +52,7 @@ class Step(str, Enum):
 
     BEGIN = "begin"  # a challenge was sent for it
     CLAIM = "claim"  # its challenge was just approved: claim the execution
+    APPROVE = "approve"  # a right code for the transaction pending on this challenge: claim it
     RETRY = "retry"  # claim again after a failure, with the same challenge and code
     SETTLE = "settle"  # the handler finished (``success``) or raised
     CANCEL = "cancel"  # the user gave up
@@ -130,6 +131,15 @@ def advance(current: TxRecord | None, step: TxStep, now: float) -> tuple[TxResul
         return TxResult(Answer.EXECUTED, record), False
     if state is TxState.CONFIRMED:
         return TxResult(Answer.IN_PROGRESS, record), False
+    if step.kind is Step.APPROVE:
+        # Only the transaction pending (or failed) on this very challenge, in its lifetime:
+        # a factor without a challenge of its own (an app) is bound to the details and the
+        # action by this record, which showing them to the user began.
+        if record is None or state not in (TxState.PENDING, TxState.FAILED):
+            return TxResult(Answer.EXPIRED, record), False
+        if record.challenge_id != step.challenge_id:
+            return TxResult(Answer.EXPIRED, record), False
+        return _write(record, now, state=TxState.CONFIRMED, proof=step.proof, attempts=0)
     if step.kind is Step.BEGIN:
         fresh = TxRecord(TxState.PENDING, step.challenge_id, "", step.expires_at, 0, "", now)
         return TxResult(Answer.OK, fresh), True

@@ -65,7 +65,9 @@ class FactorGate(BaseVerifier):
         gate = cast("Verifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         self.registry.get(factor)
-        chosen = selection.choose(self.registry, factor, purpose, gate.factors(subject))
+        chosen = selection.choose(
+            self.registry, factor, purpose, gate.factors(subject), self.settings
+        )
         request = StartRequest(purpose, context, action, client_ip, locale, summary, destination)
         return chosen.start(gate, subject, request)
 
@@ -92,7 +94,9 @@ class FactorGate(BaseVerifier):
         gate = cast("Verifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         self.registry.get(factor)
-        chosen = selection.choose(self.registry, factor, purpose, gate.factors(subject))
+        chosen = selection.choose(
+            self.registry, factor, purpose, gate.factors(subject), self.settings
+        )
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
         return chosen.check(gate, subject, code, request)
 

@@ -35,15 +35,28 @@ def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) ->
     return enrolled[0] if enrolled else None
 
 
+def serves(factor: Factor, purpose: str, settings: Settings | None = None) -> bool:
+    """True if ``factor`` may serve ``purpose``: it declares it, and for a transaction the
+    site's policy lets it confirm one (``settings.transaction_factors``)."""
+    if purpose not in factor.purposes:
+        return False
+    allowed = settings.transaction_factors if settings is not None else None
+    return purpose != "transaction" or allowed is None or factor.name in allowed
+
+
 def offered(
-    registry: FactorRegistry, factors: Factors, purpose: str, stored: str | None
+    registry: FactorRegistry,
+    factors: Factors,
+    purpose: str,
+    stored: str | None,
+    settings: Settings | None = None,
 ) -> list[Factor]:
     """The factors the subject may use for ``purpose``, the preferred one first, then the
     strongest. For ``enroll`` (proving a factor being added) the subject need not have it."""
     usable = [
         factor
         for factor in registry
-        if purpose in factor.purposes and (purpose == "enroll" or factor.enrolled(factors))
+        if serves(factor, purpose, settings) and (purpose == "enroll" or factor.enrolled(factors))
     ]
     first = preferred(registry, factors, stored)
     return sorted(usable, key=lambda factor: factor is not first)  # stable: rank order stays
@@ -67,15 +80,22 @@ def options(
             binds_details=factor.binds_details,
             preferred=factor is first,
         )
-        for factor in offered(registry, factors, purpose, stored)
+        for factor in offered(registry, factors, purpose, stored, settings)
     ]
 
 
-def choose(registry: FactorRegistry, name: object, purpose: str, factors: Factors) -> Factor:
+def choose(
+    registry: FactorRegistry,
+    name: object,
+    purpose: str,
+    factors: Factors,
+    settings: Settings | None = None,
+) -> Factor:
     """The factor called ``name`` if the subject may use it for ``purpose``: UnknownFactor,
-    FactorNotAllowed (it never serves this purpose) or FactorNotEnrolled otherwise."""
+    FactorNotAllowed (it never serves this purpose, or the policy says no) or
+    FactorNotEnrolled otherwise."""
     factor = registry.get(name)
-    if purpose not in factor.purposes:
+    if not serves(factor, purpose, settings):
         raise FactorNotAllowed()
     if purpose != "enroll" and not factor.enrolled(factors):
         raise FactorNotEnrolled()

@@ -56,6 +56,11 @@ if kind == 'settle' then
 end
 if state == 'x' then return reply('executed', r) end
 if state == 'c' then return reply('in_progress', r) end
+if kind == 'approve' then
+  if not r or (state ~= 'p' and state ~= 'f') or r.c ~= cid then return reply('expired', r) end
+  r.s, r.p, r.a = 'c', proof, 0
+  return write(nil, r)
+end
 if kind == 'begin' then
   return write(nil, {s = 'p', c = cid, p = '', e = expires_at, a = 0, u = '', o = ''})
 end

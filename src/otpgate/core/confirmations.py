@@ -1,0 +1,274 @@
+"""Confirming a transaction with any factor that may confirm one: what the integrations call.
+
+``Confirmations`` (on a :class:`~otpgate.Verifier`) and ``AsyncConfirmations`` (on an
+:class:`~otpgate.AsyncVerifier`) add the factor model to :mod:`otpgate.core.executions`:
+
+1. ``open(subject, action, details)`` when the page (or the API's 401) shows the details:
+   it picks the factor (the caller's choice, else the subject's preferred one among those
+   ``settings.transaction_factors`` allows), starts it (an SMS carries the details; an app
+   sends nothing) and records the transaction as pending on a server-side challenge bound to
+   the subject, the details and the action. The :class:`PendingConfirmation` it returns has
+   the ``token`` the page or the client sends back with the code.
+2. ``confirm(subject, action, details, token, code)``: the factor checks the code (an SMS
+   code against its challenge, which is bound to the details; an app code against the app)
+   and the pending record is claimed for this caller alone. A code for other details or
+   another action finds no pending record (or a challenge bound to something else) and is
+   refused. A failed execution is retried with the same code, or a new app code, within the
+   challenge's lifetime; an executed one answers its recorded outcome.
+3. ``settle`` as in :class:`~otpgate.core.executions.Executions`.
+
+With no factor that may confirm it, ``open`` raises :class:`NoSuitableFactor`: the page or
+the API then points to adding one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .challenge import Challenge, Verification
+from .errors import ChallengeExpired, CodeReplayed, MalformedInput, NoSuitableFactor
+from .executions import AsyncExecutions, Executions, _raise_for
+from .factors.base import FactorOption
+from .transactions import Answer, Step, TxResult, TxState, TxStep
+from .web import challenge_view
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+PURPOSE = "transaction"
+#: Between the factor's name and its challenge in a token ("totp~…", "sms~<challenge id>").
+SEPARATOR = "~"
+_MAX_TOKEN = 200
+
+
+@dataclass(frozen=True)
+class PendingConfirmation:
+    """A transaction waiting for its code: ``token`` goes back with the code; ``challenge``
+    is what a sending factor sent (None for an app); ``options`` the factors that may
+    confirm it instead (a page offers to switch)."""
+
+    token: str
+    factor: str
+    expires_at: float
+    challenge: Challenge | None
+    options: tuple[FactorOption, ...]
+
+    def view(self, now: float) -> dict[str, Any]:
+        """JSON-able, for a page or an API answer (nothing secret)."""
+        return {
+            "confirmation": self.token,
+            "factor": self.factor,
+            "expires_in": max(0, int(self.expires_at - now + 0.999)),
+            "challenge": challenge_view(self.challenge, now) if self.challenge else None,
+            "factors": [option.as_dict() for option in self.options],
+        }
+
+
+def split_token(token: object) -> tuple[str, str]:
+    """``(factor, challenge)`` of a token; a bare challenge id (as answered before tokens
+    named their factor) is an SMS challenge. MalformedInput for anything else."""
+    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN:
+        raise MalformedInput("The confirmation is malformed.")
+    factor, separator, challenge_id = token.partition(SEPARATOR)
+    if not separator:
+        return "sms", token
+    if not factor or not challenge_id:
+        raise MalformedInput("The confirmation is malformed.")
+    return factor, challenge_id
+
+
+def _reference(challenge: Challenge | None, now: float, settings: Settings) -> tuple[str, float]:
+    """The server-side challenge a pending transaction waits on: the one a factor sent, else
+    a new one that lives as long as a code would."""
+    if challenge is not None:
+        return challenge.id, challenge.expires_at
+    return secrets.token_urlsafe(16), now + settings.code_lifetime
+
+
+def _options(offered: list[FactorOption], purpose: str) -> tuple[FactorOption, ...]:
+    if not offered:
+        raise NoSuitableFactor(purpose)
+    return tuple(offered)
+
+
+def _chosen(options: tuple[FactorOption, ...], factor: str | None) -> str:
+    """The factor to start: ``factor`` if given (the gate checks it may), else the first
+    offered (the subject's preferred)."""
+    return factor if factor is not None else options[0].name
+
+
+def _settle_retry(result: TxResult, spent: Exception) -> None:
+    """The answer to a retry after the factor refused the code as spent (an SMS challenge
+    used, an app code used): still pending means the code was spent elsewhere (or by a
+    concurrent request that is about to claim it) — the factor's own answer then."""
+    pending = result.record is not None and result.record.state is TxState.PENDING
+    if result.answer is Answer.IN_PROGRESS and pending and isinstance(spent, CodeReplayed):
+        raise spent
+    expired = spent if isinstance(spent, ChallengeExpired) else None
+    if result.answer is Answer.EXPIRED and expired is None and isinstance(spent, CodeReplayed):
+        raise spent
+    _raise_for(result, expired)
+
+
+class Confirmations(Executions):
+    """Transactions confirmed by any factor that may confirm one, executed exactly once."""
+
+    def open(
+        self,
+        subject: str,
+        action: str,
+        details: Mapping[str, Any],
+        *,
+        factor: str | None = None,
+        summary: str | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+    ) -> PendingConfirmation:
+        """Start confirming ``details`` for ``action`` (see the module's docs)."""
+        gate = self.verifier
+        key = self.key(subject, action, details)
+        self.guard(key)
+        options = _options(gate.offer(subject, PURPOSE), PURPOSE)
+        name = _chosen(options, factor)
+        challenge = gate.start(
+            subject,
+            name,
+            purpose=PURPOSE,
+            context=details,
+            action=action,
+            client_ip=client_ip,
+            locale=locale,
+            summary=summary,
+        )
+        reference, expires_at = _reference(challenge, gate.clock(), gate.settings)
+        _raise_for(self._step(key, TxStep(Step.BEGIN, reference, expires_at=expires_at)))
+        return PendingConfirmation(
+            f"{name}{SEPARATOR}{reference}", name, expires_at, challenge, options
+        )
+
+    def pending(self, subject: str, token: str) -> Challenge | None:
+        """What a sending factor sent for ``token`` (to show again), else None."""
+        factor, reference = split_token(token)
+        if not self.verifier.registry.get(factor).sends:
+            return None
+        return self.verifier.get(reference, subject=subject)
+
+    def resend(self, subject: str, token: str, *, client_ip: str | None = None) -> Challenge:
+        """Send the same code again (a factor that sends); the challenge after it."""
+        factor, reference = split_token(token)
+        if not self.verifier.registry.get(factor).sends:
+            raise MalformedInput("This factor has nothing to send again.")
+        self.verifier.get(reference, subject=subject)  # someone else's: expired
+        return self.verifier.resend(reference, client_ip=client_ip)
+
+    def confirm_code(
+        self, subject: str, action: str, details: Mapping[str, Any], token: str, code: str
+    ) -> Verification:
+        """Check ``code`` for the transaction ``token`` names and claim its execution."""
+        factor, reference = split_token(token)
+        key = self.key(subject, action, details)
+        try:
+            verification = self.verifier.verify(
+                subject,
+                factor,
+                code,
+                purpose=PURPOSE,
+                challenge_id=reference,
+                context=details,
+                action=action,
+            )
+        except (ChallengeExpired, CodeReplayed) as spent:
+            _settle_retry(self._step(key, self._claim(reference, code, fresh=False)), spent)
+            return Verification(subject, PURPOSE, factor, self.verifier.clock(), reference)
+        approve = TxStep(Step.APPROVE, reference, self._proof(reference, code))
+        _raise_for(self._step(key, approve))
+        return verification
+
+    def cancel_transaction(self, subject: str, action: str, details: Mapping[str, Any]) -> bool:
+        """The user gave up: cancel it if it is pending (or failed)."""
+        return self.cancel(self.key(subject, action, details))
+
+
+class AsyncConfirmations(AsyncExecutions):
+    """:class:`Confirmations` on an :class:`~otpgate.AsyncVerifier` (every method awaits)."""
+
+    async def open(
+        self,
+        subject: str,
+        action: str,
+        details: Mapping[str, Any],
+        *,
+        factor: str | None = None,
+        summary: str | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+    ) -> PendingConfirmation:
+        """:meth:`Confirmations.open`."""
+        gate = self.verifier
+        key = self.key(subject, action, details)
+        await self.guard(key)
+        options = _options(await gate.offer(subject, PURPOSE), PURPOSE)
+        name = _chosen(options, factor)
+        challenge = await gate.start(
+            subject,
+            name,
+            purpose=PURPOSE,
+            context=details,
+            action=action,
+            client_ip=client_ip,
+            locale=locale,
+            summary=summary,
+        )
+        reference, expires_at = _reference(challenge, gate.clock(), gate.settings)
+        _raise_for(await self._step(key, TxStep(Step.BEGIN, reference, expires_at=expires_at)))
+        return PendingConfirmation(
+            f"{name}{SEPARATOR}{reference}", name, expires_at, challenge, options
+        )
+
+    async def pending(self, subject: str, token: str) -> Challenge | None:
+        """:meth:`Confirmations.pending`."""
+        factor, reference = split_token(token)
+        if not self.verifier.registry.get(factor).sends:
+            return None
+        return await self.verifier.get(reference, subject=subject)
+
+    async def resend(self, subject: str, token: str, *, client_ip: str | None = None) -> Challenge:
+        """:meth:`Confirmations.resend`."""
+        factor, reference = split_token(token)
+        if not self.verifier.registry.get(factor).sends:
+            raise MalformedInput("This factor has nothing to send again.")
+        await self.verifier.get(reference, subject=subject)
+        return await self.verifier.resend(reference, client_ip=client_ip)
+
+    async def confirm_code(
+        self, subject: str, action: str, details: Mapping[str, Any], token: str, code: str
+    ) -> Verification:
+        """:meth:`Confirmations.confirm_code`."""
+        factor, reference = split_token(token)
+        key = self.key(subject, action, details)
+        try:
+            verification = await self.verifier.verify(
+                subject,
+                factor,
+                code,
+                purpose=PURPOSE,
+                challenge_id=reference,
+                context=details,
+                action=action,
+            )
+        except (ChallengeExpired, CodeReplayed) as spent:
+            retry = self._claim(reference, code, fresh=False)
+            _settle_retry(await self._step(key, retry), spent)
+            return Verification(subject, PURPOSE, factor, self.verifier.clock(), reference)
+        approve = TxStep(Step.APPROVE, reference, self._proof(reference, code))
+        _raise_for(await self._step(key, approve))
+        return verification
+
+    async def cancel_transaction(
+        self, subject: str, action: str, details: Mapping[str, Any]
+    ) -> bool:
+        """:meth:`Confirmations.cancel_transaction`."""
+        return await self.cancel(self.key(subject, action, details))
