@@ -66,6 +66,7 @@ MEANINGS = {
 }
 _FORMATS = {
     "_words": "a list, or comma-separated text",
+    "_names": "a list, or comma-separated text (factor names)",
     "_upper_set": "a set, or comma-separated text",
     "_caps": "a mapping, or text like ``44=5000,1=20000``",
     "_bool": "``true`` / ``false``",

@@ -224,6 +224,11 @@ def _origins(value: object) -> tuple[str, ...]:
     )
 
 
+def _names(value: object) -> tuple[str, ...]:
+    """Factor names, lower-cased."""
+    return tuple(part.lower() for part in _words(value))
+
+
 def _caps(value: object) -> dict[str, int]:
     if isinstance(value, str):
         pairs = [part.split("=", 1) for part in _words(value)]
@@ -258,5 +263,5 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "totp_algorithm": lambda v: str(v).upper(),
     "remember_device": _bool,
     "frame_ancestors": _origins,
-    "transaction_factors": lambda value: tuple(part.lower() for part in _words(value)),
+    "transaction_factors": _names,
 }
