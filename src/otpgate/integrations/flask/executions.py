@@ -16,7 +16,8 @@ from typing import Any
 from flask import after_this_request, g, got_request_exception, request
 from werkzeug.wrappers import Response
 
-from otpgate.core.executions import Executions, TransactionStatus, response_outcome
+from otpgate.core.confirmations import Confirmations
+from otpgate.core.executions import TransactionStatus, response_outcome
 
 from .extension import gate_state
 
@@ -24,9 +25,9 @@ _CLAIMS = "_otpgate_claims"
 _OUTCOME = "_otpgate_outcome"
 
 
-def executions() -> Executions:
-    """Exactly-once execution on this app's verifier's store."""
-    return Executions(gate_state().verifier)
+def executions() -> Confirmations:
+    """Confirmation by any factor, and exactly-once execution, on this app's verifier."""
+    return Confirmations(gate_state().verifier)
 
 
 def claimed(key: str, challenge_id: str) -> None:
