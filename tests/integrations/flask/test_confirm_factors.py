@@ -9,8 +9,11 @@ import re
 import pyotp
 import pytest
 
+from otpgate import register_factor
+from otpgate.core.factors import registry
 from tests.conftest import PHONE
-from tests.integrations.flask.conftest import CSRF, make_app, password_login
+from tests.factors import PinFactor
+from tests.integrations.flask.conftest import CSRF, make_app, password_login, sms_login
 from tests.integrations.flask.test_login import enroll_totp
 
 DETAILS = {"amount": "250.00", "payee": "Bob Martin"}
@@ -238,3 +241,33 @@ def test_the_policy_setting_hides_the_app(clock, outbox):
     assert "Use Authenticator app instead" not in page.text
     chosen = api(client, DETAILS, **{"X-Otpgate-Factor": "totp"})
     assert chosen.status_code == 403 and chosen.json["code"] == "factor_not_allowed"
+
+
+class TransactionPin(PinFactor):
+    """The toy PIN, allowed to confirm transactions too."""
+
+    purposes = frozenset({"login", "action", "transaction"})
+
+
+def test_a_factor_registered_in_the_core_confirms_with_no_flask_change(clock, outbox):
+    register_factor(TransactionPin())
+    try:
+        harness = make_app(clock, outbox, OTPGATE_TRANSACTION_FACTORS="sms totp pin")
+        with harness.app.app_context():
+            harness.gate.verifier.credentials.add_phone("alice", PHONE)
+        client = harness.client()
+        sms_login(harness, client)
+        page = form(client)  # alice prefers her phone: an SMS, and the PIN offered
+        assert "Use pin instead" in page.text
+        pin_page = form(client, otpgate_factor="pin")
+        assert 'maxlength="4"' in pin_page.text and "Send a new code" not in pin_page.text
+        token = hidden(pin_page.text, "otpgate_challenge")
+        assert token.startswith("pin~")
+        wrong = form(client, otpgate_challenge=token, otpgate_code="1111")
+        assert wrong.status_code == 400 and harness.executed == []
+        done = form(client, otpgate_challenge=token, otpgate_code=TransactionPin.PIN)
+        assert done.status_code == 200 and harness.executed == [DETAILS]
+        replay = form(client, otpgate_challenge=token, otpgate_code=TransactionPin.PIN)
+        assert replay.status_code == 409 and harness.executed == [DETAILS]
+    finally:
+        registry.unregister("pin")
