@@ -11,6 +11,7 @@ import pytest
 
 from otpgate import register_factor
 from otpgate.core.factors import registry
+from otpgate.integrations.flask import transaction_state
 from tests.conftest import PHONE
 from tests.factors import PinFactor
 from tests.integrations.flask.conftest import CSRF, make_app, password_login, sms_login
@@ -271,3 +272,15 @@ def test_a_factor_registered_in_the_core_confirms_with_no_flask_change(clock, ou
         assert replay.status_code == 409 and harness.executed == [DETAILS]
     finally:
         registry.unregister("pin")
+
+
+def test_transaction_state_reads_the_action_confirm_transaction_binds(harness):
+    """By default both name the action as the view's method and endpoint: a DELETE view
+    reads its own transaction, not the POST one's."""
+    totp = app_user(harness)
+    client = sign_in_with_app(harness, totp)
+    client.delete("/payment", json=DETAILS)  # opens the confirmation of the cancel
+    with harness.app.test_request_context("/payment", method="DELETE"):
+        assert transaction_state(DETAILS, subject="bob").state == "pending"
+    with harness.app.test_request_context("/payment", method="POST"):
+        assert transaction_state(DETAILS, subject="bob").state == "unknown"

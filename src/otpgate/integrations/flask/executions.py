@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from otpgate.core.confirmations import Confirmations
 from otpgate.core.executions import TransactionStatus, response_outcome
+from otpgate.core.web import view_action
 
 from .extension import gate_state
 
@@ -62,10 +63,15 @@ def transaction_state(
     context: Mapping[str, Any], *, action: str | None = None, subject: str | None = None
 ) -> TransactionStatus:
     """Where a transaction on ``context`` is: the signed-in user's (or ``subject``'s), for
-    ``action`` (as given to ``confirm_transaction``; by default this request's endpoint)."""
+    ``action`` (as given to ``confirm_transaction``; by default this request's, named as
+    ``confirm_transaction`` names it: the endpoint, after the method unless GET, HEAD, POST)."""
     state = gate_state()
     who = subject if subject is not None else (state.users.current_subject() or "")
-    bound = action if action is not None else (request.endpoint or request.path)
+    bound = (
+        action
+        if action is not None
+        else view_action(request.method, request.endpoint or request.path)
+    )
     return executions().state(who, bound, context)
 
 
