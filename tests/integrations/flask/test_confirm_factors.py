@@ -16,6 +16,7 @@ from tests.conftest import PHONE
 from tests.factors import PinFactor
 from tests.integrations.flask.conftest import CSRF, make_app, password_login, sms_login
 from tests.integrations.flask.test_login import enroll_totp
+from tests.redis.fixtures import new_prefix
 
 DETAILS = {"amount": "250.00", "payee": "Bob Martin"}
 JSON = {"Accept": "application/json"}
@@ -284,3 +285,35 @@ def test_transaction_state_reads_the_action_confirm_transaction_binds(harness):
         assert transaction_state(DETAILS, subject="bob").state == "pending"
     with harness.app.test_request_context("/payment", method="POST"):
         assert transaction_state(DETAILS, subject="bob").state == "unknown"
+
+
+@pytest.mark.redis
+def test_on_redis_an_app_confirmation_fails_retries_and_replays_its_outcome(
+    clock, outbox, redis_server
+):
+    from otpgate.redis import RedisStore
+
+    store = RedisStore.from_url(redis_server.url, prefix=new_prefix())
+    try:
+        harness = make_app(clock, outbox, store=store)
+        totp = app_user(harness)
+        client = sign_in_with_app(harness, totp)
+
+        def post(token=None, code=None):
+            fields = {"otpgate_challenge": token, "otpgate_code": code} if token else {}
+            data = {**DETAILS, "csrf_token": CSRF, **fields}
+            return client.post("/flaky-transfer", data=data, headers=JSON)
+
+        token = post().json["confirmation"]
+        harness.fail_next = 1
+        with pytest.raises(RuntimeError):
+            post(token, totp.at(harness.clock.now))
+        harness.clock.advance(30)
+        assert post(token, totp.at(harness.clock.now)).status_code == 200
+        harness.clock.advance(30)
+        replay = post(token, totp.at(harness.clock.now))
+        assert replay.status_code == 409
+        assert replay.json["outcome"] == {"payee": "Bob Martin", "status": 200}
+        assert harness.executed == [DETAILS] and outbox.messages == []
+    finally:
+        store.close()
