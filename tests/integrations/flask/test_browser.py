@@ -105,6 +105,43 @@ def test_step_up_protected_transfer_end_to_end(page, bank):
     page.screenshot(path=str(SHOTS / "otpgate-flask-done-en.png"), full_page=True)
 
 
+def test_an_app_only_user_confirms_a_transfer_with_the_app(page, bank):
+    """bob has no phone: he sets up an authenticator app, then confirms a transfer with an
+    app code on a page that asks for it (no "Send a new code"); no SMS is ever sent."""
+    import time
+
+    import pyotp
+
+    base, outbox = bank
+    page.goto(base + "/login")
+    page.get_by_label("User name").fill("bob")
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/otp/")  # no factor yet: the bank sends him to set one up
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    totp = pyotp.TOTP(page.locator("code.key").inner_text().replace(" ", ""))
+    page.get_by_label("Code from your authenticator app").fill(totp.now())
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_text("Authenticator app set up.").wait_for()
+
+    page.goto(base + "/transfer")
+    page.get_by_label("Payee").fill("Carol Jones")
+    page.get_by_label("Amount (EUR)").fill("100")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Confirm the transaction").wait_for()
+    assert page.locator(".summary").inner_text() == "Pay 100.00 EUR to Carol Jones"
+    assert "enter the code from your authenticator app" in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Send a new code").count() == 0
+    assert page.get_by_role("button", name="Cancel").is_visible()
+    page.screenshot(path=str(SHOTS / "otpgate-flask-confirm-app-en.png"), full_page=True)
+    # the sign-up spent this time step's code: the next step's (the app shows it soon)
+    page.get_by_label("Code from your authenticator app").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(base + "/")
+    assert page.get_by_role("status").inner_text() == "Sent 100.00 EUR to Carol Jones."
+    assert outbox.messages == []
+
+
 def test_pages_in_chinese(page, bank):
     base, outbox = bank
     page.context.add_cookies([{"name": "lang", "value": "zh-CN", "url": base}])

@@ -32,7 +32,11 @@ def test_json_transfer_with_a_bound_code(harness):
     assert first.status_code == 401 and first.json["code"] == "confirmation_required"
     challenge = first.json["challenge"]
     assert challenge["bound_to_context"] and challenge["masked_phone"] == "+33 ••• ••• 5678"
-    assert first.json["challenge_id"] == first.headers["OTP-Challenge"] == challenge["id"]
+    # the token names its factor; a client that sends the bare challenge id still works
+    token = first.json["confirmation"]
+    assert first.json["challenge_id"] == first.headers["OTP-Challenge"] == token
+    assert token == "sms~" + challenge["id"] and first.json["factor"] == "sms"
+    assert [option["name"] for option in first.json["factors"]] == ["sms"]
     assert first.headers["WWW-Authenticate"].startswith("Bearer ")
     assert "Pay 250.00 EUR to Bob Martin" in harness.outbox.messages[-1].text
     assert harness.executed == []

@@ -33,10 +33,11 @@ from otpgate.core.errors import (
     OtpRequired,
 )
 
-from .decorators import confirm_transaction, fresh_otp, otp_required
+from .decorators import fresh_otp, otp_required
 from .executions import record_outcome, transaction_state
 from .extension import GateState, OtpGate, gate_state
 from .signals import SIGNALS, second_factor_passed
+from .transaction import confirm_transaction
 from .users import CallbackUsers, FlaskLoginUsers, UserHooks
 from .web import check_csrf, csrf_token
 

@@ -16,7 +16,9 @@ from typing import Any
 from flask import after_this_request, g, got_request_exception, request
 from werkzeug.wrappers import Response
 
-from otpgate.core.executions import Executions, TransactionStatus, response_outcome
+from otpgate.core.confirmations import Confirmations
+from otpgate.core.executions import TransactionStatus, response_outcome
+from otpgate.core.web import view_action
 
 from .extension import gate_state
 
@@ -24,9 +26,9 @@ _CLAIMS = "_otpgate_claims"
 _OUTCOME = "_otpgate_outcome"
 
 
-def executions() -> Executions:
-    """Exactly-once execution on this app's verifier's store."""
-    return Executions(gate_state().verifier)
+def executions() -> Confirmations:
+    """Confirmation by any factor, and exactly-once execution, on this app's verifier."""
+    return Confirmations(gate_state().verifier)
 
 
 def claimed(key: str, challenge_id: str) -> None:
@@ -61,10 +63,15 @@ def transaction_state(
     context: Mapping[str, Any], *, action: str | None = None, subject: str | None = None
 ) -> TransactionStatus:
     """Where a transaction on ``context`` is: the signed-in user's (or ``subject``'s), for
-    ``action`` (as given to ``confirm_transaction``; by default this request's endpoint)."""
+    ``action`` (as given to ``confirm_transaction``; by default this request's, named as
+    ``confirm_transaction`` names it: the endpoint, after the method unless GET, HEAD, POST)."""
     state = gate_state()
     who = subject if subject is not None else (state.users.current_subject() or "")
-    bound = action if action is not None else (request.endpoint or request.path)
+    bound = (
+        action
+        if action is not None
+        else view_action(request.method, request.endpoint or request.path)
+    )
     return executions().state(who, bound, context)
 
 

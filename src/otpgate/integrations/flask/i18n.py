@@ -14,11 +14,17 @@ ZH: dict[str, str] = {
         "即使密码泄露，第二步验证也能保护您的账户安全。"
     ),
     "Add a phone number": "添加手机号码",
+    "Add a second factor": "添加第二步验证方式",
     "Authenticator app": "身份验证器应用",
     "Authenticator app removed.": "已移除身份验证器应用。",
     "Authenticator app set up.": "身份验证器应用已启用。",
     "Back": "返回",
+    "Cancel": "取消",
     "Cancel sign-in": "取消登录",
+    "Check the details, then enter the code from your authenticator app.": (
+        "请核对交易详情，然后输入身份验证器应用中的验证码。"
+    ),
+    "Check the details, then enter your code.": "请核对交易详情，然后输入验证码。",
     "Code": "验证码",
     "Code from the text message": "短信中的验证码",
     "Code from your authenticator app": "身份验证器应用中的验证码",
@@ -55,15 +61,20 @@ ZH: dict[str, str] = {
     "Save": "保存",
     "Set up": "已设置",
     "Sign-in opens on": "登录时默认使用",
+    "Start again": "重新开始",
     "Set up an authenticator app": "设置身份验证器应用",
     "Start over with a new key": "使用新密钥重新开始",
     "Text message": "短信",
+    "The transaction was canceled.": "交易已取消。",
     "This action needs a fresh confirmation with your second factor.": (
         "此操作需要您再次通过第二步验证。"
     ),
     "Try again in {seconds} s.": "请在 {seconds} 秒后重试。",
     "Turn on": "启用",
     "Two-step verification": "两步验证",
+    "To confirm transactions, first add an authenticator app or a phone number to your "
+    "account.": "要确认交易，请先为您的账户添加身份验证器应用或手机号码。",
+    "Use {factor} instead": "改用{factor}",
     "Use another number": "使用其他号码",
     "Verification method": "验证方式",
     "Verify": "验证",
