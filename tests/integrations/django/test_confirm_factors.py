@@ -188,6 +188,21 @@ def test_cancel_ends_the_pending_transaction_and_goes_back_safely(client, app_us
     assert back["Location"] == "/public/"
 
 
+def test_an_expired_app_confirmation_offers_to_start_again(client, app_user, clock, flaky):
+    app_login(client, clock, app_user)
+    client.post("/flaky-transfer/", DETAILS)
+    clock.advance(301)  # past the confirmation's lifetime
+    late = client.post("/flaky-transfer/", {**DETAILS, "otp_code": app_code(app_user, clock)})
+    body = late.content.decode()
+    assert late.status_code == 410 and 'name="otp_code"' not in body
+    assert 'name="otp_factor" value="totp"' in body  # "Continue": no dead end
+    again = client.post("/flaky-transfer/", {**DETAILS, "otp_factor": "totp"})
+    assert 'name="otp_code"' in again.content.decode()
+    done = client.post("/flaky-transfer/", {**DETAILS, "otp_code": app_code(app_user, clock)})
+    assert done.content == b"PROTECTED flaky transferred 250.00"
+    assert flaky["executed"] == 1
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_async_views_confirm_with_the_app(async_client, app_user, clock, outbox, flaky):
     from asgiref.sync import sync_to_async
