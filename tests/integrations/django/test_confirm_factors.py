@@ -174,6 +174,15 @@ def test_the_policy_can_leave_the_app_out(client, sms_user, gate, clock, outbox)
         assert done.content == b"PROTECTED transferred 250.00 to ACME"
 
 
+def test_an_app_the_policy_leaves_out_is_not_offered_to_add_again(client, app_user, clock):
+    app_login(client, clock, app_user)
+    with override_settings(OTPGATE_TRANSACTION_FACTORS="sms"):
+        page = client.post("/transfer/", DETAILS)
+    body = page.content.decode()
+    assert page.status_code == 409 and 'name="otp_code"' not in body
+    assert 'href="/2fa/phone/add/"' in body and 'href="/2fa/app/"' not in body
+
+
 def test_cancel_ends_the_pending_transaction_and_goes_back_safely(client, app_user, clock):
     app_login(client, clock, app_user)
     client.post("/flaky-transfer/", DETAILS)

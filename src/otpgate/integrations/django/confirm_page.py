@@ -15,9 +15,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from otpgate.core.challenge import Challenge
-from otpgate.core.confirmations import split_token
+from otpgate.core.confirmations import PURPOSE, split_token
 from otpgate.core.errors import NoSuitableFactor, OtpgateError
 from otpgate.core.factors import FactorOption
+from otpgate.core.factors.registry import FactorRegistry
+from otpgate.core.factors.selection import serves
+from otpgate.core.settings import Settings
 from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import challenge_view, view_action
 
@@ -105,6 +108,14 @@ def _fields(request: HttpRequest) -> list[tuple[str, str]]:
     ]
 
 
+def addable(
+    registry: FactorRegistry, settings: Settings, enrollable: Sequence[FactorOption]
+) -> list[str]:
+    """Of the factors a user can add (``gate.offer(subject, "enroll")``), those that the
+    site's policy lets confirm a transaction: the page links to adding those."""
+    return [each.name for each in enrollable if serves(registry.get(each.name), PURPOSE, settings)]
+
+
 def _enroll_links() -> dict[str, str]:
     return {
         "manage": reverse("otpgate:manage"),
@@ -125,6 +136,7 @@ def render(
     error: OtpgateError | None,
     template_name: str,
     cancel_url: str | None,
+    can_add: Sequence[str] = (),
 ) -> HttpResponse:
     """The confirmation page: the details, the factor to use (or where to add one), the
     others to switch to, and a way back."""
@@ -148,6 +160,7 @@ def render(
         "setup_required": isinstance(error, NoSuitableFactor),
         "executed": isinstance(error, TransactionExecuted),
         "enroll": _enroll_links(),
+        "can_add": list(can_add),
         "back_url": back_url(request, cancel_url),
     }
     return page(request, template_name, context, error=error)

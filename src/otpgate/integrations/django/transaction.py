@@ -47,12 +47,26 @@ from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.confirmations import PURPOSE, AsyncConfirmations, Confirmations, split_token
-from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
+from otpgate.core.errors import (
+    ChallengeExpired,
+    MaxAttemptsReached,
+    NoSuitableFactor,
+    OtpgateError,
+)
 from otpgate.core.factors import FactorOption
 from otpgate.core.transactions import TransactionExecuted
 
 from . import runtime
-from .confirm_page import TEMPLATE, action_of, ask_of, canceled, ends, entry_token, render
+from .confirm_page import (
+    TEMPLATE,
+    action_of,
+    addable,
+    ask_of,
+    canceled,
+    ends,
+    entry_token,
+    render,
+)
 from .executions import claimed
 from .session import SessionData, client_ip, locale_of
 
@@ -132,6 +146,9 @@ def confirm_transaction(
     token = entry_token(pending.get(name))
     if options is None:
         options = gate.offer(subject, PURPOSE)
+    can_add: list[str] = []
+    if isinstance(error, NoSuitableFactor):
+        can_add = addable(gate.registry, gate.settings, gate.offer(subject, "enroll"))
     if challenge is None and token:
         try:
             challenge = confirmations.pending(subject, token)
@@ -148,6 +165,7 @@ def confirm_transaction(
         error=error,
         template_name=template_name,
         cancel_url=cancel_url,
+        can_add=can_add,
     )
 
 
@@ -214,6 +232,9 @@ async def aconfirm_transaction(
     token = entry_token(pending.get(name))
     if options is None:
         options = await gate.offer(subject, PURPOSE)
+    can_add: list[str] = []
+    if isinstance(error, NoSuitableFactor):
+        can_add = addable(gate.registry, gate.settings, await gate.offer(subject, "enroll"))
     if challenge is None and token:
         try:
             challenge = await confirmations.pending(subject, token)
@@ -230,4 +251,5 @@ async def aconfirm_transaction(
         error=error,
         template_name=template_name,
         cancel_url=cancel_url,
+        can_add=can_add,
     )
