@@ -261,3 +261,11 @@ def test_a_factor_registered_at_test_time_confirms_a_transaction(
         done = client.post("/transfer/", {**DETAILS, "otp_code": PinFactor.PIN})
         assert done.content == b"PROTECTED transferred 250.00 to ACME"
         assert outbox.messages == []
+
+
+def test_the_confirmation_page_in_simplified_chinese(client, sms_user, gate, clock, outbox):
+    secret = with_app(gate, clock, sms_user)
+    sign_in(client, "alice")
+    client.post("/2fa/verify/", {"action": "verify", "code": totp_now(secret, clock())})
+    body = client.post("/transfer/", DETAILS, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "请核对上面的详情" in body and "其他确认方式" in body and "取消" in body
