@@ -70,6 +70,8 @@ def test_a_user_with_only_an_app_confirms_with_an_app_code_and_no_sms_is_sent(
     assert 'name="otp_code"' in body and 'name="amount" value="250.00"' in body
     assert 'value="resend"' not in body and 'value="sms"' not in body  # nothing to send
     assert 'value="cancel"' in body
+    # No summary given: the page lists the details the code approves.
+    assert "<dt>amount</dt><dd>250.00</dd><dt>payee</dt><dd>ACME</dd>" in body
     done = client.post("/flaky-transfer/", {**DETAILS, "otp_code": app_code(app_user, clock)})
     assert done.content == b"PROTECTED flaky transferred 250.00"
     again = client.post("/flaky-transfer/", {**DETAILS, "otp_code": app_code(app_user, clock)})

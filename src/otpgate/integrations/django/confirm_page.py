@@ -7,7 +7,7 @@ The page lists the factors the core offers; it never decides which factor may co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +128,7 @@ def render(
     request: HttpRequest,
     *,
     summary: str,
+    details: Mapping[str, Any],
     token: str,
     chosen: str | None,
     options: Sequence[FactorOption],
@@ -138,8 +139,8 @@ def render(
     cancel_url: str | None,
     can_add: Sequence[str] = (),
 ) -> HttpResponse:
-    """The confirmation page: the details, the factor to use (or where to add one), the
-    others to switch to, and a way back."""
+    """The confirmation page: the details (``summary``, else ``details``), the factor to
+    use (or where to add one), the others to switch to, and a way back."""
     name = factor_of(token) or chosen or (options[0].name if options else "")
     option = next((each for each in options if each.name == name), None)
     view = challenge_view(challenge, now) if challenge is not None else None
@@ -148,6 +149,8 @@ def render(
     spec = option.input if option is not None else None
     context: dict[str, Any] = {
         "summary": summary,
+        # Without a summary, the details themselves: what the user approves.
+        "details": [] if summary else [(str(k), str(v)) for k, v in details.items()],
         "fields": _fields(request),
         "action_url": request.get_full_path(),
         "factor": name,

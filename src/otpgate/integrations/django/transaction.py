@@ -157,6 +157,7 @@ def confirm_transaction(
     return render(
         request,
         summary=summary,
+        details=context,
         token=token,
         chosen=ask.factor,
         options=options,
@@ -243,6 +244,7 @@ async def aconfirm_transaction(
     return render(
         request,
         summary=summary,
+        details=context,
         token=token,
         chosen=ask.factor,
         options=options,
