@@ -9,7 +9,7 @@ def close_account(request):
 def transfer(request):  # signed-in users only (the middleware sees to it)
     details = {"amount": request.POST["amount"], "payee": request.POST["payee"]}
     answer = confirm_transaction(request, details, summary=f"Pay {details['amount']} EUR")
-    if isinstance(answer, HttpResponse):  # a code was sent: the page that asks for it
+    if isinstance(answer, HttpResponse):  # the page that asks for the code
         return answer
     return HttpResponse(f"Sent {details['amount']} EUR.")  # the code matched these details
 

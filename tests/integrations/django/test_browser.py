@@ -163,3 +163,27 @@ def test_fields_and_recovery_codes_hold_their_layout_on_a_phone(
         layout = code_columns(page, "#otpgate-codes li")
         assert layout["count"] == 10 and layout["lines"] == 1, layout
         assert layout["closest"] >= layout["marker"], layout  # "10. " fits between columns
+
+
+def test_a_user_with_only_an_app_confirms_a_transfer_in_the_browser(
+    page, live_server, gate, clock, outbox
+):
+    from .test_confirm_factors import with_app
+
+    secret = with_app(gate, clock, make_user("dave"))
+    _sign_in(page, live_server, "dave", target="/transfer/")
+    page.get_by_label("Verification code").fill(totp_now(secret, clock()))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(live_server.url + "/transfer/")
+    clock.advance(30)
+    page.get_by_label("Amount").fill("250.00")
+    page.get_by_label("Payee").fill("ACME")
+    page.get_by_role("button", name="Transfer").click()
+    page.get_by_text("EUR 250.00").wait_for()
+    assert "authenticator app" in page.content()
+    assert page.get_by_role("button", name="Cancel").is_visible()
+    page.screenshot(path=SHOTS.format("confirm-app"), full_page=True)
+    page.get_by_label("Verification code").fill(totp_now(secret, clock()))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("PROTECTED transferred 250.00 to ACME").wait_for()
+    assert outbox.messages == []

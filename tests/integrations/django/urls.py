@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import engines
 from django.urls import include, path
 from django.views import View
 
@@ -85,6 +86,15 @@ class AsyncStepUpView(OtpRequiredMixin, View):
         return HttpResponse("PROTECTED async class-based step-up")
 
 
+#: The transfer form (for the browser test): the fields ``_details`` reads.
+TRANSFER_FORM = engines["django"].from_string(
+    "<!doctype html><title>Transfer</title><p>PROTECTED transfer form</p>"
+    '<form method="post">{% csrf_token %}'
+    '<label>Amount <input name="amount"></label><label>Payee <input name="payee"></label>'
+    '<button type="submit">Transfer</button></form>'
+)
+
+
 def _details(request: HttpRequest) -> dict[str, str]:
     return {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
 
@@ -92,7 +102,7 @@ def _details(request: HttpRequest) -> dict[str, str]:
 @login_required
 def transfer(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return HttpResponse("PROTECTED transfer form")
+        return HttpResponse(TRANSFER_FORM.render(request=request))
     details = _details(request)
     result = confirm_transaction(request, details, summary=f"EUR {details['amount'][:20]}")
     if isinstance(result, HttpResponse):

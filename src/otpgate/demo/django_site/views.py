@@ -22,7 +22,8 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def transfer(request: HttpRequest) -> HttpResponse:
-    """A transfer confirmed by an SMS code bound to its amount and payee."""
+    """A transfer confirmed by a code (the app, or an SMS naming it) bound to its amount and
+    payee."""
     if request.method != "POST":
         return render(request, "demo_site/transfer.html")
     details = {

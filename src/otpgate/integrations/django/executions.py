@@ -58,11 +58,11 @@ def transaction_state(
 ) -> TransactionStatus:
     """Where the signed-in user's transaction on ``context`` is (``action``: as given to
     ``confirm_transaction``, by default this request's view name)."""
-    from .transaction import _action_of
+    from .confirm_page import action_of
 
     user = getattr(request, "user", None)
     subject = str(user.pk) if user is not None and user.is_authenticated else ""
-    return executions().state(subject, _action_of(request, action), context)
+    return executions().state(subject, action_of(request, action), context)
 
 
 def _on_exception(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Transaction confirmation (dynamic linking): a code that only confirms these exact details.
+"""Transaction confirmation: a code that only confirms these exact details, with any factor.
 
 In the view that is about to carry out an action, pass the action's details::
 
@@ -10,24 +10,30 @@ In the view that is about to carry out an action, pass the action's details::
             result = confirm_transaction(request, details, summary=f"EUR {details['amount']}")
             if isinstance(result, HttpResponse):
                 return result          # the code page (first time, or a wrong code)
-            execute_transfer(...)      # the code matched exactly these details
+            execute_transfer(...)      # a code confirmed exactly these details
         ...
 
-The first call sends an SMS bound to ``details`` and to the action (the text shows
-``summary``) and answers with a page that posts the same form fields back, plus the code. The
-next call checks the code against the details computed from *that* request and against *that*
-view: changed details, or the same details posted to another view (a standing order instead
-of a payment, a cancel instead of an execute), fail with ``context_mismatch``. The action is
-the resolved view name (``request.resolver_match.view_name``) unless ``action=`` names it;
-give two views the same ``action=`` only if a code for one may confirm the other.
-``aconfirm_transaction`` is the same for async views. Needs a verified phone.
+The first call opens a confirmation on the user's preferred factor among those that may
+confirm a transaction (``OTPGATE_TRANSACTION_FACTORS``: an authenticator app or an SMS by
+default, never a recovery code) and answers with a page that shows ``summary``, posts the
+same form fields back with the code, and offers the user's other factors. An authenticator
+app sends nothing: the user approves the details shown on the page. An SMS carries
+``summary`` (PSD2 dynamic linking: the user checks the details in the message). Either way
+the server-side challenge is bound to ``details`` and to the action: changed details, or the
+same details posted to another view (a standing order instead of a payment, a cancel instead
+of an execute), are refused. The action is the resolved view name
+(``request.resolver_match.view_name``) unless ``action=`` names it; give two views the same
+``action=`` only if a code for one may confirm the other. A user with no factor that may
+confirm gets a page (409 ``factor_setup_required``) linking to where to add one; "Cancel"
+cancels the pending confirmation and goes to ``cancel_url`` (default: the safe ``?next=``,
+else ``LOGIN_REDIRECT_URL``). ``aconfirm_transaction`` is the same for async views.
 
 A right code claims the execution for this request alone; ``OtpgateMiddleware`` records how
 the view answered (see ``executions.py``). If the view raises (or answers 5xx), the
-transaction is ``failed`` and posting the same form with the same code again retries it,
-within the code's lifetime; once executed, posting it again answers
-``transaction_executed`` instead of executing twice. :func:`transaction_state` reads where a
-transaction is; :func:`record_outcome` adds to what its execution is recorded as.
+transaction is ``failed`` and posting the same form with the same code (or a new app code)
+again retries it, within the confirmation's lifetime; once executed, posting it again
+answers ``transaction_executed`` instead of executing twice. :func:`transaction_state` reads
+where a transaction is; :func:`record_outcome` adds to what its execution is recorded as.
 """
 
 from __future__ import annotations
@@ -40,57 +46,32 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
-from otpgate.core.errors import ChallengeExpired, MaxAttemptsReached, OtpgateError
-from otpgate.core.executions import AsyncExecutions, Executions
+from otpgate.core.confirmations import PURPOSE, AsyncConfirmations, Confirmations, split_token
+from otpgate.core.errors import (
+    ChallengeExpired,
+    MaxAttemptsReached,
+    NoSuitableFactor,
+    OtpgateError,
+)
+from otpgate.core.factors import FactorOption
 from otpgate.core.transactions import TransactionExecuted
-from otpgate.core.web import challenge_view, view_action
 
 from . import runtime
+from .confirm_page import (
+    TEMPLATE,
+    action_of,
+    addable,
+    ask_of,
+    canceled,
+    ends,
+    entry_token,
+    render,
+)
 from .executions import claimed
 from .session import SessionData, client_ip, locale_of
-from .views.common import page
 
-TEMPLATE = "otpgate/confirm.html"
-_SKIP = {"csrfmiddlewaretoken", "otp_code", "otp_action"}
-#: Answers after which the pending challenge is of no more use.
+#: Answers after which the pending confirmation is of no more use.
 _ENDED = (ChallengeExpired, MaxAttemptsReached, TransactionExecuted)
-
-
-def _fields(request: HttpRequest) -> list[tuple[str, str]]:
-    return [
-        (name, value)
-        for name, values in request.POST.lists()
-        if name not in _SKIP
-        for value in values
-    ]
-
-
-def _page(
-    request: HttpRequest,
-    summary: str,
-    challenge: Challenge | None,
-    now: float,
-    error: OtpgateError | None,
-    template_name: str,
-) -> HttpResponse:
-    context = {
-        "summary": summary,
-        "fields": _fields(request),
-        "challenge": challenge_view(challenge, now) if challenge else None,
-        "action_url": request.get_full_path(),
-    }
-    return page(request, template_name, context, error=error)
-
-
-def _action_of(request: HttpRequest, action: str | None = None) -> str:
-    """What a transaction code is bound to besides its details: ``action`` if given, else
-    the view that resolved this request (its URL name with namespaces, or its dotted path),
-    preceded by the method for methods other than GET, HEAD and POST."""
-    if action is not None:
-        return action
-    match = getattr(request, "resolver_match", None)
-    name = match.view_name if match is not None else request.path
-    return view_action(request.method or "GET", name)
 
 
 def _load(request: HttpRequest) -> tuple[str, SessionData] | None:
@@ -109,65 +90,84 @@ def confirm_transaction(
     name: str = "transaction",
     template_name: str = TEMPLATE,
     action: str | None = None,
+    cancel_url: str | None = None,
 ) -> Verification | HttpResponse:
     """The :class:`~otpgate.Verification` once a code for exactly ``context`` and this
     view (or ``action``) was entered, else the page to send (the code form, with an error
-    after a wrong code)."""
-    bound = _action_of(request, action)
+    after a wrong code; where to add a factor if the user has none that may confirm)."""
+    bound = action_of(request, action)
     loaded = _load(request)
     if loaded is None:
         return redirect_to_login(request.get_full_path())
     subject, data = loaded
     gate = runtime.get_verifier()
-    executions = Executions(gate)
-    key = executions.key(subject, bound, context)
-    pending: dict[str, str] = dict(data.extra.get("tx") or {})
+    confirmations = Confirmations(gate)
+    key = confirmations.key(subject, bound, context)
+    pending: dict[str, Any] = dict(data.extra.get("tx") or {})
+    ask = ask_of(request, entry_token(pending.get(name)))
     error: OtpgateError | None = None
     challenge: Challenge | None = None
+    options: list[FactorOption] | None = None
     try:
-        if request.method == "POST" and "otp_code" in request.POST and name in pending:
-            challenge_id, code = pending[name], request.POST["otp_code"]
+        if ask.kind == "cancel":
+            confirmations.cancel_transaction(subject, bound, context)
+            pending.pop(name, None)
+            return canceled(request, cancel_url)
+        if ask.kind == "confirm":
             try:
-                verification = executions.confirm(
-                    key,
-                    subject,
-                    challenge_id,
-                    code,
-                    lambda: gate.check(
-                        challenge_id, code, context=context, subject=subject, action=bound
-                    ),
+                verification = confirmations.confirm_code(
+                    subject, bound, context, ask.token, ask.code
                 )
             except _ENDED:
-                pending.pop(name)
+                if ends(pending.get(name), key):
+                    pending.pop(name)
                 raise
-            claimed(request, key, challenge_id)  # kept: a failed view may retry this code
+            claimed(request, key, split_token(ask.token)[1])  # kept: a failed view may retry
             return verification
-        if request.POST.get("otp_action") == "resend" and name in pending:
-            challenge = gate.resend(pending[name], client_ip=client_ip(request))
+        if ask.kind == "resend":
+            challenge = confirmations.resend(subject, ask.token, client_ip=client_ip(request))
         else:
-            executions.guard(key)
-            challenge = gate.start_sms(
+            opened = confirmations.open(
                 subject,
-                purpose="transaction",
-                context=context,
-                action=bound,
+                bound,
+                context,
+                factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
                 locale=locale_of(request),
             )
-            executions.begin(key, challenge)
-            pending[name] = challenge.id
+            pending[name] = [opened.token, key]
+            challenge, options = opened.challenge, list(opened.options)
     except OtpgateError as failure:
         error = failure
-        if challenge is None and name in pending:
-            try:
-                challenge = gate.get(pending[name], subject=subject)
-            except OtpgateError:
-                challenge = None
     finally:
         data.extra["tx"] = pending
         data.save()
-    return _page(request, summary, challenge, gate.clock(), error, template_name)
+    token = entry_token(pending.get(name))
+    if options is None:
+        options = gate.offer(subject, PURPOSE)
+    can_add: list[str] = []
+    if isinstance(error, NoSuitableFactor):
+        can_add = addable(gate.registry, gate.settings, gate.offer(subject, "enroll"))
+    if challenge is None and token:
+        try:
+            challenge = confirmations.pending(subject, token)
+        except OtpgateError:
+            challenge = None
+    return render(
+        request,
+        summary=summary,
+        details=context,
+        token=token,
+        chosen=ask.factor,
+        options=options,
+        challenge=challenge,
+        now=gate.clock(),
+        error=error,
+        template_name=template_name,
+        cancel_url=cancel_url,
+        can_add=can_add,
+    )
 
 
 async def aconfirm_transaction(
@@ -178,59 +178,80 @@ async def aconfirm_transaction(
     name: str = "transaction",
     template_name: str = TEMPLATE,
     action: str | None = None,
+    cancel_url: str | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
-    bound = _action_of(request, action)
+    bound = action_of(request, action)
     loaded = await sync_to_async(_load)(request)
     if loaded is None:
         return redirect_to_login(request.get_full_path())
     subject, data = loaded
     gate = runtime.get_async_verifier()
-    executions = AsyncExecutions(gate)
-    key = executions.key(subject, bound, context)
-    pending: dict[str, str] = dict(data.extra.get("tx") or {})
+    confirmations = AsyncConfirmations(gate)
+    key = confirmations.key(subject, bound, context)
+    pending: dict[str, Any] = dict(data.extra.get("tx") or {})
+    ask = ask_of(request, entry_token(pending.get(name)))
     error: OtpgateError | None = None
     challenge: Challenge | None = None
+    options: list[FactorOption] | None = None
     try:
-        if request.method == "POST" and "otp_code" in request.POST and name in pending:
-            challenge_id, code = pending[name], request.POST["otp_code"]
-
-            async def check() -> Verification:
-                return await gate.check(
-                    challenge_id, code, context=context, subject=subject, action=bound
-                )
-
+        if ask.kind == "cancel":
+            await confirmations.cancel_transaction(subject, bound, context)
+            pending.pop(name, None)
+            return canceled(request, cancel_url)
+        if ask.kind == "confirm":
             try:
-                verification = await executions.confirm(key, subject, challenge_id, code, check)
+                verification = await confirmations.confirm_code(
+                    subject, bound, context, ask.token, ask.code
+                )
             except _ENDED:
-                pending.pop(name)
+                if ends(pending.get(name), key):
+                    pending.pop(name)
                 raise
-            claimed(request, key, challenge_id)  # kept: a failed view may retry this code
+            claimed(request, key, split_token(ask.token)[1])  # kept: a failed view may retry
             return verification
-        if request.POST.get("otp_action") == "resend" and name in pending:
-            challenge = await gate.resend(pending[name], client_ip=client_ip(request))
+        if ask.kind == "resend":
+            challenge = await confirmations.resend(subject, ask.token, client_ip=client_ip(request))
         else:
-            await executions.guard(key)
-            challenge = await gate.start_sms(
+            opened = await confirmations.open(
                 subject,
-                purpose="transaction",
-                context=context,
-                action=bound,
+                bound,
+                context,
+                factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
                 locale=locale_of(request),
             )
-            await executions.begin(key, challenge)
-            pending[name] = challenge.id
+            pending[name] = [opened.token, key]
+            challenge, options = opened.challenge, list(opened.options)
     except OtpgateError as failure:
         error = failure
-        if challenge is None and name in pending:
-            try:
-                challenge = await gate.get(pending[name], subject=subject)
-            except OtpgateError:
-                challenge = None
     finally:
         data.extra["tx"] = pending
         await sync_to_async(data.save)()
         await runtime.flush_events()
-    return _page(request, summary, challenge, gate.clock(), error, template_name)
+    token = entry_token(pending.get(name))
+    if options is None:
+        options = await gate.offer(subject, PURPOSE)
+    can_add: list[str] = []
+    if isinstance(error, NoSuitableFactor):
+        can_add = addable(gate.registry, gate.settings, await gate.offer(subject, "enroll"))
+    if challenge is None and token:
+        try:
+            challenge = await confirmations.pending(subject, token)
+        except OtpgateError:
+            challenge = None
+    return render(
+        request,
+        summary=summary,
+        details=context,
+        token=token,
+        chosen=ask.factor,
+        options=options,
+        challenge=challenge,
+        now=gate.clock(),
+        error=error,
+        template_name=template_name,
+        cancel_url=cancel_url,
+        can_add=can_add,
+    )
