@@ -89,3 +89,10 @@ def test_kept_for_the_login_step_timeout(clock):
     assert verifier.store.get_state(state_key(verifier.keyring, "alice"))
     clock.advance(2)
     assert submissions.take("alice", token, "/pay?from=cart") is None
+
+
+def test_the_verifiers_clock_decides_not_the_stores(kept, clock):
+    submissions, _ = kept
+    token = submissions.keep("alice", FORM).token
+    clock.advance(600)  # a Redis store (its own clock) still holds it: not taken anyway
+    assert submissions.take("alice", token, "/pay?from=cart") is None

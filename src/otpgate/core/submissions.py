@@ -15,7 +15,8 @@ is kept:
 It is sealed with the keyring (AES-GCM) under the subject and an opaque token, in the store's
 session state (``put_state``, memory or Redis), for the login step timeout
 (``login_step_timeout``, 600 s by default): as long as a second step may take, and no
-longer, since the user is in the middle of one. One slot per subject: a newer
+longer, since the user is in the middle of one. The verifier's clock decides (the lifetime
+is sealed with the submission); the store's TTL only reclaims it. One slot per subject: a newer
 submission replaces an older one. It opens only for the same subject with the same token and
 path, once: :meth:`Submissions.take` burns it. A submission over :data:`MAX_BYTES` or with
 more than :data:`MAX_FIELDS` fields is not kept (``Kept.TOO_LARGE``): the step-up goes on
@@ -96,9 +97,10 @@ def _context(key: str, token: str) -> str:
 
 
 def seal_submission(
-    keyring: Keyring, subject: str, submission: Submission
+    keyring: Keyring, subject: str, submission: Submission, until: float
 ) -> tuple[Keeping, str, str]:
-    """``(keeping, key, sealed)``: what to put in the store (nothing when not ``KEPT``)."""
+    """``(keeping, key, sealed)``: what to put in the store (nothing when not ``KEPT``);
+    it opens until the time ``until``."""
     if submission.method.upper() not in METHODS:
         return Keeping(Kept.NOT_A_FORM), "", ""
     fields = form_fields(submission.fields)
@@ -108,6 +110,7 @@ def seal_submission(
             "p": submission.path,
             "f": [list(pair) for pair in fields],
             "x": list(submission.file_fields),
+            "u": until,
         },
         separators=(",", ":"),
     )
@@ -120,10 +123,11 @@ def seal_submission(
 
 
 def open_submission(
-    keyring: Keyring, subject: str, token: str, path: str, sealed: str | None
+    keyring: Keyring, subject: str, token: str, path: str, sealed: str | None, now: float
 ) -> Submission | None:
     """The submission in ``sealed`` if it was kept for ``subject`` under ``token`` and for
-    ``path``; else None (another subject or token, another path, damaged, or gone)."""
+    ``path``, and ``now`` is within its lifetime; else None (another subject or token,
+    another path, expired, damaged, or gone)."""
     if not sealed or not token or not subject:
         return None
     try:
@@ -132,9 +136,10 @@ def open_submission(
         fields = tuple((str(name), str(value)) for name, value in data["f"])
         files = tuple(str(name) for name in data["x"])
         kept = Submission(str(data["m"]), str(data["p"]), fields, files)
+        until = float(data["u"])
     except (DecryptionError, ValueError, KeyError, TypeError):
         return None
-    return kept if kept.path == path else None
+    return kept if kept.path == path and now < until else None
 
 
 class _Base:
@@ -144,6 +149,14 @@ class _Base:
         if self.ttl < 1:
             raise ValueError("a submission must be kept at least one second")
 
+    def _seal(self, subject: str, submission: Submission) -> tuple[Keeping, str, str]:
+        until = self.verifier.clock() + self.ttl
+        return seal_submission(self.verifier.keyring, subject, submission, until)
+
+    def _open(self, subject: str, token: str, path: str, sealed: str | None) -> Submission | None:
+        keyring, now = self.verifier.keyring, self.verifier.clock()
+        return open_submission(keyring, subject, token, path, sealed, now)
+
 
 class Submissions(_Base):
     """Keep and take submissions in a :class:`~otpgate.Verifier`'s store."""
@@ -152,7 +165,7 @@ class Submissions(_Base):
 
     def keep(self, subject: str, submission: Submission) -> Keeping:
         """Keep ``submission`` for ``subject`` (replacing an older one), or say why not."""
-        keeping, key, sealed = seal_submission(self.verifier.keyring, subject, submission)
+        keeping, key, sealed = self._seal(subject, submission)
         if keeping.outcome is Kept.KEPT:
             self.verifier.store.put_state(key, sealed, self.ttl)
         return keeping
@@ -162,7 +175,7 @@ class Submissions(_Base):
         otherwise). A token that does not match leaves the kept submission in place."""
         key = state_key(self.verifier.keyring, subject)
         store = self.verifier.store
-        kept = open_submission(self.verifier.keyring, subject, token, path, store.get_state(key))
+        kept = self._open(subject, token, path, store.get_state(key))
         if kept is not None:
             store.put_state(key, "", 1)  # used: burnt
         return kept
@@ -175,7 +188,7 @@ class AsyncSubmissions(_Base):
 
     async def keep(self, subject: str, submission: Submission) -> Keeping:
         """Keep ``submission`` for ``subject`` (replacing an older one), or say why not."""
-        keeping, key, sealed = seal_submission(self.verifier.keyring, subject, submission)
+        keeping, key, sealed = self._seal(subject, submission)
         if keeping.outcome is Kept.KEPT:
             await self.verifier.store.put_state(key, sealed, self.ttl)
         return keeping
@@ -185,7 +198,7 @@ class AsyncSubmissions(_Base):
         key = state_key(self.verifier.keyring, subject)
         store = self.verifier.store
         sealed = await store.get_state(key)
-        kept = open_submission(self.verifier.keyring, subject, token, path, sealed)
+        kept = self._open(subject, token, path, sealed)
         if kept is not None:
             await store.put_state(key, "", 1)
         return kept

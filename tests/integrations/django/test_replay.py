@@ -93,7 +93,7 @@ def test_post_step_up_replays_the_form_once_with_a_fresh_csrf_token(
     token = client.session["otpgate.replay"]
     sealed = gate.store.get_state(state_key(gate.keyring, str(sms_user.pk)))
     assert old not in sealed and "hello" not in sealed
-    kept = open_submission(gate.keyring, str(sms_user.pk), token, "/note/?tab=1", sealed)
+    kept = open_submission(gate.keyring, str(sms_user.pk), token, "/note/?tab=1", sealed, clock())
     assert kept is not None and list(kept.fields) == KEPT
     assert "csrfmiddlewaretoken" not in dict(kept.fields)
 
