@@ -21,7 +21,7 @@ from otpgate.core.errors import FreshOtpRequired, OtpgateError, OtpRequired
 from otpgate.core.submissions import Kept, Submission, Submissions
 from otpgate.core.web import safe_next
 
-from .web import is_post, render, state, wants_json
+from .web import is_post, load_state, render, state, wants_json
 
 #: Where this session keeps the token of its kept submission.
 SESSION_SLOT = "_otpgate_replay"
@@ -59,12 +59,17 @@ def detour(error: OtpgateError) -> Response | None:
 
 
 def replay() -> Response:
-    """The page that posts the kept submission again, or a redirect to ``next`` by GET."""
+    """The page that posts the kept submission again, or a redirect to ``next`` by GET (a
+    session that has not passed its second factor goes to it first, then comes back)."""
     gate = state()
     target = safe_next(request.args.get("next"), request.host, fallback=gate.home_url)
-    token = session.pop(SESSION_SLOT, "")
     subject = gate.users.current_subject()
-    if not isinstance(token, str) or not subject:
+    if not subject:
+        return redirect(target)
+    if not load_state().has_passed(subject):  # the second step first, then back here
+        return redirect(url_for(gate.endpoint("verify"), next=request.full_path.rstrip("?")))
+    token = session.pop(SESSION_SLOT, "")
+    if not isinstance(token, str):
         return redirect(target)
     kept = Submissions(gate.verifier).take(subject, token, target)
     if kept is None:

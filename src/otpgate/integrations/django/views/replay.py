@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from otpgate.core.submissions import Kept, Submission, Submissions
 
 from .. import runtime
-from ..session import next_url
-from .common import page, with_next
+from ..session import SessionData, next_url
+from .common import page, redirect, with_next
 
 TEMPLATE = "otpgate/replay.html"
 #: Where this session keeps the token of its kept submission.
@@ -47,14 +48,21 @@ def keep_submission(request: HttpRequest, subject: str) -> str:
 
 
 @never_cache
+@require_GET
 def replay(request: HttpRequest) -> HttpResponse:
-    """The page that posts the kept submission again, or a redirect to ``next`` by GET."""
+    """The page that posts the kept submission again, or a redirect to ``next`` by GET (a
+    session that has not passed its second factor goes to it first, then comes back)."""
     target = next_url(request, request.GET.get("next"))
-    token = request.session.pop(SESSION_SLOT, "")
     user = getattr(request, "user", None)
-    if not isinstance(token, str) or user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return HttpResponseRedirect(target)
-    kept = Submissions(runtime.get_verifier()).take(str(user.pk), token, target)
+    subject = str(user.pk)
+    if not SessionData(request.session).state.has_passed(subject):
+        return redirect("otpgate:verify", request.get_full_path())  # then back here
+    token = request.session.pop(SESSION_SLOT, "")
+    if not isinstance(token, str):
+        return HttpResponseRedirect(target)
+    kept = Submissions(runtime.get_verifier()).take(subject, token, target)
     if kept is None:
         return HttpResponseRedirect(target)
     context = {"action": kept.path, "fields": kept.fields, "file_fields": kept.file_fields}
