@@ -77,7 +77,11 @@ def test_too_large_or_not_a_form_is_not_kept(kept):
     many = Submission("POST", "/pay", tuple((f"f{i}", "") for i in range(MAX_FIELDS + 1)))
     assert submissions.keep("alice", many).outcome is Kept.TOO_LARGE
     assert submissions.keep("alice", Submission("DELETE", "/pay", ())).outcome is Kept.NOT_A_FORM
+    xml = Submission("POST", "/pay", (), content_type="application/xml")
+    assert submissions.keep("alice", xml).outcome is Kept.NOT_A_FORM
     assert gate.store.get_state(state_key(gate.keyring, "alice")) is None
+    upload = Submission("POST", "/pay", (), content_type="multipart/form-data; boundary=x")
+    assert submissions.keep("alice", upload).outcome is Kept.KEPT
 
 
 def test_kept_for_the_login_step_timeout(clock):

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 CSRF_FIELDS = frozenset({"csrfmiddlewaretoken", "csrf_token"})
 #: The only method kept and replayed.
 METHODS = frozenset({"POST"})
+#: The bodies kept: an HTML form's (any other body is not replayed as a form).
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 #: The largest submission kept (its fields and path as JSON text).
 MAX_BYTES = 64 * 1024
 #: The most fields a kept submission may have.
@@ -53,7 +55,8 @@ MAX_FIELDS = 200
 
 class Kept(Enum):
     """What :meth:`Submissions.keep` did: ``KEPT`` (with a token); ``TOO_LARGE`` and
-    ``NOT_A_FORM`` (another method than POST) keep nothing, and the step-up goes on."""
+    ``NOT_A_FORM`` (another method than POST, or a body that is not a form's) keep nothing,
+    and the step-up goes on."""
 
     KEPT = "kept"
     TOO_LARGE = "too_large"
@@ -62,12 +65,15 @@ class Kept(Enum):
 
 @dataclass(frozen=True)
 class Submission:
-    """A kept form submission: ``fields`` are (name, value) pairs in order, no CSRF token."""
+    """A kept form submission: ``fields`` are (name, value) pairs in order, no CSRF token;
+    ``content_type`` is the request's (only :data:`FORM_TYPES` are kept; not sealed: the
+    replay posts multipart when there were files, else urlencoded)."""
 
     method: str
     path: str
     fields: tuple[tuple[str, str], ...]
     file_fields: tuple[str, ...] = ()
+    content_type: str = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,8 @@ def seal_submission(
 ) -> tuple[Keeping, str, str]:
     """``(keeping, key, sealed)``: what to put in the store (nothing when not ``KEPT``);
     it opens until the time ``until``."""
-    if submission.method.upper() not in METHODS:
+    kind = submission.content_type.split(";", 1)[0].strip().lower()
+    if submission.method.upper() not in METHODS or kind not in FORM_TYPES:
         return Keeping(Kept.NOT_A_FORM), "", ""
     fields = form_fields(submission.fields)
     text = json.dumps(

@@ -199,3 +199,34 @@ def test_api_post_gets_the_problem_and_nothing_is_kept(sms_user, outbox, clock):
     response = client.post("/note/", {"text": "hi"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 401 and response.json()["code"] == "fresh_otp_required"
     assert "otpgate.replay" not in client.session
+
+
+def test_a_body_that_is_not_a_form_is_not_kept(sms_user, outbox, clock):
+    client = Client()
+    full_login(client, outbox)
+    clock.advance(301)
+    response = client.post("/note/", "<note/>", content_type="application/xml")
+    assert response.status_code == 303
+    assert response["Location"] == "/2fa/verify/?next=%2Fnote%2F"  # back by GET
+    assert "otpgate.replay" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_view_keeps_the_form_too(async_client, sms_user, outbox, clock):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(async_client.force_login)(sms_user)
+    await async_client.post("/2fa/verify/", {"action": "send", "method": "sms"})
+    data = {"action": "verify", "method": "sms", "code": last_code(outbox)}
+    await async_client.post("/2fa/verify/", data)
+    clock.advance(301)
+    response = await async_client.post("/secret-async/?x=1", {"text": "hi"})
+    assert response.status_code == 303
+    target = unquote(response["Location"].split("next=", 1)[1])
+    assert unquote(target) == "/2fa/replay/?next=/secret-async/?x=1"
+    await async_client.post("/2fa/verify/", {"action": "send", "method": "sms"})
+    data = {"action": "verify", "method": "sms", "code": last_code(outbox), "next": target}
+    done = await async_client.post("/2fa/verify/", data)
+    page = await async_client.get(done["Location"])
+    form = Form(page.content.decode())
+    assert form.action == "/secret-async/?x=1" and ("text", "hi") in form.fields()

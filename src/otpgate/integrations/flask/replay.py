@@ -47,6 +47,7 @@ def detour(error: OtpgateError) -> Response | None:
         path=path,
         fields=tuple(request.form.items(multi=True)),
         file_fields=tuple(request.files.keys()),
+        content_type=request.mimetype,
     )
     keeping = Submissions(gate.verifier).keep(subject, submission)
     target = path

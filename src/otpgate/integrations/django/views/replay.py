@@ -38,6 +38,7 @@ def keep_submission(request: HttpRequest, subject: str) -> str:
         path=path,
         fields=tuple((name, value) for name, values in request.POST.lists() for value in values),
         file_fields=tuple(request.FILES.keys()),
+        content_type=request.content_type or "",
     )
     keeping = Submissions(runtime.get_verifier()).keep(subject, submission)
     if keeping.outcome is not Kept.KEPT:
