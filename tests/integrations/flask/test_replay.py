@@ -171,3 +171,16 @@ def test_api_post_gets_the_problem_and_nothing_is_kept(harness):
     assert response.status_code == 401 and response.json["code"] == "fresh_otp_required"
     with client.session_transaction() as session:
         assert "_otpgate_replay" not in session
+
+
+def test_a_body_that_is_not_a_form_is_not_kept(harness):
+    client = harness.client()
+    sms_login(harness, client)
+    harness.clock.advance(301)
+    response = client.post(
+        "/note", data="<note/>", content_type="application/xml", headers={"X-CSRFToken": CSRF}
+    )
+    assert response.status_code == 303
+    assert unquote(response.headers["Location"]) == "/otp/verify?next=/note"  # back by GET
+    with client.session_transaction() as session:
+        assert "_otpgate_replay" not in session
