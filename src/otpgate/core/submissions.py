@@ -29,6 +29,7 @@ The pure part (:func:`seal_submission`, :func:`open_submission`) does no I/O;
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .crypto import DecryptionError, Keyring
 if TYPE_CHECKING:
     from .aio import AsyncVerifier
     from .verifier import Verifier
+
+logger = logging.getLogger("otpgate")
 
 #: The CSRF token fields never kept: Django's, and Flask-WTF's (also otpgate's Flask pages').
 CSRF_FIELDS = frozenset({"csrfmiddlewaretoken", "csrf_token"})
@@ -158,7 +161,10 @@ class _Base:
 
     def _seal(self, subject: str, submission: Submission) -> tuple[Keeping, str, str]:
         until = self.verifier.clock() + self.ttl
-        return seal_submission(self.verifier.keyring, subject, submission, until)
+        sealed = seal_submission(self.verifier.keyring, subject, submission, until)
+        if sealed[0].outcome is Kept.TOO_LARGE:
+            logger.info("otpgate did not keep a form too large to post again after step-up")
+        return sealed
 
     def _open(self, subject: str, token: str, path: str, sealed: str | None) -> Submission | None:
         keyring, now = self.verifier.keyring, self.verifier.clock()
