@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.replay_form import post_form
+
 from . import urls
 from .conftest import PASSWORD, PHONE
 from .test_browser import browser, page  # noqa: F401  (one browser for this module)
@@ -15,16 +17,6 @@ from .test_browser import browser, page  # noqa: F401  (one browser for this mod
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FORM = [("text", "hello"), ("tags", "a"), ("tags", "b"), ("submit", "Save")]
-POST_FORM = """([fields, token]) => {
-  const form = document.createElement("form");
-  form.method = "post"; form.action = "/note/?tab=1";
-  for (const [name, value] of [...fields, ["csrfmiddlewaretoken", token]]) {
-    const input = document.createElement("input");
-    input.type = "hidden"; input.name = name; input.value = value; form.append(input);
-  }
-  document.body.append(form);
-  HTMLFormElement.prototype.submit.call(form);
-}"""
 
 
 def test_stale_post_is_posted_again_after_step_up(page, live_server, sms_user, outbox, clock):  # noqa: F811
@@ -42,7 +34,7 @@ def test_stale_post_is_posted_again_after_step_up(page, live_server, sms_user, o
     token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
     clock.advance(301)  # the step-up is stale now
     page.goto(base + "/")
-    page.evaluate(POST_FORM, [FORM, token])
+    post_form(page, "/note/?tab=1", [*FORM, ("csrfmiddlewaretoken", token)])
     page.wait_for_url(re.compile(r".*/2fa/verify/\?next=.*"))
     assert urls.NOTES == []
     page.get_by_role("button", name="Send code").click()

@@ -4,7 +4,6 @@ this session's CSRF token (never the old one), and only for the same user, sessi
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from otpgate.core.submissions import open_submission, state_key
+from tests.replay_form import Form
 
 from . import urls
 from .conftest import OTHER_PHONE, PHONE, full_login, last_code, make_user
@@ -21,30 +21,6 @@ pytestmark = pytest.mark.django_db
 
 FORM = {"text": "hello", "tags": ["a", "b"], "submit": "Save"}
 KEPT = [("text", "hello"), ("tags", "a"), ("tags", "b"), ("submit", "Save")]
-
-
-class Form(HTMLParser):
-    """The action and inputs of the page's ``otpgate-replay`` form."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.action, self.inputs, self.auto, self._inside = "", [], False, False
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "form" and values.get("id") == "otpgate-replay":
-            self._inside, self.action = True, values.get("action") or ""
-            self.auto = "data-otpgate-auto" in values
-        elif tag == "input" and self._inside:
-            self.inputs.append((values.get("type"), values.get("name"), values.get("value")))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._inside = False
-
-    def fields(self) -> list[tuple[str, str]]:
-        return [(n or "", v or "") for t, n, v in self.inputs if t == "hidden"]
 
 
 @pytest.fixture(autouse=True)

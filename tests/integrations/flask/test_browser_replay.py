@@ -13,18 +13,9 @@ from werkzeug.serving import make_server
 
 from tests.browser import browser  # noqa: F401  (one browser for this module)
 from tests.integrations.flask.conftest import PASSWORD, PHONE
+from tests.replay_form import post_form
 
 FORM = [("text", "hello"), ("tags", "a"), ("tags", "b"), ("submit", "Save")]
-POST_FORM = """([fields, token]) => {
-  const form = document.createElement("form");
-  form.method = "post"; form.action = "/note?tab=1";
-  for (const [name, value] of [...fields, ["csrf_token", token]]) {
-    const input = document.createElement("input");
-    input.type = "hidden"; input.name = name; input.value = value; form.append(input);
-  }
-  document.body.append(form);
-  HTMLFormElement.prototype.submit.call(form);
-}"""
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def test_stale_post_is_posted_again_after_step_up(page, harness, served):
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     harness.clock.advance(301)  # the step-up is stale now
     page.goto(base + "/")
-    page.evaluate(POST_FORM, [FORM, token])
+    post_form(page, "/note?tab=1", [*FORM, ("csrf_token", token)])
     page.wait_for_url(re.compile(r"/otp/verify\?next="))
     assert harness.notes == []
     second_step(page, harness)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,33 +12,10 @@ from werkzeug.datastructures import MultiDict
 
 from otpgate.core.submissions import open_submission, state_key
 from tests.integrations.flask.conftest import CSRF, OTHER_PHONE, PHONE, sms_login
+from tests.replay_form import Form
 
 FORM = [("text", "hello"), ("tags", "a"), ("tags", "b"), ("submit", "Save")]
 NEW_CSRF = "a-new-csrf-token"
-
-
-class Form(HTMLParser):
-    """The action and inputs of the page's ``otpgate-replay`` form."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.action, self.inputs, self.auto, self._inside = "", [], False, False
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "form" and values.get("id") == "otpgate-replay":
-            self._inside, self.action = True, values.get("action") or ""
-            self.auto = "data-otpgate-auto" in values
-        elif tag == "input" and self._inside:
-            self.inputs.append((values.get("type"), values.get("name"), values.get("value")))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._inside = False
-
-    def fields(self) -> list[tuple[str, str]]:
-        return [(n or "", v or "") for t, n, v in self.inputs if t == "hidden"]
 
 
 def stale_post(harness: Any, client: Any, user: str = "alice", phone: str = PHONE) -> Any:
