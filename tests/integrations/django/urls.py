@@ -71,6 +71,21 @@ async def secret_async(request: HttpRequest) -> HttpResponse:
     return HttpResponse("PROTECTED async step-up")
 
 
+#: What ``/note/`` received by POST, in order (reset by the tests).
+NOTES: list[list[tuple[str, str]]] = []
+
+
+@otp_required
+def note(request: HttpRequest) -> HttpResponse:
+    """A step-up form: records every POST it executes (its fields, the CSRF token left out)."""
+    if request.method != "POST":
+        return HttpResponse("PROTECTED note form")
+    NOTES.append(
+        [(k, v) for k, vs in request.POST.lists() for v in vs if k != "csrfmiddlewaretoken"]
+    )
+    return HttpResponse(f"PROTECTED noted {request.POST.get('text', '')}")
+
+
 class StepUpView(OtpRequiredMixin, View):
     otp_max_age = 120
 
@@ -215,6 +230,7 @@ urlpatterns = [
     path("async/", async_home, name="async_home"),
     path("secret/", secret, name="secret"),
     path("short/", short, name="short"),
+    path("note/", note, name="note"),
     path("secret-async/", secret_async, name="secret_async"),
     path("cbv/", StepUpView.as_view(), name="cbv"),
     path("cbv-async/", AsyncStepUpView.as_view(), name="cbv_async"),

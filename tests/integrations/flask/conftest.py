@@ -17,6 +17,7 @@ from flask_login import LoginManager, UserMixin, login_required
 from otpgate import MemoryCredentials, MemoryStore, OutboxSender
 from otpgate.integrations.flask import (
     OtpGate,
+    check_csrf,
     confirm_transaction,
     fresh_otp,
     otp_required,
@@ -45,6 +46,8 @@ class Harness:
     executed: list[dict[str, Any]] = field(default_factory=list)
     #: How many more times /flaky-transfer fails (the bank is down).
     fail_next: int = 0
+    #: The forms /note executed, in order (their fields, the CSRF token left out).
+    notes: list[list[tuple[str, str]]] = field(default_factory=list)
 
     @property
     def verifier(self) -> Any:
@@ -139,6 +142,17 @@ def make_app(
     @fresh_otp(max_age=300)
     def settings_page() -> Any:
         return "sensitive settings"
+
+    @app.route("/note", methods=["GET", "POST"])
+    @login_required
+    @fresh_otp
+    def note() -> Any:
+        if request.method != "POST":
+            return "note form"
+        check_csrf()
+        fields = request.form.items(multi=True)
+        harness.notes.append([(k, v) for k, v in fields if k != "csrf_token"])
+        return f"noted {request.form.get('text', '')}"
 
     @app.get("/async-settings")
     @fresh_otp

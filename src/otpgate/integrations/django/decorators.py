@@ -10,7 +10,8 @@
         otp_max_age = 120
 
 An anonymous request goes to ``LOGIN_URL``; a user without a factor to enrollment; a stale
-session to ``otpgate:verify`` (and back to ``next``). API clients get a 401/403 problem body.
+session to ``otpgate:verify`` (and back to ``next``; a form's POST is kept and sent again
+afterwards, see ``views/replay.py``). API clients get a 401/403 problem body.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from otpgate.core.errors import EnrollmentRequired, LoginRequired
 from otpgate.core.web import SecondFactorState, guard_error
@@ -30,6 +31,8 @@ from . import policy, runtime
 from .errors import problem, wants_json
 from .middleware import ENROLL, VERIFY, blocked
 from .session import SessionData
+from .views.common import with_next
+from .views.replay import keep_submission
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -53,6 +56,12 @@ def step_up_response(request: HttpRequest, max_age: int | None = None) -> HttpRe
         return problem(missing, request)
     if isinstance(missing, LoginRequired):
         return redirect_to_login(request.get_full_path())
+    if request.method == "POST":  # a form: kept, and sent again after the second step
+        # (if it could not be kept, the user comes back to the page by GET)
+        replay = keep_submission(request, subject) or request.get_full_path()
+        response = HttpResponseRedirect(with_next(VERIFY, replay))
+        response.status_code = 303
+        return response
     return blocked(request, VERIFY)
 
 

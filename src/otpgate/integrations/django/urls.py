@@ -11,12 +11,13 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, manage, preferred, verify
+from .views import api, manage, preferred, replay, verify
 
 app_name = "otpgate"
 
 urlpatterns = [
     path("verify/", verify.verify, name="verify"),
+    path("replay/", replay.replay, name="replay"),
     path("", manage.manage, name="manage"),
     path("phone/add/", manage.phone_add, name="phone_add"),
     path("phone/verify/", manage.phone_verify, name="phone_verify"),

@@ -46,8 +46,9 @@ def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
             demand(max_age())
         except OtpgateError as error:
             from .blueprint import answer_error
+            from .replay import detour
 
-            return answer_error(error)
+            return detour(error) or answer_error(error)  # a form's POST is kept: replay.py
         return current_app.ensure_sync(view)(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

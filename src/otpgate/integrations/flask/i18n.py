@@ -31,11 +31,16 @@ ZH: dict[str, str] = {
     "Confirm": "确认",
     "Confirm it's you": "确认是您本人",
     "Confirm the transaction": "确认交易",
+    "Continue": "继续",
     "Each recovery code works once, e.g. ABCD-EFGH-JKMN.": (
         "每个恢复码只能使用一次，例如 ABCD-EFGH-JKMN。"
     ),
     "Enter a code to finish signing in.": "输入验证码以完成登录。",
     "Enter the code the app shows.": "输入应用中显示的验证码。",
+    "File": "文件",
+    "Files are not kept during verification: attach them again, then continue.": (
+        "验证期间不会保留文件：请重新添加文件，然后继续。"
+    ),
     "I have saved them": "我已保存",
     "Make new recovery codes": "生成新的恢复码",
     "Mobile phone number": "手机号码",
@@ -58,6 +63,7 @@ ZH: dict[str, str] = {
     "Scan this QR code with your authenticator app.": "使用身份验证器应用扫描此二维码。",
     "Send a new code": "重新发送验证码",
     "Send code": "发送验证码",
+    "Sending your form again": "正在重新提交您的表单",
     "Save": "保存",
     "Set up": "已设置",
     "Sign-in opens on": "登录时默认使用",
@@ -66,6 +72,9 @@ ZH: dict[str, str] = {
     "Start over with a new key": "使用新密钥重新开始",
     "Text message": "短信",
     "The transaction was canceled.": "交易已取消。",
+    "Thank you. Your form is being sent again as you filled it in.": (
+        "谢谢。正在按您填写的内容重新提交表单。"
+    ),
     "This action needs a fresh confirmation with your second factor.": (
         "此操作需要您再次通过第二步验证。"
     ),
