@@ -61,6 +61,15 @@ class FactorNotEnrolled(OtpgateError):
     default_message = "This second factor is not set up for this account."
 
 
+class FactorSetupRequired(FactorNotEnrolled):
+    """The subject has no factor that can serve this purpose (none at all, or only ones that
+    cannot be used for it): a page links to adding one, an API names where to add one."""
+
+    code = "factor_setup_required"
+    http_status = 409
+    default_message = "No second factor of this account can be used for this. Add one first."
+
+
 class UnknownFactor(MalformedInput):
     """No factor of that name is registered (a typo, or a factor this site does not offer)."""
 
