@@ -31,6 +31,7 @@ from .executions import claimed, executions
 from .web import (
     challenge_json,
     client_ip,
+    has_factor,
     json_error,
     load_state,
     locale,
@@ -61,7 +62,7 @@ def demand(max_age: int | None) -> str:
         subject,
         now(),
         max_age=max_age,
-        has_factor=lambda: gate.verifier.factors(subject).any,
+        has_factor=lambda: has_factor(subject),
     )
     if missing is not None:
         raise missing

@@ -14,10 +14,12 @@ ZH: dict[str, str] = {
         "即使密码泄露，第二步验证也能保护您的账户安全。"
     ),
     "Add a phone number": "添加手机号码",
+    "Add a second factor": "添加第二步验证方式",
     "Authenticator app": "身份验证器应用",
     "Authenticator app removed.": "已移除身份验证器应用。",
     "Authenticator app set up.": "身份验证器应用已启用。",
     "Back": "返回",
+    "Cancel": "取消",
     "Cancel sign-in": "取消登录",
     "Code": "验证码",
     "Code from the text message": "短信中的验证码",
