@@ -14,10 +14,10 @@ from otpgate import (
     ConfigurationError,
     ContextMismatch,
     FactorNotAllowed,
+    FactorSetupRequired,
     InvalidCode,
     LockedOut,
     MalformedInput,
-    NoSuitableFactor,
     Settings,
     Verifier,
 )
@@ -159,7 +159,7 @@ class TestWhoMayConfirm:
     def test_a_recovery_code_never_confirms(self, gate, clock):
         codes = gate.recovery.generate("alice")
         tx = confirmations(gate)
-        with pytest.raises(NoSuitableFactor) as missing:
+        with pytest.raises(FactorSetupRequired) as missing:
             tx.open("alice", ACTION, DETAILS)
         assert (missing.value.code, missing.value.http_status) == ("factor_setup_required", 409)
         assert missing.value.purpose == "transaction"
@@ -170,7 +170,7 @@ class TestWhoMayConfirm:
         gate = make_gate(Settings(secret_keys=(KEY,), transaction_factors="sms"))
         totp = app_user(gate, clock)
         tx = confirmations(gate)
-        with pytest.raises(NoSuitableFactor):
+        with pytest.raises(FactorSetupRequired):
             tx.open("alice", ACTION, DETAILS)
         gate.credentials.add_phone("alice", PHONE)
         assert tx.open("alice", ACTION, DETAILS).factor == "sms"

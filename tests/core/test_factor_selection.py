@@ -13,14 +13,25 @@ from otpgate import (
     FactorNotEnrolled,
     FactorRegistry,
     Factors,
+    FactorSetupRequired,
     MalformedInput,
     Settings,
     UnknownFactor,
     error_response,
 )
 from otpgate.core.factors import builtin_factors
-from otpgate.core.factors.selection import choose, offered, options, preference, preferred
+from otpgate.core.factors.selection import (
+    change_refusal,
+    choose,
+    has_factor,
+    offered,
+    options,
+    preference,
+    preferred,
+    setup_required,
+)
 from tests.conftest import KEY
+from tests.factors import PinFactor
 
 SETTINGS = Settings(secret_keys=(KEY,))
 NONE = Factors((), False, 0, "")
@@ -160,3 +171,27 @@ def test_the_new_errors_are_typed_and_mapped_once():
     assert (unknown.status, unknown.body["code"]) == (400, "unknown_factor")
     assert isinstance(UnknownFactor(), MalformedInput)  # old handlers of bad input still work
     assert (refused.status, refused.body["code"]) == (403, "factor_not_allowed")
+
+
+def test_having_a_second_factor_is_decided_over_the_registry(registry):
+    assert [has_factor(registry, f) for f in (NONE, PHONE_ONLY, APP_ONLY, RECOVERY_ONLY)] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    registry.register(PinFactor())  # enrolled for everyone: a subject with only this has one
+    assert has_factor(registry, NONE) and not NONE.any
+    # ... so adding another factor needs a fresh second factor, as with a built-in one
+    assert change_refusal(NONE, False, SETTINGS, registry) is not None
+    assert change_refusal(NONE, False, SETTINGS, builtin_factors()) is None
+
+
+def test_an_empty_offer_is_a_typed_setup_error_mapped_once(registry):
+    assert setup_required(offered(registry, APP_ONLY, "login", None)) is None
+    error = setup_required(options(registry, RECOVERY_ONLY, "transaction", None, SETTINGS))
+    assert isinstance(error, FactorSetupRequired) and isinstance(error, FactorNotEnrolled)
+    answer = error_response(error, "zh")
+    assert (answer.status, answer.body["code"]) == (409, "factor_setup_required")
+    assert answer.body["title"] != FactorSetupRequired.default_message  # translated
+    assert "Add one" in error_response(error).body["title"]

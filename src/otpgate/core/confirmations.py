@@ -17,7 +17,7 @@
    challenge's lifetime; an executed one answers its recorded outcome.
 3. ``settle`` as in :class:`~otpgate.core.executions.Executions`.
 
-With no factor that may confirm it, ``open`` raises :class:`NoSuitableFactor`: the page or
+With no factor that may confirm it, ``open`` raises :class:`FactorSetupRequired`: the page or
 the API then points to adding one.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .challenge import Challenge, Verification
-from .errors import ChallengeExpired, CodeReplayed, MalformedInput, NoSuitableFactor
+from .errors import ChallengeExpired, CodeReplayed, FactorSetupRequired, MalformedInput
 from .executions import AsyncExecutions, Executions, _raise_for
 from .factors.base import FactorOption
 from .transactions import Answer, Step, TxResult, TxState, TxStep
@@ -90,7 +90,7 @@ def _reference(challenge: Challenge | None, now: float, settings: Settings) -> t
 
 def _options(offered: list[FactorOption], purpose: str) -> tuple[FactorOption, ...]:
     if not offered:
-        raise NoSuitableFactor(purpose)
+        raise FactorSetupRequired(purpose=purpose)
     return tuple(offered)
 
 

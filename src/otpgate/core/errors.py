@@ -61,19 +61,17 @@ class FactorNotEnrolled(OtpgateError):
     default_message = "This second factor is not set up for this account."
 
 
-class NoSuitableFactor(OtpgateError):
-    """The subject has no second factor that may serve this purpose (none at all, or only a
-    recovery code where a transaction needs confirming): they must add one first.
-    ``.purpose`` says what it was needed for."""
+class FactorSetupRequired(FactorNotEnrolled):
+    """The subject has no factor that can serve this purpose (none at all, or only ones that
+    cannot be used for it, such as recovery codes for a transaction): a page links to adding
+    one, an API names where to add one. ``.purpose`` says what it was needed for ("" when
+    not said)."""
 
     code = "factor_setup_required"
     http_status = 409
-    default_message = (
-        "No second factor set up for this account can be used for this. Add one first: "
-        "an authenticator app or a phone number."
-    )
+    default_message = "No second factor of this account can be used for this. Add one first."
 
-    def __init__(self, purpose: str = "login", message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, purpose: str = "") -> None:
         self.purpose = purpose
         super().__init__(message)
 

@@ -18,10 +18,8 @@ _ERRORS_ZH = {
     "configuration_error": "otpgate 配置有误。",
     "malformed_input": "请求格式不正确。",
     "factor_not_enrolled": "此账户尚未设置这种验证方式。",
+    "factor_setup_required": "此账户没有可用于此操作的第二步验证方式，请先添加一种。",
     "factor_already_enrolled": "此账户已设置身份验证器应用。",
-    "factor_setup_required": (
-        "此账户尚未设置可用于此操作的第二步验证方式。请先添加身份验证器应用或手机号码。"
-    ),
     "unknown_factor": "此第二步验证方式不可用。",
     "factor_not_allowed": "此第二步验证方式不能用于此操作，请选择其他方式。",
     "phone_rejected": "该手机号码无法接收验证码。",

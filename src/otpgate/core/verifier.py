@@ -18,6 +18,7 @@ from .events import EventName
 from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
+from .factors.selection import has_factor
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
@@ -153,7 +154,9 @@ class Verifier(FactorGate):
         withheld = self._withheld_enrollment(outcome, may_change_factors)
         if withheld is not None:
             self._refuse_enrollment_unless_first(
-                withheld, self.factors(self._subject_of(withheld, subject)).any, subject
+                withheld,
+                has_factor(self.registry, self.factors(self._subject_of(withheld, subject))),
+                subject,
             )
         verification = self._finish_check(outcome, challenge_id, subject)
         if verification.purpose == "enroll" and outcome.record is not None:

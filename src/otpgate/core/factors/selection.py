@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..challenge import PURPOSES
-from ..errors import FactorNotAllowed, FactorNotEnrolled, FreshOtpRequired, MalformedInput
+from ..errors import (
+    FactorNotAllowed,
+    FactorNotEnrolled,
+    FactorSetupRequired,
+    FreshOtpRequired,
+    MalformedInput,
+)
 from .base import FactorOption
 
 if TYPE_CHECKING:
@@ -23,6 +29,18 @@ def check_purpose(purpose: object) -> str:
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
     return purpose
+
+
+def has_factor(registry: FactorRegistry, factors: Factors) -> bool:
+    """True if the subject has any registered factor (built-in or not): the one answer to
+    "has this user a second factor?" (sign-in, enforcement, step-up, management)."""
+    return any(factor.enrolled(factors) for factor in registry)
+
+
+def setup_required(options: list[FactorOption]) -> FactorSetupRequired | None:
+    """The error for a step whose offer is empty (no factor can serve its purpose: the
+    subject must add one first), else None."""
+    return FactorSetupRequired() if not options else None
 
 
 def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) -> Factor | None:
@@ -114,10 +132,15 @@ def preference(registry: FactorRegistry, name: object, factors: Factors) -> str 
 
 
 def change_refusal(
-    factors: Factors, may_change_factors: bool, settings: Settings
+    factors: Factors,
+    may_change_factors: bool,
+    settings: Settings,
+    registry: FactorRegistry | None = None,
 ) -> FreshOtpRequired | None:
     """The error for proving a factor being added when the caller's session may not change
-    factors, unless the subject has none yet (the rule ``check`` applies to SMS numbers)."""
-    if may_change_factors or not factors.any:
+    factors, unless the subject has none yet (the rule ``check`` applies to SMS numbers);
+    with ``registry``, a factor of any registered kind counts (:func:`has_factor`)."""
+    has_any = has_factor(registry, factors) if registry is not None else factors.any
+    if may_change_factors or not has_any:
         return None
     return FreshOtpRequired(max_age=settings.step_up_max_age)

@@ -37,7 +37,7 @@ class AuthenticatorFactor(PassiveStart):
     def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
         if request.purpose == "enroll":
             refusal = change_refusal(
-                gate.factors(subject), request.may_change_factors, gate.settings
+                gate.factors(subject), request.may_change_factors, gate.settings, gate.registry
             )
             if refusal is not None:
                 raise refusal
@@ -51,7 +51,10 @@ class AuthenticatorFactor(PassiveStart):
     ) -> Verification:
         if request.purpose == "enroll":
             refusal = change_refusal(
-                await gate.factors(subject), request.may_change_factors, gate.settings
+                await gate.factors(subject),
+                request.may_change_factors,
+                gate.settings,
+                gate.registry,
             )
             if refusal is not None:
                 raise refusal

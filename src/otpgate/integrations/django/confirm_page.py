@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from otpgate.core.challenge import Challenge
 from otpgate.core.confirmations import PURPOSE, split_token
-from otpgate.core.errors import NoSuitableFactor, OtpgateError
+from otpgate.core.errors import FactorSetupRequired, OtpgateError
 from otpgate.core.factors import FactorOption
 from otpgate.core.factors.registry import FactorRegistry
 from otpgate.core.factors.selection import serves
@@ -160,7 +160,7 @@ def render(
         "ready": ready,
         "challenge": view,
         "others": [each for each in options if each.name != name],
-        "setup_required": isinstance(error, NoSuitableFactor),
+        "setup_required": isinstance(error, FactorSetupRequired),
         "executed": isinstance(error, TransactionExecuted),
         "enroll": _enroll_links(),
         "can_add": list(can_add),

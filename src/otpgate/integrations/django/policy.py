@@ -4,35 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
+from otpgate.core.factors import selection
+
+from . import runtime
 from .conf import Requirement
-from .models import RecoveryCode, TotpDevice, VerifiedPhone
-
-
-def _with_factor(subject: str) -> QuerySet[Any]:
-    """The user ``subject`` if it has a phone, a confirmed app or an unused recovery code."""
-    user = OuterRef("pk")
-    found: QuerySet[Any] = (
-        get_user_model()
-        ._default_manager.filter(pk=subject)
-        .filter(
-            Exists(VerifiedPhone.objects.filter(user=user))
-            | Exists(TotpDevice.objects.filter(user=user, confirmed=True))
-            | Exists(RecoveryCode.objects.filter(user=user, used_at__isnull=True))
-        )
-    )
-    return found
 
 
 def has_factor(subject: str) -> bool:
-    """True if the user can pass a second factor (one query)."""
-    return _with_factor(subject).exists()
+    """True if the user has a second factor: any factor registered in the core counts
+    (the core's decision, ``selection.has_factor``), not only otpgate's own."""
+    gate = runtime.get_verifier()
+    return selection.has_factor(gate.registry, gate.factors(subject))
 
 
 async def ahas_factor(subject: str) -> bool:
-    return await _with_factor(subject).aexists()
+    gate = runtime.get_async_verifier()
+    return selection.has_factor(gate.registry, await gate.factors(subject))
 
 
 def _groups(user: Any, names: tuple[str, ...]) -> QuerySet[Any]:

@@ -49,8 +49,8 @@ from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.confirmations import PURPOSE, AsyncConfirmations, Confirmations, split_token
 from otpgate.core.errors import (
     ChallengeExpired,
+    FactorSetupRequired,
     MaxAttemptsReached,
-    NoSuitableFactor,
     OtpgateError,
 )
 from otpgate.core.factors import FactorOption
@@ -147,7 +147,7 @@ def confirm_transaction(
     if options is None:
         options = gate.offer(subject, PURPOSE)
     can_add: list[str] = []
-    if isinstance(error, NoSuitableFactor):
+    if isinstance(error, FactorSetupRequired):
         can_add = addable(gate.registry, gate.settings, gate.offer(subject, "enroll"))
     if challenge is None and token:
         try:
@@ -234,7 +234,7 @@ async def aconfirm_transaction(
     if options is None:
         options = await gate.offer(subject, PURPOSE)
     can_add: list[str] = []
-    if isinstance(error, NoSuitableFactor):
+    if isinstance(error, FactorSetupRequired):
         can_add = addable(gate.registry, gate.settings, await gate.offer(subject, "enroll"))
     if challenge is None and token:
         try:

@@ -11,13 +11,14 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, manage, preferred, replay, verify
+from .views import api, api_enroll, manage, preferred, replay, verify
 
 app_name = "otpgate"
 
 urlpatterns = [
     path("verify/", verify.verify, name="verify"),
     path("replay/", replay.replay, name="replay"),
+    path("verify/cancel/", verify.cancel, name="verify_cancel"),
     path("", manage.manage, name="manage"),
     path("phone/add/", manage.phone_add, name="phone_add"),
     path("phone/verify/", manage.phone_verify, name="phone_verify"),
@@ -30,7 +31,7 @@ urlpatterns = [
     path("api/start", api.start, name="api_start"),
     path("api/resend", api.resend, name="api_resend"),
     path("api/check", api.check, name="api_check"),
-    path("api/enroll", api.enroll, name="api_enroll"),
+    path("api/enroll", api_enroll.enroll, name="api_enroll"),
     path("api/preferred", preferred.api_preferred, name="api_preferred"),
 ]
 

@@ -29,7 +29,7 @@ from otpgate.core.web import SecondFactorState
 
 from . import dependencies
 from .ledger import Ledger, StoreLedger
-from .problems import EXCEPTION_HANDLERS, handle_validation_error, request_locale
+from .problems import exception_handlers, handle_validation_error, request_locale
 
 logger = logging.getLogger("otpgate")
 
@@ -238,8 +238,9 @@ class OtpGate:
 
     @property
     def exception_handlers(self) -> dict[Any, Any]:
-        """For ``FastAPI(exception_handlers=...)``: otpgate errors become problem details."""
-        return dict(EXCEPTION_HANDLERS)
+        """For ``FastAPI(exception_handlers=...)``: otpgate errors become problem details
+        (those saying a second factor is missing link to :attr:`router`'s routes)."""
+        return exception_handlers(self.prefix)
 
     def install(self, app: FastAPI, *, validation_errors: bool = False) -> None:
         """Include :attr:`router` and register :attr:`exception_handlers` on ``app``.
@@ -248,7 +249,7 @@ class OtpGate:
         otpgate's ``malformed_input`` problem (400) instead of FastAPI's 422 (otpgate's routes
         always do).
         """
-        for error, handler in EXCEPTION_HANDLERS.items():
+        for error, handler in exception_handlers(self.prefix).items():
             app.add_exception_handler(error, handler)
         if validation_errors:
             app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -165,6 +165,18 @@ class InputError(BaseModel):
     msg: str
 
 
+class ProblemLinks(BaseModel):
+    """Where to go on when a second factor is missing (paths of otpgate's router)."""
+
+    offer: str = Field(
+        description="`GET`: the factors the subject may use for a step-up, the preferred one "
+        "first; empty with `can_add` when none is suitable."
+    )
+    enroll: str = Field(description="`GET`: the factors the subject can add (`can_add`).")
+    start: str = Field(description="`POST`: start an offered factor (sends its code, if any).")
+    verify: str = Field(description="`POST`: pass the second factor with a code.")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with otpgate's stable ``code``."""
 
@@ -184,6 +196,12 @@ class Problem(BaseModel):
         None, description="`confirmation_required`: the challenge just started."
     )
     errors: list[InputError] | None = None
+    links: ProblemLinks | None = Field(
+        None,
+        description="`fresh_otp_required`, `otp_required`, `enrollment_required`, "
+        "`factor_not_enrolled`, `factor_setup_required`: where to find, add, start and pass "
+        "a second factor (no dead end).",
+    )
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

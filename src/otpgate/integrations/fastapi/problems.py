@@ -22,8 +22,12 @@ from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import (
     ConfirmationRequired,
+    EnrollmentRequired,
+    FactorNotEnrolled,
+    FreshOtpRequired,
     MalformedInput,
     OtpgateError,
+    OtpRequired,
 )
 from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
@@ -71,9 +75,45 @@ def validation_problem(error: RequestValidationError, request: Request) -> JSONR
     return problem_response(MalformedInput(), request_locale(request), errors=details)
 
 
+#: The errors that say a second factor is missing: their answers link to the routes that
+#: find, add, start and pass one (``links``), so an API client never meets a dead end.
+_MISSING_FACTOR = (OtpRequired, FreshOtpRequired, EnrollmentRequired, FactorNotEnrolled)
+
+
+def problem_links(error: OtpgateError, prefix: str | None) -> dict[str, Any]:
+    """``{"links": {...}}`` for an error saying a second factor is missing (the paths of the
+    router mounted at ``prefix``), else ``{}``: ``offer`` (what the subject may use for a
+    step-up), ``enroll`` (what they can add: ``factor_setup_required``, a factor they lack),
+    ``start`` and ``verify``."""
+    if prefix is None or not isinstance(error, _MISSING_FACTOR):
+        return {}
+    offer = f"{prefix}/factors/offer"
+    return {
+        "links": {
+            "offer": f"{offer}?purpose=action",
+            "enroll": f"{offer}?purpose=enroll",
+            "start": f"{prefix}/factors/start",
+            "verify": f"{prefix}/verify",
+        }
+    }
+
+
 async def _handle_otpgate_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, OtpgateError)
     return problem_response(error, request_locale(request))
+
+
+def exception_handlers(
+    prefix: str,
+) -> dict[Any, Callable[[Request, Exception], Coroutine[Any, Any, Response]]]:
+    """:data:`EXCEPTION_HANDLERS` whose answers link to otpgate's router at ``prefix``
+    (:func:`problem_links`): what ``OtpGate.install`` registers."""
+
+    async def handle(request: Request, error: Exception) -> Response:
+        assert isinstance(error, OtpgateError)
+        return problem_response(error, request_locale(request), **problem_links(error, prefix))
+
+    return {OtpgateError: handle}
 
 
 async def handle_validation_error(request: Request, error: Exception) -> Response:
@@ -123,6 +163,8 @@ class ProblemRoute(APIRoute):
     (the framing headers of :attr:`settings`, or the default: deny)."""
 
     settings: ClassVar[Settings | None] = None
+    #: Where otpgate's router is mounted: errors saying a factor is missing link to it.
+    links_prefix: ClassVar[str | None] = None
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -133,7 +175,8 @@ class ProblemRoute(APIRoute):
                 await check_body(request)
                 response = await handler(request)
             except OtpgateError as error:
-                response = problem_response(error, request_locale(request))
+                links = problem_links(error, self.links_prefix)
+                response = problem_response(error, request_locale(request), **links)
             except RequestValidationError as error:
                 response = validation_problem(error, request)
             response.headers["Cache-Control"] = "no-store"
@@ -150,12 +193,14 @@ _DESCRIPTIONS = {
     "`replayed`.",
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
-    'authentication", max_age="…"`), or, for a transaction, `confirmation_required`: a code '
+    'authentication", max_age="…"`; `links` names the routes that offer, start and pass a '
+    "factor, or add one), or, for a transaction, `confirmation_required`: a code "
     "bound to it was sent; repeat the request with the `OTP-Challenge` (also in this answer) "
     "and `OTP-Code` headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
-    409: "`factor_not_enrolled`, `factor_already_enrolled`, or `context_mismatch` (the code "
-    "was issued for other transaction details).",
+    409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
+    "serve this: `links` names where to add one), `factor_already_enrolled`, or "
+    "`context_mismatch` (the code was issued for other transaction details).",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
     422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
     "`phone_network_not_allowed`, `phone_type_not_allowed`.",

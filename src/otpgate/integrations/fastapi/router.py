@@ -41,6 +41,7 @@ def build_router(gate: OtpGate) -> APIRouter:
 
     class GateRoute(ProblemRoute):
         settings = gate.settings  # its framing headers
+        links_prefix = gate.prefix  # problems saying a factor is missing link here
 
     router = APIRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
     subject_dep = Depends(gate.current_subject)

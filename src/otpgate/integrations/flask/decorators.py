@@ -17,7 +17,7 @@ from otpgate.core.errors import OtpgateError
 from otpgate.core.web import guard_error
 
 from .transaction import confirm_transaction  # noqa: F401  (moved to transaction.py)
-from .web import load_state, now, state
+from .web import has_factor, load_state, now, state
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -32,7 +32,7 @@ def demand(max_age: int | None) -> str:
         subject,
         now(),
         max_age=max_age,
-        has_factor=lambda: gate.verifier.factors(subject).any,
+        has_factor=lambda: has_factor(subject),
     )
     if missing is not None:
         raise missing

@@ -24,7 +24,7 @@ from otpgate.core.web import SecondFactorState, safe_next
 
 from . import signals
 from .users import UserHooks, resolve_users, subject_of
-from .web import json_error, render, save_state, wants_json
+from .web import has_factor, json_error, render, save_state, wants_json
 
 logger = logging.getLogger("otpgate")
 
@@ -187,12 +187,12 @@ class OtpGate:
         subject = subject_of(user)
         target = safe_next(next_url, request.host, fallback=gate.home_url)
         try:
-            has_factor = gate.verifier.factors(subject).any
+            enrolled = has_factor(subject)
         except OtpgateError as error:  # storage down: fail closed, with a 503
             from .blueprint import answer_error
 
             return answer_error(error)
-        if not has_factor:
+        if not enrolled:
             gate.users.log_in(subject, remember)
             return _go(target, {"status": "signed_in", "next": target})
         pending = SecondFactorState()
@@ -264,7 +264,7 @@ def _guard() -> Response | None:
         from .web import load_state
 
         current = load_state()
-        if current.has_passed(subject) or not gate.verifier.factors(subject).any:
+        if current.has_passed(subject) or not has_factor(subject):
             return None
     except OtpgateError as error:
         return json_error(error) if wants_json() else render("otpgate/message.html", error=error)

@@ -23,10 +23,10 @@ from otpgate.core.confirmations import PURPOSE, Confirmations, PendingConfirmati
 from otpgate.core.errors import (
     ChallengeExpired,
     ConfirmationRequired,
+    FactorSetupRequired,
     LoginRequired,
     MalformedInput,
     MaxAttemptsReached,
-    NoSuitableFactor,
     OtpgateError,
 )
 from otpgate.core.factors.base import FactorOption
@@ -188,7 +188,7 @@ def _enroll_url() -> str:
 def _json(error: OtpgateError | None, pending: PendingConfirmation | None) -> Response:
     """The 401 ``confirmation_required`` (or the error) with what the client needs to go on."""
     extra: dict[str, Any] = pending.view(now()) if pending is not None else {"challenge": None}
-    if isinstance(error, NoSuitableFactor):
+    if isinstance(error, FactorSetupRequired):
         extra["enroll_url"] = _enroll_url()
     if error is None:
         error = ConfirmationRequired(challenge_id=pending.token if pending else None)
@@ -211,7 +211,7 @@ def _page(
     fields = [
         (name, value) for name, value in request.form.items(multi=True) if name not in _OWN_FIELDS
     ]
-    setup = isinstance(error, NoSuitableFactor) or not options
+    setup = isinstance(error, FactorSetupRequired) or not options
     return render(
         template,
         error=error,

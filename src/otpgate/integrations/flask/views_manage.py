@@ -20,6 +20,7 @@ from otpgate.core.errors import (
     OtpgateError,
     PrimaryFactorRequired,
 )
+from otpgate.core.factors.selection import has_factor
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from .views_verify import current_challenge
@@ -77,7 +78,7 @@ def signed_in(operation: FactorOperation = "view") -> tuple[str, Factors]:
         now(),
         operation=operation,
         step_up_max_age=gate.settings.step_up_max_age,
-        has_factor=factors.any,
+        has_factor=has_factor(gate.verifier.registry, factors),
     )
     if missing is not None:
         raise missing

@@ -3,13 +3,17 @@
 ``GET /verify`` shows the factors the core offers the user (``gate.offer``), opened on the
 preferred one and sending nothing; ``POST /verify/send`` starts a factor that delivers a code
 (or resends it once the cooldown allows: shown, and enforced by the core); ``POST /verify``
-checks a code with ``gate.verify``; ``POST /verify/cancel`` abandons a sign-in. No factor is
-named here: a factor registered in the core appears with no change to this module.
+checks a code with ``gate.verify``; ``POST /verify/cancel`` is the way back from every state
+of the page: it abandons a sign-in, or leaves a step-up for the page the user came from (on
+this host only, else the home page). A user with no factor that can serve the step is told so
+(``factor_setup_required``) with a link to adding one, not shown a form they cannot use. No
+factor is named here: a factor registered in the core appears with no change to this module.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -19,6 +23,7 @@ from otpgate.core.errors import (
     ChallengeExpired,
     DeliveryFailed,
     EnrollmentRequired,
+    FactorSetupRequired,
     LoginRequired,
     MalformedInput,
     OtpgateError,
@@ -31,6 +36,7 @@ from .web import (
     challenge_json,
     client_ip,
     csrf_token,
+    has_factor,
     is_post,
     json_body,
     json_error,
@@ -144,11 +150,49 @@ def passed(verification: Verification, is_login: bool) -> Response:
 
 
 def offered(subject: str, is_login: bool) -> list[FactorOption]:
-    """The user's factors for this step, the preferred one first (EnrollmentRequired: none)."""
+    """The user's factors for this step, the preferred one first. None: EnrollmentRequired
+    for a signed-in user with no factor at all (the set-up page), else FactorSetupRequired
+    (they have factors, none of which can serve this step)."""
     options = state().verifier.offer(subject, purpose_of(is_login))
     if not options:
-        raise EnrollmentRequired()
+        if not is_login and not has_factor(subject):
+            raise EnrollmentRequired()
+        raise FactorSetupRequired()
     return options
+
+
+def way_back(is_login: bool) -> str:
+    """Where "Cancel" leads from a step-up: the page the user came from (``back``, else the
+    ``Referer``, on this host only), unless it is this page or the one asking for the
+    step-up (it would ask again); else the home page. "" for a sign-in (it is abandoned)."""
+    if is_login:
+        return ""
+    gate = state()
+    raw = json_body().get("back") if request.is_json else request.values.get("back")
+    raw = raw if isinstance(raw, str) and raw else request.referrer
+    came_from = safe_next(raw, request.host, fallback=gate.home_url)
+    asking = {urlsplit(requested_next()).path, request.path}
+    return gate.home_url if urlsplit(came_from).path in asking else came_from
+
+
+def setup_page(is_login: bool, error: FactorSetupRequired) -> Response:
+    """No factor of the user's can serve this step: say so, link to adding one (a signed-in
+    user: the management page, then back here), offer the way back."""
+    gate = state()
+    add_url = "" if is_login else url_for(gate.endpoint("manage"))
+    cancel_url = url_for(gate.endpoint("cancel"))
+    if wants_json():
+        links = {"cancel_url": cancel_url, **({"add_factor_url": add_url} if add_url else {})}
+        return json_error(error, **links)
+    return render(
+        "otpgate/verify.html",
+        error=error,
+        setup_required=True,
+        add_url=add_url,
+        is_login=is_login,
+        back=way_back(is_login),
+        next=requested_next(),
+    )
 
 
 def page(
@@ -157,7 +201,10 @@ def page(
     """The verification page (or its JSON) on ``factor`` (default: the preferred one), with
     ``error`` shown if given. Opening it sends nothing."""
     gate = state()
-    options = offered(subject, is_login)
+    try:
+        options = offered(subject, is_login)
+    except FactorSetupRequired as missing:
+        return setup_page(is_login, missing)
     option = next((o for o in options if o.name == factor), options[0])
     challenge = current_challenge(load_state().challenge_id, subject) if option.sends else None
     methods = [o.name for o in options]
@@ -185,6 +232,7 @@ def page(
         challenge=challenge,
         wait=wait_seconds(challenge),
         is_login=is_login,
+        back=way_back(is_login),
         next=requested_next(),
     )
 
@@ -230,12 +278,24 @@ def send_code() -> Response:
 
 
 def cancel() -> Response:
-    """Abandon the second step of a sign-in (or a step-up) and its SMS challenge."""
+    """Abandon the second step of a sign-in and its SMS challenge (the user stays signed
+    out), or leave a step-up: its challenge is canceled, the user goes back (``back``, on
+    this host only, else the home page), still signed in and no fresher than before."""
     gate = state()
     current = load_state()
     if current.challenge_id:
         with suppress(OtpgateError):  # an expired or malformed id: nothing to cancel
             gate.verifier.cancel(current.challenge_id)
+    subject = gate.users.current_subject()
+    if subject and not current.pending_subject and current.has_passed(subject):
+        current.challenge_id = ""
+        save_state(current)
+        back = way_back(is_login=False)
+        return (
+            json_ok({"status": "canceled", "next": back})
+            if wants_json()
+            else redirect(back, code=303)
+        )
     current.begin("", 0.0)
     save_state(current)
     if wants_json():

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
+from otpgate.core.factors import selection
 from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import error_response
 from otpgate.core.i18n import gettext, language_of, negotiate
@@ -33,6 +34,13 @@ def state() -> GateState:
     from .extension import gate_state
 
     return gate_state()
+
+
+def has_factor(subject: str) -> bool:
+    """True if ``subject`` has a second factor: any factor registered in the core counts
+    (the core's decision, ``selection.has_factor``), not only otpgate's own."""
+    verifier = state().verifier
+    return selection.has_factor(verifier.registry, verifier.factors(subject))
 
 
 def now() -> float:

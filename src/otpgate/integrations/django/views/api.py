@@ -1,5 +1,6 @@
 """The JSON API for single-page and mobile apps: ``status``, ``start``, ``resend``, ``check``,
-``enroll``. Async views on the async verifier; they work under ASGI and WSGI.
+``enroll`` (in ``api_enroll.py``). Async views on the async verifier; they work under ASGI
+and WSGI.
 
 CSRF: these are ordinary session views, each checking CSRF itself (``CsrfViewMiddleware``'s
 check, as the pages' ``csrf_protect`` does, whether or not the middleware is installed); send
@@ -37,8 +38,8 @@ from otpgate.core.errors import (
     LoginRequired,
     MalformedInput,
     OtpgateError,
-    PrimaryFactorRequired,
 )
+from otpgate.core.factors.selection import has_factor
 from otpgate.core.web import challenge_view, manage_error
 
 from .. import policy, runtime
@@ -184,7 +185,7 @@ async def _status(call: Call) -> dict[str, Any]:
         result["verified_at"] = state.verified_at
         result["totp"] = factors.totp
         result["recovery_codes_left"] = factors.recovery_codes_left
-    if actor.user is not None and not factors.any:
+    if actor.user is not None and not has_factor(gate.registry, factors):
         result["enrollment_required"] = await policy.ais_required(
             actor.user, runtime.options().required
         )
@@ -248,41 +249,6 @@ async def _check(call: Call) -> dict[str, Any]:
     return {"verified": True, "factor": verification.factor, "next": target}
 
 
-async def _enroll(call: Call) -> dict[str, Any]:
-    actor, gate = call.who(), call.gate
-    await call.may_change(actor)  # starting and finishing a set-up alike
-    assert actor.user is not None
-    factor, code = call.text("factor"), call.text("code")
-    if factor == "sms" and code:
-        verification = await gate.check(
-            call.data.text("enroll_id"), code, subject=actor.subject, may_change_factors=True
-        )
-        call.data.extra.pop("enroll_id", None)
-        call.data.state.passed(verification)
-        return {"enrolled": "sms"}
-    if factor == "sms":
-        challenge = await gate.start_sms(
-            actor.subject,
-            call.text("phone"),
-            purpose="enroll",
-            client_ip=client_ip(call.request),
-            locale=locale_of(call.request),
-        )
-        call.data.extra["enroll_id"] = challenge.id
-        return {"challenge": call.challenge(challenge)}
-    if factor == "totp" and code:
-        call.data.state.passed(await gate.totp.confirm(actor.subject, code))
-        return {"enrolled": "totp"}
-    if factor == "totp":
-        setup = await gate.totp.enroll(actor.subject, actor.user.get_username())
-        return {"secret": setup.secret, "otpauth_uri": setup.uri, "qr_svg": setup.qr_svg}
-    if factor == "recovery":
-        if not (await gate.factors(actor.subject)).primary_count:
-            raise PrimaryFactorRequired()
-        return {"recovery_codes": await gate.recovery.generate(actor.subject)}
-    raise MalformedInput("'factor' is one of sms, totp, recovery.")
-
-
 async def status(request: HttpRequest) -> HttpResponseBase:
     """Where this session stands: anonymous, pending, unverified or verified; the factors
     offered for its next step (``methods``: names, preferred first; ``factors``: details)."""
@@ -304,9 +270,3 @@ async def check(request: HttpRequest) -> HttpResponseBase:
     """``{"method": name, "code": "..."}``: pass the second step with any factor the core
     offers (``status``'s ``methods``); without ``method``, the one started or preferred."""
     return await _run(request, _check)
-
-
-async def enroll(request: HttpRequest) -> HttpResponseBase:
-    """``{"factor": "sms", "phone"}`` then ``{"factor": "sms", "code"}``; ``{"factor": "totp"}``
-    then ``{"factor": "totp", "code"}``; ``{"factor": "recovery"}``."""
-    return await _run(request, _enroll)

@@ -111,7 +111,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         "totp_pending": totp is not None and not totp.confirmed,
         "recovery_left": factors.recovery_codes_left,
         "required": policy.is_required(ctx.user, runtime.options().required),
-        "has_factor": factors.any,
+        "has_factor": ctx.has_factor,
         "next": ctx.next,
         "options": ctx.gate.offer(ctx.subject, "login"),  # the preferred one first
     }

@@ -5,11 +5,18 @@ the page opens on it and sends nothing unless it is a factor that sends (SMS: "S
 a resend button that shows the cooldown). Checking goes through ``gate.verify``. A pending
 login is logged in on success (the session id rotates); a logged-in session is marked as
 having passed the second factor now (step-up) and its id rotates too.
+
+No dead end: every state of the page has a way back (``otpgate:verify_cancel``: a sign-in is
+abandoned and the user signed out, a step-up goes back to the page the user came from, or
+the site's home), and a signed-in user with no factor that can serve this step is told so
+and sent to add one (``otpgate:manage``) instead of meeting a form they cannot use.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.contrib.auth.views import redirect_to_login
@@ -21,10 +28,11 @@ from django.views.decorators.csrf import csrf_protect
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.errors import ChallengeExpired, DeliveryFailed, OtpgateError
 from otpgate.core.factors import FactorOption
+from otpgate.core.factors.selection import setup_required
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, challenge_view
 
-from .. import runtime
+from .. import policy, runtime
 from ..session import (
     PENDING,
     Actor,
@@ -32,11 +40,12 @@ from ..session import (
     actor_of,
     client_ip,
     complete,
+    default_next,
     locale_of,
     next_url,
     pending_user,
 )
-from .common import field, page, redirect
+from .common import field, page, redirect, with_next
 
 TEMPLATE = "otpgate/verify.html"
 
@@ -83,6 +92,16 @@ def start(
     return challenge
 
 
+def way_back(request: HttpRequest, target: str) -> str:
+    """Where a step-up's "Cancel" leads: the page the user came from (the ``Referer``, on
+    this host only), unless it is this page or the one asking for the step-up (that would
+    ask again); else the site's home (``LOGIN_REDIRECT_URL``)."""
+    home = default_next()
+    came_from = next_url(request, request.META.get("HTTP_REFERER", ""))
+    here, asking = urlsplit(request.build_absolute_uri()).path, urlsplit(target).path
+    return home if urlsplit(came_from).path in {here, asking} else came_from
+
+
 def _current(gate: Verifier, data: SessionData, actor: Actor) -> Challenge | None:
     if not data.state.challenge_id:
         return None
@@ -114,9 +133,15 @@ def verify(request: HttpRequest) -> HttpResponse:
     raw_next = request.POST.get("next") or request.GET.get("next") or data.state.pending_next
     target = next_url(request, raw_next)
     options = gate.offer(actor.subject, actor.purpose)
-    if not options:
-        if actor.mode != PENDING:
-            return redirect("otpgate:manage", target)
+    missing = setup_required(options)
+    if missing is not None:
+        if actor.mode != PENDING and not policy.has_factor(actor.subject):
+            return redirect("otpgate:manage", target)  # no factor at all: set one up
+        if actor.mode != PENDING:  # none that serves this step: say so, link to adding one
+            setup: dict[str, Any] = {"mode": actor.mode, "setup_required": True, "next": target}
+            setup["add_url"] = with_next("otpgate:manage", target)
+            setup["back"] = way_back(request, target)
+            return page(request, TEMPLATE, setup, error=missing)
         user = pending_user(data, actor.subject)  # factors were reset meanwhile
         if user is None:
             return _restart(request, data)
@@ -159,6 +184,31 @@ def verify(request: HttpRequest) -> HttpResponse:
         "error": pending_error if isinstance(pending_error, str) else "",
         "next": target,
         "login_url": resolve_url(django_settings.LOGIN_URL),
+        "back": way_back(request, target) if actor.mode != PENDING else "",
         "code_digits": option.input.length,
     }
     return page(request, TEMPLATE, context, error=error)
+
+
+@never_cache
+@csrf_protect
+def cancel(request: HttpRequest) -> HttpResponse:
+    """POST: the way back from the second step. A sign-in waiting for it (or a session signed
+    in by password alone) is abandoned: its code is canceled and the session flushed (signed
+    out), back to ``LOGIN_URL``. A step-up
+    is left: its code is canceled and the user goes ``back`` (on this host only, else the
+    site's home), still signed in and no fresher than before."""
+    if request.method != "POST":
+        return HttpResponseRedirect(with_next("otpgate:verify"))
+    gate = runtime.get_verifier()
+    data = SessionData(request.session)
+    if data.state.challenge_id:
+        with suppress(OtpgateError):  # already used, expired or someone else's
+            gate.cancel(data.state.challenge_id)
+    user = request.user
+    if not (user.is_authenticated and data.state.has_passed(str(user.pk))):
+        request.session.flush()  # a half-signed-in session is gone (signed out), id and all
+        return HttpResponseRedirect(resolve_url(django_settings.LOGIN_URL))
+    data.state.challenge_id = ""
+    data.save()
+    return HttpResponseRedirect(next_url(request, request.POST.get("back")))
