@@ -19,10 +19,11 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
-from otpgate.core.challenge import Challenge
+from otpgate.core.confirmations import PendingConfirmation
 from otpgate.core.errors import (
     ConfirmationRequired,
     MalformedInput,
+    NoSuitableFactor,
     OtpgateError,
 )
 from otpgate.core.framing import add_framing_headers
@@ -36,12 +37,25 @@ if TYPE_CHECKING:
 
 
 class TransactionChallenged(ConfirmationRequired):
-    """``confirmation_required`` with the challenge just started and the gate's time, so the
-    answer can show the challenge's expiry and resend wait."""
+    """``confirmation_required`` for a transaction just opened: the answer carries the
+    confirmation token (``challenge_id`` and the ``OTP-Challenge`` header, echoed back with
+    the code), the factor to use, the factors the client may switch to and, for a factor
+    that sends, its challenge (with the gate's time: expiry and resend wait)."""
 
-    def __init__(self, challenge: Challenge, now: float) -> None:
+    def __init__(self, pending: PendingConfirmation, now: float, detail: str) -> None:
         self.now = now
-        super().__init__(challenge=challenge)
+        super().__init__(challenge_id=pending.token)
+        self.challenge = pending.challenge
+        self.members: dict[str, Any] = {**pending.view(now), "detail": detail}
+
+
+class TransactionSetupRequired(NoSuitableFactor):
+    """``factor_setup_required`` for a transaction: ``links.factors`` is the path that says
+    which factors the subject can add (``GET …/factors/offer?purpose=transaction``)."""
+
+    def __init__(self, error: NoSuitableFactor, factors_path: str) -> None:
+        super().__init__(error.purpose)
+        self.members: dict[str, Any] = {"links": {"factors": factors_path}}
 
 
 def request_locale(request: Request) -> str | None:
@@ -52,8 +66,10 @@ def request_locale(request: Request) -> str | None:
 
 def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
     """``error`` as an ``application/problem+json`` response, via the core's mapping;
-    ``extra`` adds members to the body."""
+    ``extra`` (and a transaction error's ``members``) adds members to the body."""
     mapped = error_response(error, locale, now=getattr(error, "now", None))
+    members = getattr(error, "members", None)  # what a transaction's answer adds
+    extra = {**(members if isinstance(members, dict) else {}), **extra}
     return JSONResponse({**mapped.body, **extra}, status_code=mapped.status, headers=mapped.headers)
 
 
