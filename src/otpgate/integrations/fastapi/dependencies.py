@@ -31,7 +31,7 @@ FACTOR_HEADER = "OTP-Factor"
 _SCOPED = "scope" in inspect.signature(Depends).parameters
 
 STEP_UP_RESPONSES = problem_responses(401, 503)
-TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 429, 502, 503)
+TRANSACTION_RESPONSES = problem_responses(400, 401, 403, 409, 410, 423, 429, 502, 503)
 
 
 @dataclass(frozen=True)

@@ -166,12 +166,16 @@ _DESCRIPTIONS = {
     "`replayed`.",
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
-    'authentication", max_age="…"`), or, for a transaction, `confirmation_required`: a code '
-    "bound to it was sent; repeat the request with the `OTP-Challenge` (also in this answer) "
-    "and `OTP-Code` headers.",
+    'authentication", max_age="…"`), or, for a transaction, `confirmation_required`: it is '
+    "waiting for a code of `factor` (the subject's preferred one, or the one the request's "
+    "`OTP-Factor` header chose among `factors`); `challenge` is the SMS sent (with the "
+    "details), null for an authenticator app (nothing sent). Repeat the request with the "
+    "`OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled`, `factor_already_enrolled`, or `context_mismatch` (the code "
-    "was issued for other transaction details).",
+    "was issued for other transaction details); for a transaction, `factor_setup_required` "
+    "(no factor that may confirm it: `links.factors` is the path listing what to add), "
+    "`transaction_executed` (with its recorded `outcome`) or `transaction_in_progress`.",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
     422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
     "`phone_network_not_allowed`, `phone_type_not_allowed`.",
@@ -188,7 +192,8 @@ _HEADERS: dict[int, dict[str, Any]] = {
             "schema": {"type": "string"},
         },
         "OTP-Challenge": {
-            "description": "`confirmation_required`: the challenge to confirm.",
+            "description": "`confirmation_required`: the confirmation to send back with the "
+            "code (`OTP-Challenge` request header).",
             "schema": {"type": "string"},
         },
     },
