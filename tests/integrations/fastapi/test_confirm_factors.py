@@ -110,15 +110,27 @@ async def test_a_user_with_app_and_phone_switches_to_sms_and_back(harness: Harne
     assert [f["name"] for f in problem["factors"]] == ["totp", "sms"]
     assert problem["factor"] == "totp" and harness.outbox.messages == []
     # switch to the SMS: it carries the details (PSD2 dynamic linking)
-    problem, token = await open_transfer(harness.client, factor="sms")
-    assert problem["factor"] == "sms" and token.startswith("sms~")
+    problem, sms_token = await open_transfer(harness.client, factor="sms")
+    assert problem["factor"] == "sms" and sms_token.startswith("sms~")
     assert problem["challenge"]["masked_phone"].endswith("78")
     assert problem["challenge"]["bound_to_context"] is True
     assert problem["detail"].startswith("We sent a code to ")
     assert "Pay 250.00" in harness.outbox.messages[-1].text
-    # and back to the app: the SMS's code no longer confirms, the app's does
+    # the SMS can be sent again (the same code, the same details) once its wait is over
+    harness.clock.advance(problem["challenge"]["resend_in"])
+    resent = await harness.client.post(
+        f"/otpgate/challenges/{problem['challenge']['id']}/resend", headers=ALICE
+    )
+    assert resent.status_code == 200, resent.text
+    assert len(harness.outbox.messages) == 2
+    assert "Pay 250.00" in harness.outbox.messages[-1].text
+    # and back to the app: nothing is sent, the SMS's code no longer confirms, the app's does
     problem, token = await open_transfer(harness.client, factor="totp")
-    assert problem["factor"] == "totp" and len(harness.outbox.messages) == 1
+    assert problem["factor"] == "totp" and len(harness.outbox.messages) == 2
+    headers = confirm_headers(sms_token, harness.code())
+    stale = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert_problem(stale, 410, "expired")  # the confirmation now waits on the app
+    assert harness.executed == []
     headers = confirm_headers(token, app_code(harness, totp))
     done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
     assert done.status_code == 200, done.text
