@@ -49,6 +49,7 @@ async def test_an_app_user_confirms_with_the_app_and_no_sms_is_sent(harness: Har
     assert [f["name"] for f in problem["factors"]] == ["totp"]
     assert not problem["factors"][0]["sends"] and problem["factors"][0]["preferred"]
     assert "Nothing was sent" in problem["detail"]
+    assert problem["summary"] == "Pay 250.00"  # what the user approves, shown by the client
     assert harness.executed == []
     headers = confirm_headers(token, app_code(harness, totp))
     done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
@@ -208,3 +209,14 @@ async def test_the_transaction_policy_can_leave_the_app_out():
             "/transfers", json=TRANSFER, headers={**ALICE, "OTP-Factor": "totp"}
         )
         assert_problem(refused, 403, "factor_not_allowed")
+
+
+async def test_transaction_challenged_still_takes_an_sms_challenge(harness: Harness):
+    """``TransactionChallenged(challenge, now)``, as apps raised it before confirmations."""
+    from otpgate.integrations.fastapi import TransactionChallenged, problem_response
+
+    await harness.add_phone("alice")
+    challenge = await harness.gate.verifier.start_sms("alice", purpose="transaction")
+    response = problem_response(TransactionChallenged(challenge, harness.clock.now))
+    assert response.status_code == 401 and response.headers["otp-challenge"] == challenge.id
+    assert b'"masked_phone"' in response.body and b'"factors"' not in response.body

@@ -138,7 +138,7 @@ def transaction(
                 client_ip=client_ip,
                 locale=gate.locale(request),
             )
-            raise await _answer(gate, request, opened)
+            raise await _answer(gate, request, opened, text)
         if token is None or code is None:
             raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
         verification = await confirmations.confirm_code(subject, bound, context, token, code)
@@ -165,17 +165,21 @@ def transaction(
 
 
 async def _answer(
-    gate: OtpGate, request: Request, opened: Awaitable[PendingConfirmation]
+    gate: OtpGate,
+    request: Request,
+    opened: Awaitable[PendingConfirmation],
+    summary: str | None,
 ) -> OtpgateError:
     """What a request without a code answers once the transaction is opened: 401
-    ``confirmation_required`` with the token and the factor to use; 409
+    ``confirmation_required`` with the token, the factor to use and the ``summary`` the
+    user approves; 409
     ``factor_setup_required`` naming where to add a factor when the subject has none that
     may confirm it."""
     try:
         pending = await opened
     except NoSuitableFactor as error:
         return TransactionSetupRequired(error, _factors_path(gate, request))
-    return TransactionChallenged(pending, gate.clock(), _detail(pending))
+    return TransactionChallenged(pending, gate.clock(), _detail(pending), summary)
 
 
 def _detail(pending: PendingConfirmation) -> str:

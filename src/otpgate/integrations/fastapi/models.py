@@ -199,6 +199,9 @@ class Problem(BaseModel):
     expires_in: int | None = Field(
         None, description="`confirmation_required`: seconds left to confirm it."
     )
+    summary: str | None = Field(
+        None, description="`confirmation_required`: what the user approves (the route's summary)."
+    )
     detail: str | None = Field(None, description="Which code to enter, in words.")
     links: dict[str, str] | None = Field(
         None,

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
+from otpgate.core.challenge import Challenge
 from otpgate.core.confirmations import PendingConfirmation
 from otpgate.core.errors import (
     ConfirmationRequired,
@@ -39,14 +40,27 @@ if TYPE_CHECKING:
 class TransactionChallenged(ConfirmationRequired):
     """``confirmation_required`` for a transaction just opened: the answer carries the
     confirmation token (``challenge_id`` and the ``OTP-Challenge`` header, echoed back with
-    the code), the factor to use, the factors the client may switch to and, for a factor
-    that sends, its challenge (with the gate's time: expiry and resend wait)."""
+    the code), the factor to use, the factors the client may switch to, the ``summary`` of
+    what the user approves and, for a factor that sends, its challenge (with the gate's
+    time: expiry and resend wait)."""
 
-    def __init__(self, pending: PendingConfirmation, now: float, detail: str) -> None:
+    def __init__(
+        self,
+        pending: PendingConfirmation | Challenge,
+        now: float,
+        detail: str = "",
+        summary: str | None = None,
+    ) -> None:
         self.now = now
+        self.members: dict[str, Any] = {}
+        if isinstance(pending, Challenge):  # as before confirmations: an SMS challenge
+            super().__init__(challenge=pending)
+            return
         super().__init__(challenge_id=pending.token)
         self.challenge = pending.challenge
-        self.members: dict[str, Any] = {**pending.view(now), "detail": detail}
+        self.members.update(pending.view(now), detail=detail)
+        if summary:
+            self.members["summary"] = summary
 
 
 class TransactionSetupRequired(NoSuitableFactor):
