@@ -220,3 +220,22 @@ async def test_transaction_challenged_still_takes_an_sms_challenge(harness: Harn
     response = problem_response(TransactionChallenged(challenge, harness.clock.now))
     assert response.status_code == 401 and response.headers["otp-challenge"] == challenge.id
     assert b'"masked_phone"' in response.body and b'"factors"' not in response.body
+
+
+async def test_a_transaction_given_up_is_canceled_and_its_code_refused(harness: Harness):
+    totp = await enroll_app(harness)
+    _, token = await open_transfer(harness.client)
+    action = "POST /transfers"
+    assert await harness.gate.cancel_transaction("alice", action, DETAILS) is True
+    assert (await harness.gate.transaction_state("alice", action, DETAILS)).state == "canceled"
+    headers = confirm_headers(token, app_code(harness, totp))
+    refused = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert_problem(refused, 410, "expired")
+    assert harness.executed == []
+    assert await harness.gate.cancel_transaction("alice", action, DETAILS) is False
+    # the user may still start it again
+    _, token = await open_transfer(harness.client)
+    headers = confirm_headers(token, app_code(harness, totp))
+    done = await harness.client.post("/transfers", json=TRANSFER, headers=headers)
+    assert done.status_code == 200, done.text
+    assert [t["id"] for t in harness.executed] == ["t-1"]

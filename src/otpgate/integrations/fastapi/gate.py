@@ -219,6 +219,14 @@ class OtpGate:
         canceled or unknown, with its recorded outcome."""
         return await self.executions.state(subject, action, details)
 
+    async def cancel_transaction(
+        self, subject: str, action: str, details: Mapping[str, Any]
+    ) -> bool:
+        """The user gave up a transaction before confirming it (an app's cancel route): it
+        becomes ``canceled`` and its code no longer confirms it; False if it was not
+        pending (or failed)."""
+        return await self.executions.cancel(self.executions.key(subject, action, details))
+
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every :class:`~otpgate.Event` (audit logs, metrics)."""
         self._listeners.append(listener)
