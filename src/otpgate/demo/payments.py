@@ -219,7 +219,11 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         ledger.payments[payment.id] = (subject, payment)
         return payment
 
-    missing = {404: "No such payment (of this user).", 409: "Executed already."}
+    missing = {
+        404: "No such payment (of this user).",
+        409: "Executed already (`transaction_executed`, with its `outcome`), or "
+        "`factor_setup_required`: no factor may confirm it (`links.factors` lists what to add).",
+    }
 
     @app.get("/payments/{payment_id}", responses=problem_responses(401, 404, descriptions=missing))
     async def get_payment(
@@ -239,8 +243,9 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         payment_id: Annotated[str, Path(max_length=64)],
         confirmed: VerifiedTransaction = Depends(confirm),  # noqa: B008
     ) -> Payment:
-        """Without `OTP-Challenge`/`OTP-Code`: 401 `confirmation_required`, a code bound to this
-        payment is sent.
+        """Without `OTP-Challenge`/`OTP-Code`: 401 `confirmation_required` on the user's
+        preferred factor (the `OTP-Factor` header chooses another of the answer's `factors`):
+        an SMS with this payment's details is sent; an authenticator app sends nothing.
         With them: the payment executes, once; sent again, the answer is 409
         `transaction_executed` with this execution's `outcome`."""
         payment = ledger.execute(confirmed.subject, payment_id)

@@ -70,3 +70,24 @@ async def test_one_payment_confirmed_100_times_at_once_executes_once(
         assert again.status_code == 409
         assert again.json()["code"] == "transaction_executed"
         assert len(outbox.messages) == 1
+
+
+async def test_one_transfer_confirmed_by_app_100_times_at_once_executes_once(harness):
+    from .test_confirm_factors import app_code, open_transfer
+    from .test_factor_api import enroll_app
+    from .test_transactions import TRANSFER, confirm_headers
+
+    totp = await enroll_app(harness)
+    _, token = await open_transfer(harness.client)
+    headers = confirm_headers(token, app_code(harness, totp), bearer("alice"))
+    responses = await asyncio.gather(
+        *[harness.client.post("/transfers", json=TRANSFER, headers=headers) for _ in range(100)]
+    )
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses[200] == 1 and set(statuses) <= {200, 400, 409, 429}, statuses
+    # the others: executing, executed, the app code already used, or too many app checks at
+    # once (the app's throttle); never "expired"
+    codes = {r.json()["code"] for r in responses if r.status_code != 200}
+    assert "expired" not in codes, codes
+    assert [t["id"] for t in harness.executed] == ["t-1"]
+    assert harness.outbox.messages == []

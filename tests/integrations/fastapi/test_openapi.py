@@ -61,13 +61,14 @@ def test_transaction_routes_document_the_confirmation_protocol(schema: dict[str,
         if path not in {"/transfers", "/payments/{payment_id}/execute"}:
             continue
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
-        assert {"OTP-Challenge", "OTP-Code"} <= headers
+        assert {"OTP-Challenge", "OTP-Code", "OTP-Factor"} <= headers
         responses = operation["responses"]
-        assert {"400", "409", "410", "401", "429", "502"} <= set(responses)
+        assert {"400", "403", "409", "410", "401", "429", "502"} <= set(responses)
+        assert "OTP-Factor" in responses["401"]["description"]
+        assert "factor_setup_required" in responses["409"]["description"]
         assert "OTP-Challenge" in responses["401"]["headers"]
         problem = responses["401"]["content"][PROBLEM]["schema"]["properties"]
-        assert "challenge" in problem
-        assert "challenge_id" in problem
+        assert {"challenge", "challenge_id", "factor", "factors", "links"} <= set(problem)
 
 
 def test_no_response_model_carries_a_code_or_a_full_number(schema: dict[str, Any]):

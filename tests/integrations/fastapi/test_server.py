@@ -81,20 +81,27 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
 
 
 async def create_and_start(client: httpx.AsyncClient) -> tuple[str, str]:
+    execute, started = await create_and_open(client)
+    return execute, started.headers["OTP-Challenge"]
+
+
+async def create_and_open(client: httpx.AsyncClient) -> tuple[str, httpx.Response]:
     payment = (await client.post("/payments", json=PAYMENT, headers=ALICE)).json()
     execute = f"/payments/{payment['id']}/execute"
     started = await client.post(execute, headers=ALICE)
     assert started.status_code == 401, started.text
     assert started.headers["content-type"] == "application/problem+json"
-    return execute, started.headers["OTP-Challenge"]
+    return execute, started
 
 
 async def test_payment_scenario_over_http(served: Served):
     async with httpx.AsyncClient(base_url=served.url) as client:
         unauthenticated = await client.post("/payments", json=PAYMENT)
         assert unauthenticated.status_code == 401
-        execute, challenge = await create_and_start(client)
-        status = await client.get(f"/otpgate/challenges/{challenge}", headers=ALICE)
+        execute, started = await create_and_open(client)
+        challenge = started.headers["OTP-Challenge"]
+        sms = started.json()["challenge"]["id"]  # the SMS the confirmation waits on
+        status = await client.get(f"/otpgate/challenges/{sms}", headers=ALICE)
         assert status.json()["purpose"] == "transaction"
         code = served.outbox.last_code_for(PHONE)
         headers = {**ALICE, "OTP-Challenge": challenge, "OTP-Code": code}

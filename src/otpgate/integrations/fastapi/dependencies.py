@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Header, Request
 from starlette.exceptions import HTTPException
+from starlette.routing import NoMatchFound
 
 from otpgate.core.challenge import Verification
-from otpgate.core.errors import ContextMismatch, FreshOtpRequired, MalformedInput
-from otpgate.core.executions import AsyncExecutions, response_outcome
+from otpgate.core.confirmations import AsyncConfirmations, PendingConfirmation, split_token
+from otpgate.core.errors import FactorSetupRequired, FreshOtpRequired, MalformedInput, OtpgateError
+from otpgate.core.executions import response_outcome
 
-from .problems import TransactionChallenged, problem_responses
+from .problems import TransactionChallenged, TransactionSetupRequired, problem_responses
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -22,12 +24,14 @@ if TYPE_CHECKING:
 #: Request headers that carry a transaction's confirmation.
 CHALLENGE_HEADER = "OTP-Challenge"
 CODE_HEADER = "OTP-Code"
+#: Request header choosing the factor a transaction is confirmed with (on a request without a code).
+FACTOR_HEADER = "OTP-Factor"
 
 #: FastAPI >= 0.121 can close a dependency right after the handler returns.
 _SCOPED = "scope" in inspect.signature(Depends).parameters
 
 STEP_UP_RESPONSES = problem_responses(401, 503)
-TRANSACTION_RESPONSES = problem_responses(400, 401, 409, 410, 423, 429, 502, 503)
+TRANSACTION_RESPONSES = problem_responses(400, 401, 403, 409, 410, 423, 429, 502, 503)
 
 
 @dataclass(frozen=True)
@@ -100,46 +104,45 @@ def transaction(
         context: Any = Depends(details),  # noqa: B008
         subject: str = Depends(gate.current_subject),
         client_ip: str | None = Depends(gate.client_ip),
-        challenge_id: str | None = Header(
+        token: str | None = Header(
             None,
             alias=CHALLENGE_HEADER,
-            description="The challenge id from the `confirmation_required` answer.",
+            description="The confirmation from the `confirmation_required` answer (its "
+            "`OTP-Challenge` header or `challenge_id`), with `OTP-Code`.",
         ),
         code: str | None = Header(
-            None, alias=CODE_HEADER, description="The code from the SMS (with `OTP-Challenge`)."
+            None,
+            alias=CODE_HEADER,
+            description="The code of the answer's `factor` (the SMS, or the authenticator "
+            "app), with `OTP-Challenge`.",
+        ),
+        factor: str | None = Header(
+            None,
+            alias=FACTOR_HEADER,
+            description="On a request without a code: the factor to confirm with, one of the "
+            "answer's `factors` (default: the subject's preferred one).",
         ),
     ) -> AsyncIterator[VerifiedTransaction]:
         if not isinstance(context, Mapping):
             raise TypeError("a require_transaction details dependency must return a mapping")
-        verifier = gate.verifier
-        executions = AsyncExecutions(verifier, replay_window)
+        confirmations = AsyncConfirmations(gate.verifier, replay_window)
         bound = action if action is not None else route_action(request)
-        key = executions.key(subject, bound, context)
-        if challenge_id is None and code is None:
-            await executions.guard(key)
-            challenge = await verifier.start_sms(
+        if token is None and code is None:
+            text = summary(context) if summary else None
+            opened = confirmations.open(
                 subject,
-                purpose="transaction",
-                context=context,
-                action=bound,
+                bound,
+                context,
+                factor=factor,
+                summary=text,
                 client_ip=client_ip,
                 locale=gate.locale(request),
-                summary=summary(context) if summary else None,
             )
-            await executions.begin(key, challenge)
-            raise TransactionChallenged(challenge, gate.clock())
-        if challenge_id is None or code is None:
+            raise await _answer(gate, request, opened, text)
+        if token is None or code is None:
             raise MalformedInput(f"Send both {CHALLENGE_HEADER} and {CODE_HEADER}.")
-
-        async def check() -> Verification:
-            verification = await verifier.check(
-                challenge_id, code, context=context, subject=subject, action=bound
-            )
-            if verification.purpose != "transaction":
-                raise ContextMismatch()
-            return verification
-
-        verification = await executions.confirm(key, subject, challenge_id, code, check)
+        verification = await confirmations.confirm_code(subject, bound, context, token, code)
+        key, reference = confirmations.key(subject, bound, context), split_token(token)[1]
         confirmed = VerifiedTransaction(subject, dict(context), verification, bound)
         try:
             yield confirmed
@@ -148,9 +151,9 @@ def transaction(
             # Django and Flask): executed. Anything else failed: the same code may retry it.
             status = error.status_code if isinstance(error, HTTPException) else None
             outcome, failed = response_outcome(status, confirmed.outcome)
-            await executions.settle(key, challenge_id, outcome, failed=failed)
+            await confirmations.settle(key, reference, outcome, failed=failed)
             raise
-        await executions.settle(key, challenge_id, confirmed.outcome)
+        await confirmations.settle(key, reference, confirmed.outcome)
 
     # Settle as soon as the handler returns (before the response is sent) where FastAPI can.
     claim = Depends(executing, scope="function") if _SCOPED else Depends(executing)
@@ -159,3 +162,39 @@ def transaction(
         return confirmed
 
     return verified_transaction
+
+
+async def _answer(
+    gate: OtpGate,
+    request: Request,
+    opened: Awaitable[PendingConfirmation],
+    summary: str | None,
+) -> OtpgateError:
+    """What a request without a code answers once the transaction is opened: 401
+    ``confirmation_required`` with the token, the factor to use and the ``summary`` the
+    user approves; 409
+    ``factor_setup_required`` naming where to add a factor when the subject has none that
+    may confirm it."""
+    try:
+        pending = await opened
+    except FactorSetupRequired as error:
+        return TransactionSetupRequired(error, _factors_path(gate, request))
+    return TransactionChallenged(pending, gate.clock(), _detail(pending), summary)
+
+
+def _detail(pending: PendingConfirmation) -> str:
+    """Which code to enter, in words (the answer's ``detail``)."""
+    chosen = next((o for o in pending.options if o.name == pending.factor), None)
+    if chosen is not None and chosen.sends:
+        return f"We sent a code to {chosen.destination or 'you'}."
+    return f"Nothing was sent: enter the current code of your `{pending.factor}` factor."
+
+
+def _factors_path(gate: OtpGate, request: Request) -> str:
+    """The path of ``GET …/factors/offer?purpose=transaction``: it lists what can be added."""
+    root = str(request.scope.get("root_path", ""))
+    try:
+        path = root + str(request.app.url_path_for("offer_factors"))
+    except NoMatchFound:  # the gate's router is not in this app
+        path = root + gate.prefix + "/factors/offer"
+    return path + "?purpose=transaction"

@@ -219,6 +219,14 @@ class OtpGate:
         canceled or unknown, with its recorded outcome."""
         return await self.executions.state(subject, action, details)
 
+    async def cancel_transaction(
+        self, subject: str, action: str, details: Mapping[str, Any]
+    ) -> bool:
+        """The user gave up a transaction before confirming it (an app's cancel route): it
+        becomes ``canceled`` and its code no longer confirms it; False if it was not
+        pending (or failed)."""
+        return await self.executions.cancel(self.executions.key(subject, action, details))
+
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` with every :class:`~otpgate.Event` (audit logs, metrics)."""
         self._listeners.append(listener)
@@ -284,20 +292,21 @@ class OtpGate:
         replay_window: int = 86400,
         action: str | None = None,
     ) -> Callable[..., Awaitable[dependencies.VerifiedTransaction]]:
-        """A dependency confirming a transaction by SMS code, bound to its details.
+        """A dependency confirming a transaction with a second factor, bound to its details.
 
         ``details`` is itself a dependency returning the transaction's details (any mapping:
-        amount, currency, payee, its id). Without ``OTP-Challenge``/``OTP-Code`` headers a
-        code bound to them is sent and the answer is 401 ``confirmation_required`` with the
-        challenge (RFC 9470 ``WWW-Authenticate``, ``OTP-Challenge`` header); with them the
-        code is checked against exactly these details on this route and the handler runs,
-        once. The code is also bound to ``action``, by default the route's method and path
-        template (``POST /payments/{payment_id}/execute``): a code sent by one route fails
-        ``context_mismatch`` on another with the same details; routes that pass the same
-        ``action=`` accept each other's codes. The same details cannot be confirmed again
-        for the same action within ``replay_window`` seconds, so include the transaction's
-        id. ``summary(details)`` is shown in the SMS (≤ 64 characters).
-        Declare ``responses=gate.transaction_responses`` on the route.
+        amount, currency, payee, its id). Without ``OTP-Challenge``/``OTP-Code`` headers the
+        confirmation opens on the subject's preferred factor that may confirm it (or the one
+        the ``OTP-Factor`` header names; an SMS is sent, an app sends nothing) and the answer
+        is 401 ``confirmation_required`` with the token (``OTP-Challenge``), ``factor`` and
+        ``factors``; 409 ``factor_setup_required`` (``links``) when no factor may. With them
+        the code is checked against exactly these details on this route and the handler
+        runs, once. The code is also bound to ``action``, by default the route's method and
+        path template (``POST /payments/{payment_id}/execute``): another route with the same
+        details refuses it; routes that pass the same ``action=`` accept each other's codes.
+        The same details cannot be confirmed again for the same action within
+        ``replay_window`` seconds, so include the transaction's id. ``summary(details)`` is
+        shown in the SMS (≤ 64 characters). Declare ``responses=gate.transaction_responses``.
         """
         return dependencies.transaction(self, details, summary, replay_window, action)
 

@@ -193,7 +193,32 @@ class Problem(BaseModel):
         "(`delivery_failed`); also in the `OTP-Challenge` header.",
     )
     challenge: ChallengeOut | None = Field(
-        None, description="`confirmation_required`: the challenge just started."
+        None,
+        description="`confirmation_required`: the SMS just sent (null for a factor that "
+        "sends nothing, such as an authenticator app).",
+    )
+    confirmation: str | None = Field(
+        None, description="`confirmation_required`: the same as `challenge_id`."
+    )
+    factor: str | None = Field(
+        None, description="`confirmation_required`: the factor whose code confirms it."
+    )
+    factors: list[dict[str, Any]] | None = Field(
+        None,
+        description="`confirmation_required`: the factors that may confirm it, preferred "
+        "first (as in `GET /factors/offer`); choose one with the `OTP-Factor` header.",
+    )
+    expires_in: int | None = Field(
+        None, description="`confirmation_required`: seconds left to confirm it."
+    )
+    summary: str | None = Field(
+        None, description="`confirmation_required`: what the user approves (the route's summary)."
+    )
+    detail: str | None = Field(None, description="Which code to enter, in words.")
+    links: dict[str, str] | None = Field(
+        None,
+        description="`factor_setup_required`: `factors` is the path that lists the factors "
+        "the subject can add.",
     )
     errors: list[InputError] | None = None
     links: ProblemLinks | None = Field(

@@ -20,10 +20,12 @@ from fastapi.routing import APIRoute
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
+from otpgate.core.confirmations import PendingConfirmation
 from otpgate.core.errors import (
     ConfirmationRequired,
     EnrollmentRequired,
     FactorNotEnrolled,
+    FactorSetupRequired,
     FreshOtpRequired,
     MalformedInput,
     OtpgateError,
@@ -40,12 +42,38 @@ if TYPE_CHECKING:
 
 
 class TransactionChallenged(ConfirmationRequired):
-    """``confirmation_required`` with the challenge just started and the gate's time, so the
-    answer can show the challenge's expiry and resend wait."""
+    """``confirmation_required`` for a transaction just opened: the answer carries the
+    confirmation token (``challenge_id`` and the ``OTP-Challenge`` header, echoed back with
+    the code), the factor to use, the factors the client may switch to, the ``summary`` of
+    what the user approves and, for a factor that sends, its challenge (with the gate's
+    time: expiry and resend wait)."""
 
-    def __init__(self, challenge: Challenge, now: float) -> None:
+    def __init__(
+        self,
+        pending: PendingConfirmation | Challenge,
+        now: float,
+        detail: str = "",
+        summary: str | None = None,
+    ) -> None:
         self.now = now
-        super().__init__(challenge=challenge)
+        self.members: dict[str, Any] = {}
+        if isinstance(pending, Challenge):  # as before confirmations: an SMS challenge
+            super().__init__(challenge=pending)
+            return
+        super().__init__(challenge_id=pending.token)
+        self.challenge = pending.challenge
+        self.members.update(pending.view(now), detail=detail)
+        if summary:
+            self.members["summary"] = summary
+
+
+class TransactionSetupRequired(FactorSetupRequired):
+    """``factor_setup_required`` for a transaction: ``links.factors`` is the path that says
+    which factors the subject can add (``GET …/factors/offer?purpose=transaction``)."""
+
+    def __init__(self, error: FactorSetupRequired, factors_path: str) -> None:
+        super().__init__(purpose=error.purpose)
+        self.members: dict[str, Any] = {"links": {"factors": factors_path}}
 
 
 def request_locale(request: Request) -> str | None:
@@ -56,8 +84,10 @@ def request_locale(request: Request) -> str | None:
 
 def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
     """``error`` as an ``application/problem+json`` response, via the core's mapping;
-    ``extra`` adds members to the body."""
+    ``extra`` (and a transaction error's ``members``) adds members to the body."""
     mapped = error_response(error, locale, now=getattr(error, "now", None))
+    members = getattr(error, "members", None)  # what a transaction's answer adds
+    extra = {**(members if isinstance(members, dict) else {}), **extra}
     return JSONResponse({**mapped.body, **extra}, status_code=mapped.status, headers=mapped.headers)
 
 
@@ -194,13 +224,17 @@ _DESCRIPTIONS = {
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
     'authentication", max_age="…"`; `links` names the routes that offer, start and pass a '
-    "factor, or add one), or, for a transaction, `confirmation_required`: a code "
-    "bound to it was sent; repeat the request with the `OTP-Challenge` (also in this answer) "
-    "and `OTP-Code` headers.",
+    "factor, or add one), or, for a transaction, `confirmation_required`: it is "
+    "waiting for a code of `factor` (the subject's preferred one, or the one the request's "
+    "`OTP-Factor` header chose among `factors`); `challenge` is the SMS sent (with the "
+    "details), null for an authenticator app (nothing sent). Repeat the request with the "
+    "`OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
     "serve this: `links` names where to add one), `factor_already_enrolled`, or "
-    "`context_mismatch` (the code was issued for other transaction details).",
+    "`context_mismatch` (the code was issued for other transaction details); for a "
+    "transaction also `transaction_executed` (with its recorded `outcome`) or "
+    "`transaction_in_progress`.",
     410: "`expired` (expired, used, canceled or unknown challenge) or `max_attempts_reached`.",
     422: "The phone number cannot receive codes: `phone_invalid`, `phone_region_not_allowed`, "
     "`phone_network_not_allowed`, `phone_type_not_allowed`.",
@@ -217,7 +251,8 @@ _HEADERS: dict[int, dict[str, Any]] = {
             "schema": {"type": "string"},
         },
         "OTP-Challenge": {
-            "description": "`confirmation_required`: the challenge to confirm.",
+            "description": "`confirmation_required`: the confirmation to send back with the "
+            "code (`OTP-Challenge` request header).",
             "schema": {"type": "string"},
         },
     },
