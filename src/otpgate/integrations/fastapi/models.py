@@ -168,13 +168,23 @@ class InputError(BaseModel):
 class ProblemLinks(BaseModel):
     """Where to go on when a second factor is missing (paths of otpgate's router)."""
 
-    offer: str = Field(
+    offer: str | None = Field(
+        None,
         description="`GET`: the factors the subject may use for a step-up, the preferred one "
-        "first; empty with `can_add` when none is suitable."
+        "first; empty with `can_add` when none is suitable.",
     )
-    enroll: str = Field(description="`GET`: the factors the subject can add (`can_add`).")
-    start: str = Field(description="`POST`: start an offered factor (sends its code, if any).")
-    verify: str = Field(description="`POST`: pass the second factor with a code.")
+    enroll: str | None = Field(
+        None, description="`GET`: the factors the subject can add (`can_add`)."
+    )
+    start: str | None = Field(
+        None, description="`POST`: start an offered factor (sends its code, if any)."
+    )
+    verify: str | None = Field(None, description="`POST`: pass the second factor with a code.")
+    factors: str | None = Field(
+        None,
+        description="`factor_setup_required` for a transaction: `GET` the factors that may "
+        "confirm it and those the subject can add (`can_add`).",
+    )
 
 
 class Problem(BaseModel):
@@ -215,11 +225,6 @@ class Problem(BaseModel):
         None, description="`confirmation_required`: what the user approves (the route's summary)."
     )
     detail: str | None = Field(None, description="Which code to enter, in words.")
-    links: dict[str, str] | None = Field(
-        None,
-        description="`factor_setup_required`: `factors` is the path that lists the factors "
-        "the subject can add.",
-    )
     errors: list[InputError] | None = None
     links: ProblemLinks | None = Field(
         None,

@@ -87,7 +87,9 @@ def problem_response(error: OtpgateError, locale: str | None = None, **extra: An
     ``extra`` (and a transaction error's ``members``) adds members to the body."""
     mapped = error_response(error, locale, now=getattr(error, "now", None))
     members = getattr(error, "members", None)  # what a transaction's answer adds
-    extra = {**(members if isinstance(members, dict) else {}), **extra}
+    members = members if isinstance(members, dict) else {}
+    links = {**members.get("links", {}), **extra.get("links", {})}
+    extra = {**members, **extra, **({"links": links} if links else {})}
     return JSONResponse({**mapped.body, **extra}, status_code=mapped.status, headers=mapped.headers)
 
 
