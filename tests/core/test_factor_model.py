@@ -207,6 +207,35 @@ class TestEnroll:
         gate.verify("alice", "totp", secret.at(clock()), purpose="enroll", may_change_factors=False)
         assert gate.totp.is_enrolled("alice")
 
+    def test_setup_hands_over_what_each_factor_needs_shown(self, gate, clock, outbox):
+        import pyotp
+
+        from otpgate import PrimaryFactorRequired
+
+        with pytest.raises(PrimaryFactorRequired):  # recovery codes stand in for a factor
+            gate.setup("alice", "recovery")
+        sms = gate.setup("alice", "sms", destination=PHONE)
+        assert (sms.factor, sms.needs_proof, sms.secrets()) == ("sms", True, {})
+        assert sms.challenge.purpose == "enroll" and outbox.last_code_for(PHONE)
+        app = gate.setup("alice", "totp", label="alice@example.com")
+        shown = app.secrets()
+        assert app.needs_proof and app.challenge is None
+        assert pyotp.parse_uri(shown["otpauth_uri"]).name == "alice@example.com"
+        assert "secret" not in repr(app) and shown["secret"] not in repr(app)
+        gate.verify("alice", "totp", pyotp.TOTP(shown["secret"]).at(clock()), purpose="enroll")
+        codes = gate.setup("alice", "recovery")
+        assert not codes.needs_proof and len(codes.secrets()["recovery_codes"]) == 10
+        assert gate.factors("alice").recovery_codes_left == 10
+
+    def test_a_factor_with_no_setup_that_cannot_be_added_is_refused(self, make_gate):
+        factors = builtin_factors()
+        factors.register(PinFactor())
+        gate = make_gate(registry=factors)
+        with pytest.raises(FactorNotAllowed):
+            gate.setup("alice", "pin")
+        with pytest.raises(UnknownFactor):
+            gate.setup("alice", "pigeon")
+
 
 class TestPreference:
     def test_a_stored_choice_is_kept_while_the_subject_has_it(self, gate, clock, outbox):

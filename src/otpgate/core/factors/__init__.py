@@ -10,6 +10,7 @@ from __future__ import annotations
 from .base import CheckRequest, Factor, FactorOption, InputSpec, PassiveStart, StartRequest
 from .recovery import RecoveryCodeFactor
 from .registry import FactorRegistry, builtin_factors, register_factor, registry
+from .setup import FactorSetup, SetupRequest
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
 
@@ -19,9 +20,11 @@ __all__ = [
     "Factor",
     "FactorOption",
     "FactorRegistry",
+    "FactorSetup",
     "InputSpec",
     "PassiveStart",
     "RecoveryCodeFactor",
+    "SetupRequest",
     "SmsFactor",
     "StartRequest",
     "builtin_factors",

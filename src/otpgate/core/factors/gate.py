@@ -15,6 +15,7 @@ from ..errors import ConfigurationError
 from . import selection
 from .base import CheckRequest, FactorOption, StartRequest
 from .registry import FactorRegistry
+from .setup import FactorSetup, SetupRequest
 
 if TYPE_CHECKING:
     from ..challenge import Challenge, Verification
@@ -99,6 +100,38 @@ class FactorGate(BaseVerifier):
         )
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
         return chosen.check(gate, subject, code, request)
+
+    def setup(
+        self,
+        subject: str,
+        factor: str,
+        *,
+        label: str | None = None,
+        destination: str | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+    ) -> FactorSetup:
+        """Start adding ``factor`` for ``subject``: a code sent to ``destination`` (SMS), an
+        app's secret to scan (``label`` names the account in the app), or new recovery codes.
+        The caller decides first that this session may change factors (``manage_error``).
+        Raises UnknownFactor, FactorNotAllowed, and the factor's own errors."""
+        gate = cast("Verifier", self)
+        subject = self._subject(subject)
+        chosen = self.registry.get(factor)
+        own = getattr(chosen, "setup", None)
+        if own is not None:
+            request = SetupRequest(label, destination, client_ip, locale)
+            setup: FactorSetup = own(gate, subject, request)
+            return setup
+        challenge = self.start(
+            subject,
+            chosen.name,
+            purpose="enroll",
+            client_ip=client_ip,
+            locale=locale,
+            destination=destination,
+        )
+        return FactorSetup(chosen.name, needs_proof=True, challenge=challenge)
 
     def preferred_factor(self, subject: str) -> str | None:
         """The factor ``subject``'s second step opens on: their stored choice while they

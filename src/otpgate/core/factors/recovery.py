@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..codes import RECOVERY_CODE_LENGTH
+from ..errors import PrimaryFactorRequired
 from .base import CheckRequest, InputSpec, PassiveStart
+from .setup import FactorSetup, SetupRequest
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -41,6 +43,21 @@ class RecoveryCodeFactor(PassiveStart):
 
     def enrolled(self, factors: Factors) -> bool:
         return factors.recovery_codes_left > 0
+
+    def setup(self, gate: Verifier, subject: str, request: SetupRequest) -> FactorSetup:
+        """A new sheet of codes (the old one stops working); only beside a primary factor
+        (an app or a phone), which recovery codes stand in for."""
+        if not gate.factors(subject).primary_count:
+            raise PrimaryFactorRequired()
+        return FactorSetup(
+            self.name, needs_proof=False, codes=tuple(gate.recovery.generate(subject))
+        )
+
+    async def asetup(self, gate: AsyncVerifier, subject: str, request: SetupRequest) -> FactorSetup:
+        if not (await gate.factors(subject)).primary_count:
+            raise PrimaryFactorRequired()
+        codes = await gate.recovery.generate(subject)
+        return FactorSetup(self.name, needs_proof=False, codes=tuple(codes))
 
     def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
         return gate.check_recovery(subject, code, purpose=request.purpose)

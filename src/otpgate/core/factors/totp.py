@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .base import CheckRequest, InputSpec, PassiveStart, numeric_input
 from .selection import change_refusal
+from .setup import FactorSetup, SetupRequest
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -33,6 +34,15 @@ class AuthenticatorFactor(PassiveStart):
 
     def enrolled(self, factors: Factors) -> bool:
         return factors.totp
+
+    def setup(self, gate: Verifier, subject: str, request: SetupRequest) -> FactorSetup:
+        """A new secret to scan; a code from the app then confirms it (``enroll``)."""
+        enrollment = gate.totp.enroll(subject, request.label)
+        return FactorSetup(self.name, needs_proof=True, enrollment=enrollment)
+
+    async def asetup(self, gate: AsyncVerifier, subject: str, request: SetupRequest) -> FactorSetup:
+        enrollment = await gate.totp.enroll(subject, request.label)
+        return FactorSetup(self.name, needs_proof=True, enrollment=enrollment)
 
     def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
         if request.purpose == "enroll":
