@@ -287,10 +287,11 @@ class FreshOtpRequired(AuthenticationRequired):
 
 
 class ConfirmationRequired(AuthenticationRequired):
-    """A transaction needs a code bound to its details; ``challenge_id`` names the challenge."""
+    """A transaction needs confirming with a second factor; ``challenge_id`` names what to
+    send back with the code (a confirmation token, or an SMS challenge)."""
 
     code = "confirmation_required"
-    default_message = "Confirm this transaction with the code we sent you."
+    default_message = "Confirm this transaction with a code from your second factor."
 
     def __init__(
         self,

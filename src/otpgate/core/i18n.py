@@ -46,7 +46,7 @@ _ERRORS_ZH = {
     "login_required": "请登录后继续。",
     "otp_required": "请使用第二步验证确认是您本人。",
     "fresh_otp_required": "请再次确认是您本人后继续。",
-    "confirmation_required": "请输入我们发送给您的验证码以确认此交易。",
+    "confirmation_required": "请输入第二步验证的验证码以确认此交易。",
     "enrollment_required": "请先设置第二步验证方式。",
     "csrf_failed": "表单已过期。请刷新页面后重试。",
     "primary_factor_required": "请先设置手机号码或身份验证器应用。",
