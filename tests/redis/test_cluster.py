@@ -12,6 +12,8 @@ from redis.crc import key_slot
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
 from otpgate.core.challenge import ChallengeRecord, new_challenge_id
+from otpgate.core.errors import SendLimitReached
+from otpgate.core.phone import parse_phone
 from otpgate.core.policy import Budget, LockoutPolicy
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
@@ -38,9 +40,14 @@ def test_every_script_call_touches_one_slot():
         expires_at=300.0,
         next_send_at=30.0,
     )
-    budgets = [Budget("phone", f"p:{n}", 5, 900) for n in "abcdefgh"]
+    budgets = [Budget("phone", f"p:{n}:s", 5, 900) for n in "abcdefgh"]
+    budgets.append(Budget("subject", f"s:{subject_key}", 10, 86400))
+    spends = codec.spend_budgets(budgets, 0.0, per_slot=True)
+    assert sum(len(call.keys) for call in spends) == len(budgets)
+    assert len({call.args[1] for call in spends}) == 1  # one send member in every slot
     calls = [
-        codec.spend_budgets(budgets, 0.0),
+        *spends,
+        *(codec.release_budgets(call) for call in spends),
         codec.create_challenge(record, subject_key, 0.0, LOCKOUT),
         codec.get_challenge(challenge_id),
         codec.reserve_send(challenge_id, 0.0, 30, 5),
@@ -53,8 +60,13 @@ def test_every_script_call_touches_one_slot():
     for call in calls:
         assert len({key_slot(key.encode()) for key in call.keys}) == 1, call.script.name
         assert all(key.startswith("app:") for key in call.keys)
-    # One subject's keys share a slot with each other, not with the budgets.
-    assert key_slot(calls[1].keys[0].encode()) == key_slot(calls[8].keys[0].encode())
+    # Budgets of distinct digests spread over the slots; a subject's budget is in its slot.
+    assert len(spends) >= 6
+    create, unlock = calls[2 * len(spends)], calls[-1]
+    assert key_slot(create.keys[0].encode()) == key_slot(unlock.keys[0].encode())
+    assert key_slot(codec.budget_key(f"s:{subject_key}").encode()) == key_slot(
+        unlock.keys[0].encode()
+    )
 
 
 def test_subjects_spread_over_the_masters(redis_cluster: Cluster, prefix: str):
@@ -119,3 +131,60 @@ def test_load_scripts_reaches_every_master(redis_cluster: Cluster, prefix: str):
         with node.client() as client:
             assert all(client.script_exists(*shas))
     store.close()
+
+
+def _budget_counts(store: RedisStore, subject: str, phone: str, ip: str) -> dict[str, int]:
+    """How many sends each budget of a start by ``subject`` holds."""
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    plan = gate._plan_start(
+        subject, parse_phone(phone, gate.settings), "enroll", None, ip, None, None
+    )
+    codec = Codec(store.prefix)
+    return {b.key[0]: store.client.zcard(codec.budget_key(b.key)) for b in plan.budgets}
+
+
+def test_a_budget_refused_in_one_slot_gives_back_the_others(redis_cluster: Cluster, prefix: str):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,), ip_budget="1/h"), store=store, sender=outbox)
+    gate.start_sms("alice", "+33612345601", purpose="enroll", client_ip="192.0.2.9")
+    with pytest.raises(SendLimitReached) as refused:
+        gate.start_sms("bob", "+33612345602", purpose="enroll", client_ip="192.0.2.9")
+    assert refused.value.scope == "ip"
+    assert 3599 < refused.value.retry_after <= 3600
+    # The phone, enrollment and subject budgets of bob's refused start (other slots,
+    # spent in the same pipeline) were given back; alice's count her one send.
+    assert _budget_counts(store, "bob", "+33612345602", "192.0.2.9") == {
+        "p": 0, "s": 0, "e": 0, "i": 1
+    }  # fmt: skip
+    assert _budget_counts(store, "alice", "+33612345601", "192.0.2.9") == {
+        "p": 1, "s": 1, "e": 1, "i": 1
+    }  # fmt: skip
+    store.close()
+
+
+def test_async_budgets_spread_and_refuse_like_one_script(redis_cluster: Cluster, prefix: str):
+    async def main() -> tuple[str, list[int]]:
+        store = AsyncRedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+        gate = AsyncVerifier(
+            Settings(secret_keys=(KEY,), subject_budget="2/d"),
+            store=store,
+            sender=OutboxSender(),
+        )
+        try:
+            for n in range(2):
+                await gate.start_sms("carol", f"+3361234560{n}", purpose="enroll")
+            try:
+                await gate.start_sms("carol", "+33612345609", purpose="enroll")
+            except SendLimitReached as error:
+                scope = error.scope
+            codec = Codec(prefix)
+            sizes = [
+                await store.client.zcard(codec.budget_key(f"e:{key}"))
+                for key in (gate.keyring.digest("phone", f"+3361234560{n}") for n in (0, 1, 9))
+            ]
+        finally:
+            await store.aclose()
+        return scope, sizes
+
+    assert asyncio.run(main()) == ("subject", [1, 1, 0])

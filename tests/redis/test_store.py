@@ -140,12 +140,13 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     keys = _keys(redis_server, prefix)
     subject_key = challenge.id.split(".")[0]
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
-    budget_keys = {k: t for k, t in keys.items() if f"{{{prefix}b}}" in k}
-    assert len(subject_keys) == 2  # the challenge and the subject's failures
+    budget_keys = {k: t for k, t in keys.items() if "}:b" in k}
+    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
     assert len(budget_keys) == 5  # phone 15 min, phone 24 h, enrollment, subject, client IP
     assert len(keys) == 7
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
-    assert len({key_slot(k.encode()) for k in budget_keys}) == 1
+    # Each budget has the hash tag of what it counts: the phone's two share one.
+    assert len({key_slot(k.encode()) for k in budget_keys}) == 4
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key

@@ -8,8 +8,11 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{Pb}:<budget key>`` a send budget (sorted set of send times): every budget shares the
-  hash tag ``{Pb}``, so spending all of them is one script in Cluster too.
+- ``P{D}:b<kind>[:<window>]`` a send budget (sorted set of send times), ``D`` the keyed
+  digest of what it counts (a phone of a subject, a subject, a number, a client network)
+  or the calling code of a country: each budget has the hash tag of what it counts, so
+  budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
+  when they lie in several slots). A subject's budget shares its other keys' slot.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Generic, TypeVar
 
+from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -53,6 +57,7 @@ _SCRIPT_NAMES = (
     "settle",
     "cancel",
     "unlock",
+    "release",
     "state_get",
     "state_put",
     "tx_get",
@@ -164,7 +169,6 @@ class Codec:
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must be a string without '{' or '}'")
         self.prefix = prefix
-        self.budget_tag = f"{prefix}{{{prefix}b}}:"
         self.scripts = scripts()
 
     # key names
@@ -177,7 +181,10 @@ class Codec:
         return f"{self.prefix}{{{subject_key}}}:s"
 
     def budget_key(self, budget_key: str) -> str:
-        return self.budget_tag + budget_key
+        """``kind:digest[:window]`` (the core's budget key) as ``P{digest}:bkind[:window]``."""
+        kind, _, rest = budget_key.partition(":")
+        tag, colon, window = rest.partition(":")
+        return f"{self.prefix}{{{tag or kind}}}:b{kind}{colon}{window}"
 
     def _call(
         self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
@@ -186,14 +193,29 @@ class Codec:
 
     # calls
 
-    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Call[Denial | None]:
+    def spend_budgets(
+        self, budgets: Sequence[Budget], now: float, per_slot: bool = False
+    ) -> list[Call[Denial | None]]:
+        """One call for every budget, or (``per_slot``, for a Cluster) one per slot."""
         # The score is the send time; the member only has to be unique per send (72 random
-        # bits), and is the same in every budget of this send.
-        args: list[Arg] = [number(now), secrets.token_urlsafe(9)]
-        for budget in budgets:
-            args += [budget.limit, budget.window, budget.scope]
+        # bits), and is the same in every budget of this send (a release removes it).
+        head: list[Arg] = [number(now), secrets.token_urlsafe(9)]
         keys = [self.budget_key(b.key) for b in budgets]
-        return self._call("budgets", keys, args, _decode_denial)
+        groups: dict[int, list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key_slot(key.encode()) if per_slot else 0, []).append(index)
+        calls = []
+        for indexes in groups.values():
+            args = list(head)
+            for i in indexes:
+                args += [budgets[i].limit, budgets[i].window, budgets[i].scope]
+            group_keys = [keys[i] for i in indexes]
+            calls.append(self._call("budgets", group_keys, args, _decode_denial))
+        return calls
+
+    def release_budgets(self, spent: Call[Denial | None]) -> Call[None]:
+        """Give back the send a ``spend_budgets`` call counted (no-op if it counted none)."""
+        return self._call("release", spent.keys, [spent.args[1]], _decode_none)
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
