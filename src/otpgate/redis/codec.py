@@ -37,7 +37,16 @@ from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 
-from .records import Arg, StaleRecord, as_text, decode_record, encode_record, number, safe_token
+from .records import (
+    Arg,
+    StaleRecord,
+    as_text,
+    decode_record,
+    encode_record,
+    frozen,
+    number,
+    safe_token,
+)
 
 T = TypeVar("T")
 logger = logging.getLogger("otpgate")
@@ -138,8 +147,9 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
             record = decode_record(challenge_id, fields[4:])
         except StaleRecord:
             return Outcome(Result.EXPIRED)
-    return Outcome(
-        _RESULTS[result],
+    return frozen(
+        Outcome,
+        result=_RESULTS[result],
         attempts_left=int(left) if left else None,
         retry_after=float(retry) if retry else None,
         locked_now=locked == "1",

@@ -13,7 +13,8 @@ if c == nil or c.t ~= 'p' then
   if c ~= nil and c.t == 'm' then return outcome('max_attempts', 0) end
   return outcome('expired')
 end
-if purpose ~= '' and string.match(c.rest, '^%[%d+,"([^"]*)"') ~= purpose then
+if purpose ~= '' and (string.match(c.rest, '^3|([^|]*)|')
+    or string.match(c.rest, '^%[%d+,"([^"]*)"')) ~= purpose then
   return outcome('expired', nil, nil, false, c)
 end
 local policy = lockout_of(lockout)
