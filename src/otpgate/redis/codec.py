@@ -129,10 +129,6 @@ def _lockout(policy: LockoutPolicy) -> str:
     return f"{policy.after},{policy.base},{policy.maximum},{policy.hard_after},{policy.memory}"
 
 
-def _subject_of(challenge_id: str) -> str:
-    return challenge_id.split(".", 1)[0]
-
-
 def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     """``result|attempts_left|retry_after|locked_now[|challenge]`` (one string: far cheaper
     to read than a RESP array; an empty field is None). A challenge an earlier otpgate wrote
@@ -180,6 +176,7 @@ class Codec:
             raise ValueError("the key prefix must be a string without '{' or '}'")
         self.prefix = prefix
         self.scripts = scripts()
+        self._lockout_text: tuple[LockoutPolicy | None, str] = (None, "")
 
     # key names
 
@@ -274,19 +271,25 @@ class Codec:
         lockout: LockoutPolicy,
         purpose: str = "",
     ) -> Call[Outcome]:
-        keys = [
-            self.challenge_key(challenge_id),
-            self.subject_state_key(_subject_of(challenge_id)),
-        ]
-        # One argument: fewer to pack, and this is the hot path.
+        # The hot path: both keys from one split, the lockout's text cached by identity (a
+        # Verifier passes the same policy object every time), one script argument.
+        subject_key, _, nonce = challenge_id.partition(".")
+        tag = f"{self.prefix}{{{subject_key}}}:"
+        cached = self._lockout_text  # one tuple: read and replaced atomically (threads)
+        if cached[0] is not lockout:
+            cached = self._lockout_text = (lockout, _lockout(lockout))
         arg = (
             f"{number(now)} {safe_token(code_digest, 'code digest')} "
-            f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} "
-            f"{_lockout(lockout)}"
+            f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} {cached[1]}"
         )
         if purpose:
             arg += f" {safe_token(purpose, 'purpose')}"
-        return self._call("check", keys, [arg], lambda reply: _decode_outcome(challenge_id, reply))
+        return Call(
+            self.scripts["check"],
+            (f"{tag}c:{nonce}", f"{tag}s"),
+            (arg,),
+            lambda reply: _decode_outcome(challenge_id, reply),
+        )
 
     def settle_attempt(
         self,
