@@ -8,7 +8,8 @@ Prints, measured in one run against the same server:
 - sync, one connection: checks of a right code per second (each approves a fresh
   challenge), against bare redis-py ``PING`` on that same connection: the ratio to the
   one-round-trip limit. Both the store's ``check_code`` alone and the whole
-  ``Verifier.check`` (which adds the core's own work: digests, events, masking the number);
+  ``Verifier.check`` (which adds the core's own work: the code's digest, opening the sealed
+  subject), and that with ``subject=`` named as the integrations call it (nothing to open);
 - async: the same with 100 checks in flight at once, against 100 concurrent ``PING``;
 - ``MEMORY USAGE`` per pending challenge, with distinct numbers, subjects and client IPs:
   the sum over every key (the challenges and the send budgets their starts created), divided
@@ -90,7 +91,7 @@ def own_server() -> Iterator[str]:
             server.wait(10)
 
 
-def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
+def challenges(gate: Verifier, count: int) -> list[tuple[str, str, str]]:
     """``count`` pending challenges (one subject each, so no lockout interferes), created
     in pipelines: the set-up is not what is measured."""
     number = parse_phone(PHONE, gate.settings)
@@ -107,7 +108,7 @@ def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
             call = store._codec.create_challenge(plan.record, key, gate.clock(), gate.lockout)
             pipe.execute_command(*call.evalsha())
         pipe.execute()
-    return [(plan.record.id, plan.code) for plan in plans]
+    return [(plan.record.id, plan.code, plan.delivery.subject) for plan in plans]
 
 
 Rates = dict[str, list[float]]  # operations per second of each kind, one entry per round
@@ -124,10 +125,11 @@ def bench_sync(url: str, count: int, rounds: int) -> Rates:
     store = RedisStore.from_url(url, prefix=f"bench{secrets.token_hex(3)}:")
     gate = Verifier(settings(), store=store, sender=OutboxSender())
     client = store.client
-    results: Rates = {"ping": [], "store": [], "verifier": []}
+    results: Rates = {"ping": [], "store": [], "verifier": [], "subject": []}
     for _ in range(rounds):
-        todo = challenges(gate, 2 * count)
-        calls = [_store_check(gate, challenge_id, code) for challenge_id, code in todo[count:]]
+        todo = challenges(gate, 3 * count)
+        named = todo[count : 2 * count]
+        calls = [_store_check(gate, c, code) for c, code, _ in todo[2 * count :]]
         spent = dict.fromkeys(results, 0.0)
         for start in range(0, count, SLICE):
             began = time.perf_counter()
@@ -135,9 +137,13 @@ def bench_sync(url: str, count: int, rounds: int) -> Rates:
                 client.ping()
             spent["ping"] += time.perf_counter() - began
             began = time.perf_counter()
-            for challenge_id, code in todo[start : start + SLICE]:
+            for challenge_id, code, _ in todo[start : start + SLICE]:
                 gate.check(challenge_id, code)
             spent["verifier"] += time.perf_counter() - began
+            began = time.perf_counter()
+            for challenge_id, code, subject in named[start : start + SLICE]:
+                gate.check(challenge_id, code, subject=subject)
+            spent["subject"] += time.perf_counter() - began
             began = time.perf_counter()
             for call in calls[start : start + SLICE]:
                 store.check_code(*call)
@@ -180,19 +186,23 @@ async def bench_async(url: str, count: int, rounds: int) -> Rates:
     async def ping(_: object) -> None:
         await client.ping()
 
-    async def check(job: tuple[str, str]) -> None:
-        await gate.check(*job)
+    async def check(job: tuple[str, str, str]) -> None:
+        await gate.check(job[0], job[1])
+
+    async def check_named(job: tuple[str, str, str]) -> None:
+        await gate.check(job[0], job[1], subject=job[2])
 
     async def check_code(job: tuple[Any, ...]) -> None:
         await store.check_code(*job)
 
     await _in_parallel(list(range(2000)), ping)  # opens the connections
-    results: dict[str, list[float]] = {"ping": [], "store": [], "verifier": []}
+    results: Rates = {"ping": [], "store": [], "verifier": [], "subject": []}
     for _ in range(rounds):
-        todo = challenges(maker, 2 * count)
-        calls = [_store_check(gate, challenge_id, code) for challenge_id, code in todo[count:]]
+        todo = challenges(maker, 3 * count)
+        calls = [_store_check(gate, c, code) for c, code, _ in todo[2 * count :]]
         results["ping"].append(await _in_parallel(list(range(count)), ping))
         results["verifier"].append(await _in_parallel(todo[:count], check))
+        results["subject"].append(await _in_parallel(todo[count : 2 * count], check_named))
         results["store"].append(await _in_parallel(calls, check_code))
     sync_store.close()
     await store.aclose()
@@ -226,7 +236,11 @@ def report(name: str, rates: Rates, target: float) -> None:
     """Best rates, and the median over rounds of each round's ratio to its own PING (the
     kinds of one round run back to back, so they share its conditions)."""
     print(f"{name}: PING {max(rates['ping']):8,.0f}/s (best round)")
-    for what, label in (("verifier", "Verifier.check"), ("store", "store.check_code")):
+    for what, label in (
+        ("verifier", "Verifier.check"),
+        ("subject", "  subject named"),
+        ("store", "store.check_code"),
+    ):
         ratios = sorted(r / p for r, p in zip(rates[what], rates["ping"], strict=True))
         ratio = statistics.median(ratios)
         verdict = "ok" if ratio >= target else "BELOW TARGET"
