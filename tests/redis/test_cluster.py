@@ -12,10 +12,11 @@ from redis.crc import key_slot
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
 from otpgate.core.challenge import ChallengeRecord, new_challenge_id
-from otpgate.core.errors import SendLimitReached
+from otpgate.core.errors import SendLimitReached, StorageUnavailable
 from otpgate.core.phone import parse_phone
-from otpgate.core.policy import Budget, LockoutPolicy
+from otpgate.core.policy import Budget, Denial, LockoutPolicy
 from otpgate.redis import AsyncRedisStore, RedisStore
+from otpgate.redis.budgets import settle
 from otpgate.redis.codec import Codec
 from tests.conftest import KEY, PHONE
 from tests.redis.servers import Cluster
@@ -133,14 +134,20 @@ def test_load_scripts_reaches_every_master(redis_cluster: Cluster, prefix: str):
     store.close()
 
 
-def _budget_counts(store: RedisStore, subject: str, phone: str, ip: str) -> dict[str, int]:
-    """How many sends each budget of a start by ``subject`` holds."""
+def _budget_counts(
+    store: RedisStore, subject: str, phone: str, ip: str, skip: str = ""
+) -> dict[str, int]:
+    """How many sends each budget of a start by ``subject`` holds (but ``skip``'s)."""
     gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
     plan = gate._plan_start(
         subject, parse_phone(phone, gate.settings), "enroll", None, ip, None, None
     )
     codec = Codec(store.prefix)
-    return {b.key[0]: store.client.zcard(codec.budget_key(b.key)) for b in plan.budgets}
+    return {
+        b.key[0]: store.client.zcard(codec.budget_key(b.key))
+        for b in plan.budgets
+        if b.key[0] != skip
+    }
 
 
 def test_a_budget_refused_in_one_slot_gives_back_the_others(redis_cluster: Cluster, prefix: str):
@@ -188,3 +195,34 @@ def test_async_budgets_spread_and_refuse_like_one_script(redis_cluster: Cluster,
         return scope, sizes
 
     assert asyncio.run(main()) == ("subject", [1, 1, 0])
+
+
+def test_a_budget_failing_in_one_slot_fails_closed_and_gives_back_the_others(
+    redis_cluster: Cluster, prefix: str
+):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+    ip_key = Codec(prefix).budget_key(f"i:{gate.keyring.digest('ip', '192.0.2.10')}")
+    store.client.set(ip_key, "not a budget", ex=60)  # its script fails on that master
+    with pytest.raises(StorageUnavailable):
+        gate.start_sms("dave", "+33612345603", purpose="enroll", client_ip="192.0.2.10")
+    assert outbox.messages == []
+    counts = _budget_counts(store, "dave", "+33612345603", "192.0.2.10", skip="i")
+    assert counts == {"p": 0, "s": 0, "e": 0}
+    store.client.delete(ip_key)
+    store.close()
+
+
+def test_settle_reports_the_worst_denial_and_what_to_give_back():
+    codec = Codec("app:")
+    calls = codec.spend_budgets(
+        [Budget("phone", f"p:{n}:s", 5, 900) for n in "abcd"], 0.0, per_slot=True
+    )
+    assert len(calls) == 4  # four tags, four slots
+    failure = ConnectionError("lost")
+    replies = [None, [b"phone", b"30"], [b"ip", b"90.5"], failure]
+    denial, spent, first_failure = settle(calls, replies)
+    assert denial == Denial("ip", 90.5)
+    assert spent == [0, 3]  # the one that spent, and the one that may have
+    assert first_failure is failure
