@@ -198,7 +198,7 @@ def test_async_budgets_spread_and_refuse_like_one_script(redis_cluster: Cluster,
 
 
 def test_a_budget_failing_in_one_slot_fails_closed_and_gives_back_the_others(
-    redis_cluster: Cluster, prefix: str
+    redis_cluster: Cluster, prefix: str, caplog: pytest.LogCaptureFixture
 ):
     store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
     outbox = OutboxSender()
@@ -210,6 +210,9 @@ def test_a_budget_failing_in_one_slot_fails_closed_and_gives_back_the_others(
     assert outbox.messages == []
     counts = _budget_counts(store, "dave", "+33612345603", "192.0.2.10", skip="i")
     assert counts == {"p": 0, "s": 0, "e": 0}
+    # Its own release failed too (the same wrong key): logged, without a key or a number.
+    assert "1 budget release(s) failed (ResponseError)" in caplog.text
+    assert "dave" not in caplog.text and ip_key not in caplog.text
     store.client.delete(ip_key)
     store.close()
 

@@ -17,7 +17,7 @@ from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
-from .budgets import settle
+from .budgets import report_unreleased, settle
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import AsyncClient, async_client, async_sentinel
 
@@ -125,8 +125,8 @@ class AsyncRedisStore:
         denial, spent, failure = settle(calls, await self._pipelined(calls))
         if denial is not None or failure is not None:
             releases = [self._codec.release_budgets(calls[i]) for i in spent]
-            if releases:
-                await self._pipelined(releases)  # best effort: see budgets.py
+            if releases:  # best effort: see budgets.py
+                report_unreleased(await self._pipelined(releases))
         if failure is not None:
             raise unavailable(failure) from failure
         return denial

@@ -26,11 +26,14 @@ for every budget, as before, so a start is still two round trips.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from otpgate.core.policy import Denial
 
 from .codec import Call
+
+logger = logging.getLogger("otpgate")
 
 
 def settle(
@@ -58,3 +61,16 @@ def settle(
         elif worst is None or denial.retry_after > worst.retry_after:
             worst = denial
     return worst, spent, failure
+
+
+def report_unreleased(replies: Sequence[object]) -> None:
+    """Log (without keys or arguments) the releases that failed: a slot each stays taken
+    until its send leaves the budget's window."""
+    failed = [reply for reply in replies if isinstance(reply, BaseException)]
+    if failed:
+        logger.warning(
+            "otpgate redis store: %d budget release(s) failed (%s): a send slot stays taken "
+            "until its window ends",
+            len(failed),
+            type(failed[0]).__name__,
+        )

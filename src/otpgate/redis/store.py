@@ -17,7 +17,7 @@ from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
-from .budgets import settle
+from .budgets import report_unreleased, settle
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, sync_client, sync_sentinel
 
@@ -126,8 +126,8 @@ class RedisStore:
         denial, spent, failure = settle(calls, self._pipelined(calls))
         if denial is not None or failure is not None:
             releases = [self._codec.release_budgets(calls[i]) for i in spent]
-            if releases:
-                self._pipelined(releases)  # best effort: see budgets.py
+            if releases:  # best effort: see budgets.py
+                report_unreleased(self._pipelined(releases))
         if failure is not None:
             raise unavailable(failure) from failure
         return denial
