@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterPipeline, RedisCluster
 from redis.crc import key_slot
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
@@ -229,3 +229,37 @@ def test_settle_reports_the_worst_denial_and_what_to_give_back():
     assert denial == Denial("ip", 90.5)
     assert spent == [0, 3]  # the one that spent, and the one that may have
     assert first_failure is failure
+
+
+def _scripts_run(cluster: Cluster) -> int:
+    total = 0
+    for node in cluster.nodes:
+        with node.client(decode_responses=True) as client:
+            total += client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    return total
+
+
+def test_a_start_on_a_cluster_is_one_pipeline_then_one_script(
+    redis_cluster: Cluster, prefix: str, monkeypatch: pytest.MonkeyPatch
+):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    store.load_scripts()
+    plan = gate._plan_start(
+        "erin", parse_phone(PHONE, gate.settings), "enroll", None, "192.0.2.11", None, None
+    )
+    slots = len(Codec(prefix).spend_budgets(plan.budgets, 0.0, per_slot=True))
+    pipelines = []
+    execute = ClusterPipeline.execute
+
+    def counted(pipe: ClusterPipeline, *args: object, **kwargs: object) -> object:
+        pipelines.append(pipe)
+        return execute(pipe, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ClusterPipeline, "execute", counted)
+    before = _scripts_run(redis_cluster)
+    gate.start_sms("erin", PHONE, purpose="enroll", client_ip="192.0.2.11")
+    assert len(pipelines) == 1  # every slot's budgets in one go
+    assert _scripts_run(redis_cluster) - before == slots + 1  # and the challenge's script
+    assert slots == 4  # phone (both windows), subject, enrollment, client network
+    store.close()
