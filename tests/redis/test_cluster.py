@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterPipeline, RedisCluster
 from redis.crc import key_slot
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
 from otpgate.core.challenge import ChallengeRecord, new_challenge_id
-from otpgate.core.policy import Budget, LockoutPolicy
+from otpgate.core.errors import SendLimitReached, StorageUnavailable
+from otpgate.core.phone import parse_phone
+from otpgate.core.policy import Budget, Denial, LockoutPolicy
 from otpgate.redis import AsyncRedisStore, RedisStore
+from otpgate.redis.budgets import settle
 from otpgate.redis.codec import Codec
 from tests.conftest import KEY, PHONE
 from tests.redis.servers import Cluster
@@ -38,9 +41,14 @@ def test_every_script_call_touches_one_slot():
         expires_at=300.0,
         next_send_at=30.0,
     )
-    budgets = [Budget("phone", f"p:{n}", 5, 900) for n in "abcdefgh"]
+    budgets = [Budget("phone", f"p:{n}:s", 5, 900) for n in "abcdefgh"]
+    budgets.append(Budget("subject", f"s:{subject_key}", 10, 86400))
+    spends = codec.spend_budgets(budgets, 0.0, per_slot=True)
+    assert sum(len(call.keys) for call in spends) == len(budgets)
+    assert len({call.args[1] for call in spends}) == 1  # one send member in every slot
     calls = [
-        codec.spend_budgets(budgets, 0.0),
+        *spends,
+        *(codec.release_budgets(call) for call in spends),
         codec.create_challenge(record, subject_key, 0.0, LOCKOUT),
         codec.get_challenge(challenge_id),
         codec.reserve_send(challenge_id, 0.0, 30, 5),
@@ -53,8 +61,13 @@ def test_every_script_call_touches_one_slot():
     for call in calls:
         assert len({key_slot(key.encode()) for key in call.keys}) == 1, call.script.name
         assert all(key.startswith("app:") for key in call.keys)
-    # One subject's keys share a slot with each other, not with the budgets.
-    assert key_slot(calls[1].keys[0].encode()) == key_slot(calls[8].keys[0].encode())
+    # Budgets of distinct digests spread over the slots; a subject's budget is in its slot.
+    assert len(spends) >= 6
+    create, unlock = calls[2 * len(spends)], calls[-1]
+    assert key_slot(create.keys[0].encode()) == key_slot(unlock.keys[0].encode())
+    assert key_slot(codec.budget_key(f"s:{subject_key}").encode()) == key_slot(
+        unlock.keys[0].encode()
+    )
 
 
 def test_subjects_spread_over_the_masters(redis_cluster: Cluster, prefix: str):
@@ -118,4 +131,135 @@ def test_load_scripts_reaches_every_master(redis_cluster: Cluster, prefix: str):
     for node in redis_cluster.nodes:
         with node.client() as client:
             assert all(client.script_exists(*shas))
+    store.close()
+
+
+def _budget_counts(
+    store: RedisStore, subject: str, phone: str, ip: str, skip: str = ""
+) -> dict[str, int]:
+    """How many sends each budget of a start by ``subject`` holds (but ``skip``'s)."""
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    plan = gate._plan_start(
+        subject, parse_phone(phone, gate.settings), "enroll", None, ip, None, None
+    )
+    codec = Codec(store.prefix)
+    return {
+        b.key[0]: store.client.zcard(codec.budget_key(b.key))
+        for b in plan.budgets
+        if b.key[0] != skip
+    }
+
+
+def test_a_budget_refused_in_one_slot_gives_back_the_others(redis_cluster: Cluster, prefix: str):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,), ip_budget="1/h"), store=store, sender=outbox)
+    gate.start_sms("alice", "+33612345601", purpose="enroll", client_ip="192.0.2.9")
+    with pytest.raises(SendLimitReached) as refused:
+        gate.start_sms("bob", "+33612345602", purpose="enroll", client_ip="192.0.2.9")
+    assert refused.value.scope == "ip"
+    assert 3599 < refused.value.retry_after <= 3600
+    # The phone, enrollment and subject budgets of bob's refused start (other slots,
+    # spent in the same pipeline) were given back; alice's count her one send.
+    assert _budget_counts(store, "bob", "+33612345602", "192.0.2.9") == {
+        "p": 0, "s": 0, "e": 0, "i": 1
+    }  # fmt: skip
+    assert _budget_counts(store, "alice", "+33612345601", "192.0.2.9") == {
+        "p": 1, "s": 1, "e": 1, "i": 1
+    }  # fmt: skip
+    store.close()
+
+
+def test_async_budgets_spread_and_refuse_like_one_script(redis_cluster: Cluster, prefix: str):
+    async def main() -> tuple[str, list[int]]:
+        store = AsyncRedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+        gate = AsyncVerifier(
+            Settings(secret_keys=(KEY,), subject_budget="2/d"),
+            store=store,
+            sender=OutboxSender(),
+        )
+        try:
+            for n in range(2):
+                await gate.start_sms("carol", f"+3361234560{n}", purpose="enroll")
+            try:
+                await gate.start_sms("carol", "+33612345609", purpose="enroll")
+            except SendLimitReached as error:
+                scope = error.scope
+            codec = Codec(prefix)
+            sizes = [
+                await store.client.zcard(codec.budget_key(f"e:{key}"))
+                for key in (gate.keyring.digest("phone", f"+3361234560{n}") for n in (0, 1, 9))
+            ]
+        finally:
+            await store.aclose()
+        return scope, sizes
+
+    assert asyncio.run(main()) == ("subject", [1, 1, 0])
+
+
+def test_a_budget_failing_in_one_slot_fails_closed_and_gives_back_the_others(
+    redis_cluster: Cluster, prefix: str, caplog: pytest.LogCaptureFixture
+):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    outbox = OutboxSender()
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+    ip_key = Codec(prefix).budget_key(f"i:{gate.keyring.digest('ip', '192.0.2.10')}")
+    store.client.set(ip_key, "not a budget", ex=60)  # its script fails on that master
+    with pytest.raises(StorageUnavailable):
+        gate.start_sms("dave", "+33612345603", purpose="enroll", client_ip="192.0.2.10")
+    assert outbox.messages == []
+    counts = _budget_counts(store, "dave", "+33612345603", "192.0.2.10", skip="i")
+    assert counts == {"p": 0, "s": 0, "e": 0}
+    # Its own release failed too (the same wrong key): logged, without a key or a number.
+    assert "1 budget release(s) failed (ResponseError)" in caplog.text
+    assert "dave" not in caplog.text and ip_key not in caplog.text
+    store.client.delete(ip_key)
+    store.close()
+
+
+def test_settle_reports_the_worst_denial_and_what_to_give_back():
+    codec = Codec("app:")
+    calls = codec.spend_budgets(
+        [Budget("phone", f"p:{n}:s", 5, 900) for n in "abcd"], 0.0, per_slot=True
+    )
+    assert len(calls) == 4  # four tags, four slots
+    failure = ConnectionError("lost")
+    replies = [None, [b"phone", b"30"], [b"ip", b"90.5"], failure]
+    denial, spent, first_failure = settle(calls, replies)
+    assert denial == Denial("ip", 90.5)
+    assert spent == [0, 3]  # the one that spent, and the one that may have
+    assert first_failure is failure
+
+
+def _scripts_run(cluster: Cluster) -> int:
+    total = 0
+    for node in cluster.nodes:
+        with node.client(decode_responses=True) as client:
+            total += client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    return total
+
+
+def test_a_start_on_a_cluster_is_one_pipeline_then_one_script(
+    redis_cluster: Cluster, prefix: str, monkeypatch: pytest.MonkeyPatch
+):
+    store = RedisStore.from_url(redis_cluster.url, prefix=prefix, cluster=True)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    store.load_scripts()
+    plan = gate._plan_start(
+        "erin", parse_phone(PHONE, gate.settings), "enroll", None, "192.0.2.11", None, None
+    )
+    slots = len(Codec(prefix).spend_budgets(plan.budgets, 0.0, per_slot=True))
+    pipelines = []
+    execute = ClusterPipeline.execute
+
+    def counted(pipe: ClusterPipeline, *args: object, **kwargs: object) -> object:
+        pipelines.append(pipe)
+        return execute(pipe, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ClusterPipeline, "execute", counted)
+    before = _scripts_run(redis_cluster)
+    gate.start_sms("erin", PHONE, purpose="enroll", client_ip="192.0.2.11")
+    assert len(pipelines) == 1  # every slot's budgets in one go
+    assert _scripts_run(redis_cluster) - before == slots + 1  # and the challenge's script
+    assert slots == 4  # phone (both windows), subject, enrollment, client network
     store.close()

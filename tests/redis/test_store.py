@@ -100,6 +100,8 @@ def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
         {"sealed_subject": "ünïcødé ✓ 🙂", "sealed_delivery": "€1,250 ✓", "locale": "pt-BR"},
         {"sealed_subject": "x" * 255, "sealed_delivery": "€" * 64, "context_digest": "c" * 22},
         {"locale": "lone \udcff surrogate", "purpose": "transaction"},
+        # not plain text between "|": written as format 2 (JSON), read back the same
+        {"masked_phone": "+33 | 5678", "sealed_subject": "lone \udcff surrogate"},
         {"created_at": 1_715_000_000.123456, "expires_at": 1_715_000_300.123456},
         {"created_at": 0.1 + 0.2, "expires_at": 1e15 + 0.5, "next_send_at": 2.0**52 + 1},
         {"status": Status.FAILED, "attempts": 3, "sends": 4},
@@ -140,12 +142,13 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     keys = _keys(redis_server, prefix)
     subject_key = challenge.id.split(".")[0]
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
-    budget_keys = {k: t for k, t in keys.items() if f"{{{prefix}b}}" in k}
-    assert len(subject_keys) == 2  # the challenge and the subject's failures
+    budget_keys = {k: t for k, t in keys.items() if "}:b" in k}
+    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
     assert len(budget_keys) == 5  # phone 15 min, phone 24 h, enrollment, subject, client IP
     assert len(keys) == 7
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
-    assert len({key_slot(k.encode()) for k in budget_keys}) == 1
+    # Each budget has the hash tag of what it counts: the phone's two share one.
+    assert len({key_slot(k.encode()) for k in budget_keys}) == 4
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key
@@ -276,3 +279,21 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
     monkeypatch.setattr(servers.os.path, "exists", lambda path: False)
     with pytest.raises(pytest.fail.Exception, match=r"apt-get install redis-tools"):
         servers.binary("redis-cli")
+
+
+def test_a_challenge_the_previous_release_wrote_reads_back(redis_server, prefix):
+    """Format 2 (a JSON ``rest``), as the release before this one wrote every challenge:
+    challenges pending across an upgrade keep working."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(locale="fr", context_digest="c" * 22)
+    rest = (
+        f'[2,"login","+33 \\u2022\\u2022\\u2022 \\u2022\\u2022 5678","{record.sealed_subject}",'
+        f'"{record.sealed_delivery}",{NOW!r},"fr"]'
+    )
+    value = f"p|0|1|{NOW + 30!r}|{NOW + 300!r}|{'d' * 22}|{'c' * 22}|{rest}"
+    with redis_server.client() as client:
+        client.set(Codec(prefix).challenge_key(record.id), value, ex=360)
+    assert store.get_challenge(record.id) == record
+    outcome = store.check_code(record.id, "d" * 22, "c" * 22, NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED
+    store.close()

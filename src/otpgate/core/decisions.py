@@ -119,7 +119,8 @@ class Decisions:
         return value
 
     def _emit(self, name: EventName, subject: str, **fields: Any) -> None:
-        self.events.emit(Event(name=name, subject=subject, at=self.clock(), **fields))
+        if self.events:  # no listener (the common case on a hot path): nothing to build
+            self.events.emit(Event(name=name, subject=subject, at=self.clock(), **fields))
 
     # -- checks ---------------------------------------------------------------------------------
 

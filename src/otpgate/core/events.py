@@ -56,6 +56,10 @@ class EventBus:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def __bool__(self) -> bool:
+        """True while a listener is subscribed (an event nobody hears need not be built)."""
+        return bool(self._listeners)
+
     def emit(self, event: Event) -> None:
         for listener in list(self._listeners):
             try:

@@ -8,8 +8,11 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{Pb}:<budget key>`` a send budget (sorted set of send times): every budget shares the
-  hash tag ``{Pb}``, so spending all of them is one script in Cluster too.
+- ``P{D}:b<kind>[:<window>]`` a send budget (sorted set of send times), ``D`` the keyed
+  digest of what it counts (a phone of a subject, a subject, a number, a client network)
+  or the calling code of a country: each budget has the hash tag of what it counts, so
+  budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
+  when they lie in several slots). A subject's budget shares its other keys' slot.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Generic, TypeVar
 
+from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -33,7 +37,16 @@ from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 
-from .records import Arg, StaleRecord, as_text, decode_record, encode_record, number, safe_token
+from .records import (
+    Arg,
+    StaleRecord,
+    as_text,
+    decode_record,
+    encode_record,
+    frozen,
+    number,
+    safe_token,
+)
 
 T = TypeVar("T")
 logger = logging.getLogger("otpgate")
@@ -53,6 +66,7 @@ _SCRIPT_NAMES = (
     "settle",
     "cancel",
     "unlock",
+    "release",
     "state_get",
     "state_put",
     "tx_get",
@@ -115,10 +129,6 @@ def _lockout(policy: LockoutPolicy) -> str:
     return f"{policy.after},{policy.base},{policy.maximum},{policy.hard_after},{policy.memory}"
 
 
-def _subject_of(challenge_id: str) -> str:
-    return challenge_id.split(".", 1)[0]
-
-
 def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     """``result|attempts_left|retry_after|locked_now[|challenge]`` (one string: far cheaper
     to read than a RESP array; an empty field is None). A challenge an earlier otpgate wrote
@@ -133,8 +143,9 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
             record = decode_record(challenge_id, fields[4:])
         except StaleRecord:
             return Outcome(Result.EXPIRED)
-    return Outcome(
-        _RESULTS[result],
+    return frozen(
+        Outcome,
+        result=_RESULTS[result],
         attempts_left=int(left) if left else None,
         retry_after=float(retry) if retry else None,
         locked_now=locked == "1",
@@ -164,8 +175,8 @@ class Codec:
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must be a string without '{' or '}'")
         self.prefix = prefix
-        self.budget_tag = f"{prefix}{{{prefix}b}}:"
         self.scripts = scripts()
+        self._lockout_text: tuple[LockoutPolicy | None, str] = (None, "")
 
     # key names
 
@@ -177,7 +188,10 @@ class Codec:
         return f"{self.prefix}{{{subject_key}}}:s"
 
     def budget_key(self, budget_key: str) -> str:
-        return self.budget_tag + budget_key
+        """``kind:digest[:window]`` (the core's budget key) as ``P{digest}:bkind[:window]``."""
+        kind, _, rest = budget_key.partition(":")
+        tag, colon, window = rest.partition(":")
+        return f"{self.prefix}{{{tag or kind}}}:b{kind}{colon}{window}"
 
     def _call(
         self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
@@ -186,14 +200,29 @@ class Codec:
 
     # calls
 
-    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Call[Denial | None]:
+    def spend_budgets(
+        self, budgets: Sequence[Budget], now: float, per_slot: bool = False
+    ) -> list[Call[Denial | None]]:
+        """One call for every budget, or (``per_slot``, for a Cluster) one per slot."""
         # The score is the send time; the member only has to be unique per send (72 random
-        # bits), and is the same in every budget of this send.
-        args: list[Arg] = [number(now), secrets.token_urlsafe(9)]
-        for budget in budgets:
-            args += [budget.limit, budget.window, budget.scope]
+        # bits), and is the same in every budget of this send (a release removes it).
+        head: list[Arg] = [number(now), secrets.token_urlsafe(9)]
         keys = [self.budget_key(b.key) for b in budgets]
-        return self._call("budgets", keys, args, _decode_denial)
+        groups: dict[int, list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key_slot(key.encode()) if per_slot else 0, []).append(index)
+        calls = []
+        for indexes in groups.values():
+            args = list(head)
+            for i in indexes:
+                args += [budgets[i].limit, budgets[i].window, budgets[i].scope]
+            group_keys = [keys[i] for i in indexes]
+            calls.append(self._call("budgets", group_keys, args, _decode_denial))
+        return calls
+
+    def release_budgets(self, spent: Call[Denial | None]) -> Call[None]:
+        """Give back the send a ``spend_budgets`` call counted (no-op if it counted none)."""
+        return self._call("release", spent.keys, [spent.args[1]], _decode_none)
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
@@ -242,19 +271,25 @@ class Codec:
         lockout: LockoutPolicy,
         purpose: str = "",
     ) -> Call[Outcome]:
-        keys = [
-            self.challenge_key(challenge_id),
-            self.subject_state_key(_subject_of(challenge_id)),
-        ]
-        # One argument: fewer to pack, and this is the hot path.
+        # The hot path: both keys from one split, the lockout's text cached by identity (a
+        # Verifier passes the same policy object every time), one script argument.
+        subject_key, _, nonce = challenge_id.partition(".")
+        tag = f"{self.prefix}{{{subject_key}}}:"
+        cached = self._lockout_text  # one tuple: read and replaced atomically (threads)
+        if cached[0] is not lockout:
+            cached = self._lockout_text = (lockout, _lockout(lockout))
         arg = (
             f"{number(now)} {safe_token(code_digest, 'code digest')} "
-            f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} "
-            f"{_lockout(lockout)}"
+            f"{safe_token(context_digest, 'context digest')} {int(max_attempts)} {cached[1]}"
         )
         if purpose:
             arg += f" {safe_token(purpose, 'purpose')}"
-        return self._call("check", keys, [arg], lambda reply: _decode_outcome(challenge_id, reply))
+        return Call(
+            self.scripts["check"],
+            (f"{tag}c:{nonce}", f"{tag}s"),
+            (arg,),
+            lambda reply: _decode_outcome(challenge_id, reply),
+        )
 
     def settle_attempt(
         self,

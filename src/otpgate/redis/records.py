@@ -2,16 +2,20 @@
 
 One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
 first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
-digest), then ``rest``: a compact JSON array of what only the client reads (the format
-number, purpose, masked phone, sealed subject, sealed delivery (number, code, summary),
-created_at, locale). Nothing personal is in clear: the record comes sealed from the core (see
-``otpgate.core.sealed``). A string costs Redis less to hand to a script than a hash (one
-value instead of a field/value array), and has no per-field size limit to fall out of the
-compact encoding. A pending challenge takes about 450 bytes.
+digest), then ``rest``: what only the client reads (and the check script the purpose), as
+``3|purpose|masked phone|sealed subject|sealed delivery|created_at|"locale"`` (the locale a
+JSON string, last). Nothing personal is in clear: the record comes sealed from the core (see
+``otpgate.core.sealed``). Splitting at ``|`` reads it several times faster than JSON (whose
+``\\u`` escapes of the masked number's dots alone cost ~10 µs a check), and it is smaller. A
+record whose text fields are not all plain (a ``|``, a lone surrogate: never the core's own)
+is written as format 2, a compact ASCII JSON array ``[2,purpose,masked,...,locale]``; both
+read back. A string costs Redis less to hand to a script than a hash (one value instead of
+a field/value array), and has no per-field size limit to fall out of the compact encoding.
 
-A challenge written by an earlier otpgate (subject, phone and summary in clear, no format
-number) reads as :class:`StaleRecord`, which the codec answers as an expired challenge: such
-challenges lived a few minutes, and are never served, and never crash a request.
+A challenge written by an otpgate older than format 2 (subject, phone and summary in clear,
+no format number) reads as :class:`StaleRecord`, which the codec answers as an expired
+challenge: such challenges lived a few minutes, and are never served, and never crash a
+request.
 
 Numbers are written in their shortest exact form, so every float reads back bit for bit.
 """
@@ -21,8 +25,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 from otpgate.core.challenge import ChallengeRecord, Status
+from otpgate.core.policy import Outcome
+
+T = TypeVar("T")
 
 Arg = str | bytes | int
 
@@ -35,12 +43,16 @@ STATUS_CODES = {
     Status.FAILED: "f",
 }
 _STATUSES = {code: status for status, code in STATUS_CODES.items()}
+for _cls in (ChallengeRecord, Outcome):  # what ``frozen`` builds
+    if hasattr(_cls, "__post_init__") or "__slots__" in vars(_cls):  # pragma: no cover
+        raise TypeError(f"records.frozen cannot build {_cls.__name__}")
 _COMPACT = (",", ":")
 _SEPARATOR = re.compile(r"[\s|]").search
 _loads = json.JSONDecoder().decode
 
-#: The first element of ``rest``; records without it are from an earlier otpgate.
-FORMAT = 2
+#: The first field of ``rest``; JSON records start with ``[2,`` (see above).
+FORMAT = 3
+_JSON_FORMAT = 2
 
 
 class StaleRecord(ValueError):
@@ -68,20 +80,30 @@ def safe_token(value: str, what: str) -> str:
     return value
 
 
+def _plain(value: str) -> bool:
+    """True if ``value`` can sit between ``|`` as it is (UTF-8 text without ``|``)."""
+    if "|" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def _rest(record: ChallengeRecord) -> str:
+    texts = (record.purpose, record.masked_phone, record.sealed_subject, record.sealed_delivery)
+    if all(_plain(text) for text in texts):
+        locale = json.dumps(record.locale)  # ASCII: lone surrogates \u-escaped too
+        return f"{FORMAT}|{'|'.join(texts)}|{number(record.created_at)}|{locale}"
+    return json.dumps(
+        [_JSON_FORMAT, *texts, float(record.created_at), record.locale], separators=_COMPACT
+    )  # ASCII: anything else is \u-escaped, lone surrogates included
+
+
 def encode_record(record: ChallengeRecord) -> str:
     """The record as the one string a challenge is kept as."""
-    rest = json.dumps(
-        [
-            FORMAT,
-            record.purpose,
-            record.masked_phone,
-            record.sealed_subject,
-            record.sealed_delivery,
-            float(record.created_at),
-            record.locale,
-        ],
-        separators=_COMPACT,
-    )  # ASCII: anything else is \u-escaped, lone surrogates included
+    rest = _rest(record)
     return "|".join(
         (
             STATUS_CODES[Status(record.status)],
@@ -96,15 +118,32 @@ def encode_record(record: ChallengeRecord) -> str:
     )
 
 
+def frozen(cls: type[T], **fields: object) -> T:
+    """``cls(**fields)`` for a frozen dataclass given every field, 5x faster: its generated
+    ``__init__`` sets each field through ``object.__setattr__`` (a read path runs this per
+    request). Checked to be equal by the tests; only for classes without ``__post_init__``."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
     """A record from the eight ``|``-separated fields of its string; StaleRecord if an
     earlier otpgate wrote it."""
     status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
-    values = _loads(rest)
-    if not isinstance(values, list) or len(values) != 7 or values[0] != FORMAT:
-        raise StaleRecord("a challenge in an earlier format")
-    _, purpose, masked_phone, sealed_subject, sealed_delivery, created_at, locale = values
-    return ChallengeRecord(
+    if rest[:2] == "3|":
+        _, purpose, masked_phone, sealed_subject, sealed_delivery, created, locale = rest.split(
+            "|", 6
+        )
+        created_at = float(created)
+        locale = "" if locale == '""' else _loads(locale)
+    else:
+        values = _loads(rest)
+        if not isinstance(values, list) or len(values) != 7 or values[0] != _JSON_FORMAT:
+            raise StaleRecord("a challenge in an earlier format")
+        _, purpose, masked_phone, sealed_subject, sealed_delivery, created_at, locale = values
+    return frozen(
+        ChallengeRecord,
         id=challenge_id,
         purpose=purpose,
         masked_phone=masked_phone,

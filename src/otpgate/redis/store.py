@@ -1,6 +1,7 @@
 """``RedisStore``: the core's ``Store`` on Redis (standalone, Sentinel, Cluster) for ``Verifier``.
 
-Each method is one Lua script, one round trip. ``aio.py`` is this file with ``await``.
+Each method is one Lua script, one round trip (on a Cluster, a start's budgets are one
+script per slot, pipelined: see ``budgets.py``). ``aio.py`` is this file with ``await``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
+from .budgets import report_unreleased, settle
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, sync_client, sync_sentinel
 
@@ -36,6 +38,7 @@ class RedisStore:
         self.client = client
         self._codec = Codec(prefix)
         self._owned: list[Any] = []
+        self._cluster = isinstance(client, RedisCluster)
 
     @property
     def prefix(self) -> str:
@@ -100,13 +103,45 @@ class RedisStore:
         except FAILURES as error:
             raise unavailable(error) from error
 
+    def _pipelined(self, calls: Sequence[Call[Any]]) -> list[object]:
+        """The replies of ``calls`` run in one pipeline (each on its slot's master), an
+        error in place of a reply; a script missing on a node is sent again as ``EVAL``."""
+        client: Any = self.client
+        try:
+            pipe = client.pipeline()
+            for call in calls:
+                pipe.execute_command(*call.evalsha())
+            replies: list[object] = pipe.execute(raise_on_error=False)
+        except FAILURES as error:
+            return [error] * len(calls)
+        for index, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):
+                try:
+                    replies[index] = client.execute_command(*calls[index].eval())
+                except FAILURES as error:
+                    replies[index] = error
+        return replies
+
+    def _spend_in_slots(self, calls: Sequence[Call[Denial | None]]) -> Denial | None:
+        denial, spent, failure = settle(calls, self._pipelined(calls))
+        if denial is not None or failure is not None:
+            releases = [self._codec.release_budgets(calls[i]) for i in spent]
+            if releases:  # best effort: see budgets.py
+                report_unreleased(self._pipelined(releases))
+        if failure is not None:
+            raise unavailable(failure) from failure
+        return denial
+
     # -- the Store protocol -------------------------------------------------------------------
 
     def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
         """Count one send against every budget, or none if one is spent (one round trip)."""
         if not budgets:
             return None
-        return self._run(self._codec.spend_budgets(budgets, now))
+        calls = self._codec.spend_budgets(budgets, now, self._cluster)
+        if len(calls) == 1:
+            return self._run(calls[0])
+        return self._spend_in_slots(calls)
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy

@@ -13,23 +13,23 @@ if c == nil or c.t ~= 'p' then
   if c ~= nil and c.t == 'm' then return outcome('max_attempts', 0) end
   return outcome('expired')
 end
-if purpose ~= '' and string.match(c.rest, '^%[%d+,"([^"]*)"') ~= purpose then
+if purpose ~= '' and (string.match(c.rest, '^3|([^|]*)|')
+    or string.match(c.rest, '^%[%d+,"([^"]*)"')) ~= purpose then
   return outcome('expired', nil, nil, false, c)
 end
-local policy = lockout_of(lockout)
+-- The lockout policy is read only when the subject has a state, or on a failure.
+local policy = values[2] and lockout_of(lockout) or nil
 local s = parse_subject(KEYS[2], values[2], now, policy)
 if is_locked(s, now) then return outcome('locked', nil, lock_retry_after(s.u, now), false, c) end
 if now >= tonumber(c.e) then
-  c.t = 'e'
-  save_challenge(KEYS[1], c)
+  set_status(KEYS[1], c, 'e')
   return outcome('expired')
 end
 -- Lua interns every string, so == compares two pointers: the time taken does not depend
 -- on how much of a guess matches (and these are keyed digests, not codes).
 local context_ok = c.x == context
 if context_ok and c.d == code then
-  c.t = 'a'
-  save_challenge(KEYS[1], c)
+  set_status(KEYS[1], c, 'a')
   if s.f ~= 0 then
     s.f = 0
     redis.call('SET', KEYS[2], subject_text(s), 'KEEPTTL')
@@ -40,6 +40,7 @@ local attempts = tonumber(c.a) + 1
 c.a = tostring(attempts)
 if attempts >= max_attempts then c.t = 'm' end
 save_challenge(KEYS[1], c)
+policy = policy or lockout_of(lockout)
 local locked_now = fail(KEYS[2], s, now, policy)
 local result = 'invalid'
 if c.t == 'm' then

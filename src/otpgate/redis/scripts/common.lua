@@ -49,6 +49,13 @@ local function save_challenge(key, c)
   return c.text
 end
 
+-- Only the status changes (the first character of the text): no need to rebuild it.
+local function set_status(key, c, t)
+  c.t = t
+  c.text = t .. string.sub(c.text, 2)
+  redis.call('SET', key, c.text, 'KEEPTTL')
+end
+
 -- The reply of an outcome, one string the client splits at its first 11 "|":
 -- result|attempts_left|retry_after|locked_now[|challenge]. Empty means none.
 local function outcome(result, attempts_left, retry_after, locked_now, c)

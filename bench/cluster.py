@@ -1,0 +1,187 @@
+"""Benchmark of the Redis store on a 3-master Redis Cluster (a script, not a test).
+
+    PYTHONPATH=src:. python bench/cluster.py      # starts its own servers on loopback
+
+Starts three Cluster masters and one standalone redis-server (with the test suite's
+helpers, ``tests/redis/servers.py``) and prints, measured in one run:
+
+- key share: ``-n`` challenges started through ``Verifier.start_sms`` with distinct
+  numbers, subjects and client IPs (enrollment codes: every budget a start spends), and how
+  many of all their keys (challenges and send budgets) each master holds. Target: no master
+  above 40 %;
+- per connection: ``Verifier.check`` of a right code through the cluster client against the
+  same on the standalone server, one connection each, in interleaved slices; the median
+  ratio over rounds and its spread. Target >= 0.9;
+- aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
+  on the cluster and on the standalone server. On a machine with fewer cores than masters
+  plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/redis.py would shadow redis-py if this folder were first on the path.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import argparse
+import multiprocessing
+import secrets
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from tests.redis.servers import Cluster, redis_server
+
+from otpgate import OutboxSender, Settings, Verifier
+from otpgate.core.phone import parse_phone
+from otpgate.redis import RedisStore
+
+KEY = "bench-key-0123456789abcdef0123456789"
+SLICE = 250
+
+
+def settings() -> Settings:
+    return Settings(secret_keys=(KEY,))
+
+
+def store_for(url: str, cluster: bool) -> RedisStore:
+    return RedisStore.from_url(url, prefix=f"b{secrets.token_hex(3)}:", cluster=cluster)
+
+
+def key_share(cluster: Cluster, count: int) -> None:
+    store = store_for(cluster.url, True)
+    gate = Verifier(settings(), store=store, sender=OutboxSender())
+    began = time.perf_counter()
+    for n in range(count):
+        ip = f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"
+        gate.start_sms(f"user-{n:07d}", f"+336{n:08d}", purpose="enroll", client_ip=ip)
+    seconds = time.perf_counter() - began
+    held, budgets = [], []
+    for node in cluster.nodes:
+        with node.client() as client:
+            keys = list(client.scan_iter(f"{store.prefix}*", count=1000))
+            held.append(len(keys))
+            budgets.append(sum(1 for key in keys if b"}:b" in key))
+    total = sum(held)
+    print(f"key share: {count:,} starts ({count / seconds:,.0f}/s through the cluster), "
+          f"{total:,} keys, {sum(budgets):,} of them send budgets")  # fmt: skip
+    for index, (keys, budget_keys) in enumerate(zip(held, budgets, strict=True)):
+        print(f"  master {index}: {keys:,} keys ({keys / total:.1%}), "
+              f"{budget_keys:,} budgets")  # fmt: skip
+    worst = max(held) / total
+    verdict = "ok" if worst <= 0.4 else "ABOVE TARGET"
+    print(f"  largest share {worst:.1%} (target <= 40 %: {verdict})")
+    store.close()
+
+
+def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
+    """``count`` pending challenges with distinct subjects, created in pipelines."""
+    number = parse_phone("+33612345678", gate.settings)
+    store: Any = gate.store
+    plans = [
+        gate._plan_start(f"u{secrets.token_hex(4)}-{n}", number, "login", None, None, None, None)
+        for n in range(count)
+    ]
+    store.load_scripts()
+    for chunk in range(0, count, 500):
+        pipe = store.client.pipeline()
+        for plan in plans[chunk : chunk + 500]:
+            key = plan.record.id.split(".")[0]
+            call = store._codec.create_challenge(plan.record, key, gate.clock(), gate.lockout)
+            pipe.execute_command(*call.evalsha())
+        pipe.execute()
+    return [(plan.record.id, plan.code) for plan in plans]
+
+
+def per_connection(cluster_url: str, single_url: str, count: int, rounds: int) -> None:
+    gates = {
+        name: Verifier(settings(), store=store_for(url, name == "cluster"), sender=OutboxSender())
+        for name, url in (("cluster", cluster_url), ("single", single_url))
+    }
+    rates: dict[str, list[float]] = {name: [] for name in gates}
+    for _ in range(rounds):
+        todo = {name: challenges(gate, count) for name, gate in gates.items()}
+        spent = dict.fromkeys(gates, 0.0)
+        for start in range(0, count, SLICE):
+            for name, gate in gates.items():
+                began = time.perf_counter()
+                for challenge_id, code in todo[name][start : start + SLICE]:
+                    gate.check(challenge_id, code)
+                spent[name] += time.perf_counter() - began
+        for name in gates:
+            rates[name].append(count / spent[name])
+    ratios = sorted(c / s for c, s in zip(rates["cluster"], rates["single"], strict=True))
+    ratio = statistics.median(ratios)
+    verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
+    print(f"per connection: Verifier.check {max(rates['cluster']):,.0f}/s through the cluster, "
+          f"{max(rates['single']):,.0f}/s on one server (best rounds); ratio {ratio:.2f} "
+          f"(median of {rounds} rounds, spread {ratios[0]:.2f}..{ratios[-1]:.2f}; "
+          f"target >= 0.9: {verdict})")  # fmt: skip
+    for gate in gates.values():
+        gate.store.close()  # type: ignore[attr-defined]
+
+
+def _drive(url: str, cluster: bool, count: int, seconds: float, barrier: Any, out: Any) -> None:
+    gate = Verifier(settings(), store=store_for(url, cluster), sender=OutboxSender())
+    todo = challenges(gate, count)
+    barrier.wait()
+    began = time.perf_counter()
+    done, deadline = 0, began + seconds
+    for challenge_id, code in todo:
+        gate.check(challenge_id, code)
+        done += 1
+        if done % 50 == 0 and time.perf_counter() >= deadline:
+            break
+    out.put(done / (time.perf_counter() - began))
+    gate.store.close()  # type: ignore[attr-defined]
+
+
+def aggregate(url: str, cluster: bool, drivers: int, seconds: float) -> float:
+    context = multiprocessing.get_context("fork")
+    barrier, out = context.Barrier(drivers), context.Queue()
+    count = int(seconds * 8000)  # more than one process checks in that time here
+    workers = [
+        context.Process(target=_drive, args=(url, cluster, count, seconds, barrier, out))
+        for _ in range(drivers)
+    ]
+    for worker in workers:
+        worker.start()
+    total = sum(out.get(timeout=600) for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=10000, help="starts for the key share")
+    parser.add_argument("--checks", type=int, default=2000, help="checks per round and kind")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--seconds", type=float, default=3.0, help="of each aggregate run")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        cluster = Cluster(Path(directory) / "cluster")
+        single = redis_server(Path(directory) / "single").start()
+        try:
+            key_share(cluster, options.n)
+            per_connection(cluster.url, single.url, options.checks, options.rounds)
+            for name, url, is_cluster in (
+                ("cluster (3 masters)", cluster.url, True),
+                ("one server", single.url, False),
+            ):
+                rates = [aggregate(url, is_cluster, d, options.seconds) for d in (1, 2, 3)]
+                print(f"aggregate, {name}: " + ", ".join(
+                    f"{d} process{'es' if d > 1 else ''} {rate:,.0f}/s"
+                    for d, rate in zip((1, 2, 3), rates, strict=True)
+                ))  # fmt: skip
+        finally:
+            single.stop()
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

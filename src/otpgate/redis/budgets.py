@@ -1,0 +1,76 @@
+"""Spending send budgets whose keys live in several Cluster slots (pure: no I/O).
+
+Each budget key carries the hash tag of what it counts (a phone's, a subject's, a client
+network's keyed digest), so the budgets of a Redis Cluster spread over its masters instead
+of all sitting on one. A start's budgets then lie in up to five slots, and one Lua script
+may only touch one slot. So on a Cluster the store spends them in one script call per slot,
+all in one pipeline (one round trip per master, in parallel), every call with the same
+send member:
+
+- each call is atomic on its own: it spends every budget of its slot, or none of them and
+  answers the one spent longest; no budget is ever spent past its limit, whatever runs
+  concurrently, because each check-and-count is one script;
+- if any call refuses (or fails), the calls that did spend are given back: a ``release``
+  script removes that send's member from their keys (a no-op where it was never added).
+  The answer is the same denial a single script would give: the budget spent longest.
+
+What a crash (or a lost connection) between the spend and the release can cost: the send is
+refused (no SMS goes out, as no code was created), while the budgets that were spent keep a
+slot taken until that send leaves their window: never an SMS beyond a budget, at most a
+budget slot wasted until its window ends. Two concurrent starts may likewise see each
+other's about-to-be-released slots and be refused, never let through.
+
+A standalone server (or a Sentinel master) has no slots: the store keeps one script call
+for every budget, as before, so a start is still two round trips.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from otpgate.core.policy import Denial
+
+from .codec import Call
+
+logger = logging.getLogger("otpgate")
+
+
+def settle(
+    calls: Sequence[Call[Denial | None]], replies: Sequence[object]
+) -> tuple[Denial | None, list[int], BaseException | None]:
+    """(the denial, the indexes of the calls that spent, the first failure) of the replies of
+    ``calls`` (a pipeline's, with its errors in place). With a denial or a failure, the
+    calls that spent must be released."""
+    worst: Denial | None = None
+    spent: list[int] = []
+    failure: BaseException | None = None
+    for index, (call, reply) in enumerate(zip(calls, replies, strict=True)):
+        if isinstance(reply, BaseException):
+            failure = failure or reply
+            spent.append(index)  # it may have run: releasing a send never added is a no-op
+            continue
+        try:
+            denial = call.decode(reply)
+        except (TypeError, ValueError, KeyError) as error:
+            failure = failure or error
+            spent.append(index)
+            continue
+        if denial is None:
+            spent.append(index)
+        elif worst is None or denial.retry_after > worst.retry_after:
+            worst = denial
+    return worst, spent, failure
+
+
+def report_unreleased(replies: Sequence[object]) -> None:
+    """Log (without keys or arguments) the releases that failed: a slot each stays taken
+    until its send leaves the budget's window."""
+    failed = [reply for reply in replies if isinstance(reply, BaseException)]
+    if failed:
+        logger.warning(
+            "otpgate redis store: %d budget release(s) failed (%s): a send slot stays taken "
+            "until its window ends",
+            len(failed),
+            type(failed[0]).__name__,
+        )
