@@ -180,6 +180,8 @@ def compare(
             result.non_2xx[target.name] = result.non_2xx.get(target.name, 0) + bad
             result.rates.setdefault(target.name, []).append(rate)
         base = measured[targets[0].name]
+        if base <= 0:
+            raise RuntimeError(f"{targets[0].name} served nothing (keep-alive off? errors?)")
         for target in targets:
             result.ratios.setdefault(target.name, []).append(measured[target.name] / base)
     return result
