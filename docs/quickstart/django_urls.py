@@ -6,8 +6,9 @@ from otpgate.integrations.django import OtpLoginView, confirm_transaction, otp_r
 def close_account(request):
     return HttpResponse("Account closed.")
 
-def transfer(request):  # signed-in users only (the middleware sees to it)
-    details = {"amount": request.POST["amount"], "payee": request.POST["payee"]}
+@otp_required  # signed in, second factor passed (anonymous users go to sign in)
+def transfer(request):
+    details = {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
     answer = confirm_transaction(request, details, summary=f"Pay {details['amount']} EUR")
     if isinstance(answer, HttpResponse):  # the page that asks for the code
         return answer

@@ -154,6 +154,36 @@ class TestWithSms:
         with pytest.raises(MalformedInput):
             tx.resend("alice", app.token)
 
+    def test_a_canceled_sms_challenge_is_expired_not_in_progress(self, gate, outbox):
+        gate.credentials.add_phone("alice", PHONE)
+        tx = confirmations(gate)
+        pending = tx.open("alice", ACTION, DETAILS)
+        code = outbox.last_code_for(PHONE)
+        gate.cancel(pending.challenge.id)
+        for _ in range(2):
+            with pytest.raises(ChallengeExpired) as ended:
+                tx.confirm_code("alice", ACTION, DETAILS, pending.token, code)
+            assert not isinstance(ended.value, TransactionInProgress)
+        assert tx.state("alice", ACTION, DETAILS).state == "pending"
+
+    def test_a_request_racing_the_one_that_checked_the_code_is_in_progress(self, gate, outbox):
+        gate.credentials.add_phone("alice", PHONE)
+        tx = confirmations(gate)
+        pending = tx.open("alice", ACTION, DETAILS)
+        code = outbox.last_code_for(PHONE)
+        # The winner has checked the code and not claimed the transaction yet.
+        gate.verify(
+            "alice",
+            "sms",
+            code,
+            purpose="transaction",
+            challenge_id=pending.challenge.id,
+            context=DETAILS,
+            action=ACTION,
+        )
+        with pytest.raises(TransactionInProgress):
+            tx.confirm_code("alice", ACTION, DETAILS, pending.token, code)
+
 
 class TestWhoMayConfirm:
     def test_a_recovery_code_never_confirms(self, gate, clock):

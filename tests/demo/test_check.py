@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -270,3 +271,23 @@ def test_a_flask_factory_that_fails_is_reported(tmp_path):
     assert "broken:create_app: KeyError: 'SECRET_KEY'" in result.stdout
     nothing = check(tmp_path, {}, "--app", "broken:make")
     assert "'broken' has no 'make'" in nothing.stdout
+
+
+def test_the_console_script_finds_the_app_in_the_working_directory(tmp_path):
+    """``otpgate check --app bank:create_app`` from the app's folder, as ``flask`` would run
+    it: no PYTHONPATH needed (a console script's path starts at its own folder)."""
+    pytest.importorskip("flask")
+    (tmp_path / "bank.py").write_text(FACTORY.format(key=KEY, store="memory"))
+    script = Path(sys.executable).with_name("otpgate")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OTPGATE_", "PYTHONPATH"))}
+    result = subprocess.run(
+        [str(script), "check", "--app", "bank:create_app"],
+        env=base,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "OTPGATE_CODE_LIFETIME: must be between 30 and 600, got 900" in result.stdout, (
+        result.stdout + result.stderr
+    )

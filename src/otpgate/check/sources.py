@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,14 @@ class Config:
         return parts, [str(w.message) for w in caught if w.category is DeprecationWarning]
 
 
+def _importable_from_here() -> None:
+    """Modules in the working directory import, as ``flask`` and ``manage.py`` let them
+    (a console script's ``sys.path`` starts at its own folder, not the working directory)."""
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+
+
 def from_environment(environ: dict[str, str] | None = None) -> Config:
     env = os.environ if environ is None else environ
     values = {k: v for k, v in env.items() if k.startswith("OTPGATE_")}
@@ -54,6 +63,7 @@ def from_environment(environ: dict[str, str] | None = None) -> Config:
 def from_module(name: str) -> Config:
     """A Django settings module (set up as Django would), or a plain module's ``OTPGATE_*``
     names. An import failure is reported, not raised."""
+    _importable_from_here()
     try:
         module = importlib.import_module(name)
     except Exception as error:  # anything a settings module raises at import
@@ -98,6 +108,7 @@ def from_app(target: str) -> Config:
     module_name, _, attribute = target.partition(":")
     names = [attribute] if attribute else ["app", "create_app"]
     seen: list[tuple[Any, dict[str, Any]]] = []
+    _importable_from_here()
     try:
         with _recording_init_app(seen):
             module = importlib.import_module(module_name)

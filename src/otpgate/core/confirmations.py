@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .challenge import Challenge, Verification
+from .challenge import Challenge, Status, Verification
 from .errors import ChallengeExpired, CodeReplayed, FactorSetupRequired, MalformedInput
 from .executions import AsyncExecutions, Executions, _raise_for
 from .factors.base import FactorOption
@@ -100,6 +100,18 @@ def _chosen(options: tuple[FactorOption, ...], factor: str | None) -> str:
     return factor if factor is not None else options[0].name
 
 
+def _racing(result: TxResult) -> bool:
+    """A retry found the transaction still pending on this challenge: either a concurrent
+    request checked the same code and is about to claim it, or the challenge ended
+    otherwise (canceled, expired, too many wrong codes) — its status tells which."""
+    pending = result.record is not None and result.record.state is TxState.PENDING
+    return result.answer is Answer.IN_PROGRESS and pending
+
+
+def _approved(challenge: Challenge | None) -> bool:
+    return challenge is not None and challenge.status is Status.APPROVED
+
+
 def _settle_retry(result: TxResult, spent: Exception) -> None:
     """The answer to a retry after the factor refused the code as spent (an SMS challenge
     used, an app code used): still pending means the code was spent elsewhere (or by a
@@ -164,6 +176,15 @@ class Confirmations(Executions):
         self.verifier.get(reference, subject=subject)  # someone else's: expired
         return self.verifier.resend(reference, client_ip=client_ip)
 
+    def _sent(self, subject: str, factor: str, reference: str) -> Challenge | None:
+        """The challenge a sending factor sent (to read its status), else None."""
+        if not self.verifier.registry.get(factor).sends:
+            return None
+        try:
+            return self.verifier.get(reference, subject=subject)
+        except ChallengeExpired:
+            return None
+
     def confirm_code(
         self, subject: str, action: str, details: Mapping[str, Any], token: str, code: str
     ) -> Verification:
@@ -181,7 +202,10 @@ class Confirmations(Executions):
                 action=action,
             )
         except (ChallengeExpired, CodeReplayed) as spent:
-            _settle_retry(self._step(key, self._claim(reference, code, fresh=False)), spent)
+            result = self._step(key, self._claim(reference, code, fresh=False))
+            if _racing(result) and not _approved(self._sent(subject, factor, reference)):
+                raise spent from None
+            _settle_retry(result, spent)
             return Verification(subject, PURPOSE, factor, self.verifier.clock(), reference)
         approve = TxStep(Step.APPROVE, reference, self._proof(reference, code))
         _raise_for(self._step(key, approve))
@@ -243,6 +267,15 @@ class AsyncConfirmations(AsyncExecutions):
         await self.verifier.get(reference, subject=subject)
         return await self.verifier.resend(reference, client_ip=client_ip)
 
+    async def _sent(self, subject: str, factor: str, reference: str) -> Challenge | None:
+        """:meth:`Confirmations._sent`."""
+        if not self.verifier.registry.get(factor).sends:
+            return None
+        try:
+            return await self.verifier.get(reference, subject=subject)
+        except ChallengeExpired:
+            return None
+
     async def confirm_code(
         self, subject: str, action: str, details: Mapping[str, Any], token: str, code: str
     ) -> Verification:
@@ -260,8 +293,10 @@ class AsyncConfirmations(AsyncExecutions):
                 action=action,
             )
         except (ChallengeExpired, CodeReplayed) as spent:
-            retry = self._claim(reference, code, fresh=False)
-            _settle_retry(await self._step(key, retry), spent)
+            result = await self._step(key, self._claim(reference, code, fresh=False))
+            if _racing(result) and not _approved(await self._sent(subject, factor, reference)):
+                raise spent from None
+            _settle_retry(result, spent)
             return Verification(subject, PURPOSE, factor, self.verifier.clock(), reference)
         approve = TxStep(Step.APPROVE, reference, self._proof(reference, code))
         _raise_for(await self._step(key, approve))

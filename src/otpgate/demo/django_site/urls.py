@@ -15,7 +15,7 @@ urlpatterns = [
     path("transfer/", views.transfer, name="transfer"),
     path("settings/", views.account_settings, name="account_settings"),
     path("accounts/login/", OtpLoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("account/2fa/", include("otpgate.integrations.django.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -187,7 +187,7 @@ def _detail(pending: PendingConfirmation) -> str:
     chosen = next((o for o in pending.options if o.name == pending.factor), None)
     if chosen is not None and chosen.sends:
         return f"We sent a code to {chosen.destination or 'you'}."
-    return f"Nothing was sent: enter the current code of your `{pending.factor}` factor."
+    return "Nothing was sent: enter the code your second factor (`factor`) shows now."
 
 
 def _factors_path(gate: OtpGate, request: Request) -> str:
