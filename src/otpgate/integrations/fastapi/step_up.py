@@ -27,7 +27,8 @@ already lets its holder act as the user, and reach the store's state of the same
 it passes ``require_second_factor`` until ``max_age`` after the second factor was passed
 (300 s by default), for that subject only, and no longer. It is revoked early by revoking
 the session key (the app's ``current_subject``/``session_key`` then refuse the request
-before the step-up is read), or for every token at once by rotating ``secret_keys``. Like
+before the step-up is read), or for every token at once by removing the key that sealed it
+from ``secret_keys`` (putting a new key in front is not enough: old keys still open). Like
 the store's step-up state it is not voided by a change of factors: issue 18 asks a change
 of factors to need a fresh second factor (which the factor routes ask the store for), not
 to end the freshness of the session that made it; a session that passed before the change
