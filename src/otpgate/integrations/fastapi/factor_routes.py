@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from otpgate.core.errors import MalformedInput
 
@@ -22,6 +22,7 @@ from .factor_models import (
 from .guards import guard_factors
 from .models import ChallengeOut, VerificationOut
 from .problems import problem_responses
+from .step_up import STEP_UP_HEADER
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -87,12 +88,15 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
     )
     async def verify_factor(
-        body: VerifyFactor, subject: str = subject_dep, session_key: str = session_dep
+        body: VerifyFactor,
+        response: Response,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> VerificationOut:
         verification = await gate.verifier.verify(
             subject, body.factor, body.code, purpose=body.purpose, challenge_id=body.challenge_id
         )
-        await gate.passed(session_key, verification)
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
     @router.put(

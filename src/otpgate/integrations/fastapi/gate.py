@@ -27,7 +27,7 @@ from otpgate.core.settings import INTEGRATION_KEYS, Settings
 from otpgate.core.store import AsyncStore
 from otpgate.core.web import SecondFactorState
 
-from . import dependencies
+from . import dependencies, step_up
 from .ledger import Ledger, StoreLedger
 from .problems import exception_handlers, handle_validation_error, request_locale
 
@@ -342,14 +342,17 @@ class OtpGate:
         session_key: str,
         verification: Verification,
         state: SecondFactorState | None = None,
-    ) -> None:
+    ) -> str:
         """Record that this token/session passed a second factor (step-up becomes fresh);
-        ``state``: its state as just loaded, if at hand."""
+        ``state``: its state as just loaded, if at hand. Returns a step-up token for the
+        ``OTP-Step-Up`` header (see :mod:`otpgate.integrations.fastapi.step_up`), which
+        spares ``require_second_factor`` the store round trip until it expires."""
         state = state if state is not None else await self.load_state(session_key)
         state.passed(verification)
         key = self._state_key(session_key)
         sealed = self.verifier.keyring.seal(json.dumps(state.dump()), context=key)
         await self.verifier.store.put_state(key, sealed, self.state_ttl)
+        return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
 
     def locale(self, request: Request) -> str | None:
         """The language for texts sent to this request's user (None: the number's region

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from .factor_routes import add_factor_routes
 from .guards import guard_factors
@@ -27,6 +29,7 @@ from .models import (
     VerificationOut,
 )
 from .problems import ProblemRoute, problem_responses
+from .step_up import STEP_UP_HEADER
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -36,6 +39,23 @@ def _challenge_id() -> Any:
     return Path(max_length=128, description="The challenge id.")
 
 
+class GateRouter(APIRouter):
+    """The gate's router, cheap to pass over: a request whose path does not hold its prefix
+    is refused without trying its routes (FastAPI >= 0.12x matches an included router as a
+    whole; older versions copy its routes into the app, which ``GateRoute`` refuses alike),
+    so installing otpgate before the app's routes costs them nothing."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path")
+        if isinstance(path, str) and self.prefix not in path:
+            return Match.NONE, {}
+        matches: Any = getattr(super(), "matches", None)
+        if matches is None:  # pragma: no cover - a Starlette router is no route
+            return Match.NONE, {}
+        result: tuple[Match, Scope] = matches(scope)
+        return result
+
+
 def build_router(gate: OtpGate) -> APIRouter:
     """The router for ``gate`` (use ``gate.router``, which builds it once)."""
 
@@ -43,7 +63,20 @@ def build_router(gate: OtpGate) -> APIRouter:
         settings = gate.settings  # its framing headers
         links_prefix = gate.prefix  # problems saying a factor is missing link here
 
-    router = APIRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
+        def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
+            super().__init__(path, *args, **kwargs)
+            #: The literal start of the path template: every path this route matches holds it.
+            self.literal = path.split("{", 1)[0]
+
+        def matches(self, scope: Scope) -> tuple[Match, Scope]:
+            # The app's own routes, wherever gate.install put these: refused on a substring
+            # test (the route path Starlette matches ends the scope's path), no regex.
+            path = scope.get("path")
+            if isinstance(path, str) and self.literal not in path:
+                return Match.NONE, {}
+            return super().matches(scope)
+
+    router = GateRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
     ip_dep = Depends(gate.client_ip)
@@ -125,6 +158,7 @@ def build_router(gate: OtpGate) -> APIRouter:
     )
     async def check_challenge(
         body: CheckCode,
+        response: Response,
         challenge_id: str = _challenge_id(),
         subject: str = subject_dep,
         session_key: str = session_dep,
@@ -137,7 +171,7 @@ def build_router(gate: OtpGate) -> APIRouter:
         verification = await gate.verifier.check(
             challenge_id, body.code, subject=subject, may_change_factors=fresh
         )
-        await gate.passed(session_key, verification, state)
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification, state)
         return VerificationOut.of(verification)
 
     @router.post(
@@ -175,11 +209,14 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(400, 401, 409, 423, 429, 503),
     )
     async def confirm_totp(
-        body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
+        body: CheckCode,
+        response: Response,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> VerificationOut:
         await guard_change(subject, session_key)  # finishing a set-up, like starting it
         verification = await gate.verifier.totp.confirm(subject, body.code)
-        await gate.passed(session_key, verification)
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
     @router.post(
@@ -189,10 +226,13 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(400, 401, 409, 423, 429, 503),
     )
     async def check_totp(
-        body: CheckCode, subject: str = subject_dep, session_key: str = session_dep
+        body: CheckCode,
+        response: Response,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> VerificationOut:
         verification = await gate.verifier.verify(subject, "totp", body.code, purpose="action")
-        await gate.passed(session_key, verification)
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
     @router.delete(
@@ -227,10 +267,13 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(400, 401, 423, 429, 503),
     )
     async def check_recovery_code(
-        body: CheckRecoveryCode, subject: str = subject_dep, session_key: str = session_dep
+        body: CheckRecoveryCode,
+        response: Response,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> VerificationOut:
         verification = await gate.verifier.verify(subject, "recovery", body.code, purpose="action")
-        await gate.passed(session_key, verification)
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
     add_factor_routes(router, gate)

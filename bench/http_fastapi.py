@@ -1,0 +1,200 @@
+"""What otpgate costs a FastAPI app per request (a script, not a test).
+
+    python bench/http_fastapi.py [--rounds 5] [--seconds 2] [--store redis|memory]
+
+Run from the repo root with a Python that has FastAPI and uvicorn (e.g.
+``/work/main/.tox/fastapilatest/bin/python`` with ``PYTHONPATH=src``). It serves the same
+small bearer-token API three times on loopback, each in a uvicorn process of its own (one
+worker, h11, no access log): ``plain`` without otpgate, ``first`` with ``gate.install(app)``
+before the app's routes (the quick start's order) and ``last`` with it after them. The
+store is a redis-server this script starts on a free loopback port (``--store memory``: the
+in-memory store). A token (``Bearer bench``) passed a second factor when the server
+started; its ``OTP-Step-Up`` token is read from ``/bench/step-up``. wrk drives them
+(``bench/loadgen.py``: interleaved rounds, median ratio to the plain app, spread):
+
+- an app route without any otpgate dependency, install first and last: target >= 0.97x;
+- a route behind ``gate.require_second_factor()`` sending the step-up token back (no store
+  round trip): target >= 0.95x the plain route (which authenticates the bearer alike);
+- the same route without the step-up token (one store round trip: the fallback), for
+  orientation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from loadgen import Server, Target, compare, free_port  # noqa: E402
+
+# bench/redis.py would shadow redis-py: the rest imports from the real path only.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+
+KEY = "bench-key-0123456789abcdef0123456789"
+BEARER = "Bearer bench"
+
+
+def make_app(variant: str, redis_url: str | None) -> Any:
+    from fastapi import Depends, FastAPI, Header, HTTPException
+
+    async def subject(authorization: str | None = Header(None)) -> str:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme != "Bearer" or not token:
+            raise HTTPException(401)
+        return token
+
+    if variant == "plain":
+        app = FastAPI()
+
+        @app.get("/page")
+        async def page(user: str = Depends(subject)) -> dict[str, str]:
+            return {"user": user}
+
+        @app.get("/step")
+        async def step(user: str = Depends(subject)) -> dict[str, str]:
+            return {"user": user}
+
+        return app
+
+    import logging
+
+    from otpgate import Settings, Verification
+    from otpgate.integrations.fastapi import OtpGate
+
+    logging.getLogger("otpgate").setLevel(logging.ERROR)  # the memory store's warning
+    settings = Settings(secret_keys=(KEY,), step_up_max_age=3600)
+    gate = OtpGate(
+        settings, redis_url=redis_url, database_url=None, current_subject=subject, prefix="/otp"
+    )
+    tokens: dict[str, str] = {}
+    base = gate.lifespan
+
+    def lifespan(app: Any) -> Any:
+        from contextlib import asynccontextmanager
+
+        @asynccontextmanager
+        async def running() -> Any:
+            async with base(app):
+                passed = Verification("bench", "action", "totp", time.time())
+                tokens["step-up"] = await gate.passed(BEARER, passed)
+                yield
+
+        return running()
+
+    app = FastAPI(lifespan=lifespan)
+    if variant == "first":
+        gate.install(app)
+    fresh = gate.require_second_factor()
+
+    @app.get("/page")
+    async def page(user: str = Depends(subject)) -> dict[str, str]:
+        return {"user": user}
+
+    @app.get("/step")
+    async def step(verified: Verification = Depends(fresh)) -> dict[str, str]:  # noqa: B008
+        return {"user": verified.subject}
+
+    @app.get("/bench/step-up")
+    async def step_up_token() -> dict[str, str]:
+        return {"token": tokens["step-up"]}
+
+    if variant == "last":
+        gate.install(app)
+    return app
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def serve(variant: str, port: int, redis_url: str | None) -> None:
+    import uvicorn
+
+    app = make_app(variant, redis_url)
+    uvicorn.run(app, host="127.0.0.1", port=port, http="h11", access_log=False, log_level="warning")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--store", choices=["redis", "memory"], default="redis")
+    parser.add_argument("--serve", choices=["plain", "first", "last"])
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--redis-url")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.redis_url)
+        return
+    if args.store == "redis" and shutil.which("redis-server") is None:
+        sys.exit("redis-server is needed (or --store memory)")
+    with redis_server() if args.store == "redis" else _nothing() as redis_url:
+        command = [sys.executable, __file__, "--port", "{port}"]
+        if redis_url:
+            command += ["--redis-url", redis_url]
+        with (
+            Server([*command, "--serve", "plain"]) as plain,
+            Server([*command, "--serve", "first"]) as first,
+            Server([*command, "--serve", "last"]) as last,
+        ):
+            token = json.load(urllib.request.urlopen(first.url("/bench/step-up")))["token"]
+            auth = {"Authorization": BEARER}
+            stepped = {**auth, "OTP-Step-Up": token}
+            targets = [
+                Target("plain app, route", plain.url("/page"), auth),
+                Target("otpgate installed first, app route", first.url("/page"), auth),
+                Target("otpgate installed last, app route", last.url("/page"), auth),
+                Target("step-up route, OTP-Step-Up token", first.url("/step"), stepped),
+                Target("step-up route, no token (store)", first.url("/step"), auth),
+            ]
+            result = compare(targets, rounds=args.rounds, seconds=args.seconds)
+    print(
+        f"FastAPI, uvicorn 1 worker (h11), {args.store} store, wrk -c1, "
+        f"{args.rounds} rounds of {args.seconds:g} s"
+    )
+    print(result.line(targets[0].name))
+    print(result.line(targets[1].name, 0.97))
+    print(result.line(targets[2].name, 0.97))
+    print(result.line(targets[3].name, 0.95))
+    print(result.line(targets[4].name))
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+if __name__ == "__main__":
+    main()
