@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import Server, Target, compare  # noqa: E402
+from loadgen import Server, Target, compare
 
 SECRET = "bench-flask-secret"
 KEY = "bench-key-0123456789abcdef0123456789"
@@ -103,7 +103,9 @@ def main() -> None:
         engine.dispose()
         app = make_app("plain", database)
         signed_in = {"_user_id": "alice", "_fresh": True}
-        verified = SecondFactorState(verified_subject="alice", verified_at=1.0, verified_factor="sms")
+        verified = SecondFactorState(
+            verified_subject="alice", verified_at=1.0, verified_factor="sms"
+        )
         alice = cookie(app, {**signed_in, SESSION_KEY: verified.dump()})
         bob = cookie(app, {"_user_id": "bob", "_fresh": True})
         plain_alice = cookie(app, signed_in)
@@ -116,10 +118,14 @@ def main() -> None:
                 Target("plain app, signed-in page", plain.url("/page"), {"Cookie": plain_alice}),
                 Target("otpgate, page, factor done", gated.url("/page"), {"Cookie": alice}),
                 Target("otpgate, page, no factor enrolled", gated.url("/page"), {"Cookie": bob}),
-                Target("otpgate, @otp_required page, done", gated.url("/account"), {"Cookie": alice}),
+                Target(
+                    "otpgate, @otp_required page, done", gated.url("/account"), {"Cookie": alice}
+                ),
             ]
             result = compare(targets, rounds=args.rounds, seconds=args.seconds)
-        print(f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s")
+        print(
+            f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
+        )
         print(result.line(targets[0].name))
         for target in targets[1:3]:
             print(result.line(target.name, 0.95))
