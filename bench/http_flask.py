@@ -104,9 +104,9 @@ def cookie(app: Any, data: dict[str, Any]) -> str:
     return f"session={serializer.dumps(data)}"
 
 
-def enroll_apps(database: str, count: int) -> list[tuple[str, bytes]]:
-    """``count`` users with a confirmed authenticator app, confirmed with the previous
-    time step's code (so the current one is still unused): (subject, key)."""
+def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
+    """``count`` users with a confirmed authenticator app: (subject, key, the time step of
+    the code that confirmed it; a later step's code is good once)."""
     from otpgate import MemoryStore, Settings, Verifier
     from otpgate.core.totp import hotp, secret_key_bytes, totp_step
     from otpgate.sqlalchemy import SQLAlchemyCredentials
@@ -120,14 +120,15 @@ def enroll_apps(database: str, count: int) -> list[tuple[str, bytes]]:
     for index in range(count):
         subject = f"app-user-{index}"
         key = secret_key_bytes(gate.totp.enroll(subject).secret)
-        gate.totp.confirm(subject, hotp(key, totp_step(time.time()) - 1))
-        users.append((subject, key))
+        step = totp_step(time.time())
+        gate.totp.confirm(subject, hotp(key, step))
+        users.append((subject, key, step))
     engine.dispose()
     return users
 
 
 def post_rates(
-    app: Any, plain: Server, gated: Server, users: list[tuple[str, bytes]], rounds: int
+    app: Any, plain: Server, gated: Server, users: list[tuple[str, bytes, int]], rounds: int
 ) -> list[float]:
     """Per round: the verify POST's requests per second over the plain login POST's."""
     from otpgate.core.totp import hotp, totp_step
@@ -151,11 +152,11 @@ def post_rates(
     ratios = []
     for index in range(rounds):
         plain_times, verify_times = [], []
-        for subject, key in users[index * per_round : (index + 1) * per_round]:
+        for subject, key, used in users[index * per_round : (index + 1) * per_round]:
             pending = SecondFactorState()
             pending.begin(subject, time.time(), "/page")
             session = cookie(app, {"_otpgate_csrf": "t", SESSION_KEY: pending.dump()})
-            code = hotp(key, totp_step(time.time()))
+            code = hotp(key, max(totp_step(time.time()), used + 1))
             body = f"csrf_token=t&factor=totp&code={code}"
             verify_times.append(timed(to_gated, "/otp/verify", body, {"Cookie": session}))
             login = "username=alice&password=cheap"
