@@ -100,8 +100,15 @@ def serve(variant: str, port: int, database: str) -> None:
 
 
 def cookie(app: Any, data: dict[str, Any]) -> str:
+    """A session cookie as the browser holds it after its first page: with Flask-Login's
+    ``_id`` for wrk's requests (from 127.0.0.1, no User-Agent), which otherwise makes every
+    response write the session anew."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        identifier = _create_identifier()
     serializer = app.session_interface.get_signing_serializer(app)
-    return f"session={serializer.dumps(data)}"
+    return f"session={serializer.dumps({'_id': identifier, **data})}"
 
 
 def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
