@@ -310,3 +310,24 @@ def test_an_async_verifier_keeps_the_preferred_factor_in_it(db_path, sync_engine
     finally:
         loop.run_until_complete(engine.dispose())
     assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"
+
+
+def test_the_reads_are_built_once_and_bound_per_call(sync_engine):
+    """Issue 17: a sign-in step reads phones, app and recovery codes; each read reuses one
+    statement (the subject a bound parameter), so SQLAlchemy neither rebuilds it nor
+    computes its cache key anew on each call, and two subjects never share a result."""
+    from otpgate.sqlalchemy import statements, tables
+
+    for read in (
+        statements.select_phones,
+        statements.select_totp,
+        statements.count_recovery,
+        statements.select_preference,
+    ):
+        first, bound = read(tables, "u1")
+        again, other = read(tables, "u2")
+        assert first is again, read.__name__
+        assert bound == {"subject": "u1"} and other == {"subject": "u2"}
+    credentials = SQLAlchemyCredentials(sync_engine)
+    credentials.add_phone("u1", PHONE)
+    assert credentials.phones("u1") == [PHONE] and credentials.phones("u2") == []

@@ -62,9 +62,9 @@ class AsyncSQLAlchemyCredentials:
 
     async def phones(self, subject: str) -> list[str]:
         """The subject's verified numbers (E.164), the preferred one first."""
-        statement = q.select_phones(self.tables, q.check_subject(subject))
+        query = q.select_phones(self.tables, q.check_subject(subject))
         async with self._begin() as db:
-            return [str(row[0]) for row in await db.execute(statement)]
+            return [str(row[0]) for row in await db.execute(*query)]
 
     async def add_phone(self, subject: str, e164: str) -> None:
         """Add a verified number (no-op if present)."""
@@ -83,9 +83,9 @@ class AsyncSQLAlchemyCredentials:
     # -- authenticator app -----------------------------------------------------------------
 
     async def get_totp(self, subject: str) -> TotpCredential | None:
-        statement = q.select_totp(self.tables, q.check_subject(subject))
+        query = q.select_totp(self.tables, q.check_subject(subject))
         async with self._begin() as db:
-            return q.totp_from_row((await db.execute(statement)).first())
+            return q.totp_from_row((await db.execute(*query)).first())
 
     async def set_totp(self, subject: str, credential: TotpCredential) -> None:
         """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
@@ -107,9 +107,9 @@ class AsyncSQLAlchemyCredentials:
     # -- recovery codes --------------------------------------------------------------------
 
     async def recovery_codes_left(self, subject: str) -> int:
-        statement = q.count_recovery(self.tables, q.check_subject(subject))
+        query = q.count_recovery(self.tables, q.check_subject(subject))
         async with self._begin() as db:
-            return int((await db.execute(statement)).scalar_one())
+            return int((await db.execute(*query)).scalar_one())
 
     async def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
         """Void every old code of the subject and keep these digests instead."""
@@ -141,9 +141,9 @@ class AsyncSQLAlchemyCredentials:
 
     async def preferred_factor(self, subject: str) -> str | None:
         """The factor name the subject chose to be asked for first, or None."""
-        statement = q.select_preference(self.tables, q.check_subject(subject))
+        query = q.select_preference(self.tables, q.check_subject(subject))
         async with self._begin() as db:
-            row = (await db.execute(statement)).first()
+            row = (await db.execute(*query)).first()
         return None if row is None else str(row[0])
 
     async def set_preferred_factor(self, subject: str, name: str | None) -> None:

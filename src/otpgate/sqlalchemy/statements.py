@@ -7,9 +7,22 @@ read their results with these same helpers; the two classes differ only in ``awa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.sql import Delete, Insert, Select, Update, delete, func, insert, select, update
+from sqlalchemy.sql import (
+    Delete,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.sql.elements import BindParameter
 
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput
@@ -18,6 +31,12 @@ from .tables import DIGEST_LENGTH, E164_LENGTH, FACTOR_NAME_LENGTH, SUBJECT_LENG
 
 #: Recovery code digests one call may name (one per configured key).
 MAX_DIGESTS = 16
+
+#: A read: a statement built once per set of tables (``subject`` a bound parameter, so
+#: SQLAlchemy neither rebuilds it nor computes its cache key again on each call), and the
+#: parameters of this call: ``db.execute(*query)``. The reads run on every sign-in step.
+Query = tuple[Select[Any], dict[str, Any]]
+_SUBJECT: BindParameter[Any] = bindparam("subject")
 
 
 def check_subject(subject: object) -> str:
@@ -44,9 +63,14 @@ def check_digests(digests: Sequence[str]) -> list[str]:
 # -- phones ----------------------------------------------------------------------------------
 
 
-def select_phones(t: Tables, subject: str) -> Select[Any]:
+def select_phones(t: Tables, subject: str) -> Query:
     """The subject's numbers, oldest (the preferred one) first."""
-    return select(t.phones.c.e164).where(t.phones.c.subject == subject).order_by(t.phones.c.id)
+    return _select_phones(t), {"subject": subject}
+
+
+@lru_cache(maxsize=64)
+def _select_phones(t: Tables) -> Select[Any]:
+    return select(t.phones.c.e164).where(t.phones.c.subject == _SUBJECT).order_by(t.phones.c.id)
 
 
 def phone_exists(t: Tables, subject: str, e164: str) -> Select[Any]:
@@ -64,9 +88,14 @@ def delete_phone(t: Tables, subject: str, e164: str) -> Delete:
 # -- authenticator app -----------------------------------------------------------------------
 
 
-def select_totp(t: Tables, subject: str) -> Select[Any]:
+def select_totp(t: Tables, subject: str) -> Query:
+    return _select_totp(t), {"subject": subject}
+
+
+@lru_cache(maxsize=64)
+def _select_totp(t: Tables) -> Select[Any]:
     c = t.totp.c
-    return select(c.sealed_secret, c.confirmed, c.created_at).where(c.subject == subject)
+    return select(c.sealed_secret, c.confirmed, c.created_at).where(c.subject == _SUBJECT)
 
 
 def totp_from_row(row: Any) -> TotpCredential | None:
@@ -91,9 +120,14 @@ def insert_totp(t: Tables, subject: str, credential: TotpCredential) -> Insert:
 # -- recovery codes --------------------------------------------------------------------------
 
 
-def count_recovery(t: Tables, subject: str) -> Select[Any]:
+def count_recovery(t: Tables, subject: str) -> Query:
+    return _count_recovery(t), {"subject": subject}
+
+
+@lru_cache(maxsize=64)
+def _count_recovery(t: Tables) -> Select[Any]:
     c = t.recovery_codes.c
-    return select(func.count()).where(c.subject == subject, c.used_at.is_(None))
+    return select(func.count()).where(c.subject == _SUBJECT, c.used_at.is_(None))
 
 
 def delete_recovery(t: Tables, subject: str) -> Delete:
@@ -143,8 +177,13 @@ def check_factor_name(name: object) -> str:
     return name
 
 
-def select_preference(t: Tables, subject: str) -> Select[Any]:
-    return select(t.preferences.c.factor).where(t.preferences.c.subject == subject)
+def select_preference(t: Tables, subject: str) -> Query:
+    return _select_preference(t), {"subject": subject}
+
+
+@lru_cache(maxsize=64)
+def _select_preference(t: Tables) -> Select[Any]:
+    return select(t.preferences.c.factor).where(t.preferences.c.subject == _SUBJECT)
 
 
 def update_preference(t: Tables, subject: str, name: str, now: float) -> Update:

@@ -65,9 +65,9 @@ class SQLAlchemyCredentials:
 
     def phones(self, subject: str) -> list[str]:
         """The subject's verified numbers (E.164), the preferred one first."""
-        statement = q.select_phones(self.tables, q.check_subject(subject))
+        query = q.select_phones(self.tables, q.check_subject(subject))
         with self._begin() as db:
-            return [str(row[0]) for row in db.execute(statement)]
+            return [str(row[0]) for row in db.execute(*query)]
 
     def add_phone(self, subject: str, e164: str) -> None:
         """Add a verified number (no-op if present)."""
@@ -86,9 +86,9 @@ class SQLAlchemyCredentials:
     # -- authenticator app -----------------------------------------------------------------
 
     def get_totp(self, subject: str) -> TotpCredential | None:
-        statement = q.select_totp(self.tables, q.check_subject(subject))
+        query = q.select_totp(self.tables, q.check_subject(subject))
         with self._begin() as db:
-            return q.totp_from_row(db.execute(statement).first())
+            return q.totp_from_row(db.execute(*query).first())
 
     def set_totp(self, subject: str, credential: TotpCredential) -> None:
         """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
@@ -110,9 +110,9 @@ class SQLAlchemyCredentials:
     # -- recovery codes --------------------------------------------------------------------
 
     def recovery_codes_left(self, subject: str) -> int:
-        statement = q.count_recovery(self.tables, q.check_subject(subject))
+        query = q.count_recovery(self.tables, q.check_subject(subject))
         with self._begin() as db:
-            return int(db.execute(statement).scalar_one())
+            return int(db.execute(*query).scalar_one())
 
     def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
         """Void every old code of the subject and keep these digests instead."""
@@ -145,9 +145,9 @@ class SQLAlchemyCredentials:
 
     def preferred_factor(self, subject: str) -> str | None:
         """The factor name the subject chose to be asked for first, or None."""
-        statement = q.select_preference(self.tables, q.check_subject(subject))
+        query = q.select_preference(self.tables, q.check_subject(subject))
         with self._begin() as db:
-            row = db.execute(statement).first()
+            row = db.execute(*query).first()
         return None if row is None else str(row[0])
 
     def set_preferred_factor(self, subject: str, name: str | None) -> None:

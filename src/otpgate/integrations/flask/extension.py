@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, safe_next
 
 from . import signals
+from .known_factors import has_factor_for_guard, watch_changes
+from .known_factors import remember as remember_factors
 from .users import UserHooks, resolve_users, subject_of
 from .web import has_factor, json_error, render, save_state, wants_json
 
@@ -35,6 +38,8 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "OTPGATE_BLUEPRINT_NAME": "otpgate",
     #: Send password-only sessions of users who have a factor to the second step.
     "OTPGATE_ENFORCE": True,
+    #: Seconds the guard trusts a session's remembered "no factor enrolled" (0: never).
+    "OTPGATE_FACTOR_RECHECK": 60,
     #: Endpoint of the app's password login page (default: Flask-Login's ``login_view``).
     "OTPGATE_LOGIN_VIEW": None,
     #: Where to go after a sign-in with no ``next``.
@@ -59,6 +64,10 @@ class GateState:
     languages: tuple[str, ...]
     locale_selector: Callable[[], str | None] | None
     account_label: Callable[[str], str] | None
+    #: ``OTPGATE_FACTOR_RECHECK``: see :mod:`otpgate.integrations.flask.known_factors`.
+    factor_recheck: float = 60.0
+    #: When the verifier last added or removed a factor (its clock), in this process.
+    factors_changed_at: float = 0.0
 
     @property
     def users(self) -> UserHooks:
@@ -151,9 +160,11 @@ class OtpGate:
             languages=tuple(app.config["OTPGATE_LANGUAGES"]),
             locale_selector=options.get("locale_selector"),
             account_label=options.get("account_label"),
+            factor_recheck=_seconds(app.config["OTPGATE_FACTOR_RECHECK"]),
         )
         app.extensions["otpgate"] = state
         signals.connect(app, verifier)
+        watch_changes(state)
 
         from .blueprint import answer_error, make_blueprint
         from .cli import otpgate_cli
@@ -186,6 +197,7 @@ class OtpGate:
         gate = gate_state()
         subject = subject_of(user)
         target = safe_next(next_url, request.host, fallback=gate.home_url)
+        checked_at = gate.verifier.clock()
         try:
             enrolled = has_factor(subject)
         except OtpgateError as error:  # storage down: fail closed, with a 503
@@ -194,6 +206,7 @@ class OtpGate:
             return answer_error(error)
         if not enrolled:
             gate.users.log_in(subject, remember)
+            remember_factors(gate, subject, False, checked_at=checked_at)
             return _go(target, {"status": "signed_in", "next": target})
         pending = SecondFactorState()
         pending.begin(subject, gate.verifier.clock(), target, remember=bool(remember))
@@ -205,6 +218,12 @@ class OtpGate:
         """Sign out and forget this session's second factor."""
         gate_state().users.log_out()
         save_state(SecondFactorState())
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ConfigurationError("OTPGATE_FACTOR_RECHECK", "must be a number of seconds >= 0")
+    return float(value)
 
 
 def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
@@ -231,18 +250,17 @@ def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
     if url == wiring.MEMORY:
         return MemoryCredentials()
     from sqlalchemy.engine import create_engine
-    from sqlalchemy.pool import NullPool
 
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
 
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "otpgate.sqlite3")
-    # SQLite opens a file per connection cheaply; without a pool no connection outlives its
-    # use, so an app that is dropped (tests, app factories) leaves no open database behind.
-    engine = (
-        create_engine(url, poolclass=NullPool) if url.startswith("sqlite") else create_engine(url)
-    )
+    # A pool (SQLAlchemy's default): a lookup reuses an open connection instead of opening
+    # the database anew (issue 17). An app that is dropped (tests, app factories) closes
+    # its connections with it, so it leaves no open database behind.
+    engine = create_engine(url)
+    weakref.finalize(app, engine.dispose)
     create_all(engine)
     return SQLAlchemyCredentials(engine)
 
@@ -264,7 +282,7 @@ def _guard() -> Response | None:
         from .web import load_state
 
         current = load_state()
-        if current.has_passed(subject) or not has_factor(subject):
+        if current.has_passed(subject) or not has_factor_for_guard(gate, subject):
             return None
     except OtpgateError as error:
         return json_error(error) if wants_json() else render("otpgate/message.html", error=error)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .extension import GateState
 
 CSRF_SESSION_KEY = "_otpgate_csrf"
+#: The guard's remembered "no factor enrolled" (``known_factors.py``).
+NO_FACTOR_SESSION_KEY = "_otpgate_no_factor"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 _AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds", CSRF_SESSION_KEY)
@@ -59,7 +61,7 @@ def rotate_session(*, keep_auth: bool) -> None:
     """Regenerate the session after a passed second factor: server-side session interfaces
     that can (Flask-Session's ``regenerate``) get a new id, and a fresh nonce changes the
     signed cookie. Without ``keep_auth`` (a sign-in) the old sign-in and CSRF token go too."""
-    dropped = {SESSION_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
+    dropped = {SESSION_KEY, NO_FACTOR_SESSION_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
     keep = {k: v for k, v in session.items() if k not in dropped}
     session.clear()
     regenerate = getattr(current_app.session_interface, "regenerate", None)

@@ -1,0 +1,241 @@
+"""What otpgate costs a Flask app per request (a script, not a test).
+
+    python bench/http_flask.py [--rounds 5] [--seconds 2]
+
+Run from the repo root with a Python that has Flask, Flask-Login and SQLAlchemy (e.g.
+``/work/main/.tox/flask31/bin/python`` with ``PYTHONPATH=src``). It serves the same small
+Flask-Login app twice on loopback, each in a process of its own with werkzeug's server
+(single-threaded, HTTP/1.1 keep-alive): ``plain`` without otpgate and ``otpgate`` with it
+(default wiring: the credentials in SQLite through SQLAlchemy, the in-memory store), and
+drives both with wrk (``bench/loadgen.py``: interleaved rounds, median ratio and spread):
+
+- the signed-in page (``@login_required``) for a user whose second factor is done, and
+  for a signed-in user with no factor enrolled (``OTPGATE_ENFORCE`` applies: the guard
+  runs on every page); target >= 0.95x the plain app;
+  The no-factor session's cookie carries the guard's remembered answer, as a browser's would
+  after its first page; wrk replays that one cookie, so the bench sets
+  ``OTPGATE_FACTOR_RECHECK`` above its own length (in a browser the one lookup per 60 s
+  that remains is the cookie being renewed);
+- an ``@otp_required`` page for the verified user (for orientation);
+- the second step's POST of a right code (an authenticator app's, one fresh user per
+  request: a code is good once) against the plain app's password POST (a cheap password
+  check, ``login_user`` and a redirect); target >= 0.70x. wrk cannot send a new code each
+  time, so these two are timed one request at a time from this process over a keep-alive
+  connection (``http.client``), alternating, in rounds: the ratio is of requests per second
+  (the inverse of the mean time), median of the rounds with the spread. The client's own
+  time is in both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadgen import Server, Target, compare
+
+SECRET = "bench-flask-secret"
+KEY = "bench-key-0123456789abcdef0123456789"
+PHONE = "+33612345678"
+
+
+def make_app(variant: str, database: str) -> Any:
+    from flask import Flask
+    from flask_login import LoginManager, UserMixin, login_required
+
+    class User(UserMixin):
+        def __init__(self, user_id: str) -> None:
+            self.id = user_id
+
+    app = Flask("bench")
+    app.config.update(SECRET_KEY=SECRET, OTPGATE_SECRET_KEYS=KEY)
+    app.config["OTPGATE_DATABASE_URL"] = f"sqlite:///{database}"
+    app.config["OTPGATE_FACTOR_RECHECK"] = 3600
+    manager = LoginManager(app)
+    manager.user_loader(lambda user_id: User(user_id))
+
+    @app.post("/login")
+    def login() -> Any:
+        from flask import redirect, request
+        from flask_login import login_user
+
+        if request.form.get("password") != "cheap":
+            return "bad password", 401
+        login_user(User(request.form.get("username", "")))
+        return redirect("/page", code=303)
+
+    page = login_required(lambda: "a page for signed-in users")
+    app.add_url_rule("/page", "page", page)
+    app.add_url_rule("/", "home", lambda: "home")
+    if variant == "otpgate":
+        import logging
+
+        from otpgate.integrations.flask import OtpGate, otp_required
+
+        logging.getLogger("otpgate").setLevel(logging.ERROR)  # the memory store's warning
+        OtpGate(app)
+        app.add_url_rule("/account", "account", login_required(otp_required(page)))
+    return app
+
+
+def serve(variant: str, port: int, database: str) -> None:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", port, make_app(variant, database), request_handler=Quiet)
+    server.serve_forever()
+
+
+def cookie(app: Any, data: dict[str, Any]) -> str:
+    """A session cookie as the browser holds it after its first page: with Flask-Login's
+    ``_id`` for wrk's requests (from 127.0.0.1, no User-Agent), which otherwise makes every
+    response write the session anew."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        identifier = _create_identifier()
+    serializer = app.session_interface.get_signing_serializer(app)
+    return f"session={serializer.dumps({'_id': identifier, **data})}"
+
+
+def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
+    """``count`` users with a confirmed authenticator app: (subject, key, the time step of
+    the code that confirmed it; a later step's code is good once)."""
+    from otpgate import MemoryStore, Settings, Verifier
+    from otpgate.core.totp import hotp, secret_key_bytes, totp_step
+    from otpgate.sqlalchemy import SQLAlchemyCredentials
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{database}")
+    gate = Verifier(
+        Settings(secret_keys=(KEY,)), store=MemoryStore(), credentials=SQLAlchemyCredentials(engine)
+    )
+    users = []
+    for index in range(count):
+        subject = f"app-user-{index}"
+        key = secret_key_bytes(gate.totp.enroll(subject).secret)
+        step = totp_step(time.time())
+        gate.totp.confirm(subject, hotp(key, step))
+        users.append((subject, key, step))
+    engine.dispose()
+    return users
+
+
+def post_rates(
+    app: Any, plain: Server, gated: Server, users: list[tuple[str, bytes, int]], rounds: int
+) -> list[float]:
+    """Per round: the verify POST's requests per second over the plain login POST's."""
+    from otpgate.core.totp import hotp, totp_step
+    from otpgate.core.web import SESSION_KEY, SecondFactorState
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    to_plain = http.client.HTTPConnection("127.0.0.1", plain.port)
+    to_gated = http.client.HTTPConnection("127.0.0.1", gated.port)
+
+    def timed(connection: http.client.HTTPConnection, path: str, body: str, headers: Any) -> float:
+        start = time.perf_counter()
+        connection.request("POST", path, body, {**form, **headers})
+        response = connection.getresponse()
+        response.read()
+        took = time.perf_counter() - start
+        if response.status != 303:
+            raise RuntimeError(f"POST {path}: {response.status}")
+        return took
+
+    per_round = len(users) // rounds
+    ratios = []
+    for index in range(rounds):
+        plain_times, verify_times = [], []
+        for subject, key, used in users[index * per_round : (index + 1) * per_round]:
+            pending = SecondFactorState()
+            pending.begin(subject, time.time(), "/page")
+            session = cookie(app, {"_otpgate_csrf": "t", SESSION_KEY: pending.dump()})
+            code = hotp(key, max(totp_step(time.time()), used + 1))
+            body = f"csrf_token=t&factor=totp&code={code}"
+            verify_times.append(timed(to_gated, "/otp/verify", body, {"Cookie": session}))
+            login = "username=alice&password=cheap"
+            plain_times.append(timed(to_plain, "/login", login, {}))
+        ratios.append(statistics.mean(plain_times) / statistics.mean(verify_times))
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--serve", choices=["plain", "otpgate"])
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--database")
+    parser.add_argument("--posts", type=int, default=200, help="verify POSTs per round")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.database)
+        return
+
+    from otpgate.core.web import SESSION_KEY, SecondFactorState
+    from otpgate.integrations.flask.web import NO_FACTOR_SESSION_KEY
+    from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = os.path.join(folder, "otpgate.sqlite3")
+        from sqlalchemy import create_engine
+
+        engine = create_engine(f"sqlite:///{database}")
+        create_all(engine)
+        SQLAlchemyCredentials(engine).add_phone("alice", PHONE)
+        engine.dispose()
+        users = enroll_apps(database, args.posts * args.rounds)
+        app = make_app("plain", database)
+        signed_in = {"_user_id": "alice", "_fresh": True}
+        verified = SecondFactorState(
+            verified_subject="alice", verified_at=1.0, verified_factor="sms"
+        )
+        alice = cookie(app, {**signed_in, SESSION_KEY: verified.dump()})
+        no_factor = {NO_FACTOR_SESSION_KEY: ["bob", time.time()]}
+        bob = cookie(app, {"_user_id": "bob", "_fresh": True, **no_factor})
+        plain_alice = cookie(app, signed_in)
+        command = [sys.executable, __file__, "--port", "{port}", "--database", database]
+        with (
+            Server([*command, "--serve", "plain"]) as plain,
+            Server([*command, "--serve", "otpgate"]) as gated,
+        ):
+            targets = [
+                Target("plain app, signed-in page", plain.url("/page"), {"Cookie": plain_alice}),
+                Target("otpgate, page, factor done", gated.url("/page"), {"Cookie": alice}),
+                Target("otpgate, page, no factor enrolled", gated.url("/page"), {"Cookie": bob}),
+                Target(
+                    "otpgate, @otp_required page, done", gated.url("/account"), {"Cookie": alice}
+                ),
+            ]
+            result = compare(targets, rounds=args.rounds, seconds=args.seconds)
+            posts = post_rates(app, plain, gated, users, args.rounds)
+        print(
+            f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
+        )
+        print(result.line(targets[0].name))
+        for target in targets[1:3]:
+            print(result.line(target.name, 0.95))
+        print(result.line(targets[3].name))
+        verdict = "met" if statistics.median(posts) >= 0.7 else "NOT met"
+        print(
+            f"{'verify POST (right code) vs login POST':<44} {statistics.median(posts):5.2f}x  "
+            f"(spread {min(posts):.2f}-{max(posts):.2f}, {len(users) // args.rounds} each "
+            f"per round, http.client)  target >= 0.70: {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

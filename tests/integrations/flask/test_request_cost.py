@@ -1,0 +1,181 @@
+"""Issue 17: what otpgate costs an ordinary page, counted in SQL statements (no timing).
+
+The guard's answer for a signed-in user with no factor comes from the session
+(``known_factors.py``) and is looked up again when factors change; a session that passed
+needs no lookup at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_login import login_user
+
+from otpgate.integrations.flask import OtpGate
+from otpgate.integrations.flask.extension import gate_state
+from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
+from sqlalchemy import create_engine, event
+from tests.conftest import KEY, PHONE
+from tests.integrations.flask.conftest import Harness, User, make_app, password_login, sms_login
+
+
+class Counted:
+    """A SQLite engine that counts the statements run on it."""
+
+    def __init__(self, path: Any) -> None:
+        self.engine = create_engine(f"sqlite:///{path}")
+        create_all(self.engine)
+        self.statements = 0
+        event.listen(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args: Any) -> None:
+        self.statements += 1
+
+    def during(self, call: Any) -> tuple[Any, int]:
+        before = self.statements
+        result = call()
+        return result, self.statements - before
+
+
+@pytest.fixture
+def db(tmp_path) -> Any:
+    counted = Counted(tmp_path / "otpgate.sqlite3")
+    yield counted
+    counted.engine.dispose()
+
+
+def app_on(db: Counted, clock, outbox, **config: Any) -> Harness:
+    harness = make_app(clock, outbox, credentials=SQLAlchemyCredentials(db.engine), **config)
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+    return harness
+
+
+def legacy_login(harness: Harness) -> None:
+    """A sign-in by password alone that bypasses otpgate (``login_user``, remember-me)."""
+
+    @harness.app.get("/legacy-login/<name>")
+    def legacy(name: str) -> str:
+        login_user(User(name))
+        return "signed in the old way"
+
+
+def test_a_page_for_a_user_without_factor_queries_nothing(db, clock, outbox):
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    password_login(client, "bob")  # no factor: signed in at once (one lookup, at sign-in)
+    for _ in range(3):
+        response, statements = db.during(lambda: client.get("/dashboard"))
+        assert response.status_code == 200 and "dashboard" in response.text
+        assert statements == 0
+
+
+def test_a_session_signed_in_elsewhere_is_looked_up_once_then_remembered(db, clock, outbox):
+    harness = app_on(db, clock, outbox)
+    legacy_login(harness)
+    client = harness.client()
+    client.get("/legacy-login/bob")
+    response, statements = db.during(lambda: client.get("/dashboard"))
+    assert response.status_code == 200 and statements > 0  # the first page looks up
+    clock.advance(1)
+    response, statements = db.during(lambda: client.get("/dashboard"))
+    assert response.status_code == 200 and statements == 0
+
+
+def test_a_page_after_the_second_factor_queries_nothing(db, clock, outbox):
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    sms_login(harness, client)
+    for path in ("/dashboard", "/account"):
+        response, statements = db.during(lambda path=path: client.get(path))
+        assert response.status_code == 200 and statements == 0, path
+
+
+def test_a_factor_added_through_otpgate_counts_on_the_next_page(db, clock, outbox):
+    """bob adds a phone in another session (the enrollment API): bob's password-only
+    session, remembered as "no factor", goes to the second step on its next page."""
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    password_login(client, "bob")
+    assert client.get("/dashboard").status_code == 200
+    clock.advance(1)
+    harness.verifier.credentials.add_phone("bob", "+33612345670")  # not through the verifier
+    assert client.get("/dashboard").status_code == 200  # unseen yet: within the interval
+    harness.verifier.totp.enroll("bob")  # a pending set-up is no factor
+    clock.advance(1)
+    setup = harness.verifier.recovery.generate("bob")  # through the verifier: an event
+    assert setup
+    response = client.get("/dashboard")
+    assert response.status_code == 303 and response.headers["Location"] == "/otp/verify"
+
+
+def test_a_factor_added_elsewhere_counts_after_the_recheck_interval(db, clock, outbox):
+    """A change that bypasses this process's verifier (another host, an admin, SQL) is
+    picked up once the remembered answer is OTPGATE_FACTOR_RECHECK seconds old."""
+    harness = app_on(db, clock, outbox, OTPGATE_FACTOR_RECHECK=30)
+    client = harness.client()
+    password_login(client, "bob")
+    SQLAlchemyCredentials(db.engine).add_phone("bob", "+33612345670")
+    clock.advance(29)
+    assert client.get("/dashboard").status_code == 200
+    clock.advance(1)
+    response = client.get("/dashboard")
+    assert response.status_code == 303 and response.headers["Location"] == "/otp/verify"
+
+
+def test_recheck_zero_looks_up_on_every_page(db, clock, outbox):
+    harness = app_on(db, clock, outbox, OTPGATE_FACTOR_RECHECK=0)
+    client = harness.client()
+    password_login(client, "bob")
+    response, statements = db.during(lambda: client.get("/dashboard"))
+    assert response.status_code == 200 and statements > 0
+    SQLAlchemyCredentials(db.engine).add_phone("bob", "+33612345670")
+    assert client.get("/dashboard").status_code == 303
+
+
+def test_the_remembered_answer_is_for_one_subject_only(db, clock, outbox):
+    """bob's "no factor" never lets alice (who has one) through in the same session."""
+    harness = app_on(db, clock, outbox)
+    legacy_login(harness)
+    client = harness.client()
+    client.get("/legacy-login/bob")
+    assert client.get("/dashboard").status_code == 200
+    client.get("/legacy-login/alice")
+    response = client.get("/dashboard")
+    assert response.status_code == 303 and response.headers["Location"] == "/otp/verify"
+
+
+def test_a_guarded_view_always_looks_up(db, clock, outbox):
+    """@otp_required does not trust the remembered answer: a factor added elsewhere sends
+    the session to the second step there at once, not to the set-up."""
+    harness = app_on(db, clock, outbox, OTPGATE_ENFORCE=False)
+    client = harness.client()
+    password_login(client, "bob")
+    SQLAlchemyCredentials(db.engine).add_phone("bob", "+33612345670")
+    response = client.get("/account", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.json["code"] == "otp_required"
+
+
+@pytest.mark.parametrize("value", [-1, "60", True, None])
+def test_recheck_must_be_seconds(clock, outbox, value):
+    from otpgate.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="OTPGATE_FACTOR_RECHECK"):
+        make_app(clock, outbox, OTPGATE_FACTOR_RECHECK=value)
+
+
+def test_the_default_database_keeps_its_connections(tmp_path):
+    """The default SQLite credentials reuse pooled connections: no new connection (a file
+    open) per lookup."""
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="s", OTPGATE_SECRET_KEYS=KEY, TESTING=True)
+    OtpGate(app, users=object())
+    verifier = gate_state(app).verifier
+    engine = verifier.credentials._bind
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda *args: opened.append(args))
+    for _ in range(5):
+        verifier.factors("alice")
+    assert len(opened) <= 1
