@@ -61,6 +61,7 @@ INTEGRATION_KEYS = frozenset(
         "OTPGATE_HOME_URL",
         "OTPGATE_BASE_TEMPLATE",
         "OTPGATE_LANGUAGES",
+        "OTPGATE_FACTOR_RECHECK",
         # the dev inbox, and the tests' browser
         "OTPGATE_INBOX_DB",
         "OTPGATE_CHROMIUM",
