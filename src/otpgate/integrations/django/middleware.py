@@ -7,7 +7,9 @@ For each request of a logged-in user whose session has not passed a second facto
   second step): redirect to the second step (``otpgate:verify``);
 - the user has none and ``OTPGATE_REQUIRED`` covers them: redirect to enrollment
   (``otpgate:manage``);
-- otherwise (optional 2FA, no factor): let the request through.
+- otherwise (optional 2FA, no factor): let the request through, and remember that in the
+  session for ``OTPGATE_FACTOR_RECHECK`` seconds so that ordinary pages cost no database
+  query (see ``guard.py`` for how factor changes void that memory).
 
 Exempt, so there is never a redirect loop: the otpgate pages, ``login``/``logout`` (also the
 admin's), ``LOGIN_URL``, ``STATIC_URL``, ``MEDIA_URL`` and ``OTPGATE_EXEMPT_URLS``. API clients
@@ -31,7 +33,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from otpgate.core.errors import EnrollmentRequired, OtpRequired
 
-from . import policy, runtime
+from . import guard, policy, runtime
 from .errors import problem, wants_json
 from .executions import settle_request
 from .session import SessionData
@@ -80,12 +82,19 @@ class OtpgateMiddleware:
         if user is None or not user.is_authenticated:
             return None
         subject = str(user.pk)
-        if SessionData(request.session).state.has_passed(subject):
+        session = request.session
+        if SessionData(session).state.has_passed(subject):
+            return None
+        now, recheck = runtime.now(), runtime.options().factor_recheck
+        if guard.lets_through(session, subject, now, recheck):
             return None
         if policy.has_factor(subject):
+            guard.forget(session)
             return blocked(request, VERIFY)
         if policy.is_required(user, runtime.options().required):
+            guard.forget(session)
             return blocked(request, ENROLL)
+        guard.remember(session, subject, now, recheck)
         return None
 
 
