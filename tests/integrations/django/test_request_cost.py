@@ -145,3 +145,15 @@ def test_a_factor_the_user_lacks_falls_back_to_the_offered_one(client, sms_user,
     data = {"action": "verify", "method": "totp", "code": last_code(outbox)}
     response = client.post("/2fa/verify/", data)  # no app: the page's choice, SMS, checks it
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_the_exempt_urls_follow_the_settings_though_worked_out_once(client, sms_user):
+    client.force_login(sms_user)  # password only: stopped everywhere but the exempt URLs
+    assert client.get("/public/").status_code == 302
+    with override_settings(OTPGATE_EXEMPT_URLS=["/public/"]):
+        assert client.get("/public/").status_code == 200
+        assert client.get("/").status_code == 302
+    with override_settings(OTPGATE_EXEMPT_URLS=["home"]):
+        assert client.get("/public/").status_code == 302
+        assert client.get("/").status_code == 200
+    assert client.get("/public/").status_code == 302

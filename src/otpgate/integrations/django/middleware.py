@@ -29,11 +29,11 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 
 from otpgate.core.errors import EnrollmentRequired, OtpRequired
 
-from . import guard, policy, runtime
+from . import conf, guard, policy, runtime
 from .errors import problem, wants_json
 from .executions import settle_request
 from .session import SessionData
@@ -112,9 +112,31 @@ def blocked(request: HttpRequest, target: str) -> HttpResponse:
     return response
 
 
-def _exempt_paths() -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+_Exempt = tuple[tuple[str, ...], frozenset[str], frozenset[str]]
+#: The exempt paths of the latest settings and URLconf (``resolve_url`` of ``LOGIN_URL`` may
+#: try a ``reverse`` that fails: done once, not on every request).
+_exempt_cache: dict[tuple[object, ...], _Exempt] = {}
+
+
+def _exempt_paths() -> _Exempt:
+    options = runtime.options()
+    key = (
+        options.exempt_urls,
+        get_urlconf() or django_settings.ROOT_URLCONF,
+        get_script_prefix(),
+        *(getattr(django_settings, n, None) for n in ("LOGIN_URL", "STATIC_URL", "MEDIA_URL")),
+    )
+    found = _exempt_cache.get(key)
+    if found is None:
+        found = _exempt_paths_of(options)
+        _exempt_cache.clear()
+        _exempt_cache[key] = found
+    return found
+
+
+def _exempt_paths_of(options: conf.Options) -> _Exempt:
     prefixes = [getattr(django_settings, name, None) for name in ("STATIC_URL", "MEDIA_URL")]
-    extra = runtime.options().exempt_urls
+    extra = options.exempt_urls
     prefixes += [item for item in extra if item.startswith("/")]
     clean = tuple(p for p in prefixes if isinstance(p, str) and p.startswith("/") and p != "/")
     names = EXEMPT_NAMES | {item for item in extra if not item.startswith("/")}
