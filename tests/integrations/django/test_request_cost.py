@@ -157,3 +157,14 @@ def test_the_exempt_urls_follow_the_settings_though_worked_out_once(client, sms_
         assert client.get("/public/").status_code == 302
         assert client.get("/").status_code == 200
     assert client.get("/public/").status_code == 302
+
+
+def test_a_right_code_through_the_api_reads_the_factors_once(client, sms_user, outbox):
+    client.force_login(sms_user)  # password only: the API's second step
+    assert client.post("/2fa/api/start", {"method": "sms"}, "application/json").status_code == 200
+    body = {"method": "sms", "code": last_code(outbox)}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/2fa/api/check", body, "application/json")
+    assert response.status_code == 200 and response.json()["verified"] is True
+    read = _otpgate_queries(captured.captured_queries)
+    assert len(read) == 3, read  # phones, app, recovery codes: no offer, no preference
