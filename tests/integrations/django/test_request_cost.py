@@ -168,3 +168,16 @@ def test_a_right_code_through_the_api_reads_the_factors_once(client, sms_user, o
     assert response.status_code == 200 and response.json()["verified"] is True
     read = _otpgate_queries(captured.captured_queries)
     assert len(read) == 3, read  # phones, app, recovery codes: no offer, no preference
+
+
+@override_settings(OTPGATE_REQUIRED="groups:finance", OTPGATE_FACTOR_RECHECK=30)
+def test_joining_a_required_group_is_seen_at_the_next_recheck(client, user, clock):
+    from django.contrib.auth.models import Group
+
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+    user.groups.add(Group.objects.create(name="finance"))  # e.g. by an admin
+    clock.advance(29)
+    assert client.get("/").status_code == 200
+    clock.advance(1)
+    assert client.get("/")["Location"].startswith("/2fa/?next=")  # set one up now
