@@ -36,7 +36,7 @@ import loadgen  # noqa: E402
 from loadgen import Server, Target, compare  # noqa: E402
 
 CSRF = secrets.token_hex(16)  # a 32-character secret: accepted as cookie and field alike
-PENDING_PER_RUN = 2000  # right codes prepared for each wrk run of the verify POST
+PENDING_FIRST = 1000  # right codes prepared for the first wrk run of the verify POST
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,22 @@ class VerifyTarget(Target):
     prepare_url: str = ""
 
 
+_measured = loadgen.requests_per_second
+_last_rate: dict[str, float] = {}
+
+
+def _requests_per_second(target: Target, seconds: float, *args: int) -> tuple[float, int]:
+    rate, bad = _measured(target, seconds, *args)
+    _last_rate[target.name] = rate
+    _last_rate["seconds"] = seconds
+    return rate, bad
+
+
 def _verify_script(target: VerifyTarget) -> str:
-    url = f"{target.prepare_url}?n={PENDING_PER_RUN}"
+    """Enough right codes for the next run: thrice what the last run used (more at first)."""
+    last = _last_rate.get(target.name)
+    count = PENDING_FIRST if last is None else int(last * _last_rate["seconds"] * 3) + 100
+    url = f"{target.prepare_url}?n={count}"
     with urllib.request.urlopen(url, timeout=600) as answer:
         pending = json.load(answer)["pending"]
     rows = ",\n".join(f'{{"{key}", "{code}"}}' for key, code in pending)
@@ -76,6 +90,7 @@ def _script(target: Target) -> str | None:
 
 
 loadgen._script = _script  # the verify POST needs a fresh right code per request
+loadgen.requests_per_second = _requests_per_second
 
 
 def _prepare(database: str) -> dict[str, str]:
