@@ -181,3 +181,9 @@ def test_joining_a_required_group_is_seen_at_the_next_recheck(client, user, cloc
     assert client.get("/").status_code == 200
     clock.advance(1)
     assert client.get("/")["Location"].startswith("/2fa/?next=")  # set one up now
+
+
+def test_the_django_keys_are_not_policy_settings_for_the_core():
+    from otpgate.core.settings import INTEGRATION_KEYS as KNOWN
+
+    assert conf.INTEGRATION_KEYS <= KNOWN  # ``otpgate check`` must not call them unknown
