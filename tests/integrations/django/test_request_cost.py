@@ -187,3 +187,12 @@ def test_the_django_keys_are_not_policy_settings_for_the_core():
     from otpgate.core.settings import INTEGRATION_KEYS as KNOWN
 
     assert conf.INTEGRATION_KEYS <= KNOWN  # ``otpgate check`` must not call them unknown
+
+
+def test_a_new_sign_in_in_the_same_session_is_asked_anew(client, user):
+    client.force_login(user)
+    assert _page(client)[0] == 200  # remembered: no factor
+    VerifiedPhone.objects.create(user=user, e164=PHONE)  # another process, no event here
+    client.force_login(user)  # the same user signs in again, e.g. through the admin's login
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/2fa/verify/")

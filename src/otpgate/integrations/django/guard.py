@@ -82,6 +82,13 @@ def remember(session: Any, subject: str, now: float, recheck: float) -> None:
         session[SESSION_KEY] = {"subject": subject, "at": now}
 
 
+def on_login(sender: object, request: Any = None, **kwargs: object) -> None:
+    """``user_logged_in``: a new sign-in never inherits the memory (it is asked anew)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        forget(session)
+
+
 def forget(session: Any) -> None:
     """Drop the session's memory (its user now has a factor or must set one up)."""
     if SESSION_KEY in session:
