@@ -10,6 +10,7 @@ interleaved rounds, the median and the spread):
 Both sites (``bench/django_site.py``) run on Django's own HTTP/1.1 server in one thread, on a
 SQLite file with database sessions, otpgate on its in-memory store. Run from the repo root with
 a Python that has Django (e.g. ``/work/main/.tox/django52/bin/python bench/http_django.py``).
+Last, the middleware's own time per request in process (steadier on a busy machine).
 
     python bench/http_django.py                  # 5 rounds of 2 s
     python bench/http_django.py --rounds 7 --seconds 3
@@ -18,6 +19,7 @@ a Python that has Django (e.g. ``/work/main/.tox/django52/bin/python bench/http_
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -157,6 +159,30 @@ def _sanity(pages: list[Target], login: Target, verify: VerifyTarget) -> None:
     assert _answer(verify.url, headers, body) == (302, "/page/"), verify.name
 
 
+def _middleware_cost(keys: dict[str, str]) -> None:
+    """The middleware's own time per request, in process (steadier than wrk on a busy
+    machine): the session and the user already loaded, a view that does nothing."""
+    import timeit
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from otpgate.integrations.django.middleware import OtpgateMiddleware
+
+    middleware = OtpgateMiddleware(lambda request: HttpResponse("x"))
+    for name in ("verified", "nofactor"):
+        request = RequestFactory(HTTP_HOST="127.0.0.1").get("/page/")
+        request.session = SessionStore(keys[name])
+        request.session._session_cache = request.session.load()
+        request.user = get_user_model().objects.get(username=name)
+        middleware(request)
+        call = functools.partial(middleware, request)
+        best = min(timeit.repeat(call, number=5000, repeat=5)) / 5000
+        print(f"middleware alone, {name:<8} {best * 1e6:6.1f} us per request (in process)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -205,6 +231,7 @@ def main() -> None:
             print(pages.line(name, 0.95))
         posts = compare([login, verify], rounds=args.rounds, seconds=args.seconds)
         print(posts.line(verify.name, 0.7))
+    _middleware_cost(keys)
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
