@@ -53,6 +53,7 @@ INTEGRATION_KEYS = frozenset(
         # Django (otpgate.integrations.django.conf)
         "OTPGATE_REQUIRED",
         "OTPGATE_EXEMPT_URLS",
+        "OTPGATE_FACTOR_RECHECK",
         # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
         "OTPGATE_URL_PREFIX",
         "OTPGATE_BLUEPRINT_NAME",

@@ -15,9 +15,10 @@ class OtpgateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.core.signals import setting_changed
 
-        from . import checks, runtime
+        from . import checks, guard, runtime
 
         checks.register()
 
@@ -26,3 +27,4 @@ class OtpgateConfig(AppConfig):
                 runtime.reset()
 
         setting_changed.connect(settings_changed, weak=False, dispatch_uid="otpgate-settings")
+        user_logged_in.connect(guard.on_login, dispatch_uid="otpgate-guard-login")

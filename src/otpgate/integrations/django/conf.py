@@ -10,6 +10,8 @@ to the Django integration alone:
                            ``"groups:<name>,<name>"``: who must set up a second factor
 ``OTPGATE_EXEMPT_URLS``    more URL names (``"app:name"``) or path prefixes (``"/health"``)
                            the middleware lets through
+``OTPGATE_FACTOR_RECHECK`` seconds (default 60; 0: every request) a session trusts its memory
+                           that its user has no factor and need not set one up (``guard.py``)
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from otpgate.core.errors import ConfigurationError
 from otpgate.core.settings import Settings
 
 #: Settings of this integration; every other ``OTPGATE_*`` key is a core setting.
-INTEGRATION_KEYS = frozenset({*wiring.KEYS, "OTPGATE_REQUIRED", "OTPGATE_EXEMPT_URLS"})
+INTEGRATION_KEYS = frozenset(
+    {*wiring.KEYS, "OTPGATE_REQUIRED", "OTPGATE_EXEMPT_URLS", "OTPGATE_FACTOR_RECHECK"}
+)
+#: ``OTPGATE_FACTOR_RECHECK``'s default, in seconds.
+DEFAULT_RECHECK = 60.0
 
 
 def otpgate_keys() -> dict[str, Any]:
@@ -71,6 +77,7 @@ class Options:
     wiring: wiring.Wiring
     required: Requirement
     exempt_urls: tuple[str, ...]
+    factor_recheck: float = DEFAULT_RECHECK
 
     @property
     def store(self) -> str:
@@ -100,4 +107,13 @@ def options() -> Options:
         wiring=parts,
         required=Requirement.parse(getattr(django_settings, "OTPGATE_REQUIRED", "optional")),
         exempt_urls=tuple(exempt),
+        factor_recheck=_recheck(getattr(django_settings, "OTPGATE_FACTOR_RECHECK", None)),
     )
+
+
+def _recheck(value: object) -> float:
+    if value is None:
+        return DEFAULT_RECHECK
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 86400:
+        raise ConfigurationError("OTPGATE_FACTOR_RECHECK", "expected seconds from 0 to 86399")
+    return float(value)

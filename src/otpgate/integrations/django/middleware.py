@@ -7,7 +7,9 @@ For each request of a logged-in user whose session has not passed a second facto
   second step): redirect to the second step (``otpgate:verify``);
 - the user has none and ``OTPGATE_REQUIRED`` covers them: redirect to enrollment
   (``otpgate:manage``);
-- otherwise (optional 2FA, no factor): let the request through.
+- otherwise (optional 2FA, no factor): let the request through, and remember that in the
+  session for ``OTPGATE_FACTOR_RECHECK`` seconds so that ordinary pages cost no database
+  query (see ``guard.py`` for how factor changes void that memory).
 
 Exempt, so there is never a redirect loop: the otpgate pages, ``login``/``logout`` (also the
 admin's), ``LOGIN_URL``, ``STATIC_URL``, ``MEDIA_URL`` and ``OTPGATE_EXEMPT_URLS``. API clients
@@ -27,11 +29,11 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 
 from otpgate.core.errors import EnrollmentRequired, OtpRequired
 
-from . import policy, runtime
+from . import conf, guard, policy, runtime
 from .errors import problem, wants_json
 from .executions import settle_request
 from .session import SessionData
@@ -80,12 +82,19 @@ class OtpgateMiddleware:
         if user is None or not user.is_authenticated:
             return None
         subject = str(user.pk)
-        if SessionData(request.session).state.has_passed(subject):
+        session = request.session
+        if SessionData(session).state.has_passed(subject):
+            return None
+        now, recheck = runtime.now(), runtime.options().factor_recheck
+        if guard.lets_through(session, subject, now, recheck):
             return None
         if policy.has_factor(subject):
+            guard.forget(session)
             return blocked(request, VERIFY)
         if policy.is_required(user, runtime.options().required):
+            guard.forget(session)
             return blocked(request, ENROLL)
+        guard.remember(session, subject, now, recheck)
         return None
 
 
@@ -103,9 +112,31 @@ def blocked(request: HttpRequest, target: str) -> HttpResponse:
     return response
 
 
-def _exempt_paths() -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+_Exempt = tuple[tuple[str, ...], frozenset[str], frozenset[str]]
+#: The exempt paths of the latest settings and URLconf (``resolve_url`` of ``LOGIN_URL`` may
+#: try a ``reverse`` that fails: done once, not on every request).
+_exempt_cache: dict[tuple[object, ...], _Exempt] = {}
+
+
+def _exempt_paths() -> _Exempt:
+    options = runtime.options()
+    key = (
+        options.exempt_urls,
+        get_urlconf() or django_settings.ROOT_URLCONF,
+        get_script_prefix(),
+        *(getattr(django_settings, n, None) for n in ("LOGIN_URL", "STATIC_URL", "MEDIA_URL")),
+    )
+    found = _exempt_cache.get(key)
+    if found is None:
+        found = _exempt_paths_of(options)
+        _exempt_cache.clear()
+        _exempt_cache[key] = found
+    return found
+
+
+def _exempt_paths_of(options: conf.Options) -> _Exempt:
     prefixes = [getattr(django_settings, name, None) for name in ("STATIC_URL", "MEDIA_URL")]
-    extra = runtime.options().exempt_urls
+    extra = options.exempt_urls
     prefixes += [item for item in extra if item.startswith("/")]
     clean = tuple(p for p in prefixes if isinstance(p, str) and p.startswith("/") and p != "/")
     names = EXEMPT_NAMES | {item for item in extra if not item.startswith("/")}

@@ -25,7 +25,7 @@ from otpgate.core.memory_store import MemoryStore
 from otpgate.core.settings import Settings
 from otpgate.core.verifier import Verifier
 
-from . import conf, signals
+from . import conf, guard, signals
 from .credentials import AsyncOrmCredentials, OrmCredentials
 
 _lock = threading.RLock()
@@ -62,10 +62,12 @@ def configure(
 
 
 def reset() -> None:
-    """Forget the built verifiers; the next call builds them again from the settings."""
+    """Forget the built verifiers (and the factor changes noted for the middleware's
+    memory, ``guard.py``); the next call builds them again from the settings."""
     with _lock:
         _built.clear()
         _async_by_loop.clear()
+        guard.forget_changes()
 
 
 def _parts() -> dict[str, Any]:
@@ -89,6 +91,11 @@ def settings() -> Settings:
     return _parts()["settings"]  # type: ignore[no-any-return]
 
 
+def now() -> float:
+    """The verifiers' clock, read now (without building a verifier)."""
+    return float(_parts()["clock"]())
+
+
 def options() -> conf.Options:
     """The integration's options in force."""
     return _parts()["options"]  # type: ignore[no-any-return]
@@ -109,6 +116,7 @@ def get_verifier() -> Verifier:
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
             )
+            gate.subscribe(guard.note_change)
             gate.subscribe(signals.dispatch)
             _built["verifier"] = gate
         return _built["verifier"]  # type: ignore[no-any-return]
@@ -140,6 +148,7 @@ def get_async_verifier() -> AsyncVerifier:
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
             )
+            gate.subscribe(guard.note_change)
             gate.subscribe(_dispatch_later)
             _async_by_loop[loop] = gate
         return gate

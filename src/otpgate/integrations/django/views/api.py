@@ -231,8 +231,10 @@ async def _resend(call: Call) -> dict[str, Any]:
 
 async def _check(call: Call) -> dict[str, Any]:
     actor, gate = call.who(), call.gate
-    options = await gate.offer(actor.subject, actor.purpose)
-    preferred = call.data.state.pending_method or (options[0].name if options else "")
+    preferred = call.data.state.pending_method
+    if not preferred and not call.text("method", ""):  # the offer only to name a default
+        options = await gate.offer(actor.subject, actor.purpose)
+        preferred = options[0].name if options else ""
     factor, code = call.factor("method", preferred), call.text("code")
     verification = await gate.verify(
         actor.subject,
