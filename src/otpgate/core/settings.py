@@ -53,7 +53,7 @@ INTEGRATION_KEYS = frozenset(
         # Django (otpgate.integrations.django.conf)
         "OTPGATE_REQUIRED",
         "OTPGATE_EXEMPT_URLS",
-        "OTPGATE_FACTOR_RECHECK",
+        "OTPGATE_FACTOR_RECHECK",  # Django and Flask
         # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
         "OTPGATE_URL_PREFIX",
         "OTPGATE_BLUEPRINT_NAME",
@@ -62,7 +62,6 @@ INTEGRATION_KEYS = frozenset(
         "OTPGATE_HOME_URL",
         "OTPGATE_BASE_TEMPLATE",
         "OTPGATE_LANGUAGES",
-        "OTPGATE_FACTOR_RECHECK",
         # the dev inbox, and the tests' browser
         "OTPGATE_INBOX_DB",
         "OTPGATE_CHROMIUM",
