@@ -116,13 +116,9 @@ def _settle_retry(result: TxResult, spent: Exception) -> None:
     """The answer to a retry after the factor refused the code as spent (an SMS challenge
     used, an app code used): still pending means the code was spent elsewhere (or by a
     concurrent request that is about to claim it) — the factor's own answer then."""
-    pending = result.record is not None and result.record.state is TxState.PENDING
-    if result.answer is Answer.IN_PROGRESS and pending and isinstance(spent, CodeReplayed):
+    if isinstance(spent, CodeReplayed) and (_racing(result) or result.answer is Answer.EXPIRED):
         raise spent
-    expired = spent if isinstance(spent, ChallengeExpired) else None
-    if result.answer is Answer.EXPIRED and expired is None and isinstance(spent, CodeReplayed):
-        raise spent
-    _raise_for(result, expired)
+    _raise_for(result, spent if isinstance(spent, ChallengeExpired) else None)
 
 
 class Confirmations(Executions):
