@@ -44,6 +44,7 @@ from .errors import (
     RateLimited,
     ResendCooldown,
     SendLimitReached,
+    SmsTemporarilyUnavailable,
     StorageUnavailable,
     UnknownFactor,
     VerificationFailed,
@@ -61,6 +62,13 @@ from .memory_store import MemoryStore
 from .phone import PhoneNumber, mask, parse_phone
 from .senders import AsyncSender, ConsoleSender, OutboxMessage, OutboxSender, Sender
 from .settings import RateLimit, Settings, generate_secret_key
+from .simswap import (
+    AsyncNoSimSwapCheck,
+    AsyncSimSwapCheck,
+    NoSimSwapCheck,
+    SimSwapAnswer,
+    SimSwapCheck,
+)
 from .store import AsyncStore, Store
 from .totp import TotpEnrollment
 from .verifier import Verifier
@@ -68,7 +76,9 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
+    "AsyncNoSimSwapCheck",
     "AsyncSender",
+    "AsyncSimSwapCheck",
     "AsyncStore",
     "AsyncVerifier",
     "AuthenticationRequired",
@@ -107,6 +117,7 @@ __all__ = [
     "MaxAttemptsReached",
     "MemoryCredentials",
     "MemoryStore",
+    "NoSimSwapCheck",
     "OtpRequired",
     "OtpgateError",
     "OutboxMessage",
@@ -124,6 +135,9 @@ __all__ = [
     "SendLimitReached",
     "Sender",
     "Settings",
+    "SimSwapAnswer",
+    "SimSwapCheck",
+    "SmsTemporarilyUnavailable",
     "Status",
     "StorageUnavailable",
     "Store",

@@ -25,6 +25,7 @@ from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
+from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck
 from .store import AsyncStore
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
@@ -45,6 +46,7 @@ class AsyncVerifier(AsyncFactorGate):
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
+        sim_swap: AsyncSimSwapCheck | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
@@ -53,6 +55,9 @@ class AsyncVerifier(AsyncFactorGate):
         self.sender: AsyncSender = as_async(sender or ConsoleSender(), "sender", "send")
         self.credentials: AsyncCredentials = as_async(
             credentials or MemoryCredentials(), "credentials", "phones"
+        )
+        self.sim_swap: AsyncSimSwapCheck = as_async(
+            sim_swap or AsyncNoSimSwapCheck(), "sim_swap", "check"
         )
         self.totp = AsyncTotpFactor(self)
         self.recovery = AsyncRecoveryFactor(self)
@@ -84,6 +89,9 @@ class AsyncVerifier(AsyncFactorGate):
             subject, number, purpose, context, client_ip, locale, summary, action
         )
         self._raise_for_denial(await self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        if self._sim_swap_due(purpose, number, known):
+            answer = await self.sim_swap.check(number.e164, self.settings.sim_swap_max_age)
+            self._finish_sim_swap(answer, subject, purpose, number)
         now = plan.record.created_at
         self._finish_created(
             await self.store.create_challenge(

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
+from .simswap import ON_ERROR_CHOICES
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -81,6 +82,8 @@ def validate(s: Settings) -> None:
         "login_step_timeout": (60, 3600),
         "remember_device_days": (1, 365),
         "max_sms_segments": (1, 10),
+        # CAMARA's SIM Swap API takes 1 to 2400 hours; 0 turns the check off.
+        "sim_swap_max_age": (0, 2400),
     }
     for name, (low, high) in bounded.items():
         value = getattr(s, name)
@@ -88,6 +91,11 @@ def validate(s: Settings) -> None:
         _check(low <= value <= high, name, f"must be between {low} and {high}, got {value}")
     _check(s.lockout_after <= s.hard_lock_after, "lockout_after", "must not exceed hard_lock_after")
     _check(s.lockout_base <= s.lockout_max, "lockout_base", "must not exceed lockout_max")
+    _check(
+        s.sim_swap_on_error in ON_ERROR_CHOICES,
+        "sim_swap_on_error",
+        "expected 'allow' or 'refuse'",
+    )
     for name in (
         "phone_budget_short",
         "phone_budget_long",

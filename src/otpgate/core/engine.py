@@ -37,6 +37,7 @@ from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, parse_phone
 from .policy import Budget, Denial, Outcome, Result, client_network
 from .sealed import Delivery, open_delivery, open_subject, seal_delivery, seal_subject
+from .simswap import SimSwapDecisions
 
 logger = logging.getLogger("otpgate")
 
@@ -63,7 +64,7 @@ class StartPlan:
         return self.delivery.code
 
 
-class BaseVerifier(Decisions):
+class BaseVerifier(SimSwapDecisions, Decisions):
     """The pure decisions of both verifiers: sending here, checking in ``Decisions``."""
 
     # -- starting and resending SMS challenges ------------------------------------------------

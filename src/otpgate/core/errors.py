@@ -91,6 +91,24 @@ class FactorNotAllowed(OtpgateError):
     default_message = "This second factor cannot be used for this. Choose another one."
 
 
+class SmsTemporarilyUnavailable(OtpgateError):
+    """Codes by text message are paused for this subject: ``.reason`` says why
+    (``sim_swap``: the operator reports the number's SIM changed recently; ``sim_swap_unknown``:
+    the operator could not be asked and ``sim_swap_on_error`` is ``refuse``). Another factor
+    still serves; an SMS-only user needs the site's support to get back in."""
+
+    code = "sms_temporarily_unavailable"
+    http_status = 409
+    default_message = (
+        "Codes by text message are paused for this account right now. "
+        "Use another way to verify, or contact support."
+    )
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        self.reason = reason
+        super().__init__(retry_after=retry_after)
+
+
 class FactorAlreadyEnrolled(OtpgateError):
     """An authenticator app is already active; remove it (or pass ``replace=True``) first."""
 

@@ -28,6 +28,10 @@ class EventName(str, Enum):
     REPLAY_DETECTED = "replay_detected"
     FACTOR_ADDED = "factor_added"
     FACTOR_REMOVED = "factor_removed"
+    #: The operator reports the number's SIM changed within ``sim_swap_max_age`` hours.
+    SIM_SWAP_DETECTED = "sim_swap_detected"
+    #: The SIM-swap check gave no answer (``detail["reason"]``); ``sim_swap_on_error`` applied.
+    SIM_SWAP_UNKNOWN = "sim_swap_unknown"
 
 
 @dataclass(frozen=True)

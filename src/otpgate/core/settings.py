@@ -147,6 +147,14 @@ class Settings:
     #: The factors that may confirm a transaction's details (a recovery code never may): a
     #: code by SMS (which also carries the details, PSD2's dynamic linking) or from the app.
     transaction_factors: tuple[str, ...] = ("sms", "totp")
+    #: Ask the operator (the verifier's ``sim_swap`` check, e.g. CAMARA's SIM Swap API)
+    #: whether a number's SIM changed within this many hours before sending a code to it
+    #: for sign-in, step-up or a transaction; a recent swap makes SMS unavailable for that
+    #: subject. 0 (default): never ask.
+    sim_swap_max_age: int = 0
+    #: What an unanswered SIM-swap check means: ``allow`` (default: send, and emit an event;
+    #: an operator outage must not lock out users whose only factor is SMS) or ``refuse``.
+    sim_swap_on_error: str = "allow"
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -265,4 +273,5 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "remember_device": _bool,
     "frame_ancestors": _origins,
     "transaction_factors": _names,
+    "sim_swap_on_error": lambda v: str(v).strip().lower(),
 }

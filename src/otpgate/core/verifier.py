@@ -23,6 +23,7 @@ from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
+from .simswap import NoSimSwapCheck, SimSwapCheck
 from .store import Store
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
@@ -43,6 +44,7 @@ class Verifier(FactorGate):
         credentials: Credentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
+        sim_swap: SimSwapCheck | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
@@ -50,6 +52,8 @@ class Verifier(FactorGate):
         self.store: Store = store if store is not None else MemoryStore()
         self.sender = sender if sender is not None else ConsoleSender()
         self.credentials = credentials if credentials is not None else MemoryCredentials()
+        #: Asked before a code goes to a number on file (``Settings.sim_swap_max_age``).
+        self.sim_swap: SimSwapCheck = sim_swap if sim_swap is not None else NoSimSwapCheck()
         self.totp = TotpFactor(self)
         self.recovery = RecoveryFactor(self)
 
@@ -80,6 +84,9 @@ class Verifier(FactorGate):
             subject, number, purpose, context, client_ip, locale, summary, action
         )
         self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        if self._sim_swap_due(purpose, number, known):
+            answer = self.sim_swap.check(number.e164, self.settings.sim_swap_max_age)
+            self._finish_sim_swap(answer, subject, purpose, number)
         now = plan.record.created_at
         self._finish_created(
             self.store.create_challenge(

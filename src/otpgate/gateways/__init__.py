@@ -17,6 +17,9 @@ Failures are :class:`GatewayError` (a ``DeliveryFailed``) whose ``retryable`` sa
 another gateway may succeed. Receipts: ``kannel.receipt(params)``,
 ``twilio.receipt(url, params, signature)``, ``vonage.receipt(params)`` give
 ``(challenge_id, status)`` for ``gate.delivery_report``, or raise :class:`InvalidCallback`.
+
+``CamaraSimSwap`` driven by ``SimSwapClient`` / ``AsyncSimSwapClient`` asks an operator's
+CAMARA SIM Swap API whether a number's SIM changed recently: the verifiers' ``sim_swap``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from .base import DEFAULT_TIMEOUT, GatewayError, InvalidCallback, Receipt
 from .failover import AsyncFailoverSender, CircuitBreaker, FailoverSender
 
 if TYPE_CHECKING:
+    from .camara import CamaraSimSwap
     from .kannel import AsyncKannelSender, KannelGateway, KannelSender, kannel_receipt
+    from .simswap_client import AsyncSimSwapClient, SimSwapClient
     from .sns import AsyncSnsSender, SnsSender
     from .transport import AsyncHttpSender, HttpSender
     from .twilio import (
@@ -58,6 +63,9 @@ _LAZY = {
     "VonageGateway": "vonage",
     "VonageSender": "vonage",
     "vonage_receipt": "vonage",
+    "CamaraSimSwap": "camara",
+    "SimSwapClient": "simswap_client",
+    "AsyncSimSwapClient": "simswap_client",
     "AsyncSnsSender": "sns",
     "SnsSender": "sns",
 }
@@ -67,9 +75,11 @@ __all__ = [
     "AsyncFailoverSender",
     "AsyncHttpSender",
     "AsyncKannelSender",
+    "AsyncSimSwapClient",
     "AsyncSnsSender",
     "AsyncTwilioSender",
     "AsyncVonageSender",
+    "CamaraSimSwap",
     "CircuitBreaker",
     "FailoverSender",
     "GatewayError",
@@ -78,6 +88,7 @@ __all__ = [
     "KannelGateway",
     "KannelSender",
     "Receipt",
+    "SimSwapClient",
     "SnsSender",
     "TwilioGateway",
     "TwilioSender",
