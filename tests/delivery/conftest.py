@@ -12,6 +12,7 @@ import pytest
 from otpgate import Event, Settings
 from otpgate.inbox import InboxSender, InboxServer
 from tests.browser import browser, page  # noqa: F401
+from tests.camara import camara  # noqa: F401
 from tests.conftest import KEY
 from tests.delivery.kannel import Kannel
 from tests.delivery.servers import Answer, FakeServer

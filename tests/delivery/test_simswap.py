@@ -4,11 +4,9 @@ the verifiers refusing an SMS to a freshly swapped number while other factors st
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
-from urllib.parse import parse_qs
 
 import pyotp
 import pytest
@@ -23,90 +21,8 @@ from otpgate import (
     error_response,
 )
 from otpgate.gateways import AsyncSimSwapClient, CamaraSimSwap, SimSwapClient
+from tests.camara import CLIENT_SECRET, ERRORS, KEPT, SLOW, SWAPPED, api
 from tests.conftest import KEY
-from tests.delivery.servers import Answer, FakeServer
-
-CLIENT_ID, CLIENT_SECRET = "otpgate-app", "camara-secret-0123456789"
-SWAPPED = "+33612345678"
-KEPT = "+33698765432"
-ERRORS = {  # number -> (status, CAMARA code)
-    "+33611111111": (404, "IDENTIFIER_NOT_FOUND"),
-    "+33622222222": (429, "QUOTA_EXCEEDED"),
-    "+33633333333": (503, "UNAVAILABLE"),
-    "+33644444444": (403, "PERMISSION_DENIED"),
-    "+33655555555": (422, "SERVICE_NOT_APPLICABLE"),
-}
-SLOW = "+33666666666"
-
-
-def _error(status: int, code: str) -> Answer:
-    body = {"status": status, "code": code, "message": f"{code} for this request"}
-    return Answer(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
-
-
-class Operator:
-    """A CAMARA SIM Swap API and its token endpoint, checking what the specification asks."""
-
-    def __init__(self) -> None:
-        self.tokens_issued = 0
-        self.revoked: set[str] = set()
-        self.token_status = 200
-        self.expires_in = 3600
-
-    def __call__(self, request):  # the FakeServer handler
-        if request.path == "/oauth/token":
-            return self.token(request)
-        if request.path == "/sim-swap/v2/check":
-            return self.check(request)
-        return _error(404, "NOT_FOUND")
-
-    def token(self, request):
-        assert request.method == "POST"
-        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {basic}":
-            return Answer(401, b'{"error": "invalid_client"}')
-        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-        assert form == {"grant_type": "client_credentials", "scope": "sim-swap:check"}
-        if self.token_status != 200:
-            return Answer(self.token_status, b'{"error": "temporarily_unavailable"}')
-        self.tokens_issued += 1
-        body = {
-            "access_token": f"token-{self.tokens_issued}",
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
-        return Answer(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
-
-    def check(self, request):
-        assert request.method == "POST"
-        assert request.headers["content-type"] == "application/json"
-        assert len(request.headers["x-correlator"]) <= 256
-        token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if not token.startswith("token-") or token in self.revoked:
-            return _error(401, "UNAUTHENTICATED")
-        body = json.loads(request.body)
-        number, max_age = body.get("phoneNumber"), body.get("maxAge")
-        if not isinstance(max_age, int) or not 1 <= max_age <= 2400:
-            return _error(400, "OUT_OF_RANGE")
-        if number == SLOW:
-            time.sleep(1.0)
-        if number in ERRORS:
-            return _error(*ERRORS[number])
-        return Answer(200, json.dumps({"swapped": number == SWAPPED}).encode())
-
-
-@pytest.fixture
-def operator():
-    state = Operator()
-    with FakeServer(state) as server:
-        state.server = server
-        yield state
-
-
-def api(server) -> CamaraSimSwap:
-    return CamaraSimSwap(
-        f"{server.url}/sim-swap/v2", f"{server.url}/oauth/token", CLIENT_ID, CLIENT_SECRET
-    )
 
 
 class Clock:
@@ -117,77 +33,77 @@ class Clock:
         return self.now
 
 
-def checks(operator) -> list:
-    return [r for r in operator.server.requests if r.path.endswith("/check")]
+def checks(camara) -> list:
+    return [r for r in camara.server.requests if r.path.endswith("/check")]
 
 
-def test_swapped_and_kept_numbers_and_the_wire_format(operator):
-    client = SimSwapClient(api(operator.server))
+def test_swapped_and_kept_numbers_and_the_wire_format(camara):
+    client = SimSwapClient(api(camara.server))
     assert client.check(SWAPPED, 24).verdict == "swapped"
     assert client.check(KEPT, 24).verdict == "not_swapped"
-    sent = [json.loads(r.body) for r in checks(operator)]
+    sent = [json.loads(r.body) for r in checks(camara)]
     assert sent == [{"phoneNumber": SWAPPED, "maxAge": 24}, {"phoneNumber": KEPT, "maxAge": 24}]
-    assert operator.tokens_issued == 1  # one token for both calls
+    assert camara.tokens_issued == 1  # one token for both calls
 
 
 @pytest.mark.parametrize("number", sorted(ERRORS))
-def test_each_error_body_is_an_unknown_answer_with_its_code(operator, number):
+def test_each_error_body_is_an_unknown_answer_with_its_code(camara, number):
     status, code = ERRORS[number]
-    answer = SimSwapClient(api(operator.server)).check(number, 24)
+    answer = SimSwapClient(api(camara.server)).check(number, 24)
     assert answer.verdict == "unknown"
     assert answer.reason == f"http_{status} {code}"
     assert number not in answer.reason
 
 
-def test_an_expired_token_is_replaced_and_a_revoked_one_retried_once(operator):
+def test_an_expired_token_is_replaced_and_a_revoked_one_retried_once(camara):
     clock = Clock()
-    operator.expires_in = 60
-    client = SimSwapClient(api(operator.server), clock=clock, cache_seconds=0)
+    camara.expires_in = 60
+    client = SimSwapClient(api(camara.server), clock=clock, cache_seconds=0)
     client.check(KEPT, 24)
     clock.now += 31  # past the stated lifetime minus the 30 s margin
     client.check(KEPT, 24)
-    assert operator.tokens_issued == 2
-    operator.revoked.add("token-2")
+    assert camara.tokens_issued == 2
+    camara.revoked.add("token-2")
     assert client.check(KEPT, 24).verdict == "not_swapped"
-    assert operator.tokens_issued == 3
-    operator.revoked.add("token-3")
-    operator.revoked.add("token-4")  # the next token is refused too: no third attempt
+    assert camara.tokens_issued == 3
+    camara.revoked.add("token-3")
+    camara.revoked.add("token-4")  # the next token is refused too: no third attempt
     assert client.check(KEPT, 24).reason == "http_401 UNAUTHENTICATED"
-    assert operator.tokens_issued == 4
+    assert camara.tokens_issued == 4
 
 
-def test_token_endpoint_failure_timeout_and_refused_connection_are_unknown(operator):
-    operator.token_status = 503
-    assert SimSwapClient(api(operator.server)).check(KEPT, 24).reason == "token_http_503"
-    operator.token_status = 200
-    answer = SimSwapClient(api(operator.server), timeout=0.2).check(SLOW, 24)
+def test_token_endpoint_failure_timeout_and_refused_connection_are_unknown(camara):
+    camara.token_status = 503
+    assert SimSwapClient(api(camara.server)).check(KEPT, 24).reason == "token_http_503"
+    camara.token_status = 200
+    answer = SimSwapClient(api(camara.server), timeout=0.2).check(SLOW, 24)
     assert (answer.verdict, answer.reason) == ("unknown", "timeout")
     closed = CamaraSimSwap("http://127.0.0.1:9/v2", "http://127.0.0.1:9/t", "id", "secret")
     assert SimSwapClient(closed).check(KEPT, 24).reason == "token_connect"
 
 
-def test_answers_are_cached_briefly_per_number_and_window(operator):
+def test_answers_are_cached_briefly_per_number_and_window(camara):
     clock = Clock()
-    client = SimSwapClient(api(operator.server), clock=clock, cache_seconds=300)
+    client = SimSwapClient(api(camara.server), clock=clock, cache_seconds=300)
     for _ in range(3):
         assert client.check(SWAPPED, 24).swapped
-    assert len(checks(operator)) == 1
+    assert len(checks(camara)) == 1
     client.check(SWAPPED, 48)  # another window is another question
-    assert len(checks(operator)) == 2
+    assert len(checks(camara)) == 2
     clock.now += 301
     client.check(SWAPPED, 24)
-    assert len(checks(operator)) == 3
+    assert len(checks(camara)) == 3
     client.check("+33633333333", 24)  # an outage answer is kept 30 s at most
     client.check("+33633333333", 24)
-    assert len(checks(operator)) == 4
+    assert len(checks(camara)) == 4
     clock.now += 31
     client.check("+33633333333", 24)
-    assert len(checks(operator)) == 5
+    assert len(checks(camara)) == 5
 
 
-def test_logs_hold_neither_the_number_nor_the_token(operator, caplog):
+def test_logs_hold_neither_the_number_nor_the_token(camara, caplog):
     caplog.set_level(logging.DEBUG)
-    client = SimSwapClient(api(operator.server))
+    client = SimSwapClient(api(camara.server))
     client.check("+33633333333", 24)
     client.check(SWAPPED, 24)
     text = caplog.text + repr(client) + repr(client.api)
@@ -199,12 +115,12 @@ def test_logs_hold_neither_the_number_nor_the_token(operator, caplog):
 # -- the verifiers --------------------------------------------------------------------------
 
 
-def _gate(operator, on_error="allow", **extra):
+def _gate(camara, on_error="allow", **extra):
     settings = Settings(
         secret_keys=(KEY,), brand="Acme", sim_swap_max_age=72, sim_swap_on_error=on_error
     )
     outbox = OutboxSender()
-    gate = Verifier(settings, sender=outbox, sim_swap=SimSwapClient(api(operator.server)), **extra)
+    gate = Verifier(settings, sender=outbox, sim_swap=SimSwapClient(api(camara.server)), **extra)
     events = []
     gate.events.subscribe(events.append)
     return gate, outbox, events
@@ -215,10 +131,10 @@ def _enrolled(gate, outbox, subject, number):
     gate.check(challenge.id, outbox.last_code_for(number), subject=subject)
 
 
-def test_no_code_goes_to_a_swapped_number_and_the_refusal_explains_itself(operator):
-    gate, outbox, events = _gate(operator)
+def test_no_code_goes_to_a_swapped_number_and_the_refusal_explains_itself(camara):
+    gate, outbox, events = _gate(camara)
     _enrolled(gate, outbox, "alice", SWAPPED)
-    assert checks(operator) == []  # verifying a new number does not ask
+    assert checks(camara) == []  # verifying a new number does not ask
     sent_before = len(outbox.messages)
     for purpose in ("login", "action", "transaction"):
         with pytest.raises(SmsTemporarilyUnavailable) as refused:
@@ -234,18 +150,18 @@ def test_no_code_goes_to_a_swapped_number_and_the_refusal_explains_itself(operat
     assert SWAPPED not in repr(detected)
 
 
-def test_a_kept_number_gets_its_code(operator):
-    gate, outbox, events = _gate(operator)
+def test_a_kept_number_gets_its_code(camara):
+    gate, outbox, events = _gate(camara)
     _enrolled(gate, outbox, "bob", KEPT)
     challenge = gate.start_sms("bob")
     assert gate.check(challenge.id, outbox.last_code_for(KEPT), subject="bob").factor == "sms"
     assert not [e for e in events if e.name.value.startswith("sim_swap")]
-    assert json.loads(checks(operator)[0].body) == {"phoneNumber": KEPT, "maxAge": 72}
+    assert json.loads(checks(camara)[0].body) == {"phoneNumber": KEPT, "maxAge": 72}
 
 
 @pytest.mark.parametrize(("on_error", "refused"), [("allow", False), ("refuse", True)])
-def test_an_unanswered_check_follows_the_setting(operator, on_error, refused):
-    gate, outbox, events = _gate(operator, on_error)
+def test_an_unanswered_check_follows_the_setting(camara, on_error, refused):
+    gate, outbox, events = _gate(camara, on_error)
     _enrolled(gate, outbox, "carol", "+33633333333")
     if refused:
         with pytest.raises(SmsTemporarilyUnavailable) as error:
@@ -257,8 +173,8 @@ def test_an_unanswered_check_follows_the_setting(operator, on_error, refused):
     assert [e.detail["reason"] for e in unknown] == ["http_503 UNAVAILABLE"]
 
 
-def test_another_factor_still_serves_after_a_refusal(operator):
-    gate, outbox, _ = _gate(operator)
+def test_another_factor_still_serves_after_a_refusal(camara):
+    gate, outbox, _ = _gate(camara)
     _enrolled(gate, outbox, "dave", SWAPPED)
     enrollment = gate.totp.enroll("dave")
     gate.totp.confirm("dave", pyotp.TOTP(enrollment.secret).now())
@@ -283,10 +199,10 @@ def test_settings_are_validated():
     )
 
 
-async def test_the_async_verifier_asks_with_the_async_client(operator):
+async def test_the_async_verifier_asks_with_the_async_client(camara):
     settings = Settings(secret_keys=(KEY,), brand="Acme", sim_swap_max_age=24)
     outbox = OutboxSender()
-    client = AsyncSimSwapClient(api(operator.server))
+    client = AsyncSimSwapClient(api(camara.server))
     gate = AsyncVerifier(settings, sender=outbox, sim_swap=client)
     challenge = await gate.start_sms("erin", SWAPPED, purpose="enroll")
     await gate.check(challenge.id, outbox.last_code_for(SWAPPED), subject="erin")

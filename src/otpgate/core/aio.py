@@ -25,7 +25,7 @@ from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
-from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck
+from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
 from .store import AsyncStore
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 
@@ -46,7 +46,7 @@ class AsyncVerifier(AsyncFactorGate):
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
-        sim_swap: AsyncSimSwapCheck | None = None,
+        sim_swap: AsyncSimSwapCheck | SimSwapCheck | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).

@@ -13,6 +13,10 @@ reads (``otpgate check`` reads them too):
                            its class or a factory that builds it
 ``OTPGATE_DATABASE_URL``   the SQLAlchemy URL of the credentials tables (Flask, FastAPI;
                            ``"memory"``: in memory). Django keeps them in its own database.
+``OTPGATE_SIM_SWAP``       the dotted path of the SIM-swap check asked before a code goes
+                           to a number on file (with ``OTPGATE_SIM_SWAP_MAX_AGE``): an
+                           object with ``check()``, its class or a factory (for FastAPI an
+                           async one); unset: none.
 
 Old names keep working with a :class:`DeprecationWarning` naming the new one
 (:data:`RENAMED`). This module reads and validates; it imports no framework and builds
@@ -34,12 +38,13 @@ STORE = "OTPGATE_STORE"
 STORE_OPTIONS = "OTPGATE_STORE_OPTIONS"
 SENDER = "OTPGATE_SENDER"
 DATABASE_URL = "OTPGATE_DATABASE_URL"
+SIM_SWAP = "OTPGATE_SIM_SWAP"
 
 #: Old name → the name that replaced it (the value means the same).
 RENAMED: Mapping[str, str] = {"OTPGATE_REDIS_URL": STORE}
 
 #: Every name this module reads, old ones included.
-KEYS = frozenset({STORE, STORE_OPTIONS, SENDER, DATABASE_URL, *RENAMED})
+KEYS = frozenset({STORE, STORE_OPTIONS, SENDER, DATABASE_URL, SIM_SWAP, *RENAMED})
 
 MEMORY = "memory"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
@@ -57,6 +62,8 @@ class Wiring:
     #: None when not set (each integration has its default); ``"memory"``: in memory.
     database_url: str | None = None
     keys: Mapping[str, str] = field(default_factory=dict)
+    #: A dotted path or an object; None when not set (no SIM-swap check).
+    sim_swap: Any = None
 
     @property
     def uses_redis(self) -> bool:
@@ -87,7 +94,11 @@ def read(mapping: Mapping[str, Any], *, stacklevel: int = 2) -> Wiring:
     database = values.get(DATABASE_URL)
     if database is not None and not isinstance(database, str):
         raise ConfigurationError(DATABASE_URL, "expected a SQLAlchemy URL or 'memory'")
-    return Wiring(store, options, sender, database or None, keys)
+    sim_swap = values.get(SIM_SWAP) or None
+    is_check = callable(sim_swap) or hasattr(sim_swap, "check")
+    if sim_swap is not None and not isinstance(sim_swap, str) and not is_check:
+        raise ConfigurationError(SIM_SWAP, "expected a dotted path to a SIM-swap check")
+    return Wiring(store, options, sender, database or None, keys, sim_swap)
 
 
 def _renamed(mapping: Mapping[str, Any], stacklevel: int) -> tuple[dict[str, Any], dict[str, str]]:
@@ -158,14 +169,26 @@ def build_sender(value: Any) -> Any:
         return ConsoleSender()
     if value == "outbox":
         return OutboxSender()
+    return build_part(value, SENDER, "send")
+
+
+def build_sim_swap(value: Any) -> Any:
+    """The SIM-swap check ``OTPGATE_SIM_SWAP`` names (a dotted path to a check, its class or
+    a factory, or one of those objects), or None when it is not set."""
+    return None if value in (None, "") else build_part(value, SIM_SWAP, "check")
+
+
+def build_part(value: Any, key: str, method: str) -> Any:
+    """The object ``value`` names: itself if it has ``method``, else what the object at its
+    dotted path is, or builds (a class or a factory called with no argument)."""
     target = value
     if isinstance(value, str):
         try:
             target = import_path(value)
         except ImportError as error:
-            raise ConfigurationError(SENDER, f"cannot import {value!r} ({error})") from error
-    if isinstance(target, type) or (callable(target) and not hasattr(target, "send")):
+            raise ConfigurationError(key, f"cannot import {value!r} ({error})") from error
+    if isinstance(target, type) or (callable(target) and not hasattr(target, method)):
         target = target()
-    if not callable(getattr(target, "send", None)):
-        raise ConfigurationError(SENDER, f"{type(target).__name__} has no send() method")
+    if not callable(getattr(target, method, None)):
+        raise ConfigurationError(key, f"{type(target).__name__} has no {method}() method")
     return target

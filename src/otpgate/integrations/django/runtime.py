@@ -13,6 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -43,8 +44,10 @@ def configure(
     sender: Any = None,
     store: Any = None,
     async_store_factory: Callable[[], Any] | None = None,
+    sim_swap: Any = None,
 ) -> None:
-    """Replace parts of the verifiers (tests: a fake clock, an outbox); no argument: undo.
+    """Replace parts of the verifiers (tests: a fake clock, an outbox, a SIM-swap check);
+    no argument: undo.
 
     ``store`` must suit both verifiers (``MemoryStore``); give ``async_store_factory`` for a
     separate async store (one is made per event loop).
@@ -56,6 +59,7 @@ def configure(
             "sender": sender,
             "store": store,
             "async_store_factory": async_store_factory,
+            "sim_swap": sim_swap,
         }
         _overrides.update({k: v for k, v in given.items() if v is not None})
         reset()
@@ -82,6 +86,8 @@ def _parts() -> dict[str, Any]:
                 clock=clock,
                 sender=_overrides.get("sender") or build_sender(options.sender),
                 store=_overrides.get("store") or _sync_store(options, clock),
+                sim_swap=_overrides.get("sim_swap")
+                or wiring.build_sim_swap(options.wiring.sim_swap),
             )
         return _built
 
@@ -115,6 +121,7 @@ def get_verifier() -> Verifier:
                 sender=sender,
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
+                sim_swap=_blocking(parts["sim_swap"], "check"),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(signals.dispatch)
@@ -147,6 +154,7 @@ def get_async_verifier() -> AsyncVerifier:
                 sender=sender,
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
+                sim_swap=_awaitable(parts["sim_swap"], "check"),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(_dispatch_later)
@@ -188,6 +196,22 @@ def _is_async(sender: Any) -> bool:
 
 def _is_sync(sender: Any) -> bool:
     return not _is_async(sender)
+
+
+def _awaitable(part: Any, method: str) -> Any:
+    """``part`` for ``AsyncVerifier``: as it is if ``part.method`` is a coroutine function
+    (or it is None), else a facade running each call in a worker thread."""
+    if part is None or inspect.iscoroutinefunction(getattr(part, method, None)):
+        return part
+    call = sync_to_async(getattr(part, method), thread_sensitive=False)
+    return SimpleNamespace(**{method: call})
+
+
+def _blocking(part: Any, method: str) -> Any:
+    """``part`` for ``Verifier`` (sync views): an async part's calls run to completion."""
+    if part is None or not inspect.iscoroutinefunction(getattr(part, method, None)):
+        return part
+    return SimpleNamespace(**{method: async_to_sync(getattr(part, method))})
 
 
 class _ThreadSender:

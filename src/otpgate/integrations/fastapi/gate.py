@@ -24,6 +24,7 @@ from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionSt
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
 from otpgate.core.settings import INTEGRATION_KEYS, Settings
+from otpgate.core.simswap import AsyncSimSwapCheck, SimSwapCheck
 from otpgate.core.store import AsyncStore
 from otpgate.core.web import SecondFactorState
 
@@ -74,6 +75,7 @@ class OtpGate:
         tags: list[str] | None = None,
         clock: Callable[[], float] = time.time,
         single_process: bool = False,
+        sim_swap: AsyncSimSwapCheck | SimSwapCheck | None = None,
     ) -> None:
         self.settings = settings
         #: The in-memory store is meant (tests, development): no warning at start-up.
@@ -86,6 +88,7 @@ class OtpGate:
         self.clock = clock
         self._store = store
         self._sender = sender
+        self._sim_swap = sim_swap
         self._credentials = credentials
         self._listeners: list[Listener] = []
         self._verifier: AsyncVerifier | None = None
@@ -113,6 +116,8 @@ class OtpGate:
             kwargs.setdefault("redis_options", parts.store_options)
         if parts.sender is not None and kwargs.get("sender") is None:
             kwargs["sender"] = wiring.build_sender(parts.sender)
+        if parts.sim_swap is not None and kwargs.get("sim_swap") is None:
+            kwargs["sim_swap"] = wiring.build_sim_swap(parts.sim_swap)
         if wiring.DATABASE_URL in env:
             url = parts.database_url
             kwargs.setdefault("database_url", None if url in (None, wiring.MEMORY) else url)
@@ -153,6 +158,7 @@ class OtpGate:
                 sender=self._sender,
                 credentials=credentials,
                 clock=self.clock,
+                sim_swap=self._sim_swap,
             )
             for listener in self._listeners:
                 verifier.subscribe(listener)

@@ -19,6 +19,7 @@ from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, Ot
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
+from otpgate.core.simswap import SimSwapCheck
 from otpgate.core.store import Store
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, safe_next
@@ -93,7 +94,8 @@ class OtpGate:
     (default: ``OTPGATE_STORE``, ``"memory"`` or a Redis URL, with ``OTPGATE_STORE_OPTIONS``),
     ``sender`` (default: ``OTPGATE_SENDER``, the console), ``credentials`` (default:
     SQLAlchemy tables at ``OTPGATE_DATABASE_URL``, SQLite in the instance folder when unset),
-    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``.
+    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``,
+    ``sim_swap`` (else ``OTPGATE_SIM_SWAP``).
     The in-memory store logs a WARNING at ``init_app`` unless the app is in debug or
     testing mode: it serves one process only.
     """
@@ -114,6 +116,7 @@ class OtpGate:
         clock: Callable[[], float] | None = None,
         locale_selector: Callable[[], str | None] | None = None,
         account_label: Callable[[str], str] | None = None,
+        sim_swap: SimSwapCheck | None = None,
     ) -> GateState:
         """Set otpgate up on ``app``: settings from ``OTPGATE_*``, the blueprint, the guard,
         signals and the ``flask otpgate`` commands. Raises ConfigurationError early."""
@@ -125,6 +128,7 @@ class OtpGate:
             "clock": clock,
             "locale_selector": locale_selector,
             "account_label": account_label,
+            "sim_swap": sim_swap,
         }
         options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
         for key, value in CONFIG_DEFAULTS.items():
@@ -146,6 +150,7 @@ class OtpGate:
             sender=options.get("sender") or wiring.build_sender(parts.sender),
             credentials=options.get("credentials") or _default_credentials(app, parts),
             clock=clock,
+            sim_swap=options.get("sim_swap") or wiring.build_sim_swap(parts.sim_swap),
         )
         name = str(app.config["OTPGATE_BLUEPRINT_NAME"])
         state = GateState(
