@@ -149,8 +149,10 @@ def abandon(request: HttpRequest, data: SessionData) -> None:
 def complete(
     request: HttpRequest, data: SessionData, actor: Actor, verification: Verification, target: str
 ) -> HttpResponse | None:
-    """The second factor passed: log a pending user in, rotate the session id, remember
-    when. Returns where to go next, or None if the pending user can no longer sign in."""
+    """The second factor passed: log a pending user in (:func:`log_in`: ``auth.login`` or
+    the password step's hand-off), rotate the session id, remember when. Returns the response
+    (the redirect to ``target``, or the hand-off's), or None if the pending user can no
+    longer sign in."""
     user = actor.user
     response: HttpResponse | None = HttpResponseRedirect(target)
     if actor.mode == PENDING:
