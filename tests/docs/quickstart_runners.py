@@ -1,5 +1,5 @@
 """Run each quick start of docs/quickstart as a reader would use it, against the real
-framework: ``python -m tests.docs.quickstart_runners django|flask|fastapi|core WORKDIR``.
+framework: ``python -m tests.docs.quickstart_runners django|allauth|flask|fastapi|core WORKDIR``.
 
 Only the application's own functions are stubbed (``check_password``, ``load_user``,
 ``find_user_by_token``, ``load_payment``); otpgate runs as configured by the quick start,
@@ -236,7 +236,45 @@ def run_core(work: Path) -> None:
     assert output.getvalue().splitlines() == ["invalid_code", "sms recovery"], output.getvalue()
 
 
-RUNNERS = {"core": run_core, "django": run_django, "flask": run_flask, "fastapi": run_fastapi}
+def run_allauth(work: Path) -> None:
+    # A startproject project with django-allauth and otpgate's stage: password, then the code.
+    (work / "quick_settings.py").write_text(
+        DJANGO_BASE + (DOCS / "allauth_settings.py").read_text()
+    )
+    (work / "quick_urls.py").write_text(DJANGO_URLS + (DOCS / "allauth_urls.py").read_text())
+    sys.path.insert(0, str(work))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "quick_settings"
+    os.environ["OTPGATE_KEY"] = KEY
+    import django
+    from django.core.management import call_command
+    from django.test import Client
+
+    django.setup()
+    call_command("check", fail_level="WARNING")
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth.models import User
+
+    from otpgate.integrations.django import get_verifier
+
+    alice = User.objects.create_user("alice", password="alice-password")
+    get_verifier().credentials.add_phone(str(alice.pk), PHONE)
+    console, client = Console(), Client()
+    with console.capture():
+        answer = client.post("/accounts/login/", {"login": "alice", "password": "alice-password"})
+    assert answer.status_code == 302 and answer["Location"] == "/account/2fa/verify/", answer
+    assert "_auth_user_id" not in client.session  # allauth has not signed the session in
+    done = client.post("/account/2fa/verify/", {"action": "verify", "code": console.code()})
+    assert done.status_code == 302 and done["Location"] == "/", done
+    assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+RUNNERS = {
+    "core": run_core,
+    "django": run_django,
+    "allauth": run_allauth,
+    "flask": run_flask,
+    "fastapi": run_fastapi,
+}
 
 if __name__ == "__main__":
     RUNNERS[sys.argv[1]](Path(sys.argv[2]))

@@ -15,6 +15,9 @@ otpgate.W003  the in-memory store (OTPGATE_STORE = "memory", the default) outsid
               SILENCED_SYSTEM_CHECKS = ["otpgate.W003"] only for a single-process deployment)
 otpgate.W004  OTPGATE_DATABASE_URL is set but unused: Django keeps factors in DATABASES
 otpgate.W005  an old setting name (OTPGATE_REDIS_URL): rename it (the message names the new one)
+otpgate.W006  allauth.mfa is installed beside otpgate's allauth stage: two second steps
+otpgate.W007  allauth.account is installed but its adapter does not run otpgate's stage: allauth
+              signs users in before the second step (the middleware then asks for it)
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def register() -> None:
     checks.register(check_middleware, "otpgate")
     checks.register(check_redis, "otpgate")
     checks.register(check_wiring, "otpgate")
+    checks.register(check_allauth, "otpgate")
 
 
 def setting_name(error: ConfigurationError) -> str:
@@ -229,3 +233,42 @@ def _unreachable(url: str, error: BaseException) -> checks.Error:
         obj="OTPGATE_STORE",
         id="otpgate.E007",
     )
+
+
+def check_allauth(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """django-allauth: otpgate's login stage is in its adapter's stages, alone."""
+    from django.apps import apps
+
+    if not apps.is_installed("allauth.account"):
+        return []
+    from allauth.account.adapter import get_adapter
+
+    from .allauth import STAGE
+
+    stages = get_adapter().get_login_stages()
+    if STAGE not in stages:
+        return [
+            checks.Warning(
+                "django-allauth signs users in without otpgate's second step: its account "
+                "adapter does not list otpgate's login stage. Users with a factor are logged in "
+                "by allauth first and only then sent to the second step by the middleware.",
+                hint='Set ACCOUNT_ADAPTER = "otpgate.integrations.django.allauth.'
+                'OtpgateAccountAdapter", or mix OtpgateAdapterMixin into your own adapter.',
+                obj="ACCOUNT_ADAPTER",
+                id="otpgate.W007",
+            )
+        ]
+    if apps.is_installed("allauth.mfa"):
+        return [
+            checks.Warning(
+                "allauth.mfa and otpgate's allauth stage are both installed: a user with "
+                "factors in both is asked for two second steps, and the authenticators, "
+                "recovery codes and passkeys allauth.mfa manages are unknown to otpgate (its "
+                "middleware, step-up and transaction confirmation never use them).",
+                hint='Keep one: remove "allauth.mfa" from INSTALLED_APPS (and its URLs), or '
+                "remove otpgate's stage from the account adapter.",
+                obj="INSTALLED_APPS",
+                id="otpgate.W006",
+            )
+        ]
+    return []

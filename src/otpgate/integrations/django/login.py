@@ -39,16 +39,32 @@ def begin_second_step(
     ``OTPGATE_REQUIRED`` covers them). ``next_url_`` is only followed on this host.
     ``backend`` defaults to the one ``authenticate()`` set on ``user``.
     """
-    gate = runtime.get_verifier()
-    subject = str(user.pk)
     target = next_url(request, next_url_)
     backend = (
         backend or getattr(user, "backend", None) or django_settings.AUTHENTICATION_BACKENDS[0]
     )
-    options = gate.offer(subject, "login")  # the preferred factor first
-    if not options:
+    response = hold_for_second_step(request, user, target, backend)
+    if response is None:
         auth.login(request, user, backend=backend)
         return HttpResponseRedirect(target)
+    return response
+
+
+def hold_for_second_step(
+    request: HttpRequest, user: Any, target: str, backend: str, *, handoff: str = ""
+) -> HttpResponse | None:
+    """Hold ``user``'s sign-in for the second step: the redirect to it, or None if the user
+    has no factor that serves sign-in (nothing is held; the caller logs them in).
+
+    The session id rotates and the session remembers the pending user (``backend`` loads it
+    again), ``target`` and ``handoff``: who logs the user in once the factor passed
+    (``session.HANDOFFS``; "" is ``auth.login`` then ``target``).
+    """
+    gate = runtime.get_verifier()
+    subject = str(user.pk)
+    options = gate.offer(subject, "login")  # the preferred factor first
+    if not options:
+        return None
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         auth.logout(request)  # another account was signed in: start clean
     request.session.cycle_key()
@@ -56,7 +72,7 @@ def begin_second_step(
     data.state.begin(subject, gate.clock(), target)
     preferred = options[0]
     data.state.pending_backend, data.state.pending_method = backend, preferred.name
-    data.extra = {}
+    data.extra = {"handoff": handoff} if handoff else {}
     if preferred.sends:
         try:
             challenge = gate.start(

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib import auth
 from django.contrib.auth import load_backend
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils import translation
 
@@ -106,24 +106,73 @@ def pending_user(data: SessionData, subject: str) -> Any:
     return user
 
 
+#: Who finishes a pending sign-in once its second factor passed, by the name the password
+#: step gave (``SessionData.extra["handoff"]``): none logs the user in with ``auth.login``;
+#: ``"allauth"`` hands back to django-allauth's login stages (``allauth.py``). A module here
+#: has ``finish(request, user)`` (the response, None if the sign-in cannot resume) and
+#: ``abandon(request)``.
+HANDOFFS = {"allauth": "otpgate.integrations.django.allauth"}
+
+
+def _handoff(data: SessionData) -> Any:
+    name = data.extra.get("handoff")
+    if not isinstance(name, str) or name not in HANDOFFS:
+        return None
+    from importlib import import_module
+
+    return import_module(HANDOFFS[name])
+
+
+def log_in(request: HttpRequest, data: SessionData, user: Any, target: str) -> HttpResponse | None:
+    """Sign the pending ``user`` in and answer with where to go: ``auth.login`` (it rotates
+    the session id) then ``target``, or the hand-off the password step named (allauth: its
+    remaining login stages, its own login and post-login, its redirect). None: the sign-in
+    cannot resume (the hand-off's own state expired); the caller starts over."""
+    handoff = _handoff(data)
+    if handoff is None:
+        auth.login(request, user, backend=user.backend)
+        return HttpResponseRedirect(target)
+    response: HttpResponse | None = handoff.finish(request, user)
+    return response
+
+
+def abandon(request: HttpRequest, data: SessionData) -> None:
+    """Forget a pending sign-in (and the hand-off's own state of it)."""
+    handoff = _handoff(data)
+    if handoff is not None:
+        handoff.abandon(request)
+    data.state = SecondFactorState()
+    data.extra = {}
+    data.save()
+
+
 def complete(
-    request: HttpRequest, data: SessionData, actor: Actor, verification: Verification
-) -> Any:
-    """The second factor passed: log a pending user in, rotate the session id, remember
-    when. Returns the user, or None if the pending user can no longer sign in."""
+    request: HttpRequest, data: SessionData, actor: Actor, verification: Verification, target: str
+) -> HttpResponse | None:
+    """The second factor passed: log a pending user in (:func:`log_in`: ``auth.login`` or
+    the password step's hand-off), rotate the session id, remember when. Returns the response
+    (the redirect to ``target``, or the hand-off's), or None if the pending user can no
+    longer sign in."""
     user = actor.user
+    response: HttpResponse | None = HttpResponseRedirect(target)
     if actor.mode == PENDING:
         user = pending_user(data, actor.subject)
         if user is None:
-            data.state = SecondFactorState()
-            data.extra = {}
-            data.save()
+            abandon(request, data)
             return None
-        auth.login(request, user, backend=user.backend)  # rotates the session id
+        data.state.passed(verification)  # before a hand-off: its own login keeps the session
+        data.extra.pop("notice_error", None)
+        data.save()
+        response = log_in(request, data, user, target)
+        if response is None:
+            abandon(request, data)
+            return None
+        data = SessionData(request.session)  # as the login left it
+        data.extra.pop("handoff", None)
     else:
         request.session.cycle_key()
     data.state.passed(verification)
     data.extra.pop("notice_error", None)
     data.save()
     signals.passed(request, user, verification)
-    return user
+    return response

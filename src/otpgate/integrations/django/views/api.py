@@ -245,9 +245,10 @@ async def _check(call: Call) -> dict[str, Any]:
         may_change_factors=False,
     )
     target = next_url(call.request, call.text("next", "") or call.data.state.pending_next)
-    user = await sync_to_async(complete)(call.request, call.data, actor, verification)
-    if user is None:
+    done = await sync_to_async(complete)(call.request, call.data, actor, verification, target)
+    if done is None:
         raise LoginRequired()
+    target = done.get("Location") or target  # a hand-off (allauth) chose where to go
     return {"verified": True, "factor": verification.factor, "next": target}
 
 

@@ -37,18 +37,20 @@ from otpgate.core.errors import (
 from otpgate.core.factors import FactorOption
 from otpgate.core.factors.selection import setup_required
 from otpgate.core.verifier import Verifier
-from otpgate.core.web import SecondFactorState, challenge_view
+from otpgate.core.web import challenge_view
 
 from .. import policy, runtime
 from ..session import (
     PENDING,
     Actor,
     SessionData,
+    abandon,
     actor_of,
     client_ip,
     complete,
     default_next,
     locale_of,
+    log_in,
     next_url,
     pending_user,
 )
@@ -138,9 +140,7 @@ def _current(gate: Verifier, data: SessionData, actor: Actor) -> Challenge | Non
 
 
 def _restart(request: HttpRequest, data: SessionData) -> HttpResponse:
-    data.state = SecondFactorState()
-    data.extra = {}
-    data.save()
+    abandon(request, data)
     return HttpResponseRedirect(resolve_url(django_settings.LOGIN_URL))
 
 
@@ -162,9 +162,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     verification, checked = check_first(request, gate, data, actor, wanted)
     if verification is not None:
         data.state.pending_method = str(wanted)
-        if complete(request, data, actor, verification) is None:
-            return _restart(request, data)
-        return HttpResponseRedirect(target)
+        return complete(request, data, actor, verification, target) or _restart(request, data)
     options = gate.offer(actor.subject, actor.purpose)
     missing = setup_required(options)
     if missing is not None:
@@ -176,12 +174,8 @@ def verify(request: HttpRequest) -> HttpResponse:
             setup["back"] = way_back(request, target)
             return page(request, TEMPLATE, setup, error=missing)
         user = pending_user(data, actor.subject)  # factors were reset meanwhile
-        if user is None:
-            return _restart(request, data)
-        from django.contrib import auth
-
-        auth.login(request, user, backend=user.backend)
-        return HttpResponseRedirect(target)
+        signed_in = log_in(request, data, user, target) if user is not None else None
+        return signed_in or _restart(request, data)
     option = choose(options, wanted)
     method = data.state.pending_method = option.name
     error: OtpgateError | None = None
@@ -198,9 +192,8 @@ def verify(request: HttpRequest) -> HttpResponse:
                 notice = "sent"
             else:
                 verification = check(gate, data, actor, method, field(request, "code"))
-                if complete(request, data, actor, verification) is None:
-                    return _restart(request, data)
-                return HttpResponseRedirect(target)
+                done = complete(request, data, actor, verification, target)
+                return done or _restart(request, data)
         except OtpgateError as failure:
             error = failure
     else:
