@@ -10,7 +10,8 @@ number; never a code, a secret or a full number) and ``subject`` (``str(user.pk)
         send_mail(...)  # "A second factor was added to your account"
 
 ``otp_event`` fires for every event; each event also has its own signal, named after it
-(``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``).
+(``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``,
+``sim_swap_detected``, ``sim_swap_unknown``; every :class:`~otpgate.EventName`).
 ``second_factor_passed`` fires after a session passed the second step (``request``, ``user``,
 ``verification``). A receiver that raises is logged and ignored: it cannot block a sign-in.
 """
@@ -38,21 +39,14 @@ subject_locked = Signal()
 replay_detected = Signal()
 factor_added = Signal()
 factor_removed = Signal()
+sim_swap_detected = Signal()
+sim_swap_unknown = Signal()
 second_factor_passed = Signal()
 
-#: The signal of each core event.
+#: The signal of each core event: those above, and one made here for any other event (named
+#: after it, a module attribute like the others), so every event has its signal.
 BY_NAME: dict[EventName, Signal] = {
-    EventName.CHALLENGE_STARTED: challenge_started,
-    EventName.CHALLENGE_SENT: challenge_sent,
-    EventName.CHALLENGE_DELIVERED: challenge_delivered,
-    EventName.CHALLENGE_APPROVED: challenge_approved,
-    EventName.CHALLENGE_FAILED: challenge_failed,
-    EventName.DELIVERY_FAILED: delivery_failed,
-    EventName.VERIFICATION_FAILED: verification_failed,
-    EventName.SUBJECT_LOCKED: subject_locked,
-    EventName.REPLAY_DETECTED: replay_detected,
-    EventName.FACTOR_ADDED: factor_added,
-    EventName.FACTOR_REMOVED: factor_removed,
+    name: globals().setdefault(name.value, Signal()) for name in EventName
 }
 
 

@@ -233,7 +233,9 @@ _DESCRIPTIONS = {
     "`OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
-    "serve this: `links` names where to add one), `factor_already_enrolled`, or "
+    "serve this: `links` names where to add one), `factor_already_enrolled`, "
+    "`sms_temporarily_unavailable` (codes by SMS are paused for this subject, e.g. a recent "
+    "SIM swap: use another factor), or "
     "`context_mismatch` (the code was issued for other transaction details); for a "
     "transaction also `transaction_executed` (with its recorded `outcome`) or "
     "`transaction_in_progress`.",
