@@ -1,4 +1,5 @@
-"""What the middleware remembers of a signed-in user who needs no second factor.
+"""What the middleware remembers of a signed-in user who needs no second factor (the rule is
+the core's, :mod:`otpgate.core.factor_memory`; Flask's guard uses it too).
 
 For a session that has not passed a second factor, the middleware must know whether the user
 has a factor (then: the second step) or must set one up (``OTPGATE_REQUIRED``). Asking the
@@ -24,62 +25,30 @@ for another user means asking the database again (more checks, never fewer).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from otpgate.core.events import Event, EventName
+from otpgate.core import factor_memory
 
 SESSION_KEY = "otpgate.guard"
-_CHANGES = frozenset({EventName.FACTOR_ADDED, EventName.FACTOR_REMOVED})
-_PRUNE_AT = 10_000
 
-_lock = threading.Lock()
-#: subject -> when its factors last changed in this process (the verifiers' clock).
-_changed: dict[str, float] = {}
-#: Memories from before this time are void (the noted changes were pruned up to it).
-_floor = [float("-inf")]
-
-
-def note_change(event: Event) -> None:
-    """The verifiers' event listener: remember when a subject's factors changed."""
-    if event.name not in _CHANGES:
-        return
-    with _lock:
-        if len(_changed) >= _PRUNE_AT:  # forget the details, void every older memory
-            _floor[0] = max(_floor[0], *_changed.values())
-            _changed.clear()
-        _changed[event.subject] = event.at
-
-
-def forget_changes() -> None:
-    """Drop the noted changes (``runtime.reset``: tests, a new configuration)."""
-    with _lock:
-        _changed.clear()
-        _floor[0] = float("-inf")
+#: When each subject's factors last changed in this process (the verifiers' events).
+changes = factor_memory.FactorChanges()
+#: The verifiers' event listener (``runtime`` subscribes it).
+note_change = changes.note
+#: Drop the noted changes (``runtime.reset``: tests, a new configuration).
+forget_changes = changes.forget
 
 
 def lets_through(session: Any, subject: str, now: float, recheck: float) -> bool:
     """True if this session learned, less than ``recheck`` seconds ago and since the
     subject's last noted change, that ``subject`` has no factor and need not set one up."""
-    if recheck <= 0:
-        return False
-    memory = session.get(SESSION_KEY)
-    if not isinstance(memory, dict) or memory.get("subject") != subject:
-        return False
-    checked = memory.get("at")
-    if not isinstance(checked, (int, float)) or isinstance(checked, bool):
-        return False
-    if not checked <= now < checked + recheck:
-        return False
-    with _lock:
-        changed = _changed.get(subject, _floor[0])
-    return max(changed, _floor[0]) < checked
+    return factor_memory.still_none(session.get(SESSION_KEY), subject, now, recheck, changes)
 
 
 def remember(session: Any, subject: str, now: float, recheck: float) -> None:
     """Note in the session that ``subject`` has no factor and need not set one up now."""
     if recheck > 0:
-        session[SESSION_KEY] = {"subject": subject, "at": now}
+        session[SESSION_KEY] = factor_memory.memory(subject, now)
 
 
 def on_login(sender: object, request: Any = None, **kwargs: object) -> None:

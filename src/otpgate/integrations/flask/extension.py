@@ -7,13 +7,13 @@ import os
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from otpgate.core import wiring
+from otpgate.core import factor_memory, wiring
 from otpgate.core.credentials import Credentials, MemoryCredentials
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
 from otpgate.core.memory_store import MemoryStore
@@ -67,8 +67,8 @@ class GateState:
     account_label: Callable[[str], str] | None
     #: ``OTPGATE_FACTOR_RECHECK``: see :mod:`otpgate.integrations.flask.known_factors`.
     factor_recheck: float = 60.0
-    #: When the verifier last added or removed a factor (its clock), in this process.
-    factors_changed_at: float = 0.0
+    #: When each subject's factors last changed through the verifier, in this process.
+    factor_changes: factor_memory.FactorChanges = field(default_factory=factor_memory.FactorChanges)
 
     @property
     def users(self) -> UserHooks:
