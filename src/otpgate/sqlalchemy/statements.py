@@ -6,6 +6,7 @@ read their results with these same helpers; the two classes differ only in ``awa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.sql import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -32,6 +34,8 @@ from .tables import DIGEST_LENGTH, E164_LENGTH, FACTOR_NAME_LENGTH, SUBJECT_LENG
 
 #: Recovery code digests one call may name (one per configured key).
 MAX_DIGESTS = 16
+#: The first key of otpgate's PostgreSQL advisory locks (``b"otpg"`` as a big-endian int4).
+LOCK_SPACE = int.from_bytes(b"otpg", "big")
 
 #: A read: a statement built once per set of tables (``subject`` a bound parameter, so
 #: SQLAlchemy neither rebuilds it nor computes its cache key again on each call), and the
@@ -255,7 +259,11 @@ def lock_subject(subject: str, dialect: str) -> Select[Any] | None:
     """
     if dialect != "postgresql":
         return None
-    return select(func.pg_advisory_xact_lock(func.hashtext("otpgate"), func.hashtext(subject)))
+    # Two int4 keys: otpgate's own space (so the app's one-key locks never collide with it),
+    # and 32 bits of a digest of the subject (two subjects sharing one only wait for each other).
+    digest = hashlib.blake2b(subject.encode(), digest_size=4, person=b"otpgate-lock").digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return select(func.pg_advisory_xact_lock(literal(LOCK_SPACE), literal(key)))
 
 
 def rowcount(result: Any) -> int:

@@ -3,12 +3,14 @@ PostgreSQL server (psycopg 3), through the ``orm_database`` fixture."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 from django.db import connections
 
-from otpgate import TotpCredential
+from otpgate import MalformedInput, TotpCredential
 from otpgate.integrations.django.credentials import AsyncOrmCredentials, OrmCredentials
 from otpgate.integrations.django.models import RecoveryCode, TotpDevice, VerifiedPhone
 
@@ -95,3 +97,15 @@ def test_a_sign_in_with_an_sms_code_on_each_database(orm_database, client, outbo
     assert response.status_code == 302
     assert client.get("/2fa/api/status").json()["verified"] is True
     assert VerifiedPhone.objects.using(orm_database).get().user_id == person.pk
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("subject", ["9" * 30, "1e3", "", "x", "1\x00"])
+def test_a_subject_that_is_no_user_id_is_bad_input_on_each_database(orm_database, subject):
+    # Never a 500 (SQLite overflows on a 30-digit id) nor a 503: refused, or nobody's factors.
+    creds = OrmCredentials()
+    for read in (creds.phones, creds.get_totp, creds.recovery_codes_left):
+        with contextlib.suppress(MalformedInput):
+            assert not read(subject)
+    with pytest.raises(MalformedInput):
+        creds.add_phone(subject, PHONE)

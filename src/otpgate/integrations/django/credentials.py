@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, router, transaction
+from django.db import DatabaseError, DataError, IntegrityError, router, transaction
 from django.utils import timezone
 
 from otpgate.core.credentials import TotpCredential
@@ -35,14 +35,16 @@ ATTEMPTS = 3
 
 
 def _guarded(method: F) -> F:
-    """Turn database failures into ``StorageUnavailable`` and bad subjects into MalformedInput."""
+    """Turn database failures into ``StorageUnavailable`` and bad subjects into MalformedInput
+    (a subject that is no user id, or one the database cannot hold: out of an integer's range
+    is ``OverflowError`` on SQLite, ``DataError`` on PostgreSQL)."""
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await method(*args, **kwargs)
-            except (ValueError, TypeError, ValidationError):
+            except (ValueError, TypeError, OverflowError, ValidationError, DataError):
                 raise MalformedInput("The subject is not a user id.") from None
             except DatabaseError as error:
                 raise StorageUnavailable() from error
@@ -53,7 +55,7 @@ def _guarded(method: F) -> F:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
-        except (ValueError, TypeError, ValidationError):
+        except (ValueError, TypeError, OverflowError, ValidationError, DataError):
             raise MalformedInput("The subject is not a user id.") from None
         except DatabaseError as error:
             raise StorageUnavailable() from error
