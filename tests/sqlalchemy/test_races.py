@@ -13,7 +13,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from otpgate import StorageUnavailable, TotpCredential
+from otpgate import (
+    AsyncVerifier,
+    OtpgateError,
+    StorageUnavailable,
+    TotpCredential,
+    Verification,
+    Verifier,
+)
 from otpgate.sqlalchemy import AsyncSQLAlchemyCredentials, SQLAlchemyCredentials, create_all_async
 from tests.conftest import PHONE
 
@@ -67,6 +74,36 @@ async def test_twenty_tasks_one_code_one_winner(database):
     results = await asyncio.gather(*(creds.use_recovery_code("u1", ["d3"]) for _ in range(20)))
     assert results.count(True) == 1
     assert await creds.recovery_codes_left("u1") == 9
+    await engine.dispose()
+
+
+def test_one_recovery_code_many_sign_ins_one_approval(sync_engine, settings):
+    gate = Verifier(settings, credentials=SQLAlchemyCredentials(sync_engine))
+    codes = gate.recovery.generate("u1")
+
+    def sign_in() -> bool:
+        try:
+            gate.check_recovery("u1", codes[2])
+        except OtpgateError:
+            return False
+        return True
+
+    results = race([sign_in] * N)
+    assert results.count(True) == 1
+    assert results.count(False) == N - 1
+    assert gate.recovery.remaining("u1") == 9
+
+
+async def test_one_recovery_code_many_sign_ins_one_approval_async(database, settings):
+    engine = database.async_engine()
+    await create_all_async(engine)
+    gate = AsyncVerifier(settings, credentials=AsyncSQLAlchemyCredentials(engine))
+    codes = await gate.recovery.generate("u1")
+    checks = [gate.check_recovery("u1", codes[5]) for _ in range(N)]
+    results = await asyncio.gather(*checks, return_exceptions=True)
+    assert sum(isinstance(r, Verification) for r in results) == 1
+    assert sum(isinstance(r, OtpgateError) for r in results) == N - 1
+    assert await gate.recovery.remaining("u1") == 9
     await engine.dispose()
 
 
