@@ -103,6 +103,17 @@ class PostgresCluster:
         )  # fmt: skip
         if initdb.returncode:
             pytest.fail(f"initdb failed: {initdb.stdout}{initdb.stderr}", pytrace=False)
+        for _attempt in range(3):  # another server may take our free port before we bind it
+            if self._serve():
+                return self
+            self.port = free_port()
+        pytest.fail(f"postgres could not start: {self._log_tail()}", pytrace=False)
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+    def _serve(self, timeout: float = 30.0) -> bool:
+        """Start ``postgres`` on ``self.port``; False if that port was taken meanwhile."""
         argv = [
             binary("postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
             "-k", str(self.root), "-c", "fsync=off", "-c", "synchronous_commit=off",
@@ -116,21 +127,19 @@ class PostgresCluster:
             self.proc = subprocess.Popen(  # type: ignore[call-overload]
                 argv, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, **kwargs
             )
-        _RUNNING.append(self)
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+        if self not in _RUNNING:
+            _RUNNING.append(self)
         deadline = time.monotonic() + timeout
         while True:
-            assert self.proc is not None
             if self.proc.poll() is not None:
-                pytest.fail(f"postgres exited: {self.log.read_text(errors='replace')[-2000:]}")
+                if "could not bind" in self._log_tail():
+                    return False
+                pytest.fail(f"postgres exited: {self._log_tail()}", pytrace=False)
             ready = self._run(
                 binary("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER
             )
             if ready.returncode == 0:
-                return
+                return True
             if time.monotonic() > deadline:
                 pytest.fail(f"postgres did not answer on port {self.port}", pytrace=False)
             time.sleep(0.05)  # polling a condition, not waiting for one
