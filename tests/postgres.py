@@ -80,7 +80,9 @@ class PostgresCluster:
 
     def __init__(self) -> None:
         self.owner = _owner()
-        self.root = Path(tempfile.mkdtemp(prefix="otpgate-pg-"))
+        # As root, in /tmp: the cluster's account must reach it (TMPDIR may be root's own).
+        where = "/tmp" if self.owner is not None else None
+        self.root = Path(tempfile.mkdtemp(prefix="otpgate-pg-", dir=where))
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
         self.port = free_port()
