@@ -3,7 +3,7 @@
 ``gate`` is one behaviour suite's view of a verifier: parametrised over the sync
 ``Verifier`` and the ``AsyncVerifier`` (driven through one event loop per test), and over
 every store in ``STORE_KINDS``. Store kinds that need a server register themselves in
-``tests/stores.py``.
+``tests/stores.py``. ``postgres`` is a PostgreSQL cluster for the session (``tests/postgres.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
+from tests.postgres import postgres, postgres_database  # noqa: F401
 from tests.stores import (  # noqa: F401
     STORE_KINDS,
     StoreFactory,

@@ -87,9 +87,9 @@ urlpatterns = [path("admin/", admin.site.urls)]
 """
 
 
-def run_django(work: Path) -> None:
+def run_django(work: Path, *, extra: str = "") -> None:
     # A project as `django-admin startproject` makes it, with the quick start appended.
-    settings = DJANGO_BASE + (DOCS / "django_settings.py").read_text()
+    settings = DJANGO_BASE + (DOCS / "django_settings.py").read_text() + extra
     (work / "quick_settings.py").write_text(settings)
     (work / "quick_urls.py").write_text(DJANGO_URLS + (DOCS / "django_urls.py").read_text())
     sys.path.insert(0, str(work))
@@ -268,12 +268,37 @@ def run_allauth(work: Path) -> None:
     assert client.session["_auth_user_id"] == str(alice.pk)
 
 
+def run_postgres(work: Path) -> None:
+    """The PostgreSQL page: the Django quick start on its ``DATABASES`` (``PG*`` variables
+    name the test's server and database), then the SQLAlchemy code (``DATABASE_URL``)."""
+    run_django(work, extra=(DOCS / "postgres_django.py").read_text())
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    import asyncio
+
+    namespace = runpy.run_path(str(DOCS / "postgres_sqlalchemy.py"))
+    gate, agate = namespace["gate"], namespace["agate"]
+    codes = gate.recovery.generate("alice")
+    assert gate.check_recovery("alice", codes[0]).factor == "recovery"
+
+    async def on_asyncpg() -> None:  # the same tables through the async engine
+        assert await agate.recovery.remaining("alice") == 9
+        assert (await agate.check_recovery("alice", codes[1])).factor == "recovery"
+        await namespace["aengine"].dispose()
+
+    asyncio.run(on_asyncpg())
+    assert gate.recovery.remaining("alice") == 8
+    namespace["engine"].dispose()
+
+
 RUNNERS = {
     "core": run_core,
     "django": run_django,
     "allauth": run_allauth,
     "flask": run_flask,
     "fastapi": run_fastapi,
+    "postgres": run_postgres,
 }
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Every quick start in docs/ is short and runs: each page's code is a file under
 docs/quickstart that the page includes, and each file runs against the real framework
-(tests/docs/quickstart_runners.py, one process per framework)."""
+(tests/docs/quickstart_runners.py, one process per framework). The PostgreSQL page runs on
+the session's PostgreSQL server (tests/postgres.py)."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -24,6 +26,11 @@ PAGES = {
     ),
     "flask": ("quickstart/flask.rst", ["flask_app.py"], ("flask", "flask_login")),
     "fastapi": ("quickstart/fastapi.rst", ["fastapi_app.py"], ("fastapi", "aiosqlite")),
+    "postgres": (
+        "quickstart/postgres.rst",
+        ["postgres_django.py", "postgres_sqlalchemy.py"],
+        ("django", "psycopg", "asyncpg"),
+    ),
 }
 
 
@@ -50,17 +57,49 @@ def test_each_quick_start_is_under_30_lines(framework):
     assert lines < 30, f"{framework}: {lines} lines"
 
 
-@pytest.mark.parametrize("framework", PAGES)
-def test_each_quick_start_runs(framework, tmp_path):
+def run(framework: str, work: Path, env: dict[str, str] | None = None) -> None:
     for module in PAGES[framework][2]:
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"needs {module}: the docs tox env installs every extra")
     result = subprocess.run(
-        [sys.executable, "-m", "tests.docs.quickstart_runners", framework, str(tmp_path)],
+        [sys.executable, "-m", "tests.docs.quickstart_runners", framework, str(work)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("quick start ok")
+
+
+def postgres_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """``PG*`` variables naming a new database of the session's server (the Django
+    settings of the page read them), and ``DATABASE_URL`` another one (its SQLAlchemy code)."""
+    cluster = request.getfixturevalue("postgres")
+    return {
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(cluster.port),
+        "PGUSER": "otpgate",
+        "PGDATABASE": cluster.create_database("mysite"),
+        "DATABASE_URL": cluster.url(cluster.create_database("mysite")),
+    }
+
+
+@pytest.mark.parametrize("framework", PAGES)
+def test_each_quick_start_runs(framework, tmp_path, request):
+    run(framework, tmp_path, postgres_env(request) if framework == "postgres" else None)
+
+
+def test_the_fastapi_quick_start_runs_on_postgres(tmp_path, postgres):
+    """``OTPGATE_DATABASE_URL`` with asyncpg, as the PostgreSQL page says."""
+    from sqlalchemy import create_engine, text
+
+    database = postgres.create_database("fastapi")
+    run("fastapi", tmp_path, {"OTPGATE_DATABASE_URL": postgres.url(database, "asyncpg")})
+    assert not (tmp_path / "otpgate.db").exists()  # not the default SQLite file
+    engine = create_engine(postgres.url(database))
+    with engine.connect() as connection:
+        phones = connection.execute(text("SELECT count(*) FROM otpgate_phone")).scalar_one()
+    engine.dispose()
+    assert phones == 1

@@ -4,17 +4,14 @@ Each worker checks which tables are missing, then creates them; another worker c
 table between the two. ``uvicorn --workers 2`` (or ``gunicorn -w 2``) on a fresh SQLite file
 did exactly that and one worker failed its start-up with "table ... already exists", taking the
 whole server down. The race is made deterministic here: a DDL hook creates the table through
-another engine right after the check said it was missing.
+another engine right after the check said it was missing. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import create_engine
 from sqlalchemy.event import listen
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.inspection import inspect
 from sqlalchemy.schema import MetaData
 
@@ -22,12 +19,14 @@ from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all, create_all_asy
 from otpgate.sqlalchemy.tables import Tables
 from tests.conftest import PHONE
 
+from .conftest import Database
+
 NAMES = {"otpgate_phone", "otpgate_totp", "otpgate_recovery_code", "otpgate_preference"}
 
 
-def another_worker_wins_the_race(tables: Tables, path: Path) -> Any:
+def another_worker_wins_the_race(tables: Tables, database: Database) -> Any:
     """Make another engine create the phone table once, just before this one does."""
-    other = create_engine(f"sqlite:///{path}")
+    other = database.engine()
     won: list[str] = []
 
     def create_first(table: Any, connection: Any, **kw: Any) -> None:
@@ -39,11 +38,10 @@ def another_worker_wins_the_race(tables: Tables, path: Path) -> Any:
     return other, won
 
 
-def test_create_all_survives_another_worker_creating_a_table_first(tmp_path):
-    path = tmp_path / "new.sqlite3"
+def test_create_all_survives_another_worker_creating_a_table_first(database):
     tables = define_tables(MetaData())
-    other, won = another_worker_wins_the_race(tables, path)
-    engine = create_engine(f"sqlite:///{path}")
+    other, won = another_worker_wins_the_race(tables, database)
+    engine = database.engine()
     create_all(engine, tables=tables)
     assert won == ["otpgate_phone"]  # the race did happen
     assert set(inspect(engine).get_table_names()) == NAMES
@@ -53,11 +51,10 @@ def test_create_all_survives_another_worker_creating_a_table_first(tmp_path):
     other.dispose()
 
 
-def test_create_all_async_survives_another_worker_creating_a_table_first(tmp_path, loop):
-    path = tmp_path / "new.sqlite3"
+def test_create_all_async_survives_another_worker_creating_a_table_first(database, loop):
     tables = define_tables(MetaData())
-    other, won = another_worker_wins_the_race(tables, path)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    other, won = another_worker_wins_the_race(tables, database)
+    engine = database.async_engine()
     loop.run_until_complete(create_all_async(engine, tables=tables))
     loop.run_until_complete(engine.dispose())
     assert won == ["otpgate_phone"]

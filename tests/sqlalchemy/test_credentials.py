@@ -1,15 +1,14 @@
-"""SQLAlchemyCredentials and AsyncSQLAlchemyCredentials on real SQLite files.
+"""SQLAlchemyCredentials and AsyncSQLAlchemyCredentials on real databases: a SQLite file and
+PostgreSQL (psycopg 3 and asyncpg), see ``conftest.py``.
 
-One behaviour suite runs against both flavours (the async one through an event loop), then
-races: twenty threads or tasks presenting one recovery code get exactly one True.
+One behaviour suite runs against both flavours (the async one through an event loop) on both
+databases; the races are in ``test_races.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import threading
 from typing import Any
 
 import pytest
@@ -36,25 +35,13 @@ from otpgate.sqlalchemy import (
     define_tables,
 )
 from tests.conftest import PHONE, Sync
+from tests.postgres import free_port
 
 OTHER = "+4915112345678"
 
 
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "otpgate.sqlite3"
-
-
-@pytest.fixture
-def sync_engine(db_path):
-    engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30})
-    create_all(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture(params=["engine", "sessionmaker", "callable", "async-engine", "async-sessionmaker"])
-def creds(request, db_path, sync_engine, loop) -> Any:
+def creds(request, database, sync_engine, loop) -> Any:
     kind = request.param
     if kind == "engine":
         yield SQLAlchemyCredentials(sync_engine)
@@ -63,7 +50,7 @@ def creds(request, db_path, sync_engine, loop) -> Any:
     elif kind == "callable":
         yield SQLAlchemyCredentials(lambda: sync_engine)
     else:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+        engine = database.async_engine()
         bind = engine if kind == "async-engine" else async_sessionmaker(engine)
         yield Sync(AsyncSQLAlchemyCredentials(bind), loop)
         loop.run_until_complete(engine.dispose())
@@ -160,8 +147,8 @@ def test_a_bad_preference_is_refused(creds):
     assert creds.preferred_factor("u1") is None
 
 
-def test_create_all_adds_the_preference_table_to_an_existing_database(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+def test_create_all_adds_the_preference_table_to_an_existing_database(database):
+    engine = database.engine()
     old = define_tables(MetaData())
     with engine.begin() as connection:  # a database made before preferences existed
         old.phones.metadata.create_all(
@@ -176,10 +163,10 @@ def test_create_all_adds_the_preference_table_to_an_existing_database(tmp_path):
     engine.dispose()
 
 
-def test_tables_can_live_in_the_apps_metadata(tmp_path):
+def test_tables_can_live_in_the_apps_metadata(database):
     mine = MetaData()
     tables = define_tables(mine, prefix="auth_")
-    engine = create_engine(f"sqlite:///{tmp_path / 'app.sqlite3'}")
+    engine = database.engine()
     create_all(engine, tables=tables)
     assert set(inspect(engine).get_table_names()) == {
         "auth_phone",
@@ -208,8 +195,8 @@ def test_a_verifier_runs_on_it(sync_engine, settings):
     assert enrollment.secret not in row.sealed_secret  # sealed, not in clear
 
 
-async def test_an_async_verifier_runs_on_it(db_path, settings):
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+async def test_an_async_verifier_runs_on_it(database, settings):
+    engine = database.async_engine()
     await create_all_async(engine)
     gate = AsyncVerifier(settings, credentials=AsyncSQLAlchemyCredentials(engine))
     codes = await gate.recovery.generate("u1")
@@ -218,42 +205,11 @@ async def test_an_async_verifier_runs_on_it(db_path, settings):
     await engine.dispose()
 
 
-def test_twenty_threads_one_code_one_winner(sync_engine):
-    creds = SQLAlchemyCredentials(sync_engine)
-    creds.replace_recovery_codes("u1", [f"d{i}" for i in range(10)])
-    barrier = threading.Barrier(20)
-    results: list[object] = []
-
-    def use() -> None:
-        barrier.wait()
-        try:
-            results.append(creds.use_recovery_code("u1", ["d7"]))
-        except StorageUnavailable as error:  # never expected; would show as a failure
-            results.append(error)
-
-    threads = [threading.Thread(target=use) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results.count(True) == 1
-    assert results.count(False) == 19
-    assert creds.recovery_codes_left("u1") == 9
-
-
-async def test_twenty_tasks_one_code_one_winner(db_path):
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", connect_args={"timeout": 30})
-    await create_all_async(engine)
-    creds = AsyncSQLAlchemyCredentials(engine)
-    await creds.replace_recovery_codes("u1", [f"d{i}" for i in range(10)])
-    results = await asyncio.gather(*(creds.use_recovery_code("u1", ["d3"]) for _ in range(20)))
-    assert results.count(True) == 1
-    assert await creds.recovery_codes_left("u1") == 9
-    await engine.dispose()
-
-
-def test_database_outage_is_storage_unavailable(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}")
+def test_database_outage_is_storage_unavailable(database, tmp_path):
+    if database.kind == "sqlite":  # a file that cannot be opened
+        engine = create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}")
+    else:  # a server that is gone: nothing listens on the port
+        engine = create_engine(f"postgresql+psycopg://otpgate@127.0.0.1:{free_port()}/gone")
     creds = SQLAlchemyCredentials(engine)
     with pytest.raises(StorageUnavailable):
         creds.phones("u1")
@@ -262,10 +218,10 @@ def test_database_outage_is_storage_unavailable(tmp_path):
     engine.dispose()
 
 
-async def test_async_database_errors_are_storage_unavailable(tmp_path):
+async def test_async_database_errors_are_storage_unavailable(database):
     # A database without otpgate's tables (an opening failure would leave aiosqlite's
     # worker thread calling into a closed loop after the test).
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
+    engine = database.async_engine()
     with pytest.raises(StorageUnavailable):
         await AsyncSQLAlchemyCredentials(engine).get_totp("u1")
     with pytest.raises(StorageUnavailable):
@@ -300,9 +256,9 @@ def test_a_verifier_keeps_the_preferred_factor_in_it(sync_engine, settings):
     assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"
 
 
-def test_an_async_verifier_keeps_the_preferred_factor_in_it(db_path, sync_engine, settings, loop):
+def test_an_async_verifier_keeps_the_preferred_factor_in_it(database, sync_engine, settings, loop):
     outbox = OutboxSender()
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
+    engine = database.async_engine()
     credentials = AsyncSQLAlchemyCredentials(engine)
     gate = AsyncVerifier(settings, sender=outbox, credentials=credentials)
     try:

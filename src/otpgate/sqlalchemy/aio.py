@@ -90,10 +90,13 @@ class AsyncSQLAlchemyCredentials:
     async def set_totp(self, subject: str, credential: TotpCredential) -> None:
         """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
         t, subject = self.tables, q.check_subject(subject)
-        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+        for _ in range(3):  # a concurrent insert makes ours fail; the update then succeeds
             try:
                 async with self._begin() as db:
-                    if q.rowcount(await db.execute(q.update_totp(t, subject, credential))) == 0:
+                    upsert = q.upsert_totp(t, subject, credential, q.dialect_name(db))
+                    if upsert is not None:
+                        await db.execute(upsert)
+                    elif q.rowcount(await db.execute(q.update_totp(t, subject, credential))) == 0:
                         await db.execute(q.insert_totp(t, subject, credential))
                 return
             except IntegrityError:
@@ -115,6 +118,9 @@ class AsyncSQLAlchemyCredentials:
         """Void every old code of the subject and keep these digests instead."""
         t, subject, values = self.tables, q.check_subject(subject), list(digests)
         async with self._begin() as db:
+            lock = q.lock_subject(subject, q.dialect_name(db))
+            if lock is not None:
+                await db.execute(lock)
             await db.execute(q.delete_recovery(t, subject))
             if values:
                 await db.execute(q.insert_recovery(t, subject, values, self._clock()))
@@ -153,10 +159,14 @@ class AsyncSQLAlchemyCredentials:
             await self._run(q.delete_preference(t, subject))
             return
         name = q.check_factor_name(name)
-        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+        for _ in range(3):  # a concurrent insert makes ours fail; the update then succeeds
             try:
                 async with self._begin() as db:
                     now = self._clock()
+                    upsert = q.upsert_preference(t, subject, name, now, q.dialect_name(db))
+                    if upsert is not None:
+                        await db.execute(upsert)
+                        return
                     updated = await db.execute(q.update_preference(t, subject, name, now))
                     if q.rowcount(updated) == 0:
                         await db.execute(q.insert_preference(t, subject, name, now))

@@ -6,6 +6,7 @@ read their results with these same helpers; the two classes differ only in ``awa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -19,10 +20,12 @@ from sqlalchemy.sql import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.schema import Table
 
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput
@@ -31,6 +34,8 @@ from .tables import DIGEST_LENGTH, E164_LENGTH, FACTOR_NAME_LENGTH, SUBJECT_LENG
 
 #: Recovery code digests one call may name (one per configured key).
 MAX_DIGESTS = 16
+#: The first key of otpgate's PostgreSQL advisory locks (``b"otpg"`` as a big-endian int4).
+LOCK_SPACE = int.from_bytes(b"otpg", "big")
 
 #: A read: a statement built once per set of tables (``subject`` a bound parameter, so
 #: SQLAlchemy neither rebuilds it nor computes its cache key again on each call), and the
@@ -156,6 +161,17 @@ def use_recovery_row(t: Tables, row_id: int, now: float) -> Update:
     return update(t.recovery_codes).where(c.id == row_id, c.used_at.is_(None)).values(used_at=now)
 
 
+def upsert_totp(t: Tables, subject: str, credential: TotpCredential, dialect: str) -> Any:
+    """One ``INSERT ... ON CONFLICT (subject) DO UPDATE`` where the database has it, else None."""
+    values = {
+        "subject": subject,
+        "sealed_secret": credential.sealed_secret,
+        "confirmed": credential.confirmed,
+        "created_at": credential.created_at,
+    }
+    return _upsert(t.totp, dialect, values)
+
+
 def update_totp(t: Tables, subject: str, credential: TotpCredential) -> Update:
     return (
         update(t.totp)
@@ -191,12 +207,63 @@ def update_preference(t: Tables, subject: str, name: str, now: float) -> Update:
     return update(t.preferences).where(c.subject == subject).values(factor=name, updated_at=now)
 
 
+def upsert_preference(t: Tables, subject: str, name: str, now: float, dialect: str) -> Any:
+    """One ``INSERT ... ON CONFLICT (subject) DO UPDATE`` where the database has it, else None."""
+    return _upsert(t.preferences, dialect, {"subject": subject, "factor": name, "updated_at": now})
+
+
 def insert_preference(t: Tables, subject: str, name: str, now: float) -> Insert:
     return insert(t.preferences).values(subject=subject, factor=name, updated_at=now)
 
 
 def delete_preference(t: Tables, subject: str) -> Delete:
     return delete(t.preferences).where(t.preferences.c.subject == subject)
+
+
+# -- concurrency -----------------------------------------------------------------------------
+
+
+def dialect_name(db: Any) -> str:
+    """The database's dialect (``postgresql``, ``sqlite``, ...) of a connection or session,
+    sync or async."""
+    dialect = getattr(db, "dialect", None) or db.get_bind().dialect
+    return str(dialect.name)
+
+
+def _upsert(table: Table, dialect: str, values: dict[str, Any]) -> Any:
+    """An insert that updates the row with the same ``subject`` (the primary key) instead of
+    failing; atomic on PostgreSQL and SQLite. None on other databases: the caller updates,
+    then inserts, and retries when a concurrent insert won."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.insert(table).values(values)
+        changes = {name: pg.excluded[name] for name in values if name != "subject"}
+        return pg.on_conflict_do_update(index_elements=["subject"], set_=changes)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        lite = sqlite.insert(table).values(values)
+        changes = {name: lite.excluded[name] for name in values if name != "subject"}
+        return lite.on_conflict_do_update(index_elements=["subject"], set_=changes)
+    return None
+
+
+def lock_subject(subject: str, dialect: str) -> Select[Any] | None:
+    """A lock on the subject's factors until the transaction ends, where the database needs
+    one so that two replacements of a set of rows (recovery codes) run one after the other.
+
+    PostgreSQL (read committed): a ``DELETE`` does not see rows another transaction is
+    inserting, so two concurrent replacements would both leave their rows; a transaction
+    advisory lock keyed by the subject serialises them. SQLite serialises writers itself.
+    """
+    if dialect != "postgresql":
+        return None
+    # Two int4 keys: otpgate's own space (so the app's one-key locks never collide with it),
+    # and 32 bits of a digest of the subject (two subjects sharing one only wait for each other).
+    digest = hashlib.blake2b(subject.encode(), digest_size=4, person=b"otpgate-lock").digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return select(func.pg_advisory_xact_lock(literal(LOCK_SPACE), literal(key)))
 
 
 def rowcount(result: Any) -> int:

@@ -93,10 +93,13 @@ class SQLAlchemyCredentials:
     def set_totp(self, subject: str, credential: TotpCredential) -> None:
         """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""
         t, subject = self.tables, q.check_subject(subject)
-        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+        for _ in range(3):  # a concurrent insert makes ours fail; the update then succeeds
             try:
                 with self._begin() as db:
-                    if q.rowcount(db.execute(q.update_totp(t, subject, credential))) == 0:
+                    upsert = q.upsert_totp(t, subject, credential, q.dialect_name(db))
+                    if upsert is not None:
+                        db.execute(upsert)
+                    elif q.rowcount(db.execute(q.update_totp(t, subject, credential))) == 0:
                         db.execute(q.insert_totp(t, subject, credential))
                 return
             except IntegrityError:
@@ -118,6 +121,9 @@ class SQLAlchemyCredentials:
         """Void every old code of the subject and keep these digests instead."""
         t, subject, values = self.tables, q.check_subject(subject), list(digests)
         with self._begin() as db:
+            lock = q.lock_subject(subject, q.dialect_name(db))
+            if lock is not None:
+                db.execute(lock)
             db.execute(q.delete_recovery(t, subject))
             if values:
                 db.execute(q.insert_recovery(t, subject, values, self._clock()))
@@ -157,11 +163,14 @@ class SQLAlchemyCredentials:
             self._run(q.delete_preference(t, subject))
             return
         name = q.check_factor_name(name)
-        for _ in range(2):  # a concurrent insert makes ours fail; the update then succeeds
+        for _ in range(3):  # a concurrent insert makes ours fail; the update then succeeds
             try:
                 with self._begin() as db:
                     now = self._clock()
-                    if q.rowcount(db.execute(q.update_preference(t, subject, name, now))) == 0:
+                    upsert = q.upsert_preference(t, subject, name, now, q.dialect_name(db))
+                    if upsert is not None:
+                        db.execute(upsert)
+                    elif q.rowcount(db.execute(q.update_preference(t, subject, name, now))) == 0:
                         db.execute(q.insert_preference(t, subject, name, now))
                 return
             except IntegrityError:

@@ -3,6 +3,7 @@ into the per-process verifiers, users with and without factors, and a logged-in 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -38,6 +39,56 @@ def pytest_configure(config: pytest.Config) -> None:
         _setup_django(config)
     finally:
         del os.environ["DJANGO_SETTINGS_MODULE"]
+
+
+def _uses_postgres(items: list[pytest.Item]) -> bool:
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        databases = marker.kwargs.get("databases") if marker else None
+        if databases == "__all__" or (databases and "postgres" in databases):
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    request: pytest.FixtureRequest, django_db_modify_db_settings_parallel_suffix: None
+) -> None:
+    """Start the session's PostgreSQL server when a collected test uses the ``postgres``
+    database, and point that alias at it (before pytest-django creates the test databases;
+    the server outlives them: it stops at the end of the session)."""
+    if not _uses_postgres(request.session.items):
+        return
+    from django.conf import settings
+
+    cluster = request.getfixturevalue("postgres")
+    settings.DATABASES["postgres"]["PORT"] = str(cluster.port)
+
+
+#: Mark a test that takes ``orm_database``: it may use both databases.
+BOTH_DATABASES = pytest.mark.django_db(databases=["default", "postgres"])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def orm_database(request: pytest.FixtureRequest) -> Any:
+    """Run the test twice: on SQLite (the default database) and on PostgreSQL (every ORM
+    query routed there, see ``routing.py``). The test needs ``BOTH_DATABASES`` (or a
+    ``django_db`` mark naming both). Yields the alias."""
+    from . import routing
+
+    routing.ALIAS = None if request.param == "sqlite" else "postgres"
+    yield routing.ALIAS or "default"
+    routing.ALIAS = None
+    # The async ORM ran queries in asgiref's worker thread: close that thread's connections,
+    # or PostgreSQL refuses to drop the test database at the end ("being accessed").
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    loop = asyncio.new_event_loop()  # no outer async_to_sync: runs in that same worker thread
+    try:
+        loop.run_until_complete(sync_to_async(connections.close_all)())
+    finally:
+        loop.close()
 
 
 @pytest.fixture

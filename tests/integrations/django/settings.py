@@ -1,4 +1,5 @@
-"""Django settings for otpgate's Django tests (an in-memory SQLite site with the admin)."""
+"""Django settings for otpgate's Django tests (an in-memory SQLite site with the admin, and
+PostgreSQL for the tests that ask for it)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,19 @@ TEMPLATES = [
         },
     }
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    # The session's PostgreSQL server (tests/postgres.py): the conftest fills in its port when
+    # a test asks for this database; tests choose it with the ``orm_database`` fixture.
+    "postgres": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "otpgate",
+        "USER": "otpgate",
+        "HOST": "127.0.0.1",
+        "PORT": "",
+    },
+}
+DATABASE_ROUTERS = ["tests.integrations.django.routing.Switch"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 USE_I18N = True

@@ -1,5 +1,5 @@
 """The ORM credential repositories (sync and async): the preferred factor, and the migrations
-matching the models."""
+matching the models; each test on SQLite and on PostgreSQL (``orm_database``)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from django.core.management import call_command
 
 from otpgate import FactorNotEnrolled, MalformedInput
 
-from .conftest import PHONE, make_user
+from .conftest import BOTH_DATABASES, PHONE, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = BOTH_DATABASES
 
 
-def test_the_migrations_match_the_models():
+def test_the_migrations_match_the_models(orm_database):
     out = io.StringIO()
     call_command("makemigrations", "otpgate", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
 
 
-def test_a_preferred_factor_is_stored_replaced_and_cleared():
+def test_a_preferred_factor_is_stored_replaced_and_cleared(orm_database):
     from otpgate.integrations.django.credentials import OrmCredentials
 
     creds = OrmCredentials()
@@ -41,7 +41,7 @@ def test_a_preferred_factor_is_stored_replaced_and_cleared():
     assert creds.preferred_factor(bob) == "totp"
 
 
-def test_the_preference_goes_with_the_user():
+def test_the_preference_goes_with_the_user(orm_database):
     from otpgate.integrations.django.credentials import OrmCredentials
     from otpgate.integrations.django.models import PreferredFactor
 
@@ -51,8 +51,8 @@ def test_the_preference_goes_with_the_user():
     assert not PreferredFactor.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_the_async_repository_stores_the_preference_too():
+@pytest.mark.django_db(transaction=True, databases=["default", "postgres"])
+async def test_the_async_repository_stores_the_preference_too(orm_database):
     from asgiref.sync import sync_to_async
 
     from otpgate.integrations.django.credentials import AsyncOrmCredentials, OrmCredentials
@@ -70,7 +70,7 @@ async def test_the_async_repository_stores_the_preference_too():
         await creds.set_preferred_factor(subject, "")
 
 
-def test_the_verifier_keeps_the_choice_in_the_database(gate, outbox):
+def test_the_verifier_keeps_the_choice_in_the_database(orm_database, gate, outbox):
     subject = str(make_user("erin").pk)
     assert gate.preferred_factor(subject) is None
     with pytest.raises(FactorNotEnrolled):

@@ -3,19 +3,24 @@
 
 A subject is ``str(user.pk)``. Database failures become ``StorageUnavailable`` (HTTP 503),
 so an outage is never an approval and never a 500 page.
+
+Transactions run on the database the project's routers choose for the models. Concurrent
+changes of one user's factors (two requests at once) never fail and never leave two states:
+writes of a one-per-user row retry when a concurrent insert won, and a replacement of the
+recovery codes locks the user's row (``SELECT ... FOR UPDATE``) so two run one at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, router, transaction
 from django.utils import timezone
 
 from otpgate.core.credentials import TotpCredential
@@ -25,16 +30,21 @@ from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Attempts of a write that a concurrent insert of the same one-per-user row can make fail.
+ATTEMPTS = 3
+
 
 def _guarded(method: F) -> F:
-    """Turn database failures into ``StorageUnavailable`` and bad subjects into MalformedInput."""
+    """Turn database failures into ``StorageUnavailable`` and bad subjects into MalformedInput
+    (a subject that is no user id, or one the database cannot hold: out of an integer's range
+    is ``OverflowError`` on SQLite, ``DataError`` on PostgreSQL)."""
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await method(*args, **kwargs)
-            except (ValueError, TypeError, ValidationError):
+            except (ValueError, TypeError, OverflowError, ValidationError, DataError):
                 raise MalformedInput("The subject is not a user id.") from None
             except DatabaseError as error:
                 raise StorageUnavailable() from error
@@ -45,7 +55,7 @@ def _guarded(method: F) -> F:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
-        except (ValueError, TypeError, ValidationError):
+        except (ValueError, TypeError, OverflowError, ValidationError, DataError):
             raise MalformedInput("The subject is not a user id.") from None
         except DatabaseError as error:
             raise StorageUnavailable() from error
@@ -57,6 +67,20 @@ def _factor_name(name: object) -> str:
     if not isinstance(name, str) or not name or len(name) > 32:
         raise MalformedInput("A factor name is a short non-empty string.")
     return name
+
+
+def _upsert(model: type[TotpDevice] | type[PreferredFactor], subject: str, **values: Any) -> None:
+    """Create or update the user's one row of ``model``. ``update_or_create`` locks an existing
+    row; when the row is missing and a concurrent request inserts it first (or inserts and
+    removes it), ours fails on the unique user: the next attempt sees the committed state."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic(using=router.db_for_write(model)):
+                model._default_manager.update_or_create(user_id=subject, defaults=values)
+            return
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
 
 
 def _credential(row: TotpDevice | None) -> TotpCredential | None:
@@ -76,7 +100,7 @@ class OrmCredentials:
     @_guarded
     def add_phone(self, subject: str, e164: str) -> None:
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=router.db_for_write(VerifiedPhone)):
                 VerifiedPhone.objects.get_or_create(user_id=subject, e164=e164)
         except IntegrityError:  # a concurrent request added it first
             pass
@@ -92,13 +116,12 @@ class OrmCredentials:
 
     @_guarded
     def set_totp(self, subject: str, credential: TotpCredential) -> None:
-        TotpDevice.objects.update_or_create(
-            user_id=subject,
-            defaults={
-                "sealed_secret": credential.sealed_secret,
-                "confirmed": credential.confirmed,
-                "created_ts": credential.created_at,
-            },
+        _upsert(
+            TotpDevice,
+            subject,
+            sealed_secret=credential.sealed_secret,
+            confirmed=credential.confirmed,
+            created_ts=credential.created_at,
         )
 
     @_guarded
@@ -112,7 +135,12 @@ class OrmCredentials:
 
     @_guarded
     def replace_recovery_codes(self, subject: str, digests: Sequence[str]) -> None:
-        with transaction.atomic():
+        db = router.db_for_write(RecoveryCode)
+        with transaction.atomic(using=db):
+            # One replacement at a time per user: a DELETE does not see the rows a concurrent
+            # replacement is inserting (PostgreSQL, read committed), so both sets would stay.
+            users = get_user_model()._default_manager.db_manager(db)
+            list(users.select_for_update().filter(pk=subject).values_list("pk", flat=True))
             RecoveryCode.objects.filter(user_id=subject).delete()
             RecoveryCode.objects.bulk_create(
                 [RecoveryCode(user_id=subject, digest=digest) for digest in digests]
@@ -148,9 +176,7 @@ class OrmCredentials:
         if name is None:
             PreferredFactor.objects.filter(user_id=subject).delete()
             return
-        PreferredFactor.objects.update_or_create(
-            user_id=subject, defaults={"factor": _factor_name(name)}
-        )
+        _upsert(PreferredFactor, subject, factor=_factor_name(name))
 
 
 class AsyncOrmCredentials:
@@ -164,10 +190,9 @@ class AsyncOrmCredentials:
         rows = VerifiedPhone.objects.filter(user_id=subject).order_by("id")
         return [e164 async for e164 in rows.values_list("e164", flat=True)]
 
-    @_guarded
     async def add_phone(self, subject: str, e164: str) -> None:
-        with contextlib.suppress(IntegrityError):  # a concurrent request added it first
-            await VerifiedPhone.objects.aget_or_create(user_id=subject, e164=e164)
+        # A transaction on the routed database; Django's transactions are synchronous only.
+        await sync_to_async(self._sync.add_phone)(subject, e164)
 
     @_guarded
     async def remove_phone(self, subject: str, e164: str) -> bool:
@@ -178,16 +203,8 @@ class AsyncOrmCredentials:
     async def get_totp(self, subject: str) -> TotpCredential | None:
         return _credential(await TotpDevice.objects.filter(user_id=subject).afirst())
 
-    @_guarded
     async def set_totp(self, subject: str, credential: TotpCredential) -> None:
-        await TotpDevice.objects.aupdate_or_create(
-            user_id=subject,
-            defaults={
-                "sealed_secret": credential.sealed_secret,
-                "confirmed": credential.confirmed,
-                "created_ts": credential.created_at,
-            },
-        )
+        await sync_to_async(self._sync.set_totp)(subject, credential)
 
     @_guarded
     async def remove_totp(self, subject: str) -> bool:
@@ -233,11 +250,5 @@ class AsyncOrmCredentials:
         row = await rows.afirst()
         return None if row is None else str(row[0])
 
-    @_guarded
     async def set_preferred_factor(self, subject: str, name: str | None) -> None:
-        if name is None:
-            await PreferredFactor.objects.filter(user_id=subject).adelete()
-            return
-        await PreferredFactor.objects.aupdate_or_create(
-            user_id=subject, defaults={"factor": _factor_name(name)}
-        )
+        await sync_to_async(self._sync.set_preferred_factor)(subject, name)
