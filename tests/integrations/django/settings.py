@@ -13,6 +13,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "otpgate.integrations.django",
+    # Django REST framework and django-otp (tests/integrations/django/test_drf*.py,
+    # test_django_otp.py): their models only; their middleware is added by those tests.
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
