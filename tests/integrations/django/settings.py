@@ -20,6 +20,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "two_factor",  # django-two-factor-auth's PhoneDevice (otpgate_import_django_otp)
+    "two_factor.plugins.phonenumber",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -62,3 +64,4 @@ OTPGATE_BRAND = "Acme"
 OTPGATE_SENDER = "outbox"
 OTPGATE_STORE = "memory"
 OTPGATE_REQUIRED = "optional"
+TWO_FACTOR_PATCH_ADMIN = False  # the tests' admin stays Django's (and otpgate's)
