@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from starlette.exceptions import HTTPException
 from starlette.routing import NoMatchFound
 
+from otpgate.core.answers import which_code
 from otpgate.core.challenge import Verification
 from otpgate.core.confirmations import AsyncConfirmations, PendingConfirmation, split_token
 from otpgate.core.errors import FactorSetupRequired, FreshOtpRequired, MalformedInput, OtpgateError
@@ -193,15 +194,7 @@ async def _answer(
         pending = await opened
     except FactorSetupRequired as error:
         return TransactionSetupRequired(error, _factors_path(gate, request))
-    return TransactionChallenged(pending, gate.clock(), _detail(pending), summary)
-
-
-def _detail(pending: PendingConfirmation) -> str:
-    """Which code to enter, in words (the answer's ``detail``)."""
-    chosen = next((o for o in pending.options if o.name == pending.factor), None)
-    if chosen is not None and chosen.sends:
-        return f"We sent a code to {chosen.destination or 'you'}."
-    return "Nothing was sent: enter the code your second factor (`factor`) shows now."
+    return TransactionChallenged(pending, gate.clock(), which_code(pending), summary)
 
 
 def _factors_path(gate: OtpGate, request: Request) -> str:
