@@ -7,9 +7,10 @@ what they add to the problem body.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from .challenge import Challenge
+from .challenge import Challenge, Verification
 from .confirmations import PendingConfirmation
 from .errors import ConfirmationRequired, FactorSetupRequired
 
@@ -55,3 +56,18 @@ def which_code(pending: PendingConfirmation) -> str:
     if chosen is not None and chosen.sends:
         return f"We sent a code to {chosen.destination or 'you'}."
     return "Nothing was sent: enter the code your second factor (`factor`) shows now."
+
+
+@dataclass(frozen=True)
+class VerifiedTransaction:
+    """What a handler behind a transaction confirmation receives: the details just confirmed."""
+
+    subject: str
+    details: dict[str, Any] = field(repr=False)
+    verification: Verification
+    #: What the code was bound to besides the details (FastAPI: "<METHOD> <route path>";
+    #: Django: the view's name).
+    action: str = ""
+    #: What the handler's execution is recorded as (a small JSON object, nothing secret):
+    #: an idempotent replay of the executed transaction answers it. Fill it in the handler.
+    outcome: dict[str, Any] = field(default_factory=dict)

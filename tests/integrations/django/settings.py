@@ -65,3 +65,10 @@ OTPGATE_SENDER = "outbox"
 OTPGATE_STORE = "memory"
 OTPGATE_REQUIRED = "optional"
 TWO_FACTOR_PATCH_ADMIN = False  # the tests' admin stays Django's (and otpgate's)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "EXCEPTION_HANDLER": "otpgate.integrations.django.drf.exception_handler",
+}
