@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.integrations.django import urls_compat
-from tests.integrations.django.conftest import PHONE, full_login, last_code, make_user
+from tests.integrations.django.conftest import PHONE, full_login, last_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.integrations.django.urls_compat")]
 
@@ -42,9 +42,7 @@ def test_a_token_without_a_passed_factor_gets_an_rfc9470_problem(sms_user):
     refused = client.get("/api/profile/")
     assert refused.status_code == 401
     assert refused["Content-Type"] == PROBLEM and refused["Cache-Control"] == "no-store"
-    assert refused["WWW-Authenticate"].startswith(
-        'Bearer error="insufficient_user_authentication"'
-    )
+    assert refused["WWW-Authenticate"].startswith('Bearer error="insufficient_user_authentication"')
     body = refused.json()
     assert body["code"] == "otp_required" and body["status"] == 401
     assert body["links"] == {

@@ -5,14 +5,14 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+from django_otp.decorators import otp_required as django_otp_required
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
-from django_otp.admin import OTPAdminSite
-from django_otp.decorators import otp_required as django_otp_required
 
 from otpgate.integrations.django.drf import (
     FreshSecondFactor,
