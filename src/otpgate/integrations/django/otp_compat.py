@@ -92,7 +92,9 @@ def install(request: HttpRequest) -> None:
     """Wrap ``request.user`` and ``request.auser`` (lazily, as ``OTPMiddleware`` does)."""
     user = getattr(request, "user", None)
     if user is not None:
-        request.user = SimpleLazyObject(functools.partial(annotate, request, user))
+        request.user = SimpleLazyObject(  # type: ignore[assignment]
+            functools.partial(annotate, request, user)
+        )
     auser: Callable[[], Awaitable[Any]] | None = getattr(request, "auser", None)
     if auser is not None:
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import views
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
@@ -47,8 +48,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     is installed), everything else as DRF's default handler answers it."""
     error = exc.error if isinstance(exc, OtpgateAPIException) else exc
     if isinstance(error, OtpgateError):
-        request = context.get("request")
-        django_request = getattr(request, "_request", request)
+        request: Any = context.get("request")
+        django_request: HttpRequest = getattr(request, "_request", request)
         response = problem(error, django_request)
         found = links.step_up_links(error)
         if found:

@@ -127,7 +127,7 @@ def confirm_transaction(
             verification = confirmations.confirm_code(subject, bound, context, token, code)
             key, reference = confirmations.key(subject, bound, context), split_token(token)[1]
             confirmed = VerifiedTransaction(subject, dict(context), verification, bound)
-            request.otpgate_transaction = confirmed
+            request.otpgate_transaction = confirmed  # type: ignore[attr-defined]
             try:
                 response = function(*args, **kwargs)
             except BaseException as error:
