@@ -17,6 +17,16 @@ DOCS = ROOT / "docs"
 PAGES = {
     "core": ("quickstart/index.rst", ["core.py"], ()),
     "django": ("quickstart/django.rst", ["django_settings.py", "django_urls.py"], ("django",)),
+    "drf": (
+        "quickstart/drf.rst",
+        ["drf_settings.py", "drf_urls.py"],
+        ("django", "rest_framework"),
+    ),
+    "django-otp": (
+        "quickstart/django-otp.rst",
+        ["django_otp_settings.py", "django_otp_urls.py"],
+        ("django", "django_otp"),
+    ),
     "flask": ("quickstart/flask.rst", ["flask_app.py"], ("flask", "flask_login")),
     "fastapi": ("quickstart/fastapi.rst", ["fastapi_app.py"], ("fastapi", "aiosqlite")),
 }
