@@ -3,6 +3,9 @@ session clients, answered as otpgate's problem details (RFC 9457) with RFC 9470 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -202,3 +205,20 @@ def test_an_api_view_function_and_a_session_client(client, sms_user, outbox):
     done = _confirm(api, data, token, last_code(outbox), "/api/cancel-order/")
     assert done.status_code == 200 and done.json() == {"canceled": "A-17"}
     assert PHONE not in opened.content.decode()
+
+
+def test_importing_without_rest_framework_names_the_extra():
+    probe = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'rest_framework' or name.startswith('rest_framework.'):\n"
+        "            raise ImportError('no DRF here')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "try:\n"
+        "    import otpgate.integrations.django.drf\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert 'pip install "otpgate[drf]"' in result.stdout, result.stderr
