@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.integrations.django import urls_compat
 from tests.integrations.django.conftest import PHONE, full_login, last_code
+from tests.integrations.django.helpers import totp_now
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.integrations.django.urls_compat")]
 
@@ -222,3 +223,20 @@ def test_importing_without_rest_framework_names_the_extra():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert 'pip install "otpgate[drf]"' in result.stdout, result.stderr
+
+
+def test_an_app_confirms_without_a_message_and_otp_factor_picks_sms(sms_user, outbox, gate, clock):
+    subject = str(sms_user.pk)
+    secret = gate.totp.enroll(subject).secret
+    gate.totp.confirm(subject, totp_now(secret, clock()))
+    clock.advance(30)  # each time step is accepted once
+    client, data = _token_client(sms_user), {"amount": "5.00", "to": "IT60 X054"}
+    sent = len(outbox.messages)
+    opened = _open(client, data).json()
+    assert opened["factor"] == "totp" and opened["challenge"] is None
+    assert len(outbox.messages) == sent  # an app: nothing is sent
+    assert [f["name"] for f in opened["factors"]] == ["totp", "sms"]
+    done = _confirm(client, data, opened["challenge_id"], totp_now(secret, clock()))
+    assert done.status_code == 201
+    by_sms = _open(client, {**data, "to": "other"}, **{"OTP-Factor": "sms"}).json()
+    assert by_sms["factor"] == "sms" and len(outbox.messages) == sent + 1

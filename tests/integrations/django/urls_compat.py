@@ -49,7 +49,7 @@ def django_otp_page(request: HttpRequest) -> HttpResponse:
 
 
 class Profile(APIView):
-    permission_classes = (IsAuthenticated, SecondFactorPassed)
+    permission_classes = (IsAuthenticated & SecondFactorPassed,)  # DRF composition works
 
     def get(self, request: Request) -> Response:
         return Response({"profile": request.user.get_username()})
