@@ -10,6 +10,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.at_rest import walk
 from tests.integrations.django import urls_compat
 from tests.integrations.django.conftest import PHONE, full_login, last_code
 from tests.integrations.django.helpers import totp_now
@@ -57,7 +58,7 @@ def test_a_token_without_a_passed_factor_gets_an_rfc9470_problem(sms_user):
     }
 
 
-def test_a_token_client_passes_step_up_through_the_endpoints(sms_user, outbox, clock):
+def test_a_token_client_passes_step_up_through_the_endpoints(sms_user, outbox, clock, gate):
     client = _token_client(sms_user)
     offer = client.get("/api/2fa/factors/").json()
     assert [f["name"] for f in offer["factors"]] == ["sms"]
@@ -66,6 +67,11 @@ def test_a_token_client_passes_step_up_through_the_endpoints(sms_user, outbox, c
     assert answer == {"verified": True, "factor": "sms", "verified_at": clock()}
     assert client.get("/api/profile/").json() == {"profile": "alice"}
     assert client.get("/api/2fa/factors/").json()["fresh"] is True
+    # The store keeps it under a keyed digest of the token, sealed: never the token in clear.
+    key = Token.objects.get(user=sms_user).key
+    held = list(walk(gate.store))
+    assert any(text.startswith("s:") for text in held)
+    assert not any(key in text for text in held)
     # The state belongs to that token: a new token of the same user must pass again.
     Token.objects.filter(user=sms_user).delete()
     assert _token_client(sms_user).get("/api/profile/").status_code == 401
