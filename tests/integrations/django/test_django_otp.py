@@ -104,3 +104,28 @@ def test_check_refuses_django_otp_middleware_after_ours():
     assert [m.id for m in found if isinstance(m, Error)] == ["otpgate.E020"]
     with override_settings(MIDDLEWARE=_with_django_otp(before_ours=True)):
         assert [m.id for m in check_middleware()] == []
+
+
+def test_a_user_model_s_own_is_verified_field_is_left_alone(rf, sms_user):
+    """A custom user model with an e-mail ``is_verified`` flag keeps its field."""
+    from types import SimpleNamespace
+
+    from django.core.exceptions import FieldDoesNotExist
+
+    from otpgate.integrations.django.otp_compat import annotate
+
+    def get_field(name):
+        if name != "is_verified":
+            raise FieldDoesNotExist(name)
+        return object()
+
+    custom = SimpleNamespace(
+        pk=sms_user.pk, is_authenticated=True, is_verified=True, _meta=SimpleNamespace()
+    )
+    custom._meta.get_field = get_field
+    request = rf.get("/")
+    request.session = {}
+    assert annotate(request, custom).is_verified is True  # the field, not a method
+    assert not hasattr(custom, "otp_device")
+    plain = annotate(request, sms_user)
+    assert plain.is_verified() is False and plain.otp_device is None

@@ -15,6 +15,8 @@ django-otp need not be installed. If it is and ``django_otp.middleware.OTPMiddle
 otpgate's answer by its own: verified only by a django-otp device); ``manage.py check`` says
 so (``otpgate.E020``). A device django-otp verified (``django_otp.login``) still counts where
 ``OTPMiddleware`` comes first: otpgate only turns a False into a True, never the reverse.
+A custom user model with its own ``is_verified`` (or ``otp_device``) field keeps it: otpgate
+does not annotate such users.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -69,10 +72,20 @@ def passed_device(request: HttpRequest, user: Any) -> OtpgateDevice | None:
     return OtpgateDevice(state.verified_factor, state.verified_at)
 
 
+def _is_field(user: Any, name: str) -> bool:
+    """True if ``user``'s model has a field ``name`` (e.g. an e-mail ``is_verified`` flag)."""
+    meta = getattr(user, "_meta", None)
+    try:
+        return meta is not None and meta.get_field(name) is not None
+    except FieldDoesNotExist:
+        return False
+
+
 def annotate(request: HttpRequest, user: Any) -> Any:
     """Give ``user`` django-otp's ``is_verified()`` and ``otp_device``, answered by otpgate
-    (keeping a True that django-otp's own middleware gave it first)."""
-    if user is None:
+    (keeping a True that django-otp's own middleware gave it first). A user model with a
+    field of either name (an e-mail ``is_verified`` flag, say) is left as it is."""
+    if user is None or _is_field(user, "is_verified") or _is_field(user, "otp_device"):
         return user
     earlier = getattr(user, "is_verified", None)
     earlier_device = getattr(user, "otp_device", None)
