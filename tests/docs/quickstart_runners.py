@@ -130,6 +130,94 @@ def run_django(work: Path, *, extra: str = "") -> None:
     assert sent.content == b"Sent 250.00 EUR.", sent.content
 
 
+def _django_project(work: Path, *extra: str) -> None:
+    """The Django quick start's project (a reader does it first) plus the ``extra`` quick
+    starts (``drf``: drf_settings.py and drf_urls.py), set up in this process."""
+    settings = DJANGO_BASE + (DOCS / "django_settings.py").read_text()
+    urls = DJANGO_URLS + (DOCS / "django_urls.py").read_text()
+    for name in extra:
+        settings += (DOCS / f"{name}_settings.py").read_text()
+        urls += (DOCS / f"{name}_urls.py").read_text()
+    (work / "quick_settings.py").write_text(settings)
+    (work / "quick_urls.py").write_text(urls)
+    sys.path.insert(0, str(work))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "quick_settings"
+    os.environ["OTPGATE_KEY"] = KEY
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("check", fail_level="WARNING")
+    call_command("migrate", verbosity=0)
+
+
+def run_drf(work: Path) -> None:
+    _django_project(work, "drf")
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from otpgate.integrations.django import get_verifier
+
+    alice = User.objects.create_user("alice", password="alice-password")
+    get_verifier().credentials.add_phone(str(alice.pk), PHONE)
+    console, api = Console(), APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    refused = api.get("/api/export/")
+    assert refused.status_code == 401 and refused.json()["code"] == "fresh_otp_required"
+    assert "insufficient_user_authentication" in refused["WWW-Authenticate"]
+    with console.capture():
+        started = api.post(refused.json()["links"]["start"], {}, format="json").json()
+    check = {"code": console.code(), "challenge_id": started["challenge"]["id"]}
+    assert api.post("/api/2fa/verify/", check, format="json").json()["verified"] is True
+    assert api.get("/api/export/").json() == {"export": "ready"}
+    with console.capture():
+        opened = api.post("/api/transfer/", {"amount": "250.00"}, format="json")
+    assert opened.status_code == 401 and opened.json()["code"] == "confirmation_required"
+    headers = {"OTP-Challenge": opened["OTP-Challenge"], "OTP-Code": console.code()}
+    tampered = api.post("/api/transfer/", {"amount": "9999"}, format="json", headers=headers)
+    assert tampered.json()["code"] == "context_mismatch", tampered.content
+    sent = api.post("/api/transfer/", {"amount": "250.00"}, format="json", headers=headers)
+    assert sent.json() == {"sent": "250.00"}, sent.content
+
+
+def run_django_otp(work: Path) -> None:
+    _django_project(work, "django_otp")
+    import io as _io
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from otpgate.integrations.django import get_verifier
+
+    alice = User.objects.create_superuser("alice", password="alice-password")
+    device = TOTPDevice.objects.create(user=alice, name="phone app", confirmed=True)
+    backup = StaticDevice.objects.create(user=alice, name="backup", confirmed=True)
+    backup.token_set.create(token="abcd2345")
+    out = _io.StringIO()
+    call_command("otpgate_import_django_otp", stdout=out)  # a dry run: nothing written
+    assert "Dry run" in out.getvalue() and not get_verifier().factors(str(alice.pk)).any
+    call_command("otpgate_import_django_otp", "--apply", stdout=out)
+    call_command("otpgate_import_django_otp", "--apply", stdout=out)  # again: no change
+    factors = get_verifier().factors(str(alice.pk))
+    assert factors.totp and factors.recovery_codes_left == 1, out.getvalue()
+    client = Client()
+    assert client.get("/otp-admin/").status_code == 302
+    answer = client.post("/accounts/login/", {"username": "alice", "password": "alice-password"})
+    assert "/account/2fa/verify/" in answer["Location"], answer
+    app = TOTP(device.bin_key)
+    app.time = get_verifier().clock()
+    code = f"{app.token():06d}"
+    done = client.post("/account/2fa/verify/", {"action": "verify", "code": code})
+    assert done.status_code == 302, done.content
+    page = client.get("/otp-admin/")
+    assert page.status_code == 200 and b"Site administration" in page.content
+
+
 @dataclass
 class Customer:
     id: str
@@ -299,6 +387,8 @@ RUNNERS = {
     "flask": run_flask,
     "fastapi": run_fastapi,
     "postgres": run_postgres,
+    "drf": run_drf,
+    "django-otp": run_django_otp,
 }
 
 if __name__ == "__main__":

@@ -24,6 +24,16 @@ PAGES = {
         ["quickstart/allauth_settings.py", "quickstart/allauth_urls.py"],
         ("django", "allauth"),
     ),
+    "drf": (
+        "quickstart/drf.rst",
+        ["drf_settings.py", "drf_urls.py"],
+        ("django", "rest_framework"),
+    ),
+    "django-otp": (
+        "quickstart/django-otp.rst",
+        ["django_otp_settings.py", "django_otp_urls.py"],
+        ("django", "django_otp"),
+    ),
     "flask": ("quickstart/flask.rst", ["flask_app.py"], ("flask", "flask_login")),
     "fastapi": ("quickstart/fastapi.rst", ["fastapi_app.py"], ("fastapi", "aiosqlite")),
     "postgres": (

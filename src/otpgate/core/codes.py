@@ -18,6 +18,10 @@ _RECOVERY_GROUP = 4
 _RECOVERY_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _RECOVERY_INPUT = re.compile(r"[0-9A-Za-z]{4}(?:[- ]?[0-9A-Za-z]{4}){2}", re.ASCII)
 _MAX_INPUT = 64
+#: Recovery codes imported from another library (django-otp's static tokens) keep their own
+#: format: digested under this label, compared lower-case without separators.
+IMPORTED_RECOVERY = "recovery-imported"
+_IMPORTED_INPUT = re.compile(r"[0-9a-z]{8,10}", re.ASCII)
 
 
 def generate_numeric_code(digits: int) -> str:
@@ -61,3 +65,14 @@ def clean_recovery_code(value: object) -> str:
     if any(char not in RECOVERY_ALPHABET for char in canonical):
         raise MalformedInput("Enter one of your recovery codes.")
     return canonical
+
+
+def clean_imported_code(value: object) -> str | None:
+    """An imported recovery code's canonical form (lower case, no spaces or hyphens: 8 to 10
+    letters and digits; django-otp's static tokens have 8, otpgate's own codes 12), or None
+    if ``value`` cannot be one. Such codes are checked by their digest under
+    :data:`IMPORTED_RECOVERY`."""
+    if not isinstance(value, str) or len(value) > _MAX_INPUT:
+        return None
+    canonical = re.sub(r"[- ]", "", value.strip()).lower()
+    return canonical if _IMPORTED_INPUT.fullmatch(canonical) else None

@@ -12,7 +12,12 @@ from typing import Any
 
 from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .challenge import ChallengeRecord, Verification, subject_key_of
-from .codes import clean_numeric_code, clean_recovery_code
+from .codes import (
+    IMPORTED_RECOVERY,
+    clean_imported_code,
+    clean_numeric_code,
+    clean_recovery_code,
+)
 from .context import canonical_context
 from .credentials import Factors, TotpCredential
 from .crypto import Keyring
@@ -349,6 +354,17 @@ class Decisions:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _recovery_digests(self, subject: object, code: object) -> tuple[str, list[str]]:
+        """The digests ``code`` may be stored under: otpgate's own format, and that of codes
+        imported from another library (``otpgate_import_django_otp``: django-otp's tokens)."""
         subject = self._subject(subject)
-        canonical = clean_recovery_code(code)
-        return subject, self.keyring.digests("recovery", subject, canonical)
+        imported = clean_imported_code(code)
+        try:
+            canonical = clean_recovery_code(code)
+        except MalformedInput:
+            if imported is None:
+                raise
+            return subject, self.keyring.digests(IMPORTED_RECOVERY, subject, imported)
+        digests = self.keyring.digests("recovery", subject, canonical)
+        if imported is not None:
+            digests += self.keyring.digests(IMPORTED_RECOVERY, subject, imported)
+        return subject, digests

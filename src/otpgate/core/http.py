@@ -42,8 +42,13 @@ def error_response(
     Headers: ``Retry-After`` for limits; ``WWW-Authenticate`` on every 401, with RFC 9470's
     ``insufficient_user_authentication`` (and ``max_age``) when a second factor is missing;
     ``OTP-Challenge`` naming the challenge to confirm or to resend. ``now`` adds the
-    challenge's public view (:func:`~otpgate.core.web.challenge_view`) when one is attached.
+    challenge's public view (:func:`~otpgate.core.web.challenge_view`) when one is attached
+    (by default the error's own ``now``, if it has one). An error's ``members`` (a dict, as
+    :mod:`otpgate.core.answers`' transaction answers have) are added to the body.
     """
+    if now is None:
+        carried = getattr(error, "now", None)
+        now = carried if isinstance(carried, (int, float)) else None
     status = error.http_status
     if isinstance(error, LockedOut) and error.hard:
         status = 423
@@ -82,6 +87,9 @@ def error_response(
             body["outcome"] = outcome
     if isinstance(error, ConfirmationRequired) and error.challenge and now is not None:
         body["challenge"] = challenge_view(error.challenge, now)
+    members = getattr(error, "members", None)
+    if isinstance(members, dict):
+        body.update(members)
     return ErrorResponse(status=status, headers=headers, body=body)
 
 

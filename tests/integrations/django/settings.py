@@ -14,6 +14,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "otpgate.integrations.django",
+    # Django REST framework and django-otp (tests/integrations/django/test_drf*.py,
+    # test_django_otp.py): their models only; their middleware is added by those tests.
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",  # django-two-factor-auth's PhoneDevice (otpgate_import_django_otp)
+    "two_factor.plugins.phonenumber",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -68,3 +77,11 @@ OTPGATE_BRAND = "Acme"
 OTPGATE_SENDER = "outbox"
 OTPGATE_STORE = "memory"
 OTPGATE_REQUIRED = "optional"
+TWO_FACTOR_PATCH_ADMIN = False  # the tests' admin stays Django's (and otpgate's)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "EXCEPTION_HANDLER": "otpgate.integrations.django.drf.exception_handler",
+}

@@ -7,6 +7,8 @@ otpgate.E004  OTPGATE_SENDER cannot be imported
 otpgate.E005  OTPGATE_STORE is a Redis URL but ``otpgate.redis``/redis-py is missing
 otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or AuthenticationMiddleware
 otpgate.E007  the Redis store does not answer
+otpgate.E020  django-otp's OTPMiddleware comes after OtpgateMiddleware (it would replace
+              ``request.user.is_verified()`` by its own, blind to otpgate's second factor)
 otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
 otpgate.W002  CsrfViewMiddleware is not installed: otpgate's views check CSRF themselves,
               the site's own state-changing views are left unprotected
@@ -36,6 +38,7 @@ MIDDLEWARE = "otpgate.integrations.django.middleware.OtpgateMiddleware"
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 CSRF = "django.middleware.csrf.CsrfViewMiddleware"
+DJANGO_OTP = "django_otp.middleware.OTPMiddleware"
 
 
 def register() -> None:
@@ -144,6 +147,16 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                     id="otpgate.E006",
                 )
             )
+    if DJANGO_OTP in middleware and middleware.index(DJANGO_OTP) > position:
+        found.append(
+            checks.Error(
+                "django-otp's OTPMiddleware comes after OtpgateMiddleware: it would replace "
+                "request.user.is_verified() by its own, which ignores otpgate's second factor.",
+                hint=f"Put {MIDDLEWARE!r} after {DJANGO_OTP!r} in MIDDLEWARE.",
+                obj="MIDDLEWARE",
+                id="otpgate.E020",
+            )
+        )
     return found
 
 

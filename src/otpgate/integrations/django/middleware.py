@@ -15,6 +15,10 @@ Exempt, so there is never a redirect loop: the otpgate pages, ``login``/``logout
 admin's), ``LOGIN_URL``, ``STATIC_URL``, ``MEDIA_URL`` and ``OTPGATE_EXEMPT_URLS``. API clients
 (JSON) get a 401/403 problem body instead of a redirect. Works under WSGI and ASGI.
 
+It also gives ``request.user`` django-otp's ``is_verified()`` and ``otp_device``, so apps built
+on django-otp see otpgate's second factor (see ``otp_compat.py``; put it after django-otp's
+``OTPMiddleware`` if both are installed).
+
 It also records how each view that executed a confirmed transaction answered (see
 ``executions.py``): executed, or failed and retryable with the same code.
 """
@@ -33,7 +37,7 @@ from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, re
 
 from otpgate.core.errors import EnrollmentRequired, OtpRequired
 
-from . import conf, guard, policy, runtime
+from . import conf, guard, otp_compat, policy, runtime
 from .errors import problem, wants_json
 from .executions import settle_request
 from .session import SessionData
@@ -59,6 +63,7 @@ class OtpgateMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
+        otp_compat.install(request)
         if is_exempt(request):
             response = self.get_response(request)
         else:
@@ -68,6 +73,7 @@ class OtpgateMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        otp_compat.install(request)
         if is_exempt(request):
             response = await get_response(request)
         else:

@@ -174,5 +174,8 @@ def complete(
     data.state.passed(verification)
     data.extra.pop("notice_error", None)
     data.save()
+    from .otp_compat import annotate
+
+    annotate(request, user)  # django-otp's is_verified() for the rest of this request
     signals.passed(request, user, verification)
     return response

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Header, Request
 from starlette.exceptions import HTTPException
 from starlette.routing import NoMatchFound
 
+from otpgate.core.answers import VerifiedTransaction as VerifiedTransaction
+from otpgate.core.answers import which_code
 from otpgate.core.challenge import Verification
 from otpgate.core.confirmations import AsyncConfirmations, PendingConfirmation, split_token
 from otpgate.core.errors import FactorSetupRequired, FreshOtpRequired, MalformedInput, OtpgateError
@@ -34,20 +35,6 @@ _SCOPED = "scope" in inspect.signature(Depends).parameters
 
 STEP_UP_RESPONSES = problem_responses(401, 503)
 TRANSACTION_RESPONSES = problem_responses(400, 401, 403, 409, 410, 423, 429, 502, 503)
-
-
-@dataclass(frozen=True)
-class VerifiedTransaction:
-    """What a handler behind ``require_transaction`` receives: the details just confirmed."""
-
-    subject: str
-    details: dict[str, Any] = field(repr=False)
-    verification: Verification
-    #: What the code was bound to besides the details (by default "<METHOD> <route path>").
-    action: str = ""
-    #: What the handler's execution is recorded as (a small JSON object, nothing secret):
-    #: an idempotent replay of the executed transaction answers it. Fill it in the handler.
-    outcome: dict[str, Any] = field(default_factory=dict)
 
 
 def route_action(request: Request) -> str:
@@ -193,15 +180,7 @@ async def _answer(
         pending = await opened
     except FactorSetupRequired as error:
         return TransactionSetupRequired(error, _factors_path(gate, request))
-    return TransactionChallenged(pending, gate.clock(), _detail(pending), summary)
-
-
-def _detail(pending: PendingConfirmation) -> str:
-    """Which code to enter, in words (the answer's ``detail``)."""
-    chosen = next((o for o in pending.options if o.name == pending.factor), None)
-    if chosen is not None and chosen.sends:
-        return f"We sent a code to {chosen.destination or 'you'}."
-    return "Nothing was sent: enter the code your second factor (`factor`) shows now."
+    return TransactionChallenged(pending, gate.clock(), which_code(pending), summary)
 
 
 def _factors_path(gate: OtpGate, request: Request) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -17,7 +16,6 @@ from otpgate.core import wiring
 from otpgate.core.aio import AsyncVerifier
 from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
-from otpgate.core.crypto import DecryptionError
 from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
 from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionStatus
@@ -26,6 +24,7 @@ from otpgate.core.senders import AsyncSender, Sender
 from otpgate.core.settings import INTEGRATION_KEYS, Settings
 from otpgate.core.simswap import AsyncSimSwapCheck, SimSwapCheck
 from otpgate.core.store import AsyncStore
+from otpgate.core.token_state import AsyncTokenStates
 from otpgate.core.web import SecondFactorState
 
 from . import dependencies, step_up
@@ -328,20 +327,12 @@ class OtpGate:
 
     # -- step-up state -------------------------------------------------------------------------
 
-    def _state_key(self, session_key: str) -> str:
-        return "s:" + self.verifier.keyring.digest("fastapi-session", session_key)
+    def _token_states(self) -> AsyncTokenStates:
+        return AsyncTokenStates(self.verifier, "fastapi-session", self.state_ttl)
 
     async def load_state(self, session_key: str) -> SecondFactorState:
-        """The second-factor state of a token/session."""
-        key = self._state_key(session_key)
-        sealed = await self.verifier.store.get_state(key)
-        if sealed is None:
-            return SecondFactorState()
-        try:
-            value = json.loads(self.verifier.keyring.open(sealed, context=key))
-        except (DecryptionError, ValueError):
-            return SecondFactorState()
-        return SecondFactorState.load({"otpgate": value})
+        """The second-factor state of a token/session (the core's ``AsyncTokenStates``)."""
+        return await self._token_states().load(session_key)
 
     async def passed(
         self,
@@ -353,11 +344,7 @@ class OtpGate:
         ``state``: its state as just loaded, if at hand. Returns a step-up token for the
         ``OTP-Step-Up`` header (see :mod:`otpgate.integrations.fastapi.step_up`), which
         spares ``require_second_factor`` the store round trip until it expires."""
-        state = state if state is not None else await self.load_state(session_key)
-        state.passed(verification)
-        key = self._state_key(session_key)
-        sealed = self.verifier.keyring.seal(json.dumps(state.dump()), context=key)
-        await self.verifier.store.put_state(key, sealed, self.state_ttl)
+        await self._token_states().passed(session_key, verification, state)
         return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
 
     def locale(self, request: Request) -> str | None:

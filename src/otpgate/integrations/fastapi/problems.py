@@ -18,14 +18,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from otpgate.core.answers import TransactionChallenged as TransactionChallenged
+from otpgate.core.answers import TransactionSetupRequired as TransactionSetupRequired
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
-from otpgate.core.challenge import Challenge
-from otpgate.core.confirmations import PendingConfirmation
 from otpgate.core.errors import (
-    ConfirmationRequired,
     EnrollmentRequired,
     FactorNotEnrolled,
-    FactorSetupRequired,
     FreshOtpRequired,
     MalformedInput,
     OtpgateError,
@@ -41,41 +39,6 @@ if TYPE_CHECKING:
     from otpgate.core.settings import Settings
 
 
-class TransactionChallenged(ConfirmationRequired):
-    """``confirmation_required`` for a transaction just opened: the answer carries the
-    confirmation token (``challenge_id`` and the ``OTP-Challenge`` header, echoed back with
-    the code), the factor to use, the factors the client may switch to, the ``summary`` of
-    what the user approves and, for a factor that sends, its challenge (with the gate's
-    time: expiry and resend wait)."""
-
-    def __init__(
-        self,
-        pending: PendingConfirmation | Challenge,
-        now: float,
-        detail: str = "",
-        summary: str | None = None,
-    ) -> None:
-        self.now = now
-        self.members: dict[str, Any] = {}
-        if isinstance(pending, Challenge):  # as before confirmations: an SMS challenge
-            super().__init__(challenge=pending)
-            return
-        super().__init__(challenge_id=pending.token)
-        self.challenge = pending.challenge
-        self.members.update(pending.view(now), detail=detail)
-        if summary:
-            self.members["summary"] = summary
-
-
-class TransactionSetupRequired(FactorSetupRequired):
-    """``factor_setup_required`` for a transaction: ``links.factors`` is the path that says
-    which factors the subject can add (``GET …/factors/offer?purpose=transaction``)."""
-
-    def __init__(self, error: FactorSetupRequired, factors_path: str) -> None:
-        super().__init__(purpose=error.purpose)
-        self.members: dict[str, Any] = {"links": {"factors": factors_path}}
-
-
 def request_locale(request: Request) -> str | None:
     """The best language of ``Accept-Language`` otpgate has text for, or None if no header."""
     header = request.headers.get("accept-language")
@@ -83,7 +46,9 @@ def request_locale(request: Request) -> str | None:
 
 
 def problem_response(error: OtpgateError, locale: str | None = None, **extra: Any) -> JSONResponse:
-    """``error`` as an ``application/problem+json`` response, via the core's mapping;
+    """``error`` as an ``application/problem+json`` response, via the core's mapping
+    (:class:`TransactionChallenged` and :class:`TransactionSetupRequired` live in the core's
+    ``answers`` now, imported here as before);
     ``extra`` (and a transaction error's ``members``) adds members to the body."""
     mapped = error_response(error, locale, now=getattr(error, "now", None))
     members = getattr(error, "members", None)  # what a transaction's answer adds
