@@ -11,6 +11,7 @@ from .credentials import (
     MemoryCredentials,
     TotpCredential,
 )
+from .devices import AsyncDeviceRepository, DeviceRecord, DeviceRepository, DeviceView
 from .errors import (
     AuthenticationRequired,
     BackendError,
@@ -68,6 +69,7 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
+    "AsyncDeviceRepository",
     "AsyncSender",
     "AsyncStore",
     "AsyncVerifier",
@@ -83,7 +85,10 @@ __all__ = [
     "Credentials",
     "CsrfFailed",
     "DeliveryFailed",
+    "DeviceRecord",
+    "DeviceRepository",
     "DeviceTokens",
+    "DeviceView",
     "EnrollmentRequired",
     "ErrorResponse",
     "Event",

@@ -28,6 +28,9 @@ class EventName(str, Enum):
     REPLAY_DETECTED = "replay_detected"
     FACTOR_ADDED = "factor_added"
     FACTOR_REMOVED = "factor_removed"
+    DEVICE_REMEMBERED = "device_remembered"
+    DEVICE_USED = "device_used"
+    DEVICE_REVOKED = "device_revoked"
 
 
 @dataclass(frozen=True)
