@@ -21,6 +21,7 @@ from django.utils import timezone
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
+from .device_store import AsyncOrmDevices, OrmDevices
 from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +66,7 @@ def _credential(row: TotpDevice | None) -> TotpCredential | None:
     return TotpCredential(row.sealed_secret, row.confirmed, row.created_ts)
 
 
-class OrmCredentials:
+class OrmCredentials(OrmDevices):
     """Factors in the ``otpgate`` tables, for the synchronous ``Verifier``."""
 
     @_guarded
@@ -153,7 +154,7 @@ class OrmCredentials:
         )
 
 
-class AsyncOrmCredentials:
+class AsyncOrmCredentials(AsyncOrmDevices):
     """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
 
     def __init__(self) -> None:
@@ -241,3 +242,16 @@ class AsyncOrmCredentials:
         await PreferredFactor.objects.aupdate_or_create(
             user_id=subject, defaults={"factor": _factor_name(name)}
         )
+
+
+_DEVICE_METHODS = (
+    "add_device",
+    "get_device",
+    "list_devices",
+    "touch_device",
+    "remove_device",
+    "remove_devices",
+)
+for _name in _DEVICE_METHODS:  # database failures: StorageUnavailable, as for the factors
+    setattr(OrmCredentials, _name, _guarded(getattr(OrmDevices, _name)))
+    setattr(AsyncOrmCredentials, _name, _guarded(getattr(AsyncOrmDevices, _name)))

@@ -10,7 +10,8 @@ number; never a code, a secret or a full number) and ``subject`` (``str(user.pk)
         send_mail(...)  # "A second factor was added to your account"
 
 ``otp_event`` fires for every event; each event also has its own signal, named after it
-(``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``).
+(``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``,
+``device_remembered``, ``device_used``, ``device_revoked``).
 ``second_factor_passed`` fires after a session passed the second step (``request``, ``user``,
 ``verification``). A receiver that raises is logged and ignored: it cannot block a sign-in.
 """
@@ -38,6 +39,9 @@ subject_locked = Signal()
 replay_detected = Signal()
 factor_added = Signal()
 factor_removed = Signal()
+device_remembered = Signal()
+device_used = Signal()
+device_revoked = Signal()
 second_factor_passed = Signal()
 
 #: The signal of each core event.
@@ -53,6 +57,9 @@ BY_NAME: dict[EventName, Signal] = {
     EventName.REPLAY_DETECTED: replay_detected,
     EventName.FACTOR_ADDED: factor_added,
     EventName.FACTOR_REMOVED: factor_removed,
+    EventName.DEVICE_REMEMBERED: device_remembered,
+    EventName.DEVICE_USED: device_used,
+    EventName.DEVICE_REVOKED: device_revoked,
 }
 
 
@@ -69,7 +76,9 @@ def _send(signal: Signal, sender: Any, **kwargs: Any) -> None:
 def dispatch(event: Event) -> None:
     """The verifier's event listener: send ``otp_event`` and the event's own signal."""
     _send(otp_event, "otpgate", event=event, subject=event.subject)
-    _send(BY_NAME[event.name], "otpgate", event=event, subject=event.subject)
+    signal = BY_NAME.get(event.name)
+    if signal is not None:
+        _send(signal, "otpgate", event=event, subject=event.subject)
 
 
 def passed(request: Any, user: Any, verification: Any) -> None:
