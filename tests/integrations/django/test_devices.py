@@ -151,3 +151,29 @@ def test_the_box_and_the_list_are_translated(client, sms_user, outbox):
     second_step(client, outbox)
     listed = client.get("/2fa/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "已记住的设备" in listed and "忘记所有设备" in listed
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_async_orm_repository_keeps_devices(otpgate_runtime):
+    from asgiref.sync import sync_to_async
+
+    from otpgate import AsyncVerifier, MalformedInput, MemoryStore, Settings
+    from otpgate.integrations.django.credentials import AsyncOrmCredentials
+
+    from .conftest import PHONE, make_user
+
+    creds = AsyncOrmCredentials()
+    subject = str((await sync_to_async(make_user)("dave")).pk)
+    await creds.add_phone(subject, PHONE)
+    settings = Settings(secret_keys=("k" * 32,), remember_device=True)
+    gate = AsyncVerifier(settings, store=MemoryStore(), credentials=creds)
+    token = await gate.devices.remember(subject, stamp="hash", user_agent=FIREFOX)
+    assert await gate.devices.check(token, subject, stamp="hash") is True
+    assert await gate.devices.check(token, subject, stamp="other") is False  # and deleted
+    token = await gate.devices.remember(subject, stamp="hash")
+    assert [d.label for d in await gate.devices.list(subject)] == [""]
+    await gate.recovery.generate(subject)  # a factor change
+    assert await gate.devices.check(token, subject, stamp="hash") is False
+    assert await gate.devices.list(subject) == []
+    with pytest.raises(MalformedInput):  # a subject that is no user id: a typed error
+        await creds.list_devices("not-a-user-id")
