@@ -177,3 +177,21 @@ async def test_the_async_orm_repository_keeps_devices(otpgate_runtime):
     assert await gate.devices.list(subject) == []
     with pytest.raises(MalformedInput):  # a subject that is no user id: a typed error
         await creds.list_devices("not-a-user-id")
+
+
+def test_the_admin_shows_devices_without_their_digests(client, sms_user, outbox):
+    from otpgate.integrations.django.models import RememberedDevice
+
+    sign_in(client, "alice")
+    second_step(client, outbox)
+    row = RememberedDevice.objects.get()
+    pages = ""
+    for path in (
+        "/admin/otpgate/remembereddevice/",
+        f"/admin/otpgate/remembereddevice/{row.pk}/change/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages += response.content.decode()
+    assert "Firefox on Linux" in pages and "127.0.0.0/24" in pages
+    assert row.digest not in pages and row.binding not in pages
