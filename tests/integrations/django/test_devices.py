@@ -195,3 +195,21 @@ def test_the_admin_shows_devices_without_their_digests(client, sms_user, outbox)
         pages += response.content.decode()
     assert "Firefox on Linux" in pages and "127.0.0.0/24" in pages
     assert row.digest not in pages and row.binding not in pages
+
+
+def test_the_json_api_remembers_the_device_when_asked(client, sms_user, outbox):
+    sign_in(client, "alice")
+    body = {"method": "sms", "code": last_code(outbox), "remember_device": True}
+    answer = client.post("/2fa/api/check", body, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    cookie = answer.cookies["otpgate_device"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    sign_out(client)
+    assert sign_in(client, "alice")["Location"] == "/"  # LOGIN_REDIRECT_URL, no second step
+
+
+def test_the_json_api_remembers_nothing_unasked(client, sms_user, outbox):
+    sign_in(client, "alice")
+    body = {"method": "sms", "code": last_code(outbox)}
+    answer = client.post("/2fa/api/check", body, content_type="application/json")
+    assert answer.status_code == 200 and "otpgate_device" not in answer.cookies

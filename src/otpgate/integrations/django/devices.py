@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib import auth
 from django.http import HttpRequest, HttpResponse
 
+from otpgate.core.aio import AsyncVerifier
 from otpgate.core.errors import OtpgateError
 from otpgate.core.verifier import Verifier
 
@@ -43,10 +44,14 @@ def cookie_token(request: HttpRequest, gate: Verifier) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def wants_remembering(request: HttpRequest, gate: Verifier, purpose: str) -> bool:
-    """The second step's box is ticked (a sign-in's only, with the feature on)."""
-    ticked = request.POST.get("remember_device") in ("1", "on", "true")
-    return purpose == "login" and ticked and gate.devices.enabled
+def wants_remembering(
+    request: HttpRequest, gate: Verifier | AsyncVerifier, purpose: str, ticked: object = None
+) -> bool:
+    """The second step's box is ticked (a sign-in's only, with the feature on); ``ticked``:
+    the JSON API's ``remember_device`` (else the form field)."""
+    if ticked is None:
+        ticked = request.POST.get("remember_device")
+    return purpose == "login" and ticked in ("1", "on", "true", True) and gate.devices.enabled
 
 
 def remember(request: HttpRequest, response: HttpResponse, gate: Verifier, user: Any) -> None:
@@ -59,15 +64,34 @@ def remember(request: HttpRequest, response: HttpResponse, gate: Verifier, user:
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             client_ip=client_ip(request),
         )
-        response.set_signed_cookie(
-            COOKIE,
-            token,
-            salt=_SALT,
-            max_age=gate.devices.days * 86400,
-            secure=request.is_secure(),
-            httponly=True,
-            samesite="Lax",
+        set_cookie(request, response, token, gate.devices.days)
+
+
+async def aremember(request: HttpRequest, gate: AsyncVerifier, user: Any) -> str | None:
+    """:func:`remember` for the async JSON API: the token (set it with :func:`set_cookie`),
+    or None if the database failed."""
+    try:
+        return await gate.devices.remember(
+            str(user.pk),
+            stamp=stamp(user),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            client_ip=client_ip(request),
         )
+    except OtpgateError:
+        return None
+
+
+def set_cookie(request: HttpRequest, response: HttpResponse, token: str, days: int) -> None:
+    """The device cookie: signed, HttpOnly, Secure when the request is, SameSite=Lax."""
+    response.set_signed_cookie(
+        COOKIE,
+        token,
+        salt=_SALT,
+        max_age=days * 86400,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def sign_in_remembered(request: HttpRequest, gate: Verifier, user: Any, backend: str) -> bool:
