@@ -56,7 +56,7 @@ class Sync:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if name in {"totp", "recovery", "store", "credentials"}:
+        if name in {"totp", "recovery", "store", "credentials", "devices"}:
             return Sync(value, self._loop)
         if not callable(value):
             return value

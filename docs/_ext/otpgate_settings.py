@@ -60,9 +60,11 @@ MEANINGS = {
     "step_up_max_age": "Default seconds a passed second factor counts as fresh for step-up; "
     "every change of factors (adding, confirming, resending, regenerating, removing) needs "
     "one this fresh.",
-    "remember_device": "Whether a device may skip the second step after a successful one.",
-    "remember_device_days": "Days a remembered device skips the second step (void once the "
-    "subject's factors change).",
+    "remember_device": "Offer \"Don't ask again on this device\" on the second step of a "
+    "sign-in: a remembered device then skips that step (sign-in only; never a step-up or a "
+    "transaction). See :doc:`devices`.",
+    "remember_device_days": "Days a remembered device skips the sign-in second step; it is "
+    "void sooner when any factor or the password changes, or when it is revoked.",
 }
 _FORMATS = {
     "_words": "a list, or comma-separated text",

@@ -13,7 +13,6 @@ def transfer(request):
     if isinstance(answer, HttpResponse):  # the page that asks for the code
         return answer
     return HttpResponse(f"Sent {details['amount']} EUR.")  # the code matched these details
-
 urlpatterns += [
     path("accounts/login/", OtpLoginView.as_view(), name="login"),
     path("account/2fa/", include("otpgate.integrations.django.urls")),

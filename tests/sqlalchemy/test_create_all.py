@@ -21,7 +21,13 @@ from tests.conftest import PHONE
 
 from .conftest import Database
 
-NAMES = {"otpgate_phone", "otpgate_totp", "otpgate_recovery_code", "otpgate_preference"}
+NAMES = {
+    "otpgate_phone",
+    "otpgate_totp",
+    "otpgate_recovery_code",
+    "otpgate_preference",
+    "otpgate_device",
+}
 
 
 def another_worker_wins_the_race(tables: Tables, database: Database) -> Any:

@@ -11,6 +11,7 @@ from .credentials import (
     MemoryCredentials,
     TotpCredential,
 )
+from .devices import AsyncDeviceRepository, DeviceRecord, DeviceRepository, DeviceView
 from .errors import (
     AuthenticationRequired,
     BackendError,
@@ -76,6 +77,7 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
+    "AsyncDeviceRepository",
     "AsyncNoSimSwapCheck",
     "AsyncSender",
     "AsyncSimSwapCheck",
@@ -93,7 +95,10 @@ __all__ = [
     "Credentials",
     "CsrfFailed",
     "DeliveryFailed",
+    "DeviceRecord",
+    "DeviceRepository",
     "DeviceTokens",
+    "DeviceView",
     "EnrollmentRequired",
     "ErrorResponse",
     "Event",

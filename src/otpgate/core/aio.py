@@ -15,6 +15,7 @@ from .adapters import as_async
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
+from .device_service import AsyncRememberedDevices
 from .engine import LOST_RACE
 from .events import EventName
 from .factors.agate import AsyncFactorGate
@@ -61,6 +62,8 @@ class AsyncVerifier(AsyncFactorGate):
         )
         self.totp = AsyncTotpFactor(self)
         self.recovery = AsyncRecoveryFactor(self)
+        #: Remembered devices: skip the sign-in second step (``remember_device``).
+        self.devices = AsyncRememberedDevices(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -183,6 +186,7 @@ class AsyncVerifier(AsyncFactorGate):
                 factor="sms",
                 challenge_id=challenge_id,
             )
+            await self.devices.revoke_all(verification.subject, reason="factors_changed")
         return verification
 
     async def delivery_report(self, reference: str, status: str) -> None:
@@ -227,6 +231,8 @@ class AsyncVerifier(AsyncFactorGate):
         e164 = self._phone_to_remove(phone)
         removed = bool(await self.credentials.remove_phone(subject, e164))
         self._finish_removed(subject, "sms", removed, e164)
+        if removed:
+            await self.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
     async def reset(self, subject: str) -> list[str]:
@@ -305,6 +311,7 @@ class AsyncTotpFactor:
             subject, TotpCredential(credential.sealed_secret, True, credential.created_at)
         )
         gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
+        await gate.devices.revoke_all(subject, reason="factors_changed")
         return verification
 
     async def pending(self, subject: str, account: str | None = None) -> TotpEnrollment | None:
@@ -320,6 +327,7 @@ class AsyncTotpFactor:
         removed = await gate.credentials.remove_totp(gate._subject(subject))
         if removed:
             gate._emit(EventName.FACTOR_REMOVED, subject, factor="totp")
+            await gate.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
     async def is_enrolled(self, subject: str) -> bool:
@@ -341,6 +349,7 @@ class AsyncRecoveryFactor:
         digests = [gate.keyring.digest("recovery", subject, c.replace("-", "")) for c in codes]
         await gate.credentials.replace_recovery_codes(subject, digests)
         gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
+        await gate.devices.revoke_all(subject, reason="factors_changed")
         return codes
 
     async def remove(self, subject: str) -> bool:
@@ -350,6 +359,8 @@ class AsyncRecoveryFactor:
         had = await gate.credentials.recovery_codes_left(subject) > 0
         await gate.credentials.replace_recovery_codes(subject, [])
         gate._finish_removed(subject, "recovery", had)
+        if had:
+            await gate.devices.revoke_all(subject, reason="factors_changed")
         return had
 
     async def remaining(self, subject: str) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
+
+from .devices import DeviceRecord
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class MemoryCredentials:
         self._totp: dict[str, TotpCredential] = {}
         self._recovery: dict[str, set[str]] = {}
         self._preferred: dict[str, str] = {}
+        self._devices: dict[str, DeviceRecord] = {}
 
     def phones(self, subject: str) -> list[str]:
         with self._lock:
@@ -167,3 +170,39 @@ class MemoryCredentials:
                 self._preferred.pop(subject, None)
             else:
                 self._preferred[subject] = name
+
+    # -- remembered devices (DeviceRepository) ------------------------------------------------
+
+    def add_device(self, record: DeviceRecord) -> None:
+        with self._lock:
+            self._devices[record.ref] = record
+
+    def get_device(self, ref: str) -> DeviceRecord | None:
+        with self._lock:
+            return self._devices.get(ref)
+
+    def list_devices(self, subject: str) -> list[DeviceRecord]:
+        with self._lock:
+            mine = [r for r in self._devices.values() if r.subject == subject]
+        return sorted(mine, key=lambda r: (-r.last_seen, r.ref))
+
+    def touch_device(self, ref: str, last_seen: float) -> None:
+        with self._lock:
+            record = self._devices.get(ref)
+            if record is not None:
+                self._devices[ref] = replace(record, last_seen=last_seen)
+
+    def remove_device(self, subject: str, ref: str) -> bool:
+        with self._lock:
+            record = self._devices.get(ref)
+            if record is None or record.subject != subject:
+                return False
+            del self._devices[ref]
+            return True
+
+    def remove_devices(self, subject: str) -> int:
+        with self._lock:
+            refs = [ref for ref, r in self._devices.items() if r.subject == subject]
+            for ref in refs:
+                del self._devices[ref]
+            return len(refs)

@@ -32,6 +32,9 @@ class EventName(str, Enum):
     SIM_SWAP_DETECTED = "sim_swap_detected"
     #: The SIM-swap check gave no answer (``detail["reason"]``); ``sim_swap_on_error`` applied.
     SIM_SWAP_UNKNOWN = "sim_swap_unknown"
+    DEVICE_REMEMBERED = "device_remembered"
+    DEVICE_USED = "device_used"
+    DEVICE_REVOKED = "device_revoked"
 
 
 @dataclass(frozen=True)

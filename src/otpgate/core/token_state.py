@@ -60,9 +60,13 @@ class TokenStates:
         """Record that ``token`` passed ``verification`` (``state``: as just loaded)."""
         state = state if state is not None else self.load(token)
         state.passed(verification)
+        self.save(token, state)
+        return state
+
+    def save(self, token: str, state: SecondFactorState) -> None:
+        """Keep ``state`` as ``token``'s (sealed, for the configured time)."""
         key = state_key(self.verifier.keyring, self.namespace, token)
         self.verifier.store.put_state(key, seal_state(self.verifier.keyring, key, state), self.ttl)
-        return state
 
 
 class AsyncTokenStates:
@@ -80,7 +84,11 @@ class AsyncTokenStates:
     ) -> SecondFactorState:
         state = state if state is not None else await self.load(token)
         state.passed(verification)
+        await self.save(token, state)
+        return state
+
+    async def save(self, token: str, state: SecondFactorState) -> None:
+        """Keep ``state`` as ``token``'s (sealed, for the configured time)."""
         key = state_key(self.verifier.keyring, self.namespace, token)
         sealed = seal_state(self.verifier.keyring, key, state)
         await self.verifier.store.put_state(key, sealed, self.ttl)
-        return state

@@ -13,6 +13,7 @@ from typing import Any
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
+from .device_service import RememberedDevices
 from .engine import LOST_RACE
 from .events import EventName
 from .factors.gate import FactorGate
@@ -56,6 +57,8 @@ class Verifier(FactorGate):
         self.sim_swap: SimSwapCheck = sim_swap if sim_swap is not None else NoSimSwapCheck()
         self.totp = TotpFactor(self)
         self.recovery = RecoveryFactor(self)
+        #: Remembered devices: skip the sign-in second step (``remember_device``).
+        self.devices = RememberedDevices(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -176,6 +179,7 @@ class Verifier(FactorGate):
                 factor="sms",
                 challenge_id=challenge_id,
             )
+            self.devices.revoke_all(verification.subject, reason="factors_changed")
         return verification
 
     def delivery_report(self, reference: str, status: str) -> None:
@@ -220,6 +224,8 @@ class Verifier(FactorGate):
         e164 = self._phone_to_remove(phone)
         removed = bool(self.credentials.remove_phone(subject, e164))
         self._finish_removed(subject, "sms", removed, e164)
+        if removed:
+            self.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
     def reset(self, subject: str) -> list[str]:
@@ -297,6 +303,7 @@ class TotpFactor:
             subject, TotpCredential(credential.sealed_secret, True, credential.created_at)
         )
         gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
+        gate.devices.revoke_all(subject, reason="factors_changed")
         return verification
 
     def pending(self, subject: str, account: str | None = None) -> TotpEnrollment | None:
@@ -312,6 +319,7 @@ class TotpFactor:
         removed = gate.credentials.remove_totp(gate._subject(subject))
         if removed:
             gate._emit(EventName.FACTOR_REMOVED, subject, factor="totp")
+            gate.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
     def is_enrolled(self, subject: str) -> bool:
@@ -333,6 +341,7 @@ class RecoveryFactor:
         digests = [gate.keyring.digest("recovery", subject, c.replace("-", "")) for c in codes]
         gate.credentials.replace_recovery_codes(subject, digests)
         gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
+        gate.devices.revoke_all(subject, reason="factors_changed")
         return codes
 
     def remove(self, subject: str) -> bool:
@@ -342,6 +351,8 @@ class RecoveryFactor:
         had = gate.credentials.recovery_codes_left(subject) > 0
         gate.credentials.replace_recovery_codes(subject, [])
         gate._finish_removed(subject, "recovery", had)
+        if had:
+            gate.devices.revoke_all(subject, reason="factors_changed")
         return had
 
     def remaining(self, subject: str) -> int:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from .challenge import Challenge, Verification
 from .crypto import Keyring
+from .devices import REMEMBERED
 from .errors import (
     EnrollmentRequired,
     FreshOtpRequired,
@@ -125,8 +126,20 @@ class SecondFactorState:
         return bool(subject) and self.verified_subject == subject and self.verified_at > 0
 
     def is_fresh(self, subject: str, now: float, max_age: float) -> bool:
-        """True if ``subject`` passed a second factor in this session within ``max_age``."""
+        """True if ``subject`` passed a second factor in this session within ``max_age``.
+
+        A sign-in a remembered device let through is never fresh: step-up always asks."""
+        if self.verified_factor == REMEMBERED:
+            return False
         return self.has_passed(subject) and 0 <= now - self.verified_at <= max_age
+
+    def remembered(self, subject: str, now: float) -> None:
+        """A remembered device let ``subject`` skip the sign-in second step: the session
+        counts as signed in with a second factor, but never as fresh (no step-up, no
+        change of factors, no transaction without asking)."""
+        self.verified_subject, self.verified_at, self.verified_factor = subject, now, REMEMBERED
+        self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
+        self.pending_remember, self.pending_backend, self.pending_method = False, "", ""
 
 
 def guard_error(

@@ -15,13 +15,14 @@ from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import StorageUnavailable
 
 from . import statements as q
+from .devices import AsyncDeviceMethods
 from .tables import Tables, metadata
 from .tables import tables as default_tables
 
 AsyncBind = Union[AsyncEngine, "async_sessionmaker[AsyncSession]"]
 
 
-class AsyncSQLAlchemyCredentials:
+class AsyncSQLAlchemyCredentials(AsyncDeviceMethods):
     """:class:`~otpgate.AsyncCredentials` on an ``AsyncEngine`` (or ``async_sessionmaker``).
 
     Each method runs in its own transaction; database errors raise

@@ -15,6 +15,7 @@ from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import StorageUnavailable
 
 from . import statements as q
+from .devices import DeviceMethods
 from .tables import Tables, metadata
 from .tables import tables as default_tables
 
@@ -23,7 +24,7 @@ from .tables import tables as default_tables
 Bind = Union[Engine, "sessionmaker[Session]", Callable[[], Engine]]
 
 
-class SQLAlchemyCredentials:
+class SQLAlchemyCredentials(DeviceMethods):
     """Verified phones, sealed authenticator secrets and recovery code digests in SQL tables.
 
     Each method runs in its own transaction. Database errors (connection refused, locked

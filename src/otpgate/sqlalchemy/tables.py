@@ -1,5 +1,5 @@
 """Table definitions: verified phones, authenticator secrets (sealed), recovery code digests,
-and each subject's preferred factor.
+each subject's preferred factor and remembered devices (keyed digests only).
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -27,6 +27,9 @@ SUBJECT_LENGTH = 255
 E164_LENGTH = 16
 DIGEST_LENGTH = 128
 FACTOR_NAME_LENGTH = 32
+REF_LENGTH = 16
+LABEL_LENGTH = 64
+PLACE_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -39,17 +42,19 @@ class Tables:
     #: One row per subject who chose a preferred factor (added in 0.1; ``create_all``
     #: adds it to an existing database, leaving the other tables as they are).
     preferences: Table
+    #: Remembered devices ("don't ask again on this device"), added like ``preferences``.
+    devices: Table
 
     @property
     def all(self) -> list[Table]:
         """Every table, in creation order."""
-        return [self.phones, self.totp, self.recovery_codes, self.preferences]
+        return [self.phones, self.totp, self.recovery_codes, self.preferences, self.devices]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
-    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code`` and
-    ``<prefix>preference``."""
+    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code``, ``<prefix>preference``
+    and ``<prefix>device``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -84,7 +89,26 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("factor", String(FACTOR_NAME_LENGTH), nullable=False),
         Column("updated_at", Double, nullable=False),
     )
-    return Tables(phones=phones, totp=totp, recovery_codes=recovery, preferences=preferences)
+    devices = Table(
+        f"{prefix}device",
+        target,
+        Column("ref", String(REF_LENGTH), primary_key=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False, index=True),
+        Column("digest", String(DIGEST_LENGTH), nullable=False),
+        Column("binding", String(DIGEST_LENGTH), nullable=False),
+        Column("label", String(LABEL_LENGTH), nullable=False, default=""),
+        Column("place", String(PLACE_LENGTH), nullable=False, default=""),
+        Column("created_at", Double, nullable=False),
+        Column("last_seen", Double, nullable=False),
+        Column("expires_at", Double, nullable=False),
+    )
+    return Tables(
+        phones=phones,
+        totp=totp,
+        recovery_codes=recovery,
+        preferences=preferences,
+        devices=devices,
+    )
 
 
 #: otpgate's own metadata, for apps that do not merge the tables into theirs.

@@ -22,6 +22,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
 
 if TYPE_CHECKING:
     from .decorators import OtpRequiredMixin, otp_required
+    from .devices import forget_devices
     from .executions import record_outcome, transaction_state
     from .login import OtpLoginView, begin_second_step
     from .runtime import configure, get_async_verifier, get_verifier
@@ -34,6 +35,7 @@ _EXPORTS = {
     "begin_second_step": "login",
     "configure": "runtime",
     "confirm_transaction": "transaction",
+    "forget_devices": "devices",
     "get_async_verifier": "runtime",
     "get_verifier": "runtime",
     "otp_required": "decorators",
@@ -48,6 +50,7 @@ __all__ = [
     "begin_second_step",
     "configure",
     "confirm_transaction",
+    "forget_devices",
     "get_async_verifier",
     "get_verifier",
     "otp_required",

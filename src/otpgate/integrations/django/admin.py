@@ -1,6 +1,7 @@
 """Admin pages for the factors. They never show a secret: numbers are masked, the sealed
 TOTP secret and the recovery code digests are not displayed at all. Rows are read-only;
 the actions reset the factors of the owners (``reset_second_factors`` also fits a UserAdmin).
+Remembered devices show no digest either; deleting one makes it ask for a code again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import runtime
-from .models import RecoveryCode, TotpDevice, VerifiedPhone
+from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone
 
 USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
 
@@ -93,3 +94,23 @@ class RecoveryCodeAdmin(_ReadOnly):
     readonly_fields = fields
     list_filter = ("used_at",)
     search_fields = (USER_SEARCH,)
+
+
+@admin.register(RememberedDevice)
+class RememberedDeviceAdmin(_ReadOnly):
+    list_display = ("user", "label", "place", "first_seen", "last_seen")
+    fields = ("user", "label", "place", "first_seen", "last_seen", "expires")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("first seen"))
+    def first_seen(self, row: RememberedDevice) -> datetime:
+        return datetime.fromtimestamp(row.created_ts, tz=timezone.utc)
+
+    @admin.display(description=_("last seen"))
+    def last_seen(self, row: RememberedDevice) -> datetime:
+        return datetime.fromtimestamp(row.last_seen_ts, tz=timezone.utc)
+
+    @admin.display(description=_("expires"))
+    def expires(self, row: RememberedDevice) -> datetime:
+        return datetime.fromtimestamp(row.expires_ts, tz=timezone.utc)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
+from .device_store import AsyncOrmDevices, OrmDevices
 from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,7 +90,7 @@ def _credential(row: TotpDevice | None) -> TotpCredential | None:
     return TotpCredential(row.sealed_secret, row.confirmed, row.created_ts)
 
 
-class OrmCredentials:
+class OrmCredentials(OrmDevices):
     """Factors in the ``otpgate`` tables, for the synchronous ``Verifier``."""
 
     @_guarded
@@ -179,7 +180,7 @@ class OrmCredentials:
         _upsert(PreferredFactor, subject, factor=_factor_name(name))
 
 
-class AsyncOrmCredentials:
+class AsyncOrmCredentials(AsyncOrmDevices):
     """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
 
     def __init__(self) -> None:
@@ -252,3 +253,16 @@ class AsyncOrmCredentials:
 
     async def set_preferred_factor(self, subject: str, name: str | None) -> None:
         await sync_to_async(self._sync.set_preferred_factor)(subject, name)
+
+
+_DEVICE_METHODS = (
+    "add_device",
+    "get_device",
+    "list_devices",
+    "touch_device",
+    "remove_device",
+    "remove_devices",
+)
+for _name in _DEVICE_METHODS:  # database failures: StorageUnavailable, as for the factors
+    setattr(OrmCredentials, _name, _guarded(getattr(OrmDevices, _name)))
+    setattr(AsyncOrmCredentials, _name, _guarded(getattr(AsyncOrmDevices, _name)))

@@ -23,7 +23,7 @@ from django.urls import reverse
 from otpgate.core.errors import DeliveryFailed, OtpgateError
 from otpgate.core.i18n import error_message
 
-from . import runtime
+from . import devices, runtime
 from .framing import protect
 from .session import SessionData, client_ip, locale_of, next_url
 
@@ -36,7 +36,9 @@ def begin_second_step(
     A user with a second factor is sent to the second step, which opens on their preferred
     factor (``gate.offer``): an SMS is sent at once only when the phone is the preferred one.
     One without is logged in (the middleware then sends them to enrollment if
-    ``OTPGATE_REQUIRED`` covers them). ``next_url_`` is only followed on this host.
+    ``OTPGATE_REQUIRED`` covers them), and so is one on a device they asked to remember
+    (``OTPGATE_REMEMBER_DEVICE``; see :mod:`otpgate.integrations.django.devices`).
+    ``next_url_`` is only followed on this host.
     ``backend`` defaults to the one ``authenticate()`` set on ``user``.
     """
     target = next_url(request, next_url_)
@@ -65,6 +67,8 @@ def hold_for_second_step(
     options = gate.offer(subject, "login")  # the preferred factor first
     if not options:
         return None
+    if not handoff and devices.sign_in_remembered(request, gate, user, backend):
+        return HttpResponseRedirect(target)  # a remembered device: sign-in only
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         auth.logout(request)  # another account was signed in: start clean
     request.session.cycle_key()

@@ -109,3 +109,37 @@ class PreferredFactor(models.Model):
 
     def __str__(self) -> str:
         return self.factor
+
+
+class RememberedDevice(models.Model):
+    """A device whose user asked not to be asked again at sign-in ("remember this device").
+
+    Only keyed digests: ``digest`` of the device's secret (the browser keeps it in a signed
+    cookie), ``binding`` of the user's factors and session auth hash (a factor or password
+    change voids the device). ``label`` is the browser and system, ``place`` the client's
+    network with the host part masked (never the address). Times are Unix seconds.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    ref = models.CharField(_("reference"), max_length=16, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_devices",
+        verbose_name=_("user"),
+    )
+    digest = models.CharField(_("digest"), max_length=128)
+    binding = models.CharField(_("binding"), max_length=128)
+    label = models.CharField(_("browser"), max_length=64, blank=True)
+    place = models.CharField(_("network"), max_length=64, blank=True)
+    created_ts = models.FloatField(_("first seen (Unix time)"))
+    last_seen_ts = models.FloatField(_("last seen (Unix time)"))
+    expires_ts = models.FloatField(_("expires (Unix time)"))
+
+    class Meta:
+        ordering = ("-last_seen_ts", "ref")
+        verbose_name = _("remembered device")
+        verbose_name_plural = _("remembered devices")
+
+    def __str__(self) -> str:
+        return self.label or str(_("remembered device"))

@@ -146,6 +146,14 @@ def abandon(request: HttpRequest, data: SessionData) -> None:
     data.save()
 
 
+def signed_in(request: HttpRequest, actor: Actor) -> Any:
+    """The user a passed step was for, after :func:`complete`: a step-up's own user, or the
+    one a sign-in just logged in (``auth.login`` set ``request.user``)."""
+    if actor.mode != PENDING and actor.user is not None:
+        return actor.user
+    return getattr(request, "user", None)
+
+
 def complete(
     request: HttpRequest, data: SessionData, actor: Actor, verification: Verification, target: str
 ) -> HttpResponse | None:

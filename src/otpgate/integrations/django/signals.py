@@ -11,7 +11,8 @@ number; never a code, a secret or a full number) and ``subject`` (``str(user.pk)
 
 ``otp_event`` fires for every event; each event also has its own signal, named after it
 (``challenge_started``, ``challenge_sent``, ..., ``factor_added``, ``factor_removed``,
-``sim_swap_detected``, ``sim_swap_unknown``; every :class:`~otpgate.EventName`).
+``sim_swap_detected``, ``sim_swap_unknown``, ``device_remembered``, ``device_used``,
+``device_revoked``; every :class:`~otpgate.EventName`).
 ``second_factor_passed`` fires after a session passed the second step (``request``, ``user``,
 ``verification``). A receiver that raises is logged and ignored: it cannot block a sign-in.
 """
@@ -41,6 +42,9 @@ factor_added = Signal()
 factor_removed = Signal()
 sim_swap_detected = Signal()
 sim_swap_unknown = Signal()
+device_remembered = Signal()
+device_used = Signal()
+device_revoked = Signal()
 second_factor_passed = Signal()
 
 #: The signal of each core event: those above, and one made here for any other event (named
@@ -63,7 +67,9 @@ def _send(signal: Signal, sender: Any, **kwargs: Any) -> None:
 def dispatch(event: Event) -> None:
     """The verifier's event listener: send ``otp_event`` and the event's own signal."""
     _send(otp_event, "otpgate", event=event, subject=event.subject)
-    _send(BY_NAME[event.name], "otpgate", event=event, subject=event.subject)
+    signal = BY_NAME.get(event.name)
+    if signal is not None:
+        _send(signal, "otpgate", event=event, subject=event.subject)
 
 
 def passed(request: Any, user: Any, verification: Any) -> None:

@@ -11,7 +11,7 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, api_enroll, manage, preferred, replay, verify
+from .views import api, api_enroll, devices, manage, preferred, replay, verify
 
 app_name = "otpgate"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("app/remove/", manage.totp_remove, name="totp_remove"),
     path("recovery/", manage.recovery, name="recovery"),
     path("preferred/", preferred.preferred, name="preferred"),
+    path("devices/forget/", devices.revoke, name="device_revoke"),
+    path("devices/forget-all/", devices.revoke_all, name="devices_revoke"),
     path("api/status", api.status, name="api_status"),
     path("api/start", api.start, name="api_start"),
     path("api/resend", api.resend, name="api_resend"),

@@ -33,6 +33,11 @@ class VerifyFactor(_Request):
     challenge_id: Annotated[str, StringConstraints(max_length=128)] | None = Field(
         None, description="For a factor that sends (the offer's `sends`): the challenge started."
     )
+    remember_device: bool = Field(
+        False,
+        description="With `purpose: login`: don't ask again on this device for "
+        "`OTPGATE_REMEMBER_DEVICE_DAYS` days; the answer carries a `device_token`.",
+    )
 
 
 class StartFactor(_Request):

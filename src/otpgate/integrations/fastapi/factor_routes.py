@@ -89,15 +89,26 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
     )
     async def verify_factor(
         body: VerifyFactor,
+        request: Request,
         response: Response,
         subject: str = subject_dep,
         session_key: str = session_dep,
+        client_ip: str | None = Depends(gate.client_ip),
     ) -> VerificationOut:
+        if body.remember_device and body.purpose != "login":
+            raise MalformedInput("remember_device is only for purpose login.")
         verification = await gate.verifier.verify(
             subject, body.factor, body.code, purpose=body.purpose, challenge_id=body.challenge_id
         )
         response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
-        return VerificationOut.of(verification)
+        token = None
+        if body.remember_device and gate.verifier.devices.enabled:
+            token = await gate.verifier.devices.remember(
+                subject,
+                user_agent=request.headers.get("user-agent"),
+                client_ip=client_ip,
+            )
+        return VerificationOut.of(verification, token)
 
     @router.put(
         "/factors/preferred",

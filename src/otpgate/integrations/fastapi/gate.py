@@ -347,6 +347,19 @@ class OtpGate:
         await self._token_states().passed(session_key, verification, state)
         return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
 
+    async def remembered(self, session_key: str, subject: str) -> None:
+        """Record that a remembered device let this token/session skip the sign-in second
+        step (``state.has_passed``; never fresh: step-up and transactions still ask)."""
+        states = self._token_states()
+        state = await states.load(session_key)
+        state.remembered(subject, self.clock())
+        await states.save(session_key, state)
+
+    async def forget_devices(self, subject: str) -> int:
+        """Void every remembered device of ``subject``: call it when the user's password
+        changes or they sign out everywhere (factor changes void them on their own)."""
+        return await self.verifier.devices.revoke_all(subject, reason="credentials_changed")
+
     def locale(self, request: Request) -> str | None:
         """The language for texts sent to this request's user (None: the number's region
         decides)."""

@@ -109,13 +109,21 @@ class VerificationOut(BaseModel):
     factor: str = Field(examples=["totp"], description="The factor that passed.")
     purpose: str
     verified_at: datetime
+    device_token: str | None = Field(
+        None,
+        description="Only after `POST /verify` with `purpose: login` and "
+        "`remember_device: true` (and `OTPGATE_REMEMBER_DEVICE` on): send it back as the "
+        "`OTP-Device` header of `POST /device-check` at the next sign-in to skip the "
+        "second step. Keep it like a password.",
+    )
 
     @classmethod
-    def of(cls, verification: Verification) -> VerificationOut:
+    def of(cls, verification: Verification, device_token: str | None = None) -> VerificationOut:
         return cls(
             factor=verification.factor,
             purpose=verification.purpose,
             verified_at=_utc(verification.verified_at),
+            device_token=device_token,
         )
 
 

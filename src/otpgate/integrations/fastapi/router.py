@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.routing import Match
 from starlette.types import Scope
 
+from .device_routes import add_device_routes
 from .factor_routes import add_factor_routes
 from .guards import guard_factors
 from .models import (
@@ -277,4 +278,5 @@ def build_router(gate: OtpGate) -> APIRouter:
         return VerificationOut.of(verification)
 
     add_factor_routes(router, gate)
+    add_device_routes(router, gate)
     return router

@@ -24,7 +24,7 @@ from otpgate.core.store import Store
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, safe_next
 
-from . import signals
+from . import devices, signals
 from .known_factors import has_factor_for_guard, watch_changes
 from .known_factors import remember as remember_factors
 from .users import UserHooks, resolve_users, subject_of
@@ -195,8 +195,10 @@ class OtpGate:
     ) -> Response:
         """Call after the password checked out, instead of ``login_user``.
 
-        Users without a second factor are signed in at once; the others go to the second
-        step and are signed in only when it passes (within ``login_step_timeout``).
+        Users without a second factor are signed in at once, and so are users on a device
+        they asked to remember (``OTPGATE_REMEMBER_DEVICE``: the ``otpgate_device`` cookie);
+        the others go to the second step and are signed in only when it passes (within
+        ``login_step_timeout``).
         Returns the redirect (HTML) or a JSON answer (API clients).
         """
         gate = gate_state()
@@ -213,11 +215,18 @@ class OtpGate:
             gate.users.log_in(subject, remember)
             remember_factors(gate, subject, False, checked_at=checked_at)
             return _go(target, {"status": "signed_in", "next": target})
+        if devices.sign_in_remembered(subject, bool(remember)):
+            return _go(target, {"status": "signed_in", "next": target, "remembered_device": True})
         pending = SecondFactorState()
         pending.begin(subject, gate.verifier.clock(), target, remember=bool(remember))
         save_state(pending)
         verify = url_for(gate.endpoint("verify"))
         return _go(verify, {"status": "second_factor_required", "next": verify}, status=202)
+
+    def forget_devices(self, user: object) -> int:
+        """Void every remembered device of ``user`` (a user object or its id): call it when
+        the user's password changes or they sign out everywhere. Returns how many."""
+        return devices.forget(user)
 
     def logout(self) -> None:
         """Sign out and forget this session's second factor."""

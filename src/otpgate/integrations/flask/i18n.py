@@ -96,6 +96,21 @@ ZH: dict[str, str] = {
     "You can request a new code in {seconds} s.": "{seconds} 秒后可重新获取验证码。",
     "Your recovery codes": "您的恢复码",
     "{count} unused recovery codes.": "还有 {count} 个未使用的恢复码。",
+    "Don't ask again on this device for {days} days": "{days} 天内在此设备上不再询问",
+    "Remembered devices": "已记住的设备",
+    "These devices skip the code at sign-in. Changing a factor or your password forgets "
+    "them all.": "这些设备登录时无需验证码。更改验证方式或密码会使其全部失效。",
+    "Unknown browser": "未知浏览器",
+    "network {place}": "网络 {place}",
+    "First seen": "首次使用",
+    "last seen": "最近使用",
+    "Forget {device}": "忘记 {device}",
+    "Forget": "忘记",
+    "No remembered device.": "没有已记住的设备。",
+    "Yes, ask every device for a code again": "是的，让所有设备重新输入验证码",
+    "Forget all devices": "忘记所有设备",
+    "The device will be asked for a code again.": "该设备将需要重新输入验证码。",
+    "Every device will be asked for a code again.": "所有设备都将需要重新输入验证码。",
 }
 
 register("zh", ZH)

@@ -23,6 +23,7 @@ from otpgate.core.errors import (
 from otpgate.core.factors.selection import has_factor
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
+from . import devices
 from .views_verify import current_challenge
 from .web import (
     challenge_json,
@@ -122,6 +123,7 @@ def manage() -> Response:
                 **factors_json(factors),
                 "preferred_factor": preferred,
                 "available_factors": [option.name for option in options],
+                "remembered_devices": devices.rows(subject),
                 "csrf_token": csrf_token(),
             }
         )
@@ -132,6 +134,8 @@ def manage() -> Response:
         messages=messages,
         options=options,
         preferred=preferred,
+        devices=devices.rows(subject),
+        remembering=devices.enabled(),
     )
 
 

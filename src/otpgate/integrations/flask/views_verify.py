@@ -31,6 +31,7 @@ from otpgate.core.errors import (
 from otpgate.core.factors.base import FactorOption
 from otpgate.core.web import SecondFactorState, safe_next
 
+from . import devices
 from .signals import second_factor_passed
 from .web import (
     challenge_json,
@@ -127,7 +128,10 @@ def verify() -> Response:
         )
     except OtpgateError as error:
         return page(subject, is_login, factor, error=error)
-    return passed(verification, is_login)
+    response = passed(verification, is_login)
+    if devices.wants_remembering(is_login):
+        devices.remember(response, verification.subject)
+    return response
 
 
 def passed(verification: Verification, is_login: bool) -> Response:
@@ -234,6 +238,7 @@ def page(
         is_login=is_login,
         back=way_back(is_login),
         next=requested_next(),
+        remember_days=gate.verifier.devices.days if is_login and devices.enabled() else 0,
     )
 
 

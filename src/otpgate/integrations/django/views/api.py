@@ -13,6 +13,9 @@ once, uncached: the authenticator set-up (``enroll`` totp) and new recovery code
 Every ``enroll`` call (starting or confirming a set-up, new recovery codes) and every resend of
 a code for a number being added is a change of factors: it needs a second factor passed within
 ``step_up_max_age`` (or a user with no factor yet), whatever the body holds.
+
+``check`` of a sign-in's second step with ``"remember_device": true`` (and
+``OTPGATE_REMEMBER_DEVICE`` on) sets the remembered device's cookie, as the page's box does.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from otpgate.core.errors import (
 from otpgate.core.factors.selection import has_factor
 from otpgate.core.web import challenge_view, manage_error
 
-from .. import policy, runtime
+from .. import devices, policy, runtime
 from ..errors import problem
 from ..session import (
     PENDING,
@@ -54,6 +57,7 @@ from ..session import (
     complete,
     locale_of,
     next_url,
+    signed_in,
 )
 
 
@@ -64,6 +68,8 @@ class Call:
         self.request = request
         self.body = body
         self.gate: AsyncVerifier = runtime.get_async_verifier()
+        #: A remembered device's token, for the answer's cookie (``remember_device``).
+        self.device_token: str | None = None
 
     def load(self) -> None:
         """Load the session and the user (synchronous: database sessions, auth backends)."""
@@ -149,6 +155,8 @@ async def _run(request: HttpRequest, handler: Handler, method: str = "POST") -> 
         await sync_to_async(call.load)()
         result = await handler(call)
         response: HttpResponse = JsonResponse(result)
+        if call.device_token:
+            devices.set_cookie(request, response, call.device_token, call.gate.devices.days)
     except OtpgateError as error:
         response = problem(error, request)
     if call is not None and hasattr(call, "data"):
@@ -249,6 +257,10 @@ async def _check(call: Call) -> dict[str, Any]:
     if done is None:
         raise LoginRequired()
     target = done.get("Location") or target  # a hand-off (allauth) chose where to go
+    ticked = call.body.get("remember_device", False)
+    if devices.wants_remembering(call.request, gate, actor.purpose, ticked):
+        user = signed_in(call.request, actor)
+        call.device_token = await devices.aremember(call.request, gate, user)
     return {"verified": True, "factor": verification.factor, "next": target}
 
 

@@ -93,6 +93,12 @@ def _keeps_required_factor(ctx: Ctx, removing: int = 1) -> bool:
     return not required or ctx.gate.factors(ctx.subject).primary_count - removing >= 1
 
 
+def device_rows(gate: Verifier, subject: str) -> list[dict[str, Any]]:
+    from .devices import rows
+
+    return rows(gate, subject)
+
+
 def _done(ctx: Ctx) -> HttpResponse:
     return HttpResponseRedirect(ctx.next or reverse("otpgate:manage"))
 
@@ -114,7 +120,12 @@ def manage(request: HttpRequest) -> HttpResponse:
         "has_factor": ctx.has_factor,
         "next": ctx.next,
         "options": ctx.gate.offer(ctx.subject, "login"),  # the preferred one first
+        "remembering": ctx.gate.devices.enabled,
+        "devices": device_rows(ctx.gate, ctx.subject),
+        "devices_notice": ctx.data.extra.pop("devices_notice", ""),
     }
+    if context["devices_notice"]:
+        ctx.data.save()
     return page(request, "otpgate/manage.html", context)
 
 

@@ -39,7 +39,7 @@ from otpgate.core.factors.selection import setup_required
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import challenge_view
 
-from .. import policy, runtime
+from .. import devices, policy, runtime
 from ..session import (
     PENDING,
     Actor,
@@ -53,6 +53,7 @@ from ..session import (
     log_in,
     next_url,
     pending_user,
+    signed_in,
 )
 from .common import field, page, redirect, with_next
 
@@ -144,6 +145,23 @@ def _restart(request: HttpRequest, data: SessionData) -> HttpResponse:
     return HttpResponseRedirect(resolve_url(django_settings.LOGIN_URL))
 
 
+def _passed(
+    request: HttpRequest,
+    gate: Verifier,
+    data: SessionData,
+    actor: Actor,
+    verification: Verification,
+    target: str,
+) -> HttpResponse:
+    """The step passed: log in (or refresh), remember the device if asked, go on."""
+    response = complete(request, data, actor, verification, target)
+    if response is None:
+        return _restart(request, data)
+    if devices.wants_remembering(request, gate, actor.purpose):
+        devices.remember(request, response, gate, signed_in(request, actor))
+    return response
+
+
 @never_cache
 @csrf_protect
 def verify(request: HttpRequest) -> HttpResponse:
@@ -162,7 +180,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     verification, checked = check_first(request, gate, data, actor, wanted)
     if verification is not None:
         data.state.pending_method = str(wanted)
-        return complete(request, data, actor, verification, target) or _restart(request, data)
+        return _passed(request, gate, data, actor, verification, target)
     options = gate.offer(actor.subject, actor.purpose)
     missing = setup_required(options)
     if missing is not None:
@@ -192,14 +210,14 @@ def verify(request: HttpRequest) -> HttpResponse:
                 notice = "sent"
             else:
                 verification = check(gate, data, actor, method, field(request, "code"))
-                done = complete(request, data, actor, verification, target)
-                return done or _restart(request, data)
+                return _passed(request, gate, data, actor, verification, target)
         except OtpgateError as failure:
             error = failure
     else:
         pending_error = data.extra.pop("notice_error", "")
     challenge = _current(gate, data, actor) if option.sends else None
     data.save()
+    remembers = actor.purpose == "login" and gate.devices.enabled
     context: dict[str, Any] = {
         "mode": actor.mode,
         "method": method,
@@ -213,6 +231,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         "login_url": resolve_url(django_settings.LOGIN_URL),
         "back": way_back(request, target) if actor.mode != PENDING else "",
         "code_digits": option.input.length,
+        "remember_days": gate.devices.days if remembers else 0,
     }
     return page(request, TEMPLATE, context, error=error)
 

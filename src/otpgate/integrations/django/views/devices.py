@@ -1,0 +1,71 @@
+"""Remembered devices on the management page: forget one, or all (after a confirmation).
+
+Forgetting adds no trust, so it needs what viewing the page needs (a session that passed a
+second factor), not a fresh step-up. Both are POST with Django's CSRF protection; what
+happened is shown on the management page (``devices_notice``, kept in the session once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from otpgate.core.verifier import Verifier
+
+from ..session import SessionData
+from .common import field
+from .manage import _enter
+
+
+def rows(gate: Verifier, subject: str) -> list[dict[str, Any]]:
+    """The subject's devices as the management page shows them (nothing secret)."""
+    if not gate.devices.enabled:
+        return []
+    return [
+        {
+            "ref": d.ref,
+            "label": d.label,
+            "place": d.place,
+            "first_seen": datetime.fromtimestamp(d.created_at, timezone.utc),
+            "last_seen": datetime.fromtimestamp(d.last_seen, timezone.utc),
+        }
+        for d in gate.devices.list(subject)
+    ]
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def revoke(request: HttpRequest) -> HttpResponse:
+    ctx = _enter(request, "view")
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    if ctx.gate.devices.revoke(ctx.subject, field(request, "device")):
+        _notice(ctx.data, "one")
+    return HttpResponseRedirect(reverse("otpgate:manage"))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def revoke_all(request: HttpRequest) -> HttpResponse:
+    ctx = _enter(request, "view")
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    if field(request, "confirm") not in ("1", "on"):
+        _notice(ctx.data, "confirm")
+        return HttpResponseRedirect(reverse("otpgate:manage"))
+    ctx.gate.devices.revoke_all(ctx.subject)
+    _notice(ctx.data, "all")
+    return HttpResponseRedirect(reverse("otpgate:manage"))
+
+
+def _notice(data: SessionData, what: str) -> None:
+    data.extra["devices_notice"] = what
+    data.save()
