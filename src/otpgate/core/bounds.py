@@ -94,6 +94,7 @@ def validate(s: Settings) -> None:
         "enrollment_budget",
         "subject_budget",
         "ip_budget",
+        "voice_budget",
     ):
         rate = getattr(s, name)
         _check(

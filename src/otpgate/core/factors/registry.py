@@ -1,7 +1,7 @@
 """``FactorRegistry``: the factors a verifier offers, by name.
 
-Every verifier uses :data:`registry` (the built-in ``sms``, ``totp`` and ``recovery``) unless
-given its own; :func:`register_factor` adds a factor to it, and from then on
+Every verifier uses :data:`registry` (the built-in ``sms``, ``voice``, ``totp`` and
+``recovery``) unless given its own; :func:`register_factor` adds a factor to it, and from then on
 ``gate.offer``, ``gate.start`` and ``gate.verify`` serve it like the built-in ones.
 """
 
@@ -16,6 +16,7 @@ from .base import Factor
 from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
+from .voice import VoiceFactor
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
 
@@ -72,8 +73,9 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), RecoveryCodeFactor()])
+    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``voice`` (offered
+    only by a verifier that can place calls) and ``recovery``."""
+    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), VoiceFactor(), RecoveryCodeFactor()])
 
 
 #: The registry every verifier uses unless given another one.
