@@ -64,6 +64,14 @@ from .settings import RateLimit, Settings, generate_secret_key
 from .store import AsyncStore, Store
 from .totp import TotpEnrollment
 from .verifier import Verifier
+from .voice import (
+    AsyncVoiceSender,
+    ConsoleVoiceSender,
+    OutboxVoiceSender,
+    PhoneSender,
+    Speech,
+    VoiceSender,
+)
 from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
@@ -71,6 +79,7 @@ __all__ = [
     "AsyncSender",
     "AsyncStore",
     "AsyncVerifier",
+    "AsyncVoiceSender",
     "AuthenticationRequired",
     "BackendError",
     "Challenge",
@@ -79,6 +88,7 @@ __all__ = [
     "ConfigurationError",
     "ConfirmationRequired",
     "ConsoleSender",
+    "ConsoleVoiceSender",
     "ContextMismatch",
     "Credentials",
     "CsrfFailed",
@@ -111,10 +121,12 @@ __all__ = [
     "OtpgateError",
     "OutboxMessage",
     "OutboxSender",
+    "OutboxVoiceSender",
     "PhoneNetworkNotAllowed",
     "PhoneNumber",
     "PhoneRegionNotAllowed",
     "PhoneRejected",
+    "PhoneSender",
     "PhoneTypeNotAllowed",
     "PrimaryFactorRequired",
     "RateLimit",
@@ -124,6 +136,7 @@ __all__ = [
     "SendLimitReached",
     "Sender",
     "Settings",
+    "Speech",
     "Status",
     "StorageUnavailable",
     "Store",
@@ -133,6 +146,7 @@ __all__ = [
     "Verification",
     "VerificationFailed",
     "Verifier",
+    "VoiceSender",
     "challenge_view",
     "error_response",
     "generate_secret_key",
