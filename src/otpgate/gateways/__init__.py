@@ -17,6 +17,11 @@ Failures are :class:`GatewayError` (a ``DeliveryFailed``) whose ``retryable`` sa
 another gateway may succeed. Receipts: ``kannel.receipt(params)``,
 ``twilio.receipt(url, params, signature)``, ``vonage.receipt(params)`` give
 ``(challenge_id, status)`` for ``gate.delivery_report``, or raise :class:`InvalidCallback`.
+
+Voice calls (the ``voice`` factor: the code read out): ``TwilioVoiceGateway`` (TwiML) and
+``VonageVoiceGateway`` (NCCO, application JWT) driven by ``TwilioVoiceSender`` /
+``VonageVoiceSender`` (and their async variants); join one to an SMS sender with
+``otpgate.PhoneSender(sms, voice)``. Their status callbacks: ``voice.receipt(...)``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,21 @@ if TYPE_CHECKING:
         twilio_signature,
         validate_twilio_signature,
     )
+    from .twilio_voice import (
+        AsyncTwilioVoiceSender,
+        TwilioVoiceGateway,
+        TwilioVoiceSender,
+        twilio_call_receipt,
+    )
+    from .voice_transport import AsyncHttpVoiceSender, HttpVoiceSender
     from .vonage import AsyncVonageSender, VonageGateway, VonageSender, vonage_receipt
+    from .vonage_voice import (
+        AsyncVonageVoiceSender,
+        VonageVoiceGateway,
+        VonageVoiceSender,
+        verify_vonage_signature,
+        vonage_call_receipt,
+    )
 
 _LAZY = {
     "AsyncHttpSender": "transport",
@@ -60,20 +79,35 @@ _LAZY = {
     "vonage_receipt": "vonage",
     "AsyncSnsSender": "sns",
     "SnsSender": "sns",
+    "AsyncHttpVoiceSender": "voice_transport",
+    "HttpVoiceSender": "voice_transport",
+    "AsyncTwilioVoiceSender": "twilio_voice",
+    "TwilioVoiceGateway": "twilio_voice",
+    "TwilioVoiceSender": "twilio_voice",
+    "twilio_call_receipt": "twilio_voice",
+    "AsyncVonageVoiceSender": "vonage_voice",
+    "VonageVoiceGateway": "vonage_voice",
+    "VonageVoiceSender": "vonage_voice",
+    "verify_vonage_signature": "vonage_voice",
+    "vonage_call_receipt": "vonage_voice",
 }
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AsyncFailoverSender",
     "AsyncHttpSender",
+    "AsyncHttpVoiceSender",
     "AsyncKannelSender",
     "AsyncSnsSender",
     "AsyncTwilioSender",
+    "AsyncTwilioVoiceSender",
     "AsyncVonageSender",
+    "AsyncVonageVoiceSender",
     "CircuitBreaker",
     "FailoverSender",
     "GatewayError",
     "HttpSender",
+    "HttpVoiceSender",
     "InvalidCallback",
     "KannelGateway",
     "KannelSender",
@@ -81,12 +115,19 @@ __all__ = [
     "SnsSender",
     "TwilioGateway",
     "TwilioSender",
+    "TwilioVoiceGateway",
+    "TwilioVoiceSender",
     "VonageGateway",
     "VonageSender",
+    "VonageVoiceGateway",
+    "VonageVoiceSender",
     "kannel_receipt",
+    "twilio_call_receipt",
     "twilio_receipt",
     "twilio_signature",
     "validate_twilio_signature",
+    "verify_vonage_signature",
+    "vonage_call_receipt",
     "vonage_receipt",
 ]
 
