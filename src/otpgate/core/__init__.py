@@ -65,6 +65,7 @@ from .store import AsyncStore, Store
 from .totp import TotpEnrollment
 from .verifier import Verifier
 from .voice import (
+    AsyncPhoneSender,
     AsyncVoiceSender,
     ConsoleVoiceSender,
     OutboxVoiceSender,
@@ -76,6 +77,7 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
+    "AsyncPhoneSender",
     "AsyncSender",
     "AsyncStore",
     "AsyncVerifier",

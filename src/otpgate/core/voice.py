@@ -200,3 +200,19 @@ class PhoneSender:
 
     def call(self, to: str, speech: Speech, *, reference: str = "") -> str:
         return self.voice.call(to, speech, reference=reference)  # type: ignore[attr-defined, no-any-return]
+
+
+class AsyncPhoneSender:
+    """:class:`PhoneSender` for async parts (an ``AsyncVerifier``'s): both methods await."""
+
+    def __init__(self, sms: object, voice: object) -> None:
+        if not callable(getattr(sms, "send", None)) or not callable(getattr(voice, "call", None)):
+            raise ConfigurationError("sender", "AsyncPhoneSender needs a send() and a call() part")
+        self.sms = sms
+        self.voice = voice
+
+    async def send(self, to: str, text: str, *, reference: str = "") -> str:
+        return await self.sms.send(to, text, reference=reference)  # type: ignore[attr-defined, no-any-return]
+
+    async def call(self, to: str, speech: Speech, *, reference: str = "") -> str:
+        return await self.voice.call(to, speech, reference=reference)  # type: ignore[attr-defined, no-any-return]
