@@ -235,3 +235,14 @@ def test_the_console_voice_sender_masks_the_number():
     ConsoleVoiceSender(stream).call(PHONE, speech)
     printed = stream.getvalue()
     assert "+33 ••• ••• 5678" in printed and PHONE not in printed and "1, 2, 3" in printed
+
+
+def test_otpgate_check_sees_both_parts_of_a_phone_sender(outbox, calls):
+    from otpgate.check.probes import targets
+
+    assert [inner for _, inner in targets(PhoneSender(outbox, calls))] == [outbox, calls]
+
+
+def test_a_phone_sender_needs_both_parts(outbox, calls):
+    with pytest.raises(ConfigurationError):
+        PhoneSender(calls, outbox)

@@ -191,6 +191,8 @@ class PhoneSender:
             raise ConfigurationError("sender", "PhoneSender needs a send() and a call() part")
         self.sms = sms
         self.voice = voice
+        #: Both parts, for ``otpgate check`` (it probes each gateway behind a sender).
+        self.senders = [sms, voice]
         self.nonblocking = bool(getattr(sms, "nonblocking", False)) and bool(
             getattr(voice, "nonblocking", False)
         )
@@ -210,6 +212,7 @@ class AsyncPhoneSender:
             raise ConfigurationError("sender", "AsyncPhoneSender needs a send() and a call() part")
         self.sms = sms
         self.voice = voice
+        self.senders = [sms, voice]
 
     async def send(self, to: str, text: str, *, reference: str = "") -> str:
         return await self.sms.send(to, text, reference=reference)  # type: ignore[attr-defined, no-any-return]
