@@ -84,3 +84,16 @@ def test_budgets_hold_across_sms_and_calls(client, calls, sms_user, outbox, cloc
     assert len(calls.calls) == 3
     html = client.post("/2fa/verify/", {"action": "send", "method": "voice"}).content.decode()
     assert "Too many codes were requested" in html and len(calls.calls) == 3
+
+
+def test_a_failed_text_offers_the_call_too(client, calls, sms_user, outbox, clock):
+    from otpgate import DeliveryFailed
+
+    full_login(client, outbox)
+    clock.advance(400)
+    outbox.failing = DeliveryFailed()
+    html = client.post("/2fa/verify/", {"action": "send", "method": "sms"}).content.decode()
+    assert 'id="otpgate-alternative-voice"' in html  # the text failed: call instead
+    outbox.failing = None
+    html = client.post("/2fa/verify/", {"action": "send", "method": "voice"}).content.decode()
+    assert "We are calling" in html and len(calls.calls) == 1

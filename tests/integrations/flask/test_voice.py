@@ -113,3 +113,17 @@ def test_without_a_voice_sender_no_call_is_offered(harness):
     harness.clock.advance(400)
     sent = send(client, "sms")
     assert "Call me instead" not in client.get(sent.headers["Location"]).text
+
+
+def test_a_failed_text_offers_the_call_too(voice_harness, calls, outbox):
+    from otpgate import DeliveryFailed
+
+    harness = voice_harness
+    client = harness.client()
+    sms_login(harness, client)
+    harness.clock.advance(400)
+    outbox.failing = DeliveryFailed()
+    page = send(client, "sms").text
+    assert 'id="otpgate-alternative-voice"' in page  # the text failed: call instead
+    outbox.failing = None
+    assert send(client, "voice").status_code == 303 and len(calls.calls) == 1
