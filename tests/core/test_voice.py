@@ -246,3 +246,16 @@ def test_otpgate_check_sees_both_parts_of_a_phone_sender(outbox, calls):
 def test_a_phone_sender_needs_both_parts(outbox, calls):
     with pytest.raises(ConfigurationError):
         PhoneSender(calls, outbox)
+
+
+def test_the_development_senders_that_also_call(make_gate):
+    from otpgate.check.probes import probe_sender
+    from otpgate.core.wiring import build_sender
+
+    for name in ("console+voice", "outbox+voice"):
+        gate = make_gate(sender=build_sender(name))
+        gate.credentials.add_phone("alice", PHONE)
+        assert [o.name for o in gate.offer("alice", "login")] == ["sms", "voice"]
+        findings = probe_sender(name)
+        assert [f.level for f in findings] == ["warn", "warn"]  # development only
+    assert [o.name for o in make_gate(sender=build_sender("outbox")).offer("x", "login")] == []
