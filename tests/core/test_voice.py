@@ -259,3 +259,20 @@ def test_the_development_senders_that_also_call(make_gate):
         findings = probe_sender(name)
         assert [f.level for f in findings] == ["warn", "warn"]  # development only
     assert [o.name for o in make_gate(sender=build_sender("outbox")).offer("x", "login")] == []
+
+
+@pytest.mark.parametrize(
+    ("number", "refusal"),
+    [
+        ("+449098790000", "phone_type_not_allowed"),  # UK premium rate
+        ("+19005550123", "phone_type_not_allowed"),  # US premium rate
+        ("+881612345678", "phone_network_not_allowed"),  # Iridium satellite phone
+    ],
+)
+def test_premium_and_international_network_numbers_are_never_called(make_gate, number, refusal):
+    calls = OutboxVoiceSender()
+    gate = make_gate(voice_sender=calls)
+    gate.credentials.add_phone("alice", number)  # stored by a policy since tightened
+    with pytest.raises(PhoneRejected) as refused:
+        gate.start("alice", "voice", purpose="login")
+    assert refused.value.code == refusal and calls.calls == []
