@@ -106,7 +106,8 @@ class Settings:
     subject_budget: RateLimit = RateLimit(10, 24 * 3600)
     #: Voice calls (the ``voice`` factor: the code read out) one subject may have placed to
     #: one of their numbers: tighter than SMS, as calls cost more and are a toll-fraud
-    #: target. Each call also spends the subject, client IP and country budgets SMS spends.
+    #: target. Each call also spends every budget an SMS spends (the number's, the subject's,
+    #: the client IP's, the country's), so they hold across texts and calls together.
     voice_budget: RateLimit = RateLimit(3, 24 * 3600)
     ip_budget: RateLimit = RateLimit(20, 3600)
     #: Daily SMS cap per country calling code, e.g. ``{"44": 5000}``; ``default_country_cap``
