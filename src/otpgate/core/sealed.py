@@ -11,7 +11,8 @@ data, so it opens only as what it was sealed as, in the challenge it was sealed 
 
 Each code path opens only what it needs: a check opens nothing when the caller names the
 subject (the subject key the challenge id starts with proves it), the subject otherwise,
-and never the number; a resend opens both. A value that does not open (sealed under a key
+and never the number; a resend opens both, a delivery receipt the delivery (its channel
+names the factor of the event it tells). A value that does not open (sealed under a key
 no longer configured, or damaged) makes the challenge expired: it fails closed.
 """
 
