@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from otpgate import MemoryStore, OutboxVoiceSender, PhoneSender
+from otpgate import MemoryStore, OutboxSender, OutboxVoiceSender, PhoneSender
 
 from .conftest import PHONE, full_login, last_code
 
@@ -97,3 +97,51 @@ def test_a_failed_text_offers_the_call_too(client, calls, sms_user, outbox, cloc
     outbox.failing = None
     html = client.post("/2fa/verify/", {"action": "send", "method": "voice"}).content.decode()
     assert "We are calling" in html and len(calls.calls) == 1
+
+
+class BlockingCalls(OutboxVoiceSender):
+    """A voice sender that may block (a gateway's): async views run it in a thread."""
+
+    nonblocking = False
+
+
+class AsyncCalls(OutboxVoiceSender):
+    """An async-only voice sender: sync views run it through async_to_sync."""
+
+    async def call(self, to, speech, *, reference=""):  # type: ignore[override]
+        return OutboxVoiceSender.call(self, to, speech, reference=reference)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_views_call_through_a_blocking_voice_sender(
+    otpgate_runtime, sms_user, outbox, clock
+):
+    calls = BlockingCalls()
+    otpgate_runtime.configure(
+        clock=clock, sender=PhoneSender(outbox, calls), store=MemoryStore(clock=clock)
+    )
+    gate, subject = otpgate_runtime.get_async_verifier(), str(sms_user.pk)
+    challenge = await gate.start(subject, "voice", purpose="action")
+    code = calls.last_code_for(PHONE)
+    verification = await gate.verify(
+        subject, "voice", code, purpose="action", challenge_id=challenge.id
+    )
+    assert verification.factor == "voice"
+
+
+def test_sync_views_call_through_an_async_voice_sender(otpgate_runtime, sms_user, clock):
+    from otpgate import AsyncPhoneSender
+
+    class AsyncTexts(OutboxSender):
+        async def send(self, to, text, *, reference=""):  # type: ignore[override]
+            return OutboxSender.send(self, to, text, reference=reference)
+
+    calls = AsyncCalls()
+    otpgate_runtime.configure(
+        clock=clock, sender=AsyncPhoneSender(AsyncTexts(), calls), store=MemoryStore(clock=clock)
+    )
+    gate, subject = otpgate_runtime.get_verifier(), str(sms_user.pk)
+    challenge = gate.start(subject, "voice", purpose="login")
+    code = calls.last_code_for(PHONE)
+    verification = gate.verify(subject, "voice", code, purpose="login", challenge_id=challenge.id)
+    assert verification.factor == "voice"
