@@ -213,3 +213,5 @@ def test_calls_are_kept_beside_the_texts(server, inbox, sms_settings):
     status, _, body = get(server, "/api/messages/latest?to=+33612345678")
     latest = json.loads(body)
     assert (status, latest["kind"], latest["code"]) == (200, "call", call.code)
+    page = get(server, "/")[2].decode()
+    assert page.count('data-kind="call"') == 1 and page.count('data-kind="sms"') == 1
