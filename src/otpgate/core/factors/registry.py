@@ -8,7 +8,7 @@ Every verifier uses :data:`registry` (the built-in ``sms``, ``voice``, ``totp`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from ..challenge import PURPOSES
 from ..errors import ConfigurationError, UnknownFactor
@@ -57,6 +57,13 @@ class FactorRegistry:
 
     def names(self) -> tuple[str, ...]:
         return tuple(factor.name for factor in self)
+
+    def without(self, names: Collection[str]) -> FactorRegistry:
+        """A registry of the same factors but those called ``names`` (no validation again:
+        a request may ask for it)."""
+        kept = FactorRegistry()
+        kept._factors = {name: f for name, f in self._factors.items() if name not in names}
+        return kept
 
     def copy(self) -> FactorRegistry:
         """A registry with the same factors, to change without touching this one."""

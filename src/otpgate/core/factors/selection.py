@@ -51,12 +51,7 @@ def usable(registry: FactorRegistry, gate: object) -> FactorRegistry:
         for factor in registry
         if (check := getattr(factor, "available", None)) is not None and not check(gate)
     ]
-    if not missing:
-        return registry
-    kept = registry.copy()
-    for name in missing:
-        kept.unregister(name)
-    return kept
+    return registry.without(missing) if missing else registry
 
 
 def alternative_to(factor: Factor) -> str:
