@@ -10,6 +10,12 @@ fixtures need no import:
     the newest message to that E.164 number; set ``sms_outbox.failing = DeliveryFailed()``
     to simulate an outage.
 
+``voice_outbox``
+    An :class:`~otpgate.core.voice.OutboxVoiceSender`: give it to the verifier as
+    ``voice_sender`` (or join it to ``sms_outbox`` with ``PhoneSender``) and the ``voice``
+    factor is offered; ``voice_outbox.last_code_for(number)`` is the code the newest call
+    to that number said.
+
 ``sms_inbox``
     An :class:`~otpgate.inbox.InboxSender` in the test's temporary directory, for flows
     that run in another process (a live server, a browser) and share the SQLite file.
@@ -30,15 +36,22 @@ from pathlib import Path
 import pytest
 
 from otpgate.core.senders import OutboxSender
+from otpgate.core.voice import OutboxVoiceSender
 from otpgate.inbox.store import InboxSender
 
-__all__ = ["sms_inbox", "sms_outbox"]
+__all__ = ["sms_inbox", "sms_outbox", "voice_outbox"]
 
 
 @pytest.fixture
 def sms_outbox() -> OutboxSender:
     """An empty in-memory outbox: ``.messages``, ``.last_code_for(number)``, ``.failing``."""
     return OutboxSender()
+
+
+@pytest.fixture
+def voice_outbox() -> OutboxVoiceSender:
+    """An empty in-memory list of calls: ``.calls``, ``.last_code_for(number)``, ``.failing``."""
+    return OutboxVoiceSender()
 
 
 @pytest.fixture

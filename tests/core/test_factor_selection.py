@@ -51,7 +51,7 @@ def registry() -> FactorRegistry:
 
 
 def test_the_built_in_factors_are_ranked_app_sms_recovery(registry):
-    assert registry.names() == ("totp", "sms", "recovery")
+    assert registry.names() == ("totp", "sms", "voice", "recovery")
     assert [f.rank for f in registry] == sorted((f.rank for f in registry), reverse=True)
 
 
@@ -77,9 +77,15 @@ def test_a_stored_choice_wins_only_while_the_subject_has_it(registry):
 
 
 def test_the_preferred_factor_is_offered_first_then_the_strongest(registry):
-    assert names(offered(registry, ALL, "login", None)) == ["totp", "sms", "recovery"]
-    assert names(offered(registry, ALL, "login", "sms")) == ["sms", "totp", "recovery"]
-    assert names(offered(registry, ALL, "action", "recovery")) == ["recovery", "totp", "sms"]
+    everything = ["totp", "sms", "voice", "recovery"]  # voice: a channel of the phone
+    assert names(offered(registry, ALL, "login", None)) == everything
+    assert names(offered(registry, ALL, "login", "sms")) == ["sms", "totp", "voice", "recovery"]
+    assert names(offered(registry, ALL, "action", "recovery")) == [
+        "recovery",
+        "totp",
+        "sms",
+        "voice",
+    ]
 
 
 def test_recovery_codes_never_confirm_a_transaction(registry):

@@ -196,3 +196,22 @@ def test_the_command_serves_the_inbox(tmp_path):
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out.decode()
+
+
+def test_calls_are_kept_beside_the_texts(server, inbox, sms_settings):
+    from otpgate import Verifier
+
+    gate = Verifier(sms_settings, sender=inbox)  # it can call: "voice" is offered
+    gate.credentials.add_phone("alice", FR)
+    assert [o.name for o in gate.offer("alice", "action")] == ["sms", "voice"]
+    gate.start("alice", "sms", purpose="action")
+    called = gate.start("alice", "voice", purpose="action", locale="zh-Hans")
+    call, text = inbox.messages(FR)
+    assert (call.kind, text.kind) == ("call", "sms") and call.reference == f"{called.id}~1"
+    assert "验证码" in call.text and call.code != text.code
+    assert gate.verify("alice", "voice", call.code, purpose="action", challenge_id=called.id)
+    status, _, body = get(server, "/api/messages/latest?to=+33612345678")
+    latest = json.loads(body)
+    assert (status, latest["kind"], latest["code"]) == (200, "call", call.code)
+    page = get(server, "/")[2].decode()
+    assert page.count('data-kind="call"') == 1 and page.count('data-kind="sms"') == 1

@@ -1,5 +1,5 @@
-"""The pytest plugin shipped in the package: a site's own test suite gets ``sms_outbox`` and
-``sms_inbox`` without importing anything."""
+"""The pytest plugin shipped in the package: a site's own test suite gets ``sms_outbox``,
+``voice_outbox`` and ``sms_inbox`` without importing anything."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def test_each_test_gets_an_empty_outbox(sms_outbox):
         gate.start_sms("bob", "+33612345678", purpose="enroll")
 
 
+def test_a_code_read_out_by_phone_is_read_from_the_voice_outbox(voice_outbox):
+    gate = Verifier(Settings(secret_keys=(KEY,)), voice_sender=voice_outbox)
+    gate.credentials.add_phone("alice", "+33612345678")
+    challenge = gate.start("alice", "voice", purpose="login")
+    code = voice_outbox.last_code_for("+33612345678")
+    assert gate.verify("alice", "voice", code, purpose="login", challenge_id=challenge.id)
+
+
 def test_the_inbox_fixture_is_a_sqlite_file(sms_inbox, tmp_path):
     sms_inbox.send("+33612345678", "Site: your verification code is 123456.")
     assert sms_inbox.path.parent == tmp_path
@@ -62,7 +70,7 @@ def test_a_sites_test_suite_gets_the_fixtures(tmp_path):
     command.append(str(tmp_path))
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_the_fixtures_are_documented():
@@ -70,3 +78,4 @@ def test_the_fixtures_are_documented():
 
     assert "sms_outbox" in otpgate.testing.__doc__ and "last_code_for" in otpgate.testing.__doc__
     assert "sms_inbox" in otpgate.testing.__doc__
+    assert "voice_outbox" in otpgate.testing.__doc__

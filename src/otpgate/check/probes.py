@@ -84,6 +84,12 @@ def memory_store_finding() -> Finding:
     )
 
 
+#: Senders that deliver nothing: fine in development, a warning before production.
+DEVELOPMENT_SENDERS = frozenset(
+    {"ConsoleSender", "OutboxSender", "InboxSender", "ConsoleVoiceSender", "OutboxVoiceSender"}
+)
+
+
 def targets(sender: Any, depth: int = 0) -> list[tuple[str, Any]]:
     """``(name, sender)`` for each sender behind ``sender`` (failover chains, wrappers)."""
     inner = getattr(sender, "senders", None)
@@ -172,7 +178,7 @@ def probe_sender(value: Any) -> list[Finding]:
         url = url_of(inner)
         if url:
             found.append(probe_url(name, url))
-        elif type(inner).__name__ in {"ConsoleSender", "OutboxSender", "InboxSender"}:
+        elif type(inner).__name__ in DEVELOPMENT_SENDERS:
             fix = "Set OTPGATE_SENDER to a gateway's sender before production."
             found.append(Finding("warn", "gateway", f"{name}: a development sender", fix))
         else:

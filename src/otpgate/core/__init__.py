@@ -73,16 +73,27 @@ from .simswap import (
 from .store import AsyncStore, Store
 from .totp import TotpEnrollment
 from .verifier import Verifier
+from .voice import (
+    AsyncPhoneSender,
+    AsyncVoiceSender,
+    ConsoleVoiceSender,
+    OutboxVoiceSender,
+    PhoneSender,
+    Speech,
+    VoiceSender,
+)
 from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
     "AsyncDeviceRepository",
     "AsyncNoSimSwapCheck",
+    "AsyncPhoneSender",
     "AsyncSender",
     "AsyncSimSwapCheck",
     "AsyncStore",
     "AsyncVerifier",
+    "AsyncVoiceSender",
     "AuthenticationRequired",
     "BackendError",
     "Challenge",
@@ -91,6 +102,7 @@ __all__ = [
     "ConfigurationError",
     "ConfirmationRequired",
     "ConsoleSender",
+    "ConsoleVoiceSender",
     "ContextMismatch",
     "Credentials",
     "CsrfFailed",
@@ -127,10 +139,12 @@ __all__ = [
     "OtpgateError",
     "OutboxMessage",
     "OutboxSender",
+    "OutboxVoiceSender",
     "PhoneNetworkNotAllowed",
     "PhoneNumber",
     "PhoneRegionNotAllowed",
     "PhoneRejected",
+    "PhoneSender",
     "PhoneTypeNotAllowed",
     "PrimaryFactorRequired",
     "RateLimit",
@@ -143,6 +157,7 @@ __all__ = [
     "SimSwapAnswer",
     "SimSwapCheck",
     "SmsTemporarilyUnavailable",
+    "Speech",
     "Status",
     "StorageUnavailable",
     "Store",
@@ -152,6 +167,7 @@ __all__ = [
     "Verification",
     "VerificationFailed",
     "Verifier",
+    "VoiceSender",
     "challenge_view",
     "error_response",
     "generate_secret_key",

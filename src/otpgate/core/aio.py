@@ -16,7 +16,8 @@ from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
 from .device_service import AsyncRememberedDevices
-from .engine import LOST_RACE
+from .engine import LOST_RACE, StartPlan
+from .errors import ConfigurationError
 from .events import EventName
 from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
@@ -29,6 +30,7 @@ from .settings import Settings
 from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
 from .store import AsyncStore
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
+from .voice import AsyncVoiceSender, VoiceSender
 
 
 class AsyncVerifier(AsyncFactorGate):
@@ -44,6 +46,7 @@ class AsyncVerifier(AsyncFactorGate):
         *,
         store: AsyncStore | MemoryStore | None = None,
         sender: AsyncSender | Sender | None = None,
+        voice_sender: AsyncVoiceSender | VoiceSender | None = None,
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
@@ -54,6 +57,12 @@ class AsyncVerifier(AsyncFactorGate):
         self.registry = registry if registry is not None else default_registry
         self.store: AsyncStore = as_async(store or MemoryStore(), "store", "check_code")
         self.sender: AsyncSender = as_async(sender or ConsoleSender(), "sender", "send")
+        voice = voice_sender if voice_sender is not None else _caller(sender)
+        #: What places voice calls (the ``voice`` factor): ``voice_sender``, else the sender
+        #: if it can also call (``PhoneSender``); None: no calls, ``voice`` is not offered.
+        self.voice_sender: AsyncVoiceSender | None = (
+            as_async(voice, "voice sender", "call") if voice is not None else None
+        )
         self.credentials: AsyncCredentials = as_async(
             credentials or MemoryCredentials(), "credentials", "phones"
         )
@@ -91,10 +100,37 @@ class AsyncVerifier(AsyncFactorGate):
         plan = self._plan_start(
             subject, number, purpose, context, client_ip, locale, summary, action
         )
+        return await self._start(plan, known)
+
+    async def start_voice(
+        self,
+        subject: str,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        action: str | None = None,
+    ) -> Challenge:
+        """Call the subject's verified number and read the code out, digit by digit, twice,
+        in the language of ``locale`` (else of the number's region). The challenge is an SMS
+        challenge in all but its channel: :meth:`check` and :meth:`resend` (a new call with
+        the same code) serve it; each call also spends the tighter ``voice_budget``.
+        Raises what :meth:`start_sms` raises, and ConfigurationError without a voice sender.
+        """
+        subject, purpose = self._plan_phone(subject, None, purpose)
+        self._plan_voice(purpose, self.voice_sender)
+        known = await self.credentials.phones(subject)
+        number = self._choose_phone(purpose, None, known)
+        plan = self._plan_start(
+            subject, number, purpose, context, client_ip, locale, None, action, "voice"
+        )
+        return await self._start(plan, known)
+
+    async def _start(self, plan: StartPlan, known: list[str]) -> Challenge:
         self._raise_for_denial(await self.store.spend_budgets(plan.budgets, plan.record.created_at))
-        if self._sim_swap_due(purpose, number, known):
-            answer = await self.sim_swap.check(number.e164, self.settings.sim_swap_max_age)
-            self._finish_sim_swap(answer, subject, purpose, number)
+        if self._sim_swap_due(plan.record.purpose, plan.phone, known):
+            answer = await self.sim_swap.check(plan.phone.e164, self.settings.sim_swap_max_age)
+            self._finish_sim_swap(answer, plan)
         now = plan.record.created_at
         self._finish_created(
             await self.store.create_challenge(
@@ -118,16 +154,23 @@ class AsyncVerifier(AsyncFactorGate):
         self._raise_for_denial(await self.store.spend_budgets(budgets, now))
         return await self._send(record, delivery)
 
-    async def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+    async def _deliver(self, record: ChallengeRecord, delivery: Delivery) -> str:
+        reference = self._reference(record)
+        if delivery.channel == "voice":
+            if self.voice_sender is None:
+                raise ConfigurationError("sender", "no voice sender is set")
+            speech = self._speech_for(record, delivery)
+            return await self.voice_sender.call(delivery.phone, speech, reference=reference)
         text = self._text_for(record, delivery)
+        return await self.sender.send(delivery.phone, text, reference=reference)
+
+    async def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
         try:
-            message_id = await self.sender.send(
-                delivery.phone, text, reference=self._reference(record)
-            )
+            message_id = await self._deliver(record, delivery)
         except Exception as error:  # any sender failure is a typed delivery error
             await self.store.mark_send_failed(record.id, self.clock())
-            raise self._delivery_error(record, delivery.subject, error) from None
-        return self._finish_sent(record, delivery.subject, message_id)
+            raise self._delivery_error(record, delivery.subject, error, delivery.channel) from None
+        return self._finish_sent(record, delivery.subject, message_id, delivery.channel)
 
     async def check(
         self,
@@ -139,6 +182,7 @@ class AsyncVerifier(AsyncFactorGate):
         *,
         may_change_factors: bool = True,
         purpose: str | None = None,
+        factor: str = "sms",
     ) -> Verification:
         """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
         with (other details or another action: ContextMismatch, and the attempt counts).
@@ -152,7 +196,8 @@ class AsyncVerifier(AsyncFactorGate):
         ``purpose`` (what the caller is checking for: ``login``, ``action``, ...) refuses a
         challenge started for another purpose as ChallengeExpired, without counting an
         attempt or looking at the code, in the same one round trip. :meth:`verify` always
-        passes it.
+        passes it. ``factor``: the factor the verification and its events name (``voice``
+        for a code read out by phone).
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
@@ -167,7 +212,7 @@ class AsyncVerifier(AsyncFactorGate):
             self.lockout,
             expected,
         )
-        self._refuse_other_purpose(outcome, expected, subject)
+        self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)
         if withheld is not None:
             self._refuse_enrollment_unless_first(
@@ -175,7 +220,7 @@ class AsyncVerifier(AsyncFactorGate):
                 has_factor(self.registry, await self.factors(self._subject_of(withheld, subject))),
                 subject,
             )
-        verification = self._finish_check(outcome, challenge_id, subject)
+        verification = self._finish_check(outcome, challenge_id, subject, factor)
         if verification.purpose == "enroll" and outcome.record is not None:
             await self.credentials.add_phone(
                 verification.subject, self._enrolled_phone(outcome.record, verification.subject)
@@ -365,3 +410,8 @@ class AsyncRecoveryFactor:
 
     async def remaining(self, subject: str) -> int:
         return await self._gate.credentials.recovery_codes_left(self._gate._subject(subject))
+
+
+def _caller(sender: object) -> Any:
+    """``sender`` if it can also place calls (a ``PhoneSender``), else None."""
+    return sender if callable(getattr(sender, "call", None)) else None

@@ -102,6 +102,7 @@ def validate(s: Settings) -> None:
         "enrollment_budget",
         "subject_budget",
         "ip_budget",
+        "voice_budget",
     ):
         rate = getattr(s, name)
         _check(

@@ -83,7 +83,8 @@ class Challenge:
 
 @dataclass(frozen=True)
 class Verification:
-    """Proof that ``subject`` passed ``factor`` ("sms", "totp" or "recovery") at ``verified_at``."""
+    """Proof that ``subject`` passed ``factor`` ("sms", "voice", "totp", "recovery", or one
+    a site registered) at ``verified_at``."""
 
     subject: str
     purpose: str

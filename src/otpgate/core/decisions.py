@@ -202,13 +202,14 @@ class Decisions:
         record: ChallengeRecord,
         subject: str | None,
         error: OtpgateError,
+        factor: str = "sms",
         **detail: str,
     ) -> OtpgateError:
         """``error``, after a ``verification_failed`` event for ``record`` that names why."""
         self._emit(
             EventName.VERIFICATION_FAILED,
             self._subject_of(record, subject),
-            factor="sms",
+            factor=factor,
             purpose=record.purpose,
             challenge_id=record.id,
             detail={"reason": error.code, **detail},
@@ -216,7 +217,7 @@ class Decisions:
         return error
 
     def _finish_check(
-        self, outcome: Outcome, challenge_id: str, subject: str | None
+        self, outcome: Outcome, challenge_id: str, subject: str | None, factor: str = "sms"
     ) -> Verification:
         record = outcome.record
         who = "" if record is None else self._subject_of(record, subject)
@@ -224,15 +225,15 @@ class Decisions:
             self._emit(
                 EventName.CHALLENGE_APPROVED,
                 who,
-                factor="sms",
+                factor=factor,
                 purpose=record.purpose,
                 challenge_id=challenge_id,
                 masked_phone=record.masked_phone,
             )
             return Verification(
-                who, record.purpose, "sms", self.clock(), challenge_id, record.context_digest
+                who, record.purpose, factor, self.clock(), challenge_id, record.context_digest
             )
-        self._raise_failure(outcome, "sms", subject=who, challenge_id=challenge_id)
+        self._raise_failure(outcome, factor, subject=who, challenge_id=challenge_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _raise_failure(self, outcome: Outcome, factor: str, **fields: Any) -> None:

@@ -25,6 +25,7 @@ from .codes import generate_numeric_code
 from .decisions import LOST_RACE, Decisions
 from .errors import (
     ChallengeExpired,
+    ConfigurationError,
     DeliveryFailed,
     FactorNotEnrolled,
     LockedOut,
@@ -36,8 +37,9 @@ from .events import EventName
 from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, parse_phone
 from .policy import Budget, Denial, Outcome, Result, client_network
-from .sealed import Delivery, open_delivery, open_subject, seal_delivery, seal_subject
+from .sealed import Delivery, open_delivery, seal_delivery, seal_subject
 from .simswap import SimSwapDecisions
+from .voice import Speech, compose_speech
 
 logger = logging.getLogger("otpgate")
 
@@ -99,6 +101,7 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         locale: object,
         summary: object,
         action: object = None,
+        channel: str = "sms",
     ) -> StartPlan:
         now = self.clock()
         subject_key = self.subject_key(subject)
@@ -110,7 +113,7 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             self.settings, summary_text, locale=locale_text or None, region=number.region
         ):
             raise MalformedInput("The transaction summary is too long for an SMS.")
-        delivery = Delivery(subject, number.e164, code, summary_text)
+        delivery = Delivery(subject, number.e164, code, summary_text, channel)
         record = ChallengeRecord(
             id=challenge_id,
             purpose=purpose,
@@ -125,17 +128,31 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             locale=locale_text,
         )
         ip = self._short_text(client_ip, "client IP")
-        budgets = self._budgets(subject_key, number, purpose, ip)
+        budgets = self._budgets(subject_key, number, purpose, ip, channel)
         return StartPlan(record, number, delivery, budgets)
 
+    def _plan_voice(self, purpose: str, voice_sender: object) -> None:
+        """A call goes only to a verified number, and only with a voice sender configured."""
+        if purpose == "enroll":
+            raise MalformedInput("A code is read out by phone only to a verified number.")
+        if voice_sender is None:
+            raise ConfigurationError("sender", "no voice sender (a sender with call()) is set")
+
     def _budgets(
-        self, subject_key: str, number: PhoneNumber, purpose: str, client_ip: str
+        self,
+        subject_key: str,
+        number: PhoneNumber,
+        purpose: str,
+        client_ip: str,
+        channel: str = "sms",
     ) -> list[Budget]:
         """The budgets one send spends. Each is charged to whoever could spend it: a number's
         own budgets are per number *and* subject, so a stranger's sends never count against
         the sign-in codes of the number's owner; codes to a number the subject has not
         verified yet (``enroll``) also spend the number's enrollment budget, shared by every
-        account, so no number receives more than a few unsolicited codes a day.
+        account, so no number receives more than a few unsolicited codes a day. A voice call
+        spends the same budgets as an SMS (they hold across channels) and, on top, the
+        tighter call budget of this number and subject (``voice_budget``).
         """
         s = self.settings
         phone_key = self.keyring.digest("phone", number.e164, subject_key)
@@ -148,6 +165,9 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             ),
             Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
         ]
+        if channel == "voice":
+            rate = s.voice_budget
+            budgets.append(Budget("voice", f"v:{phone_key}", rate.limit, rate.window))
         if purpose == "enroll":
             number_key = self.keyring.digest("phone", number.e164)
             rate = s.enrollment_budget
@@ -175,7 +195,9 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         self, record: ChallengeRecord, delivery: Delivery, client_ip: str
     ) -> list[Budget]:
         number = parse_phone(delivery.phone, self.settings)
-        return self._budgets(subject_key_of(record.id), number, record.purpose, client_ip)
+        return self._budgets(
+            subject_key_of(record.id), number, record.purpose, client_ip, delivery.channel
+        )
 
     @staticmethod
     def _raise_for_denial(denial: Denial | None) -> None:
@@ -191,13 +213,21 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             region=region_of(delivery.phone),
         )
 
+    def _speech_for(self, record: ChallengeRecord, delivery: Delivery) -> Speech:
+        return compose_speech(
+            self.settings,
+            delivery.code,
+            locale=record.locale or None,
+            region=region_of(delivery.phone),
+        )
+
     def _finish_created(self, outcome: Outcome, plan: StartPlan) -> None:
         if outcome.result is Result.LOCKED:
             raise LockedOut(retry_after=outcome.retry_after)
         self._emit(
             EventName.CHALLENGE_STARTED,
             plan.delivery.subject,
-            factor="sms",
+            factor=plan.delivery.channel,
             purpose=plan.record.purpose,
             challenge_id=plan.record.id,
             masked_phone=plan.phone.masked,
@@ -213,7 +243,7 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         return outcome.record
 
     def _delivery_error(
-        self, record: ChallengeRecord, subject: str, error: Exception
+        self, record: ChallengeRecord, subject: str, error: Exception, channel: str = "sms"
     ) -> DeliveryFailed:
         """The error to raise after a failed send (the store was told already)."""
         if isinstance(error, DeliveryFailed):
@@ -225,18 +255,20 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         self._emit(
             EventName.DELIVERY_FAILED,
             subject,
-            factor="sms",
+            factor=channel,
             purpose=record.purpose,
             challenge_id=record.id,
             masked_phone=record.masked_phone,
         )
         return failure
 
-    def _finish_sent(self, record: ChallengeRecord, subject: str, message_id: str) -> Challenge:
+    def _finish_sent(
+        self, record: ChallengeRecord, subject: str, message_id: str, channel: str = "sms"
+    ) -> Challenge:
         self._emit(
             EventName.CHALLENGE_SENT,
             subject,
-            factor="sms",
+            factor=channel,
             purpose=record.purpose,
             challenge_id=record.id,
             masked_phone=record.masked_phone,
@@ -271,14 +303,14 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         if record is None:
             return
         try:
-            subject = open_subject(self.keyring, record)
+            delivery = open_delivery(self.keyring, record)
         except ChallengeExpired:
             return  # a record that does not open any more: no event to tell
         name = EventName.DELIVERY_FAILED if failed else EventName.CHALLENGE_DELIVERED
         self._emit(
             name,
-            subject,
-            factor="sms",
+            delivery.subject,
+            factor=delivery.channel,
             purpose=record.purpose,
             challenge_id=record.id,
             masked_phone=record.masked_phone,
@@ -307,12 +339,16 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             raise MalformedInput(f"The purpose must be one of {sorted(PURPOSES)}.")
         return str(purpose)
 
-    def _refuse_other_purpose(self, outcome: Outcome, expected: str, subject: str | None) -> None:
+    def _refuse_other_purpose(
+        self, outcome: Outcome, expected: str, subject: str | None, factor: str = "sms"
+    ) -> None:
         """A challenge started for another purpose answers like an unknown one: "expired"
         (the store counted no attempt and compared no code). The event names the mismatch."""
         record = outcome.record
         if expected and outcome.result is Result.EXPIRED and record is not None:
-            raise self._refused(record, subject, ChallengeExpired(), expected_purpose=expected)
+            raise self._refused(
+                record, subject, ChallengeExpired(), factor, expected_purpose=expected
+            )
 
     def _visible(self, record: ChallengeRecord | None, subject: object) -> ChallengeRecord:
         if record is None or (subject is not None and not self._owns(record.id, subject)):

@@ -92,7 +92,7 @@ class FactorNotAllowed(OtpgateError):
 
 
 class SmsTemporarilyUnavailable(OtpgateError):
-    """Codes by text message are paused for this subject: ``.reason`` says why
+    """Codes to the subject's phone (SMS, voice calls) are paused: ``.reason`` says why
     (``sim_swap``: the operator reports the number's SIM changed recently; ``sim_swap_unknown``:
     the operator could not be asked and ``sim_swap_on_error`` is ``refuse``). Another factor
     still serves; an SMS-only user needs the site's support to get back in."""
@@ -100,7 +100,7 @@ class SmsTemporarilyUnavailable(OtpgateError):
     code = "sms_temporarily_unavailable"
     http_status = 409
     default_message = (
-        "Codes by text message are paused for this account right now. "
+        "Codes to your phone (text message or call) are paused for this account right now. "
         "Use another way to verify, or contact support."
     )
 

@@ -19,7 +19,9 @@ _ERRORS_ZH = {
     "malformed_input": "请求格式不正确。",
     "factor_not_enrolled": "此账户尚未设置这种验证方式。",
     "factor_setup_required": "此账户没有可用于此操作的第二步验证方式，请先添加一种。",
-    "sms_temporarily_unavailable": "此账户的短信验证码暂时停用。请改用其他验证方式，或联系客服。",
+    "sms_temporarily_unavailable": (
+        "发送到此账户手机的验证码（短信或语音电话）暂时停用。请改用其他验证方式，或联系客服。"
+    ),
     "factor_already_enrolled": "此账户已设置身份验证器应用。",
     "unknown_factor": "此第二步验证方式不可用。",
     "factor_not_allowed": "此第二步验证方式不能用于此操作，请选择其他方式。",

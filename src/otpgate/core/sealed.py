@@ -6,12 +6,13 @@ sealed with the keyring (AES-GCM), each with the challenge id and its name as as
 data, so it opens only as what it was sealed as, in the challenge it was sealed for:
 
 - the subject (a check needs it to say who passed, unless the caller names the subject);
-- the delivery: the phone number, the code and the transaction summary (what a send, and
-  the approval of an enrollment, need).
+- the delivery: the phone number, the code, the transaction summary and the channel (SMS or
+  a voice call: what a send, and the approval of an enrollment, need).
 
 Each code path opens only what it needs: a check opens nothing when the caller names the
 subject (the subject key the challenge id starts with proves it), the subject otherwise,
-and never the number; a resend opens both. A value that does not open (sealed under a key
+and never the number; a resend opens both, a delivery receipt the delivery (its channel
+names the factor of the event it tells). A value that does not open (sealed under a key
 no longer configured, or damaged) makes the challenge expired: it fails closed.
 """
 
@@ -35,6 +36,8 @@ class Delivery:
     phone: str
     code: str
     summary: str
+    #: How the code is delivered: ``sms`` (a text) or ``voice`` (a call to the same number).
+    channel: str = "sms"
 
 
 def _open(keyring: Keyring, token: str, challenge_id: str, name: str) -> str:
@@ -50,8 +53,10 @@ def seal_subject(keyring: Keyring, challenge_id: str, subject: str) -> str:
 
 
 def seal_delivery(keyring: Keyring, challenge_id: str, delivery: Delivery) -> str:
-    # Neither an E.164 number nor a code holds a space; the summary is the rest.
-    text = f"{delivery.phone} {delivery.code} {delivery.summary}"
+    # Neither an E.164 number nor a code holds a space; the summary is the rest. Another
+    # channel than SMS goes in front of the number (``voice:+33…``); an SMS is as it was.
+    phone = delivery.phone if delivery.channel == "sms" else f"{delivery.channel}:{delivery.phone}"
+    text = f"{phone} {delivery.code} {delivery.summary}"
     return keyring.seal(text, context=f"{challenge_id}\x1fdelivery")
 
 
@@ -69,4 +74,5 @@ def open_delivery(
     )
     if subject is None:
         subject = open_subject(keyring, record)
-    return Delivery(subject, phone, code, summary)
+    channel, _, number = phone.rpartition(":")
+    return Delivery(subject, number, code, summary, channel or "sms")

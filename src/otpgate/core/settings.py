@@ -104,6 +104,11 @@ class Settings:
     #: its resends fits; at most 20 a day.
     enrollment_budget: RateLimit = RateLimit(5, 24 * 3600)
     subject_budget: RateLimit = RateLimit(10, 24 * 3600)
+    #: Voice calls (the ``voice`` factor: the code read out) one subject may have placed to
+    #: one of their numbers: tighter than SMS, as calls cost more and are a toll-fraud
+    #: target. Each call also spends every budget an SMS spends (the number's, the subject's,
+    #: the client IP's, the country's), so they hold across texts and calls together.
+    voice_budget: RateLimit = RateLimit(3, 24 * 3600)
     ip_budget: RateLimit = RateLimit(20, 3600)
     #: Daily SMS cap per country calling code, e.g. ``{"44": 5000}``; ``default_country_cap``
     #: applies to every other country (None: no cap).
@@ -261,6 +266,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "phone_budget_long": RateLimit.parse,
     "enrollment_budget": RateLimit.parse,
     "subject_budget": RateLimit.parse,
+    "voice_budget": RateLimit.parse,
     "ip_budget": RateLimit.parse,
     "country_caps": _caps,
     "default_country_cap": _optional(_int),

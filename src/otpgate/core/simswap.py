@@ -23,6 +23,7 @@ from .errors import SmsTemporarilyUnavailable
 from .events import EventName
 
 if TYPE_CHECKING:
+    from .engine import StartPlan
     from .phone import PhoneNumber
     from .settings import Settings
 
@@ -114,19 +115,17 @@ class SimSwapDecisions:
     def _sim_swap_due(self, purpose: str, number: PhoneNumber, known: list[str]) -> bool:
         return sim_swap_guarded(purpose, self.settings.sim_swap_max_age, number.e164 in known)
 
-    def _finish_sim_swap(
-        self, answer: SimSwapAnswer, subject: str, purpose: str, number: PhoneNumber
-    ) -> None:
+    def _finish_sim_swap(self, answer: SimSwapAnswer, plan: StartPlan) -> None:
         """Emit what the operator said (nothing for "not swapped"); raise
-        SmsTemporarilyUnavailable when no code may be sent to the number."""
+        SmsTemporarilyUnavailable when no code may be sent to (or read out on) the number."""
         if answer.verdict != "not_swapped":
             name = EventName.SIM_SWAP_DETECTED if answer.swapped else EventName.SIM_SWAP_UNKNOWN
             self._emit(
                 name,
-                subject,
-                factor="sms",
-                purpose=purpose,
-                masked_phone=number.masked,
+                plan.delivery.subject,
+                factor=plan.delivery.channel,
+                purpose=plan.record.purpose,
+                masked_phone=plan.phone.masked,
                 detail={"reason": answer.reason, "max_age_hours": self.settings.sim_swap_max_age},
             )
         if sms_refused(answer, self.settings.sim_swap_on_error):

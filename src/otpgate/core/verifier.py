@@ -14,7 +14,8 @@ from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
 from .device_service import RememberedDevices
-from .engine import LOST_RACE
+from .engine import LOST_RACE, StartPlan
+from .errors import ConfigurationError
 from .events import EventName
 from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
@@ -27,6 +28,7 @@ from .settings import Settings
 from .simswap import NoSimSwapCheck, SimSwapCheck
 from .store import Store
 from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
+from .voice import VoiceSender
 
 
 class Verifier(FactorGate):
@@ -42,6 +44,7 @@ class Verifier(FactorGate):
         *,
         store: Store | None = None,
         sender: Sender | None = None,
+        voice_sender: VoiceSender | None = None,
         credentials: Credentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
@@ -52,6 +55,11 @@ class Verifier(FactorGate):
         self.registry = registry if registry is not None else default_registry
         self.store: Store = store if store is not None else MemoryStore()
         self.sender = sender if sender is not None else ConsoleSender()
+        #: What places voice calls (the ``voice`` factor): ``voice_sender``, else the sender
+        #: if it can also call (``PhoneSender``); None: no calls, ``voice`` is not offered.
+        self.voice_sender: VoiceSender | None = (
+            voice_sender if voice_sender is not None else _caller(sender)
+        )
         self.credentials = credentials if credentials is not None else MemoryCredentials()
         #: Asked before a code goes to a number on file (``Settings.sim_swap_max_age``).
         self.sim_swap: SimSwapCheck = sim_swap if sim_swap is not None else NoSimSwapCheck()
@@ -86,10 +94,37 @@ class Verifier(FactorGate):
         plan = self._plan_start(
             subject, number, purpose, context, client_ip, locale, summary, action
         )
+        return self._start(plan, known)
+
+    def start_voice(
+        self,
+        subject: str,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        action: str | None = None,
+    ) -> Challenge:
+        """Call the subject's verified number and read the code out, digit by digit, twice,
+        in the language of ``locale`` (else of the number's region). The challenge is an SMS
+        challenge in all but its channel: :meth:`check` and :meth:`resend` (a new call with
+        the same code) serve it; each call also spends the tighter ``voice_budget``.
+        Raises what :meth:`start_sms` raises, and ConfigurationError without a voice sender.
+        """
+        subject, purpose = self._plan_phone(subject, None, purpose)
+        self._plan_voice(purpose, self.voice_sender)
+        known = self.credentials.phones(subject)
+        number = self._choose_phone(purpose, None, known)
+        plan = self._plan_start(
+            subject, number, purpose, context, client_ip, locale, None, action, "voice"
+        )
+        return self._start(plan, known)
+
+    def _start(self, plan: StartPlan, known: list[str]) -> Challenge:
         self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
-        if self._sim_swap_due(purpose, number, known):
-            answer = self.sim_swap.check(number.e164, self.settings.sim_swap_max_age)
-            self._finish_sim_swap(answer, subject, purpose, number)
+        if self._sim_swap_due(plan.record.purpose, plan.phone, known):
+            answer = self.sim_swap.check(plan.phone.e164, self.settings.sim_swap_max_age)
+            self._finish_sim_swap(answer, plan)
         now = plan.record.created_at
         self._finish_created(
             self.store.create_challenge(
@@ -113,14 +148,23 @@ class Verifier(FactorGate):
         self._raise_for_denial(self.store.spend_budgets(budgets, now))
         return self._send(record, delivery)
 
-    def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+    def _deliver(self, record: ChallengeRecord, delivery: Delivery) -> str:
+        reference = self._reference(record)
+        if delivery.channel == "voice":
+            if self.voice_sender is None:
+                raise ConfigurationError("sender", "no voice sender is set")
+            speech = self._speech_for(record, delivery)
+            return self.voice_sender.call(delivery.phone, speech, reference=reference)
         text = self._text_for(record, delivery)
+        return self.sender.send(delivery.phone, text, reference=reference)
+
+    def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
         try:
-            message_id = self.sender.send(delivery.phone, text, reference=self._reference(record))
+            message_id = self._deliver(record, delivery)
         except Exception as error:  # any sender failure is a typed delivery error
             self.store.mark_send_failed(record.id, self.clock())
-            raise self._delivery_error(record, delivery.subject, error) from None
-        return self._finish_sent(record, delivery.subject, message_id)
+            raise self._delivery_error(record, delivery.subject, error, delivery.channel) from None
+        return self._finish_sent(record, delivery.subject, message_id, delivery.channel)
 
     def check(
         self,
@@ -132,6 +176,7 @@ class Verifier(FactorGate):
         *,
         may_change_factors: bool = True,
         purpose: str | None = None,
+        factor: str = "sms",
     ) -> Verification:
         """Check ``code``; pass the same ``context`` and ``action`` the challenge was started
         with (other details or another action: ContextMismatch, and the attempt counts).
@@ -145,7 +190,8 @@ class Verifier(FactorGate):
         ``purpose`` (what the caller is checking for: ``login``, ``action``, ...) refuses a
         challenge started for another purpose as ChallengeExpired, without counting an
         attempt or looking at the code, in the same one round trip. :meth:`verify` always
-        passes it.
+        passes it. ``factor``: the factor the verification and its events name (``voice``
+        for a code read out by phone).
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
@@ -160,7 +206,7 @@ class Verifier(FactorGate):
             self.lockout,
             expected,
         )
-        self._refuse_other_purpose(outcome, expected, subject)
+        self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)
         if withheld is not None:
             self._refuse_enrollment_unless_first(
@@ -168,7 +214,7 @@ class Verifier(FactorGate):
                 has_factor(self.registry, self.factors(self._subject_of(withheld, subject))),
                 subject,
             )
-        verification = self._finish_check(outcome, challenge_id, subject)
+        verification = self._finish_check(outcome, challenge_id, subject, factor)
         if verification.purpose == "enroll" and outcome.record is not None:
             self.credentials.add_phone(
                 verification.subject, self._enrolled_phone(outcome.record, verification.subject)
@@ -357,3 +403,8 @@ class RecoveryFactor:
 
     def remaining(self, subject: str) -> int:
         return self._gate.credentials.recovery_codes_left(self._gate._subject(subject))
+
+
+def _caller(sender: object) -> Any:
+    """``sender`` if it can also place calls (a ``PhoneSender``), else None."""
+    return sender if callable(getattr(sender, "call", None)) else None

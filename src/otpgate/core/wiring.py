@@ -8,7 +8,8 @@ reads (``otpgate check`` reads them too):
                            (``redis://``, ``rediss://``, ``unix://``, ``redis+sentinel://``)
 ``OTPGATE_STORE_OPTIONS``  keyword arguments for ``RedisStore.from_url`` (``prefix``,
                            ``cluster``, redis-py options): a mapping, or JSON text
-``OTPGATE_SENDER``         ``"console"`` (default: prints each SMS), ``"outbox"`` (tests) or
+``OTPGATE_SENDER``         ``"console"`` (default: prints each SMS), ``"outbox"`` (tests),
+                           ``"console+voice"`` / ``"outbox+voice"`` (voice calls too) or
                            the dotted path (``pkg.mod.name`` or ``pkg.mod:name``) of a sender,
                            its class or a factory that builds it
 ``OTPGATE_DATABASE_URL``   the SQLAlchemy URL of the credentials tables (Flask, FastAPI;
@@ -161,14 +162,20 @@ def import_path(path: str) -> Any:
 
 
 def build_sender(value: Any) -> Any:
-    """The sender ``OTPGATE_SENDER`` names: ``"console"``, ``"outbox"``, a dotted path to a
+    """The sender ``OTPGATE_SENDER`` names: ``"console"``, ``"outbox"`` (``"console+voice"``,
+    ``"outbox+voice"``: calls too, so the ``voice`` factor is offered), a dotted path to a
     sender, its class or a factory, or one of those objects (ConfigurationError if not)."""
     from .senders import ConsoleSender, OutboxSender  # settings → wiring: no cycle back
+    from .voice import ConsoleVoiceSender, OutboxVoiceSender, PhoneSender
 
     if value in (None, "", "console"):
         return ConsoleSender()
     if value == "outbox":
         return OutboxSender()
+    if value == "console+voice":  # texts and calls printed: the voice factor offered
+        return PhoneSender(ConsoleSender(), ConsoleVoiceSender())
+    if value == "outbox+voice":
+        return PhoneSender(OutboxSender(), OutboxVoiceSender())
     return build_part(value, SENDER, "send")
 
 

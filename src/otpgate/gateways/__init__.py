@@ -20,6 +20,11 @@ another gateway may succeed. Receipts: ``kannel.receipt(params)``,
 
 ``CamaraSimSwap`` driven by ``SimSwapClient`` / ``AsyncSimSwapClient`` asks an operator's
 CAMARA SIM Swap API whether a number's SIM changed recently: the verifiers' ``sim_swap``.
+
+Voice calls (the ``voice`` factor: the code read out): ``TwilioVoiceGateway`` (TwiML) and
+``VonageVoiceGateway`` (NCCO, application JWT) driven by ``TwilioVoiceSender`` /
+``VonageVoiceSender`` (and their async variants); join one to an SMS sender with
+``otpgate.PhoneSender(sms, voice)``. Their status callbacks: ``voice.receipt(...)``.
 """
 
 from __future__ import annotations
@@ -44,7 +49,21 @@ if TYPE_CHECKING:
         twilio_signature,
         validate_twilio_signature,
     )
+    from .twilio_voice import (
+        AsyncTwilioVoiceSender,
+        TwilioVoiceGateway,
+        TwilioVoiceSender,
+        twilio_call_receipt,
+    )
+    from .voice_transport import AsyncHttpVoiceSender, HttpVoiceSender
     from .vonage import AsyncVonageSender, VonageGateway, VonageSender, vonage_receipt
+    from .vonage_voice import (
+        AsyncVonageVoiceSender,
+        VonageVoiceGateway,
+        VonageVoiceSender,
+        verify_vonage_signature,
+        vonage_call_receipt,
+    )
 
 _LAZY = {
     "AsyncHttpSender": "transport",
@@ -68,22 +87,37 @@ _LAZY = {
     "AsyncSimSwapClient": "simswap_client",
     "AsyncSnsSender": "sns",
     "SnsSender": "sns",
+    "AsyncHttpVoiceSender": "voice_transport",
+    "HttpVoiceSender": "voice_transport",
+    "AsyncTwilioVoiceSender": "twilio_voice",
+    "TwilioVoiceGateway": "twilio_voice",
+    "TwilioVoiceSender": "twilio_voice",
+    "twilio_call_receipt": "twilio_voice",
+    "AsyncVonageVoiceSender": "vonage_voice",
+    "VonageVoiceGateway": "vonage_voice",
+    "VonageVoiceSender": "vonage_voice",
+    "verify_vonage_signature": "vonage_voice",
+    "vonage_call_receipt": "vonage_voice",
 }
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AsyncFailoverSender",
     "AsyncHttpSender",
+    "AsyncHttpVoiceSender",
     "AsyncKannelSender",
     "AsyncSimSwapClient",
     "AsyncSnsSender",
     "AsyncTwilioSender",
+    "AsyncTwilioVoiceSender",
     "AsyncVonageSender",
+    "AsyncVonageVoiceSender",
     "CamaraSimSwap",
     "CircuitBreaker",
     "FailoverSender",
     "GatewayError",
     "HttpSender",
+    "HttpVoiceSender",
     "InvalidCallback",
     "KannelGateway",
     "KannelSender",
@@ -92,12 +126,19 @@ __all__ = [
     "SnsSender",
     "TwilioGateway",
     "TwilioSender",
+    "TwilioVoiceGateway",
+    "TwilioVoiceSender",
     "VonageGateway",
     "VonageSender",
+    "VonageVoiceGateway",
+    "VonageVoiceSender",
     "kannel_receipt",
+    "twilio_call_receipt",
     "twilio_receipt",
     "twilio_signature",
     "validate_twilio_signature",
+    "verify_vonage_signature",
+    "vonage_call_receipt",
     "vonage_receipt",
 ]
 

@@ -14,7 +14,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "lang": "en",
         "title": "otpgate SMS inbox",
-        "intro": "Every SMS sent through InboxSender, newest first. For development only: "
+        "intro": "Every SMS and voice call sent through InboxSender, newest first. "
+        "For development only: "
         "never use this inbox in production.",
         "filter": "Phone number",
         "show": "Show",
@@ -37,7 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "lang": "zh-CN",
         "title": "otpgate 短信收件箱",
-        "intro": "通过 InboxSender 发送的所有短信，最新的在前。仅供开发使用，切勿用于生产环境。",
+        "intro": "通过 InboxSender 发送的所有短信和语音电话，最新的在前。"
+        "仅供开发使用，切勿用于生产环境。",
         "filter": "手机号码",
         "show": "显示",
         "all": "显示全部号码",
@@ -111,6 +113,7 @@ def _message(message: InboxMessage, s: dict[str, str]) -> str:
         code_html = f'<span class="label">{escape(s["noCode"])}</span>'
     return (
         f'<li><article class="message" data-id="{message.id}" data-to="{escape(to)}" '
+        f'data-kind="{message.kind}" '
         f'data-code="{escape(code)}">'
         f'<div class="row">{code_html}<time datetime="{iso}">{when}</time></div>'
         f'<p class="text">{escape(message.text)}</p></article></li>'

@@ -1,4 +1,6 @@
-"""``InboxSender``: every SMS kept in a SQLite file, for development and end-to-end tests.
+"""``InboxSender``: every SMS (and voice call) kept in a SQLite file, for development and
+end-to-end tests. A call is kept beside the texts as what it says, marked with
+:data:`CALL_PREFIX`; its code is read back from the digits said.
 
 The file outlives the process, so ``otpgate inbox`` (another process) can show what the
 application sent, and tests can read codes back. Each call opens its own connection, so
@@ -16,6 +18,12 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from otpgate.core.voice import spoken_codes
+
+if TYPE_CHECKING:
+    from otpgate.core.voice import Speech
 
 #: Where the inbox lives unless told otherwise (``OTPGATE_INBOX_DB`` overrides it).
 DEFAULT_INBOX_PATH = "otpgate-inbox.sqlite3"
@@ -31,6 +39,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (recipient, id);
 """
+#: What a stored call's text starts with (then its language and what it says).
+CALL_PREFIX = "[voice call] "
 _WEBOTP = re.compile(r"(?m)^@\S+ #(\d{4,10})\s*$")
 _DIGITS = re.compile(r"(?<!\d)\d{6,10}(?!\d)")
 
@@ -42,7 +52,10 @@ def default_inbox_path() -> str:
 
 def extract_code(text: str) -> str | None:
     """The code of an SMS: the WebOTP line's when there is one, else the first run of 6 to
-    10 digits."""
+    10 digits; of a call, the digits said (``1, 2, 3…``)."""
+    if text.startswith(CALL_PREFIX):
+        codes = spoken_codes(text)
+        return codes[0] if codes else None
     webotp = _WEBOTP.search(text)
     if webotp:
         return webotp.group(1)
@@ -62,6 +75,11 @@ class InboxMessage:
     reference: str = ""
 
     @property
+    def kind(self) -> str:
+        """``"call"`` for a voice call, ``"sms"`` for a text."""
+        return "call" if self.text.startswith(CALL_PREFIX) else "sms"
+
+    @property
     def message_id(self) -> str:
         """The id ``send`` returned for this message."""
         return f"inbox-{self.id}"
@@ -77,6 +95,7 @@ class InboxMessage:
             "sent_at_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.sent_at)),
             "reference": self.reference,
             "message_id": self.message_id,
+            "kind": self.kind,
         }
 
 
@@ -110,6 +129,11 @@ class InboxSender:
                 (to, text, extract_code(text), time.time(), reference),
             )
         return f"inbox-{cursor.lastrowid}"
+
+    def call(self, to: str, speech: Speech, *, reference: str = "") -> str:
+        """Store a voice call (what it says, in its language) beside the texts; a verifier
+        given this sender offers the ``voice`` factor."""
+        return self.send(to, f"{CALL_PREFIX}({speech.language}) {speech.text}", reference=reference)
 
     def messages(
         self, to: str | None = None, *, after: int = 0, limit: int = 200

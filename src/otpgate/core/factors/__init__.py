@@ -13,6 +13,7 @@ from .registry import FactorRegistry, builtin_factors, register_factor, registry
 from .setup import FactorSetup, SetupRequest
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
+from .voice import VoiceFactor
 
 __all__ = [
     "AuthenticatorFactor",
@@ -27,6 +28,7 @@ __all__ = [
     "SetupRequest",
     "SmsFactor",
     "StartRequest",
+    "VoiceFactor",
     "builtin_factors",
     "register_factor",
     "registry",

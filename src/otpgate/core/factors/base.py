@@ -69,6 +69,9 @@ class FactorOption:
     binds_details: bool
     #: The subject's preferred factor (stored choice, else the strongest they have).
     preferred: bool
+    #: Offered from another factor's step, not on its own: ``voice`` says ``"sms"`` (a page
+    #: shows "Call me instead" once an SMS was started). "" for every other factor.
+    alternative_to: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for an API answer."""
@@ -79,6 +82,7 @@ class FactorOption:
             "input": self.input.as_dict(),
             "binds_details": self.binds_details,
             "preferred": self.preferred,
+            "alternative_to": self.alternative_to,
         }
 
 
@@ -112,7 +116,12 @@ class Factor(Protocol):
     """A second factor. Attributes are facts; the methods do the work through ``gate``.
 
     ``rank`` orders strength (higher is stronger; the default preference is the strongest
-    factor a subject has): ``totp`` 30, ``sms`` 20, ``recovery`` 10.
+    factor a subject has): ``totp`` 30, ``sms`` 20, ``voice`` 15, ``recovery`` 10.
+
+    Two optional attributes: ``alternative_to`` (the factor whose step offers this one as
+    its way out, e.g. ``voice`` says ``"sms"``; never the preferred factor) and
+    ``available(gate) -> bool`` (False: this verifier cannot serve it, so it is neither
+    offered nor started, e.g. ``voice`` without a voice sender).
     """
 
     name: str

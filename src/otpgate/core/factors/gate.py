@@ -41,7 +41,9 @@ class FactorGate(BaseVerifier):
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         snapshot = gate.factors(subject)
         stored = self._stored_preference(subject)
-        return selection.options(self.registry, snapshot, purpose, stored, self.settings)
+        return selection.options(
+            selection.usable(self.registry, self), snapshot, purpose, stored, self.settings
+        )
 
     def start(
         self,
@@ -67,7 +69,11 @@ class FactorGate(BaseVerifier):
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         self.registry.get(factor)
         chosen = selection.choose(
-            self.registry, factor, purpose, gate.factors(subject), self.settings
+            selection.usable(self.registry, self),
+            factor,
+            purpose,
+            gate.factors(subject),
+            self.settings,
         )
         request = StartRequest(purpose, context, action, client_ip, locale, summary, destination)
         return chosen.start(gate, subject, request)
@@ -96,7 +102,11 @@ class FactorGate(BaseVerifier):
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         self.registry.get(factor)
         chosen = selection.choose(
-            self.registry, factor, purpose, gate.factors(subject), self.settings
+            selection.usable(self.registry, self),
+            factor,
+            purpose,
+            gate.factors(subject),
+            self.settings,
         )
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
         return chosen.check(gate, subject, code, request)
@@ -139,7 +149,9 @@ class FactorGate(BaseVerifier):
         gate = cast("Verifier", self)
         subject = self._subject(subject)
         snapshot = gate.factors(subject)
-        found = selection.preferred(self.registry, snapshot, self._stored_preference(subject))
+        found = selection.preferred(
+            selection.usable(self.registry, self), snapshot, self._stored_preference(subject)
+        )
         return found.name if found is not None else None
 
     def set_preferred_factor(self, subject: str, name: str | None) -> None:

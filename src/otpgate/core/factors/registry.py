@@ -1,14 +1,14 @@
 """``FactorRegistry``: the factors a verifier offers, by name.
 
-Every verifier uses :data:`registry` (the built-in ``sms``, ``totp`` and ``recovery``) unless
-given its own; :func:`register_factor` adds a factor to it, and from then on
+Every verifier uses :data:`registry` (the built-in ``sms``, ``voice``, ``totp`` and
+``recovery``) unless given its own; :func:`register_factor` adds a factor to it, and from then on
 ``gate.offer``, ``gate.start`` and ``gate.verify`` serve it like the built-in ones.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from ..challenge import PURPOSES
 from ..errors import ConfigurationError, UnknownFactor
@@ -16,6 +16,7 @@ from .base import Factor
 from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
+from .voice import VoiceFactor
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
 
@@ -57,6 +58,13 @@ class FactorRegistry:
     def names(self) -> tuple[str, ...]:
         return tuple(factor.name for factor in self)
 
+    def without(self, names: Collection[str]) -> FactorRegistry:
+        """A registry of the same factors but those called ``names`` (no validation again:
+        a request may ask for it)."""
+        kept = FactorRegistry()
+        kept._factors = {name: f for name, f in self._factors.items() if name not in names}
+        return kept
+
     def copy(self) -> FactorRegistry:
         """A registry with the same factors, to change without touching this one."""
         return FactorRegistry(self._factors.values())
@@ -72,8 +80,9 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), RecoveryCodeFactor()])
+    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``voice`` (offered
+    only by a verifier that can place calls) and ``recovery``."""
+    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), VoiceFactor(), RecoveryCodeFactor()])
 
 
 #: The registry every verifier uses unless given another one.

@@ -43,10 +43,30 @@ def setup_required(options: list[FactorOption]) -> FactorSetupRequired | None:
     return FactorSetupRequired() if not options else None
 
 
+def usable(registry: FactorRegistry, gate: object) -> FactorRegistry:
+    """``registry`` without the factors ``gate`` cannot serve (a factor's optional
+    ``available(gate)``: ``voice`` needs a voice sender); ``registry`` itself if it has none."""
+    missing = [
+        factor.name
+        for factor in registry
+        if (check := getattr(factor, "available", None)) is not None and not check(gate)
+    ]
+    return registry.without(missing) if missing else registry
+
+
+def alternative_to(factor: Factor) -> str:
+    """The factor whose step ``factor`` is offered from ("" if it stands on its own)."""
+    value = getattr(factor, "alternative_to", "")
+    return value if isinstance(value, str) else ""
+
+
 def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) -> Factor | None:
     """The subject's preferred factor: the stored choice while the subject still has it,
-    else the strongest factor they have (an app before SMS), else None."""
-    enrolled = [factor for factor in registry if factor.enrolled(factors)]
+    else the strongest factor they have (an app before SMS), else None. A factor offered
+    only as another's alternative (``voice``) is never the one a step opens on."""
+    enrolled = [
+        factor for factor in registry if factor.enrolled(factors) and not alternative_to(factor)
+    ]
     for factor in enrolled:
         if factor.name == stored:
             return factor
@@ -97,6 +117,7 @@ def options(
             input=factor.input_spec(settings),
             binds_details=factor.binds_details,
             preferred=factor is first,
+            alternative_to=alternative_to(factor),
         )
         for factor in offered(registry, factors, purpose, stored, settings)
     ]

@@ -119,6 +119,7 @@ def get_verifier() -> Verifier:
                 parts["settings"],
                 store=parts["store"],
                 sender=sender,
+                voice_sender=_sync_voice(parts["sender"]),
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
                 sim_swap=_blocking(parts["sim_swap"], "check"),
@@ -152,6 +153,7 @@ def get_async_verifier() -> AsyncVerifier:
                 parts["settings"],
                 store=store,
                 sender=sender,
+                voice_sender=_async_voice(parts["sender"]),
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
                 sim_swap=_awaitable(parts["sim_swap"], "check"),
@@ -236,6 +238,48 @@ class _SyncSender:
     def send(self, to: str, text: str, *, reference: str = "") -> str:
         try:
             return str(async_to_sync(self._sender.send)(to, text, reference=reference))
+        except RuntimeError as error:  # called from a running event loop
+            raise DeliveryFailed() from error
+
+
+def _sync_voice(sender: Any) -> Any:
+    """What places calls for ``Verifier``: the sender if it can (``PhoneSender``), else None."""
+    if not callable(getattr(sender, "call", None)):
+        return None
+    return _SyncVoice(sender) if inspect.iscoroutinefunction(sender.call) else sender
+
+
+def _async_voice(sender: Any) -> Any:
+    """What places calls for ``AsyncVerifier`` (a blocking one runs in a worker thread)."""
+    if not callable(getattr(sender, "call", None)):
+        return None
+    if inspect.iscoroutinefunction(sender.call) or getattr(sender, "nonblocking", False):
+        return sender
+    return _ThreadVoice(sender)
+
+
+class _ThreadVoice:
+    """A blocking voice sender for ``AsyncVerifier``: each call runs in a worker thread."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    async def call(self, to: str, speech: Any, *, reference: str = "") -> str:
+        result = await sync_to_async(self._sender.call, thread_sensitive=False)(
+            to, speech, reference=reference
+        )
+        return str(result)
+
+
+class _SyncVoice:
+    """An async-only voice sender for ``Verifier`` (sync views)."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    def call(self, to: str, speech: Any, *, reference: str = "") -> str:
+        try:
+            return str(async_to_sync(self._sender.call)(to, speech, reference=reference))
         except RuntimeError as error:  # called from a running event loop
             raise DeliveryFailed() from error
 

@@ -75,6 +75,11 @@ class FactorOptionOut(BaseModel):
     input: InputSpecOut
     binds_details: bool = Field(description="The factor carries a transaction's details.")
     preferred: bool
+    alternative_to: str = Field(
+        "",
+        description="Offered from another factor's step only (`voice`: `sms`, as \"Call me "
+        'instead" once a text was sent); empty for a factor of its own.',
+    )
 
 
 class FactorOfferOut(BaseModel):

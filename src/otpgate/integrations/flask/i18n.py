@@ -71,6 +71,15 @@ ZH: dict[str, str] = {
     "Set up an authenticator app": "设置身份验证器应用",
     "Start over with a new key": "使用新密钥重新开始",
     "Text message": "短信",
+    "Phone call": "电话",
+    "Code from the phone call": "电话中读出的验证码",
+    "We will call {phone} and read out a code.": "我们将给 {phone} 打电话并读出验证码。",
+    "We are calling {phone}. Answer and listen: the code is read out twice.": (
+        "我们正在给 {phone} 打电话。请接听：验证码会读两遍。"
+    ),
+    "Call me": "给我打电话",
+    "Call again": "再打一次",
+    "Didn't get it? Call me instead": "没有收到？改为电话告知",
     "The transaction was canceled.": "交易已取消。",
     "Thank you. Your form is being sent again as you filled it in.": (
         "谢谢。正在按您填写的内容重新提交表单。"

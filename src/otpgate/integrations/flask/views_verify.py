@@ -231,6 +231,10 @@ def page(
         error=error,
         method=option.name,
         methods=methods,
+        # the factors to switch to (not those offered only from another's step) and the
+        # ways out of this step the core offers from it ("Call me instead" after an SMS)
+        tabs=[o.name for o in options if not o.alternative_to],
+        alternatives=[o for o in options if o.alternative_to == option.name],
         option=option,
         options=options,
         challenge=challenge,
@@ -254,6 +258,8 @@ def send_code() -> Response:
         options = offered(subject, is_login)
         factor = factor or next((o.name for o in options if o.sends), options[0].name)
         existing = current_challenge(current.challenge_id, subject)
+        if existing is not None and current.pending_method not in ("", factor):
+            existing = None  # another factor's challenge ("Call me instead"): a new one
         if existing is not None:
             challenge = gate.verifier.resend(existing.id, client_ip())
         else:
@@ -268,10 +274,12 @@ def send_code() -> Response:
                 return page(subject, is_login, factor)
             challenge = started
             current.challenge_id = challenge.id
+            current.pending_method = factor
             save_state(current)
     except DeliveryFailed as error:
         if existing is None and error.challenge_id:
             current.challenge_id = error.challenge_id
+            current.pending_method = factor
             save_state(current)
         return page(subject, is_login, factor, error=error)
     except OtpgateError as error:

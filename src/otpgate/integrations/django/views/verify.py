@@ -224,6 +224,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         "methods": [other.name for other in options],
         "option": option,
         "options": options,
+        # the ways out of this step the core offers from it ("Call me instead" after an SMS)
+        "alternatives": [other for other in options if other.alternative_to == option.name],
+        # the other factors to switch to (not those offered only from another's step)
+        "others": [o for o in options if o.name != method and not o.alternative_to],
         "challenge": challenge_view(challenge, gate.clock()) if challenge else None,
         "notice": notice,
         "error": pending_error if isinstance(pending_error, str) else "",
