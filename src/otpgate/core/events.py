@@ -32,6 +32,8 @@ class EventName(str, Enum):
     SIM_SWAP_DETECTED = "sim_swap_detected"
     #: The SIM-swap check gave no answer (``detail["reason"]``); ``sim_swap_on_error`` applied.
     SIM_SWAP_UNKNOWN = "sim_swap_unknown"
+    #: The pumping guard blocked a number range (``detail``: scope, prefix, the counts).
+    PUMPING_BLOCKED = "pumping_blocked"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
@@ -20,6 +20,8 @@ from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
 from .memory_store import MemoryStore
+from .policy import Budget
+from .pumping import Watch
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
@@ -83,7 +85,7 @@ class Verifier(FactorGate):
         plan = self._plan_start(
             subject, number, purpose, context, client_ip, locale, summary, action
         )
-        self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        self._spend(plan.budgets, plan.record.created_at, subject, purpose, number.masked)
         if self._sim_swap_due(purpose, number, known):
             answer = self.sim_swap.check(number.e164, self.settings.sim_swap_max_age)
             self._finish_sim_swap(answer, subject, purpose, number)
@@ -107,8 +109,26 @@ class Verifier(FactorGate):
         )
         delivery = self._open_delivery(record)
         budgets = self._resend_budgets(record, delivery, ip)
-        self._raise_for_denial(self.store.spend_budgets(budgets, now))
+        self._spend(budgets, now, delivery.subject, record.purpose, record.masked_phone)
         return self._send(record, delivery)
+
+    def _spend(
+        self,
+        budgets: Sequence[Budget | Watch],
+        now: float,
+        subject: str,
+        purpose: str,
+        masked: str,
+    ) -> None:
+        """Spend the send's budgets and judge its ranges, with the verified codes buffered
+        since this process's last send (put back if the store fails)."""
+        entries = self._with_credits(budgets)
+        try:
+            denial = self.store.spend_budgets(entries, now)
+        except BaseException:
+            self._restore_credits(entries)
+            raise
+        self._raise_for_denial(denial, subject, purpose, masked)
 
     def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
         text = self._text_for(record, delivery)
@@ -166,6 +186,7 @@ class Verifier(FactorGate):
                 subject,
             )
         verification = self._finish_check(outcome, challenge_id, subject)
+        self._note_verified(outcome.record)
         if verification.purpose == "enroll" and outcome.record is not None:
             self.credentials.add_phone(
                 verification.subject, self._enrolled_phone(outcome.record, verification.subject)
