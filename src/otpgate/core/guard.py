@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
 from .challenge import ChallengeRecord
 from .errors import OtpgateError, SendLimitReached, SmsTemporarilyUnavailable
 from .events import EventName
@@ -66,9 +68,11 @@ def watches(
     ]
 
 
-def lift_key(keyring: Keyring, text: str, calling_codes: Sequence[str] = ()) -> tuple[str, str]:
-    """(store key, label) of the range an operator names (``+44 7700`` or ``+44``)."""
-    label = parse_label(text, calling_codes)
+def lift_key(keyring: Keyring, text: str) -> tuple[str, str]:
+    """(store key, label) of the range an operator names: ``+44 7700`` (or ``+447700``) for
+    a prefix, ``+44`` for a country. ValueError if it is no such thing."""
+    codes = [str(code) for code in COUNTRY_CODE_TO_REGION_CODE]
+    label = parse_label(text, codes)
     scope = "prefix" if " " in label else "country"
     return watch_key(keyring, scope, label), label
 

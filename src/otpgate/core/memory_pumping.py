@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .policy import Denial
-from .pumping import BLOCKED, Block, Watch, count, credit, judge, keep_seconds
+from .pumping import BLOCKED, Block, Watch, count, credit, judge, keep_seconds, lift
 
 
 class RangeCounts:
@@ -50,9 +50,9 @@ class RangeCounts:
         ]
 
     def lift(self, key: str) -> bool:
-        """Lift a block; False if the range was not blocked."""
+        """Lift a block (see :func:`otpgate.core.pumping.lift`)."""
         fields = self._fields.get(key)
-        return fields is not None and fields.pop(BLOCKED, None) is not None
+        return fields is not None and lift(fields)
 
     def sweep(self, now: float) -> None:
         for key in [k for k, until in self._keep_until.items() if until < now]:

@@ -141,14 +141,15 @@ def judge(fields: MutableMapping[str, int], watch: Watch, now: float) -> Denial 
     if blocked > now:
         return Denial(watch.scope, blocked - now)
     minute, hour = int(now // MINUTE), int(now // HOUR)
+    oldest = minute - watch.rule.window // MINUTE  # (credit dropped older buckets already)
     recent = settled = verified = baseline = 0
     for name, value in fields.items():
         kind, stamp = name[0], name[1:]
-        if kind == "s":
+        if kind == "s" and int(stamp) > oldest:
             recent += value
             if int(stamp) <= minute - SETTLE_MINUTES:
                 settled += value
-        elif kind == "v":
+        elif kind == "v" and int(stamp) > oldest:
             verified += value
         elif kind == "h" and hour - BASELINE_HOURS - 1 <= int(stamp) <= hour - 2:
             baseline += value
@@ -189,6 +190,14 @@ def uncount(fields: MutableMapping[str, int], watch: Watch, now: float) -> None:
     for name in (f"s{int(now // MINUTE)}", f"h{int(now // HOUR)}"):
         if fields.get(name, 0) > 0:
             fields[name] -= 1
+
+
+def lift(fields: MutableMapping[str, int]) -> bool:
+    """An operator lifts a block: it goes, with the window's counts (the range starts a
+    fresh window; its baseline stays). False if the range was not blocked."""
+    for name in [name for name in fields if name[0] in "sv"]:
+        del fields[name]
+    return fields.pop(BLOCKED, None) is not None
 
 
 def keep_seconds(watch: Watch) -> int:

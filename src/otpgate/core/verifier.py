@@ -19,9 +19,10 @@ from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .guard import lift_key
 from .memory_store import MemoryStore
 from .policy import Budget
-from .pumping import Watch
+from .pumping import Block, Watch
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
@@ -251,6 +252,16 @@ class Verifier(FactorGate):
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery)
+
+    def pumping_blocks(self) -> list[Block]:
+        """The number ranges the SMS pumping guard blocks now."""
+        return self.store.pumping_blocks(self.clock())
+
+    def lift_pumping_block(self, prefix: str) -> bool:
+        """Lift the block of ``prefix`` (``+44 7700``, or a country as ``+44``); False if
+        it had none. ValueError for text that is not a prefix."""
+        key, _ = lift_key(self.keyring, prefix)
+        return self.store.lift_pumping_block(key)
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""
