@@ -66,13 +66,19 @@ def test_a_quiet_range_may_take_its_floor_then_unconverted_sends_block_it():
     assert denial is not None and denial.scope == "pumping_prefix"
     assert denial.retry_after == RULE.block
     assert denial.detail == {
-        "sends": 30, "settled": 30, "verified": 0, "limit": 30, "baseline": 1
+        "sends": 30, "settled": 30, "verified": 0, "limit": 30, "baseline": 1, "horizon": 1800
     }  # fmt: skip
     assert judge(fields, watch, now + RULE.block - 1) is not None  # blocked, no detail now
     assert judge(fields, watch, now + RULE.block - 1).detail is None  # type: ignore[union-attr]
     later = now + RULE.block
     credit(fields, watch, later)
-    assert judge(fields, watch, later) is None  # the block ends by itself
+    # The block ends; still unconverted over the day, the range is blocked again at once,
+    denial = judge(fields, watch, later)
+    assert denial is not None and denial.detail is not None
+    assert denial.detail["horizon"] == 24 * HOUR
+    del fields["b"]
+    credit(fields, watch, now + 24 * HOUR)  # until its sends leave the day
+    assert judge(fields, watch, now + 24 * HOUR) is None
 
 
 def test_converted_traffic_is_never_blocked_however_high():
@@ -99,12 +105,28 @@ def test_the_limit_follows_the_range_s_own_baseline():
     watch, now = _watch(), 30 * HOUR
     hour = int(now // HOUR)
     busy = {f"h{h}": 600 for h in range(hour - 24, hour - 1)}  # 600 an hour, for a day
+    busy.update({f"g{h}": 480 for h in range(hour - 24, hour - 1)})  # 80 % entered
     _sends(busy, watch, now - 20 * MINUTE, 1400)  # 4.7 x the 300 of a half hour
     assert judge(busy, watch, now) is None
     _sends(busy, watch, now - 20 * MINUTE, 100)  # 5 x
     denial = judge(busy, watch, now)
     assert denial is not None and denial.detail is not None
     assert denial.detail["limit"] == 1500 and denial.detail["baseline"] == 600 * 23
+
+
+def test_a_slow_attack_that_never_surges_is_caught_over_the_day():
+    watch, now = _watch(), 30 * HOUR
+    fields: dict[str, int] = {}
+    for hour in range(12):  # 3 an hour: far under the floor of any window
+        _sends(fields, watch, now - hour * HOUR - 10 * MINUTE, 3)
+    credit(fields, _watch(count=False, verified=10), now - 5 * HOUR)  # 10 of 36: 28 %
+    denial = judge(fields, watch, now)
+    assert denial is not None and denial.detail is not None
+    assert (denial.detail["horizon"], denial.detail["sends"]) == (24 * HOUR, 36)
+    assert denial.detail["verified"] == 10 and denial.detail["limit"] == 30
+    fields.pop("b")
+    credit(fields, _watch(count=False, verified=1), now)  # 11 of 36: enough entered
+    assert judge(fields, watch, now) is None
 
 
 def test_a_range_with_no_history_gets_the_low_allowance():

@@ -117,24 +117,37 @@ def parse_label(text: str, calling_codes: Iterable[str] = ()) -> str:
 
 
 def credit(fields: MutableMapping[str, int], watch: Watch, now: float) -> None:
-    """Add ``watch.verified`` codes to the current minute and drop buckets past the window
-    and the baseline."""
+    """Add ``watch.verified`` codes to the current minute and hour; drop buckets past the
+    window and the day."""
     minute, hour = int(now // MINUTE), int(now // HOUR)
     if watch.verified > 0:
-        name = f"v{minute}"
-        fields[name] = fields.get(name, 0) + watch.verified
+        for name in (f"v{minute}", f"g{hour}"):
+            fields[name] = fields.get(name, 0) + watch.verified
     oldest_minute = minute - watch.rule.window // MINUTE
     for name in list(fields):
         kind, stamp = name[0], name[1:]
-        if (kind in "sv" and stamp and int(stamp) <= oldest_minute) or (
-            kind == "h" and int(stamp) < hour - BASELINE_HOURS - 1
+        if (kind in "sv" and int(stamp) <= oldest_minute) or (
+            kind in "hg" and int(stamp) < hour - BASELINE_HOURS - 1
         ):
             del fields[name]
 
 
+def _refused(sends: int, settled: int, verified: int, limit: int, rule: PumpingRule) -> bool:
+    """More sends than ``limit`` with this one, enough of them settled, too few entered."""
+    return (
+        sends + 1 > limit
+        and settled >= min(rule.min_sample, limit)
+        and verified * 100 < rule.min_conversion * settled
+    )
+
+
 def judge(fields: MutableMapping[str, int], watch: Watch, now: float) -> Denial | None:
     """Whether this send may go: None, or a denial (with ``detail`` when it starts a block,
-    which is then written in ``fields``). A trusted send is never refused."""
+    which is then written in ``fields``). A trusted send is never refused.
+
+    Two horizons: the window (its sends above ``max(floor, surge x baseline)``, its settled
+    sends under-converted: a surge, stopped within minutes) and the day (its sends above the
+    floor, under-converted: a slow attack that never surges)."""
     if not watch.count or watch.trusted:
         return None
     blocked = fields.get(BLOCKED, 0)
@@ -142,7 +155,7 @@ def judge(fields: MutableMapping[str, int], watch: Watch, now: float) -> Denial 
         return Denial(watch.scope, blocked - now)
     minute, hour = int(now // MINUTE), int(now // HOUR)
     oldest = minute - watch.rule.window // MINUTE  # (credit dropped older buckets already)
-    recent = settled = verified = baseline = 0
+    recent = settled = verified = baseline = day = day_verified = 0
     for name, value in fields.items():
         kind, stamp = name[0], name[1:]
         if kind == "s" and int(stamp) > oldest:
@@ -151,28 +164,36 @@ def judge(fields: MutableMapping[str, int], watch: Watch, now: float) -> Denial 
                 settled += value
         elif kind == "v" and int(stamp) > oldest:
             verified += value
-        elif kind == "h" and hour - BASELINE_HOURS - 1 <= int(stamp) <= hour - 2:
-            baseline += value
+        elif kind == "h" and int(stamp) >= hour - BASELINE_HOURS - 1:
+            if int(stamp) <= hour - 2:
+                baseline += value
+            if int(stamp) >= hour - BASELINE_HOURS:
+                day += value
+        elif kind == "g" and int(stamp) >= hour - BASELINE_HOURS:
+            day_verified += value
     rule = watch.rule
     span = BASELINE_HOURS * HOUR
     surge = (rule.surge * baseline * rule.window + span - 1) // span
-    limit = max(watch.floor if baseline > 0 else watch.fresh, surge)
-    if (
-        recent + 1 > limit
-        and settled >= min(rule.min_sample, limit)
-        and verified * 100 < rule.min_conversion * settled
-    ):
-        until = math.ceil(now) + rule.block
-        fields[BLOCKED] = until
-        detail = {
-            "sends": recent,
-            "settled": settled,
-            "verified": verified,
-            "limit": limit,
-            "baseline": baseline,
-        }
-        return Denial(watch.scope, until - now, label=watch.label, detail=detail)
-    return None
+    floor = watch.floor if baseline > 0 else watch.fresh
+    limit = max(floor, surge)
+    horizon = rule.window
+    if not _refused(recent, settled, verified, limit, rule):
+        # the day: every send of it is settled but those of the window's last minutes
+        limit, horizon = floor, (BASELINE_HOURS + 1) * HOUR
+        recent, settled, verified = day, day - (recent - settled), day_verified
+        if not _refused(recent, settled, verified, limit, rule):
+            return None
+    until = math.ceil(now) + rule.block
+    fields[BLOCKED] = until
+    detail = {
+        "sends": recent,
+        "settled": settled,
+        "verified": verified,
+        "limit": limit,
+        "baseline": baseline,
+        "horizon": horizon,
+    }
+    return Denial(watch.scope, until - now, label=watch.label, detail=detail)
 
 
 def count(fields: MutableMapping[str, int], watch: Watch, now: float) -> None:
@@ -183,21 +204,12 @@ def count(fields: MutableMapping[str, int], watch: Watch, now: float) -> None:
         fields[name] = fields.get(name, 0) + 1
 
 
-def uncount(fields: MutableMapping[str, int], watch: Watch, now: float) -> None:
-    """Give back a send :func:`count` counted (a spend refused in another Cluster slot)."""
-    if not watch.count:
-        return
-    for name in (f"s{int(now // MINUTE)}", f"h{int(now // HOUR)}"):
-        if fields.get(name, 0) > 0:
-            fields[name] -= 1
-
-
 def lift(fields: MutableMapping[str, int]) -> bool:
-    """An operator lifts a block: it goes, with the window's counts (the range starts a
-    fresh window; its baseline stays). False if the range was not blocked."""
-    for name in [name for name in fields if name[0] in "sv"]:
-        del fields[name]
-    return fields.pop(BLOCKED, None) is not None
+    """An operator lifts a block: the range's counts go with it (it starts afresh, as a
+    range never sent to). False if the range was not blocked."""
+    was_blocked = BLOCKED in fields
+    fields.clear()
+    return was_blocked
 
 
 def keep_seconds(watch: Watch) -> int:

@@ -154,13 +154,13 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     )
 
 
-_DETAIL = ("sends", "settled", "verified", "limit", "baseline")
+_DETAIL = ("sends", "settled", "verified", "limit", "baseline", "horizon")
 
 
 def _decode_denial(reply: object) -> Denial | None:
     if reply is None:
         return None
-    if not isinstance(reply, list) or len(reply) not in (2, 8):
+    if not isinstance(reply, list) or len(reply) not in (2, 9):
         raise TypeError("unexpected script reply")
     scope, wait = as_text(reply[0]), float(as_text(reply[1]))
     if len(reply) == 2:

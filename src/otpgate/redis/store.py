@@ -161,16 +161,14 @@ class RedisStore:
         return blocks
 
     def lift_pumping_block(self, key: str) -> bool:
-        """Lift the block of the range the core stores under ``key``, with its window's
-        counts (otpgate.core.pumping.lift; an operator's act, not atomic with sends)."""
+        """Lift the block of the range the core stores under ``key``, with its counts
+        (otpgate.core.pumping.lift; an operator's act, not atomic with sends)."""
         client: Any = self.client
         try:
             redis_key = self._codec.budget_key(key)
-            names = [as_text(name) for name in client.hkeys(redis_key)]
-            window = [name for name in names if name[:1] in ("s", "v")]
-            if window:
-                client.hdel(redis_key, *window)
-            return bool(client.hdel(redis_key, "b"))
+            blocked = bool(client.hexists(redis_key, "b"))
+            client.delete(redis_key)
+            return blocked
         except FAILURES as error:
             raise unavailable(error) from error
 

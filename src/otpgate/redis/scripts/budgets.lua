@@ -6,7 +6,7 @@
 -- trusted, count, verified, keep.
 -- Reply: false; {scope, retry_after} of the budget spent longest, or of the blocked range;
 -- or, when this send starts a block, {scope, retry_after, label, sends, settled, verified,
--- limit, baseline}.
+-- limit, baseline, horizon}.
 local now = tonumber(ARGV[1])
 local member = ARGV[2]
 local budgets = tonumber(ARGV[3])
@@ -29,9 +29,10 @@ for j = budgets + 1, #KEYS do
   local oldest, stale = minute - math.floor(w.window / MINUTE), {}
   for i = 1, #flat, 2 do
     local name, kind = flat[i], string.sub(flat[i], 1, 1)
-    if kind == 's' or kind == 'v' or kind == 'h' then
+    if kind == 's' or kind == 'v' or kind == 'h' or kind == 'g' then
       local stamp = tonumber(string.sub(name, 2))
-      if (kind ~= 'h' and stamp <= oldest) or (kind == 'h' and stamp < hour - BASELINE_HOURS - 1) then
+      local by_minute = kind == 's' or kind == 'v'
+      if (by_minute and stamp <= oldest) or (not by_minute and stamp < hour - BASELINE_HOURS - 1) then
         stale[#stale + 1] = name
       else
         w.fields[#w.fields + 1] = {kind, stamp, tonumber(flat[i + 1])}
@@ -43,7 +44,9 @@ for j = budgets + 1, #KEYS do
   if #stale > 0 then redis.call('HDEL', w.key, unpack(stale)) end
   if w.verified > 0 then
     redis.call('HINCRBY', w.key, 'v' .. minute, w.verified)
+    redis.call('HINCRBY', w.key, 'g' .. hour, w.verified)
     w.fields[#w.fields + 1] = {'v', minute, w.verified}
+    w.fields[#w.fields + 1] = {'g', hour, w.verified}
     redis.call('HSET', w.key, 'p', w.label)
     redis.call('EXPIRE', w.key, w.keep)
   end
@@ -68,10 +71,14 @@ end
 if worst_wait ~= nil then return {worst_scope, num(worst_wait)} end
 
 -- Watched ranges: the first that refuses (blocked, or blocked by this send) answers.
+local function refused(sends, settled, verified, limit, w)
+  return sends + 1 > limit and settled >= math.min(w.min_sample, limit)
+    and verified * 100 < w.min_conversion * settled
+end
 for _, w in ipairs(watches) do
   if w.count and not w.trusted then
     if w.blocked > now then return {w.scope, num(w.blocked - now)} end
-    local recent, settled, verified, baseline = 0, 0, 0, 0
+    local recent, settled, verified, baseline, day, day_verified = 0, 0, 0, 0, 0, 0
     for _, f in ipairs(w.fields) do
       local kind, stamp, value = f[1], f[2], f[3]
       if kind == 's' then
@@ -79,8 +86,11 @@ for _, w in ipairs(watches) do
         if stamp <= minute - SETTLE_MINUTES then settled = settled + value end
       elseif kind == 'v' then
         verified = verified + value
-      elseif stamp >= hour - BASELINE_HOURS - 1 and stamp <= hour - 2 then
-        baseline = baseline + value
+      elseif kind == 'h' then
+        if stamp <= hour - 2 then baseline = baseline + value end
+        if stamp >= hour - BASELINE_HOURS then day = day + value end
+      elseif stamp >= hour - BASELINE_HOURS then
+        day_verified = day_verified + value
       end
     end
     local span = BASELINE_HOURS * HOUR
@@ -88,12 +98,18 @@ for _, w in ipairs(watches) do
     local floor = w.fresh
     if baseline > 0 then floor = w.floor end
     if floor > limit then limit = floor end
-    if recent + 1 > limit and settled >= math.min(w.min_sample, limit)
-        and verified * 100 < w.min_conversion * settled then
+    local horizon, block = w.window, refused(recent, settled, verified, limit, w)
+    if not block then
+      limit, horizon = floor, (BASELINE_HOURS + 1) * HOUR
+      recent, settled, verified = day, day - (recent - settled), day_verified
+      block = refused(recent, settled, verified, limit, w)
+    end
+    if block then
       local untill = math.ceil(now) + w.block
       redis.call('HSET', w.key, 'b', untill, 'p', w.label)
       redis.call('EXPIRE', w.key, w.keep)
-      return {w.scope, num(untill - now), w.label, recent, settled, verified, limit, baseline}
+      return {w.scope, num(untill - now), w.label, recent, settled, verified, limit, baseline,
+        horizon}
     end
   end
 end
