@@ -12,7 +12,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from .challenge import ChallengeRecord
 from .errors import OtpgateError, SendLimitReached, SmsTemporarilyUnavailable
 from .events import EventName
-from .phone import PhoneNumber, parse_phone
+from .phone import PhoneNumber
 from .policy import Budget, Denial
 from .pumping import REASONS, Credits, PumpingRule, Watch, parse_label, prefix_label
 from .sealed import open_delivery
@@ -68,6 +68,14 @@ def watches(
     ]
 
 
+def calling_code_of(e164: str) -> str:
+    """The calling code ``e164`` starts with ("" if none): calling codes are prefix-free."""
+    for length in (1, 2, 3):
+        if int(e164[1 : 1 + length] or 0) in COUNTRY_CODE_TO_REGION_CODE:
+            return e164[1 : 1 + length]
+    return ""
+
+
 def lift_key(keyring: Keyring, text: str) -> tuple[str, str]:
     """(store key, label) of the range an operator names: ``+44 7700`` (or ``+447700``) for
     a prefix, ``+44`` for a country. ValueError if it is no such thing."""
@@ -105,10 +113,12 @@ class PumpingDecisions:
             return
         try:
             phone = open_delivery(self.keyring, record).phone
-            number = parse_phone(phone, self.settings)
-        except OtpgateError:  # a record that no longer opens, a number no longer allowed
+        except OtpgateError:  # a record that no longer opens
             return
-        self._credits.add(self._watches(number, "enroll"))
+        code = calling_code_of(phone)
+        if code:  # (no parsing again: the number was checked when the code was sent)
+            number = PhoneNumber(phone, "", code, "")
+            self._credits.add(self._watches(number, "enroll"))
 
     def _raise_for_denial(
         self, denial: Denial | None, subject: str = "", purpose: str = "", masked: str = ""
