@@ -87,11 +87,11 @@ def validate(s: Settings) -> None:
         "pumping_prefix_digits": (1, 6),
         "pumping_window": (300, 6 * 3600),
         "pumping_surge": (2, 1000),
-        "pumping_floor": (1, 10**7),
-        "pumping_country_floor": (1, 10**8),
-        "pumping_new_country_allowance": (1, 10**7),
+        "pumping_floor": (1, 10_000_000),
+        "pumping_country_floor": (1, 100_000_000),
+        "pumping_new_country_allowance": (1, 10_000_000),
         "pumping_min_conversion": (0, 100),
-        "pumping_min_sample": (1, 10**6),
+        "pumping_min_sample": (1, 1_000_000),
         "pumping_block_seconds": (60, 7 * 86400),
     }
     for name, (low, high) in bounded.items():
