@@ -238,6 +238,7 @@ def test_a_pumped_prefix_is_blocked_and_the_refusal_explains_itself(make_gate, c
     assert "+336123" not in repr(blocked)  # no number, only the range's label
     response = error_response(refusals[-1])
     assert response.status == 409 and response.body["code"] == "sms_temporarily_unavailable"
+    assert response.body["reason"] == "prefix_blocked"
     assert 6 * 3600 - 10 * 20 <= response.body["retry_after"] <= 6 * 3600
     assert "+33" not in json.dumps(response.body)
     # Another range of the same country is not touched.

@@ -3,6 +3,7 @@ SMS pumping guard started."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,10 +22,8 @@ def _pump(url: str) -> None:
     clock = FakeClock(time.time())
     gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender(), clock=clock)
     for n in range(20):
-        try:
+        with contextlib.suppress(SmsTemporarilyUnavailable):
             gate.start_sms(f"bot{n}", f"+22507000000{n:02d}", purpose="enroll")
-        except SmsTemporarilyUnavailable:
-            pass
         clock.advance(20)
     store.close()
 
