@@ -112,7 +112,7 @@ class PumpingDecisions:
         if record is None or not self.settings.pumping_guard:
             return
         try:
-            phone = open_delivery(self.keyring, record).phone
+            phone = open_delivery(self.keyring, record, subject="").phone  # the number only
         except OtpgateError:  # a record that no longer opens
             return
         code = calling_code_of(phone)
