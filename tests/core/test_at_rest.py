@@ -119,8 +119,8 @@ def test_with_the_pumping_guard_an_approved_code_opens_its_delivery_for_its_rang
     monkeypatch.setattr(gate.keyring, "open", counting_open)
     gate.credentials.add_phone("alice", PHONE)
     challenge = gate.start_sms("alice")
+    wrong = "000000" if outbox.messages[0].code != "000000" else "111111"
     with pytest.raises(InvalidCode):
-        wrong = "000000" if outbox.messages[0].code != "000000" else "111111"
         gate.check(challenge.id, wrong, subject="alice")
     assert opened == []
     gate.check(challenge.id, outbox.messages[0].code, subject="alice")
