@@ -19,8 +19,11 @@ calling code plus ``pumping_prefix_digits`` digits) and each *country* (calling 
   above ``max(floor, surge x its baseline per window)`` while fewer than
   ``pumping_min_conversion`` % of its *settled* sends (older than :data:`SETTLE_MINUTES`, so
   codes still being typed do not count as lost) were verified, with at least
-  ``min(pumping_min_sample, limit)`` settled sends. A range with no sends in the day before
-  (a new country) gets a low allowance instead of the floor.
+  ``min(pumping_min_sample, limit)`` settled sends; or when its sends over the last 24 hours
+  exceed the floor with the same low conversion (a slow attack never surges). A range with
+  no sends in the day before (a new country) gets a low allowance instead of the floor.
+  After a block, a range still under-converted over the day is blocked again at its next
+  untrusted send; an operator's lift starts its counts afresh.
 
 Verified codes reach the counts with the next send of the same process (the verifier keeps
 them in a small buffer, :class:`Credits`): the check script's keys live in the challenge's

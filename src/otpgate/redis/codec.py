@@ -12,7 +12,10 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
   digest of what it counts (a phone of a subject, a subject, a number, a client network)
   or the calling code of a country: each budget has the hash tag of what it counts, so
   budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
-  when they lie in several slots). A subject's budget shares its other keys' slot.
+  when they lie in several slots). A subject's budget shares its other keys' slot;
+- ``P{D}:bw`` a range the SMS pumping guard watches (a hash: sends and verified codes per
+  minute and per hour, ``b`` blocked until, ``p`` the range's label such as ``+44 7700``),
+  ``D`` the keyed digest of the range: spent in the same ``budgets`` call as the budgets.
 """
 
 from __future__ import annotations
