@@ -110,7 +110,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a Flask app (module:app) or app factory (module:create_app, called with no "
         "arguments) whose config to read",
     )
+    pumping = commands.add_parser(
+        "pumping",
+        help="list the number ranges the SMS pumping guard blocks, or lift a block",
+        description="The SMS pumping guard pauses codes to a number range (or a country) whose "
+        "sends surge while almost none of its codes are entered. 'list' shows the blocked "
+        "ranges; 'lift PREFIX' (as listed: '+44 7700', or a country: '+44') lifts one and "
+        "starts its counts afresh. Reads the store and keys like `otpgate check` (a Redis "
+        "store: the in-memory one lives in the application's process).",
+    )
+    pumping.add_argument("action", choices=["list", "lift"])
+    pumping.add_argument("prefix", nargs="?", help="with lift: the range, e.g. '+44 7700'")
+    pumping.add_argument("--settings", default="env", metavar="MODULE", help="as for check")
+    pumping.add_argument("--app", default=None, metavar="MODULE:NAME", help="as for check")
     args = parser.parse_args(argv)
+    if args.command == "pumping":
+        import sys
+
+        from otpgate.check.pumping import run_pumping
+        from otpgate.check.sources import from_app, load
+
+        if args.action == "lift" and not args.prefix:
+            parser.exit(2, "otpgate pumping lift: name the range, e.g. '+44 7700'\n")
+        config = from_app(args.app) if args.app else load(args.settings)
+        return run_pumping(config, args.action, args.prefix, sys.stdout)
     if args.command == "check":
         import sys
 

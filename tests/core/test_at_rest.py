@@ -7,7 +7,15 @@ import dataclasses
 
 import pytest
 
-from otpgate import AsyncVerifier, ChallengeExpired, MemoryStore, OutboxSender, Settings, Verifier
+from otpgate import (
+    AsyncVerifier,
+    ChallengeExpired,
+    InvalidCode,
+    MemoryStore,
+    OutboxSender,
+    Settings,
+    Verifier,
+)
 from tests.at_rest import SETTINGS, run_flow, walk
 from tests.conftest import KEY, OTHER_PHONE, PHONE, FakeClock, Sync
 
@@ -25,10 +33,11 @@ def test_the_memory_store_holds_nothing_personal_in_clear(cls, loop):
     assert secrets.leaks(" ".join(walk(vars(outbox))))
 
 
-def _gate() -> tuple[Verifier, MemoryStore, OutboxSender, FakeClock]:
+def _gate(guard: bool = True) -> tuple[Verifier, MemoryStore, OutboxSender, FakeClock]:
     clock, outbox, store = FakeClock(), OutboxSender(), MemoryStore(clock=lambda: 0.0)
+    settings = Settings(secret_keys=(KEY,), pumping_guard=guard)
     return (
-        Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox, clock=clock),
+        Verifier(settings, store=store, sender=outbox, clock=clock),
         store,
         outbox,
         clock,
@@ -73,7 +82,7 @@ def test_challenges_sealed_under_a_key_no_longer_configured_are_expired():
 
 
 def test_a_check_opens_only_what_it_needs(monkeypatch):
-    gate, _, outbox, _ = _gate()
+    gate, _, outbox, _ = _gate(guard=False)
     opened: list[str] = []
     real_open = gate.keyring.open
 
@@ -94,3 +103,25 @@ def test_a_check_opens_only_what_it_needs(monkeypatch):
     opened.clear()
     gate.check(enroll.id, outbox.last_code_for(OTHER_PHONE), subject="alice")
     assert opened == ["delivery"] and gate.credentials.phones("alice") == [PHONE, OTHER_PHONE]
+
+
+def test_with_the_pumping_guard_an_approved_code_opens_its_delivery_for_its_range(monkeypatch):
+    """The guard credits the number's range with each code entered: the approved check
+    opens the delivery (in memory, once) to know the range; a refused one opens nothing."""
+    gate, _, outbox, _ = _gate()
+    opened: list[str] = []
+    real_open = gate.keyring.open
+
+    def counting_open(token: str, *, context: str = "") -> str:
+        opened.append(context.rpartition("\x1f")[2])
+        return real_open(token, context=context)
+
+    monkeypatch.setattr(gate.keyring, "open", counting_open)
+    gate.credentials.add_phone("alice", PHONE)
+    challenge = gate.start_sms("alice")
+    wrong = "000000" if outbox.messages[0].code != "000000" else "111111"
+    with pytest.raises(InvalidCode):
+        gate.check(challenge.id, wrong, subject="alice")
+    assert opened == []
+    gate.check(challenge.id, outbox.messages[0].code, subject="alice")
+    assert opened == ["delivery"]

@@ -62,7 +62,7 @@ def test_the_core_never_imports_redis():
 @pytest.mark.parametrize(("cls", "protocol"), [(RedisStore, Store), (AsyncRedisStore, AsyncStore)])
 def test_methods_have_exactly_the_protocol_signatures(cls, protocol):
     names = [n for n in vars(protocol) if not n.startswith("_") and callable(vars(protocol)[n])]
-    assert len(names) == 13  # with session state and transactions
+    assert len(names) == 15  # with session state, transactions and pumping blocks
     for name in names:
         ours, theirs = getattr(cls, name), getattr(protocol, name)
         assert inspect.signature(ours) == inspect.signature(theirs), name
@@ -142,17 +142,20 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     keys = _keys(redis_server, prefix)
     subject_key = challenge.id.split(".")[0]
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
-    budget_keys = {k: t for k, t in keys.items() if "}:b" in k}
+    budget_keys = {k: t for k, t in keys.items() if "}:b" in k and not k.endswith(":bw")}
+    ranges = {k: t for k, t in keys.items() if k.endswith(":bw")}
     assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
     assert len(budget_keys) == 5  # phone 15 min, phone 24 h, enrollment, subject, client IP
-    assert len(keys) == 7
+    assert len(ranges) == 2  # the pumping guard's prefix and country
+    assert len(keys) == 9
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
     # Each budget has the hash tag of what it counts: the phone's two share one.
     assert len({key_slot(k.encode()) for k in budget_keys}) == 4
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key
-        assert 0 < ttl <= 86400, key
+        # a range keeps its hourly baseline a day and an hour
+        assert 0 < ttl <= (25 * 3600 if key in ranges else 86400), key
     challenge_key = Codec(prefix).challenge_key(challenge.id)
     assert 300 < keys[challenge_key] <= 360  # until it expires, plus a minute of grace
     store.close()

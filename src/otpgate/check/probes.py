@@ -36,6 +36,8 @@ def safe_url(url: str) -> str:
 
 
 def probe_redis(url: str, options: dict[str, Any], key: str) -> list[Finding]:
+    from .pumping import block_findings
+
     try:
         from otpgate.redis import RedisStore
     except ImportError as error:
@@ -55,6 +57,7 @@ def probe_redis(url: str, options: dict[str, Any], key: str) -> list[Finding]:
             client.ping()
             times.append((time.perf_counter() - started) * 1000)
         store.load_scripts()
+        blocked = block_findings(store)
     except Exception as error:
         reason = getattr(error, "code", "") or type(error).__name__
         return [Finding("fail", "store", f"Redis at {shown} does not answer ({reason})", fix)]
@@ -62,6 +65,7 @@ def probe_redis(url: str, options: dict[str, Any], key: str) -> list[Finding]:
         store.close()
     rtt = f"median {statistics.median(times):.2f} ms, max {max(times):.2f} ms"
     found = [Finding("ok", "store", f"Redis at {shown} answers PING ({rtt}); scripts loaded")]
+    found += blocked
     if statistics.median(times) > 10:
         found.append(
             Finding(

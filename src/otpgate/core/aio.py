@@ -8,7 +8,7 @@ accepted and called directly: they never block.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .adapters import as_async
@@ -23,7 +23,10 @@ from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .guard import lift_key
 from .memory_store import MemoryStore
+from .policy import Budget
+from .pumping import Block, Watch
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
@@ -127,7 +130,13 @@ class AsyncVerifier(AsyncFactorGate):
         return await self._start(plan, known)
 
     async def _start(self, plan: StartPlan, known: list[str]) -> Challenge:
-        self._raise_for_denial(await self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        await self._spend(
+            plan.budgets,
+            plan.record.created_at,
+            plan.delivery.subject,
+            plan.record.purpose,
+            plan.phone.masked,
+        )
         if self._sim_swap_due(plan.record.purpose, plan.phone, known):
             answer = await self.sim_swap.check(plan.phone.e164, self.settings.sim_swap_max_age)
             self._finish_sim_swap(answer, plan)
@@ -151,8 +160,26 @@ class AsyncVerifier(AsyncFactorGate):
         )
         delivery = self._open_delivery(record)
         budgets = self._resend_budgets(record, delivery, ip)
-        self._raise_for_denial(await self.store.spend_budgets(budgets, now))
+        await self._spend(budgets, now, delivery.subject, record.purpose, record.masked_phone)
         return await self._send(record, delivery)
+
+    async def _spend(
+        self,
+        budgets: Sequence[Budget | Watch],
+        now: float,
+        subject: str,
+        purpose: str,
+        masked: str,
+    ) -> None:
+        """Spend the send's budgets and judge its ranges, with the verified codes buffered
+        since this process's last send (put back if the store fails)."""
+        entries = self._with_credits(budgets)
+        try:
+            denial = await self.store.spend_budgets(entries, now)
+        except BaseException:
+            self._restore_credits(entries)
+            raise
+        self._raise_for_denial(denial, subject, purpose, masked)
 
     async def _deliver(self, record: ChallengeRecord, delivery: Delivery) -> str:
         reference = self._reference(record)
@@ -221,6 +248,7 @@ class AsyncVerifier(AsyncFactorGate):
                 subject,
             )
         verification = self._finish_check(outcome, challenge_id, subject, factor)
+        self._note_verified(outcome.record)
         if verification.purpose == "enroll" and outcome.record is not None:
             await self.credentials.add_phone(
                 verification.subject, self._enrolled_phone(outcome.record, verification.subject)
@@ -289,6 +317,16 @@ class AsyncVerifier(AsyncFactorGate):
         totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
         await self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery)
+
+    async def pumping_blocks(self) -> list[Block]:
+        """The number ranges the SMS pumping guard blocks now."""
+        return await self.store.pumping_blocks(self.clock())
+
+    async def lift_pumping_block(self, prefix: str) -> bool:
+        """Lift the block of ``prefix`` (``+44 7700``, or a country as ``+44``); False if
+        it had none. ValueError for text that is not a prefix."""
+        key, _ = lift_key(self.keyring, prefix)
+        return await self.store.lift_pumping_block(key)
 
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

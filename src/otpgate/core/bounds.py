@@ -84,6 +84,15 @@ def validate(s: Settings) -> None:
         "max_sms_segments": (1, 10),
         # CAMARA's SIM Swap API takes 1 to 2400 hours; 0 turns the check off.
         "sim_swap_max_age": (0, 2400),
+        "pumping_prefix_digits": (1, 6),
+        "pumping_window": (300, 6 * 3600),
+        "pumping_surge": (2, 1000),
+        "pumping_floor": (1, 10_000_000),
+        "pumping_country_floor": (1, 100_000_000),
+        "pumping_new_country_allowance": (1, 10_000_000),
+        "pumping_min_conversion": (0, 100),
+        "pumping_min_sample": (1, 1_000_000),
+        "pumping_block_seconds": (60, 7 * 86400),
     }
     for name, (low, high) in bounded.items():
         value = getattr(s, name)
@@ -91,6 +100,7 @@ def validate(s: Settings) -> None:
         _check(low <= value <= high, name, f"must be between {low} and {high}, got {value}")
     _check(s.lockout_after <= s.hard_lock_after, "lockout_after", "must not exceed hard_lock_after")
     _check(s.lockout_base <= s.lockout_max, "lockout_base", "must not exceed lockout_max")
+    _check(s.pumping_window % 60 == 0, "pumping_window", "must be whole minutes")
     _check(
         s.sim_swap_on_error in ON_ERROR_CHOICES,
         "sim_swap_on_error",

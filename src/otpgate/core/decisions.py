@@ -39,6 +39,7 @@ from .events import Event, EventBus, EventName, Listener
 from .message import check_sms_settings
 from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
+from .pumping import Credits
 from .sealed import open_delivery, open_subject
 from .settings import Settings
 from .totp import TotpEnrollment, enrollment, match_step
@@ -73,6 +74,8 @@ class Decisions:
         self.events = EventBus()
         self.clock = clock
         self._subject_keys: dict[str, str] = {}
+        #: Verified codes per watched range, sent with the next send (see core/pumping.py).
+        self._credits = Credits()
         check_sms_settings(settings)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:

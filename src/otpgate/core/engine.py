@@ -34,9 +34,11 @@ from .errors import (
     SendLimitReached,
 )
 from .events import EventName
+from .guard import PumpingDecisions
 from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, parse_phone
-from .policy import Budget, Denial, Outcome, Result, client_network
+from .policy import Budget, Outcome, Result, client_network
+from .pumping import Watch
 from .sealed import Delivery, open_delivery, seal_delivery, seal_subject
 from .simswap import SimSwapDecisions
 from .voice import Speech, compose_speech
@@ -59,14 +61,14 @@ class StartPlan:
     record: ChallengeRecord
     phone: PhoneNumber
     delivery: Delivery
-    budgets: list[Budget]
+    budgets: list[Budget | Watch]
 
     @property
     def code(self) -> str:
         return self.delivery.code
 
 
-class BaseVerifier(SimSwapDecisions, Decisions):
+class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
     """The pure decisions of both verifiers: sending here, checking in ``Decisions``."""
 
     # -- starting and resending SMS challenges ------------------------------------------------
@@ -145,8 +147,9 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         purpose: str,
         client_ip: str,
         channel: str = "sms",
-    ) -> list[Budget]:
-        """The budgets one send spends. Each is charged to whoever could spend it: a number's
+    ) -> list[Budget | Watch]:
+        """The budgets one send spends (then the ranges the pumping guard watches it in).
+        Each is charged to whoever could spend it: a number's
         own budgets are per number *and* subject, so a stranger's sends never count against
         the sign-in codes of the number's owner; codes to a number the subject has not
         verified yet (``enroll``) also spend the number's enrollment budget, shared by every
@@ -156,7 +159,7 @@ class BaseVerifier(SimSwapDecisions, Decisions):
         """
         s = self.settings
         phone_key = self.keyring.digest("phone", number.e164, subject_key)
-        budgets = [
+        budgets: list[Budget | Watch] = [
             Budget(
                 "phone", f"p:{phone_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
             ),
@@ -180,7 +183,7 @@ class BaseVerifier(SimSwapDecisions, Decisions):
             raise SendLimitReached("country")
         if cap is not None:
             budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
-        return budgets
+        return budgets + self._watches(number, purpose)
 
     def _plan_resend(self, challenge_id: object, client_ip: object) -> str:
         """Check a resend's arguments before anything is counted; the client IP's text."""
@@ -193,16 +196,11 @@ class BaseVerifier(SimSwapDecisions, Decisions):
 
     def _resend_budgets(
         self, record: ChallengeRecord, delivery: Delivery, client_ip: str
-    ) -> list[Budget]:
+    ) -> list[Budget | Watch]:
         number = parse_phone(delivery.phone, self.settings)
         return self._budgets(
             subject_key_of(record.id), number, record.purpose, client_ip, delivery.channel
         )
-
-    @staticmethod
-    def _raise_for_denial(denial: Denial | None) -> None:
-        if denial is not None:
-            raise SendLimitReached(denial.scope, retry_after=denial.retry_after)
 
     def _text_for(self, record: ChallengeRecord, delivery: Delivery) -> str:
         return render_sms(

@@ -94,8 +94,10 @@ class FactorNotAllowed(OtpgateError):
 class SmsTemporarilyUnavailable(OtpgateError):
     """Codes to the subject's phone (SMS, voice calls) are paused: ``.reason`` says why
     (``sim_swap``: the operator reports the number's SIM changed recently; ``sim_swap_unknown``:
-    the operator could not be asked and ``sim_swap_on_error`` is ``refuse``). Another factor
-    still serves; an SMS-only user needs the site's support to get back in."""
+    the operator could not be asked and ``sim_swap_on_error`` is ``refuse``;
+    ``prefix_blocked`` / ``country_blocked``: the SMS pumping guard paused codes to new
+    numbers of this range or country, ``retry_after`` says for how long). Another factor
+    still serves; an SMS-only user waits (a pumping block) or needs the site's support."""
 
     code = "sms_temporarily_unavailable"
     http_status = 409

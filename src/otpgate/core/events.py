@@ -35,6 +35,8 @@ class EventName(str, Enum):
     DEVICE_REMEMBERED = "device_remembered"
     DEVICE_USED = "device_used"
     DEVICE_REVOKED = "device_revoked"
+    #: The pumping guard blocked a number range (``detail``: scope, prefix, the counts).
+    PUMPING_BLOCKED = "pumping_blocked"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .errors import (
     LockedOut,
     OtpgateError,
     OtpRequired,
+    SmsTemporarilyUnavailable,
 )
 from .i18n import error_message
 from .web import challenge_view
@@ -62,6 +63,8 @@ def error_response(
     if error.retry_after is not None:
         body["retry_after"] = error.retry_after
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, SmsTemporarilyUnavailable):
+        body["reason"] = error.reason  # sim_swap, prefix_blocked, country_blocked, ...
     if isinstance(error, InvalidCode) and error.attempts_left is not None:
         body["attempts_left"] = error.attempts_left
     if isinstance(error, (OtpRequired, FreshOtpRequired, ConfirmationRequired)):

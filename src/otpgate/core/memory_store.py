@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .challenge import ChallengeRecord, Status
 from .memory_keyed import KeyedMemory
+from .memory_pumping import RangeCounts
 from .policy import (
     HARD_LOCK,
     Budget,
@@ -25,6 +26,7 @@ from .policy import (
     lock_retry_after,
     resend_cooldown,
 )
+from .pumping import Block, Watch
 
 #: How long a finished challenge is kept after it expires (then it is dropped).
 _GRACE = 60.0
@@ -56,13 +58,17 @@ class MemoryStore(KeyedMemory):
         self._challenges: dict[str, ChallengeRecord] = {}
         self._subjects: dict[str, _SubjectState] = {}
         self._budgets: dict[str, list[float]] = {}
+        self._ranges = RangeCounts()
         self._writes = 0
 
     # -- budgets ------------------------------------------------------------------------------
 
-    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
+    def spend_budgets(self, entries: Sequence[Budget | Watch], now: float) -> Denial | None:
         with self._lock:
             self._maybe_sweep()
+            budgets = [e for e in entries if isinstance(e, Budget)]
+            watches = [e for e in entries if isinstance(e, Watch)]
+            self._ranges.credit(watches, now)
             worst: Denial | None = None
             for budget in budgets:
                 log = self._budgets.setdefault(budget.key, [])
@@ -73,9 +79,21 @@ class MemoryStore(KeyedMemory):
                         worst = Denial(budget.scope, wait)
             if worst is not None:
                 return worst
+            worst = self._ranges.judge(watches, now)
+            if worst is not None:
+                return worst
             for budget in budgets:
                 self._budgets[budget.key].append(now)
+            self._ranges.count(watches, now)
             return None
+
+    def pumping_blocks(self, now: float) -> list[Block]:
+        with self._lock:
+            return self._ranges.blocks(now)
+
+    def lift_pumping_block(self, key: str) -> bool:
+        with self._lock:
+            return self._ranges.lift(key)
 
     # -- challenges ---------------------------------------------------------------------------
 
@@ -250,6 +268,7 @@ class MemoryStore(KeyedMemory):
         longest = 31 * 86400
         for key in [k for k, log in self._budgets.items() if not log or log[-1] < now - longest]:
             del self._budgets[key]
+        self._ranges.sweep(now)
 
 
 def _with(record: ChallengeRecord, **changes: object) -> ChallengeRecord:

@@ -6,6 +6,7 @@ A store applies these atomically; the Redis scripts mirror them line for line.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -124,7 +125,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Denial:
-    """A spent budget: which one and when the oldest counted send leaves its window."""
+    """A spent budget: which one and when the oldest counted send leaves its window; or a
+    range the pumping guard blocks (scope ``prefix`` / ``country``), with the range's
+    ``label`` and, when this very send started the block, the counts that did (``detail``)."""
 
     scope: str
     retry_after: float
+    label: str = ""
+    detail: Mapping[str, int] | None = None

@@ -160,6 +160,30 @@ class Settings:
     #: What an unanswered SIM-swap check means: ``allow`` (default: send, and emit an event;
     #: an operator outage must not lock out users whose only factor is SMS) or ``refuse``.
     sim_swap_on_error: str = "allow"
+    #: The SMS pumping guard (``otpgate.core.pumping``): pause codes to a number range whose
+    #: sends surge far above its own baseline while almost none of its codes are entered.
+    pumping_guard: bool = True
+    #: National digits after the calling code that make a watched range: 4 names a block of
+    #: about a million numbers (an operator's range), never one subscriber.
+    pumping_prefix_digits: int = 4
+    #: The recent window (seconds) whose sends and conversion are judged.
+    pumping_window: int = 1800
+    #: A range is suspect when its window's sends exceed this many times its average window
+    #: over the day before (and exceed the floor).
+    pumping_surge: int = 5
+    #: Sends a window any range may get whatever its baseline (a quiet range's spikes).
+    pumping_floor: int = 30
+    #: The same for a whole country (calling code).
+    pumping_country_floor: int = 300
+    #: Sends a window to a country with no send in the day before (a first-time country).
+    pumping_new_country_allowance: int = 10
+    #: Percent of settled codes that must be entered for a surge to be let through: real
+    #: users enter most codes (70-90 %); pumped numbers almost never.
+    pumping_min_conversion: int = 30
+    #: Settled sends needed before conversion is trusted (or the limit, if lower).
+    pumping_min_sample: int = 20
+    #: How long a range stays blocked (an operator may lift it sooner).
+    pumping_block_seconds: int = 6 * 3600
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -280,4 +304,5 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "frame_ancestors": _origins,
     "transaction_factors": _names,
     "sim_swap_on_error": lambda v: str(v).strip().lower(),
+    "pumping_guard": _bool,
 }

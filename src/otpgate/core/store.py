@@ -13,13 +13,22 @@ from typing import Protocol, runtime_checkable
 
 from .challenge import ChallengeRecord
 from .policy import Budget, Denial, LockoutPolicy, Outcome
+from .pumping import Block, Watch
 from .transactions import TxRecord, TxResult, TxStep
 
 
 @runtime_checkable
 class Store(Protocol):
-    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
-        """Count one send against every budget, or against none if any is spent."""
+    def spend_budgets(self, entries: Sequence[Budget | Watch], now: float) -> Denial | None:
+        """Count one send against every budget, or against none if any is spent; add the
+        verified codes the watches carry, then judge and count the send in each watched range
+        (otpgate.core.pumping): a blocked range refuses it (scope ``prefix``/``country``)."""
+
+    def pumping_blocks(self, now: float) -> list[Block]:
+        """The ranges the pumping guard blocks at ``now``."""
+
+    def lift_pumping_block(self, key: str) -> bool:
+        """Lift the block of the range stored under ``key``; False if it had none."""
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy
@@ -89,7 +98,13 @@ class Store(Protocol):
 class AsyncStore(Protocol):
     """:class:`Store` with every method a coroutine."""
 
-    async def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None: ...
+    async def spend_budgets(
+        self, entries: Sequence[Budget | Watch], now: float
+    ) -> Denial | None: ...
+
+    async def pumping_blocks(self, now: float) -> list[Block]: ...
+
+    async def lift_pumping_block(self, key: str) -> bool: ...
 
     async def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
@@ -21,7 +21,10 @@ from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .guard import lift_key
 from .memory_store import MemoryStore
+from .policy import Budget
+from .pumping import Block, Watch
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
@@ -121,7 +124,13 @@ class Verifier(FactorGate):
         return self._start(plan, known)
 
     def _start(self, plan: StartPlan, known: list[str]) -> Challenge:
-        self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        self._spend(
+            plan.budgets,
+            plan.record.created_at,
+            plan.delivery.subject,
+            plan.record.purpose,
+            plan.phone.masked,
+        )
         if self._sim_swap_due(plan.record.purpose, plan.phone, known):
             answer = self.sim_swap.check(plan.phone.e164, self.settings.sim_swap_max_age)
             self._finish_sim_swap(answer, plan)
@@ -145,8 +154,26 @@ class Verifier(FactorGate):
         )
         delivery = self._open_delivery(record)
         budgets = self._resend_budgets(record, delivery, ip)
-        self._raise_for_denial(self.store.spend_budgets(budgets, now))
+        self._spend(budgets, now, delivery.subject, record.purpose, record.masked_phone)
         return self._send(record, delivery)
+
+    def _spend(
+        self,
+        budgets: Sequence[Budget | Watch],
+        now: float,
+        subject: str,
+        purpose: str,
+        masked: str,
+    ) -> None:
+        """Spend the send's budgets and judge its ranges, with the verified codes buffered
+        since this process's last send (put back if the store fails)."""
+        entries = self._with_credits(budgets)
+        try:
+            denial = self.store.spend_budgets(entries, now)
+        except BaseException:
+            self._restore_credits(entries)
+            raise
+        self._raise_for_denial(denial, subject, purpose, masked)
 
     def _deliver(self, record: ChallengeRecord, delivery: Delivery) -> str:
         reference = self._reference(record)
@@ -215,6 +242,7 @@ class Verifier(FactorGate):
                 subject,
             )
         verification = self._finish_check(outcome, challenge_id, subject, factor)
+        self._note_verified(outcome.record)
         if verification.purpose == "enroll" and outcome.record is not None:
             self.credentials.add_phone(
                 verification.subject, self._enrolled_phone(outcome.record, verification.subject)
@@ -282,6 +310,16 @@ class Verifier(FactorGate):
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery)
+
+    def pumping_blocks(self) -> list[Block]:
+        """The number ranges the SMS pumping guard blocks now."""
+        return self.store.pumping_blocks(self.clock())
+
+    def lift_pumping_block(self, prefix: str) -> bool:
+        """Lift the block of ``prefix`` (``+44 7700``, or a country as ``+44``); False if
+        it had none. ValueError for text that is not a prefix."""
+        key, _ = lift_key(self.keyring, prefix)
+        return self.store.lift_pumping_block(key)
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -14,6 +14,13 @@ send member:
   script removes that send's member from their keys (a no-op where it was never added).
   The answer is the same denial a single script would give: the budget spent longest.
 
+The pumping guard's watched ranges (``otpgate.core.pumping``) ride in the same calls, each
+in its range's slot: a refused send's counts are given back by the same ``release``. What a
+Cluster judges differently from one script: the ranges of different slots are judged side by
+side, so a send refused in one slot may still start a block in another (a standalone server
+judges the prefix, then the country, and stops at the first refusal). A denial that started
+a block is the answer then, so its event is emitted.
+
 What a crash (or a lost connection) between the spend and the release can cost: the send is
 refused (no SMS goes out, as no code was created), while the budgets that were spent keep a
 slot taken until that send leaves their window: never an SMS beyond a budget, at most a
@@ -58,9 +65,15 @@ def settle(
             continue
         if denial is None:
             spent.append(index)
-        elif worst is None or denial.retry_after > worst.retry_after:
+        elif worst is None or _rank(denial) > _rank(worst):
             worst = denial
     return worst, spent, failure
+
+
+def _rank(denial: Denial) -> tuple[bool, float]:
+    """A denial that started a pumping block comes first (its event must be told; the block
+    stands whatever else refused), then the longest wait."""
+    return denial.detail is not None, denial.retry_after
 
 
 def report_unreleased(replies: Sequence[object]) -> None:

@@ -12,7 +12,10 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
   digest of what it counts (a phone of a subject, a subject, a number, a client network)
   or the calling code of a country: each budget has the hash tag of what it counts, so
   budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
-  when they lie in several slots). A subject's budget shares its other keys' slot.
+  when they lie in several slots). A subject's budget shares its other keys' slot;
+- ``P{D}:bw`` a range the SMS pumping guard watches (a hash: sends and verified codes per
+  minute and per hour, ``b`` blocked until, ``p`` the range's label such as ``+44 7700``),
+  ``D`` the keyed digest of the range: spent in the same ``budgets`` call as the budgets.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
+from otpgate.core.pumping import Watch, keep_seconds
 
 from .records import (
     Arg,
@@ -153,12 +157,42 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     )
 
 
+_DETAIL = ("sends", "settled", "verified", "limit", "baseline", "horizon")
+
+
 def _decode_denial(reply: object) -> Denial | None:
     if reply is None:
         return None
-    if not isinstance(reply, list) or len(reply) != 2:
+    if not isinstance(reply, list) or len(reply) not in (2, 9):
         raise TypeError("unexpected script reply")
-    return Denial(as_text(reply[0]), float(as_text(reply[1])))
+    scope, wait = as_text(reply[0]), float(as_text(reply[1]))
+    if len(reply) == 2:
+        return Denial(scope, wait)
+    detail = {name: int(value) for name, value in zip(_DETAIL, reply[3:], strict=True)}
+    return Denial(scope, wait, label=as_text(reply[2]), detail=detail)
+
+
+def _watch_args(watch: Watch) -> list[Arg]:
+    rule = watch.rule
+    return [
+        watch.scope,
+        watch.label,
+        watch.floor,
+        watch.fresh,
+        rule.window,
+        rule.surge,
+        rule.min_conversion,
+        rule.min_sample,
+        rule.block,
+        int(watch.trusted),
+        int(watch.count),
+        watch.verified,
+        keep_seconds(watch),
+    ]
+
+
+#: Arguments per budget and per watch in a ``budgets`` call, after the three of its head.
+_PER_BUDGET, _PER_WATCH, _HEAD = 3, 13, 3
 
 
 def _decode_none(reply: object) -> None:
@@ -201,28 +235,48 @@ class Codec:
     # calls
 
     def spend_budgets(
-        self, budgets: Sequence[Budget], now: float, per_slot: bool = False
+        self, entries: Sequence[Budget | Watch], now: float, per_slot: bool = False
     ) -> list[Call[Denial | None]]:
-        """One call for every budget, or (``per_slot``, for a Cluster) one per slot."""
+        """One call for every budget and watched range, or (``per_slot``, for a Cluster)
+        one per slot; in each, the budgets come first, then the watches in their order."""
         # The score is the send time; the member only has to be unique per send (72 random
         # bits), and is the same in every budget of this send (a release removes it).
-        head: list[Arg] = [number(now), secrets.token_urlsafe(9)]
-        keys = [self.budget_key(b.key) for b in budgets]
-        groups: dict[int, list[int]] = {}
-        for index, key in enumerate(keys):
-            groups.setdefault(key_slot(key.encode()) if per_slot else 0, []).append(index)
+        member = secrets.token_urlsafe(9)
+        groups: dict[int, tuple[list[Budget], list[Watch]]] = {}
+        for entry in entries:
+            key = self.budget_key(entry.key)
+            group = groups.setdefault(key_slot(key.encode()) if per_slot else 0, ([], []))
+            if isinstance(entry, Watch):
+                group[1].append(entry)
+            else:
+                group[0].append(entry)
         calls = []
-        for indexes in groups.values():
-            args = list(head)
-            for i in indexes:
-                args += [budgets[i].limit, budgets[i].window, budgets[i].scope]
-            group_keys = [keys[i] for i in indexes]
-            calls.append(self._call("budgets", group_keys, args, _decode_denial))
+        for budgets, watches in groups.values():
+            args: list[Arg] = [number(now), member, len(budgets)]
+            for budget in budgets:
+                args += [budget.limit, budget.window, budget.scope]
+            for watch in watches:
+                args += _watch_args(watch)
+            keys = [self.budget_key(b.key) for b in budgets]
+            keys += [self.budget_key(w.key) for w in watches]
+            calls.append(self._call("budgets", keys, args, _decode_denial))
         return calls
 
     def release_budgets(self, spent: Call[Denial | None]) -> Call[None]:
         """Give back the send a ``spend_budgets`` call counted (no-op if it counted none)."""
-        return self._call("release", spent.keys, [spent.args[1]], _decode_none)
+        now, member, budgets = spent.args[:_HEAD]
+        assert isinstance(budgets, int)
+        start = _HEAD + _PER_BUDGET * budgets
+        counted = [spent.args[index + 10] for index in range(start, len(spent.args), _PER_WATCH)]
+        return self._call("release", spent.keys, [member, now, budgets, *counted], _decode_none)
+
+    def pumping_pattern(self) -> str:
+        """The ``SCAN`` pattern of every watched range's hash."""
+        return f"{self.prefix}*:bw"
+
+    def watch_core_key(self, key: str) -> str:
+        """``P{digest}:bw`` back to the core's ``w:<digest>``."""
+        return "w:" + key[len(self.prefix) + 1 : -len("}:bw")]
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy

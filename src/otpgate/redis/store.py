@@ -14,12 +14,14 @@ from redis.exceptions import NoScriptError
 
 from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
+from otpgate.core.pumping import Block, Watch
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
 from .budgets import report_unreleased, settle
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, sync_client, sync_sentinel
+from .records import as_text
 
 T = TypeVar("T")
 
@@ -134,14 +136,41 @@ class RedisStore:
 
     # -- the Store protocol -------------------------------------------------------------------
 
-    def spend_budgets(self, budgets: Sequence[Budget], now: float) -> Denial | None:
-        """Count one send against every budget, or none if one is spent (one round trip)."""
-        if not budgets:
+    def spend_budgets(self, entries: Sequence[Budget | Watch], now: float) -> Denial | None:
+        """Count one send against every budget, or none if one is spent, and judge it in
+        the pumping guard's watched ranges, in the same script (one round trip)."""
+        if not entries:
             return None
-        calls = self._codec.spend_budgets(budgets, now, self._cluster)
+        calls = self._codec.spend_budgets(entries, now, self._cluster)
         if len(calls) == 1:
             return self._run(calls[0])
         return self._spend_in_slots(calls)
+
+    def pumping_blocks(self, now: float) -> list[Block]:
+        """The ranges the pumping guard blocks (a ``SCAN``: on a Cluster, of every master)."""
+        client: Any = self.client
+        blocks = []
+        try:
+            for key in client.scan_iter(match=self._codec.pumping_pattern(), count=1000):
+                until, label = client.hmget(key, "b", "p")
+                if until is not None and float(until) > now:
+                    core_key = self._codec.watch_core_key(as_text(key))
+                    blocks.append(Block(core_key, as_text(label or b""), float(until)))
+        except FAILURES as error:
+            raise unavailable(error) from error
+        return blocks
+
+    def lift_pumping_block(self, key: str) -> bool:
+        """Lift the block of the range the core stores under ``key``, with its counts
+        (otpgate.core.pumping.lift; an operator's act, not atomic with sends)."""
+        client: Any = self.client
+        try:
+            redis_key = self._codec.budget_key(key)
+            blocked = bool(client.hexists(redis_key, "b"))
+            client.delete(redis_key)
+            return blocked
+        except FAILURES as error:
+            raise unavailable(error) from error
 
     def create_challenge(
         self, record: ChallengeRecord, subject_key: str, now: float, lockout: LockoutPolicy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from otpgate import SmsTemporarilyUnavailable
 from otpgate.integrations.django import checks
 
 from .conftest import PHONE, full_login
@@ -115,6 +117,28 @@ def test_commands_show_and_reset_factors(sms_user, gate):
 
     with pytest.raises(CommandError):
         call_command("otpgate_factors", "nobody")
+
+
+@pytest.mark.django_db
+def test_command_lists_and_lifts_pumping_blocks(gate, clock):
+    from django.core.management.base import CommandError
+
+    for n in range(20):  # a country never sent to, codes nobody enters
+        with contextlib.suppress(SmsTemporarilyUnavailable):
+            gate.start_sms(str(1000 + n), f"+22507000000{n:02d}", purpose="enroll")
+        clock.advance(20)
+    out = io.StringIO()
+    call_command("otpgate_pumping", "list", stdout=out)
+    assert "+225 blocked until" in out.getvalue()
+    out = io.StringIO()
+    call_command("otpgate_pumping", "lift", "+225", stdout=out)
+    assert "Lifted the block of +225" in out.getvalue()
+    out = io.StringIO()
+    call_command("otpgate_pumping", "list", stdout=out)
+    assert "No range is blocked." in out.getvalue()
+    for args in (["lift", "+225"], ["lift"], ["lift", "x"]):
+        with pytest.raises(CommandError):
+            call_command("otpgate_pumping", *args)
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ languages and accessibility of every page."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, session
 
-from otpgate import MemoryCredentials, OutboxSender
+from otpgate import MemoryCredentials, OutboxSender, SmsTemporarilyUnavailable
 from otpgate.integrations.flask import CallbackUsers, OtpGate, gate_state, otp_required
 from otpgate.integrations.flask.i18n import ZH
 from tests.conftest import KEY, OTHER_PHONE, PHONE
@@ -321,3 +322,21 @@ def test_missing_secret_key_fails_at_start_up():
     app.config.update(OTPGATE_SECRET_KEYS=KEY, OTPGATE_CODE_DIGITS=3)
     with pytest.raises(ConfigurationError, match="code_digits"):
         OtpGate(app, credentials=MemoryCredentials())
+
+
+def test_cli_lists_and_lifts_pumping_blocks(harness):
+    with harness.app.app_context():
+        verifier = harness.gate.verifier
+        for n in range(20):  # a country never sent to, codes nobody enters
+            with contextlib.suppress(SmsTemporarilyUnavailable):
+                verifier.start_sms(f"bot{n}", f"+22507000000{n:02d}", purpose="enroll")
+            harness.clock.advance(20)
+    runner = harness.app.test_cli_runner()
+    listed = runner.invoke(args=["otpgate", "pumping"])
+    assert listed.exit_code == 0 and "+225 blocked until" in listed.output
+    lifted = runner.invoke(args=["otpgate", "lift-pumping", "+225"])
+    assert lifted.exit_code == 0 and "Lifted the block of +225" in lifted.output
+    assert "No range is blocked." in runner.invoke(args=["otpgate", "pumping"]).output
+    again = runner.invoke(args=["otpgate", "lift-pumping", "+225"])
+    assert again.exit_code == 1 and "+225 was not blocked" in again.output
+    assert runner.invoke(args=["otpgate", "lift-pumping", "x"]).exit_code == 2

@@ -1,11 +1,62 @@
--- spend_budgets: count one send against every budget, or against none if any is spent.
--- KEYS: one sorted set per budget (score: send time). ARGV: now, member, then per budget
--- limit, window, scope. Reply: false, or {scope, retry_after} of the budget spent longest.
+-- spend_budgets: count one send against every budget, or against none if any is spent; and
+-- the SMS pumping guard's watched ranges (otpgate.core.pumping, line for line).
+-- KEYS: one sorted set per budget (score: send time), then one hash per watched range.
+-- ARGV: now, member, the number of budgets, then per budget limit, window, scope, then per
+-- watch scope, label, floor, fresh, window, surge, min_conversion, min_sample, block,
+-- trusted, count, verified, keep.
+-- Reply: false; {scope, retry_after} of the budget spent longest, or of the blocked range;
+-- or, when this send starts a block, {scope, retry_after, label, sends, settled, verified,
+-- limit, baseline, horizon}.
 local now = tonumber(ARGV[1])
 local member = ARGV[2]
+local budgets = tonumber(ARGV[3])
+local MINUTE, HOUR, BASELINE_HOURS, SETTLE_MINUTES = 60, 3600, 23, 2
+local minute, hour = math.floor(now / MINUTE), math.floor(now / HOUR)
+
+-- Watched ranges: read, drop what left the window and the baseline, add verified codes.
+local watches = {}
+for j = budgets + 1, #KEYS do
+  local b = 4 + 3 * budgets + 13 * (j - budgets - 1)
+  local w = {
+    key = KEYS[j], scope = ARGV[b], label = ARGV[b + 1], floor = tonumber(ARGV[b + 2]),
+    fresh = tonumber(ARGV[b + 3]), window = tonumber(ARGV[b + 4]),
+    surge = tonumber(ARGV[b + 5]), min_conversion = tonumber(ARGV[b + 6]),
+    min_sample = tonumber(ARGV[b + 7]), block = tonumber(ARGV[b + 8]),
+    trusted = ARGV[b + 9] == '1', count = ARGV[b + 10] == '1',
+    verified = tonumber(ARGV[b + 11]), keep = ARGV[b + 12], fields = {}, blocked = 0,
+  }
+  local flat = redis.call('HGETALL', w.key)
+  local oldest, stale = minute - math.floor(w.window / MINUTE), {}
+  for i = 1, #flat, 2 do
+    local name, kind = flat[i], string.sub(flat[i], 1, 1)
+    if kind == 's' or kind == 'v' or kind == 'h' or kind == 'g' then
+      local stamp = tonumber(string.sub(name, 2))
+      local by_minute = kind == 's' or kind == 'v'
+      if (by_minute and stamp <= oldest) or (not by_minute and stamp < hour - BASELINE_HOURS - 1) then
+        stale[#stale + 1] = name
+      else
+        w.fields[#w.fields + 1] = {kind, stamp, tonumber(flat[i + 1])}
+      end
+    elseif kind == 'b' then
+      w.blocked = tonumber(flat[i + 1])
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', w.key, unpack(stale)) end
+  if w.verified > 0 then
+    redis.call('HINCRBY', w.key, 'v' .. minute, w.verified)
+    redis.call('HINCRBY', w.key, 'g' .. hour, w.verified)
+    w.fields[#w.fields + 1] = {'v', minute, w.verified}
+    w.fields[#w.fields + 1] = {'g', hour, w.verified}
+    redis.call('HSET', w.key, 'p', w.label)
+    redis.call('EXPIRE', w.key, w.keep)
+  end
+  watches[#watches + 1] = w
+end
+
+-- Budgets: the one spent longest refuses the send.
 local worst_scope, worst_wait = nil, nil
-for i, key in ipairs(KEYS) do
-  local base = 3 * (i - 1) + 3
+for i = 1, budgets do
+  local key, base = KEYS[i], 3 * (i - 1) + 4
   local limit, window = tonumber(ARGV[base]), tonumber(ARGV[base + 1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now - window))
   local count = redis.call('ZCARD', key)
@@ -18,8 +69,61 @@ for i, key in ipairs(KEYS) do
   end
 end
 if worst_wait ~= nil then return {worst_scope, num(worst_wait)} end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, num(now), member)
-  redis.call('EXPIRE', key, ARGV[3 * (i - 1) + 4])
+
+-- Watched ranges: the first that refuses (blocked, or blocked by this send) answers.
+local function refused(sends, settled, verified, limit, w)
+  return sends + 1 > limit and settled >= math.min(w.min_sample, limit)
+    and verified * 100 < w.min_conversion * settled
+end
+for _, w in ipairs(watches) do
+  if w.count and not w.trusted then
+    if w.blocked > now then return {w.scope, num(w.blocked - now)} end
+    local recent, settled, verified, baseline, day, day_verified = 0, 0, 0, 0, 0, 0
+    for _, f in ipairs(w.fields) do
+      local kind, stamp, value = f[1], f[2], f[3]
+      if kind == 's' then
+        recent = recent + value
+        if stamp <= minute - SETTLE_MINUTES then settled = settled + value end
+      elseif kind == 'v' then
+        verified = verified + value
+      elseif kind == 'h' then
+        if stamp <= hour - 2 then baseline = baseline + value end
+        if stamp >= hour - BASELINE_HOURS then day = day + value end
+      elseif stamp >= hour - BASELINE_HOURS then
+        day_verified = day_verified + value
+      end
+    end
+    local span = BASELINE_HOURS * HOUR
+    local limit = math.floor((w.surge * baseline * w.window + span - 1) / span)
+    local floor = w.fresh
+    if baseline > 0 then floor = w.floor end
+    if floor > limit then limit = floor end
+    local horizon, block = w.window, refused(recent, settled, verified, limit, w)
+    if not block then
+      limit, horizon = floor, (BASELINE_HOURS + 1) * HOUR
+      recent, settled, verified = day, day - (recent - settled), day_verified
+      block = refused(recent, settled, verified, limit, w)
+    end
+    if block then
+      local untill = math.ceil(now) + w.block
+      redis.call('HSET', w.key, 'b', untill, 'p', w.label)
+      redis.call('EXPIRE', w.key, w.keep)
+      return {w.scope, num(untill - now), w.label, recent, settled, verified, limit, baseline,
+        horizon}
+    end
+  end
+end
+
+for i = 1, budgets do
+  redis.call('ZADD', KEYS[i], num(now), member)
+  redis.call('EXPIRE', KEYS[i], ARGV[3 * (i - 1) + 5])
+end
+for _, w in ipairs(watches) do
+  if w.count then
+    redis.call('HINCRBY', w.key, 's' .. minute, 1)
+    redis.call('HINCRBY', w.key, 'h' .. hour, 1)
+    redis.call('HSET', w.key, 'p', w.label)
+    redis.call('EXPIRE', w.key, w.keep)
+  end
 end
 return false
