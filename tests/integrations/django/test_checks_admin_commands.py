@@ -221,3 +221,25 @@ def test_pages_in_simplified_chinese(client, sms_user, outbox):
         HTTP_ACCEPT_LANGUAGE="zh-CN",
     )
     assert api.json()["title"] == "请求格式不正确。"
+
+
+@pytest.mark.django_db
+def test_admin_action_lifts_the_block_of_a_numbers_range(client, sms_user, outbox, gate, clock):
+    for n in range(20):  # a country never sent to, codes nobody enters: blocked
+        with contextlib.suppress(SmsTemporarilyUnavailable):
+            gate.start_sms(str(1000 + n), f"+22507000000{n:02d}", purpose="enroll")
+        clock.advance(20)
+    assert [block.label for block in gate.pumping_blocks()] == ["+225"]
+    full_login(client, outbox)
+    gate.credentials.add_phone(str(sms_user.pk), "+2250700000099")
+    row = sms_user.otpgate_phones.get(e164="+2250700000099")
+    response = client.post(
+        "/admin/otpgate/verifiedphone/",
+        {"action": "lift_pumping_blocks", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Lifted: +225. Still blocked: -." in page
+    assert "+2250700000099" not in page
+    assert gate.pumping_blocks() == []

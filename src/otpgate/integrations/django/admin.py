@@ -1,6 +1,7 @@
 """Admin pages for the factors. They never show a secret: numbers are masked, the sealed
 TOTP secret and the recovery code digests are not displayed at all. Rows are read-only;
-the actions reset the factors of the owners (``reset_second_factors`` also fits a UserAdmin).
+the actions reset the factors of the owners (``reset_second_factors`` also fits a UserAdmin);
+on phone numbers, another lifts the SMS pumping guard's block of their ranges.
 Remembered devices show no digest either; deleting one makes it ask for a code again.
 """
 
@@ -15,6 +16,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from otpgate.core.phone import parse_phone
+from otpgate.core.pumping import prefix_label
 
 from . import runtime
 from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone
@@ -62,8 +66,34 @@ class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+@admin.action(description=_("Lift the SMS pumping blocks of these numbers' ranges"))
+def lift_pumping_blocks(
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
+    """The pumping guard blocked the range (or country) of a number a user needs: lift it.
+    The message names the ranges lifted and those still blocked (never a number)."""
+    gate = runtime.get_verifier()
+    digits = gate.settings.pumping_prefix_digits
+    lifted: set[str] = set()
+    for row in queryset:
+        number = parse_phone(row.e164, gate.settings)
+        for label in (
+            prefix_label(number.e164, number.calling_code, digits),
+            f"+{number.calling_code}",
+        ):
+            if gate.lift_pumping_block(label):
+                lifted.add(label)
+    still = sorted(block.label for block in gate.pumping_blocks())
+    message = _("Lifted: %(lifted)s. Still blocked: %(still)s.") % {
+        "lifted": ", ".join(sorted(lifted)) or "-",
+        "still": ", ".join(still) or "-",
+    }
+    modeladmin.message_user(request, message, messages.SUCCESS if lifted else messages.INFO)
+
+
 @admin.register(VerifiedPhone)
 class VerifiedPhoneAdmin(_ReadOnly):
+    actions = (reset_owners, lift_pumping_blocks)
     list_display = ("user", "masked_number", "created_at")
     fields = ("user", "masked_number", "created_at")
     readonly_fields = fields
