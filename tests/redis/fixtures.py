@@ -64,13 +64,22 @@ class Stores:
         self.made: list[tuple[Any, asyncio.AbstractEventLoop | None]] = []
 
     def __call__(
-        self, flavour: str, clock: Any = None, loop: asyncio.AbstractEventLoop | None = None
+        self,
+        flavour: str,
+        clock: Any = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **options: Any,
     ) -> Any:
+        """A store of ``flavour``; ``options`` go to ``from_url`` (e.g. socket timeouts)."""
         store: Any
         if flavour == "sync":
-            store = RedisStore.from_url(self.url, prefix=self.prefix, cluster=self.cluster)
+            store = RedisStore.from_url(
+                self.url, prefix=self.prefix, cluster=self.cluster, **options
+            )
         elif flavour == "async":
-            store = AsyncRedisStore.from_url(self.url, prefix=self.prefix, cluster=self.cluster)
+            store = AsyncRedisStore.from_url(
+                self.url, prefix=self.prefix, cluster=self.cluster, **options
+            )
         else:
             raise ValueError(flavour)
         self.made.append((store, loop))

@@ -139,7 +139,8 @@ def test_one_of_100_concurrent_approvals_wins_sync(redis_store):
 
 
 def test_one_of_100_concurrent_claims_wins_async(redis_store, loop):
-    store = redis_store("async", None, loop)
+    # generous timeouts: 100 new connections at once on a loaded 2-core machine
+    store = redis_store("async", None, loop, socket_connect_timeout=5, socket_timeout=5)
 
     async def claim_all() -> list[Answer]:
         results = await asyncio.gather(
