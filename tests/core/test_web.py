@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import otpgate.core.errors as errors_mod
 from otpgate import (
     ChallengeExpired,
     DeviceTokens,
@@ -17,7 +18,6 @@ from otpgate import (
     safe_next,
 )
 from otpgate.core.crypto import Keyring
-import otpgate.core.errors as errors_mod
 from otpgate.core.i18n import error_message, gettext, language_of, register
 from otpgate.core.web import manage_error, may_change_factors, view_action
 from tests.conftest import KEY, OTHER_PHONE, PHONE

@@ -62,7 +62,8 @@ def languages() -> tuple[str, ...]:
 
 def canonical(tag: str | None, available: tuple[str, ...] | None = None) -> str | None:
     """The language of ``available`` (default :func:`languages`) for a tag, or None:
-    ``zh-Hant-HK`` → ``zh-Hant``, ``zh_CN`` → ``zh-Hans``, ``pt`` → ``pt-BR``, ``fr-CA`` → ``fr``."""
+    ``zh-Hant-HK`` → ``zh-Hant``, ``zh_CN`` → ``zh-Hans``, ``pt`` → ``pt-BR``,
+    ``fr-CA`` → ``fr``."""
     tag = (tag or "").strip().replace("_", "-").lower()
     if not tag:
         return None
@@ -154,8 +155,16 @@ def error_text(error: OtpgateError) -> str:
 
 
 def error_message(error: OtpgateError, locale: str | None) -> str:
-    """The error's message in the language of ``locale`` (English when untranslated)."""
-    return gettext(error_text(error), locale)
+    """The error's message in the language of ``locale``. A message of its own (``raise
+    MalformedInput("...")``) that has no translation gives way to the translated default
+    message of its class; English is the last resort."""
+    text = error_text(error)
+    translated = gettext(text, locale)
+    if translated == text and language_of(locale) != "en" and text != error.default_message:
+        fallback = gettext(error.default_message, locale)
+        if fallback != error.default_message:
+            return fallback
+    return translated
 
 
 def source_messages() -> dict[str, str]:

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 
 from otpgate.core import factor_memory, wiring
 from otpgate.core.credentials import Credentials, MemoryCredentials
-from otpgate.core.i18n import SHIPPED, add_locale_dir
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core.i18n import SHIPPED, add_locale_dir
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
