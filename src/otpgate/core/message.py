@@ -66,29 +66,13 @@ def _shipped_templates() -> dict[str, SmsTemplate]:
 
 
 _TEMPLATES: dict[str, SmsTemplate] = _shipped_templates()
-#: Languages inferred from a number's region when the call gives no (known) locale: only
-#: where one language is the clear default.
+#: Languages inferred from a number's region when the call gives no (known) locale (a site
+#: adds more with ``register_sms_template(..., regions=...)``).
 _REGION_LANGUAGES: dict[str, str] = {
     "CN": "zh-Hans",
     "TW": "zh-Hant",
     "HK": "zh-Hant",
     "MO": "zh-Hant",
-    "JP": "ja",
-    "KR": "ko",
-    "RU": "ru",
-    "BR": "pt-BR",
-    "FR": "fr",
-    "DE": "de",
-    "AT": "de",
-    "ES": "es",
-    "MX": "es",
-    "AR": "es",
-    "CO": "es",
-    "CL": "es",
-    "PE": "es",
-    "SA": "ar",
-    "AE": "ar",
-    "EG": "ar",
 }
 _ALIASES = {
     "zh": "zh-Hans",
