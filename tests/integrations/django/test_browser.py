@@ -226,12 +226,23 @@ def test_arabic_pages_run_right_to_left_on_a_phone_and_a_desktop(
                         phone: getComputedStyle(document.querySelector('.otpgate-phone'))
                           .direction,
                         gapRight: card.right - h1.right,
+                        phoneReadsLeftToRight: (() => {
+                          const text = document.querySelector('.otpgate-phone').firstChild;
+                          const at = (i) => {
+                            const range = document.createRange();
+                            range.setStart(text, i);
+                            range.setEnd(text, i + 1);
+                            return range.getBoundingClientRect().left;
+                          };
+                          return at(0) < at(text.length - 1);  // "+33" before "5678"
+                        })(),
                       };
                     }"""
                 )
                 assert layout["overflow"] <= 0, (width, layout)
                 assert (layout["page"], layout["code"], layout["phone"]) == ("rtl", "ltr", "ltr")
                 assert layout["gapRight"] < 50, (width, layout)  # the heading starts at the right
+                assert layout["phoneReadsLeftToRight"], (width, layout)
                 tab.screenshot(path=SHOTS.format(f"ar-{width}"), full_page=True)
     finally:
         tab.close()

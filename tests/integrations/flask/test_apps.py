@@ -199,6 +199,8 @@ def test_every_shipped_language_is_served_by_accept_language(harness, language):
     assert f"<title>{title}" in page.text or f"{title}</h1>" in page.text
     if language != "en":
         assert "Two-step verification" not in page.text
+    isolated = "\u2066+33\u00a0•••\u00a0•••\u00a05678\u2069"  # the number keeps its order
+    assert (isolated in page.text) == (language == "ar"), language
     sent = client.post(
         "/otp/verify/send", data={"csrf_token": CSRF}, headers={"Accept-Language": language}
     )

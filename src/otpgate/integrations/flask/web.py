@@ -278,8 +278,11 @@ def protect(response: Response) -> Response:
 
 
 def no_break(text: str) -> str:
-    """``text`` with non-breaking spaces, so a masked number never wraps in two."""
-    return text.replace(" ", "\u00a0")
+    """``text`` with non-breaking spaces, so a masked number never wraps in two; on a
+    right-to-left page, isolated left to right (U+2066 … U+2069), so ``+33 ••• 5678`` keeps
+    its order."""
+    kept = text.replace(" ", "\u00a0")
+    return f"\u2066{kept}\u2069" if is_bidi(locale()) else kept
 
 
 def challenge_json(challenge: Challenge | None) -> dict[str, Any] | None:
