@@ -152,3 +152,34 @@ def test_every_language_has_an_sms_text_within_the_segment_limit():
         full = compose_sms(settings, "123456", locale=language, summary=summary)
         assert summary in full.text and summary_fits(settings, summary, locale=language)
         assert full.info.segments <= settings.max_sms_segments, (language, full.info)
+
+
+#: One word for "remove" per language (the issue: two Chinese words for the same action).
+REMOVE = {
+    "zh-Hans": "移除",
+    "zh-Hant": "移除",
+    "es": "quit|quít",
+    "pt-BR": "remov|remova",
+    "fr": "retir",
+    "de": "entfern",
+    "ja": "削除",
+    "ko": "삭제",
+    "ru": "удал",
+    "hi": "हट",
+    "ar": "زال|أزل",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_word_for_remove_in_each_language(language):
+    import re
+
+    word = re.compile(REMOVE[language], re.IGNORECASE)
+    seen = 0
+    for root, domain in DOMAINS:
+        for message in i18n.load(i18n.po_path(root, language, domain), language):
+            if message.id and "remov" in str(message.id).lower():
+                for text in i18n._strings(message.string):
+                    assert word.search(text), (message.id, text)
+                    seen += 1
+    assert seen >= 8
