@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gettext
 import importlib
+import importlib.util
 import io
 import re
 import sys
@@ -112,6 +113,8 @@ def _template(messages: dict[Key, str], project: str) -> Catalog:
 def domains() -> Iterator[tuple[Path, str, Catalog]]:
     """(locale directory, domain, template) of both domains."""
     yield CORE_LOCALE, "otpgate", _template(otpgate_messages(), "otpgate")
+    if importlib.util.find_spec("django") is None:
+        raise SystemExit("the Django catalogues need Django: run this with Django installed")
     yield DJANGO_LOCALE, "django", _template(django_messages(), "otpgate")
 
 
