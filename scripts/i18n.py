@@ -3,8 +3,8 @@
 Two catalogues per language:
 
 * ``src/otpgate/locale/<lang>/LC_MESSAGES/otpgate.po`` (domain ``otpgate``): the core's error
-  messages and SMS texts, and the Flask pages (``translate("...")`` in Python, ``_("...")`` in
-  the Jinja templates);
+  messages and SMS texts, strings marked ``N_("...")`` in the core, gateways and FastAPI, and
+  the Flask pages (``translate("...")`` in Python, ``_("...")`` in every non-Django template);
 * ``src/otpgate/integrations/django/locale/<lang>/LC_MESSAGES/django.po`` (Django's domain):
   the Django templates (``{% translate %}``, ``{% blocktranslate %}``) and ``gettext`` calls.
   Extracting these needs Django importable (run the script with a Django environment).
@@ -69,7 +69,11 @@ def otpgate_messages() -> dict[Key, str]:
     found: dict[Key, str] = dict(source_messages())
     for text, where in _python(FLASK, {"translate": None}):
         found.setdefault(text, where)
-    for template in sorted((FLASK / "templates").rglob("*.html")):
+    for root in (SRC / "core", SRC / "gateways", SRC / "integrations" / "fastapi"):
+        for text, where in _python(root, {"N_": None}):
+            found.setdefault(text, where)
+    templates = [p for p in SRC.rglob("templates/**/*") if p.suffix in (".html", ".txt")]
+    for template in sorted(p for p in templates if DJANGO not in p.parents):
         for match in _JINJA_CALL.finditer(template.read_text(encoding="utf-8")):
             text = match.group(1) if match.group(1) is not None else match.group(2)
             found.setdefault(text.replace('\\"', '"'), str(template.relative_to(ROOT)))

@@ -136,6 +136,12 @@ def translations(language: str) -> _gettext.NullTranslations:
     return chain or _gettext.NullTranslations()
 
 
+def N_(text: str) -> str:
+    """Mark ``text`` for ``scripts/i18n.py extract`` where it is defined (a template, a
+    subject line); translate it where it is shown, with :func:`gettext`."""
+    return text
+
+
 def gettext(text: str, locale: str | None) -> str:
     """``text`` in the language of ``locale``, or ``text`` itself."""
     language = language_of(locale)
