@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import otpgate.core.errors as errors_mod
 from otpgate import (
     ChallengeExpired,
     DeviceTokens,
@@ -115,9 +116,11 @@ def test_factors_and_their_fingerprint_change_with_the_factors(gate, outbox, clo
 
 class TestTranslations:
     def test_languages(self):
-        assert language_of("zh-Hans-CN") == language_of("zh_CN") == "zh"
-        assert language_of("fr-FR") == "en"
-        assert language_of(None, "zh") == "zh"
+        assert language_of("zh-Hans-CN") == language_of("zh_CN") == "zh-Hans"
+        assert language_of("zh-TW") == language_of("zh-Hant-HK") == "zh-Hant"
+        assert language_of("fr-FR") == "fr" and language_of("pt") == "pt-BR"
+        assert language_of("tlh") == "en"
+        assert language_of(None, "zh") == "zh-Hans"
 
     def test_error_messages_in_chinese(self):
         assert error_message(InvalidCode(), "zh-CN") == "验证码不正确。"
@@ -126,9 +129,11 @@ class TestTranslations:
         assert error_response(InvalidCode(), "zh").body["title"] == "验证码不正确。"
 
     def test_registered_strings(self):
-        register("zh", {"Verify": "验证"})
-        assert gettext("Verify", "zh-CN") == "验证"
-        assert gettext("Verify", "de") == "Verify"
+        register("zh", {"Verify": "验证一下"})  # wins over the shipped catalogue
+        assert gettext("Verify", "zh-CN") == "验证一下"
+        assert gettext("Verify", "de") == "Bestätigen"
+        assert gettext("Verify", "tlh") == "Verify"
+        register("zh-Hans", {"Verify": "验证"})
 
     def test_error_messages_in_a_registered_language(self, monkeypatch):
         from otpgate.core import i18n
@@ -139,6 +144,7 @@ class TestTranslations:
         assert error_message(LoginRequired(), "xx-YY") == "Log dich ein."
         assert error_response(LoginRequired(), "xx").body["title"] == "Log dich ein."
         assert error_message(InvalidCode(), "xx") == InvalidCode.default_message
+        assert "xx" in i18n.languages()
         assert error_message(LoginRequired(), "en") == LoginRequired.default_message
 
 
@@ -180,10 +186,12 @@ def test_challenge_view_is_relative_and_safe(gate, outbox, clock):
 def test_language_negotiation():
     from otpgate.core.i18n import negotiate
 
-    assert negotiate("zh-CN,zh;q=0.9,en;q=0.8") == "zh"
-    assert negotiate("fr-FR, en;q=0.5, zh;q=0.7") == "zh"
-    assert negotiate("de") == "en"
-    assert negotiate(None, default="zh") == "zh"
+    assert negotiate("zh-CN,zh;q=0.9,en;q=0.8") == "zh-Hans"
+    assert negotiate("fr-FR, en;q=0.5, zh;q=0.7") == "fr"
+    assert negotiate("tlh, en;q=0.5, zh;q=0.7") == "zh-Hans"
+    assert negotiate("de", available=("en", "zh")) == "en"
+    assert negotiate("zh-TW", available=("en", "zh")) == "zh-Hans"
+    assert negotiate(None, default="zh") == "zh-Hans"
     assert negotiate("zh;q=0, en") == "en"
     assert negotiate("zh;q=abc") == "en"
 
@@ -198,16 +206,36 @@ def test_from_mapping_skips_an_integrations_own_keys():
     assert Settings.from_mapping(mapping, ignore={"OTPGATE_URL_PREFIX"}).code_digits == 7
 
 
-def test_every_error_code_has_a_chinese_message():
+def test_every_error_has_a_message_in_every_shipped_language():
     import otpgate.core.errors as errors
-    from otpgate.core.i18n import _ERRORS_ZH
+    from otpgate.core.i18n import SHIPPED
 
-    codes = {
-        cls.code
+    classes = [
+        cls
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.OtpgateError)
-    }
-    assert codes <= set(_ERRORS_ZH)
+    ]
+    for language in SHIPPED[1:]:
+        for cls in classes:
+            assert gettext(cls.default_message, language) != cls.default_message, (language, cls)
+        hard = error_message(LockedOut(retry_after=None), language)
+        assert hard != LockedOut.hard_message, language
+
+
+def test_a_rate_limit_says_later_or_the_pages_say_when():
+    # "Try again later." only without a retry_after: with one, the pages add "Try again in
+    # 60 seconds." and the two never show together.
+    assert error_message(errors_mod.RateLimited(), None) == "Too many requests. Try again later."
+    assert error_message(errors_mod.RateLimited(retry_after=60), None) == "Too many requests."
+    assert error_message(errors_mod.SendLimitReached("ip", retry_after=60), "de") == (
+        "Es wurden zu viele Codes angefordert."
+    )
+    assert "später" in error_message(errors_mod.SendLimitReached("ip"), "de")
+    assert (
+        error_message(errors_mod.ResendCooldown(), None)
+        == errors_mod.ResendCooldown.default_message
+    )
+    assert "锁定" in error_message(LockedOut(retry_after=None), "zh")
 
 
 def test_a_pending_authenticator_set_up_can_be_shown_again(gate, clock):

@@ -98,7 +98,10 @@ def test_chinese_texts_are_ucs2():
     ("locale", "region", "default", "language"),
     [
         (None, None, "en", "en"),
-        (None, "FR", "en", "en"),  # no French template shipped: the default
+        (None, "FR", "en", "en"),  # the region decides for Chinese numbers only
+        (None, "IN", "de", "de"),
+        ("pt", "PT", "en", "pt-BR"),
+        ("ar-EG", None, "en", "ar"),
         (None, "CN", "en", "zh-Hans"),
         (None, "TW", "en", "zh-Hant"),
         (None, "HK", "en", "zh-Hant"),
@@ -106,8 +109,8 @@ def test_chinese_texts_are_ucs2():
         ("zh_CN", None, "en", "zh-Hans"),
         ("zh-Hans-SG", None, "en", "zh-Hans"),
         ("zh-TW", "CN", "en", "zh-Hant"),
-        ("ja", "CN", "en", "zh-Hans"),  # unknown locale: the region decides
-        ("ja", "JP", "zh", "zh-Hans"),  # then the default
+        ("tlh", "CN", "en", "zh-Hans"),  # unknown locale: the region decides
+        ("tlh", "NL", "zh", "zh-Hans"),  # then the default
         (None, None, "xx", "en"),
     ],
 )
@@ -159,7 +162,10 @@ def test_a_template_that_may_exceed_the_segment_limit_is_refused_when_the_verifi
         Verifier(settings(**long, max_sms_segments=1))
     assert caught.value.setting == "max_sms_segments"
     assert "the en SMS takes 2 segments (185 GSM-7 units" in caught.value.message
-    Verifier(settings(**long, max_sms_segments=3))  # allowed with a larger limit
+    # allowed with a larger limit: the UCS-2 languages (Arabic, Hindi, Russian...) need four
+    with pytest.raises(ConfigurationError, match="UCS-2"):
+        Verifier(settings(**long, max_sms_segments=3))
+    Verifier(settings(**long, max_sms_segments=4))
 
 
 def test_the_app_hash_needs_a_one_segment_message():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import otpgate
+from otpgate.core.i18n import SHIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = """
@@ -64,6 +65,10 @@ def test_the_wheel_carries_templates_translations_scripts_and_types(wheel):
         "otpgate/demo/flask_bank/templates/transfer.html",
     ):
         assert needed in names, needed
+    for language in SHIPPED[1:]:  # compiled catalogues: no compile step at install
+        folder = language.replace("-", "_")
+        assert f"otpgate/locale/{folder}/LC_MESSAGES/otpgate.mo" in names, language
+        assert f"otpgate/integrations/django/locale/{folder}/LC_MESSAGES/django.mo" in names
     assert any(n.startswith("otpgate/integrations/flask/templates/") for n in names)
     assert any(n.startswith("otpgate/redis/scripts/") and n.endswith(".lua") for n in names)
     assert not [n for n in names if n.startswith(("tests/", "examples/", "docs/"))]

@@ -208,12 +208,15 @@ class CodeReplayed(VerificationFailed):
 class RateLimited(OtpgateError):
     code = "rate_limited"
     http_status = 429
-    default_message = "Too many requests. Try again later."
+    default_message = "Too many requests."
+    #: Added to the message when no ``retry_after`` says when (pages show the wait instead).
+    later_message: ClassVar[str] = "Try again later."
 
 
 class ResendCooldown(RateLimited):
     code = "resend_cooldown"
     default_message = "Wait a little before requesting another code."
+    later_message = ""
 
 
 class SendLimitReached(RateLimited):
@@ -222,7 +225,7 @@ class SendLimitReached(RateLimited):
     ``subject``, ``ip``, ``country`` or ``challenge``."""
 
     code = "send_limit_reached"
-    default_message = "Too many codes were requested. Try again later."
+    default_message = "Too many codes were requested."
 
     def __init__(self, scope: str, *, retry_after: float | None = None) -> None:
         self.scope = scope
@@ -233,16 +236,14 @@ class LockedOut(RateLimited):
     """Too many failed checks for this subject. ``retry_after`` is None for the hard lock."""
 
     code = "locked_out"
-    default_message = "Too many failed attempts. Try again later."
+    default_message = "Too many failed attempts."
+    hard_message: ClassVar[str] = (
+        "Too many failed attempts. This account's second factor is locked; contact support."
+    )
 
     def __init__(self, *, retry_after: float | None = None) -> None:
         self.hard = retry_after is None
-        message = (
-            "Too many failed attempts. This account's second factor is locked; contact support."
-            if self.hard
-            else None
-        )
-        super().__init__(message, retry_after=retry_after)
+        super().__init__(self.hard_message if self.hard else None, retry_after=retry_after)
 
 
 # --- backends -------------------------------------------------------------------------------

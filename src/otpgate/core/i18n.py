@@ -1,81 +1,96 @@
-"""Translations of user-visible text: error messages by ``.code``, and strings integrations
-register for their pages. English is the source text; Simplified Chinese ships with otpgate.
+"""Translations of user-visible text: error messages, SMS texts and the Flask pages.
 
-Integrations with their own i18n machinery (Django's gettext) may use it instead; this
-catalog is what every integration can rely on without extra dependencies.
+English is the source text. The other languages ship as the gettext domain ``otpgate``
+(``otpgate/locale/<lang>/LC_MESSAGES/otpgate.mo``, read with the standard library's
+:mod:`gettext`; ``scripts/i18n.py`` extracts and compiles them with Babel). A site adds or
+overrides a language with :func:`add_locale_dir` (a directory of its own ``otpgate.po/.mo``
+catalogues, searched before otpgate's) or, for a few strings, :func:`register`.
+
+Language tags are BCP 47 (``zh-Hans``, ``pt-BR``); :func:`language_of` maps what a browser
+or framework sends (``zh_CN``, ``zh-TW``, ``pt``, ``ar-EG``) to one otpgate has text for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gettext as _gettext
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
 
-from .errors import LockedOut, OtpgateError
+from .errors import LockedOut, OtpgateError, RateLimited
 
-_CATALOG: dict[str, dict[str, str]] = {"zh": {}}
-
-_ERRORS_ZH = {
-    "otpgate_error": "无法完成第二步验证。",
-    "configuration_error": "otpgate 配置有误。",
-    "malformed_input": "请求格式不正确。",
-    "factor_not_enrolled": "此账户尚未设置这种验证方式。",
-    "factor_setup_required": "此账户没有可用于此操作的第二步验证方式，请先添加一种。",
-    "sms_temporarily_unavailable": (
-        "发送到此账户手机的验证码（短信或语音电话）暂时停用。请改用其他验证方式，或联系客服。"
-    ),
-    "factor_already_enrolled": "此账户已设置身份验证器应用。",
-    "unknown_factor": "此第二步验证方式不可用。",
-    "factor_not_allowed": "此第二步验证方式不能用于此操作，请选择其他方式。",
-    "phone_rejected": "该手机号码无法接收验证码。",
-    "phone_invalid": "手机号码无效。请连同国家/地区代码一起输入。",
-    "phone_region_not_allowed": "无法向该国家/地区的手机号码发送验证码。",
-    "phone_type_not_allowed": "验证码只能发送到手机号码。",
-    "phone_network_not_allowed": "无法向卫星电话或其他非地理号码发送验证码。",
-    "verification_failed": "无法完成第二步验证。",
-    "invalid_code": "验证码不正确。",
-    "expired": "验证码已过期，请重新获取。",
-    "max_attempts_reached": "错误次数过多，请重新获取验证码。",
-    "context_mismatch": "该验证码是为另一笔交易签发的。",
-    "replayed": "该验证码已被使用，请等待下一个验证码。",
-    "transaction_executed": "该交易已执行。",
-    "transaction_in_progress": "该交易正在执行中。",
-    "rate_limited": "请求过于频繁，请稍后再试。",
-    "resend_cooldown": "请稍候再重新获取验证码。",
-    "send_limit_reached": "获取验证码的次数过多，请稍后再试。",
-    "locked_out": "失败次数过多，请稍后再试。",
-    "backend_error": "第二步验证服务暂时不可用，请稍后再试。",
-    "storage_unavailable": "第二步验证服务暂时不可用，请稍后再试。",
-    "delivery_failed": "验证码发送失败。请重试或改用其他验证方式。",
-    "authentication_required": "请登录后继续。",
-    "login_required": "请登录后继续。",
-    "otp_required": "请使用第二步验证确认是您本人。",
-    "fresh_otp_required": "请再次确认是您本人后继续。",
-    "confirmation_required": "请输入第二步验证的验证码以确认此交易。",
-    "enrollment_required": "请先设置第二步验证方式。",
-    "csrf_failed": "表单已过期。请刷新页面后重试。",
-    "primary_factor_required": "请先设置手机号码或身份验证器应用。",
-    "last_factor": "这是您最后一种第二步验证方式；请先添加其他方式再删除它。",
+DOMAIN = "otpgate"
+#: otpgate's own catalogues.
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+#: Every language otpgate ships, English (the source text) first.
+SHIPPED: tuple[str, ...] = (
+    "en", "zh-Hans", "zh-Hant", "es", "pt-BR", "fr", "de", "ja", "ko", "ru", "hi", "ar",
+)  # fmt: skip
+#: Languages written right to left (``dir="rtl"``).
+BIDI = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "ckb"})
+_ALIASES = {
+    "zh": "zh-Hans",
+    "zh-cn": "zh-Hans",
+    "zh-sg": "zh-Hans",
+    "zh-my": "zh-Hans",
+    "zh-tw": "zh-Hant",
+    "zh-hk": "zh-Hant",
+    "zh-mo": "zh-Hant",
+    "pt": "pt-BR",
 }
+_SITE_DIRS: list[Path] = []
+_CATALOG: dict[str, dict[str, str]] = {}
 
 
-def language_of(locale: str | None, default: str = "en") -> str:
-    """``zh-Hans-CN`` / ``zh_CN`` → ``zh``; languages without a catalog → ``default``."""
-    for candidate in (locale, default):
-        language = (candidate or "").replace("_", "-").split("-")[0].lower()
-        if language == "en" or language in _CATALOG:
-            return language
-    return "en"
+def dir_name(language: str) -> str:
+    """The gettext directory of a BCP 47 tag: ``zh-Hans`` → ``zh_Hans``, ``pt-BR`` → ``pt_BR``."""
+    return language.replace("-", "_")
+
+
+def _site_languages() -> Iterator[str]:
+    for root in _SITE_DIRS:
+        for mo in root.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"):
+            yield mo.parent.parent.name.replace("_", "-")
 
 
 def languages() -> tuple[str, ...]:
-    """Every language with a catalog, English first."""
-    return ("en", *sorted(_CATALOG))
+    """Every language with text: shipped, then a site's (:func:`add_locale_dir`,
+    :func:`register`), English first."""
+    extra = sorted({*_site_languages(), *_CATALOG} - set(SHIPPED))
+    return (*SHIPPED, *extra)
+
+
+def canonical(tag: str | None, available: tuple[str, ...] | None = None) -> str | None:
+    """The language of ``available`` (default :func:`languages`) for a tag, or None:
+    ``zh-Hant-HK`` → ``zh-Hant``, ``zh_CN`` → ``zh-Hans``, ``pt`` → ``pt-BR``,
+    ``fr-CA`` → ``fr``."""
+    tag = (tag or "").strip().replace("_", "-").lower()
+    if not tag:
+        return None
+    names = {name.lower(): name for name in (available or languages())}
+    parts = tag.split("-")
+    for candidate in (tag, "-".join(parts[:2]), parts[0]):
+        name = names.get(candidate) or names.get(_ALIASES.get(candidate, "").lower())
+        if name:
+            return name
+    return None
+
+
+def language_of(locale: str | None, default: str = "en") -> str:
+    """The language otpgate uses for ``locale``, else for ``default``, else English."""
+    return canonical(locale) or canonical(default) or "en"
+
+
+def is_bidi(language: str) -> bool:
+    """Whether ``language`` is written right to left."""
+    return language.replace("_", "-").split("-")[0].lower() in BIDI
 
 
 def negotiate(
     accept_language: str | None, default: str = "en", available: tuple[str, ...] | None = None
 ) -> str:
     """The best of ``available`` (default: :func:`languages`) for an Accept-Language header."""
-    offered = available or languages()
+    offered = tuple(language_of(name) for name in available) if available else languages()
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate((accept_language or "")[:1000].split(",")):
         tag, _, params = part.strip().partition(";")
@@ -85,27 +100,97 @@ def negotiate(
                 quality = float(params.strip()[2:])
             except ValueError:
                 continue
-        language = tag.strip().replace("_", "-").split("-")[0].lower()
-        if language in offered and quality > 0:
+        language = canonical(tag, offered)
+        if language and quality > 0:
             ranked.append((-quality, index, language))
     return min(ranked)[2] if ranked else language_of(default)
 
 
+def add_locale_dir(path: str | Path) -> None:
+    """Search ``path`` (``<path>/<lang>/LC_MESSAGES/otpgate.mo``) before otpgate's own
+    catalogues: a site's new language, or its wording of a shipped one."""
+    resolved = Path(path).resolve()
+    if resolved not in _SITE_DIRS:
+        _SITE_DIRS.insert(0, resolved)
+    translations.cache_clear()
+
+
 def register(language: str, strings: Mapping[str, str]) -> None:
-    """Add translations (English source text → translated text) for ``language``."""
-    _CATALOG.setdefault(language, {}).update(strings)
+    """Add translations (English source text → translated text) for ``language``;
+    they win over every catalogue."""
+    _CATALOG.setdefault(canonical(language) or language, {}).update(strings)
+
+
+@lru_cache(maxsize=64)
+def translations(language: str) -> _gettext.NullTranslations:
+    """The ``otpgate`` catalogue of ``language``: a site's first, then otpgate's."""
+    chain: _gettext.NullTranslations | None = None
+    for root in (*_SITE_DIRS, LOCALE_DIR):
+        found = _gettext.translation(DOMAIN, root, [dir_name(language)], fallback=True)
+        if type(found) is _gettext.NullTranslations:
+            continue
+        if chain is None:
+            chain = found
+        else:
+            chain.add_fallback(found)
+    return chain or _gettext.NullTranslations()
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for ``scripts/i18n.py extract`` where it is defined (a template, a
+    subject line); translate it where it is shown, with :func:`gettext`."""
+    return text
 
 
 def gettext(text: str, locale: str | None) -> str:
     """``text`` in the language of ``locale``, or ``text`` itself."""
-    return _CATALOG.get(language_of(locale), {}).get(text, text)
+    language = language_of(locale)
+    registered = _CATALOG.get(language, {}).get(text)
+    if registered:
+        return registered
+    return text if language == "en" else translations(language).gettext(text)
+
+
+def error_text(error: OtpgateError) -> str:
+    """The English text shown for ``error``: a rate limit without ``retry_after`` adds
+    "Try again later." (with one, pages say how long instead)."""
+    later = error.later_message if isinstance(error, RateLimited) else ""
+    if later and error.retry_after is None and not (isinstance(error, LockedOut) and error.hard):
+        return f"{error.message} {later}"
+    return error.message
 
 
 def error_message(error: OtpgateError, locale: str | None) -> str:
-    """The error's message in the language of ``locale``: Chinese by ``.code``, another
-    :func:`register`-ed language by its English text, else English."""
-    if language_of(locale) != "zh":
-        return gettext(error.message, locale)
-    if isinstance(error, LockedOut) and error.hard:
-        return "失败次数过多，此账户的第二步验证已被锁定，请联系客服。"
-    return _ERRORS_ZH.get(error.code, error.message)
+    """The error's message in the language of ``locale``. A message of its own (``raise
+    MalformedInput("...")``) that has no translation gives way to the translated default
+    message of its class; English is the last resort."""
+    text = error_text(error)
+    translated = gettext(text, locale)
+    if translated == text and language_of(locale) != "en" and text != error.default_message:
+        fallback = gettext(error.default_message, locale)
+        if fallback != error.default_message:
+            return fallback
+    return translated
+
+
+def source_messages() -> dict[str, str]:
+    """Every core msgid → where it comes from: error messages and SMS texts (what
+    ``scripts/i18n.py extract`` adds to the Flask strings)."""
+    from . import answers  # noqa: F401  (its errors too)
+    from .message import ENGLISH_SMS
+
+    found: dict[str, str] = {}
+    pending: list[type[OtpgateError]] = [OtpgateError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("otpgate."):
+            continue
+        where = f"{cls.__module__}.{cls.__name__}"
+        found.setdefault(cls.default_message, where)
+        if issubclass(cls, RateLimited) and cls.later_message:
+            found.setdefault(f"{cls.default_message} {cls.later_message}", where)
+    found.setdefault(LockedOut.hard_message, "otpgate.core.errors.LockedOut")
+    for text in (ENGLISH_SMS.plain, ENGLISH_SMS.with_summary):
+        found.setdefault(text, "otpgate.core.message")
+    return found

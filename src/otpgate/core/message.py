@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from .errors import ConfigurationError
+from .i18n import SHIPPED, translations
 from .settings import Settings
 
 #: GSM 03.38 default alphabet (one septet each); "\x1b" (the escape) is left out on purpose.
@@ -44,22 +45,29 @@ class SmsTemplate:
     with_summary: str
 
 
-_TEMPLATES: dict[str, SmsTemplate] = {
-    "en": SmsTemplate(
-        "{brand}: your verification code is {code}. It expires in {minutes} min. Never share it.",
-        "{brand}: code {code} confirms {summary}. It expires in {minutes} min. "
-        "If this was not you, do not share it.",
-    ),
-    "zh-Hans": SmsTemplate(
-        "【{brand}】您的验证码是{code}，{minutes}分钟内有效。请勿告诉他人。",
-        "【{brand}】验证码{code}用于确认{summary}，{minutes}分钟内有效。如非本人操作，请勿告诉他人。",
-    ),
-    "zh-Hant": SmsTemplate(
-        "【{brand}】您的驗證碼是{code}，{minutes}分鐘內有效。請勿告訴他人。",
-        "【{brand}】驗證碼{code}用於確認{summary}，{minutes}分鐘內有效。如非本人操作，請勿告訴他人。",
-    ),
-}
-#: Languages inferred from a number's region when the call gives no (known) locale.
+#: The source text; every shipped language's template is its translation in the ``otpgate``
+#: catalogue (see :mod:`otpgate.core.i18n`).
+ENGLISH_SMS = SmsTemplate(
+    "{brand}: your verification code is {code}. It expires in {minutes} min. Never share it.",
+    "{brand}: code {code} confirms {summary}. It expires in {minutes} min. "
+    "If this was not you, do not share it.",
+)
+
+
+def _shipped_templates() -> dict[str, SmsTemplate]:
+    found = {"en": ENGLISH_SMS}
+    for language in SHIPPED[1:]:
+        catalogue = translations(language)
+        plain = catalogue.gettext(ENGLISH_SMS.plain)
+        with_summary = catalogue.gettext(ENGLISH_SMS.with_summary)
+        if plain != ENGLISH_SMS.plain and with_summary != ENGLISH_SMS.with_summary:
+            found[language] = SmsTemplate(plain, with_summary)
+    return found
+
+
+_TEMPLATES: dict[str, SmsTemplate] = _shipped_templates()
+#: Languages inferred from a number's region when the call gives no (known) locale (a site
+#: adds more with ``register_sms_template(..., regions=...)``).
 _REGION_LANGUAGES: dict[str, str] = {
     "CN": "zh-Hans",
     "TW": "zh-Hant",
@@ -76,6 +84,7 @@ _ALIASES = {
     "zh-hk": "zh-Hant",
     "zh-mo": "zh-Hant",
     "zh-hant": "zh-Hant",
+    "pt": "pt-BR",
 }
 
 
@@ -243,7 +252,7 @@ def check_sms_settings(settings: Settings) -> None:
     Retriever API only reads messages of at most 140 bytes.
     """
     code = _worst_code(settings)
-    for language in sms_languages():
+    for language in sorted(sms_languages(), key=lambda name: name != "en"):  # English first
         plain = compose_sms(settings, code, locale=language)
         _limit(plain, settings.max_sms_segments, "max_sms_segments")
         if settings.android_app_hash:

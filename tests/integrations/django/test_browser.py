@@ -187,3 +187,63 @@ def test_a_user_with_only_an_app_confirms_a_transfer_in_the_browser(
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("PROTECTED transferred 250.00 to ACME").wait_for()
     assert outbox.messages == []
+
+
+def test_arabic_pages_run_right_to_left_on_a_phone_and_a_desktop(
+    browser, live_server, sms_user, outbox
+):
+    """Arabic text runs right to left; the code field, the masked number and the page width
+    do not: nothing overflows at 375 px."""
+    from django.test import override_settings
+
+    from otpgate.core.i18n import SHIPPED
+
+    browser.clear_cookies()
+    browser.add_cookies([{"name": "django_language", "value": "ar", "url": live_server.url}])
+    tab = browser.new_page()
+    try:
+        with override_settings(LANGUAGES=[(code.lower(), code) for code in SHIPPED]):
+            tab.goto(live_server.url + "/accounts/login/")
+            tab.locator("input[name=username]").fill("alice")
+            tab.locator("input[name=password]").fill(PASSWORD)
+            tab.locator("button[type=submit]").click()
+            tab.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+            assert tab.locator("html").get_attribute("dir") == "rtl"
+            assert "التحقق بخطوتين" in tab.content()
+            for width in (1280, 375):
+                tab.set_viewport_size({"width": width, "height": 800})
+                layout = tab.evaluate(
+                    """() => {
+                      const code = document.querySelector('#otpgate-code');
+                      const h1 = document.querySelector('h1').getBoundingClientRect();
+                      const card = document.querySelector('h1').parentElement
+                        .getBoundingClientRect();
+                      return {
+                        overflow: document.documentElement.scrollWidth
+                          - document.documentElement.clientWidth,
+                        page: getComputedStyle(document.body).direction,
+                        code: getComputedStyle(code).direction,
+                        phone: getComputedStyle(document.querySelector('.otpgate-phone'))
+                          .direction,
+                        gapRight: card.right - h1.right,
+                        phoneReadsLeftToRight: (() => {
+                          const text = document.querySelector('.otpgate-phone').firstChild;
+                          const at = (i) => {
+                            const range = document.createRange();
+                            range.setStart(text, i);
+                            range.setEnd(text, i + 1);
+                            return range.getBoundingClientRect().left;
+                          };
+                          return at(0) < at(text.length - 1);  // "+33" before "5678"
+                        })(),
+                      };
+                    }"""
+                )
+                assert layout["overflow"] <= 0, (width, layout)
+                assert (layout["page"], layout["code"], layout["phone"]) == ("rtl", "ltr", "ltr")
+                assert layout["gapRight"] < 50, (width, layout)  # the heading starts at the right
+                assert layout["phoneReadsLeftToRight"], (width, layout)
+                tab.screenshot(path=SHOTS.format(f"ar-{width}"), full_page=True)
+    finally:
+        tab.close()
+        browser.clear_cookies()

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask, session
 
 from otpgate import MemoryCredentials, OutboxSender, SmsTemporarilyUnavailable
+from otpgate.core.i18n import SHIPPED, gettext, translations
 from otpgate.integrations.flask import CallbackUsers, OtpGate, gate_state, otp_required
-from otpgate.integrations.flask.i18n import ZH
 from tests.conftest import KEY, OTHER_PHONE, PHONE
 from tests.integrations.flask.conftest import CSRF, make_app, password_login
 
@@ -170,7 +170,7 @@ def test_chinese_pages_by_accept_language(harness):
     client = harness.client()
     password_login(client)
     page = client.get("/otp/verify", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
-    assert '<html lang="zh-Hans">' in page.text
+    assert '<html lang="zh-Hans" dir="ltr">' in page.text
     assert (
         "两步验证" in page.text
         and "我们将向 +33\u00a0•••\u00a0•••\u00a05678 发送验证码。" in page.text
@@ -185,8 +185,59 @@ def test_chinese_pages_by_accept_language(harness):
     assert api.status_code == 401
     assert api.json["title"] == "请登录后继续。" and api.json["code"] == "login_required"
     password_login(client)
-    english = client.get("/otp/verify", headers={"Accept-Language": "fr, en;q=0.5"})
-    assert '<html lang="en">' in english.text
+    english = client.get("/otp/verify", headers={"Accept-Language": "tlh, en;q=0.5"})
+    assert '<html lang="en" dir="ltr">' in english.text
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_shipped_language_is_served_by_accept_language(harness, language):
+    client = harness.client()
+    password_login(client)
+    page = client.get("/otp/verify", headers={"Accept-Language": f"{language};q=0.9, en;q=0.1"})
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page.text
+    title = gettext("Two-step verification", language)
+    assert f"<title>{title}" in page.text or f"{title}</h1>" in page.text
+    if language != "en":
+        assert "Two-step verification" not in page.text
+    isolated = "\u2066+33\u00a0•••\u00a0•••\u00a05678\u2069"  # the number keeps its order
+    assert (isolated in page.text) == (language == "ar"), language
+    sent = client.post(
+        "/otp/verify/send", data={"csrf_token": CSRF}, headers={"Accept-Language": language}
+    )
+    early = client.post(
+        "/otp/verify/send", data={"csrf_token": CSRF}, headers={"Accept-Language": language}
+    )
+    assert sent.status_code == 303 and early.status_code == 429
+    assert gettext("Wait a little before requesting another code.", language) in early.text
+
+
+def test_a_site_can_limit_and_extend_languages(clock, outbox, tmp_path, monkeypatch):
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from otpgate.core import i18n
+
+    monkeypatch.setattr(i18n, "_SITE_DIRS", [])  # the site's directory, gone after
+
+    catalog = Catalog(locale="nl")
+    catalog.add("Two-step verification", "Verificatie in twee stappen")
+    (tmp_path / "nl" / "LC_MESSAGES").mkdir(parents=True)
+    with open(tmp_path / "nl" / "LC_MESSAGES" / "otpgate.mo", "wb") as handle:
+        write_mo(handle, catalog)
+    harness = make_app(
+        clock, outbox, OTPGATE_LANGUAGES=("en", "nl", "de"), OTPGATE_TRANSLATION_DIRS=[tmp_path]
+    )
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+    client = harness.client()
+    password_login(client)
+    dutch = client.get("/otp/verify", headers={"Accept-Language": "nl-BE"}).text
+    assert '<html lang="nl" dir="ltr">' in dutch and "Verificatie in twee stappen" in dutch
+    assert "Cancel sign-in" in dutch  # what the site's catalogue lacks stays English
+    japanese = client.get("/otp/verify", headers={"Accept-Language": "ja, de;q=0.5"}).text
+    assert '<html lang="de"' in japanese  # Japanese ships, but this site does not offer it
+    i18n.translations.cache_clear()
 
 
 def test_locale_selector_wins(clock, outbox):
@@ -199,7 +250,7 @@ def test_locale_selector_wins(clock, outbox):
     assert "两步验证" in client.get("/otp/verify").text
 
 
-def test_every_page_string_has_a_chinese_translation():
+def test_every_page_string_is_translated_in_every_shipped_language():
     sources = [p.read_text() for p in TEMPLATES.rglob("*.html")]
     sources += [p.read_text() for p in TEMPLATES.parent.glob("*.py")]
     found = set()
@@ -208,7 +259,9 @@ def test_every_page_string_has_a_chinese_translation():
         found |= set(re.findall(r"_\('([^']+)'", text))
         found |= set(re.findall(r'translate\("([^"]+)"', text))
     assert len(found) > 40
-    assert sorted(found - set(ZH)) == []
+    for language in SHIPPED[1:]:
+        catalogue = translations(language)._catalog  # type: ignore[attr-defined]
+        assert sorted(t for t in found if not catalogue.get(t)) == [], language
 
 
 def every_page(harness):
@@ -242,7 +295,7 @@ def every_page(harness):
 
 def test_every_page_is_accessible_html(harness):
     for name, html in every_page(harness):
-        assert html.startswith("<!doctype html>") and '<html lang="en">' in html, name
+        assert html.startswith("<!doctype html>") and '<html lang="en" dir="ltr">' in html, name
         assert re.search(r"<title>[^<]+</title>", html), name
         assert "<h1>" in html, name
         for input_tag in re.findall(r"<input[^>]+>", html):

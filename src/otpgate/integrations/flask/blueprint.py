@@ -16,7 +16,7 @@ from otpgate.core.errors import (
 )
 from otpgate.core.web import safe_next
 
-from . import i18n  # noqa: F401  (registers the Chinese page strings)
+from . import i18n  # noqa: F401  (documents where the page strings come from)
 from .web import check_body, check_csrf, json_error, protect, render, state, wants_json
 
 

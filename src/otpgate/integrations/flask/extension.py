@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from otpgate.core import factor_memory, wiring
 from otpgate.core.credentials import Credentials, MemoryCredentials
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core.i18n import SHIPPED, add_locale_dir
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
@@ -46,7 +47,11 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     #: Where to go after a sign-in with no ``next``.
     "OTPGATE_HOME_URL": "/",
     "OTPGATE_BASE_TEMPLATE": "otpgate/base.html",
-    "OTPGATE_LANGUAGES": ("en", "zh"),
+    #: Languages the pages may use (Accept-Language picks among them); default: all shipped.
+    "OTPGATE_LANGUAGES": SHIPPED,
+    #: Directories of the site's own ``<lang>/LC_MESSAGES/otpgate.mo`` catalogues (new
+    #: languages, or other wording), searched before otpgate's.
+    "OTPGATE_TRANSLATION_DIRS": (),
 }
 
 
@@ -162,7 +167,7 @@ class OtpGate:
             login_view=app.config["OTPGATE_LOGIN_VIEW"],
             home_url=str(app.config["OTPGATE_HOME_URL"]),
             base_template=str(app.config["OTPGATE_BASE_TEMPLATE"]),
-            languages=tuple(app.config["OTPGATE_LANGUAGES"]),
+            languages=_languages(app),
             locale_selector=options.get("locale_selector"),
             account_label=options.get("account_label"),
             factor_recheck=_seconds(app.config["OTPGATE_FACTOR_RECHECK"]),
@@ -307,3 +312,10 @@ def _guard() -> Response | None:
     if wants_json():
         return json_error(OtpRequired())
     return redirect(url_for(gate.endpoint("verify")), code=303)
+
+
+def _languages(app: Flask) -> tuple[str, ...]:
+    """``OTPGATE_LANGUAGES``, after adding ``OTPGATE_TRANSLATION_DIRS`` to the catalogues."""
+    for directory in app.config["OTPGATE_TRANSLATION_DIRS"]:
+        add_locale_dir(directory)
+    return tuple(app.config["OTPGATE_LANGUAGES"])

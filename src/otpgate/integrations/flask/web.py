@@ -17,7 +17,7 @@ from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.factors import selection
 from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import error_response
-from otpgate.core.i18n import gettext, language_of, negotiate
+from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ def locale() -> str:
 
 
 def html_lang(language: str) -> str:
-    return "zh-Hans" if language == "zh" else language
+    """The ``lang`` attribute of a page in ``language`` (already a BCP 47 tag)."""
+    return language
 
 
 def translate(text: str, **values: Any) -> str:
@@ -257,6 +258,7 @@ def render(
         template,
         _=translate,
         otpgate_lang=html_lang(language),
+        otpgate_dir="rtl" if is_bidi(language) else "ltr",
         otpgate_base=state().base_template,
         otpgate_bp=state().blueprint,
         otpgate_home=state().home_url,
@@ -276,8 +278,11 @@ def protect(response: Response) -> Response:
 
 
 def no_break(text: str) -> str:
-    """``text`` with non-breaking spaces, so a masked number never wraps in two."""
-    return text.replace(" ", "\u00a0")
+    """``text`` with non-breaking spaces, so a masked number never wraps in two; on a
+    right-to-left page, isolated left to right (U+2066 … U+2069), so ``+33 ••• 5678`` keeps
+    its order."""
+    kept = text.replace(" ", "\u00a0")
+    return f"\u2066{kept}\u2069" if is_bidi(locale()) else kept
 
 
 def challenge_json(challenge: Challenge | None) -> dict[str, Any] | None:

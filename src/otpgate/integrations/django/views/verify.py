@@ -204,7 +204,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         action = field(request, "action") or "verify"
         try:
             if action == "send":
-                notice = "sent" if start(request, gate, data, actor, method) else ""
+                start(request, gate, data, actor, method)  # the page says where it went
             elif action == "resend":
                 gate.resend(data.state.challenge_id, client_ip=client_ip(request))
                 notice = "sent"
