@@ -118,3 +118,32 @@ def tab_to(page: Any, predicate: Any, limit: int = 40, back: bool = False) -> di
         if predicate(ring):
             return ring
     raise AssertionError(f"never reached by Tab: {seen}")
+
+
+def focused_id(page: Any) -> str:
+    return str(page.evaluate("() => document.activeElement.id"))
+
+
+def assert_error_announced(page: Any, field: str) -> str:
+    """After a refused code: the focus is on the field in error (``field``: its id), which is
+    marked invalid and described by a live region holding the message. Returns the message."""
+    assert focused_id(page) == field, focus_ring(page)
+    state = page.evaluate(
+        "(id) => { const f = document.getElementById(id);"
+        " const described = (f.getAttribute('aria-describedby') || '').split(/\\s+/)"
+        "   .map(d => document.getElementById(d)).filter(Boolean)"
+        "   .filter(d => d.getAttribute('aria-live') || d.getAttribute('role') === 'alert');"
+        " return {invalid: f.getAttribute('aria-invalid'),"
+        "   message: described.map(d => d.innerText.trim()).join(' ')}; }",
+        field,
+    )
+    assert state["invalid"] == "true", state
+    assert state["message"], state
+    return str(state["message"])
+
+
+def press_on(page: Any, text: str, key: str = "Enter", back: bool = False) -> None:
+    """Tab (or Shift+Tab) to the control whose text starts with ``text``, then press ``key``
+    (Enter or Space) on it."""
+    tab_to(page, lambda ring: ring["text"].startswith(text), back=back)
+    page.keyboard.press(key)
