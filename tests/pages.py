@@ -3,8 +3,8 @@
 
 The tour signs in to the Django site and the Flask bank, then walks the second step (send,
 wrong code, right code), a transaction confirmation, the management page, adding a phone,
-setting up an app, recovery codes and the SMS inbox. It calls ``visit(page, name)`` on each
-page it reaches; then it crawls every same-site link under otpgate's URL prefix that it has
+setting up an app, recovery codes, an error page and the SMS inbox. It calls
+``visit(page, name)`` on each page it reaches; then it crawls every same-site link under otpgate's URL prefix that it has
 not visited yet, so pages added later are covered by a link from the management page. Codes
 are read from the dev inbox's JSON API.
 """
@@ -26,6 +26,14 @@ FLASK_PHONE = "+447911123456"
 NEW_PHONE = "+33 6 98 76 54 32"
 #: Links the crawl never follows: they sign out or change state.
 SKIP = re.compile(r"logout|cancel|remove|/api/", re.IGNORECASE)
+
+
+#: Submits a form the page does not offer, with the page's CSRF field: the error page.
+BAD_POST = """([url, csrf, name]) => { const form = document.createElement('form');
+  form.method = 'post'; form.action = url;
+  const token = document.querySelector(`input[name=${csrf}]`).cloneNode();
+  const field = document.createElement('input'); field.name = name; field.value = 'no-such-factor';
+  form.append(token, field); document.body.append(form); form.submit(); }"""
 
 
 def latest_code(inbox: str, number: str) -> str:
@@ -122,6 +130,11 @@ class Tour:
         page.locator("button[value=generate]").click()
         page.locator("#otpgate-codes").wait_for()
         self._visit("django-recovery-codes", prefix)
+        page.goto(prefix)
+        with page.expect_navigation():
+            page.evaluate(BAD_POST, [prefix + "preferred/", "csrfmiddlewaretoken", "factor"])
+        page.locator("#otpgate-error p").wait_for()
+        self._visit("django-error", prefix)
         self._crawl(prefix, "django")
 
     def flask(self, lang: str) -> None:
@@ -172,6 +185,11 @@ class Tour:
         page.locator("form[action$='/otp/recovery'] button").click()
         page.locator("ol.codes").wait_for()
         self._visit("flask-recovery-codes", prefix)
+        page.goto(prefix)
+        with page.expect_navigation():
+            page.evaluate(BAD_POST, [prefix + "preferred", "csrf_token", "factor"])
+        page.locator("#otpgate-error:not(:empty)").wait_for()
+        self._visit("flask-error", prefix)
         self._crawl(prefix, "flask")
 
     def inbox_page(self, lang: str) -> None:

@@ -43,6 +43,8 @@ def test_the_script_shoots_every_page_at_both_widths(tmp_path):
         "flask-transaction-confirmation",
         "flask-app-qr",
         "flask-recovery-codes",
+        "django-error",
+        "flask-error",
         "inbox",
     }
     for name in pages:
