@@ -4,9 +4,9 @@
 The tour signs in to the Django site and the Flask bank, then walks the second step (send,
 wrong code, right code), a transaction confirmation, the management page, adding a phone,
 setting up an app, recovery codes, an error page and the SMS inbox. It calls
-``visit(page, name)`` on each page it reaches; then it crawls every same-site link under otpgate's URL prefix that it has
-not visited yet, so pages added later are covered by a link from the management page. Codes
-are read from the dev inbox's JSON API.
+``visit(page, name)`` on each page it reaches; then it crawls every same-site link under
+otpgate's URL prefix that it has not visited yet, so pages added later are covered by a link
+from the management page. Codes are read from the dev inbox's JSON API.
 """
 
 from __future__ import annotations
