@@ -9,7 +9,15 @@ import re
 
 import pytest
 
-from tests.a11y import assert_error_announced, focused_id, press_on, tab_to
+from tests.a11y import (
+    WIDTHS,
+    assert_error_announced,
+    describe,
+    focused_id,
+    press_on,
+    serious,
+    tab_to,
+)
 
 from . import test_browser as shared
 from .conftest import PASSWORD, PHONE, make_user
@@ -96,3 +104,32 @@ def test_enrolling_a_phone_then_an_app_with_the_keyboard(page, live_server, outb
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/2fa/$"))
     assert "Remove the authenticator app" in page.content()
+
+
+def test_step_up_with_the_keyboard_on_a_page_without_serious_violation(
+    page, live_server, sms_user, outbox, clock
+):
+    """The step-up page ("Confirm it's you") is not in the demo's tour: audited here."""
+    sign_in(page, live_server, "alice", "/secret/")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    if page.locator("button[value=send]").count():
+        press_on(page, "Send code")
+    page.locator("#otpgate-code").wait_for()
+    page.keyboard.type(outbox.last_code_for(PHONE))
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/secret/")
+    clock.advance(301)  # OTPGATE_STEP_UP_MAX_AGE = 300 s
+    page.goto(live_server.url + "/secret/")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    assert page.get_by_role("heading", name="Confirm it’s you").is_visible()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        found = serious(page)
+        assert not found, f"at {width} px:\n{describe(found)}"
+    if page.locator("button[value=send]").count():
+        press_on(page, "Send code", key="Space")
+    page.locator("#otpgate-code").wait_for()
+    assert focused_id(page) == "otpgate-code"
+    page.keyboard.type(outbox.last_code_for(PHONE))
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/secret/")
