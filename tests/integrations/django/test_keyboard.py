@@ -1,7 +1,9 @@
 """Keyboard only, in chromium: Tab, Shift+Tab, Enter and Space (and typing into fields)
 complete the second step by SMS and by app, and the enrollment of a phone and of an app.
 Every control reached shows a visible focus ring; a refused code is announced (the field
-keeps the focus, is marked invalid and is described by a live region with the message)."""
+keeps the focus, is marked invalid and is described by a live region with the message).
+The step-up and replay pages, which the demo's tour (tests/demo/test_a11y.py) does not
+reach, are audited by axe-core here."""
 
 from __future__ import annotations
 
@@ -133,3 +135,45 @@ def test_step_up_with_the_keyboard_on_a_page_without_serious_violation(
     page.keyboard.type(outbox.last_code_for(PHONE))
     page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/secret/")
+
+
+POST_WITH_FILE = """(action) => {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = action; form.enctype = "multipart/form-data";
+  const token = document.createElement("input");
+  token.type = "hidden"; token.name = "csrfmiddlewaretoken";
+  token.value = document.cookie.match(/csrftoken=([^;]+)/)[1];
+  const text = document.createElement("input");
+  text.type = "hidden"; text.name = "text"; text.value = "hi";
+  const file = document.createElement("input");
+  file.type = "file"; file.name = "attachment";
+  const chosen = new DataTransfer(); chosen.items.add(new File(["secret"], "a.txt"));
+  file.files = chosen.files;
+  form.append(token, text, file); document.body.append(form);
+  HTMLFormElement.prototype.submit.call(form);
+}"""
+
+
+def test_replay_page_asking_for_files_has_no_serious_violation(
+    page, live_server, sms_user, outbox, clock
+):
+    sign_in(page, live_server, "alice", "/2fa/")
+    page.locator("#otpgate-code").wait_for()
+    page.keyboard.type(outbox.last_code_for(PHONE))
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/2fa/")
+    clock.advance(301)  # the step-up is stale: the form is kept, its file is not
+    with page.expect_navigation():
+        page.evaluate(POST_WITH_FILE, "/note/")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    if page.locator("button[value=send]").count():
+        press_on(page, "Send code")
+    page.locator("#otpgate-code").wait_for()
+    page.keyboard.type(outbox.last_code_for(PHONE))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/2fa/replay/.*"))
+    assert page.locator("#otpgate-replay input[type=file]").count() == 1
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        found = serious(page)
+        assert not found, f"at {width} px:\n{describe(found)}"
