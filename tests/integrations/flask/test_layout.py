@@ -52,6 +52,12 @@ def test_sign_in_tabs_and_cancel_hold_their_layout(page, bank):
         page.set_viewport_size({"width": width, "height": 800})
         row = tabs.evaluate_all(ROW)
         assert len({tab["top"] for tab in row}) == 1, (width, row)  # one row of tabs
+        if width >= 1280:  # room enough: each label on one line
+            heights = tabs.evaluate_all(
+                "(els) => els.map(e => { const r = document.createRange();"
+                " r.selectNodeContents(e); return r.getClientRects().length; })"
+            )
+            assert heights == [1] * len(heights), (width, heights)
         card = box(page, "main")
         assert all(
             card["x"] <= tab["left"] and tab["right"] <= card["x"] + card["width"] for tab in row
