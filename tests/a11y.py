@@ -44,12 +44,15 @@ def axe_script() -> Path:
         pytest.fail("npm not found: install Node.js (apt-get install npm) to run axe-core")
     cache.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="axe-", dir=cache.parent))
-    subprocess.run(
+    done = subprocess.run(
         [npm, "install", "--prefix", str(work), "--no-save", "--no-audit", "--no-fund", AXE_SPEC],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    if done.returncode != 0:
+        shutil.rmtree(work, ignore_errors=True)
+        pytest.fail(f"npm install {AXE_SPEC} failed:\n{done.stdout}{done.stderr}")
     try:
         work.rename(cache)
     except OSError:  # another environment installed it first
