@@ -19,6 +19,16 @@ ROW = """(els) => els.map(e => { const r = e.getBoundingClientRect();
   return {top: Math.round(r.top), left: r.left, right: r.right}; })"""
 
 
+#: Dark pixels of an element's text drawn with its font as styled, and at regular weight
+#: (a canvas draws with the page's fonts, synthetic bold included).
+INK = """(e) => { const s = getComputedStyle(e); const c = document.createElement('canvas');
+  c.width = 600; c.height = 80; const g = c.getContext('2d');
+  const ink = (weight) => { g.clearRect(0, 0, 600, 80);
+    g.font = `${weight} ${s.fontSize} ${s.fontFamily}`; g.fillText(e.textContent.trim(), 0, 50);
+    return g.getImageData(0, 0, 600, 80).data.filter((v, i) => i % 4 === 3 && v > 128).length; };
+  return {weight: s.fontWeight, drawn: ink(s.fontWeight), regular: ink(400)}; }"""
+
+
 def box(page, selector: str) -> dict:
     found = page.locator(selector).first.bounding_box()
     assert found is not None, selector
@@ -85,5 +95,7 @@ def test_qr_code_centred_and_chinese_bold(page, bank):
         figure, svg = box(page, "figure"), box(page, "figure svg")
         centre = figure["x"] + figure["width"] / 2
         assert abs(svg["x"] + svg["width"] / 2 - centre) <= 1, (width, figure, svg)
-    weight = page.locator("label").first.evaluate("(e) => getComputedStyle(e).fontWeight")
-    assert weight == "700"  # CJK fonts have no semibold: 600 would render regular
+    for selector in ("label", "button[type=submit]"):
+        ink = page.locator(selector).first.evaluate(INK)
+        # CJK fonts have no semibold, and 600 was drawn at regular weight
+        assert ink["drawn"] > ink["regular"] * 1.2, (selector, ink)
