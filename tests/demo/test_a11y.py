@@ -30,10 +30,13 @@ def demo(tmp_path_factory) -> Iterator[RunningDemo]:
 
 def audit_tour(demo: RunningDemo, page: Any, walk: str, lang: str) -> list[str]:
     found: dict[str, str] = {}
+    langs: set[tuple[str, str]] = set()
     names: list[str] = []
 
     def visit(tab: Any, name: str) -> None:
         names.append(name)
+        shown = tab.locator("html").get_attribute("lang") or ""
+        langs.add((name, shown.lower().split("-")[0]))
         for width in WIDTHS:
             tab.set_viewport_size({"width": width, "height": 900})
             bad = serious(tab)
@@ -44,6 +47,12 @@ def audit_tour(demo: RunningDemo, page: Any, walk: str, lang: str) -> list[str]:
     tour = Tour(page, demo.sites, demo.inbox, visit)
     getattr(tour, walk)(lang)
     assert not found, "\n".join(f"{where}:\n{text}" for where, text in found.items())
+    other = {  # the sites' own sign-in pages are in English; otpgate's follow the user
+        (name, shown)
+        for name, shown in langs
+        if shown != lang.split("-")[0] and not name.endswith("sign-in")
+    }
+    assert not other, f"pages not in {lang}: {sorted(other)}"  # the audit saw the language
     return names
 
 
