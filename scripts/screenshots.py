@@ -35,8 +35,9 @@ def take(out: Path, langs: list[str]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
     with tempfile.TemporaryDirectory() as work:
-        demo = RunningDemo(cwd=Path(work)).wait_ready()
+        demo = RunningDemo(cwd=Path(work))
         try:
+            demo.wait_ready()
             with sync_playwright() as playwright:
                 chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 page = chromium.new_page()
