@@ -66,7 +66,20 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DAT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGES = [  # every language otpgate ships (its pages, messages and texts)
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("zh-hant", "繁體中文"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("ru", "Русский"),
+    ("hi", "हिन्दी"),
+    ("ar", "العربية"),
+]
 STATIC_URL = "/static/"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
