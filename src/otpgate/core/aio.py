@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .adapters import as_async
+from .address import is_email
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
@@ -21,6 +22,7 @@ from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .mailers import AsyncEmailSender, EmailSender
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
@@ -45,8 +47,13 @@ class AsyncVerifier(AsyncFactorGate):
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
+        email_sender: AsyncEmailSender | EmailSender | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
+        #: Delivers email codes; None: the ``email`` factor is not offered.
+        self.email_sender: AsyncEmailSender | None = (
+            None if email_sender is None else as_async(email_sender, "email sender", "send_email")
+        )
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
         self.registry = registry if registry is not None else default_registry
         self.store: AsyncStore = as_async(store or MemoryStore(), "store", "check_code")
@@ -107,11 +114,67 @@ class AsyncVerifier(AsyncFactorGate):
         self._raise_for_denial(await self.store.spend_budgets(budgets, now))
         return await self._send(record, delivery)
 
+    async def start_email(
+        self,
+        subject: str,
+        email: str | None = None,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        summary: str | None = None,
+        action: str | None = None,
+    ) -> Challenge:
+        """Email a code to ``email`` (default: the subject's verified address): the same
+        policy as :meth:`start_sms` (checks, resends, budgets, lockout; ``resend`` and
+        ``check`` serve it alike). Raises EmailRejected, FactorNotEnrolled, SendLimitReached,
+        LockedOut, DeliveryFailed (with ``.challenge_id``), StorageUnavailable,
+        ConfigurationError when no email sender is configured.
+        """
+        subject, purpose = self._plan_phone(subject, email, purpose)
+        self._email_sender()
+        known = await self._emails(subject)
+        address = self._choose_email(purpose, email, known)
+        plan = self._plan_email_start(
+            subject, address, purpose, context, client_ip, locale, summary, action
+        )
+        self._raise_for_denial(await self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        now = plan.record.created_at
+        self._finish_created(
+            await self.store.create_challenge(
+                plan.record, subject_key_of(plan.record.id), now, self.lockout
+            ),
+            plan,
+        )
+        return await self._send(plan.record, plan.delivery)
+
+    def _email_sender(self) -> AsyncEmailSender:
+        if self.email_sender is None:
+            raise self._no_email_sender()
+        return self.email_sender
+
+    async def _emails(self, subject: str) -> list[str]:
+        reader = getattr(self.credentials, "emails", None)
+        return list(await reader(subject)) if reader is not None else []
+
     async def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        if is_email(delivery.phone):
+            return await self._send_email(record, delivery)
         text = self._text_for(record, delivery)
         try:
             message_id = await self.sender.send(
                 delivery.phone, text, reference=self._reference(record)
+            )
+        except Exception as error:  # any sender failure is a typed delivery error
+            await self.store.mark_send_failed(record.id, self.clock())
+            raise self._delivery_error(record, delivery.subject, error) from None
+        return self._finish_sent(record, delivery.subject, message_id)
+
+    async def _send_email(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        message = self._email_for(record, delivery)
+        try:
+            message_id = await self._email_sender().send_email(
+                message, reference=self._reference(record)
             )
         except Exception as error:  # any sender failure is a typed delivery error
             await self.store.mark_send_failed(record.id, self.clock())
@@ -166,13 +229,15 @@ class AsyncVerifier(AsyncFactorGate):
             )
         verification = self._finish_check(outcome, challenge_id, subject)
         if verification.purpose == "enroll" and outcome.record is not None:
-            await self.credentials.add_phone(
-                verification.subject, self._enrolled_phone(outcome.record, verification.subject)
-            )
+            enrolled = self._enrolled_phone(outcome.record, verification.subject)
+            if is_email(enrolled):
+                await self.credentials.add_email(verification.subject, enrolled)  # type: ignore[attr-defined]
+            else:
+                await self.credentials.add_phone(verification.subject, enrolled)
             self._emit(
                 EventName.FACTOR_ADDED,
                 verification.subject,
-                factor="sms",
+                factor=verification.factor,
                 challenge_id=challenge_id,
             )
         return verification
@@ -211,7 +276,17 @@ class AsyncVerifier(AsyncFactorGate):
             await self.credentials.phones(subject),
             await self.credentials.get_totp(subject),
             await self.credentials.recovery_codes_left(subject),
+            await self._emails(subject),
         )
+
+    async def remove_email(self, subject: str, email: str) -> bool:
+        """Remove a verified address (as stored or as typed); True if it was there."""
+        subject = self._subject(subject)
+        address = self._email_to_remove(email)
+        remover = getattr(self.credentials, "remove_email", None)
+        removed = bool(await remover(subject, address)) if remover is not None else False
+        self._finish_removed(subject, "email", removed)
+        return removed
 
     async def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
@@ -227,9 +302,10 @@ class AsyncVerifier(AsyncFactorGate):
         subject = self._subject(subject)
         numbers = await self.credentials.phones(subject)
         phones = [await self.remove_phone(subject, p) for p in numbers]
+        emails = [await self.remove_email(subject, a) for a in await self._emails(subject)]
         totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
         await self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery)
+        return self._kinds_removed(any(phones), totp, recovery, any(emails))
 
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .address import EmailAddress, mask_email, parse_email
 from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
-from .challenge import ChallengeRecord, Verification, subject_key_of
+from .challenge import ChallengeRecord, Verification, channel_of, subject_key_of
 from .codes import clean_numeric_code, clean_recovery_code
 from .context import canonical_context
 from .credentials import Factors, TotpCredential
@@ -19,7 +20,9 @@ from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
     CodeReplayed,
+    ConfigurationError,
     ContextMismatch,
+    EmailRejected,
     FactorAlreadyEnrolled,
     FactorNotEnrolled,
     FreshOtpRequired,
@@ -203,7 +206,7 @@ class Decisions:
         self._emit(
             EventName.VERIFICATION_FAILED,
             self._subject_of(record, subject),
-            factor="sms",
+            factor=channel_of(record),
             purpose=record.purpose,
             challenge_id=record.id,
             detail={"reason": error.code, **detail},
@@ -219,15 +222,21 @@ class Decisions:
             self._emit(
                 EventName.CHALLENGE_APPROVED,
                 who,
-                factor="sms",
+                factor=channel_of(record),
                 purpose=record.purpose,
                 challenge_id=challenge_id,
                 masked_phone=record.masked_phone,
             )
             return Verification(
-                who, record.purpose, "sms", self.clock(), challenge_id, record.context_digest
+                who,
+                record.purpose,
+                channel_of(record),
+                self.clock(),
+                challenge_id,
+                record.context_digest,
             )
-        self._raise_failure(outcome, "sms", subject=who, challenge_id=challenge_id)
+        factor = "sms" if record is None else channel_of(record)
+        self._raise_failure(outcome, factor, subject=who, challenge_id=challenge_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _raise_failure(self, outcome: Outcome, factor: str, **fields: Any) -> None:
@@ -269,16 +278,22 @@ class Decisions:
         raise error
 
     def _factors(
-        self, phones: list[str], totp: TotpCredential | None, recovery_left: int
+        self,
+        phones: list[str],
+        totp: TotpCredential | None,
+        recovery_left: int,
+        emails: list[str] | None = None,
     ) -> Factors:
         active = totp is not None and totp.confirmed
+        addresses = emails or []
         return Factors(
             masked_phones=tuple(mask(phone) for phone in phones),
             totp=active,
             recovery_codes_left=recovery_left,
             fingerprint=factors_fingerprint(
-                phones, totp.created_at if totp and active else None, recovery_left
+                phones, totp.created_at if totp and active else None, recovery_left, addresses
             ),
+            masked_emails=tuple(mask_email(address) for address in addresses),
         )
 
     def _phone_to_remove(self, phone: object) -> str:
@@ -302,10 +317,34 @@ class Decisions:
             self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
 
     @staticmethod
-    def _kinds_removed(sms: bool, totp: bool, recovery: bool) -> list[str]:
-        return [
-            kind for kind, done in (("sms", sms), ("totp", totp), ("recovery", recovery)) if done
-        ]
+    def _kinds_removed(sms: bool, totp: bool, recovery: bool, email: bool = False) -> list[str]:
+        kinds = (("sms", sms), ("email", email), ("totp", totp), ("recovery", recovery))
+        return [kind for kind, done in kinds if done]
+
+    @staticmethod
+    def _email_to_remove(email: object) -> str:
+        if not isinstance(email, str) or len(email) > 254:
+            raise MalformedInput("The email address must be a string.")
+        try:
+            return parse_email(email).address
+        except EmailRejected:
+            return email
+
+    def _choose_email(self, purpose: str, email: str | None, known: list[str]) -> EmailAddress:
+        if email is None:
+            if purpose == "enroll":
+                raise MalformedInput("Enter the email address to verify.")
+            if not known:
+                raise FactorNotEnrolled("No verified email address is set up for this account.")
+            return parse_email(known[0])
+        address = parse_email(email)
+        if purpose != "enroll" and address.address not in known:
+            raise FactorNotEnrolled("This email address is not verified for this account.")
+        return address
+
+    @staticmethod
+    def _no_email_sender() -> ConfigurationError:
+        return ConfigurationError("email_sender", "no email sender is configured")
 
     def _pending_enrollment(
         self, subject: str, credential: TotpCredential | None, account: str

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .address import is_email
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
@@ -19,6 +20,7 @@ from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .mailers import EmailSender
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
@@ -43,8 +45,11 @@ class Verifier(FactorGate):
         credentials: Credentials | None = None,
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
+        email_sender: EmailSender | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
+        #: Delivers email codes; None: the ``email`` factor is not offered.
+        self.email_sender = email_sender
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
         self.registry = registry if registry is not None else default_registry
         self.store: Store = store if store is not None else MemoryStore()
@@ -103,10 +108,64 @@ class Verifier(FactorGate):
         self._raise_for_denial(self.store.spend_budgets(budgets, now))
         return self._send(record, delivery)
 
+    def start_email(
+        self,
+        subject: str,
+        email: str | None = None,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        summary: str | None = None,
+        action: str | None = None,
+    ) -> Challenge:
+        """Email a code to ``email`` (default: the subject's verified address): the same
+        policy as :meth:`start_sms` (checks, resends, budgets, lockout; ``resend`` and
+        ``check`` serve it alike). Raises EmailRejected, FactorNotEnrolled, SendLimitReached,
+        LockedOut, DeliveryFailed (with ``.challenge_id``), StorageUnavailable,
+        ConfigurationError when no email sender is configured.
+        """
+        subject, purpose = self._plan_phone(subject, email, purpose)
+        self._email_sender()
+        known = self._emails(subject)
+        address = self._choose_email(purpose, email, known)
+        plan = self._plan_email_start(
+            subject, address, purpose, context, client_ip, locale, summary, action
+        )
+        self._raise_for_denial(self.store.spend_budgets(plan.budgets, plan.record.created_at))
+        now = plan.record.created_at
+        self._finish_created(
+            self.store.create_challenge(
+                plan.record, subject_key_of(plan.record.id), now, self.lockout
+            ),
+            plan,
+        )
+        return self._send(plan.record, plan.delivery)
+
+    def _email_sender(self) -> EmailSender:
+        if self.email_sender is None:
+            raise self._no_email_sender()
+        return self.email_sender
+
+    def _emails(self, subject: str) -> list[str]:
+        reader = getattr(self.credentials, "emails", None)
+        return list(reader(subject)) if reader is not None else []
+
     def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        if is_email(delivery.phone):
+            return self._send_email(record, delivery)
         text = self._text_for(record, delivery)
         try:
             message_id = self.sender.send(delivery.phone, text, reference=self._reference(record))
+        except Exception as error:  # any sender failure is a typed delivery error
+            self.store.mark_send_failed(record.id, self.clock())
+            raise self._delivery_error(record, delivery.subject, error) from None
+        return self._finish_sent(record, delivery.subject, message_id)
+
+    def _send_email(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
+        message = self._email_for(record, delivery)
+        try:
+            message_id = self._email_sender().send_email(message, reference=self._reference(record))
         except Exception as error:  # any sender failure is a typed delivery error
             self.store.mark_send_failed(record.id, self.clock())
             raise self._delivery_error(record, delivery.subject, error) from None
@@ -160,13 +219,15 @@ class Verifier(FactorGate):
             )
         verification = self._finish_check(outcome, challenge_id, subject)
         if verification.purpose == "enroll" and outcome.record is not None:
-            self.credentials.add_phone(
-                verification.subject, self._enrolled_phone(outcome.record, verification.subject)
-            )
+            enrolled = self._enrolled_phone(outcome.record, verification.subject)
+            if is_email(enrolled):
+                self.credentials.add_email(verification.subject, enrolled)  # type: ignore[attr-defined]
+            else:
+                self.credentials.add_phone(verification.subject, enrolled)
             self._emit(
                 EventName.FACTOR_ADDED,
                 verification.subject,
-                factor="sms",
+                factor=verification.factor,
                 challenge_id=challenge_id,
             )
         return verification
@@ -205,7 +266,17 @@ class Verifier(FactorGate):
             self.credentials.phones(subject),
             self.credentials.get_totp(subject),
             self.credentials.recovery_codes_left(subject),
+            self._emails(subject),
         )
+
+    def remove_email(self, subject: str, email: str) -> bool:
+        """Remove a verified address (as stored or as typed); True if it was there."""
+        subject = self._subject(subject)
+        address = self._email_to_remove(email)
+        remover = getattr(self.credentials, "remove_email", None)
+        removed = bool(remover(subject, address)) if remover is not None else False
+        self._finish_removed(subject, "email", removed)
+        return removed
 
     def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
@@ -220,9 +291,10 @@ class Verifier(FactorGate):
         returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
+        emails = [self.remove_email(subject, a) for a in self._emails(subject)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery)
+        return self._kinds_removed(any(phones), totp, recovery, any(emails))
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -33,6 +33,10 @@ class AsyncFactorGate(BaseVerifier):
 
     registry: FactorRegistry
 
+    def _usable(self) -> FactorRegistry:
+        """The registry's factors this verifier can serve (``email`` needs an email sender)."""
+        return selection.available(self.registry, self)
+
     async def offer(self, subject: str, purpose: str) -> list[FactorOption]:
         """The factors ``subject`` may use for ``purpose``, the preferred one first, each with
         what a page or an API needs to render it. Empty: the subject has no suitable factor
@@ -41,7 +45,7 @@ class AsyncFactorGate(BaseVerifier):
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         snapshot = await gate.factors(subject)
         stored = await self._stored_preference(subject)
-        return selection.options(self.registry, snapshot, purpose, stored, self.settings)
+        return selection.options(self._usable(), snapshot, purpose, stored, self.settings)
 
     async def start(
         self,
@@ -65,9 +69,9 @@ class AsyncFactorGate(BaseVerifier):
         """
         gate = cast("AsyncVerifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
-        self.registry.get(factor)
+        self._usable().get(factor)
         chosen = selection.choose(
-            self.registry, factor, purpose, await gate.factors(subject), self.settings
+            self._usable(), factor, purpose, await gate.factors(subject), self.settings
         )
         request = StartRequest(purpose, context, action, client_ip, locale, summary, destination)
         return await chosen.astart(gate, subject, request)
@@ -94,9 +98,9 @@ class AsyncFactorGate(BaseVerifier):
         """
         gate = cast("AsyncVerifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
-        self.registry.get(factor)
+        self._usable().get(factor)
         chosen = selection.choose(
-            self.registry, factor, purpose, await gate.factors(subject), self.settings
+            self._usable(), factor, purpose, await gate.factors(subject), self.settings
         )
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
         return await chosen.acheck(gate, subject, code, request)
@@ -117,7 +121,7 @@ class AsyncFactorGate(BaseVerifier):
         Raises UnknownFactor, FactorNotAllowed, and the factor's own errors."""
         gate = cast("AsyncVerifier", self)
         subject = self._subject(subject)
-        chosen = self.registry.get(factor)
+        chosen = self._usable().get(factor)
         own = getattr(chosen, "asetup", None)
         if own is not None:
             request = SetupRequest(label, destination, client_ip, locale)
@@ -139,7 +143,9 @@ class AsyncFactorGate(BaseVerifier):
         gate = cast("AsyncVerifier", self)
         subject = self._subject(subject)
         snapshot = await gate.factors(subject)
-        found = selection.preferred(self.registry, snapshot, await self._stored_preference(subject))
+        found = selection.preferred(
+            self._usable(), snapshot, await self._stored_preference(subject)
+        )
         return found.name if found is not None else None
 
     async def set_preferred_factor(self, subject: str, name: str | None) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from ..challenge import PURPOSES
 from ..errors import ConfigurationError, UnknownFactor
 from .base import Factor
+from .email import EmailFactor
 from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
@@ -72,8 +73,9 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), RecoveryCodeFactor()])
+    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``email``,
+    ``recovery`` (``email`` is served only by a verifier with an email sender)."""
+    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), EmailFactor(), RecoveryCodeFactor()])
 
 
 #: The registry every verifier uses unless given another one.

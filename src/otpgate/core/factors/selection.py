@@ -144,3 +144,19 @@ def change_refusal(
     if may_change_factors or not has_any:
         return None
     return FreshOtpRequired(max_age=settings.step_up_max_age)
+
+
+def available(registry: FactorRegistry, gate: object) -> FactorRegistry:
+    """``registry`` without the factors ``gate`` cannot serve: a factor may declare
+    ``available(gate) -> bool`` (``email``: an email sender is configured)."""
+    missing = [
+        factor.name
+        for factor in registry
+        if not getattr(factor, "available", lambda _gate: True)(gate)
+    ]
+    if not missing:
+        return registry
+    usable = registry.copy()
+    for name in missing:
+        usable.unregister(name)
+    return usable
