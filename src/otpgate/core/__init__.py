@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .address import EmailAddress, mask_email, parse_email
 from .aio import AsyncVerifier
 from .challenge import Challenge, Status, Verification
 from .credentials import (
     AsyncCredentials,
     Credentials,
+    EmailCredentials,
     Factors,
     MemoryCredentials,
     TotpCredential,
@@ -21,6 +23,7 @@ from .errors import (
     ContextMismatch,
     CsrfFailed,
     DeliveryFailed,
+    EmailRejected,
     EnrollmentRequired,
     FactorAlreadyEnrolled,
     FactorNotAllowed,
@@ -50,6 +53,7 @@ from .errors import (
 )
 from .events import Event, EventName
 from .factors import (
+    EmailFactor,
     Factor,
     FactorOption,
     FactorRegistry,
@@ -57,6 +61,16 @@ from .factors import (
     register_factor,
 )
 from .http import ErrorResponse, error_response
+from .mail import EmailMessage, EmailTemplate, register_email_template, render_email
+from .mailers import (
+    AsyncEmailSender,
+    AsyncFailoverEmailSender,
+    ConsoleEmailSender,
+    EmailSender,
+    FailoverEmailSender,
+    OutboxEmailSender,
+    SentEmail,
+)
 from .memory_store import MemoryStore
 from .phone import PhoneNumber, mask, parse_phone
 from .senders import AsyncSender, ConsoleSender, OutboxMessage, OutboxSender, Sender
@@ -68,6 +82,8 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
+    "AsyncEmailSender",
+    "AsyncFailoverEmailSender",
     "AsyncSender",
     "AsyncStore",
     "AsyncVerifier",
@@ -78,12 +94,20 @@ __all__ = [
     "CodeReplayed",
     "ConfigurationError",
     "ConfirmationRequired",
+    "ConsoleEmailSender",
     "ConsoleSender",
     "ContextMismatch",
     "Credentials",
     "CsrfFailed",
     "DeliveryFailed",
     "DeviceTokens",
+    "EmailAddress",
+    "EmailCredentials",
+    "EmailFactor",
+    "EmailMessage",
+    "EmailRejected",
+    "EmailSender",
+    "EmailTemplate",
     "EnrollmentRequired",
     "ErrorResponse",
     "Event",
@@ -96,6 +120,7 @@ __all__ = [
     "FactorRegistry",
     "FactorSetupRequired",
     "Factors",
+    "FailoverEmailSender",
     "FreshOtpRequired",
     "InputSpec",
     "InvalidCode",
@@ -109,6 +134,7 @@ __all__ = [
     "MemoryStore",
     "OtpRequired",
     "OtpgateError",
+    "OutboxEmailSender",
     "OutboxMessage",
     "OutboxSender",
     "PhoneNetworkNotAllowed",
@@ -123,6 +149,7 @@ __all__ = [
     "SecondFactorState",
     "SendLimitReached",
     "Sender",
+    "SentEmail",
     "Settings",
     "Status",
     "StorageUnavailable",
@@ -137,8 +164,12 @@ __all__ = [
     "error_response",
     "generate_secret_key",
     "mask",
+    "mask_email",
+    "parse_email",
     "parse_phone",
+    "register_email_template",
     "register_factor",
+    "render_email",
     "safe_next",
 ]
 

@@ -1,5 +1,5 @@
-"""Table definitions: verified phones, authenticator secrets (sealed), recovery code digests,
-and each subject's preferred factor.
+"""Table definitions: verified phones and email addresses, authenticator secrets (sealed),
+recovery code digests, and each subject's preferred factor.
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -27,6 +27,7 @@ SUBJECT_LENGTH = 255
 E164_LENGTH = 16
 DIGEST_LENGTH = 128
 FACTOR_NAME_LENGTH = 32
+EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -39,17 +40,19 @@ class Tables:
     #: One row per subject who chose a preferred factor (added in 0.1; ``create_all``
     #: adds it to an existing database, leaving the other tables as they are).
     preferences: Table
+    #: Verified email addresses (added with the ``email`` factor; ``create_all`` adds it).
+    emails: Table
 
     @property
     def all(self) -> list[Table]:
         """Every table, in creation order."""
-        return [self.phones, self.totp, self.recovery_codes, self.preferences]
+        return [self.phones, self.totp, self.recovery_codes, self.preferences, self.emails]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
-    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code`` and
-    ``<prefix>preference``."""
+    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code``, ``<prefix>preference``
+    and ``<prefix>email``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -84,7 +87,18 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("factor", String(FACTOR_NAME_LENGTH), nullable=False),
         Column("updated_at", Double, nullable=False),
     )
-    return Tables(phones=phones, totp=totp, recovery_codes=recovery, preferences=preferences)
+    emails = Table(
+        f"{prefix}email",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False),
+        Column("address", String(EMAIL_LENGTH), nullable=False),
+        Column("created_at", Double, nullable=False),
+        UniqueConstraint("subject", "address", name=f"{prefix}email_subject_address"),
+    )
+    return Tables(
+        phones=phones, totp=totp, recovery_codes=recovery, preferences=preferences, emails=emails
+    )
 
 
 #: otpgate's own metadata, for apps that do not merge the tables into theirs.
