@@ -147,8 +147,12 @@ class Verifier(FactorGate):
             raise self._no_email_sender()
         return self.email_sender
 
-    def _emails(self, subject: str) -> list[str]:
+    def _emails(self, subject: str, *, always: bool = False) -> list[str]:
+        """The subject's verified addresses; none read (no query) without an email sender
+        unless ``always``: a site that sends no email codes pays nothing for them."""
         reader = getattr(self.credentials, "emails", None)
+        if self.email_sender is None and not always:
+            return []
         return list(reader(subject)) if reader is not None else []
 
     def _send(self, record: ChallengeRecord, delivery: Delivery) -> Challenge:
@@ -291,7 +295,7 @@ class Verifier(FactorGate):
         returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
-        emails = [self.remove_email(subject, a) for a in self._emails(subject)]
+        emails = [self.remove_email(subject, a) for a in self._emails(subject, always=True)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery, any(emails))

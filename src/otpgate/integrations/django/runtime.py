@@ -43,6 +43,7 @@ def configure(
     sender: Any = None,
     store: Any = None,
     async_store_factory: Callable[[], Any] | None = None,
+    email_sender: Any = None,
 ) -> None:
     """Replace parts of the verifiers (tests: a fake clock, an outbox); no argument: undo.
 
@@ -56,6 +57,7 @@ def configure(
             "sender": sender,
             "store": store,
             "async_store_factory": async_store_factory,
+            "email_sender": email_sender,
         }
         _overrides.update({k: v for k, v in given.items() if v is not None})
         reset()
@@ -115,6 +117,7 @@ def get_verifier() -> Verifier:
                 sender=sender,
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
+                email_sender=_email_sender(parts["options"], asynchronous=False),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(signals.dispatch)
@@ -147,6 +150,7 @@ def get_async_verifier() -> AsyncVerifier:
                 sender=sender,
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
+                email_sender=_email_sender(parts["options"], asynchronous=True),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(_dispatch_later)
@@ -180,6 +184,46 @@ async def flush_events() -> None:
 def build_sender(value: Any) -> Any:
     """``"console"``, ``"outbox"``, or a dotted path to a sender class, factory or instance."""
     return wiring.build_sender(value)
+
+
+def _email_sender(options: conf.Options, *, asynchronous: bool) -> Any:
+    """The email sender of ``OTPGATE_EMAIL_SENDER`` (or :func:`configure`'s), None without
+    one; a blocking one runs in a worker thread for the async verifier."""
+    sender = _overrides.get("email_sender") or wiring.build_email_sender(
+        options.wiring.email_sender, options.wiring.smtp, asynchronous=asynchronous
+    )
+    if sender is None:
+        return None
+    is_async = inspect.iscoroutinefunction(getattr(sender, "send_email", None))
+    if asynchronous and not (is_async or getattr(sender, "nonblocking", False)):
+        return _ThreadEmailSender(sender)
+    if not asynchronous and is_async:
+        return _SyncEmailSender(sender)
+    return sender
+
+
+class _ThreadEmailSender:
+    """A blocking email sender for ``AsyncVerifier``: each send runs in a worker thread."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    async def send_email(self, message: Any, *, reference: str = "") -> str:
+        send = sync_to_async(self._sender.send_email, thread_sensitive=False)
+        return str(await send(message, reference=reference))
+
+
+class _SyncEmailSender:
+    """An async-only email sender for ``Verifier`` (sync views)."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    def send_email(self, message: Any, *, reference: str = "") -> str:
+        try:
+            return str(async_to_sync(self._sender.send_email)(message, reference=reference))
+        except RuntimeError as error:  # called from a running event loop
+            raise DeliveryFailed() from error
 
 
 def _is_async(sender: Any) -> bool:
