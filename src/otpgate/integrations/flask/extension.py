@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from otpgate.core import wiring
 from otpgate.core.credentials import Credentials, MemoryCredentials
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core.mailers import EmailSender
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
@@ -93,7 +94,8 @@ class OtpGate:
     (default: ``OTPGATE_STORE``, ``"memory"`` or a Redis URL, with ``OTPGATE_STORE_OPTIONS``),
     ``sender`` (default: ``OTPGATE_SENDER``, the console), ``credentials`` (default:
     SQLAlchemy tables at ``OTPGATE_DATABASE_URL``, SQLite in the instance folder when unset),
-    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``.
+    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``,
+    ``email_sender`` (default: ``OTPGATE_EMAIL_SENDER``; none: no email codes).
     The in-memory store logs a WARNING at ``init_app`` unless the app is in debug or
     testing mode: it serves one process only.
     """
@@ -114,6 +116,7 @@ class OtpGate:
         clock: Callable[[], float] | None = None,
         locale_selector: Callable[[], str | None] | None = None,
         account_label: Callable[[str], str] | None = None,
+        email_sender: EmailSender | None = None,
     ) -> GateState:
         """Set otpgate up on ``app``: settings from ``OTPGATE_*``, the blueprint, the guard,
         signals and the ``flask otpgate`` commands. Raises ConfigurationError early."""
@@ -125,6 +128,7 @@ class OtpGate:
             "clock": clock,
             "locale_selector": locale_selector,
             "account_label": account_label,
+            "email_sender": email_sender,
         }
         options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
         for key, value in CONFIG_DEFAULTS.items():
@@ -146,6 +150,8 @@ class OtpGate:
             sender=options.get("sender") or wiring.build_sender(parts.sender),
             credentials=options.get("credentials") or _default_credentials(app, parts),
             clock=clock,
+            email_sender=options.get("email_sender")
+            or wiring.build_email_sender(parts.email_sender, parts.smtp),
         )
         name = str(app.config["OTPGATE_BLUEPRINT_NAME"])
         state = GateState(

@@ -88,6 +88,7 @@ def signed_in(operation: FactorOperation = "view") -> tuple[str, Factors]:
 def factors_json(factors: Factors) -> dict[str, object]:
     return {
         "masked_phones": list(factors.masked_phones),
+        "masked_emails": list(factors.masked_emails),
         "totp": factors.totp,
         "recovery_codes_left": factors.recovery_codes_left,
     }
@@ -132,6 +133,7 @@ def manage() -> Response:
         messages=messages,
         options=options,
         preferred=preferred,
+        email_codes=state().verifier.email_sender is not None,
     )
 
 
