@@ -1,4 +1,5 @@
-"""``InboxSender``: every SMS kept in a SQLite file, for development and end-to-end tests.
+"""``InboxSender``: every SMS and email kept in a SQLite file, for development and
+end-to-end tests (an email's recipient is its address, its text the subject line and body).
 
 The file outlives the process, so ``otpgate inbox`` (another process) can show what the
 application sent, and tests can read codes back. Each call opens its own connection, so
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from otpgate.core.mail import EmailMessage
 
 #: Where the inbox lives unless told otherwise (``OTPGATE_INBOX_DB`` overrides it).
 DEFAULT_INBOX_PATH = "otpgate-inbox.sqlite3"
@@ -111,6 +114,19 @@ class InboxSender:
             )
         return f"inbox-{cursor.lastrowid}"
 
+    def send_email(self, message: EmailMessage, *, reference: str = "") -> str:
+        """Store an email (an :class:`~otpgate.core.mailers.EmailSender`): its subject line
+        and plain text, to the address; the code is the subject line's (it holds it)."""
+        text = f"Subject: {message.subject}\n\n{message.text}"
+        code = _DIGITS.search(message.subject)
+        with self._lock, self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO messages (recipient, body, code, sent_at, reference) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (message.to, text, code.group(0) if code else None, time.time(), reference),
+            )
+        return f"inbox-{cursor.lastrowid}"
+
     def messages(
         self, to: str | None = None, *, after: int = 0, limit: int = 200
     ) -> list[InboxMessage]:
@@ -129,7 +145,7 @@ class InboxSender:
         return found[0] if found else None
 
     def last_code_for(self, number: str) -> str | None:
-        """The code in the newest message to ``number`` (E.164), or None."""
+        """The code in the newest message to ``number`` (E.164, or an email address), or None."""
         message = self.latest(number)
         return message.code if message else None
 
