@@ -287,3 +287,13 @@ def test_the_async_sender_does_not_block_the_loop(mail):
 
     asyncio.run(run())
     assert all(mail.to(f"u{n}@example.org") for n in range(3))
+
+
+def test_reset_removes_addresses_even_without_an_email_sender():
+    from otpgate import MemoryCredentials
+
+    credentials = MemoryCredentials()
+    credentials.add_email("alice", "alice@example.org")
+    gate = Verifier(Settings(secret_keys=(KEY,)), credentials=credentials)
+    assert gate.reset("alice") == ["email"]
+    assert credentials.emails("alice") == []
