@@ -124,10 +124,13 @@ def test_admin_never_shows_secrets_and_resets(client, sms_user, outbox, gate, cl
     setup = gate.totp.enroll(str(sms_user.pk))
     gate.totp.confirm(str(sms_user.pk), totp_now(setup.secret, clock()))
     codes = gate.recovery.generate(str(sms_user.pk))
+    gate.credentials.add_email(str(sms_user.pk), "Alice.Martin@example.org")
     full_login(client, outbox)
     pages = ""
     for path in (
         "/admin/otpgate/verifiedphone/",
+        "/admin/otpgate/verifiedemail/",
+        f"/admin/otpgate/verifiedemail/{sms_user.otpgate_emails.get().pk}/change/",
         "/admin/otpgate/totpdevice/",
         "/admin/otpgate/recoverycode/",
         f"/admin/otpgate/verifiedphone/{sms_user.otpgate_phones.get().pk}/change/",
@@ -136,8 +139,8 @@ def test_admin_never_shows_secrets_and_resets(client, sms_user, outbox, gate, cl
         response = client.get(path)
         assert response.status_code == 200, path
         pages += response.content.decode()
-    assert "+33 ••• ••• 5678" in pages
-    assert PHONE not in pages
+    assert "+33 ••• ••• 5678" in pages and "A••••@example.org" in pages
+    assert PHONE not in pages and "Alice.Martin" not in pages
     assert sms_user.otpgate_totp.sealed_secret not in pages
     assert setup.secret not in pages
     for row in sms_user.otpgate_recovery_codes.all():
