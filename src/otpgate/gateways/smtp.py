@@ -16,7 +16,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from otpgate.core.errors import ConfigurationError, DeliveryFailed
 from otpgate.core.mail import EmailMessage
@@ -69,6 +69,15 @@ def build_message(config: SmtpConfig, message: EmailMessage) -> email.message.Em
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
     return mime
+
+
+def _abort(client: Any) -> None:
+    """Drop an aiosmtplib connection at once (no TLS close handshake to wait for), so no
+    socket outlives the send, whatever the event loop does next."""
+    transport = getattr(client, "transport", None)
+    if transport is not None:
+        transport.abort()
+    client.close()
 
 
 def _failure(error: BaseException, refused: bool) -> DeliveryFailed:
@@ -135,10 +144,11 @@ class AsyncSmtpSender:
             try:
                 await client.connect()
                 await client.send_message(mime)
-                await client.quit()
-            finally:
-                if client.is_connected:
-                    client.close()  # after a failure: never leave the socket open
+                await client.execute_command(b"QUIT")  # the server's 221: we are done
+                _abort(client)  # then drop it at once, without a TLS close handshake
+            except BaseException:
+                _abort(client)  # after a failure: the socket is closed now, not left open
+                raise
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as error:
             raise _failure(error, refused=True) from None
         except (aiosmtplib.SMTPException, OSError) as error:

@@ -30,6 +30,7 @@ from otpgate import EmailSender, MemoryStore, Sender
 from otpgate.core.framing import add_framing_headers
 from otpgate.demo.common import (
     FLASK_USERS,
+    demo_email_sender,
     demo_key,
     demo_redis_url,
     demo_sender,
@@ -121,7 +122,7 @@ def create_app(
         app,
         store=default_store(),
         sender=sender or demo_sender(),
-        email_sender=email_sender,
+        email_sender=email_sender or demo_email_sender(),
         # ?lang=zh or a "lang" cookie picks the language; else Accept-Language decides.
         locale_selector=lambda: request.args.get("lang") or request.cookies.get("lang"),
     )
