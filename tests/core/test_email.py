@@ -297,3 +297,18 @@ def test_reset_removes_addresses_even_without_an_email_sender():
     gate = Verifier(Settings(secret_keys=(KEY,)), credentials=credentials)
     assert gate.reset("alice") == ["email"]
     assert credentials.emails("alice") == []
+
+
+def test_the_client_ip_budget_counts_texts_and_emails_together(make_gate, mail):
+    settings = Settings(secret_keys=(KEY,), ip_budget="3/h")
+    g = make_gate(settings, email_sender=smtp_sender(make_gate.flavour, mail))
+    g.credentials.add_phone(ALICE, PHONE)
+    g.credentials.add_email("bob", NORMAL)
+    ip = "203.0.113.9"
+    g.start(ALICE, "sms", purpose="login", client_ip=ip)
+    g.start("bob", "email", purpose="login", client_ip=ip)
+    g.start(ALICE, "sms", purpose="login", client_ip=ip)
+    with pytest.raises(SendLimitReached) as refused:
+        g.start("bob", "email", purpose="login", client_ip=ip)
+    assert refused.value.scope == "ip"
+    g.start("bob", "email", purpose="login", client_ip="198.51.100.1")  # another network
