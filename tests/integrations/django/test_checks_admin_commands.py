@@ -62,6 +62,8 @@ def test_bad_core_settings_name_the_setting(name, value):
         ("OTPGATE_REQUIRED", "sometimes", "otpgate.E003"),
         ("OTPGATE_STORE", "memcached://x", "otpgate.E003"),
         ("OTPGATE_SENDER", "no.such.Sender", "otpgate.E004"),
+        ("OTPGATE_EMAIL_SENDER", "no.such.Mailer", "otpgate.E008"),
+        ("OTPGATE_EMAIL_SENDER", "smtp", "otpgate.E008"),  # no OTPGATE_SMTP_HOST / _FROM
     ],
 )
 def test_bad_integration_settings(name, value, check_id):
@@ -69,6 +71,12 @@ def test_bad_integration_settings(name, value, check_id):
         found = checks.check_settings()
     assert ids(found) == [check_id]
     assert found[0].obj == name
+
+
+def test_a_complete_smtp_configuration_passes():
+    smtp = {"OTPGATE_SMTP_HOST": "smtp.example.org", "OTPGATE_SMTP_FROM": "no-reply@example.org"}
+    with override_settings(OTPGATE_EMAIL_SENDER="smtp", **smtp):
+        assert checks.check_settings() == []
 
 
 def test_middleware_order():
