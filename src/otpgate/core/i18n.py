@@ -30,6 +30,7 @@ _ERRORS_ZH = {
     "phone_region_not_allowed": "无法向该国家/地区的手机号码发送验证码。",
     "phone_type_not_allowed": "验证码只能发送到手机号码。",
     "phone_network_not_allowed": "无法向卫星电话或其他非地理号码发送验证码。",
+    "email_invalid": "电子邮件地址无效。",
     "verification_failed": "无法完成第二步验证。",
     "invalid_code": "验证码不正确。",
     "expired": "验证码已过期，请重新获取。",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import runtime
-from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone
+from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedEmail, VerifiedPhone
 
 USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
 
@@ -71,6 +71,18 @@ class VerifiedPhoneAdmin(_ReadOnly):
 
     @admin.display(description=_("phone number"))
     def masked_number(self, row: VerifiedPhone) -> str:
+        return row.masked
+
+
+@admin.register(VerifiedEmail)
+class VerifiedEmailAdmin(_ReadOnly):
+    list_display = ("user", "masked_address", "created_at")
+    fields = ("user", "masked_address", "created_at")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("email address"))
+    def masked_address(self, row: VerifiedEmail) -> str:
         return row.masked
 
 
