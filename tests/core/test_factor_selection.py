@@ -51,7 +51,7 @@ def registry() -> FactorRegistry:
 
 
 def test_the_built_in_factors_are_ranked_app_sms_voice_email_recovery(registry):
-    assert registry.names() == ("totp", "sms", "voice", "email", "recovery")
+    assert registry.names() == ("totp", "sms", "email", "voice", "recovery")  # ties: by name
     assert [f.rank for f in registry] == sorted((f.rank for f in registry), reverse=True)
 
 

@@ -115,6 +115,8 @@ class SimSwapDecisions:
     def _sim_swap_due(self, purpose: str, number: object, known: list[str]) -> bool:
         """True if a code to ``number`` must wait for the operator's answer: a phone
         channel's (SMS, call) only, never an email address's."""
+        from .phone import PhoneNumber  # (bounds imports this module; phone imports bounds)
+
         if not isinstance(number, PhoneNumber):
             return False
         return sim_swap_guarded(purpose, self.settings.sim_swap_max_age, number.e164 in known)
