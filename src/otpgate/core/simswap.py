@@ -24,7 +24,6 @@ from .events import EventName
 
 if TYPE_CHECKING:
     from .engine import StartPlan
-    from .phone import PhoneNumber
     from .settings import Settings
 
 #: What the operator said: the SIM changed within the window, it did not, or no answer.
