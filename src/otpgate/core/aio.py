@@ -276,7 +276,7 @@ class AsyncVerifier(AsyncFactorGate):
         challenge started for another purpose as ChallengeExpired, without counting an
         attempt or looking at the code, in the same one round trip. :meth:`verify` always
         passes it. ``factor``: the factor the verification and its events name (``voice``
-        for a code read out by phone).
+        for a code read out by phone; a code sent to an address always names ``email``).
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
