@@ -56,7 +56,7 @@ def reset_owners(
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    actions = (reset_owners,)
+    actions: tuple[Any, ...] = (reset_owners,)
     list_select_related = ("user",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
