@@ -34,7 +34,7 @@ from otpgate.core.errors import (
     OtpgateError,
     UnknownFactor,
 )
-from otpgate.core.factors import FactorOption
+from otpgate.core.factors import FactorOption, browser
 from otpgate.core.factors.selection import setup_required
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, challenge_view
@@ -52,7 +52,7 @@ from ..session import (
     next_url,
     pending_user,
 )
-from .common import field, page, redirect, with_next
+from .common import factor_template, field, page, redirect, with_next
 
 TEMPLATE = "otpgate/verify.html"
 
@@ -67,15 +67,38 @@ def choose(options: list[FactorOption], wanted: object) -> FactorOption:
 
 def check(gate: Verifier, data: SessionData, actor: Actor, factor: str, code: str) -> Verification:
     """Check ``code`` with ``factor`` for ``actor``'s step, through the core (a factor that
-    sent something: only this session's challenge, started for this purpose)."""
+    sent something: only this session's challenge, started for this purpose; a factor the
+    browser answers: the challenge this page handed it)."""
+    if browser.named_factor_answered_by_browser(gate.registry, gate.settings, factor):
+        challenge_id = browser.recalled(data.session, actor.purpose)
+    else:
+        challenge_id = data.state.challenge_id
     return gate.verify(
         actor.subject,
         factor,
         code,
         purpose=actor.purpose,
-        challenge_id=data.state.challenge_id or None,
+        challenge_id=challenge_id or None,
         may_change_factors=False,
     )
+
+
+def browser_start(
+    request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor, option: FactorOption
+) -> dict[str, Any] | None:
+    """For a factor the browser answers (a passkey): start it now, every time the page is
+    shown (its challenge is single use), and hand the page the browser's options."""
+    if not browser.answered_by_browser(option):
+        return None
+    challenge = gate.start(
+        actor.subject,
+        option.name,
+        purpose=actor.purpose,
+        client_ip=client_ip(request),
+        locale=locale_of(request),
+    )
+    browser.remember(data.session, actor.purpose, challenge)
+    return browser.options_of(challenge)
 
 
 def start(
@@ -206,6 +229,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     else:
         pending_error = data.extra.pop("notice_error", "")
     challenge = _current(gate, data, actor) if option.sends else None
+    browser_options: dict[str, Any] | None = None
+    try:
+        browser_options = browser_start(request, gate, data, actor, option)
+    except OtpgateError as failure:
+        error = error or failure
     data.save()
     context: dict[str, Any] = {
         "mode": actor.mode,
@@ -220,6 +248,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         "login_url": resolve_url(django_settings.LOGIN_URL),
         "back": way_back(request, target) if actor.mode != PENDING else "",
         "code_digits": option.input.length,
+        "factor_template": factor_template(method),
+        "browser_options": browser_options,
     }
     return page(request, TEMPLATE, context, error=error)
 
