@@ -126,12 +126,15 @@ def manage() -> Response:
             }
         )
     messages = get_flashed_messages(with_categories=True)
+    from .views_passkeys import rows
+
     return render(
         "otpgate/manage.html",
         factors=factors,
         messages=messages,
         options=options,
         preferred=preferred,
+        passkeys=rows(subject),
     )
 
 

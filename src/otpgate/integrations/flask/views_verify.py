@@ -13,9 +13,10 @@ factor is named here: a factor registered in the core appears with no change to 
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge, Status, Verification
@@ -28,6 +29,7 @@ from otpgate.core.errors import (
     MalformedInput,
     OtpgateError,
 )
+from otpgate.core.factors import browser
 from otpgate.core.factors.base import FactorOption
 from otpgate.core.web import SecondFactorState, safe_next
 
@@ -36,6 +38,7 @@ from .web import (
     challenge_json,
     client_ip,
     csrf_token,
+    factor_template,
     has_factor,
     is_post,
     json_body,
@@ -122,12 +125,34 @@ def verify() -> Response:
             factor,
             text_field("code"),
             purpose=purpose_of(is_login),
-            challenge_id=load_state().challenge_id or None,
+            challenge_id=challenge_for(factor, is_login) or None,
             may_change_factors=False,  # this page never adds a factor
         )
     except OtpgateError as error:
         return page(subject, is_login, factor, error=error)
     return passed(verification, is_login)
+
+
+def challenge_for(factor: str, is_login: bool) -> str:
+    """The challenge a check of ``factor`` answers: the one this page handed the browser
+    for a factor the browser answers (a passkey), else the session's sent code."""
+    gate = state()
+    if browser.named_factor_answered_by_browser(gate.verifier.registry, gate.settings, factor):
+        return browser.recalled(session, purpose_of(is_login))
+    return load_state().challenge_id
+
+
+def browser_start(subject: str, is_login: bool, option: FactorOption) -> dict[str, Any] | None:
+    """For a factor the browser answers (a passkey): start it each time the page is shown
+    (its challenge is single use) and hand the page the browser's options."""
+    if not browser.answered_by_browser(option):
+        return None
+    purpose = purpose_of(is_login)
+    challenge = state().verifier.start(
+        subject, option.name, purpose=purpose, client_ip=client_ip(), locale=locale()
+    )
+    browser.remember(session, purpose, challenge)
+    return browser.options_of(challenge)
 
 
 def passed(verification: Verification, is_login: bool) -> Response:
@@ -208,6 +233,11 @@ def page(
     option = next((o for o in options if o.name == factor), options[0])
     challenge = current_challenge(load_state().challenge_id, subject) if option.sends else None
     methods = [o.name for o in options]
+    browser_options: dict[str, Any] | None = None
+    try:
+        browser_options = browser_start(subject, is_login, option)
+    except OtpgateError as failure:
+        error = error or failure
     if wants_json():
         data = {"challenge": challenge_json(challenge), "methods": methods}
         if error is not None:
@@ -219,6 +249,7 @@ def page(
                 "factors": [o.as_dict() for o in options],
                 "login": is_login,
                 "masked_phones": list(gate.verifier.factors(subject).masked_phones),
+                "browser_options": browser_options,
                 "csrf_token": csrf_token(),
             }
         )
@@ -234,6 +265,8 @@ def page(
         is_login=is_login,
         back=way_back(is_login),
         next=requested_next(),
+        factor_template=factor_template(option.name),
+        browser_options=browser_options,
     )
 
 
