@@ -22,7 +22,13 @@ from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all, create_all_asy
 from otpgate.sqlalchemy.tables import Tables
 from tests.conftest import PHONE
 
-NAMES = {"otpgate_phone", "otpgate_totp", "otpgate_recovery_code", "otpgate_preference"}
+NAMES = {
+    "otpgate_phone",
+    "otpgate_totp",
+    "otpgate_recovery_code",
+    "otpgate_preference",
+    "otpgate_passkey",
+}
 
 
 def another_worker_wins_the_race(tables: Tables, path: Path) -> Any:

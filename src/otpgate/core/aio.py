@@ -14,13 +14,20 @@ from typing import Any
 from .adapters import as_async
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
+from .credentials import (
+    AsyncCredentials,
+    Factors,
+    MemoryCredentials,
+    PasskeyCredential,
+    TotpCredential,
+)
 from .engine import LOST_RACE
 from .events import EventName
 from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .factors.webauthn_manage import AsyncPasskeys
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
@@ -56,6 +63,8 @@ class AsyncVerifier(AsyncFactorGate):
         )
         self.totp = AsyncTotpFactor(self)
         self.recovery = AsyncRecoveryFactor(self)
+        #: The subject's passkeys: list, rename, remove.
+        self.passkeys = AsyncPasskeys(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -211,7 +220,15 @@ class AsyncVerifier(AsyncFactorGate):
             await self.credentials.phones(subject),
             await self.credentials.get_totp(subject),
             await self.credentials.recovery_codes_left(subject),
+            await self._passkeys_of(subject),
         )
+
+    async def _passkeys_of(self, subject: str) -> list[PasskeyCredential]:
+        reader = getattr(self.credentials, "passkeys", None)
+        if reader is None:  # a repository written before passkeys existed
+            return []
+        keys: list[PasskeyCredential] = await reader(subject)
+        return keys
 
     async def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
@@ -228,8 +245,12 @@ class AsyncVerifier(AsyncFactorGate):
         numbers = await self.credentials.phones(subject)
         phones = [await self.remove_phone(subject, p) for p in numbers]
         totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
+        keys = [
+            await self.passkeys.remove(subject, key.credential_id)
+            for key in await self._passkeys_of(subject)
+        ]
         await self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery)
+        return self._kinds_removed(any(phones), totp, recovery, any(keys))
 
     async def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
+from .passkey_settings import validate_webauthn
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -81,6 +82,7 @@ def validate(s: Settings) -> None:
         "login_step_timeout": (60, 3600),
         "remember_device_days": (1, 365),
         "max_sms_segments": (1, 10),
+        "webauthn_challenge_lifetime": (30, 600),
     }
     for name, (low, high) in bounded.items():
         value = getattr(s, name)
@@ -174,3 +176,4 @@ def validate(s: Settings) -> None:
         "transaction_factors",
         "expected factor names such as 'sms, totp' (a recovery code never confirms a transaction)",
     )
+    validate_webauthn(s)

@@ -28,6 +28,9 @@ class EventName(str, Enum):
     REPLAY_DETECTED = "replay_detected"
     FACTOR_ADDED = "factor_added"
     FACTOR_REMOVED = "factor_removed"
+    FACTOR_RENAMED = "factor_renamed"
+    #: A passkey's signature counter did not increase: maybe a cloned authenticator.
+    PASSKEY_COUNTER_REGRESSION = "passkey_counter_regression"
 
 
 @dataclass(frozen=True)

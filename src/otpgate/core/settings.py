@@ -146,7 +146,18 @@ class Settings:
     frame_ancestors: tuple[str, ...] = ()
     #: The factors that may confirm a transaction's details (a recovery code never may): a
     #: code by SMS (which also carries the details, PSD2's dynamic linking) or from the app.
-    transaction_factors: tuple[str, ...] = ("sms", "totp")
+    transaction_factors: tuple[str, ...] = ("sms", "totp", "webauthn")
+
+    #: Passkeys (WebAuthn): the relying party id, a host name such as ``shop.example``
+    #: (every origin's host is it or one of its subdomains). None (default): no passkeys.
+    webauthn_rp_id: str | None = None
+    #: The name an authenticator shows for the site (default: ``brand``).
+    webauthn_rp_name: str | None = None
+    #: The origins pages ask for passkeys from, such as ``https://shop.example``; a response
+    #: from any other origin is refused. Required with ``webauthn_rp_id``.
+    webauthn_origins: tuple[str, ...] = ()
+    #: How long a passkey challenge (options handed to the browser) may be answered.
+    webauthn_challenge_lifetime: int = 180
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -265,4 +276,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "remember_device": _bool,
     "frame_ancestors": _origins,
     "transaction_factors": _names,
+    "webauthn_rp_id": _optional(lambda v: str(v).strip().lower()),
+    "webauthn_rp_name": _optional(str),
+    "webauthn_origins": lambda v: tuple(part.rstrip("/").lower() for part in _words(v)),
 }

@@ -12,13 +12,14 @@ from typing import Any
 
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
+from .credentials import Credentials, Factors, MemoryCredentials, PasskeyCredential, TotpCredential
 from .engine import LOST_RACE
 from .events import EventName
 from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .factors.webauthn_manage import Passkeys
 from .memory_store import MemoryStore
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
@@ -52,6 +53,8 @@ class Verifier(FactorGate):
         self.credentials = credentials if credentials is not None else MemoryCredentials()
         self.totp = TotpFactor(self)
         self.recovery = RecoveryFactor(self)
+        #: The subject's passkeys: list, rename, remove.
+        self.passkeys = Passkeys(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -205,7 +208,15 @@ class Verifier(FactorGate):
             self.credentials.phones(subject),
             self.credentials.get_totp(subject),
             self.credentials.recovery_codes_left(subject),
+            self._passkeys_of(subject),
         )
+
+    def _passkeys_of(self, subject: str) -> list[PasskeyCredential]:
+        reader = getattr(self.credentials, "passkeys", None)
+        if reader is None:  # a repository written before passkeys existed
+            return []
+        keys: list[PasskeyCredential] = reader(subject)
+        return keys
 
     def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
@@ -221,8 +232,11 @@ class Verifier(FactorGate):
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
+        keys = [
+            self.passkeys.remove(subject, key.credential_id) for key in self._passkeys_of(subject)
+        ]
         self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery)
+        return self._kinds_removed(any(phones), totp, recovery, any(keys))
 
     def unlock(self, subject: str) -> None:
         """Lift a lockout (soft or hard), e.g. after support verified the user."""

@@ -236,10 +236,17 @@ def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
 
 
 def factors_fingerprint(
-    phones: Sequence[str], totp_created_at: float | None, recovery_left: int
+    phones: Sequence[str],
+    totp_created_at: float | None,
+    recovery_left: int,
+    passkey_ids: Sequence[str] = (),
 ) -> str:
-    """A value that changes whenever a subject's factors change (for device tokens)."""
-    return json.dumps([sorted(phones), totp_created_at, recovery_left > 0])
+    """A value that changes whenever a subject's factors change (for device tokens); a
+    subject without passkeys keeps the value it had before passkeys existed."""
+    parts: list[object] = [sorted(phones), totp_created_at, recovery_left > 0]
+    if passkey_ids:
+        parts.append(sorted(passkey_ids))
+    return json.dumps(parts)
 
 
 class DeviceTokens:

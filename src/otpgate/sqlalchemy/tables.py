@@ -1,5 +1,5 @@
 """Table definitions: verified phones, authenticator secrets (sealed), recovery code digests,
-and each subject's preferred factor.
+each subject's preferred factor, and passkeys (public keys and counters: nothing secret).
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Double,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,6 +29,10 @@ SUBJECT_LENGTH = 255
 E164_LENGTH = 16
 DIGEST_LENGTH = 128
 FACTOR_NAME_LENGTH = 32
+#: base64url of WebAuthn's longest credential id (1023 bytes).
+CREDENTIAL_ID_LENGTH = 1366
+PASSKEY_NAME_LENGTH = 64
+TRANSPORTS_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -39,17 +45,19 @@ class Tables:
     #: One row per subject who chose a preferred factor (added in 0.1; ``create_all``
     #: adds it to an existing database, leaving the other tables as they are).
     preferences: Table
+    #: One row per passkey (added with passkeys; ``create_all`` adds it likewise).
+    passkeys: Table
 
     @property
     def all(self) -> list[Table]:
         """Every table, in creation order."""
-        return [self.phones, self.totp, self.recovery_codes, self.preferences]
+        return [self.phones, self.totp, self.recovery_codes, self.preferences, self.passkeys]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
-    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code`` and
-    ``<prefix>preference``."""
+    ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code``, ``<prefix>preference``
+    and ``<prefix>passkey``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -84,7 +92,29 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("factor", String(FACTOR_NAME_LENGTH), nullable=False),
         Column("updated_at", Double, nullable=False),
     )
-    return Tables(phones=phones, totp=totp, recovery_codes=recovery, preferences=preferences)
+    passkeys = Table(
+        f"{prefix}passkey",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False, index=True),
+        # unique across subjects: a passwordless sign-in would find the subject by it
+        Column("credential_id", String(CREDENTIAL_ID_LENGTH), nullable=False, unique=True),
+        Column("public_key", LargeBinary, nullable=False),
+        Column("sign_count", BigInteger, nullable=False, default=0),
+        Column("name", String(PASSKEY_NAME_LENGTH), nullable=False),
+        Column("transports", String(TRANSPORTS_LENGTH), nullable=False, default=""),
+        Column("backup_eligible", Boolean, nullable=False, default=False),
+        Column("backup_state", Boolean, nullable=False, default=False),
+        Column("created_at", Double, nullable=False),
+        Column("last_used_at", Double, nullable=True),
+    )
+    return Tables(
+        phones=phones,
+        totp=totp,
+        recovery_codes=recovery,
+        preferences=preferences,
+        passkeys=passkeys,
+    )
 
 
 #: otpgate's own metadata, for apps that do not merge the tables into theirs.

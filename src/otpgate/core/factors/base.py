@@ -29,13 +29,16 @@ Purpose = Literal["login", "action", "transaction", "enroll"]
 class InputSpec:
     """How a page or a client asks for the factor's code.
 
-    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits) or ``"text"`` (up to
-    ``max_length`` characters, ``length`` then being the significant characters);
+    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits), ``"text"`` (up to
+    ``max_length`` characters, ``length`` then being the significant characters) or
+    ``"browser"``: no input, the page renders a button that hands the challenge's
+    ``browser_options`` to the browser (``otpgate-webauthn.js``) and posts its JSON answer as
+    the code;
     ``inputmode`` and ``autocomplete`` are the HTML attributes to give the input
     (``one-time-code`` lets a phone fill in a code from an SMS), ``pattern`` an HTML pattern.
     """
 
-    kind: Literal["numeric", "text"]
+    kind: Literal["numeric", "text", "browser"]
     length: int
     inputmode: str
     autocomplete: str
@@ -112,7 +115,10 @@ class Factor(Protocol):
     """A second factor. Attributes are facts; the methods do the work through ``gate``.
 
     ``rank`` orders strength (higher is stronger; the default preference is the strongest
-    factor a subject has): ``totp`` 30, ``sms`` 20, ``recovery`` 10.
+    factor a subject has): ``webauthn`` 40, ``totp`` 30, ``sms`` 20, ``recovery`` 10.
+
+    A factor may also define ``available(settings) -> bool``: False while the site has not
+    configured it (it is then neither offered nor started).
     """
 
     name: str
@@ -176,3 +182,16 @@ def numeric_input(digits: int) -> InputSpec:
         autocomplete="one-time-code",
         pattern=f"[0-9]{{{digits}}}",
     )
+
+
+#: Answered by the browser, not typed: the code is the JSON the browser returns.
+BROWSER_INPUT = InputSpec(
+    kind="browser", length=0, inputmode="none", autocomplete="off", max_length=0
+)
+
+
+def available(factor: Factor, settings: Settings | None) -> bool:
+    """True unless ``factor`` says the site has not configured it (without ``settings``, a
+    factor that needs configuring is not available)."""
+    check = getattr(factor, "available", None)
+    return check is None or (settings is not None and bool(check(settings)))

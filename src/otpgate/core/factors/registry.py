@@ -16,6 +16,7 @@ from .base import Factor
 from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
+from .webauthn import WebAuthnFactor
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
 
@@ -72,8 +73,11 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), RecoveryCodeFactor()])
+    """A new registry holding otpgate's own factors: ``webauthn`` (offered only where
+    configured), ``totp``, ``sms``, ``recovery``."""
+    return FactorRegistry(
+        [WebAuthnFactor(), AuthenticatorFactor(), SmsFactor(), RecoveryCodeFactor()]
+    )
 
 
 #: The registry every verifier uses unless given another one.

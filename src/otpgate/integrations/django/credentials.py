@@ -22,6 +22,7 @@ from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
 from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
+from .passkey_credentials import AsyncPasskeyOrm, PasskeyOrm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,7 +66,7 @@ def _credential(row: TotpDevice | None) -> TotpCredential | None:
     return TotpCredential(row.sealed_secret, row.confirmed, row.created_ts)
 
 
-class OrmCredentials:
+class OrmCredentials(PasskeyOrm):
     """Factors in the ``otpgate`` tables, for the synchronous ``Verifier``."""
 
     @_guarded
@@ -153,7 +154,7 @@ class OrmCredentials:
         )
 
 
-class AsyncOrmCredentials:
+class AsyncOrmCredentials(AsyncPasskeyOrm):
     """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
 
     def __init__(self) -> None:
@@ -241,3 +242,9 @@ class AsyncOrmCredentials:
         await PreferredFactor.objects.aupdate_or_create(
             user_id=subject, defaults={"factor": _factor_name(name)}
         )
+
+
+_PASSKEY_METHODS = ("passkeys", "add_passkey", "use_passkey", "rename_passkey", "remove_passkey")
+for _name in _PASSKEY_METHODS:  # the passkey methods, guarded like the others
+    setattr(OrmCredentials, _name, _guarded(getattr(PasskeyOrm, _name)))
+    setattr(AsyncOrmCredentials, _name, _guarded(getattr(AsyncPasskeyOrm, _name)))
