@@ -9,9 +9,8 @@ SMS code while its user tries a passkey), under :data:`SESSION_KEY`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, MutableMapping
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OtpgateError
@@ -48,6 +47,12 @@ def options_of(challenge: Challenge | None) -> dict[str, Any] | None:
     return dict(options) if isinstance(options, Mapping) else None
 
 
+def options_json(options: Mapping[str, Any] | None) -> str:
+    """``options`` as JSON text for a form's ``data-otpgate-options`` ("" for none): what
+    ``otpgate-webauthn.js`` hands the browser when the form is submitted."""
+    return json.dumps(options, separators=(",", ":")) if options is not None else ""
+
+
 def remember(session: MutableMapping[str, Any], slot: str, challenge: Challenge | None) -> None:
     """Keep ``challenge``'s id as this session's browser challenge for ``slot`` (a page:
     "login", "action", "enroll"); None forgets it."""
@@ -65,20 +70,6 @@ def recalled(session: Mapping[str, Any], slot: str) -> str:
     kept = session.get(SESSION_KEY)
     value = kept.get(slot) if isinstance(kept, Mapping) else None
     return value if isinstance(value, str) else ""
-
-
-#: The browser scripts otpgate's pages load, served by each integration from the package
-#: (no CDN): the WebAuthn calls (``otpgate-webauthn.js``) and the forms that use them.
-SCRIPTS = ("otpgate-webauthn.js", "otpgate-webauthn-forms.js")
-
-
-@cache
-def script(name: str) -> bytes | None:
-    """The text of the browser script called ``name`` (one of :data:`SCRIPTS`), else None."""
-    if name not in SCRIPTS:
-        return None
-    found = resources.files("otpgate.core").joinpath("static", "otpgate", name)
-    return found.read_bytes() if found.is_file() else None
 
 
 def reopen_factor(

@@ -166,6 +166,6 @@ def render(
         "can_add": list(can_add),
         "back_url": back_url(request, cancel_url),
         "factor_template": factor_template(name) if name else "",
-        "browser_options": browser.options_of(challenge),
+        "browser_options": browser.options_json(browser.options_of(challenge)),
     }
     return page(request, template_name, context, error=error)

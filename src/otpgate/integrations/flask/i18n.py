@@ -133,10 +133,6 @@ ZH: dict[str, str] = {
     "The passkey was not used. Try again, or choose another way.": (
         "未使用通行密钥。请重试，或选择其他验证方式。"
     ),
-    "This browser cannot create passkeys.": "此浏览器无法创建通行密钥。",
-    "This browser cannot use passkeys. Choose another way.": (
-        "此浏览器无法使用通行密钥。请选择其他验证方式。"
-    ),
     "Use the passkey on this device, or your security key, to confirm it's you.": (
         "请使用此设备上的通行密钥或您的安全密钥确认是您本人。"
     ),

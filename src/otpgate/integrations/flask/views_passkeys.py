@@ -1,5 +1,5 @@
 """Passkeys on the management pages: add one (named by the user), remove one (after a
-confirmation step), and the browser scripts the passkey pages load.
+confirmation step), and the passkey script the pages load.
 
 Adding and removing change the user's factors: a fresh second factor first, as for every
 change (``views_manage.signed_in("change")``); a user's first factor needs none. Adding takes
@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, request, session
+from flask import Blueprint, request, session
 from werkzeug.wrappers import Response
 
 from otpgate.core.errors import MalformedInput, OtpgateError
 from otpgate.core.factors import browser
 from otpgate.core.factors.selection import serves
+from otpgate.web_assets import webauthn_script
 
 from .views_manage import done, record_pass, signed_in
 from .web import client_ip, is_post, locale, render, state, text_field, translate
@@ -38,15 +39,12 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule(
         "/passkey/remove", "passkey_remove", passkey_remove, methods=["GET", "POST"]
     )
-    blueprint.add_url_rule("/js/<name>", "script", script, methods=["GET"])
+    blueprint.add_url_rule("/webauthn.js", "script", script, methods=["GET"])
 
 
-def script(name: str) -> Response:
-    """One of otpgate's browser scripts (``browser.SCRIPTS``), from the package."""
-    body = browser.script(name)
-    if body is None:
-        abort(404)
-    response = Response(body, mimetype="text/javascript")
+def script() -> Response:
+    """``otpgate-webauthn.js``, the first-party passkey script, from the package (no CDN)."""
+    response = Response(webauthn_script(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

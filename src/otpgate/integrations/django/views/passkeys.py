@@ -1,5 +1,5 @@
 """Passkeys on the management pages: add one (named by the user), remove one (after a
-confirmation step), and the browser scripts the passkey pages load.
+confirmation step), and the passkey script the pages load.
 
 Adding and removing are changes of factors: they need a fresh second factor, like every
 change (``manage.py``); a user's first factor needs none. Adding is two steps, each a POST:
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from otpgate.core.errors import LastFactor, OtpgateError
 from otpgate.core.factors import browser
+from otpgate.web_assets import webauthn_script
 
 from ..session import client_ip, locale_of
 from .common import field, page, with_next
@@ -29,12 +30,9 @@ FACTOR = "webauthn"
 SLOT = "enroll"
 
 
-def script(request: HttpRequest, name: str) -> HttpResponse:
-    """One of otpgate's browser scripts (``browser.SCRIPTS``), from the package."""
-    body = browser.script(name)
-    if body is None:
-        raise Http404("no such script")
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+def script(request: HttpRequest) -> HttpResponse:
+    """``otpgate-webauthn.js``, the first-party passkey script, from the package (no CDN)."""
+    response = HttpResponse(webauthn_script(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -89,7 +87,7 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         error = failure
     context = {
         "name": name,
-        "browser_options": options,
+        "browser_options": browser.options_json(options),
         "next": ctx.next,
         "manage_url": with_next("otpgate:manage", ctx.next),
     }

@@ -249,7 +249,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         "back": way_back(request, target) if actor.mode != PENDING else "",
         "code_digits": option.input.length,
         "factor_template": factor_template(method),
-        "browser_options": browser_options,
+        "browser_options": browser.options_json(browser_options),
     }
     return page(request, TEMPLATE, context, error=error)
 
