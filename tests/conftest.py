@@ -55,7 +55,7 @@ class Sync:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if name in {"totp", "recovery", "store", "credentials"}:
+        if name in {"totp", "recovery", "store", "credentials", "passkeys"} and not callable(value):
             return Sync(value, self._loop)
         if not callable(value):
             return value
