@@ -221,8 +221,9 @@ def view_action(method: str, name: str) -> str:
 
 
 def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
-    """The one JSON shape of a challenge for every integration: relative times, no secrets."""
-    return {
+    """The one JSON shape of a challenge for every integration: relative times, no secrets;
+    ``browser_options`` for a factor the browser answers (a passkey)."""
+    view: dict[str, Any] = {
         "id": challenge.id,
         "purpose": challenge.purpose,
         "status": challenge.status.value,
@@ -233,6 +234,9 @@ def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
         "resend_in": max(0, math.ceil(challenge.resend_at - now)),
         "bound_to_context": challenge.bound_to_context,
     }
+    if challenge.browser_options is not None:  # a passkey: what the browser answers
+        view["browser_options"] = challenge.browser_options
+    return view
 
 
 def factors_fingerprint(

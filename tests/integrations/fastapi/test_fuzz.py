@@ -42,11 +42,14 @@ async def harness() -> AsyncIterator[Harness]:
 
 async def routes(harness: Harness) -> list[tuple[str, str]]:
     """(method, path) of every operation under the gate's prefix in the app's OpenAPI, with
-    a live challenge of alice's for ``{challenge_id}``."""
+    a live challenge of alice's for ``{challenge_id}`` and a passkey id for ``{credential_id}``."""
     started = await harness.client.post("/otpgate/challenges", json={}, headers=bearer("alice"))
     challenge = started.json()["id"]
     found = [
-        (method.upper(), path.replace("{challenge_id}", challenge))
+        (
+            method.upper(),
+            path.replace("{challenge_id}", challenge).replace("{credential_id}", "AAAA"),
+        )
         for path, operations in harness.app.openapi()["paths"].items()
         if path.startswith(harness.gate.prefix + "/")
         for method in operations

@@ -222,7 +222,8 @@ class ProblemRoute(APIRoute):
 
 _DESCRIPTIONS = {
     400: "Malformed input, or a wrong or reused code: `malformed_input`, `invalid_code`, "
-    "`replayed`.",
+    "`replayed`; a passkey's answer that does not verify (`passkey_rejected`) or whose "
+    "counter went backwards (`sign_count_regression`: maybe a cloned authenticator).",
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
     'authentication", max_age="…"`; `links` names the routes that offer, start and pass a '
