@@ -180,7 +180,8 @@ def parse_answer(code: object, ceremony: Ceremony) -> Answer:
     try:
         parsed = parse(code)
         client_data = parse_client_data_json(parsed.response.client_data_json)
-    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError):
+    # RecursionError: JSON nested thousands deep ("[[[[..."), which Python 3.10's json raises
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         raise MalformedInput("The passkey answer is not a WebAuthn credential.") from None
     return Answer(ceremony, parsed.id, encode(client_data.challenge), parsed)
 
