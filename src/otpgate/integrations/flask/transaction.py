@@ -34,10 +34,10 @@ from otpgate.core.factors.base import FactorOption
 from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import view_action
 
+from .browser_pages import factor_template
 from .executions import claimed, executions
 from .web import (
     client_ip,
-    factor_template,
     json_error,
     json_ok,
     locale,

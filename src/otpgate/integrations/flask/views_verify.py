@@ -16,7 +16,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Challenge, Status, Verification
@@ -29,16 +29,15 @@ from otpgate.core.errors import (
     MalformedInput,
     OtpgateError,
 )
-from otpgate.core.factors import browser
 from otpgate.core.factors.base import FactorOption
 from otpgate.core.web import SecondFactorState, safe_next
 
+from .browser_pages import browser_start, challenge_for, factor_template
 from .signals import second_factor_passed
 from .web import (
     challenge_json,
     client_ip,
     csrf_token,
-    factor_template,
     has_factor,
     is_post,
     json_body,
@@ -125,34 +124,12 @@ def verify() -> Response:
             factor,
             text_field("code"),
             purpose=purpose_of(is_login),
-            challenge_id=challenge_for(factor, is_login) or None,
+            challenge_id=challenge_for(factor, purpose_of(is_login)) or None,
             may_change_factors=False,  # this page never adds a factor
         )
     except OtpgateError as error:
         return page(subject, is_login, factor, error=error)
     return passed(verification, is_login)
-
-
-def challenge_for(factor: str, is_login: bool) -> str:
-    """The challenge a check of ``factor`` answers: the one this page handed the browser
-    for a factor the browser answers (a passkey), else the session's sent code."""
-    gate = state()
-    if browser.named_factor_answered_by_browser(gate.verifier.registry, gate.settings, factor):
-        return browser.recalled(session, purpose_of(is_login))
-    return load_state().challenge_id
-
-
-def browser_start(subject: str, is_login: bool, option: FactorOption) -> dict[str, Any] | None:
-    """For a factor the browser answers (a passkey): start it each time the page is shown
-    (its challenge is single use) and hand the page the browser's options."""
-    if not browser.answered_by_browser(option):
-        return None
-    purpose = purpose_of(is_login)
-    challenge = state().verifier.start(
-        subject, option.name, purpose=purpose, client_ip=client_ip(), locale=locale()
-    )
-    browser.remember(session, purpose, challenge)
-    return browser.options_of(challenge)
 
 
 def passed(verification: Verification, is_login: bool) -> Response:
@@ -235,7 +212,7 @@ def page(
     methods = [o.name for o in options]
     browser_options: dict[str, Any] | None = None
     try:
-        browser_options = browser_start(subject, is_login, option)
+        browser_options = browser_start(subject, purpose_of(is_login), option)
     except OtpgateError as failure:
         error = error or failure
     if wants_json():

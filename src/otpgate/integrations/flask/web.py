@@ -9,7 +9,6 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app, g, jsonify, make_response, render_template, request, session
-from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
@@ -268,17 +267,6 @@ def render(
     response = make_response(html, status)
     response.headers.update(headers)
     return protect(response)
-
-
-def factor_template(name: str) -> str:
-    """``otpgate/factors/<name>.html`` if the factor has its own template (a passkey's
-    button), else "" (the page's code input): chosen by name, never by a branch per factor."""
-    candidate = f"otpgate/factors/{name}.html"
-    try:
-        current_app.jinja_env.get_template(candidate)
-    except TemplateNotFound:
-        return ""
-    return candidate
 
 
 def protect(response: Response) -> Response:

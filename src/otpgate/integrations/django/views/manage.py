@@ -11,7 +11,6 @@ state and the operation. Changes send ``factor_added``/``factor_removed``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
@@ -23,7 +22,6 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
-from otpgate.core.factors.selection import serves
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import FactorOperation, challenge_view, manage_error, may_change_factors
@@ -32,9 +30,6 @@ from .. import policy, runtime
 from ..models import TotpDevice, VerifiedPhone
 from ..session import SessionData, client_ip, locale_of, next_url
 from .common import field, page, redirect, with_next
-
-#: The factor whose credentials the passkey section lists (it is shown if the site has it).
-PASSKEY = "webauthn"
 
 
 @dataclass
@@ -108,6 +103,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     ctx = _enter(request, "view")
     if isinstance(ctx, HttpResponse):
         return ctx
+    from .passkeys import rows as passkey_rows
+
     factors = ctx.gate.factors(ctx.subject)
     totp = TotpDevice.objects.filter(user_id=ctx.subject).first()
     context = {
@@ -119,30 +116,9 @@ def manage(request: HttpRequest) -> HttpResponse:
         "has_factor": ctx.has_factor,
         "next": ctx.next,
         "options": ctx.gate.offer(ctx.subject, "login"),  # the preferred one first
-        "passkeys": _passkey_rows(ctx),
+        "passkeys": passkey_rows(ctx),
     }
     return page(request, "otpgate/manage.html", context)
-
-
-def _passkey_rows(ctx: Ctx) -> list[dict[str, Any]] | None:
-    """The user's passkeys (name, created, last used) for the list; None where the site has
-    not configured passkeys (no section then)."""
-    registry, settings = ctx.gate.registry, ctx.gate.settings
-    if PASSKEY not in registry or not serves(registry.get(PASSKEY), "enroll", settings):
-        return None
-    return [
-        {
-            "id": key.credential_id,
-            "name": key.name,
-            "created": _when(key.created_at),
-            "last_used": _when(key.last_used_at),
-        }
-        for key in ctx.gate.passkeys.list(ctx.subject)
-    ]
-
-
-def _when(at: float | None) -> datetime | None:
-    return datetime.fromtimestamp(at, tz=timezone.utc) if at else None
 
 
 @never_cache

@@ -11,6 +11,7 @@ shows what is removed and asks again before it is done.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from otpgate.core.errors import LastFactor, OtpgateError
 from otpgate.core.factors import browser
+from otpgate.core.factors.selection import serves
 from otpgate.web_assets import webauthn_script
 
 from ..session import client_ip, locale_of
@@ -36,6 +38,27 @@ def script(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def rows(ctx: Ctx) -> list[dict[str, Any]] | None:
+    """The user's passkeys (name, added, last used) for the management page; None where the
+    site has not configured passkeys (no section then)."""
+    registry, settings = ctx.gate.registry, ctx.gate.settings
+    if FACTOR not in registry or not serves(registry.get(FACTOR), "enroll", settings):
+        return None
+    return [
+        {
+            "id": key.credential_id,
+            "name": key.name,
+            "created": _when(key.created_at),
+            "last_used": _when(key.last_used_at),
+        }
+        for key in ctx.gate.passkeys.list(ctx.subject)
+    ]
+
+
+def _when(at: float | None) -> datetime | None:
+    return datetime.fromtimestamp(at, tz=timezone.utc) if at else None
 
 
 def _start(ctx: Ctx, name: str) -> dict[str, Any] | None:
