@@ -255,3 +255,20 @@ def test_without_passkey_settings_there_is_no_passkey_section(client, otpgate_ru
         assert "Passkeys" not in page and "Add a passkey" not in page
         refused = client.post("/2fa/passkey/add/", {"action": "start", "name": "X"})
         assert 400 <= refused.status_code < 500
+
+
+def test_an_async_view_confirms_a_transaction_with_a_passkey(client, gate):
+    user = make_user("ash")
+    authenticator = with_passkey(gate, user)
+    passkey_login(client, authenticator, "ash")
+    form = {"amount": "42.00", "payee": "Zoe"}
+    page = client.post("/transfer-async/", form).content.decode()
+    first = options_on(page)
+    refused = client.post(
+        "/transfer-async/",
+        {**form, "otp_code": authenticator.get(first, origin="https://evil.example")},
+    )
+    second = options_on(refused.content.decode())  # reopened with a new challenge
+    assert second["challenge"] != first["challenge"]
+    done = client.post("/transfer-async/", {**form, "otp_code": authenticator.get(second)})
+    assert done.content == b"PROTECTED async transferred 42.00"

@@ -317,3 +317,19 @@ def test_passkey_pages_fit_a_phone_and_a_desktop_and_speak_chinese(tab, site, br
     sign_in_zh.wait_for_url(re.compile(r".*/2fa/verify/.*"))
     assert sign_in_zh.get_by_role("button", name="使用通行密钥").is_visible()
     sign_in_zh.screenshot(path=SHOTS.format("verify-zh"), full_page=True)
+
+
+def test_a_passkey_the_device_lacks_says_so_and_the_button_stays(tab, site):
+    """The browser finds no passkey for the site (another device): the page says so in
+    its alert and the user can try again or choose another way; nothing is posted."""
+    page, authenticator = tab
+    passkey_user(page, site, "lin")
+    authenticator.clear()
+    posts = recorded_posts(page, "/2fa/verify/")
+    sign_in(page, site, "lin")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    use_passkey(page)
+    alert = page.get_by_role("alert").filter(has_text="The passkey was not used.")
+    alert.wait_for()
+    assert page.get_by_role("button", name="Use your passkey").is_enabled()
+    assert [post for post in posts if "code=" in post["body"]] == []
