@@ -149,7 +149,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     page.context.clear_cookies()
     sign_in(page, site, "pat")
     page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
-    assert page.get_by_role("button", name="Use your passkey").is_visible()
+    page.get_by_role("button", name="Use your passkey").wait_for()
     page.screenshot(path=SHOTS.format("verify"), full_page=True)
     use_passkey(page)
     page.wait_for_url(site + "/secret/")
@@ -160,7 +160,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     clock.advance(120)
     page.goto(site + "/short/")
     page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
-    assert page.get_by_role("heading", name="Confirm it’s you").is_visible()
+    page.get_by_role("heading", name="Confirm it’s you").wait_for()
     use_passkey(page)
     page.wait_for_url(site + "/short/")
     assert "PROTECTED short step-up" in page.content()
@@ -303,7 +303,9 @@ def test_passkey_pages_fit_a_phone_and_a_desktop_and_speak_chinese(tab, site, br
         page.set_viewport_size({"width": width, "height": 800})
         sign_in(page, site, "wen")
         page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
-        button = page.get_by_role("button", name="Use your passkey").bounding_box()
+        found = page.get_by_role("button", name="Use your passkey")
+        found.wait_for()
+        button = found.bounding_box()
         assert button["x"] >= 0 and button["x"] + button["width"] <= width
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=SHOTS.format(f"verify-{width}"), full_page=True)
@@ -315,7 +317,7 @@ def test_passkey_pages_fit_a_phone_and_a_desktop_and_speak_chinese(tab, site, br
     sign_in_zh.locator("input[name=password]").fill(PASSWORD)
     sign_in_zh.locator("button[type=submit]").click()
     sign_in_zh.wait_for_url(re.compile(r".*/2fa/verify/.*"))
-    assert sign_in_zh.get_by_role("button", name="使用通行密钥").is_visible()
+    sign_in_zh.get_by_role("button", name="使用通行密钥").wait_for()
     sign_in_zh.screenshot(path=SHOTS.format("verify-zh"), full_page=True)
 
 

@@ -168,7 +168,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site):
     site.clock.advance(600)  # /settings wants a second factor within 300 s
     page.goto(site.url + "/settings")
     page.wait_for_url("**/otp/verify**")
-    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    page.get_by_role("heading", name="Confirm it's you").wait_for()
     page.get_by_role("button", name="Use your passkey").click()
     page.wait_for_url(site.url + "/settings")
     assert "sensitive settings" in page.content()
@@ -284,7 +284,9 @@ def test_pages_fit_a_phone_and_a_desktop_without_the_json_helpers(browser, site)
             page.set_viewport_size({"width": width, "height": 800})
             sign_in(page, site, "bob")
             page.wait_for_url("**/otp/verify**")
-            box = page.get_by_role("button", name="Use your passkey").bounding_box()
+            found = page.get_by_role("button", name="Use your passkey")
+            found.wait_for()
+            box = found.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             page.screenshot(path=SHOTS.format(f"verify-{width}"), full_page=True)
