@@ -272,3 +272,19 @@ def test_an_async_view_confirms_a_transaction_with_a_passkey(client, gate):
     assert second["challenge"] != first["challenge"]
     done = client.post("/transfer-async/", {**form, "otp_code": authenticator.get(second)})
     assert done.content == b"PROTECTED async transferred 42.00"
+
+
+def test_the_json_api_offers_the_passkey_with_its_options(client, gate):
+    """A single-page app: status names the passkey, start hands its options, check takes
+    the browser's answer (as a JSON string)."""
+    user = make_user("spa")
+    authenticator = with_passkey(gate, user, "Phone")
+    sign_in(client, "spa")
+    status = client.get("/2fa/api/status").json()
+    assert status["methods"][0] == "webauthn" and status["factors"][0]["input"]["kind"] == "browser"
+    started = client.post("/2fa/api/start", {"method": "webauthn"}, "application/json").json()
+    options = started["challenge"]["browser_options"]
+    body = {"method": "webauthn", "code": authenticator.get(options)}
+    checked = client.post("/2fa/api/check", body, "application/json").json()
+    assert checked["verified"] is True and checked["factor"] == "webauthn"
+    assert client.get("/2fa/api/status").json()["passkeys"] == ["Phone"]

@@ -244,3 +244,11 @@ def test_without_passkey_settings_there_is_no_passkey_section(clock, outbox):
     assert "Passkeys" not in page and "Add a passkey" not in page
     refused = client.post("/otp/passkey", data={"csrf_token": CSRF, "name": "X"})
     assert 400 <= refused.status_code < 500
+
+
+def test_the_json_management_answer_names_the_passkeys(site):
+    authenticator = with_passkey(site, "alice", "Yubikey")
+    client = site.client()
+    passkey_login(site, client, authenticator, "alice")
+    listing = client.get("/otp/", headers={"Accept": "application/json"}).get_json()
+    assert listing["passkeys"] == ["Yubikey"] and "webauthn" in listing["available_factors"]

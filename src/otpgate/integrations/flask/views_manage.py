@@ -90,6 +90,7 @@ def factors_json(factors: Factors) -> dict[str, object]:
         "masked_phones": list(factors.masked_phones),
         "totp": factors.totp,
         "recovery_codes_left": factors.recovery_codes_left,
+        "passkeys": list(factors.passkeys),
     }
 
 
