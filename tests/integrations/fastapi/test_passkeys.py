@@ -210,3 +210,31 @@ async def test_a_site_without_passkeys_does_not_offer_them(harness):
         "/otpgate/factors/setup", json={"factor": "webauthn"}, headers=bearer("alice")
     )
     assert_problem(response, 403, "factor_not_allowed")
+
+
+async def test_the_generic_setup_serves_the_other_factors_too(harness):
+    sms = await harness.client.post(
+        "/otpgate/factors/setup",
+        json={"factor": "sms", "destination": "+33 6 12 34 56 78"},
+        headers=bearer("alice"),
+    )
+    assert sms.status_code == 201, sms.text
+    challenge = sms.json()["challenge"]
+    assert challenge["masked_phone"] == "+33 ••• ••• 5678"
+    assert challenge["browser_options"] is None
+    done = await harness.client.post(
+        "/otpgate/verify",
+        json={
+            "factor": "sms",
+            "code": harness.code(),
+            "purpose": "enroll",
+            "challenge_id": challenge["id"],
+        },
+        headers=bearer("alice"),
+    )
+    assert done.status_code == 200, done.text
+    app = await harness.client.post(
+        "/otpgate/factors/setup", json={"factor": "totp"}, headers=bearer("alice")
+    )
+    assert app.status_code == 201, app.text
+    assert {"secret", "otpauth_uri", "qr_svg"} <= set(app.json()["shown"])
