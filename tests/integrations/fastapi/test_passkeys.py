@@ -172,8 +172,8 @@ async def test_list_rename_and_remove_need_a_fresh_session(api):
     key_id = b64url(authenticator.credential_id)
     stale = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice.2"))
     assert_problem(stale, 401, "fresh_otp_required")
-    renamed = await api.client.patch(
-        f"/otpgate/passkeys/{key_id}", json={"name": "Old laptop"}, headers=bearer("alice")
+    renamed = await api.client.put(
+        f"/otpgate/passkeys/{key_id}/name", json={"name": "Old laptop"}, headers=bearer("alice")
     )
     assert [key["name"] for key in renamed.json()["passkeys"]] == ["Old laptop", "Phone"]
     removed = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice"))
@@ -198,7 +198,12 @@ async def test_the_script_is_served_and_the_api_is_described(api):
     assert "parseRequestOptionsFromJSON" in script.text
     schema = (await api.client.get("/openapi.json")).json()
     paths = schema["paths"]
-    added = {"/otpgate/factors/setup", "/otpgate/passkeys", "/otpgate/passkeys/{credential_id}"}
+    added = {
+        "/otpgate/factors/setup",
+        "/otpgate/passkeys",
+        "/otpgate/passkeys/{credential_id}",
+        "/otpgate/passkeys/{credential_id}/name",
+    }
     assert added <= set(paths)
     components = schema["components"]["schemas"]
     assert "credential" in components["VerifyFactor"]["properties"]
