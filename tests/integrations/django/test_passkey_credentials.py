@@ -12,7 +12,7 @@ from tests.conftest import KEY
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.passkey_repository import exercise_passkey_repository, passkey
 
-from .conftest import make_user
+from .conftest import full_login, make_user
 
 ORIGIN = "https://shop.example"
 SETTINGS = Settings(secret_keys=(KEY,), webauthn_rp_id="shop.example", webauthn_origins=(ORIGIN,))
@@ -76,3 +76,30 @@ async def test_an_async_verifier_registers_and_signs_in_on_the_orm():
     await gate.verify(subject, "webauthn", answer, purpose="login", challenge_id=challenge.id)
     assert (await gate.factors(subject)).passkeys == ("Laptop",)
     assert (await gate.passkeys.list(subject))[0].sign_count == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_passkeys_without_their_keys(client, sms_user, outbox):
+    from otpgate.integrations.django.credentials import OrmCredentials
+    from otpgate.integrations.django.models import WebAuthnCredential
+
+    key = passkey("QUJDRA", "Alice's laptop")
+    assert OrmCredentials().add_passkey(str(sms_user.pk), key)
+    full_login(client, outbox)
+    row = WebAuthnCredential.objects.get()
+    pages = ""
+    for path in (
+        "/admin/otpgate/webauthncredential/",
+        f"/admin/otpgate/webauthncredential/{row.pk}/change/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages += response.content.decode()
+    assert "Alice&#x27;s laptop" in pages
+    assert "public key" not in pages.lower()
+    response = client.post(
+        "/admin/otpgate/webauthncredential/",
+        {"action": "reset_owners", "_selected_action": [row.pk]},
+    )
+    assert response.status_code == 302
+    assert not WebAuthnCredential.objects.exists()

@@ -172,8 +172,8 @@ async def test_list_rename_and_remove_need_a_fresh_session(api):
     key_id = b64url(authenticator.credential_id)
     stale = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice.2"))
     assert_problem(stale, 401, "fresh_otp_required")
-    renamed = await api.client.patch(
-        f"/otpgate/passkeys/{key_id}", json={"name": "Old laptop"}, headers=bearer("alice")
+    renamed = await api.client.put(
+        f"/otpgate/passkeys/{key_id}/name", json={"name": "Old laptop"}, headers=bearer("alice")
     )
     assert [key["name"] for key in renamed.json()["passkeys"]] == ["Old laptop", "Phone"]
     removed = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice"))
@@ -198,7 +198,12 @@ async def test_the_script_is_served_and_the_api_is_described(api):
     assert "parseRequestOptionsFromJSON" in script.text
     schema = (await api.client.get("/openapi.json")).json()
     paths = schema["paths"]
-    added = {"/otpgate/factors/setup", "/otpgate/passkeys", "/otpgate/passkeys/{credential_id}"}
+    added = {
+        "/otpgate/factors/setup",
+        "/otpgate/passkeys",
+        "/otpgate/passkeys/{credential_id}",
+        "/otpgate/passkeys/{credential_id}/name",
+    }
     assert added <= set(paths)
     components = schema["components"]["schemas"]
     assert "credential" in components["VerifyFactor"]["properties"]
@@ -210,3 +215,31 @@ async def test_a_site_without_passkeys_does_not_offer_them(harness):
         "/otpgate/factors/setup", json={"factor": "webauthn"}, headers=bearer("alice")
     )
     assert_problem(response, 403, "factor_not_allowed")
+
+
+async def test_the_generic_setup_serves_the_other_factors_too(harness):
+    sms = await harness.client.post(
+        "/otpgate/factors/setup",
+        json={"factor": "sms", "destination": "+33 6 12 34 56 78"},
+        headers=bearer("alice"),
+    )
+    assert sms.status_code == 201, sms.text
+    challenge = sms.json()["challenge"]
+    assert challenge["masked_phone"] == "+33 ••• ••• 5678"
+    assert challenge["browser_options"] is None
+    done = await harness.client.post(
+        "/otpgate/verify",
+        json={
+            "factor": "sms",
+            "code": harness.code(),
+            "purpose": "enroll",
+            "challenge_id": challenge["id"],
+        },
+        headers=bearer("alice"),
+    )
+    assert done.status_code == 200, done.text
+    app = await harness.client.post(
+        "/otpgate/factors/setup", json={"factor": "totp"}, headers=bearer("alice")
+    )
+    assert app.status_code == 201, app.text
+    assert {"secret", "otpauth_uri", "qr_svg"} <= set(app.json()["shown"])

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from otpgate.core.factors import FactorOption, FactorSetup
 
-from .models import ChallengeOut, _Request
+from .models import ChallengeOut, Phone, _Request
 
 #: A factor's registered name (``sms``, ``totp``, ``recovery`` or one the site added).
 FactorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
@@ -132,6 +132,9 @@ class SetupFactor(_Request):
     )
     label: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
         None, description="The account name an app or authenticator shows (default: subject)."
+    )
+    destination: Phone | None = Field(
+        None, description="Where to deliver, for a factor that sends (`sms`: the number)."
     )
 
 

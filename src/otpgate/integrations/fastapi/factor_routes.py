@@ -65,6 +65,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
             body.factor,
             label=body.label,
             name=body.name,
+            destination=body.destination,
             client_ip=client_ip,
             locale=gate.locale(request),
         )

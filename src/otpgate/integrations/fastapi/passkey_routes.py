@@ -58,7 +58,8 @@ def _credential_id() -> Any:
 
 
 def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
-    """Add ``GET /passkeys``, ``PATCH``/``DELETE /passkeys/{id}`` and the script."""
+    """Add ``GET /passkeys``, ``PUT /passkeys/{id}/name``, ``DELETE /passkeys/{id}`` and
+    the script. (One method per path: a 405 answers ``Allow`` with exactly it.)"""
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
 
@@ -75,8 +76,8 @@ def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
         keys = await gate.verifier.passkeys.list(subject)
         return PasskeysOut(passkeys=[PasskeyOut.of(key) for key in keys])
 
-    @router.patch(
-        "/passkeys/{credential_id}",
+    @router.put(
+        "/passkeys/{credential_id}/name",
         response_model=PasskeysOut,
         summary="Rename a passkey",
         responses=problem_responses(400, 401, 409, 503),
