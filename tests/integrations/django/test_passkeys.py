@@ -288,3 +288,14 @@ def test_the_json_api_offers_the_passkey_with_its_options(client, gate):
     checked = client.post("/2fa/api/check", body, "application/json").json()
     assert checked["verified"] is True and checked["factor"] == "webauthn"
     assert client.get("/2fa/api/status").json()["passkeys"] == ["Phone"]
+
+
+def test_asking_to_send_a_passkey_sends_nothing_and_leaves_the_sms_alone(client, gate, outbox):
+    user = make_user("sen")
+    gate.credentials.add_phone(str(user.pk), PHONE)
+    with_passkey(gate, user)
+    sign_in(client, "sen")
+    client.post("/2fa/verify/", {"method": "webauthn", "action": "send"})
+    assert outbox.messages == []
+    sms = client.get("/2fa/verify/?method=sms").content.decode()
+    assert "Send code" in sms and "We sent a code" not in sms

@@ -252,3 +252,14 @@ def test_the_json_management_answer_names_the_passkeys(site):
     passkey_login(site, client, authenticator, "alice")
     listing = client.get("/otp/", headers={"Accept": "application/json"}).get_json()
     assert listing["passkeys"] == ["Yubikey"] and "webauthn" in listing["available_factors"]
+
+
+def test_asking_to_send_a_passkey_sends_nothing_and_leaves_the_sms_alone(site):
+    with_passkey(site, "alice")
+    client = site.client()
+    password_login(client, "alice")
+    page = client.post("/otp/verify/send", data={"csrf_token": CSRF, "method": "webauthn"})
+    assert "Use your passkey" in page.get_data(as_text=True)
+    assert site.outbox.messages == []
+    sms = client.get("/otp/verify?method=sms").get_data(as_text=True)
+    assert "Send code" in sms and "We sent a code" not in sms

@@ -269,8 +269,8 @@ def send_code() -> Response:
                 client_ip=client_ip(),
                 locale=locale(),
             )
-            if started is None:  # nothing to send (an app): its page
-                return page(subject, is_login, factor)
+            if started is None or started.browser_options is not None:
+                return page(subject, is_login, factor)  # nothing sent: the factor's page
             challenge = started
             current.challenge_id = challenge.id
             save_state(current)

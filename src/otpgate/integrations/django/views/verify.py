@@ -117,6 +117,8 @@ def start(
     except DeliveryFailed as error:
         data.state.challenge_id = error.challenge_id or data.state.challenge_id
         raise
+    if challenge is not None and browser.options_of(challenge) is not None:
+        return None  # answered in the browser: its page starts it (``browser_start``)
     if challenge is not None:
         data.state.challenge_id = challenge.id
     return challenge
