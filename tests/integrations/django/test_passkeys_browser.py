@@ -115,6 +115,14 @@ def use_passkey(page: Any, name: str = "Use your passkey") -> None:
     page.get_by_role("button", name=name).click()
 
 
+def fits(page: Any, name: str) -> None:
+    """The page fits a phone (375 px) and a desktop (1280 px) with no sideways scrolling."""
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        page.screenshot(path=SHOTS.format(f"{name}-{width}"), full_page=True)
+
+
 def passkey_user(page: Any, base: str, username: str) -> Any:
     """A user who signed in with a password only (no factor yet) and added a passkey."""
     user = make_user(username)
@@ -141,6 +149,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     page.wait_for_url(site + "/2fa/")
     listing = page.locator("#otpgate-passkeys")
     assert "Work laptop" in listing.inner_text() and "Never used" in listing.inner_text()
+    fits(page, "manage")
     stored = authenticator.only_credential()
     assert stored.rp_id == "localhost" and stored.resident
     assert [e.name.value for e in events if e.name.value == "factor_added"] == ["factor_added"]
@@ -188,6 +197,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     use_passkey(page)
     page.wait_for_url(re.compile(r".*/2fa/passkey/.+/remove/$"))
     assert page.locator("#otpgate-passkey").inner_text() == "Work laptop"
+    fits(page, "remove")
     page.get_by_role("button", name="Remove “Work laptop”").click()
     page.wait_for_url(site + "/2fa/")
     assert "No passkey yet." in page.locator("#otpgate-passkeys").inner_text()

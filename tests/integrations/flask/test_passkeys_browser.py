@@ -136,6 +136,14 @@ def add_passkey(page: Any, site: Site, name: str) -> None:
     page.wait_for_url(site.url + "/otp/")
 
 
+def fits(page: Any, name: str) -> None:
+    """The page fits a phone (375 px) and a desktop (1280 px) with no sideways scrolling."""
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        page.screenshot(path=SHOTS.format(f"{name}-{width}"), full_page=True)
+
+
 def passkey_user(page: Any, site: Site, user: str = "bob") -> None:
     """``user`` (no factor yet) signs in with a password and adds a passkey."""
     sign_in(page, site, user, target="/dashboard")
@@ -155,6 +163,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site):
     page.wait_for_url(site.url + "/otp/")
     listing = page.locator("section", has=page.get_by_role("heading", name="Passkeys"))
     assert "Work laptop" in listing.inner_text() and "Never used" in listing.inner_text()
+    fits(page, "manage")
     assert authenticator.only_credential().rp_id == "localhost"
 
     page.context.clear_cookies()
@@ -193,6 +202,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site):
     page.get_by_role("button", name="Use your passkey").click()
     page.wait_for_url("**/otp/passkey/remove**")
     assert page.locator("#otpgate-passkey").inner_text() == "Work laptop"
+    fits(page, "remove")
     page.get_by_role("button", name="Remove “Work laptop”").click()
     page.wait_for_url(site.url + "/otp/")
     assert "No passkey yet." in listing.inner_text()
