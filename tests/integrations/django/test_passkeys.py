@@ -299,3 +299,11 @@ def test_asking_to_send_a_passkey_sends_nothing_and_leaves_the_sms_alone(client,
     assert outbox.messages == []
     sms = client.get("/2fa/verify/?method=sms").content.decode()
     assert "Send code" in sms and "We sent a code" not in sms
+
+
+def test_a_user_without_a_factor_is_offered_to_add_a_passkey_to_confirm(client):
+    make_user("new")
+    sign_in(client, "new", "/")
+    page = client.post("/transfer/", {"amount": "1.00", "payee": "X"})
+    assert page.status_code == 409
+    assert 'href="/2fa/passkey/add/"' in page.content.decode()

@@ -121,6 +121,7 @@ def _enroll_links() -> dict[str, str]:
         "manage": reverse("otpgate:manage"),
         "app": reverse("otpgate:totp_setup"),
         "phone": reverse("otpgate:phone_add"),
+        "passkey": reverse("otpgate:passkey_add"),
     }
 
 
