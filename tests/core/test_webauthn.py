@@ -345,6 +345,17 @@ class TestManagement:
         removed = [e for e in events if e.name is EventName.FACTOR_REMOVED]
         assert [e.factor for e in removed] == ["webauthn", "webauthn"]
 
+    def test_a_site_that_drops_passkeys_ignores_them_but_still_resets_them(self, make_gate):
+        from otpgate import MemoryCredentials
+
+        credentials = MemoryCredentials()
+        register(make_gate(PASSKEYS, credentials=credentials))
+        plain = make_gate(credentials=credentials)  # the same users, passkeys unconfigured
+        assert plain.factors("alice").passkeys == ()
+        assert not plain.factors("alice").any
+        assert plain.reset("alice") == ["webauthn"]
+        assert credentials.passkeys("alice") == []
+
     @pytest.mark.parametrize("name", ["", " ", "x" * 65, "tab\there", 5])
     def test_a_bad_name_is_malformed(self, gate, name):
         authenticator = register(gate)
