@@ -345,6 +345,17 @@ class TestManagement:
         removed = [e for e in events if e.name is EventName.FACTOR_REMOVED]
         assert [e.factor for e in removed] == ["webauthn", "webauthn"]
 
+    def test_a_site_that_drops_passkeys_ignores_them_but_still_resets_them(self, make_gate):
+        from otpgate import MemoryCredentials
+
+        credentials = MemoryCredentials()
+        register(make_gate(PASSKEYS, credentials=credentials))
+        plain = make_gate(credentials=credentials)  # the same users, passkeys unconfigured
+        assert plain.factors("alice").passkeys == ()
+        assert not plain.factors("alice").any
+        assert plain.reset("alice") == ["webauthn"]
+        assert credentials.passkeys("alice") == []
+
     @pytest.mark.parametrize("name", ["", " ", "x" * 65, "tab\there", 5])
     def test_a_bad_name_is_malformed(self, gate, name):
         authenticator = register(gate)
@@ -367,3 +378,57 @@ def test_the_store_keeps_neither_the_challenge_nor_the_subject_nor_the_name(gate
     assert setup.challenge.browser_options["challenge"] not in kept
     assert "alice" not in kept
     assert "Secret laptop" not in kept
+
+
+def test_twenty_threads_one_passkey_answer_one_approval(store_factory, clock, loop):
+    import threading
+
+    from otpgate import OtpgateError, Verifier
+
+    gate = Verifier(PASSKEYS, store=store_factory("sync", clock, loop), clock=clock)
+    authenticator = register(gate)
+    challenge, answer = sign_in(gate, authenticator)
+    barrier, wins = threading.Barrier(20), []
+
+    def run():
+        barrier.wait()
+        try:
+            gate.verify("alice", "webauthn", answer, purpose="login", challenge_id=challenge.id)
+        except OtpgateError:
+            return
+        wins.append(1)
+
+    threads = [threading.Thread(target=run) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1
+    assert gate.passkeys.list("alice")[0].sign_count == 1
+
+
+def test_twenty_tasks_one_passkey_answer_one_approval():
+    import asyncio
+
+    from otpgate import AsyncVerifier, OtpgateError
+
+    async def main():
+        gate = AsyncVerifier(PASSKEYS)
+        authenticator = SoftAuthenticator(ORIGIN)
+        setup = await gate.setup("alice", "webauthn")
+        answer = authenticator.create(setup.challenge.browser_options)
+        await gate.verify(
+            "alice", "webauthn", answer, purpose="enroll", challenge_id=setup.challenge.id
+        )
+        challenge = await gate.start("alice", "webauthn", purpose="login")
+        answer = authenticator.get(challenge.browser_options)
+        results = await asyncio.gather(
+            *(
+                gate.verify("alice", "webauthn", answer, purpose="login", challenge_id=challenge.id)
+                for _ in range(20)
+            ),
+            return_exceptions=True,
+        )
+        return [r for r in results if not isinstance(r, OtpgateError)]
+
+    assert len(asyncio.run(main())) == 1

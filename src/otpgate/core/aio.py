@@ -29,6 +29,7 @@ from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
 from .factors.webauthn_manage import AsyncPasskeys
 from .memory_store import MemoryStore
+from .passkey_settings import webauthn_configured
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
@@ -223,9 +224,11 @@ class AsyncVerifier(AsyncFactorGate):
             await self._passkeys_of(subject),
         )
 
-    async def _passkeys_of(self, subject: str) -> list[PasskeyCredential]:
+    async def _passkeys_of(self, subject: str, *, every: bool = False) -> list[PasskeyCredential]:
+        """The subject's passkeys: none read where passkeys are not configured (a site
+        without them reads nothing more than before), unless ``every`` (a reset)."""
         reader = getattr(self.credentials, "passkeys", None)
-        if reader is None:  # a repository written before passkeys existed
+        if reader is None or not (every or webauthn_configured(self.settings)):
             return []
         keys: list[PasskeyCredential] = await reader(subject)
         return keys
@@ -240,14 +243,14 @@ class AsyncVerifier(AsyncFactorGate):
 
     async def reset(self, subject: str) -> list[str]:
         """Remove every factor of ``subject`` and lift any lock (support's last resort);
-        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
+        returns the kinds removed (``sms``, ``totp``, ``recovery``, ``webauthn``)."""
         subject = self._subject(subject)
         numbers = await self.credentials.phones(subject)
         phones = [await self.remove_phone(subject, p) for p in numbers]
         totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
         keys = [
             await self.passkeys.remove(subject, key.credential_id)
-            for key in await self._passkeys_of(subject)
+            for key in await self._passkeys_of(subject, every=True)
         ]
         await self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery, any(keys))

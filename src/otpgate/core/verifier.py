@@ -21,6 +21,7 @@ from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
 from .factors.webauthn_manage import Passkeys
 from .memory_store import MemoryStore
+from .passkey_settings import webauthn_configured
 from .sealed import Delivery
 from .senders import ConsoleSender, Sender
 from .settings import Settings
@@ -211,9 +212,11 @@ class Verifier(FactorGate):
             self._passkeys_of(subject),
         )
 
-    def _passkeys_of(self, subject: str) -> list[PasskeyCredential]:
+    def _passkeys_of(self, subject: str, *, every: bool = False) -> list[PasskeyCredential]:
+        """The subject's passkeys: none read where passkeys are not configured (a site
+        without them reads nothing more than before), unless ``every`` (a reset)."""
         reader = getattr(self.credentials, "passkeys", None)
-        if reader is None:  # a repository written before passkeys existed
+        if reader is None or not (every or webauthn_configured(self.settings)):
             return []
         keys: list[PasskeyCredential] = reader(subject)
         return keys
@@ -228,12 +231,13 @@ class Verifier(FactorGate):
 
     def reset(self, subject: str) -> list[str]:
         """Remove every factor of ``subject`` and lift any lock (support's last resort);
-        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
+        returns the kinds removed (``sms``, ``totp``, ``recovery``, ``webauthn``)."""
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         keys = [
-            self.passkeys.remove(subject, key.credential_id) for key in self._passkeys_of(subject)
+            self.passkeys.remove(subject, key.credential_id)
+            for key in self._passkeys_of(subject, every=True)
         ]
         self.unlock(subject)
         return self._kinds_removed(any(phones), totp, recovery, any(keys))
