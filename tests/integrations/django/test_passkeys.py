@@ -307,3 +307,15 @@ def test_a_user_without_a_factor_is_offered_to_add_a_passkey_to_confirm(client):
     page = client.post("/transfer/", {"amount": "1.00", "payee": "X"})
     assert page.status_code == 409
     assert 'href="/2fa/passkey/add/"' in page.content.decode()
+
+
+def test_a_required_user_cannot_remove_their_only_factor(client, gate, otpgate_runtime):
+    user = make_user("req")
+    authenticator = with_passkey(gate, user, "Only one")
+    with override_settings(OTPGATE_REQUIRED="all", **PASSKEYS):
+        otpgate_runtime.reset()
+        passkey_login(client, authenticator, "req")
+        key = gate.passkeys.list(str(user.pk))[0]
+        refused = client.post(f"/2fa/passkey/{key.credential_id}/remove/")
+        assert refused.status_code == 409
+        assert len(gate.passkeys.list(str(user.pk))) == 1
