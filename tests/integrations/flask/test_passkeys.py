@@ -263,3 +263,25 @@ def test_asking_to_send_a_passkey_sends_nothing_and_leaves_the_sms_alone(site):
     assert site.outbox.messages == []
     sms = client.get("/otp/verify?method=sms").get_data(as_text=True)
     assert "Send code" in sms and "We sent a code" not in sms
+
+
+def test_adding_a_passkey_over_json(site):
+    """An app's own script: the creation options as JSON, the answer back as JSON."""
+    client = site.client()
+    password_login(client, "bob")
+    started = client.post("/otp/passkey", json={"name": "Tablet"}, headers={"X-CSRFToken": CSRF})
+    assert started.status_code == 201
+    options = started.get_json()["challenge"]["browser_options"]
+    bad = client.post(
+        "/otp/passkey/finish", json={"credential": "{}"}, headers={"X-CSRFToken": CSRF}
+    )
+    assert bad.status_code == 400 and bad.get_json()["code"] == "malformed_input"
+    answer = SoftAuthenticator(ORIGIN).create(options)
+    done = client.post(
+        "/otp/passkey/finish", json={"credential": answer}, headers={"X-CSRFToken": CSRF}
+    )
+    assert done.status_code == 200 and done.get_json()["factors"]["passkeys"] == ["Tablet"]
+    again = client.post(
+        "/otp/passkey/finish", json={"credential": answer}, headers={"X-CSRFToken": CSRF}
+    )
+    assert again.status_code == 410 and again.get_json()["code"] == "expired"

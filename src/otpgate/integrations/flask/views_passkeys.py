@@ -23,7 +23,19 @@ from otpgate.core.factors.selection import serves
 from otpgate.web_assets import webauthn_script
 
 from .views_manage import done, record_pass, signed_in
-from .web import client_ip, is_post, locale, render, state, text_field, translate
+from .web import (
+    challenge_json,
+    client_ip,
+    is_post,
+    json_error,
+    json_ok,
+    locale,
+    render,
+    state,
+    text_field,
+    translate,
+    wants_json,
+)
 
 if TYPE_CHECKING:
     from otpgate.core.credentials import PasskeyCredential
@@ -78,8 +90,12 @@ def rows(subject: str) -> list[dict[str, Any]] | None:
     ]
 
 
-def _page(name: str = "", options: dict[str, Any] | None = None, **extra: Any) -> Response:
-    return render("otpgate/passkey.html", name=name, browser_options=options, **extra)
+def _page(
+    name: str = "", options: dict[str, Any] | None = None, error: OtpgateError | None = None
+) -> Response:
+    if wants_json():
+        return json_error(error) if error is not None else json_ok({"browser_options": options})
+    return render("otpgate/passkey.html", name=name, browser_options=options, error=error)
 
 
 def passkey_add() -> Response:
@@ -98,8 +114,9 @@ def passkey_add() -> Response:
     except OtpgateError as error:
         return _page(name, error=error)
     browser.remember(session, SLOT, setup.challenge)
-    options = browser.options_of(setup.challenge)
-    return _page(name, options)
+    if wants_json():  # the challenge with its creation options, for a script of the app's
+        return json_ok({"challenge": challenge_json(setup.challenge)}, 201)
+    return _page(name, browser.options_of(setup.challenge))
 
 
 def passkey_finish() -> Response:
