@@ -116,6 +116,7 @@ async def test_a_transaction_is_confirmed_by_a_passkey_bound_to_its_details(api)
     problem = assert_problem(asked, 401, "confirmation_required")
     assert problem["factor"] == "webauthn"
     assert problem["summary"] == "Pay 250.00"
+    assert "browser_options" in problem["detail"]
     options = problem["challenge"]["browser_options"]
     answer = authenticator.get(options)
     headers = {**bearer("alice"), "OTP-Challenge": problem["challenge_id"], "OTP-Code": answer}

@@ -9,6 +9,7 @@ refuses.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -16,10 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import uvicorn
-from fastapi.responses import HTMLResponse
+from fastapi import Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from otpgate import MemoryStore, OutboxSender
 from otpgate.integrations.fastapi import OtpGate
@@ -65,6 +68,11 @@ def site() -> Iterator[Site]:
     @app.get("/passkeys-test", response_class=HTMLResponse)
     async def test_page() -> str:
         return PAGE
+
+    @app.post("/echo", response_class=PlainTextResponse)
+    async def echo(request: Request) -> str:
+        """What a form posted, as the page's text (a site's own form handler)."""
+        return (await request.body()).decode()
 
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [genuine, other]}, daemon=True)
@@ -203,3 +211,52 @@ def test_another_origin_a_replay_and_a_counter_regression_are_refused(
     cloned = page.evaluate("pass('carol', 'action')")
     assert cloned["passed"]["status"] == 400
     assert cloned["passed"]["body"]["code"] == "sign_count_regression"
+
+
+def test_a_form_marked_for_passkeys_posts_the_answer_as_its_code(
+    site,
+    page,  # noqa: F811
+    authenticator,
+):
+    open_page(page, site.url)
+    assert page.evaluate("register('dave', 'Laptop')")["done"]["status"] == 200
+    challenge = page.evaluate("armForm('dave', 'action')")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm with a passkey").click()
+    posted = parse_qs(page.locator("body").inner_text())
+    credential = json.loads(posted["otp_code"][0])
+    body = {
+        "factor": "webauthn",
+        "credential": credential,
+        "purpose": "action",
+        "challenge_id": challenge["id"],
+    }
+    open_page(page, site.url)
+    passed = page.evaluate("([body]) => api('POST', '/otpgate/verify', 'dave', body)", [body])
+    assert passed["status"] == 200, passed
+
+
+def test_a_cancelled_ceremony_says_so_and_posts_nothing(
+    site,
+    page,  # noqa: F811
+    authenticator,
+):
+    open_page(page, site.url)
+    assert page.evaluate("register('erin', 'Laptop')")["done"]["status"] == 200
+    page.evaluate("armForm('erin', 'action')")
+    cdp, authenticator_id = authenticator
+    cdp.send(  # the user declines: no presence, no verification
+        "WebAuthn.setAutomaticPresenceSimulation",
+        {"authenticatorId": authenticator_id, "enabled": False},
+    )
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator_id, "isUserVerified": False}
+    )
+    page.evaluate(
+        "() => { const o = JSON.parse(document.getElementById('confirm').dataset.otpgateOptions);"
+        " o.timeout = 1000; document.getElementById('confirm').dataset.otpgateOptions ="
+        " JSON.stringify(o); }"
+    )
+    page.get_by_role("button", name="Confirm with a passkey").click()
+    page.get_by_role("alert").wait_for(state="visible")
+    assert page.url.endswith("/passkeys-test")

@@ -230,8 +230,10 @@ _DESCRIPTIONS = {
     "factor, or add one), or, for a transaction, `confirmation_required`: it is "
     "waiting for a code of `factor` (the subject's preferred one, or the one the request's "
     "`OTP-Factor` header chose among `factors`); `challenge` is the SMS sent (with the "
-    "details), null for an authenticator app (nothing sent). Repeat the request with the "
-    "`OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` headers.",
+    "details), or a passkey's challenge (its `browser_options`: the browser's JSON answer "
+    "is the code), null for an authenticator app (nothing sent). Repeat the request with "
+    "the `OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` "
+    "headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
     "serve this: `links` names where to add one), `factor_already_enrolled`, or "
