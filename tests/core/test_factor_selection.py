@@ -50,8 +50,8 @@ def registry() -> FactorRegistry:
     return builtin_factors()
 
 
-def test_the_built_in_factors_are_ranked_app_sms_recovery(registry):
-    assert registry.names() == ("totp", "sms", "voice", "recovery")
+def test_the_built_in_factors_are_ranked_passkey_app_sms_voice_recovery(registry):
+    assert registry.names() == ("webauthn", "totp", "sms", "voice", "recovery")
     assert [f.rank for f in registry] == sorted((f.rank for f in registry), reverse=True)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
@@ -19,7 +19,7 @@ from .codes import (
     clean_recovery_code,
 )
 from .context import canonical_context
-from .credentials import Factors, TotpCredential
+from .credentials import Factors, PasskeyCredential, TotpCredential
 from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
@@ -278,7 +278,11 @@ class Decisions:
         raise error
 
     def _factors(
-        self, phones: list[str], totp: TotpCredential | None, recovery_left: int
+        self,
+        phones: list[str],
+        totp: TotpCredential | None,
+        recovery_left: int,
+        passkeys: Sequence[PasskeyCredential] = (),
     ) -> Factors:
         active = totp is not None and totp.confirmed
         return Factors(
@@ -286,8 +290,12 @@ class Decisions:
             totp=active,
             recovery_codes_left=recovery_left,
             fingerprint=factors_fingerprint(
-                phones, totp.created_at if totp and active else None, recovery_left
+                phones,
+                totp.created_at if totp and active else None,
+                recovery_left,
+                [key.credential_id for key in passkeys],
             ),
+            passkeys=tuple(key.name for key in passkeys),
         )
 
     def _phone_to_remove(self, phone: object) -> str:
@@ -311,10 +319,9 @@ class Decisions:
             self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
 
     @staticmethod
-    def _kinds_removed(sms: bool, totp: bool, recovery: bool) -> list[str]:
-        return [
-            kind for kind, done in (("sms", sms), ("totp", totp), ("recovery", recovery)) if done
-        ]
+    def _kinds_removed(sms: bool, totp: bool, recovery: bool, webauthn: bool = False) -> list[str]:
+        kinds = (("sms", sms), ("totp", totp), ("recovery", recovery), ("webauthn", webauthn))
+        return [kind for kind, done in kinds if done]
 
     def _pending_enrollment(
         self, subject: str, credential: TotpCredential | None, account: str

@@ -32,6 +32,8 @@ _ERRORS_ZH = {
     "phone_network_not_allowed": "无法向卫星电话或其他非地理号码发送验证码。",
     "verification_failed": "无法完成第二步验证。",
     "invalid_code": "验证码不正确。",
+    "passkey_rejected": "无法验证该通行密钥。",
+    "sign_count_regression": "无法验证该通行密钥。",
     "expired": "验证码已过期，请重新获取。",
     "max_attempts_reached": "错误次数过多，请重新获取验证码。",
     "context_mismatch": "该验证码是为另一笔交易签发的。",

@@ -17,6 +17,7 @@ from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
 from .voice import VoiceFactor
+from .webauthn import WebAuthnFactor
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
 
@@ -80,9 +81,12 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``voice`` (offered
-    only by a verifier that can place calls) and ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), VoiceFactor(), RecoveryCodeFactor()])
+    """A new registry holding otpgate's own factors: ``webauthn`` (offered only where
+    configured), ``totp``, ``sms``, ``voice`` (offered only by a verifier that can place
+    calls) and ``recovery``."""
+    return FactorRegistry(
+        [WebAuthnFactor(), AuthenticatorFactor(), SmsFactor(), VoiceFactor(), RecoveryCodeFactor()]
+    )
 
 
 #: The registry every verifier uses unless given another one.

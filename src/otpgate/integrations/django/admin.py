@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import runtime
-from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone
+from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone, WebAuthnCredential
 
 USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
 
@@ -114,3 +114,22 @@ class RememberedDeviceAdmin(_ReadOnly):
     @admin.display(description=_("expires"))
     def expires(self, row: RememberedDevice) -> datetime:
         return datetime.fromtimestamp(row.expires_ts, tz=timezone.utc)
+
+
+@admin.register(WebAuthnCredential)
+class WebAuthnCredentialAdmin(_ReadOnly):
+    """Passkeys: name, dates, counter and sync state (the public key is not shown)."""
+
+    list_display = ("user", "name", "added", "last_used", "backup_state")
+    fields = ("user", "name", "added", "last_used", "sign_count", "backup_state")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("added"))
+    def added(self, row: WebAuthnCredential) -> datetime:
+        return datetime.fromtimestamp(row.created_ts, tz=timezone.utc)
+
+    @admin.display(description=_("last used"))
+    def last_used(self, row: WebAuthnCredential) -> datetime | None:
+        used = row.last_used_ts
+        return None if used is None else datetime.fromtimestamp(used, tz=timezone.utc)

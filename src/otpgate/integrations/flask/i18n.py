@@ -120,6 +120,52 @@ ZH: dict[str, str] = {
     "Forget all devices": "忘记所有设备",
     "The device will be asked for a code again.": "该设备将需要重新输入验证码。",
     "Every device will be asked for a code again.": "所有设备都将需要重新输入验证码。",
+    # Passkeys
+    "A passkey signs you in with your fingerprint, face or screen lock, or a security key. "
+    "It cannot be phished: it only works on this site.": (
+        "通行密钥通过指纹、面容、屏幕锁或安全密钥让您登录。它无法被钓鱼：只能在本网站使用。"
+    ),
+    "Add a passkey": "添加通行密钥",
+    "Added {date}": "添加于 {date}",
+    "Approve with your passkey": "使用通行密钥批准",
+    "Check the details, then approve them with your passkey.": (
+        "请核对交易详情，然后使用通行密钥批准。"
+    ),
+    "Create the passkey": "创建通行密钥",
+    "Create “{name}” with this device's screen lock or your security key.": (
+        "使用此设备的屏幕锁或您的安全密钥创建“{name}”。"
+    ),
+    "Keep it": "保留",
+    "Last used {date}": "上次使用于 {date}",
+    "Name": "名称",
+    "Never used": "从未使用",
+    "No passkey was created. Try again when you are ready.": "未创建通行密钥。准备好后请重试。",
+    "No passkey yet.": "尚未添加通行密钥。",
+    "Passkey": "通行密钥",
+    "Passkey added.": "已添加通行密钥。",
+    "Passkey removed.": "已移除通行密钥。",
+    "Passkeys": "通行密钥",
+    "Passkeys need JavaScript. Turn it on, or choose another way.": (
+        "通行密钥需要 JavaScript。请启用 JavaScript，或选择其他验证方式。"
+    ),
+    "Remove a passkey": "移除通行密钥",
+    "Remove {name}": "移除 {name}",
+    "Remove “{name}”": "移除“{name}”",
+    "So you can tell your passkeys apart, e.g. “Work laptop”.": (
+        "便于区分您的各个通行密钥，例如“工作笔记本”。"
+    ),
+    "The passkey was not used. Try again, or choose another way.": (
+        "未使用通行密钥。请重试，或选择其他验证方式。"
+    ),
+    "Use the passkey on this device, or your security key, to confirm it's you.": (
+        "请使用此设备上的通行密钥或您的安全密钥确认是您本人。"
+    ),
+    "Use your passkey": "使用通行密钥",
+    "You will no longer be able to use this passkey to verify it's you. The passkey stays "
+    "on your device until you delete it there.": (
+        "移除后将无法再使用此通行密钥验证身份。通行密钥会保留在您的设备上，直到您在设备上将其删除。"
+    ),
+    "your new passkey": "新的通行密钥",
 }
 
 register("zh", ZH)

@@ -91,6 +91,7 @@ def factors_json(factors: Factors) -> dict[str, object]:
         "masked_phones": list(factors.masked_phones),
         "totp": factors.totp,
         "recovery_codes_left": factors.recovery_codes_left,
+        "passkeys": list(factors.passkeys),
     }
 
 
@@ -128,6 +129,8 @@ def manage() -> Response:
             }
         )
     messages = get_flashed_messages(with_categories=True)
+    from .views_passkeys import rows
+
     return render(
         "otpgate/manage.html",
         factors=factors,
@@ -136,6 +139,7 @@ def manage() -> Response:
         preferred=preferred,
         devices=devices.rows(subject),
         remembering=devices.enabled(),
+        passkeys=rows(subject),
     )
 
 
