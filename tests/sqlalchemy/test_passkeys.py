@@ -1,4 +1,4 @@
-"""The passkey half of SQLAlchemyCredentials and AsyncSQLAlchemyCredentials on SQLite files,
+"""The passkey half of SQLAlchemyCredentials and AsyncSQLAlchemyCredentials on each database,
 and passkeys end to end on a verifier backed by them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tests.conftest import KEY, Sync
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.passkey_repository import exercise_passkey_repository
 
-from .test_credentials import creds, db_path, sync_engine  # noqa: F401
+from .test_credentials import creds  # noqa: F401
 
 ORIGIN = "https://shop.example"
 SETTINGS = Settings(secret_keys=(KEY,), webauthn_rp_id="shop.example", webauthn_origins=(ORIGIN,))
