@@ -432,3 +432,21 @@ def test_twenty_tasks_one_passkey_answer_one_approval():
         return [r for r in results if not isinstance(r, OtpgateError)]
 
     assert len(asyncio.run(main())) == 1
+
+
+def test_a_subject_with_an_address_and_a_passkey_shows_counts_and_resets_both(make_gate):
+    from otpgate import MemoryCredentials
+    from otpgate.core.mailers import OutboxEmailSender
+
+    credentials = MemoryCredentials()
+    credentials.add_email("alice", "alice@example.org")
+    gate = make_gate(PASSKEYS, credentials=credentials, email_sender=OutboxEmailSender())
+    before = gate.factors("alice")
+    assert before.masked_emails and before.passkeys == () and before.primary_count == 1
+    register(gate)
+    both = gate.factors("alice")
+    assert both.masked_emails == before.masked_emails and both.passkeys == ("Passkey 1",)
+    assert both.primary_count == 2 and both.fingerprint != before.fingerprint
+    assert gate.reset("alice") == ["email", "webauthn"]
+    assert credentials.emails("alice") == [] and credentials.passkeys("alice") == []
+    assert not gate.factors("alice").any

@@ -119,13 +119,14 @@ class Factor(Protocol):
     """A second factor. Attributes are facts; the methods do the work through ``gate``.
 
     ``rank`` orders strength (higher is stronger; the default preference is the strongest
-    factor a subject has): ``webauthn`` 40, ``totp`` 30, ``sms`` 20, ``voice`` 15,
-    ``recovery`` 10.
+    factor a subject has): ``webauthn`` 40, ``totp`` 30, ``sms`` 20, ``email`` and ``voice``
+    15 (ties go by name), ``recovery`` 10.
 
     Three optional attributes: ``alternative_to`` (the factor whose step offers this one as
     its way out, e.g. ``voice`` says ``"sms"``; never the preferred factor),
     ``available(gate) -> bool`` (False: this verifier cannot serve it, so it is neither
-    offered nor started, e.g. ``voice`` without a voice sender) and
+    offered nor started, e.g. ``voice`` without a voice sender, ``email`` without an email
+    sender) and
     ``configured(settings) -> bool`` (False while the site has not configured it, e.g.
     ``webauthn`` without a relying party: neither offered nor started).
     """
