@@ -229,7 +229,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         action = field(request, "action") or "verify"
         try:
             if action == "send":
-                start(request, gate, data, actor, method)  # the page says where it went
+                # the page says where it went; the status says a call is ringing (not "a new code")
+                notice = "started" if start(request, gate, data, actor, method) else ""
             elif action == "resend":
                 gate.resend(data.state.challenge_id, client_ip=client_ip(request))
                 notice = "sent"
