@@ -253,3 +253,17 @@ def test_the_payments_api_counts_the_connections_address(monkeypatch):
     assert client_seen(payments.server_config(_echo)) == "127.0.0.1"
     behind = payments.server_config(_echo, forwarded_allow_ips="127.0.0.1")
     assert client_seen(behind) == "203.0.113.9"  # only when told which proxy to trust
+
+
+def test_demo_sites_remember_devices_and_take_passkeys_at_localhost(monkeypatch):
+    from otpgate import Settings
+    from otpgate.demo.common import factor_settings
+    from tests.conftest import KEY
+
+    monkeypatch.delenv("DEMO_ORIGIN", raising=False)
+    assert factor_settings() == {"OTPGATE_REMEMBER_DEVICE": True}  # no address: no passkeys
+    monkeypatch.setenv("DEMO_ORIGIN", "http://localhost:8001")
+    settings = Settings.from_mapping({"OTPGATE_SECRET_KEYS": KEY, **factor_settings()})
+    assert settings.remember_device
+    assert settings.webauthn_rp_id == "localhost"
+    assert settings.webauthn_origins == ("http://localhost:8001",)

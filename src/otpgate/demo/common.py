@@ -26,6 +26,8 @@ from otpgate.core.settings import generate_secret_key
 
 SENDER_ENV = "DEMO_OTPGATE_SENDER"
 STORE_ENV = "DEMO_OTPGATE_STORE"
+#: The site's own address for passkeys (``http://localhost:PORT``; ``serve`` sets it).
+ORIGIN_ENV = "DEMO_ORIGIN"
 #: Each site's keys start with its own prefix, so the three can share one Redis.
 REDIS_PREFIX = "otpgate-demo:{site}:"
 
@@ -132,3 +134,15 @@ def _read_private(path: Path, env: str) -> str:
             env, f"{path} is not a private key file of this user: remove it, or set {env}"
         )
     return key
+
+
+def factor_settings() -> dict[str, Any]:
+    """What every demo site turns on beyond SMS: "remember this device" and, when the site
+    knows its own address (``DEMO_ORIGIN``), passkeys. A browser accepts a passkey only for a
+    host name, never an IP address: passkeys work when the site is opened at
+    ``http://localhost:PORT`` (the relying party is ``localhost``)."""
+    found: dict[str, Any] = {"OTPGATE_REMEMBER_DEVICE": True}
+    origin = os.environ.get(ORIGIN_ENV, "")
+    if origin:
+        found.update(OTPGATE_WEBAUTHN_RP_ID="localhost", OTPGATE_WEBAUTHN_ORIGINS=origin)
+    return found

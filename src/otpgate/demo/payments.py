@@ -51,6 +51,7 @@ from otpgate.demo.common import (
     demo_email_sender,
     demo_redis_url,
     demo_sender,
+    factor_settings,
     redis_prefix,
 )
 from otpgate.integrations.fastapi import (
@@ -141,6 +142,8 @@ def default_gate(scratch: str) -> OtpGate:
     if not env.get("OTPGATE_SECRET_KEYS"):
         env["OTPGATE_SECRET_KEYS"] = generate_secret_key()  # for this run only
     env.setdefault("OTPGATE_BRAND", "Demo Bank")
+    for key, value in factor_settings().items():  # remembered devices, passkeys
+        env.setdefault(key, str(value).lower() if isinstance(value, bool) else str(value))
     if not env.get("OTPGATE_DATABASE_URL"):  # a fresh SQLite file for this run (the key is too)
         env["OTPGATE_DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch}/otpgate.db"
     return OtpGate.from_env(env, current_subject=current_subject, **options)

@@ -43,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--exit-with-parent", type=int, metavar="PID", help="stop when process PID is gone"
     )
     args = parser.parse_args(argv)
+    # passkeys need a host name: the site is theirs at http://localhost:PORT
+    os.environ.setdefault("DEMO_ORIGIN", f"http://localhost:{args.port}")
     if args.exit_with_parent and os.name != "nt":
         exit_with_parent(args.exit_with_parent)
     if args.site == "django":

@@ -112,6 +112,10 @@ def banner(urls: dict[str, str], inbox_url: str, store: str, notes: Sequence[str
             lines.append(f"     {user.name:<6} {user.password:<14} {phone:<22} {user.note}")
         lines += [f"     {step}" for step in site.steps]
     lines += ["", f"  Challenges live in {store}; users and factors in SQLite files of this run."]
+    lines.append(
+        "  Passkeys: open a site at localhost instead of 127.0.0.1 (same port); browsers"
+        " refuse passkeys on an IP address."
+    )
     lines += [f"  {note}" for note in notes]
     lines += ["  Ctrl-C stops everything.", ""]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from otpgate.demo.common import (
     demo_key,
     demo_redis_url,
     demo_sender,
+    factor_settings,
     redis_prefix,
 )
 
@@ -97,5 +98,7 @@ OTPGATE_STORE = demo_redis_url() or "memory"  # memory: one process; Redis for s
 OTPGATE_STORE_OPTIONS = {"prefix": redis_prefix("django")} if demo_redis_url() else {}
 OTPGATE_SENDER = demo_sender()  # "console" unless DEMO_OTPGATE_SENDER says otherwise
 OTPGATE_EMAIL_SENDER = demo_email_sender()  # the dev inbox under `otpgate demo`, else none
+# "Don't ask again on this device", and passkeys at http://localhost:PORT (DEMO_ORIGIN)
+globals().update(factor_settings())
 OTPGATE_REQUIRED = "staff"  # staff must set up a second factor; others may
 OTPGATE_ALLOWED_NUMBER_TYPES = ["MOBILE", "FIXED_LINE_OR_MOBILE"]

@@ -34,6 +34,7 @@ from otpgate.demo.common import (
     demo_key,
     demo_redis_url,
     demo_sender,
+    factor_settings,
     redis_prefix,
 )
 from otpgate.integrations.flask import (
@@ -102,6 +103,7 @@ def create_app(
         ),
         OTPGATE_BRAND="Demo Bank",
         OTPGATE_LOGIN_VIEW="login",
+        **factor_settings(),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
     )
