@@ -12,6 +12,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
+command -v npm >/dev/null || need+=(npm)  # axe-core, the accessibility audit's engine
 command -v dot >/dev/null || need+=(graphviz)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if ((${#need[@]})); then

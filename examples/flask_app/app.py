@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from otpgate import Sender
+from otpgate import EmailSender, Sender
 from otpgate.demo import flask_bank
 from otpgate.demo.flask_bank import DEMO_PASSWORD, DEMO_USERS, Customer, gate
 
@@ -27,9 +27,14 @@ HERE = Path(__file__).resolve().parent
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "Customer", "create_app", "gate"]
 
 
-def create_app(sender: Sender | None = None, instance_path: str | None = None) -> Flask:
-    """The bank, with its factors in ``instance/`` beside this file unless told otherwise."""
-    return flask_bank.create_app(sender, instance_path or str(HERE / "instance"))
+def create_app(
+    sender: Sender | None = None,
+    instance_path: str | None = None,
+    email_sender: EmailSender | None = None,
+) -> Flask:
+    """The bank, with its factors in ``instance/`` beside this file unless told otherwise;
+    ``email_sender`` (or ``OTPGATE_EMAIL_SENDER``) lets customers add an email address."""
+    return flask_bank.create_app(sender, instance_path or str(HERE / "instance"), email_sender)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,8 @@ def registry() -> FactorRegistry:
     return builtin_factors()
 
 
-def test_the_built_in_factors_are_ranked_app_sms_recovery(registry):
-    assert registry.names() == ("totp", "sms", "voice", "recovery")
+def test_the_built_in_factors_are_ranked_app_sms_voice_email_recovery(registry):
+    assert registry.names() == ("totp", "sms", "email", "voice", "recovery")  # ties: by name
     assert [f.rank for f in registry] == sorted((f.rank for f in registry), reverse=True)
 
 
@@ -96,7 +96,7 @@ def test_recovery_codes_never_confirm_a_transaction(registry):
 
 
 def test_enroll_offers_what_can_be_added_whether_or_not_the_subject_has_it(registry):
-    assert names(offered(registry, NONE, "enroll", None)) == ["totp", "sms"]
+    assert names(offered(registry, NONE, "enroll", None)) == ["totp", "sms", "email"]
     assert choose(registry, "sms", "enroll", NONE).name == "sms"
 
 

@@ -123,3 +123,80 @@ def test_a_sender_that_cannot_be_built_names_the_key(value, problem):
     with pytest.raises(ConfigurationError, match="OTPGATE_SENDER") as caught:
         wiring.build_sender(value)
     assert problem in str(caught.value)
+
+
+# -- email senders (OTPGATE_EMAIL_SENDER, OTPGATE_SMTP_*) ----------------------------------------
+
+
+def test_no_email_sender_unless_one_is_named():
+    parts = wiring.read({})
+    assert parts.email_sender is None
+    assert wiring.build_email_sender(parts.email_sender, parts.smtp) is None
+    assert wiring.build_email_sender("") is None
+
+
+def test_the_named_email_senders():
+    from otpgate import ConsoleEmailSender, OutboxEmailSender
+    from otpgate.gateways.smtp import AsyncSmtpSender, SmtpSender
+
+    assert isinstance(wiring.build_email_sender("console"), ConsoleEmailSender)
+    assert isinstance(wiring.build_email_sender("outbox"), OutboxEmailSender)
+    values = {
+        "OTPGATE_EMAIL_SENDER": "smtp",
+        "OTPGATE_SMTP_HOST": "smtp.example.org",
+        "OTPGATE_SMTP_FROM": "Acme <no-reply@acme.example>",
+        "OTPGATE_SMTP_USER": "acme",
+        "OTPGATE_SMTP_PASSWORD": "s3cret",
+        "OTPGATE_SMTP_TLS": "",  # empty: the default (STARTTLS on 587)
+    }
+    parts = wiring.read(values)
+    sender = wiring.build_email_sender(parts.email_sender, parts.smtp)
+    assert isinstance(sender, SmtpSender)
+    config = sender.config
+    assert (config.host, config.port, config.tls, config.username) == (
+        "smtp.example.org",
+        587,
+        "starttls",
+        "acme",
+    )
+    assert "s3cret" not in repr(config)
+    implicit = {**values, "OTPGATE_SMTP_TLS": "implicit"}
+    built = wiring.build_email_sender("smtp", wiring.read(implicit).smtp, asynchronous=True)
+    assert isinstance(built, AsyncSmtpSender) and built.config.port == 465
+
+
+@pytest.mark.parametrize(
+    ("smtp", "setting"),
+    [
+        ({}, "OTPGATE_EMAIL_SENDER"),  # no host, no From
+        (
+            {"OTPGATE_SMTP_HOST": "h", "OTPGATE_SMTP_FROM": "a@b.c", "OTPGATE_SMTP_TLS": "ssl"},
+            "smtp tls",
+        ),
+        (
+            {"OTPGATE_SMTP_HOST": "h", "OTPGATE_SMTP_FROM": "a@b.c", "OTPGATE_SMTP_PORT": "x"},
+            "OTPGATE_SMTP_PORT",
+        ),
+        (
+            {"OTPGATE_SMTP_HOST": "h", "OTPGATE_SMTP_FROM": "a@b.c", "OTPGATE_SMTP_USER": "u"},
+            "smtp user",
+        ),
+    ],
+)
+def test_a_bad_smtp_configuration_names_its_setting(smtp, setting):
+    with pytest.raises(ConfigurationError) as refused:
+        wiring.build_email_sender("smtp", smtp)
+    assert refused.value.setting == setting
+
+
+def test_an_email_sender_by_path_and_a_wrong_one():
+    from otpgate import OutboxEmailSender
+
+    built = wiring.build_email_sender("otpgate.core.mailers:OutboxEmailSender")
+    assert isinstance(built, OutboxEmailSender)
+    for bad in ("otpgate.core.nowhere.Nothing", "otpgate.core.senders:OutboxSender"):
+        with pytest.raises(ConfigurationError) as refused:
+            wiring.build_email_sender(bad)
+        assert refused.value.setting == "OTPGATE_EMAIL_SENDER"
+    with pytest.raises(ConfigurationError):
+        wiring.read({"OTPGATE_EMAIL_SENDER": 5})

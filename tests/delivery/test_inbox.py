@@ -215,3 +215,21 @@ def test_calls_are_kept_beside_the_texts(server, inbox, sms_settings):
     assert (status, latest["kind"], latest["code"]) == (200, "call", call.code)
     page = get(server, "/")[2].decode()
     assert page.count('data-kind="call"') == 1 and page.count('data-kind="sms"') == 1
+
+
+def test_emails_are_kept_beside_texts(server, inbox):
+    """An email sender too: a verifier's email codes land in the same inbox, shown beside the
+    texts (marked as emails) and served by the same API."""
+    gate = Verifier(Settings(secret_keys=(KEY,), brand="Acme"), sender=inbox, email_sender=inbox)
+    challenge = gate.start_sms("alice", FR, purpose="enroll")
+    gate.check(challenge.id, inbox.last_code_for(FR))
+    setup = gate.setup("alice", "email", destination="Alice@Example.org")
+    code = inbox.last_code_for("Alice@example.org")
+    assert code and code in inbox.latest("Alice@example.org").text
+    gate.verify("alice", "email", code, purpose="enroll", challenge_id=setup.challenge.id)
+    assert gate.factors("alice").masked_emails == ("A••••@example.org",)
+    latest = json.loads(get(server, "/api/messages/latest?to=Alice@example.org")[2])
+    assert latest["code"] == code and latest["text"].startswith("Subject: ")
+    page = get(server, "/", {"Accept-Language": "en"})[2].decode()
+    assert 'Alice@example.org <span class="count">(email, 1 message)</span>' in page
+    assert '+33 6 12 34 56 78 <span class="count">(1 message)</span>' in page

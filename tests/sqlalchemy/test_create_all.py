@@ -27,6 +27,7 @@ NAMES = {
     "otpgate_recovery_code",
     "otpgate_preference",
     "otpgate_device",
+    "otpgate_email",
 }
 
 

@@ -22,6 +22,7 @@ from otpgate import (
     AsyncCredentials,
     AsyncVerifier,
     Credentials,
+    EmailCredentials,
     OutboxSender,
     StorageUnavailable,
     TotpCredential,
@@ -58,8 +59,21 @@ def creds(request, database, sync_engine, loop) -> Any:
 
 def test_protocols_are_met(sync_engine):
     assert isinstance(SQLAlchemyCredentials(sync_engine), Credentials)
+    assert isinstance(SQLAlchemyCredentials(sync_engine), EmailCredentials)
     async_engine = create_async_engine("sqlite+aiosqlite://")
     assert isinstance(AsyncSQLAlchemyCredentials(async_engine), AsyncCredentials)
+
+
+def test_email_addresses_keep_order_ignore_duplicates_and_are_removed(creds):
+    assert creds.emails("u1") == []
+    creds.add_email("u1", "alice@example.org")
+    creds.add_email("u1", "a.martin@example.com")
+    creds.add_email("u1", "alice@example.org")
+    assert creds.emails("u1") == ["alice@example.org", "a.martin@example.com"]
+    assert creds.emails("u2") == []
+    assert creds.remove_email("u1", "alice@example.org") is True
+    assert creds.remove_email("u1", "alice@example.org") is False
+    assert creds.emails("u1") == ["a.martin@example.com"]
 
 
 def test_phones_keep_order_and_ignore_duplicates(creds):
@@ -174,6 +188,7 @@ def test_tables_can_live_in_the_apps_metadata(database):
         "auth_recovery_code",
         "auth_preference",
         "auth_device",
+        "auth_email",
     }
     creds = SQLAlchemyCredentials(engine, tables=tables)
     creds.add_phone("u1", PHONE)

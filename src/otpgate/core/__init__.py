@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .address import EmailAddress, mask_email, parse_email
 from .aio import AsyncVerifier
 from .challenge import Challenge, Status, Verification
 from .credentials import (
     AsyncCredentials,
     Credentials,
+    EmailCredentials,
     Factors,
     MemoryCredentials,
     TotpCredential,
@@ -22,6 +24,7 @@ from .errors import (
     ContextMismatch,
     CsrfFailed,
     DeliveryFailed,
+    EmailRejected,
     EnrollmentRequired,
     FactorAlreadyEnrolled,
     FactorNotAllowed,
@@ -52,6 +55,7 @@ from .errors import (
 )
 from .events import Event, EventName
 from .factors import (
+    EmailFactor,
     Factor,
     FactorOption,
     FactorRegistry,
@@ -59,6 +63,16 @@ from .factors import (
     register_factor,
 )
 from .http import ErrorResponse, error_response
+from .mail import EmailMessage, EmailTemplate, register_email_template, render_email
+from .mailers import (
+    AsyncEmailSender,
+    AsyncFailoverEmailSender,
+    ConsoleEmailSender,
+    EmailSender,
+    FailoverEmailSender,
+    OutboxEmailSender,
+    SentEmail,
+)
 from .memory_store import MemoryStore
 from .phone import PhoneNumber, mask, parse_phone
 from .senders import AsyncSender, ConsoleSender, OutboxMessage, OutboxSender, Sender
@@ -87,6 +101,8 @@ from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
 __all__ = [
     "AsyncCredentials",
     "AsyncDeviceRepository",
+    "AsyncEmailSender",
+    "AsyncFailoverEmailSender",
     "AsyncNoSimSwapCheck",
     "AsyncPhoneSender",
     "AsyncSender",
@@ -101,6 +117,7 @@ __all__ = [
     "CodeReplayed",
     "ConfigurationError",
     "ConfirmationRequired",
+    "ConsoleEmailSender",
     "ConsoleSender",
     "ConsoleVoiceSender",
     "ContextMismatch",
@@ -111,6 +128,13 @@ __all__ = [
     "DeviceRepository",
     "DeviceTokens",
     "DeviceView",
+    "EmailAddress",
+    "EmailCredentials",
+    "EmailFactor",
+    "EmailMessage",
+    "EmailRejected",
+    "EmailSender",
+    "EmailTemplate",
     "EnrollmentRequired",
     "ErrorResponse",
     "Event",
@@ -123,6 +147,7 @@ __all__ = [
     "FactorRegistry",
     "FactorSetupRequired",
     "Factors",
+    "FailoverEmailSender",
     "FreshOtpRequired",
     "InputSpec",
     "InvalidCode",
@@ -137,6 +162,7 @@ __all__ = [
     "NoSimSwapCheck",
     "OtpRequired",
     "OtpgateError",
+    "OutboxEmailSender",
     "OutboxMessage",
     "OutboxSender",
     "OutboxVoiceSender",
@@ -153,6 +179,7 @@ __all__ = [
     "SecondFactorState",
     "SendLimitReached",
     "Sender",
+    "SentEmail",
     "Settings",
     "SimSwapAnswer",
     "SimSwapCheck",
@@ -172,8 +199,12 @@ __all__ = [
     "error_response",
     "generate_secret_key",
     "mask",
+    "mask_email",
+    "parse_email",
     "parse_phone",
+    "register_email_template",
     "register_factor",
+    "render_email",
     "safe_next",
 ]
 

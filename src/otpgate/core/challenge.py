@@ -65,6 +65,12 @@ class ChallengeRecord:
     sends: int = 1
 
 
+def channel_of(record: ChallengeRecord) -> str:
+    """The factor a challenge delivers a code for: ``email`` when it goes to an address
+    (its masked destination holds an ``@``), else ``sms``."""
+    return "email" if "@" in record.masked_phone else "sms"
+
+
 @dataclass(frozen=True)
 class Challenge:
     """The public view of a challenge: safe to show, log and return from an API."""

@@ -31,16 +31,20 @@ class Factors:
     recovery_codes_left: int
     #: Changes whenever the factors change; voids "remember this device" tokens.
     fingerprint: str
+    #: Verified email addresses, masked (``a••••@example.com``).
+    masked_emails: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
         """True if the subject can pass a second factor at all."""
-        return bool(self.masked_phones or self.totp or self.recovery_codes_left)
+        return bool(
+            self.masked_phones or self.masked_emails or self.totp or self.recovery_codes_left
+        )
 
     @property
     def primary_count(self) -> int:
-        """Phone numbers plus authenticator app: the factors recovery codes back up."""
-        return len(self.masked_phones) + int(self.totp)
+        """Phone numbers, addresses and authenticator app: what recovery codes back up."""
+        return len(self.masked_phones) + len(self.masked_emails) + int(self.totp)
 
 
 @runtime_checkable
@@ -79,6 +83,20 @@ class Credentials(Protocol):
 
 
 @runtime_checkable
+class EmailCredentials(Protocol):
+    """The verified email addresses of a subject: a repository that has these methods
+    (every built-in one does) lets subjects use the ``email`` factor."""
+
+    def emails(self, subject: str) -> list[str]:
+        """The subject's verified addresses (normalised), the preferred one first."""
+
+    def add_email(self, subject: str, address: str) -> None:
+        """Add a verified address (no-op if present)."""
+
+    def remove_email(self, subject: str, address: str) -> bool: ...
+
+
+@runtime_checkable
 class AsyncCredentials(Protocol):
     """:class:`Credentials` with every method a coroutine."""
 
@@ -108,6 +126,7 @@ class MemoryCredentials:
         self._recovery: dict[str, set[str]] = {}
         self._preferred: dict[str, str] = {}
         self._devices: dict[str, DeviceRecord] = {}
+        self._emails: dict[str, list[str]] = {}
 
     def phones(self, subject: str) -> list[str]:
         with self._lock:
@@ -125,6 +144,24 @@ class MemoryCredentials:
             if e164 not in numbers:
                 return False
             numbers.remove(e164)
+            return True
+
+    def emails(self, subject: str) -> list[str]:
+        with self._lock:
+            return list(self._emails.get(subject, ()))
+
+    def add_email(self, subject: str, address: str) -> None:
+        with self._lock:
+            addresses = self._emails.setdefault(subject, [])
+            if address not in addresses:
+                addresses.append(address)
+
+    def remove_email(self, subject: str, address: str) -> bool:
+        with self._lock:
+            addresses = self._emails.get(subject, [])
+            if address not in addresses:
+                return False
+            addresses.remove(address)
             return True
 
     def get_totp(self, subject: str) -> TotpCredential | None:

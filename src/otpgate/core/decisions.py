@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .address import EmailAddress, mask_email, parse_email
 from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
-from .challenge import ChallengeRecord, Verification, subject_key_of
+from .challenge import ChallengeRecord, Verification, channel_of, subject_key_of
 from .codes import (
     IMPORTED_RECOVERY,
     clean_imported_code,
@@ -24,7 +25,9 @@ from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
     CodeReplayed,
+    ConfigurationError,
     ContextMismatch,
+    EmailRejected,
     FactorAlreadyEnrolled,
     FactorNotEnrolled,
     FreshOtpRequired,
@@ -219,6 +222,14 @@ class Decisions:
         )
         return error
 
+    @staticmethod
+    def _factor_of(record: ChallengeRecord | None, factor: str) -> str:
+        """The factor a check of ``record`` names: ``email`` for a code sent to an address
+        (whatever the caller said), else the caller's (``sms`` or ``voice``: one machinery)."""
+        if record is not None and channel_of(record) == "email":
+            return "email"
+        return "sms" if factor == "email" else factor
+
     def _finish_check(
         self, outcome: Outcome, challenge_id: str, subject: str | None, factor: str = "sms"
     ) -> Verification:
@@ -278,16 +289,22 @@ class Decisions:
         raise error
 
     def _factors(
-        self, phones: list[str], totp: TotpCredential | None, recovery_left: int
+        self,
+        phones: list[str],
+        totp: TotpCredential | None,
+        recovery_left: int,
+        emails: list[str] | None = None,
     ) -> Factors:
         active = totp is not None and totp.confirmed
+        addresses = emails or []
         return Factors(
             masked_phones=tuple(mask(phone) for phone in phones),
             totp=active,
             recovery_codes_left=recovery_left,
             fingerprint=factors_fingerprint(
-                phones, totp.created_at if totp and active else None, recovery_left
+                phones, totp.created_at if totp and active else None, recovery_left, addresses
             ),
+            masked_emails=tuple(mask_email(address) for address in addresses),
         )
 
     def _phone_to_remove(self, phone: object) -> str:
@@ -311,10 +328,34 @@ class Decisions:
             self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
 
     @staticmethod
-    def _kinds_removed(sms: bool, totp: bool, recovery: bool) -> list[str]:
-        return [
-            kind for kind, done in (("sms", sms), ("totp", totp), ("recovery", recovery)) if done
-        ]
+    def _kinds_removed(sms: bool, totp: bool, recovery: bool, email: bool = False) -> list[str]:
+        kinds = (("sms", sms), ("email", email), ("totp", totp), ("recovery", recovery))
+        return [kind for kind, done in kinds if done]
+
+    @staticmethod
+    def _email_to_remove(email: object) -> str:
+        if not isinstance(email, str) or len(email) > 254:
+            raise MalformedInput("The email address must be a string.")
+        try:
+            return parse_email(email).address
+        except EmailRejected:
+            return email
+
+    def _choose_email(self, purpose: str, email: str | None, known: list[str]) -> EmailAddress:
+        if email is None:
+            if purpose == "enroll":
+                raise MalformedInput("Enter the email address to verify.")
+            if not known:
+                raise FactorNotEnrolled("No verified email address is set up for this account.")
+            return parse_email(known[0])
+        address = parse_email(email)
+        if purpose != "enroll" and address.address not in known:
+            raise FactorNotEnrolled("This email address is not verified for this account.")
+        return address
+
+    @staticmethod
+    def _no_email_sender() -> ConfigurationError:
+        return ConfigurationError("email_sender", "no email sender is configured")
 
     def _pending_enrollment(
         self, subject: str, credential: TotpCredential | None, account: str

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .address import EmailAddress, parse_email
 from .challenge import (
     PURPOSES,
     Challenge,
@@ -35,6 +36,7 @@ from .errors import (
 )
 from .events import EventName
 from .guard import PumpingDecisions
+from .mail import EmailMessage, render_email
 from .message import region_of, render_sms, summary_fits
 from .phone import PhoneNumber, parse_phone
 from .policy import Budget, Outcome, Result, client_network
@@ -59,7 +61,7 @@ __all__ = ["DELIVERY_STATUSES", "LOST_RACE", "SEND_SEPARATOR", "BaseVerifier", "
 @dataclass(frozen=True)
 class StartPlan:
     record: ChallengeRecord
-    phone: PhoneNumber
+    phone: PhoneNumber | EmailAddress  #: where the code goes (a number or an address)
     delivery: Delivery
     budgets: list[Budget | Watch]
 
@@ -105,21 +107,77 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
         action: object = None,
         channel: str = "sms",
     ) -> StartPlan:
-        now = self.clock()
-        subject_key = self.subject_key(subject)
-        challenge_id = new_challenge_id(subject_key)
-        code = generate_numeric_code(self.settings.code_digits)
         summary_text = self._short_text(summary, "summary")
         locale_text = self._short_text(locale, "locale")
         if len(summary_text) > _MAX_SUMMARY or not summary_fits(
             self.settings, summary_text, locale=locale_text or None, region=number.region
         ):
             raise MalformedInput("The transaction summary is too long for an SMS.")
-        delivery = Delivery(subject, number.e164, code, summary_text, channel)
+        return self._plan_delivery(
+            subject,
+            number,
+            number.e164,
+            purpose,
+            context,
+            client_ip,
+            locale_text,
+            summary_text,
+            action,
+            channel,
+        )
+
+    def _plan_email_start(
+        self,
+        subject: str,
+        address: EmailAddress,
+        purpose: str,
+        context: Mapping[str, Any] | None,
+        client_ip: object,
+        locale: object,
+        summary: object,
+        action: object = None,
+    ) -> StartPlan:
+        summary_text = self._short_text(summary, "summary")
+        if len(summary_text) > _MAX_SUMMARY:
+            raise MalformedInput("The transaction summary is too long.")
+        locale_text = self._short_text(locale, "locale")
+        return self._plan_delivery(
+            subject,
+            address,
+            address.address,
+            purpose,
+            context,
+            client_ip,
+            locale_text,
+            summary_text,
+            action,
+            "email",
+        )
+
+    def _plan_delivery(
+        self,
+        subject: str,
+        destination: PhoneNumber | EmailAddress,
+        to: str,
+        purpose: str,
+        context: Mapping[str, Any] | None,
+        client_ip: object,
+        locale_text: str,
+        summary_text: str,
+        action: object,
+        channel: str = "sms",
+    ) -> StartPlan:
+        """The record, delivery and budgets of a new challenge to ``to`` (a number in E.164
+        or a normalised email address: the channel follows from it)."""
+        now = self.clock()
+        subject_key = self.subject_key(subject)
+        challenge_id = new_challenge_id(subject_key)
+        code = generate_numeric_code(self.settings.code_digits)
+        delivery = Delivery(subject, to, code, summary_text, channel)
         record = ChallengeRecord(
             id=challenge_id,
             purpose=purpose,
-            masked_phone=number.masked,
+            masked_phone=destination.masked,
             sealed_subject=seal_subject(self.keyring, challenge_id, subject),
             sealed_delivery=seal_delivery(self.keyring, challenge_id, delivery),
             code_digest=self.keyring.digest("code", challenge_id, code),
@@ -130,8 +188,37 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
             locale=locale_text,
         )
         ip = self._short_text(client_ip, "client IP")
-        budgets = self._budgets(subject_key, number, purpose, ip, channel)
-        return StartPlan(record, number, delivery, budgets)
+        if isinstance(destination, EmailAddress):
+            budgets = self._email_budgets(subject_key, destination, purpose, ip)
+        else:
+            budgets = self._budgets(subject_key, destination, purpose, ip, channel)
+        return StartPlan(record, destination, delivery, budgets)
+
+    def _email_budgets(
+        self, subject_key: str, address: EmailAddress, purpose: str, client_ip: str
+    ) -> list[Budget | Watch]:
+        """The budgets one email spends: like a number's (:meth:`_budgets`), per address and
+        subject (the phone budgets' limits), per subject and per client IP (shared with
+        SMS), and for an address being verified the enrollment budget of the address."""
+        s = self.settings
+        mail_key = self.keyring.digest("email", address.address, subject_key)
+        budgets: list[Budget | Watch] = [
+            Budget(
+                "email", f"m:{mail_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
+            ),
+            Budget(
+                "email", f"m:{mail_key}:l", s.phone_budget_long.limit, s.phone_budget_long.window
+            ),
+            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
+        ]
+        if purpose == "enroll":
+            address_key = self.keyring.digest("email", address.address)
+            rate = s.enrollment_budget
+            budgets.append(Budget("enrollment", f"me:{address_key}", rate.limit, rate.window))
+        if client_ip:
+            ip_key = self.keyring.digest("ip", client_network(client_ip))
+            budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
+        return budgets
 
     def _plan_voice(self, purpose: str, voice_sender: object) -> None:
         """A call goes only to a verified number, and only with a voice sender configured."""
@@ -197,10 +284,12 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
     def _resend_budgets(
         self, record: ChallengeRecord, delivery: Delivery, client_ip: str
     ) -> list[Budget | Watch]:
+        subject_key = subject_key_of(record.id)
+        if delivery.channel == "email":
+            address = parse_email(delivery.phone)
+            return self._email_budgets(subject_key, address, record.purpose, client_ip)
         number = parse_phone(delivery.phone, self.settings)
-        return self._budgets(
-            subject_key_of(record.id), number, record.purpose, client_ip, delivery.channel
-        )
+        return self._budgets(subject_key, number, record.purpose, client_ip, delivery.channel)
 
     def _text_for(self, record: ChallengeRecord, delivery: Delivery) -> str:
         return render_sms(
@@ -219,6 +308,15 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
             region=region_of(delivery.phone),
         )
 
+    def _email_for(self, record: ChallengeRecord, delivery: Delivery) -> EmailMessage:
+        return render_email(
+            self.settings,
+            delivery.phone,
+            delivery.code,
+            locale=record.locale or None,
+            summary=delivery.summary,
+        )
+
     def _finish_created(self, outcome: Outcome, plan: StartPlan) -> None:
         if outcome.result is Result.LOCKED:
             raise LockedOut(retry_after=outcome.retry_after)
@@ -228,7 +326,7 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
             factor=plan.delivery.channel,
             purpose=plan.record.purpose,
             challenge_id=plan.record.id,
-            masked_phone=plan.phone.masked,
+            masked_phone=plan.record.masked_phone,
         )
 
     def _finish_reserved(self, outcome: Outcome) -> ChallengeRecord:

@@ -143,6 +143,15 @@ class PhoneRegionNotAllowed(PhoneRejected):
     default_message = "Codes cannot be sent to phone numbers in this country."
 
 
+class EmailRejected(OtpgateError):
+    """An email address cannot receive codes (not a valid address); ``.reason`` says why."""
+
+    code = "email_invalid"
+    http_status = 422
+    reason: ClassVar[str] = "invalid"
+    default_message = "This is not a valid email address."
+
+
 class PhoneNetworkNotAllowed(PhoneRejected):
     """A number of an international network (satellite, UIFN, ...: region ``001``), refused
     unless ``allow_international_networks`` is set."""

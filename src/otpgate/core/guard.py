@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 #: Purposes whose codes go to a number the subject verified before: trusted, never refused.
 TRUSTED_PURPOSES = frozenset({"login", "action", "transaction"})
 
+#: The channels that send to a phone number: the only sends the guard watches and credits.
+PHONE_CHANNELS = frozenset({"sms", "voice"})
+
 
 def watch_key(keyring: Keyring, scope: str, label: str) -> str:
     """The core's store key of a watched range: a keyed digest of it, never the digits."""
@@ -108,13 +111,17 @@ class PumpingDecisions:
         self._credits.restore(e for e in entries if isinstance(e, Watch))
 
     def _note_verified(self, record: ChallengeRecord | None) -> None:
-        """An SMS code was entered: credit its ranges (with the next send)."""
+        """A code sent to a number (SMS or call) was entered: credit its ranges (with the
+        next send). A code sent to an email address has no number range: nothing."""
         if record is None or not self.settings.pumping_guard:
             return
         try:
-            phone = open_delivery(self.keyring, record, subject="").phone  # the number only
+            delivery = open_delivery(self.keyring, record, subject="")  # the number only
         except OtpgateError:  # a record that no longer opens
             return
+        if delivery.channel not in PHONE_CHANNELS:
+            return
+        phone = delivery.phone
         code = calling_code_of(phone)
         if code:  # (no parsing again: the number was checked when the code was sent)
             number = PhoneNumber(phone, "", code, "")

@@ -24,7 +24,6 @@ from .events import EventName
 
 if TYPE_CHECKING:
     from .engine import StartPlan
-    from .phone import PhoneNumber
     from .settings import Settings
 
 #: What the operator said: the SIM changed within the window, it did not, or no answer.
@@ -112,7 +111,13 @@ class SimSwapDecisions:
 
         def _emit(self, name: EventName, subject: str, **fields: Any) -> None: ...
 
-    def _sim_swap_due(self, purpose: str, number: PhoneNumber, known: list[str]) -> bool:
+    def _sim_swap_due(self, purpose: str, number: object, known: list[str]) -> bool:
+        """True if a code to ``number`` must wait for the operator's answer: a phone
+        channel's (SMS, call) only, never an email address's."""
+        from .phone import PhoneNumber  # (bounds imports this module; phone imports bounds)
+
+        if not isinstance(number, PhoneNumber):
+            return False
         return sim_swap_guarded(purpose, self.settings.sim_swap_max_age, number.e164 in known)
 
     def _finish_sim_swap(self, answer: SimSwapAnswer, plan: StartPlan) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .address import is_email
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
 from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
@@ -22,7 +23,9 @@ from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
 from .guard import lift_key
+from .mailers import EmailSender
 from .memory_store import MemoryStore
+from .phone import PhoneNumber
 from .policy import Budget
 from .pumping import Block, Watch
 from .sealed import Delivery
@@ -52,8 +55,11 @@ class Verifier(FactorGate):
         clock: Callable[[], float] = time.time,
         registry: FactorRegistry | None = None,
         sim_swap: SimSwapCheck | None = None,
+        email_sender: EmailSender | None = None,
     ) -> None:
         super().__init__(settings, clock=clock)
+        #: Delivers email codes; None: the ``email`` factor is not offered.
+        self.email_sender = email_sender
         #: The factors ``offer``, ``start`` and ``verify`` serve (default: the shared one).
         self.registry = registry if registry is not None else default_registry
         self.store: Store = store if store is not None else MemoryStore()
@@ -131,7 +137,9 @@ class Verifier(FactorGate):
             plan.record.purpose,
             plan.phone.masked,
         )
-        if self._sim_swap_due(plan.record.purpose, plan.phone, known):
+        if isinstance(plan.phone, PhoneNumber) and self._sim_swap_due(  # not for email
+            plan.record.purpose, plan.phone, known
+        ):
             answer = self.sim_swap.check(plan.phone.e164, self.settings.sim_swap_max_age)
             self._finish_sim_swap(answer, plan)
         now = plan.record.created_at
@@ -157,6 +165,45 @@ class Verifier(FactorGate):
         self._spend(budgets, now, delivery.subject, record.purpose, record.masked_phone)
         return self._send(record, delivery)
 
+    def start_email(
+        self,
+        subject: str,
+        email: str | None = None,
+        purpose: str = "login",
+        context: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        locale: str | None = None,
+        summary: str | None = None,
+        action: str | None = None,
+    ) -> Challenge:
+        """Email a code to ``email`` (default: the subject's verified address): the same
+        policy as :meth:`start_sms` (checks, resends, budgets, lockout; ``resend`` and
+        ``check`` serve it alike). Raises EmailRejected, FactorNotEnrolled, SendLimitReached,
+        LockedOut, DeliveryFailed (with ``.challenge_id``), StorageUnavailable,
+        ConfigurationError when no email sender is configured.
+        """
+        subject, purpose = self._plan_phone(subject, email, purpose)
+        self._email_sender()
+        known = self._emails(subject)
+        address = self._choose_email(purpose, email, known)
+        plan = self._plan_email_start(
+            subject, address, purpose, context, client_ip, locale, summary, action
+        )
+        return self._start(plan, known)
+
+    def _email_sender(self) -> EmailSender:
+        if self.email_sender is None:
+            raise self._no_email_sender()
+        return self.email_sender
+
+    def _emails(self, subject: str, *, always: bool = False) -> list[str]:
+        """The subject's verified addresses; none read (no query) without an email sender
+        unless ``always``: a site that sends no email codes pays nothing for them."""
+        reader = getattr(self.credentials, "emails", None)
+        if self.email_sender is None and not always:
+            return []
+        return list(reader(subject)) if reader is not None else []
+
     def _spend(
         self,
         budgets: Sequence[Budget | Watch],
@@ -177,6 +224,9 @@ class Verifier(FactorGate):
 
     def _deliver(self, record: ChallengeRecord, delivery: Delivery) -> str:
         reference = self._reference(record)
+        if delivery.channel == "email":
+            message = self._email_for(record, delivery)
+            return self._email_sender().send_email(message, reference=reference)
         if delivery.channel == "voice":
             if self.voice_sender is None:
                 raise ConfigurationError("sender", "no voice sender is set")
@@ -218,7 +268,7 @@ class Verifier(FactorGate):
         challenge started for another purpose as ChallengeExpired, without counting an
         attempt or looking at the code, in the same one round trip. :meth:`verify` always
         passes it. ``factor``: the factor the verification and its events name (``voice``
-        for a code read out by phone).
+        for a code read out by phone; a code sent to an address always names ``email``).
         """
         challenge_id, digest, context_digest, subject = self._plan_check(
             challenge_id, code, context, subject, action
@@ -233,6 +283,7 @@ class Verifier(FactorGate):
             self.lockout,
             expected,
         )
+        factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)
         if withheld is not None:
@@ -244,13 +295,15 @@ class Verifier(FactorGate):
         verification = self._finish_check(outcome, challenge_id, subject, factor)
         self._note_verified(outcome.record)
         if verification.purpose == "enroll" and outcome.record is not None:
-            self.credentials.add_phone(
-                verification.subject, self._enrolled_phone(outcome.record, verification.subject)
-            )
+            enrolled = self._enrolled_phone(outcome.record, verification.subject)
+            if is_email(enrolled):
+                self.credentials.add_email(verification.subject, enrolled)  # type: ignore[attr-defined]
+            else:
+                self.credentials.add_phone(verification.subject, enrolled)
             self._emit(
                 EventName.FACTOR_ADDED,
                 verification.subject,
-                factor="sms",
+                factor=verification.factor,
                 challenge_id=challenge_id,
             )
             self.devices.revoke_all(verification.subject, reason="factors_changed")
@@ -290,7 +343,19 @@ class Verifier(FactorGate):
             self.credentials.phones(subject),
             self.credentials.get_totp(subject),
             self.credentials.recovery_codes_left(subject),
+            self._emails(subject),
         )
+
+    def remove_email(self, subject: str, email: str) -> bool:
+        """Remove a verified address (as stored or as typed); True if it was there."""
+        subject = self._subject(subject)
+        address = self._email_to_remove(email)
+        remover = getattr(self.credentials, "remove_email", None)
+        removed = bool(remover(subject, address)) if remover is not None else False
+        self._finish_removed(subject, "email", removed)
+        if removed:
+            self.devices.revoke_all(subject, reason="factors_changed")
+        return removed
 
     def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
@@ -307,9 +372,10 @@ class Verifier(FactorGate):
         returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
+        emails = [self.remove_email(subject, a) for a in self._emails(subject, always=True)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
         self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery)
+        return self._kinds_removed(any(phones), totp, recovery, any(emails))
 
     def pumping_blocks(self) -> list[Block]:
         """The number ranges the SMS pumping guard blocks now."""

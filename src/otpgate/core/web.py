@@ -249,10 +249,16 @@ def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
 
 
 def factors_fingerprint(
-    phones: Sequence[str], totp_created_at: float | None, recovery_left: int
+    phones: Sequence[str],
+    totp_created_at: float | None,
+    recovery_left: int,
+    emails: Sequence[str] = (),
 ) -> str:
     """A value that changes whenever a subject's factors change (for device tokens)."""
-    return json.dumps([sorted(phones), totp_created_at, recovery_left > 0])
+    parts: list[object] = [sorted(phones), totp_created_at, recovery_left > 0]
+    if emails:  # without: the value of subjects with no address stays what it was
+        parts.append(sorted(emails))
+    return json.dumps(parts)
 
 
 class DeviceTokens:

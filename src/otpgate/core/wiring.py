@@ -18,6 +18,12 @@ reads (``otpgate check`` reads them too):
                            to a number on file (with ``OTPGATE_SIM_SWAP_MAX_AGE``): an
                            object with ``check()``, its class or a factory (for FastAPI an
                            async one); unset: none.
+``OTPGATE_EMAIL_SENDER``   unset (default: no email codes), ``"console"``, ``"outbox"``,
+                           ``"smtp"`` (the ``OTPGATE_SMTP_*`` keys) or a dotted path of an
+                           email sender (``send_email``), its class or a factory
+``OTPGATE_SMTP_HOST``, ``OTPGATE_SMTP_PORT``, ``OTPGATE_SMTP_TLS`` (``starttls``, default;
+``implicit``; ``none``), ``OTPGATE_SMTP_USER``, ``OTPGATE_SMTP_PASSWORD``,
+``OTPGATE_SMTP_FROM`` (the From address), ``OTPGATE_SMTP_TIMEOUT`` (seconds, default 10)
 
 Old names keep working with a :class:`DeprecationWarning` naming the new one
 (:data:`RENAMED`). This module reads and validates; it imports no framework and builds
@@ -40,12 +46,24 @@ STORE_OPTIONS = "OTPGATE_STORE_OPTIONS"
 SENDER = "OTPGATE_SENDER"
 DATABASE_URL = "OTPGATE_DATABASE_URL"
 SIM_SWAP = "OTPGATE_SIM_SWAP"
+EMAIL_SENDER = "OTPGATE_EMAIL_SENDER"
+SMTP_KEYS = (
+    "OTPGATE_SMTP_HOST",
+    "OTPGATE_SMTP_PORT",
+    "OTPGATE_SMTP_TLS",
+    "OTPGATE_SMTP_USER",
+    "OTPGATE_SMTP_PASSWORD",
+    "OTPGATE_SMTP_FROM",
+    "OTPGATE_SMTP_TIMEOUT",
+)
 
 #: Old name → the name that replaced it (the value means the same).
 RENAMED: Mapping[str, str] = {"OTPGATE_REDIS_URL": STORE}
 
 #: Every name this module reads, old ones included.
-KEYS = frozenset({STORE, STORE_OPTIONS, SENDER, DATABASE_URL, SIM_SWAP, *RENAMED})
+KEYS = frozenset(
+    {STORE, STORE_OPTIONS, SENDER, DATABASE_URL, SIM_SWAP, EMAIL_SENDER, *SMTP_KEYS, *RENAMED}
+)
 
 MEMORY = "memory"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
@@ -65,6 +83,10 @@ class Wiring:
     keys: Mapping[str, str] = field(default_factory=dict)
     #: A dotted path or an object; None when not set (no SIM-swap check).
     sim_swap: Any = None
+    #: ``"console"``, ``"outbox"``, ``"smtp"``, a dotted path or an object; None: no email.
+    email_sender: Any = None
+    #: The ``OTPGATE_SMTP_*`` values given (for ``"smtp"``).
+    smtp: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def uses_redis(self) -> bool:
@@ -99,7 +121,17 @@ def read(mapping: Mapping[str, Any], *, stacklevel: int = 2) -> Wiring:
     is_check = callable(sim_swap) or hasattr(sim_swap, "check")
     if sim_swap is not None and not isinstance(sim_swap, str) and not is_check:
         raise ConfigurationError(SIM_SWAP, "expected a dotted path to a SIM-swap check")
-    return Wiring(store, options, sender, database or None, keys, sim_swap)
+    email_sender = values.get(EMAIL_SENDER)
+    if email_sender == "":
+        email_sender = None
+    if email_sender is not None and not (
+        isinstance(email_sender, str)
+        or callable(email_sender)
+        or hasattr(email_sender, "send_email")
+    ):
+        raise ConfigurationError(EMAIL_SENDER, "expected 'console', 'outbox', 'smtp' or a path")
+    smtp = {key: values[key] for key in SMTP_KEYS if values.get(key) not in (None, "")}
+    return Wiring(store, options, sender, database or None, keys, sim_swap, email_sender, smtp)
 
 
 def _renamed(mapping: Mapping[str, Any], stacklevel: int) -> tuple[dict[str, Any], dict[str, str]]:
@@ -198,4 +230,61 @@ def build_part(value: Any, key: str, method: str) -> Any:
         target = target()
     if not callable(getattr(target, method, None)):
         raise ConfigurationError(key, f"{type(target).__name__} has no {method}() method")
+    return target
+
+
+def smtp_config(values: Mapping[str, Any]) -> Any:
+    """The :class:`~otpgate.gateways.smtp.SmtpConfig` of the ``OTPGATE_SMTP_*`` values."""
+    from otpgate.gateways.smtp import SmtpConfig
+
+    if not values.get("OTPGATE_SMTP_HOST") or not values.get("OTPGATE_SMTP_FROM"):
+        raise ConfigurationError(EMAIL_SENDER, "'smtp' needs OTPGATE_SMTP_HOST and _FROM")
+    tls = str(values.get("OTPGATE_SMTP_TLS", "starttls")).lower()
+    default_port = {"implicit": 465, "none": 25}.get(tls, 587)
+    try:
+        port = int(values.get("OTPGATE_SMTP_PORT", default_port))
+        timeout = float(values.get("OTPGATE_SMTP_TIMEOUT", 10))
+    except (TypeError, ValueError):
+        raise ConfigurationError("OTPGATE_SMTP_PORT", "a port number and a timeout") from None
+    return SmtpConfig(
+        host=str(values["OTPGATE_SMTP_HOST"]),
+        port=port,
+        sender=str(values["OTPGATE_SMTP_FROM"]),
+        tls=tls,  # type: ignore[arg-type]  # SmtpConfig refuses other values
+        username=str(values.get("OTPGATE_SMTP_USER", "")),
+        password=str(values.get("OTPGATE_SMTP_PASSWORD", "")),
+        timeout=timeout,
+    )
+
+
+def build_email_sender(
+    value: Any, smtp: Mapping[str, Any] | None = None, *, asynchronous: bool = False
+) -> Any:
+    """The email sender ``OTPGATE_EMAIL_SENDER`` names, or None when it is not set:
+    ``"console"``, ``"outbox"``, ``"smtp"`` (``SmtpSender``, or ``AsyncSmtpSender`` for an
+    ``asynchronous`` verifier, from the ``OTPGATE_SMTP_*`` values), a dotted path to a
+    sender, its class or a factory, or one of those objects."""
+    from .mailers import ConsoleEmailSender, OutboxEmailSender
+
+    if value in (None, ""):
+        return None
+    if value == "console":
+        return ConsoleEmailSender()
+    if value == "outbox":
+        return OutboxEmailSender()
+    if value == "smtp":
+        from otpgate.gateways.smtp import AsyncSmtpSender, SmtpSender
+
+        config = smtp_config(smtp or {})
+        return AsyncSmtpSender(config) if asynchronous else SmtpSender(config)
+    target = value
+    if isinstance(value, str):
+        try:
+            target = import_path(value)
+        except ImportError as error:
+            raise ConfigurationError(EMAIL_SENDER, f"cannot import {value!r} ({error})") from error
+    if isinstance(target, type) or (callable(target) and not hasattr(target, "send_email")):
+        target = target()
+    if not callable(getattr(target, "send_email", None)):
+        raise ConfigurationError(EMAIL_SENDER, f"{type(target).__name__} has no send_email()")
     return target

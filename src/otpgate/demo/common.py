@@ -2,8 +2,9 @@
 environment (so ``otpgate demo`` can point all three at the dev inbox, or at Redis).
 
 ``DEMO_OTPGATE_SENDER``  ``console`` (default: each SMS printed), ``inbox`` (an
-                         :class:`~otpgate.inbox.InboxSender` on ``$OTPGATE_INBOX_DB``), or a
-                         dotted path to a sender class, factory or instance
+                         :class:`~otpgate.inbox.InboxSender` on ``$OTPGATE_INBOX_DB``, which
+                         takes the email codes too), or a dotted path to a sender class,
+                         factory or instance
 ``DEMO_OTPGATE_STORE``   ``memory`` (default: one process) or a Redis URL
 
 No site has a public key: each takes its keys from the environment, else makes random ones
@@ -77,6 +78,16 @@ def demo_sender() -> Any:
     if not callable(getattr(target, "send", None)):
         raise ConfigurationError(SENDER_ENV, f"{value!r} is not a sender (no send method)")
     return target
+
+
+def demo_email_sender() -> Any:
+    """The demo's email sender: the dev inbox when ``DEMO_OTPGATE_SENDER`` is ``inbox`` (as
+    ``otpgate demo`` sets it: emails then show beside the texts), else None (no email codes)."""
+    if os.environ.get(SENDER_ENV, "").strip() != "inbox":
+        return None
+    from otpgate.inbox import InboxSender
+
+    return InboxSender()
 
 
 def demo_redis_url() -> str | None:

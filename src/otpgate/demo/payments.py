@@ -46,7 +46,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otpgate import LoginRequired, generate_secret_key
 from otpgate.core.framing import add_framing_headers
-from otpgate.demo.common import FASTAPI_USERS, demo_redis_url, demo_sender, redis_prefix
+from otpgate.demo.common import (
+    FASTAPI_USERS,
+    demo_email_sender,
+    demo_redis_url,
+    demo_sender,
+    redis_prefix,
+)
 from otpgate.integrations.fastapi import (
     OtpGate,
     VerifiedTransaction,
@@ -127,6 +133,8 @@ def default_gate(scratch: str) -> OtpGate:
     any, in the ``scratch`` directory)."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_SETTINGS}
     options: dict[str, Any] = {"sender": demo_sender()}
+    if (email_sender := demo_email_sender()) is not None:  # the dev inbox under `otpgate demo`
+        options["email_sender"] = email_sender
     if not env.get("OTPGATE_STORE") and not env.get("OTPGATE_REDIS_URL") and demo_redis_url():
         env["OTPGATE_STORE"] = str(demo_redis_url())
         options["redis_options"] = {"prefix": redis_prefix("fastapi")}

@@ -34,6 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "中文",
         "otherLang": "zh",
         "noCode": "no code",
+        "email": "email",
     },
     "zh": {
         "lang": "zh-CN",
@@ -57,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "other": "English",
         "otherLang": "en",
         "noCode": "无验证码",
+        "email": "电子邮件",
     },
 }
 _SCRIPT_STRINGS = ("copy", "copied", "copiedAnnounce", "newMessage")
@@ -80,7 +82,10 @@ def pick_language(accept_language: str | None, override: str | None = None) -> s
 
 
 def pretty_number(e164: str) -> str:
-    """``+33612345678`` → ``+33 6 12 34 56 78`` (the full number: this is a dev inbox)."""
+    """``+33612345678`` → ``+33 6 12 34 56 78`` (the full number: this is a dev inbox); an
+    email address as it is."""
+    if "@" in e164:
+        return e164
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -132,6 +137,8 @@ def render_list(messages: list[InboxMessage], language: str) -> str:
     sections = []
     for index, (number, sent) in enumerate(groups.items(), 1):
         count = s["one"] if len(sent) == 1 else _fill(s["many"], n=str(len(sent)))
+        if "@" in number:  # emails beside the texts, marked as such
+            count = f"{s['email']}, {count}"
         items = "".join(_message(m, s) for m in sent)
         sections.append(
             f'<section class="number" aria-labelledby="number-{index}">'

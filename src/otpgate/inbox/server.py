@@ -65,8 +65,11 @@ def check_bind(host: str, *, allow_remote: bool = False) -> None:
 
 
 def normalise_number(raw: str) -> str:
-    """``?to=+33…`` arrives as `` 33…`` (a ``+`` in a query is a space): put it back."""
+    """``?to=+33…`` arrives as `` 33…`` (a ``+`` in a query is a space): put it back. An
+    email address (``?to=alice@example.org``) is taken as it is."""
     digits = "".join(raw.split())
+    if "@" in digits:
+        return digits
     return digits if not digits or digits.startswith("+") else "+" + digits
 
 

@@ -1,6 +1,7 @@
-"""``InboxSender``: every SMS (and voice call) kept in a SQLite file, for development and
+"""``InboxSender``: every SMS, voice call and email kept in a SQLite file, for development and
 end-to-end tests. A call is kept beside the texts as what it says, marked with
-:data:`CALL_PREFIX`; its code is read back from the digits said.
+:data:`CALL_PREFIX`; its code is read back from the digits said. An email's recipient is its
+address, its text the subject line and body.
 
 The file outlives the process, so ``otpgate inbox`` (another process) can show what the
 application sent, and tests can read codes back. Each call opens its own connection, so
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from otpgate.core.mail import EmailMessage
 from otpgate.core.voice import spoken_codes
 
 if TYPE_CHECKING:
@@ -135,6 +137,19 @@ class InboxSender:
         given this sender offers the ``voice`` factor."""
         return self.send(to, f"{CALL_PREFIX}({speech.language}) {speech.text}", reference=reference)
 
+    def send_email(self, message: EmailMessage, *, reference: str = "") -> str:
+        """Store an email (an :class:`~otpgate.core.mailers.EmailSender`): its subject line
+        and plain text, to the address; the code is the subject line's (it holds it)."""
+        text = f"Subject: {message.subject}\n\n{message.text}"
+        code = _DIGITS.search(message.subject)
+        with self._lock, self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO messages (recipient, body, code, sent_at, reference) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (message.to, text, code.group(0) if code else None, time.time(), reference),
+            )
+        return f"inbox-{cursor.lastrowid}"
+
     def messages(
         self, to: str | None = None, *, after: int = 0, limit: int = 200
     ) -> list[InboxMessage]:
@@ -153,7 +168,7 @@ class InboxSender:
         return found[0] if found else None
 
     def last_code_for(self, number: str) -> str | None:
-        """The code in the newest message to ``number`` (E.164), or None."""
+        """The code in the newest message to ``number`` (E.164, or an email address), or None."""
         message = self.latest(number)
         return message.code if message else None
 

@@ -81,6 +81,28 @@ class AsyncSQLAlchemyCredentials(AsyncDeviceMethods):
         result = await self._run(q.delete_phone(self.tables, q.check_subject(subject), e164))
         return q.rowcount(result) > 0
 
+    # -- email addresses -------------------------------------------------------------------
+
+    async def emails(self, subject: str) -> list[str]:
+        """The subject's verified addresses, the preferred one first."""
+        query = q.select_emails(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            return [str(row[0]) for row in await db.execute(query)]
+
+    async def add_email(self, subject: str, address: str) -> None:
+        """Add a verified address (no-op if present)."""
+        t, subject, address = self.tables, q.check_subject(subject), q.check_email(address)
+        try:
+            async with self._begin() as db:
+                if (await db.execute(q.email_exists(t, subject, address))).first() is None:
+                    await db.execute(q.insert_email(t, subject, address, self._clock()))
+        except IntegrityError:
+            return  # a concurrent request added the same address
+
+    async def remove_email(self, subject: str, address: str) -> bool:
+        result = await self._run(q.delete_email(self.tables, q.check_subject(subject), address))
+        return q.rowcount(result) > 0
+
     # -- authenticator app -----------------------------------------------------------------
 
     async def get_totp(self, subject: str) -> TotpCredential | None:

@@ -30,7 +30,14 @@ from sqlalchemy.sql.schema import Table
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput
 
-from .tables import DIGEST_LENGTH, E164_LENGTH, FACTOR_NAME_LENGTH, SUBJECT_LENGTH, Tables
+from .tables import (
+    DIGEST_LENGTH,
+    E164_LENGTH,
+    EMAIL_LENGTH,
+    FACTOR_NAME_LENGTH,
+    SUBJECT_LENGTH,
+    Tables,
+)
 
 #: Recovery code digests one call may name (one per configured key).
 MAX_DIGESTS = 16
@@ -88,6 +95,33 @@ def insert_phone(t: Tables, subject: str, e164: str, now: float) -> Insert:
 
 def delete_phone(t: Tables, subject: str, e164: str) -> Delete:
     return delete(t.phones).where(t.phones.c.subject == subject, t.phones.c.e164 == e164)
+
+
+# -- email addresses -------------------------------------------------------------------------
+
+
+def check_email(address: object) -> str:
+    if not isinstance(address, str) or "@" not in address or len(address) > EMAIL_LENGTH:
+        raise MalformedInput("The email address is malformed.")
+    return address
+
+
+def select_emails(t: Tables, subject: str) -> Select[Any]:
+    """The subject's addresses, oldest (the preferred one) first."""
+    c = t.emails.c
+    return select(c.address).where(c.subject == subject).order_by(c.id)
+
+
+def email_exists(t: Tables, subject: str, address: str) -> Select[Any]:
+    return select(t.emails.c.id).where(t.emails.c.subject == subject, t.emails.c.address == address)
+
+
+def insert_email(t: Tables, subject: str, address: str, now: float) -> Insert:
+    return insert(t.emails).values(subject=subject, address=address, created_at=now)
+
+
+def delete_email(t: Tables, subject: str, address: str) -> Delete:
+    return delete(t.emails).where(t.emails.c.subject == subject, t.emails.c.address == address)
 
 
 # -- authenticator app -----------------------------------------------------------------------

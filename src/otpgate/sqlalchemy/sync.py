@@ -84,6 +84,28 @@ class SQLAlchemyCredentials(DeviceMethods):
         result = self._run(q.delete_phone(self.tables, q.check_subject(subject), e164))
         return q.rowcount(result) > 0
 
+    # -- email addresses -------------------------------------------------------------------
+
+    def emails(self, subject: str) -> list[str]:
+        """The subject's verified addresses, the preferred one first."""
+        query = q.select_emails(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            return [str(row[0]) for row in db.execute(query)]
+
+    def add_email(self, subject: str, address: str) -> None:
+        """Add a verified address (no-op if present)."""
+        t, subject, address = self.tables, q.check_subject(subject), q.check_email(address)
+        try:
+            with self._begin() as db:
+                if db.execute(q.email_exists(t, subject, address)).first() is None:
+                    db.execute(q.insert_email(t, subject, address, self._clock()))
+        except IntegrityError:
+            return  # a concurrent request added the same address
+
+    def remove_email(self, subject: str, address: str) -> bool:
+        result = self._run(q.delete_email(self.tables, q.check_subject(subject), address))
+        return q.rowcount(result) > 0
+
     # -- authenticator app -----------------------------------------------------------------
 
     def get_totp(self, subject: str) -> TotpCredential | None:

@@ -1,5 +1,6 @@
-"""Table definitions: verified phones, authenticator secrets (sealed), recovery code digests,
-each subject's preferred factor and remembered devices (keyed digests only).
+"""Table definitions: verified phones and email addresses, authenticator secrets (sealed),
+recovery code digests, each subject's preferred factor and remembered devices (keyed digests
+only).
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -30,6 +31,7 @@ FACTOR_NAME_LENGTH = 32
 REF_LENGTH = 16
 LABEL_LENGTH = 64
 PLACE_LENGTH = 64
+EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,26 @@ class Tables:
     preferences: Table
     #: Remembered devices ("don't ask again on this device"), added like ``preferences``.
     devices: Table
+    #: Verified email addresses (added with the ``email`` factor; ``create_all`` adds it).
+    emails: Table
 
     @property
     def all(self) -> list[Table]:
         """Every table, in creation order."""
-        return [self.phones, self.totp, self.recovery_codes, self.preferences, self.devices]
+        return [
+            self.phones,
+            self.totp,
+            self.recovery_codes,
+            self.preferences,
+            self.devices,
+            self.emails,
+        ]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
     ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code``, ``<prefix>preference``
-    and ``<prefix>device``."""
+    ``<prefix>device`` and ``<prefix>email``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -102,12 +113,22 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("last_seen", Double, nullable=False),
         Column("expires_at", Double, nullable=False),
     )
+    emails = Table(
+        f"{prefix}email",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False),
+        Column("address", String(EMAIL_LENGTH), nullable=False),
+        Column("created_at", Double, nullable=False),
+        UniqueConstraint("subject", "address", name=f"{prefix}email_subject_address"),
+    )
     return Tables(
         phones=phones,
         totp=totp,
         recovery_codes=recovery,
         preferences=preferences,
         devices=devices,
+        emails=emails,
     )
 
 

@@ -64,6 +64,8 @@ def test_bad_core_settings_name_the_setting(name, value):
         ("OTPGATE_REQUIRED", "sometimes", "otpgate.E003"),
         ("OTPGATE_STORE", "memcached://x", "otpgate.E003"),
         ("OTPGATE_SENDER", "no.such.Sender", "otpgate.E004"),
+        ("OTPGATE_EMAIL_SENDER", "no.such.Mailer", "otpgate.E008"),
+        ("OTPGATE_EMAIL_SENDER", "smtp", "otpgate.E008"),  # no OTPGATE_SMTP_HOST / _FROM
     ],
 )
 def test_bad_integration_settings(name, value, check_id):
@@ -71,6 +73,12 @@ def test_bad_integration_settings(name, value, check_id):
         found = checks.check_settings()
     assert ids(found) == [check_id]
     assert found[0].obj == name
+
+
+def test_a_complete_smtp_configuration_passes():
+    smtp = {"OTPGATE_SMTP_HOST": "smtp.example.org", "OTPGATE_SMTP_FROM": "no-reply@example.org"}
+    with override_settings(OTPGATE_EMAIL_SENDER="smtp", **smtp):
+        assert checks.check_settings() == []
 
 
 def test_middleware_order():
@@ -148,10 +156,13 @@ def test_admin_never_shows_secrets_and_resets(client, sms_user, outbox, gate, cl
     setup = gate.totp.enroll(str(sms_user.pk))
     gate.totp.confirm(str(sms_user.pk), totp_now(setup.secret, clock()))
     codes = gate.recovery.generate(str(sms_user.pk))
+    gate.credentials.add_email(str(sms_user.pk), "Alice.Martin@example.org")
     full_login(client, outbox)
     pages = ""
     for path in (
         "/admin/otpgate/verifiedphone/",
+        "/admin/otpgate/verifiedemail/",
+        f"/admin/otpgate/verifiedemail/{sms_user.otpgate_emails.get().pk}/change/",
         "/admin/otpgate/totpdevice/",
         "/admin/otpgate/recoverycode/",
         f"/admin/otpgate/verifiedphone/{sms_user.otpgate_phones.get().pk}/change/",
@@ -160,8 +171,8 @@ def test_admin_never_shows_secrets_and_resets(client, sms_user, outbox, gate, cl
         response = client.get(path)
         assert response.status_code == 200, path
         pages += response.content.decode()
-    assert "+33 ••• ••• 5678" in pages
-    assert PHONE not in pages
+    assert "+33 ••• ••• 5678" in pages and "A••••@example.org" in pages
+    assert PHONE not in pages and "Alice.Martin" not in pages
     assert sms_user.otpgate_totp.sealed_secret not in pages
     assert setup.secret not in pages
     for row in sms_user.otpgate_recovery_codes.all():

@@ -49,6 +49,7 @@ async def test_enroll_a_phone_then_list_factors(harness: Harness):
     factors = await c.get("/otpgate/factors", headers=ALICE)
     assert factors.json() == {
         "masked_phones": [challenge["masked_phone"]],
+        "masked_emails": [],
         "totp": False,
         "recovery_codes_left": 0,
         "preferred": "sms",

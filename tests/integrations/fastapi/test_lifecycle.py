@@ -204,6 +204,7 @@ async def test_factors_live_in_sql_across_restarts(tmp_path: Path):
         factors = (await client.get("/otpgate/factors", headers=ALICE)).json()
         assert factors == {
             "masked_phones": [],
+            "masked_emails": [],
             "totp": True,
             "recovery_codes_left": 10,
             "preferred": "totp",

@@ -35,7 +35,7 @@ def schema(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def test_every_otpgate_route_documents_its_errors_as_problems(schema: dict[str, Any]):
     otpgate_routes = [op for op in operations(schema) if op[0].startswith("/otpgate/")]
-    assert len(otpgate_routes) == 20  # 16, and the remembered devices: check, list, revoke x2
+    assert len(otpgate_routes) == 22  # 16, the remembered devices (4), factor setup/confirm
     for path, method, operation in otpgate_routes + [
         op for op in operations(schema) if op[0] in DEPENDENT_ROUTES
     ]:

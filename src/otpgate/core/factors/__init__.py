@@ -8,6 +8,7 @@ it is and how to start and check it; ``gate.offer``, ``gate.start``, ``gate.veri
 from __future__ import annotations
 
 from .base import CheckRequest, Factor, FactorOption, InputSpec, PassiveStart, StartRequest
+from .email import EmailFactor
 from .recovery import RecoveryCodeFactor
 from .registry import FactorRegistry, builtin_factors, register_factor, registry
 from .setup import FactorSetup, SetupRequest
@@ -18,6 +19,7 @@ from .voice import VoiceFactor
 __all__ = [
     "AuthenticatorFactor",
     "CheckRequest",
+    "EmailFactor",
     "Factor",
     "FactorOption",
     "FactorRegistry",

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Iterator
 from ..challenge import PURPOSES
 from ..errors import ConfigurationError, UnknownFactor
 from .base import Factor
+from .email import EmailFactor
 from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
@@ -81,8 +82,11 @@ class FactorRegistry:
 
 def builtin_factors() -> FactorRegistry:
     """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``voice`` (offered
-    only by a verifier that can place calls) and ``recovery``."""
-    return FactorRegistry([AuthenticatorFactor(), SmsFactor(), VoiceFactor(), RecoveryCodeFactor()])
+    only by a verifier that can place calls), ``email`` (only by one with an email sender)
+    and ``recovery``."""
+    return FactorRegistry(
+        [AuthenticatorFactor(), SmsFactor(), VoiceFactor(), EmailFactor(), RecoveryCodeFactor()]
+    )
 
 
 #: The registry every verifier uses unless given another one.

@@ -15,7 +15,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from otpgate.demo.common import demo_key, demo_redis_url, demo_sender, redis_prefix
+from otpgate.demo.common import (
+    demo_email_sender,
+    demo_key,
+    demo_redis_url,
+    demo_sender,
+    redis_prefix,
+)
 
 # One key per run, shared with the autoreloader's child processes (they inherit it).
 SECRET_KEY = os.environ.setdefault("DEMO_SECRET_KEY", demo_key("DEMO_SECRET_KEY"))
@@ -66,7 +72,20 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DAT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGES = [  # every language otpgate ships (its pages, messages and texts)
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("zh-hant", "繁體中文"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("ru", "Русский"),
+    ("hi", "हिन्दी"),
+    ("ar", "العربية"),
+]
 STATIC_URL = "/static/"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -77,5 +96,6 @@ OTPGATE_BRAND = "otpgate demo"
 OTPGATE_STORE = demo_redis_url() or "memory"  # memory: one process; Redis for several
 OTPGATE_STORE_OPTIONS = {"prefix": redis_prefix("django")} if demo_redis_url() else {}
 OTPGATE_SENDER = demo_sender()  # "console" unless DEMO_OTPGATE_SENDER says otherwise
+OTPGATE_EMAIL_SENDER = demo_email_sender()  # the dev inbox under `otpgate demo`, else none
 OTPGATE_REQUIRED = "staff"  # staff must set up a second factor; others may
 OTPGATE_ALLOWED_NUMBER_TYPES = ["MOBILE", "FIXED_LINE_OR_MOBILE"]

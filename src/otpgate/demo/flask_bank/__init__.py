@@ -26,10 +26,11 @@ from flask import Flask, flash, get_flashed_messages, redirect, render_template,
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from otpgate import MemoryStore, Sender
+from otpgate import EmailSender, MemoryStore, Sender
 from otpgate.core.framing import add_framing_headers
 from otpgate.demo.common import (
     FLASK_USERS,
+    demo_email_sender,
     demo_key,
     demo_redis_url,
     demo_sender,
@@ -82,9 +83,14 @@ def default_store() -> Any:
     return RedisStore.from_url(url, prefix=redis_prefix("flask"))
 
 
-def create_app(sender: Sender | None = None, instance_path: str | None = None) -> Flask:
+def create_app(
+    sender: Sender | None = None,
+    instance_path: str | None = None,
+    email_sender: EmailSender | None = None,
+) -> Flask:
     """The bank. Tests pass an ``OutboxSender`` and a temporary instance folder; the default
-    folder is ``$DEMO_INSTANCE_PATH``, else a new temporary one."""
+    folder is ``$DEMO_INSTANCE_PATH``, else a new temporary one. With an ``email_sender``
+    (or ``OTPGATE_EMAIL_SENDER``) customers may add an email address as a second factor."""
     folder = instance_path or os.environ.get("DEMO_INSTANCE_PATH")
     folder = folder or tempfile.mkdtemp(prefix="otpgate-demo-flask-")
     app = Flask(__name__, instance_path=str(Path(folder).resolve()))
@@ -116,6 +122,7 @@ def create_app(sender: Sender | None = None, instance_path: str | None = None) -
         app,
         store=default_store(),
         sender=sender or demo_sender(),
+        email_sender=email_sender or demo_email_sender(),
         # ?lang=zh or a "lang" cookie picks the language; else Accept-Language decides.
         locale_selector=lambda: request.args.get("lang") or request.cookies.get("lang"),
     )

@@ -21,7 +21,7 @@ from otpgate.core.phone import parse_phone
 from otpgate.core.pumping import prefix_label
 
 from . import runtime
-from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedPhone
+from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedEmail, VerifiedPhone
 
 USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
 
@@ -56,7 +56,7 @@ def reset_owners(
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    actions = (reset_owners,)
+    actions: tuple[Any, ...] = (reset_owners,)
     list_select_related = ("user",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -101,6 +101,18 @@ class VerifiedPhoneAdmin(_ReadOnly):
 
     @admin.display(description=_("phone number"))
     def masked_number(self, row: VerifiedPhone) -> str:
+        return row.masked
+
+
+@admin.register(VerifiedEmail)
+class VerifiedEmailAdmin(_ReadOnly):
+    list_display = ("user", "masked_address", "created_at")
+    fields = ("user", "masked_address", "created_at")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("email address"))
+    def masked_address(self, row: VerifiedEmail) -> str:
         return row.masked
 
 

@@ -7,6 +7,7 @@ otpgate.E004  OTPGATE_SENDER cannot be imported
 otpgate.E005  OTPGATE_STORE is a Redis URL but ``otpgate.redis``/redis-py is missing
 otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or AuthenticationMiddleware
 otpgate.E007  the Redis store does not answer
+otpgate.E008  OTPGATE_EMAIL_SENDER cannot be imported, or "smtp" lacks OTPGATE_SMTP_* keys
 otpgate.E020  django-otp's OTPMiddleware comes after OtpgateMiddleware (it would replace
               ``request.user.is_verified()`` by its own, blind to otpgate's second factor)
 otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
@@ -95,6 +96,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="otpgate.E004",
                 )
             )
+    found.extend(_check_email_sender(options))
     if options.uses_redis:
         try:
             import otpgate.redis  # noqa: F401
@@ -109,6 +111,27 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
     return found
+
+
+def _check_email_sender(options: conf.Options) -> list[checks.CheckMessage]:
+    """E008: ``"smtp"`` with a bad or missing ``OTPGATE_SMTP_*`` key, or a path that cannot
+    be imported (nothing is connected to, nothing is built but the configuration)."""
+    value = options.wiring.email_sender
+    try:
+        if value == "smtp":
+            wiring.smtp_config(options.wiring.smtp)
+        elif isinstance(value, str) and value not in {"console", "outbox"}:
+            wiring.import_path(value)
+    except (ConfigurationError, ImportError) as error:
+        problem = str(error)
+        return [
+            checks.Error(
+                f"OTPGATE_EMAIL_SENDER: {problem}",
+                obj="OTPGATE_EMAIL_SENDER",
+                id="otpgate.E008",
+            )
+        ]
+    return []
 
 
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

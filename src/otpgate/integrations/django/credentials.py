@@ -27,7 +27,7 @@ from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
 from .device_store import AsyncOrmDevices, OrmDevices
-from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedPhone
+from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedEmail, VerifiedPhone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,6 +109,24 @@ class OrmCredentials(OrmDevices):
     @_guarded
     def remove_phone(self, subject: str, e164: str) -> bool:
         deleted, _ = VerifiedPhone.objects.filter(user_id=subject, e164=e164).delete()
+        return bool(deleted > 0)
+
+    @_guarded
+    def emails(self, subject: str) -> list[str]:
+        rows = VerifiedEmail.objects.filter(user_id=subject).order_by("id")
+        return list(rows.values_list("address", flat=True))
+
+    @_guarded
+    def add_email(self, subject: str, address: str) -> None:
+        try:
+            with transaction.atomic(using=router.db_for_write(VerifiedEmail)):
+                VerifiedEmail.objects.get_or_create(user_id=subject, address=address)
+        except IntegrityError:  # a concurrent request added it first
+            pass
+
+    @_guarded
+    def remove_email(self, subject: str, address: str) -> bool:
+        deleted, _ = VerifiedEmail.objects.filter(user_id=subject, address=address).delete()
         return bool(deleted > 0)
 
     @_guarded
@@ -198,6 +216,21 @@ class AsyncOrmCredentials(AsyncOrmDevices):
     @_guarded
     async def remove_phone(self, subject: str, e164: str) -> bool:
         deleted, _ = await VerifiedPhone.objects.filter(user_id=subject, e164=e164).adelete()
+        return bool(deleted > 0)
+
+    @_guarded
+    async def emails(self, subject: str) -> list[str]:
+        rows = VerifiedEmail.objects.filter(user_id=subject).order_by("id")
+        return [address async for address in rows.values_list("address", flat=True)]
+
+    async def add_email(self, subject: str, address: str) -> None:
+        # A transaction on the routed database; Django's transactions are synchronous only.
+        await sync_to_async(self._sync.add_email)(subject, address)
+
+    @_guarded
+    async def remove_email(self, subject: str, address: str) -> bool:
+        rows = VerifiedEmail.objects.filter(user_id=subject, address=address)
+        deleted, _ = await rows.adelete()
         return bool(deleted > 0)
 
     @_guarded

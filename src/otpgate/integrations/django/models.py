@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otpgate.core.address import mask_email
 from otpgate.core.phone import mask
 
 
@@ -38,6 +39,37 @@ class VerifiedPhone(models.Model):
     def masked(self) -> str:
         """The number as it may be shown: ``+33 ••• ••• 5678``."""
         return mask(self.e164)
+
+    def __str__(self) -> str:
+        return self.masked
+
+
+class VerifiedEmail(models.Model):
+    """An email address (normalised: domain lower-case, IDNA) the user proved to receive codes
+    at; the oldest is preferred."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_emails",
+        verbose_name=_("user"),
+    )
+    address = models.CharField(_("email address"), max_length=254)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("verified email address")
+        verbose_name_plural = _("verified email addresses")
+        constraints = (
+            models.UniqueConstraint(fields=("user", "address"), name="otpgate_unique_user_email"),
+        )
+
+    @property
+    def masked(self) -> str:
+        """The address as it may be shown: ``a••••@example.com``."""
+        return mask_email(self.address)
 
     def __str__(self) -> str:
         return self.masked

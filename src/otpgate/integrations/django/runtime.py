@@ -45,6 +45,7 @@ def configure(
     store: Any = None,
     async_store_factory: Callable[[], Any] | None = None,
     sim_swap: Any = None,
+    email_sender: Any = None,
 ) -> None:
     """Replace parts of the verifiers (tests: a fake clock, an outbox, a SIM-swap check);
     no argument: undo.
@@ -60,6 +61,7 @@ def configure(
             "store": store,
             "async_store_factory": async_store_factory,
             "sim_swap": sim_swap,
+            "email_sender": email_sender,
         }
         _overrides.update({k: v for k, v in given.items() if v is not None})
         reset()
@@ -123,6 +125,7 @@ def get_verifier() -> Verifier:
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
                 sim_swap=_blocking(parts["sim_swap"], "check"),
+                email_sender=_email_sender(parts["options"], asynchronous=False),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(signals.dispatch)
@@ -157,6 +160,7 @@ def get_async_verifier() -> AsyncVerifier:
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
                 sim_swap=_awaitable(parts["sim_swap"], "check"),
+                email_sender=_email_sender(parts["options"], asynchronous=True),
             )
             gate.subscribe(guard.note_change)
             gate.subscribe(_dispatch_later)
@@ -190,6 +194,46 @@ async def flush_events() -> None:
 def build_sender(value: Any) -> Any:
     """``"console"``, ``"outbox"``, or a dotted path to a sender class, factory or instance."""
     return wiring.build_sender(value)
+
+
+def _email_sender(options: conf.Options, *, asynchronous: bool) -> Any:
+    """The email sender of ``OTPGATE_EMAIL_SENDER`` (or :func:`configure`'s), None without
+    one; a blocking one runs in a worker thread for the async verifier."""
+    sender = _overrides.get("email_sender") or wiring.build_email_sender(
+        options.wiring.email_sender, options.wiring.smtp, asynchronous=asynchronous
+    )
+    if sender is None:
+        return None
+    is_async = inspect.iscoroutinefunction(getattr(sender, "send_email", None))
+    if asynchronous and not (is_async or getattr(sender, "nonblocking", False)):
+        return _ThreadEmailSender(sender)
+    if not asynchronous and is_async:
+        return _SyncEmailSender(sender)
+    return sender
+
+
+class _ThreadEmailSender:
+    """A blocking email sender for ``AsyncVerifier``: each send runs in a worker thread."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    async def send_email(self, message: Any, *, reference: str = "") -> str:
+        send = sync_to_async(self._sender.send_email, thread_sensitive=False)
+        return str(await send(message, reference=reference))
+
+
+class _SyncEmailSender:
+    """An async-only email sender for ``Verifier`` (sync views)."""
+
+    def __init__(self, sender: Any) -> None:
+        self._sender = sender
+
+    def send_email(self, message: Any, *, reference: str = "") -> str:
+        try:
+            return str(async_to_sync(self._sender.send_email)(message, reference=reference))
+        except RuntimeError as error:  # called from a running event loop
+            raise DeliveryFailed() from error
 
 
 def _is_async(sender: Any) -> bool:

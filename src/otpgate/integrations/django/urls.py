@@ -11,7 +11,7 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, api_enroll, devices, manage, preferred, replay, verify
+from .views import api, api_enroll, devices, manage, manage_email, preferred, replay, verify
 
 app_name = "otpgate"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     path("phone/add/", manage.phone_add, name="phone_add"),
     path("phone/verify/", manage.phone_verify, name="phone_verify"),
     path("phone/<int:pk>/remove/", manage.phone_remove, name="phone_remove"),
+    path("email/add/", manage_email.email_add, name="email_add"),
+    path("email/verify/", manage_email.email_verify, name="email_verify"),
+    path("email/<int:pk>/remove/", manage_email.email_remove, name="email_remove"),
     path("app/", manage.totp_setup, name="totp_setup"),
     path("app/remove/", manage.totp_remove, name="totp_remove"),
     path("recovery/", manage.recovery, name="recovery"),

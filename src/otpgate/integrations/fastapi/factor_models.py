@@ -49,6 +49,26 @@ class StartFactor(_Request):
     )
 
 
+class SetupFactor(_Request):
+    """Start adding a factor that proves itself with a code it sends (``email``, ``sms``):
+    the code goes to ``destination``; confirm it with ``POST /factors/confirm``."""
+
+    factor: FactorName = Field(description="The factor's name, from the offer's `can_add`.")
+    destination: Annotated[str, StringConstraints(min_length=1, max_length=254)] = Field(
+        description="Where to send the code: the address or number being added."
+    )
+
+
+class ConfirmFactor(_Request):
+    """The code sent by ``POST /factors/setup``: a right one adds the factor."""
+
+    factor: FactorName
+    code: AnyCode
+    challenge_id: Annotated[str, StringConstraints(max_length=128)] = Field(
+        description="The challenge `POST /factors/setup` returned."
+    )
+
+
 class PreferredFactor(_Request):
     """The factor the second step opens on; null: back to the strongest enrolled."""
 
@@ -106,6 +126,14 @@ class FactorStartOut(BaseModel):
     ``POST /verify``), or null for a factor that sends nothing (an app: just ask the code)."""
 
     factor: str
+    challenge: ChallengeOut | None
+
+
+class FactorSetupOut(BaseModel):
+    """What starting to add a factor sent: the challenge whose code confirms it."""
+
+    factor: str
+    needs_proof: bool
     challenge: ChallengeOut | None
 
 

@@ -12,10 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from otpgate.core.errors import MalformedInput
 
 from .factor_models import (
+    ConfirmFactor,
     FactorOfferOut,
+    FactorSetupOut,
     FactorStartOut,
     PreferredFactor,
     PreferredFactorOut,
+    SetupFactor,
     StartFactor,
     VerifyFactor,
 )
@@ -32,8 +35,8 @@ _PURPOSE = Query("login", description="What the factor is for.")
 
 
 def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
-    """Add ``GET /factors/offer``, ``POST /factors/start``, ``POST /verify`` and
-    ``PUT /factors/preferred`` to
+    """Add ``GET /factors/offer``, ``POST /factors/start``, ``POST /verify``,
+    ``POST /factors/setup``, ``POST /factors/confirm`` and ``PUT /factors/preferred`` to
     ``router`` (``GET /factors`` shows the preferred factor)."""
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
@@ -109,6 +112,57 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
                 client_ip=client_ip,
             )
         return VerificationOut.of(verification, token)
+
+    @router.post(
+        "/factors/setup",
+        status_code=201,
+        response_model=FactorSetupOut,
+        summary="Start adding a factor that sends a code to a destination (email, SMS)",
+        responses=problem_responses(400, 401, 403, 409, 422, 423, 429, 502, 503),
+    )
+    async def setup_factor(
+        body: SetupFactor,
+        request: Request,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorSetupOut:
+        await guard_factors(gate, subject, session_key, "change")
+        setup = await gate.verifier.setup(
+            subject,
+            body.factor,
+            destination=body.destination,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        if setup.challenge is None:  # a factor set up otherwise (an app): its own route
+            raise MalformedInput("This factor is not set up with a code sent to a destination.")
+        view = ChallengeOut.of(setup.challenge, gate.clock())
+        return FactorSetupOut(factor=setup.factor, needs_proof=setup.needs_proof, challenge=view)
+
+    @router.post(
+        "/factors/confirm",
+        response_model=VerificationOut,
+        summary="Add the factor being set up with the code it sent",
+        responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
+    )
+    async def confirm_factor(
+        body: ConfirmFactor,
+        response: Response,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+    ) -> VerificationOut:
+        await guard_factors(gate, subject, session_key, "change")
+        verification = await gate.verifier.verify(
+            subject,
+            body.factor,
+            body.code,
+            purpose="enroll",
+            challenge_id=body.challenge_id,
+            may_change_factors=True,
+        )
+        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
+        return VerificationOut.of(verification)
 
     @router.put(
         "/factors/preferred",

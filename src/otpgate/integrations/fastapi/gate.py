@@ -19,6 +19,7 @@ from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
 from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
 from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionStatus
+from otpgate.core.mailers import AsyncEmailSender, EmailSender
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
 from otpgate.core.settings import INTEGRATION_KEYS, Settings
@@ -67,6 +68,7 @@ class OtpGate:
         database_url: str | None = DEFAULT_DATABASE_URL,
         store: AsyncStore | MemoryStore | None = None,
         sender: AsyncSender | Sender | None = None,
+        email_sender: AsyncEmailSender | EmailSender | None = None,
         credentials: AsyncCredentials | MemoryCredentials | None = None,
         current_subject: Callable[..., Any] | None = None,
         session_key: Callable[..., Any] | None = None,
@@ -88,6 +90,7 @@ class OtpGate:
         self._store = store
         self._sender = sender
         self._sim_swap = sim_swap
+        self._email_sender = email_sender
         self._credentials = credentials
         self._listeners: list[Listener] = []
         self._verifier: AsyncVerifier | None = None
@@ -105,7 +108,8 @@ class OtpGate:
         """Settings from ``OTPGATE_*`` variables, and the parts every integration names the
         same way: ``OTPGATE_STORE`` (``memory`` or a Redis URL) with
         ``OTPGATE_STORE_OPTIONS`` (JSON), ``OTPGATE_SENDER`` (``console``, ``outbox`` or a
-        dotted path) and ``OTPGATE_DATABASE_URL`` (``memory`` or empty: credentials in
+        dotted path), ``OTPGATE_EMAIL_SENDER`` (``smtp`` with the ``OTPGATE_SMTP_*`` keys,
+        ``console``, ...) and ``OTPGATE_DATABASE_URL`` (``memory`` or empty: credentials in
         memory). ``kwargs`` go to the constructor and win over the environment. The old
         ``OTPGATE_REDIS_URL`` still works, with a ``DeprecationWarning``."""
         env = dict(os.environ if environ is None else environ)
@@ -117,6 +121,10 @@ class OtpGate:
             kwargs["sender"] = wiring.build_sender(parts.sender)
         if parts.sim_swap is not None and kwargs.get("sim_swap") is None:
             kwargs["sim_swap"] = wiring.build_sim_swap(parts.sim_swap)
+        if parts.email_sender is not None and kwargs.get("email_sender") is None:
+            kwargs["email_sender"] = wiring.build_email_sender(
+                parts.email_sender, parts.smtp, asynchronous=True
+            )
         if wiring.DATABASE_URL in env:
             url = parts.database_url
             kwargs.setdefault("database_url", None if url in (None, wiring.MEMORY) else url)
@@ -158,6 +166,7 @@ class OtpGate:
                 credentials=credentials,
                 clock=self.clock,
                 sim_swap=self._sim_swap,
+                email_sender=self._email_sender,
             )
             for listener in self._listeners:
                 verifier.subscribe(listener)

@@ -131,6 +131,7 @@ class FactorsOut(BaseModel):
     """The subject's second factors, numbers masked."""
 
     masked_phones: list[str]
+    masked_emails: list[str] = Field(default_factory=list)
     totp: bool
     recovery_codes_left: int
     preferred: str | None = Field(
@@ -141,6 +142,7 @@ class FactorsOut(BaseModel):
     def of(cls, factors: Factors, preferred: str | None = None) -> FactorsOut:
         return cls(
             masked_phones=list(factors.masked_phones),
+            masked_emails=list(factors.masked_emails),
             totp=factors.totp,
             recovery_codes_left=factors.recovery_codes_left,
             preferred=preferred,

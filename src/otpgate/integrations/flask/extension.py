@@ -17,6 +17,7 @@ from otpgate.core import factor_memory, wiring
 from otpgate.core.credentials import Credentials, MemoryCredentials
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
 from otpgate.core.i18n import SHIPPED, add_locale_dir
+from otpgate.core.mailers import EmailSender
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import Sender
 from otpgate.core.settings import Settings
@@ -100,7 +101,8 @@ class OtpGate:
     ``sender`` (default: ``OTPGATE_SENDER``, the console), ``credentials`` (default:
     SQLAlchemy tables at ``OTPGATE_DATABASE_URL``, SQLite in the instance folder when unset),
     ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``,
-    ``sim_swap`` (else ``OTPGATE_SIM_SWAP``).
+    ``sim_swap`` (else ``OTPGATE_SIM_SWAP``), ``email_sender`` (default:
+    ``OTPGATE_EMAIL_SENDER``; none: no email codes).
     The in-memory store logs a WARNING at ``init_app`` unless the app is in debug or
     testing mode: it serves one process only.
     """
@@ -122,6 +124,7 @@ class OtpGate:
         locale_selector: Callable[[], str | None] | None = None,
         account_label: Callable[[str], str] | None = None,
         sim_swap: SimSwapCheck | None = None,
+        email_sender: EmailSender | None = None,
     ) -> GateState:
         """Set otpgate up on ``app``: settings from ``OTPGATE_*``, the blueprint, the guard,
         signals and the ``flask otpgate`` commands. Raises ConfigurationError early."""
@@ -134,6 +137,7 @@ class OtpGate:
             "locale_selector": locale_selector,
             "account_label": account_label,
             "sim_swap": sim_swap,
+            "email_sender": email_sender,
         }
         options = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}
         for key, value in CONFIG_DEFAULTS.items():
@@ -156,6 +160,8 @@ class OtpGate:
             credentials=options.get("credentials") or _default_credentials(app, parts),
             clock=clock,
             sim_swap=options.get("sim_swap") or wiring.build_sim_swap(parts.sim_swap),
+            email_sender=options.get("email_sender")
+            or wiring.build_email_sender(parts.email_sender, parts.smtp),
         )
         name = str(app.config["OTPGATE_BLUEPRINT_NAME"])
         state = GateState(

@@ -89,6 +89,7 @@ def signed_in(operation: FactorOperation = "view") -> tuple[str, Factors]:
 def factors_json(factors: Factors) -> dict[str, object]:
     return {
         "masked_phones": list(factors.masked_phones),
+        "masked_emails": list(factors.masked_emails),
         "totp": factors.totp,
         "recovery_codes_left": factors.recovery_codes_left,
     }
@@ -136,6 +137,7 @@ def manage() -> Response:
         preferred=preferred,
         devices=devices.rows(subject),
         remembering=devices.enabled(),
+        email_codes=state().verifier.email_sender is not None,
     )
 
 

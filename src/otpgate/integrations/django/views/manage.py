@@ -27,7 +27,7 @@ from otpgate.core.verifier import Verifier
 from otpgate.core.web import FactorOperation, challenge_view, manage_error, may_change_factors
 
 from .. import policy, runtime
-from ..models import TotpDevice, VerifiedPhone
+from ..models import TotpDevice, VerifiedEmail, VerifiedPhone
 from ..session import SessionData, client_ip, locale_of, next_url
 from .common import field, page, redirect, with_next
 
@@ -113,6 +113,9 @@ def manage(request: HttpRequest) -> HttpResponse:
     totp = TotpDevice.objects.filter(user_id=ctx.subject).first()
     context = {
         "phones": VerifiedPhone.objects.filter(user_id=ctx.subject),
+        "emails": VerifiedEmail.objects.filter(user_id=ctx.subject),
+        # addresses can be added where the site sends email codes
+        "email_codes": ctx.gate.email_sender is not None,
         "totp": factors.totp,
         "totp_pending": totp is not None and not totp.confirmed,
         "recovery_left": factors.recovery_codes_left,

@@ -1,0 +1,93 @@
+"""``email``: a code sent by email to a verified address (or to one being added).
+
+The same policy as ``sms`` (one challenge: digest-only code, checks, resends with the
+doubling cooldown, budgets, the shared lockout); it carries a transaction's details to the
+user itself (the summary is in the message). Offered only by a verifier that has an email
+sender.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import CheckRequest, InputSpec, StartRequest, numeric_input
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..challenge import Challenge, Verification
+    from ..credentials import Factors
+    from ..settings import Settings
+    from ..verifier import Verifier
+
+
+class EmailFactor:
+    """A one-time code by email; ``gate.start`` sends it, ``gate.verify`` checks it."""
+
+    name = "email"
+    rank = 15
+    purposes = frozenset({"login", "action", "transaction", "enroll"})
+    binds_details = True
+    sends = True
+
+    def available(self, gate: object) -> bool:
+        """Only a verifier with an email sender offers it."""
+        return getattr(gate, "email_sender", None) is not None
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        return numeric_input(settings.code_digits)
+
+    def enrolled(self, factors: Factors) -> bool:
+        return bool(factors.masked_emails)
+
+    def destination(self, factors: Factors) -> str:
+        return factors.masked_emails[0] if factors.masked_emails else ""
+
+    def start(self, gate: Verifier, subject: str, request: StartRequest) -> Challenge | None:
+        return gate.start_email(
+            subject,
+            request.destination,
+            purpose=request.purpose,
+            context=request.context,
+            client_ip=request.client_ip,
+            locale=request.locale,
+            summary=request.summary,
+            action=request.action,
+        )
+
+    async def astart(
+        self, gate: AsyncVerifier, subject: str, request: StartRequest
+    ) -> Challenge | None:
+        return await gate.start_email(
+            subject,
+            request.destination,
+            purpose=request.purpose,
+            context=request.context,
+            client_ip=request.client_ip,
+            locale=request.locale,
+            summary=request.summary,
+            action=request.action,
+        )
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        return gate.check(
+            request.challenge_id or "",  # none started: the answer is "expired"
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+        )
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        return await gate.check(
+            request.challenge_id or "",
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+        )

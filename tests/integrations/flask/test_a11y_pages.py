@@ -1,0 +1,77 @@
+"""axe-core over the Flask pages the demo's tour (tests/demo/test_a11y.py) does not reach:
+the step-up page of a stale session, and the replay page that asks for a file again; at 375
+and 1280 px, no violation of impact serious or critical."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests import browser as browsers
+from tests.a11y import WIDTHS, describe, serious
+from tests.integrations.flask.conftest import PASSWORD, PHONE
+
+browser = browsers.browser  # one chromium for this module
+page = browsers.page
+
+POST_WITH_FILE = """([action, token]) => {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = action; form.enctype = "multipart/form-data";
+  const csrf = document.createElement("input");
+  csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = token;
+  const text = document.createElement("input");
+  text.type = "hidden"; text.name = "text"; text.value = "hi";
+  const file = document.createElement("input");
+  file.type = "file"; file.name = "attachment";
+  const chosen = new DataTransfer(); chosen.items.add(new File(["secret"], "a.txt"));
+  file.files = chosen.files;
+  form.append(csrf, text, file); document.body.append(form);
+  HTMLFormElement.prototype.submit.call(form);
+}"""
+
+
+@pytest.fixture
+def served(harness: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, harness.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def audit(page: Any) -> None:
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        found = serious(page)
+        assert not found, f"{page.url} at {width} px:\n{describe(found)}"
+
+
+def second_step(page: Any, harness: Any) -> None:
+    page.get_by_role("button", name="Send code").click()
+    page.get_by_label("Code from the text message").fill(harness.last_code(PHONE))
+    page.get_by_role("button", name="Verify").click()
+
+
+def test_step_up_and_replay_pages_have_no_serious_violation(page, harness, served):
+    base = served
+    page.request.post(base + "/login", form={"username": "alice", "password": PASSWORD})
+    page.goto(base + "/otp/verify")
+    second_step(page, harness)
+    page.goto(base + "/otp/")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    harness.clock.advance(301)  # the step-up is stale now
+    with page.expect_navigation():
+        page.evaluate(POST_WITH_FILE, ["/note", token])
+    page.wait_for_url(re.compile(r"/otp/verify\?next="))
+    assert page.get_by_role("heading", name="Confirm it's you").is_visible()
+    audit(page)
+    second_step(page, harness)
+    page.wait_for_url(re.compile(r"/otp/replay"))
+    assert page.locator("#otpgate-replay input[type=file]").count() == 1
+    audit(page)
