@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 from collections.abc import Iterator, Mapping
+from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -174,9 +175,10 @@ def error_message(error: OtpgateError, locale: str | None) -> str:
 
 
 def source_messages() -> dict[str, str]:
-    """Every core msgid → where it comes from: error messages and SMS texts (what
+    """Every core msgid → where it comes from: error messages, SMS and email texts (what
     ``scripts/i18n.py extract`` adds to the Flask strings)."""
     from . import answers  # noqa: F401  (its errors too)
+    from .mail import ENGLISH_EMAIL
     from .message import ENGLISH_SMS
 
     found: dict[str, str] = {}
@@ -193,4 +195,6 @@ def source_messages() -> dict[str, str]:
     found.setdefault(LockedOut.hard_message, "otpgate.core.errors.LockedOut")
     for text in (ENGLISH_SMS.plain, ENGLISH_SMS.with_summary):
         found.setdefault(text, "otpgate.core.message")
+    for text in astuple(ENGLISH_EMAIL):
+        found.setdefault(text, "otpgate.core.mail")
     return found
