@@ -175,11 +175,12 @@ def error_message(error: OtpgateError, locale: str | None) -> str:
 
 
 def source_messages() -> dict[str, str]:
-    """Every core msgid → where it comes from: error messages, SMS and email texts (what
+    """Every core msgid → where it comes from: error messages, SMS, email and voice texts (what
     ``scripts/i18n.py extract`` adds to the Flask strings)."""
     from . import answers  # noqa: F401  (its errors too)
     from .mail import ENGLISH_EMAIL
     from .message import ENGLISH_SMS
+    from .voice import ENGLISH_VOICE
 
     found: dict[str, str] = {}
     pending: list[type[OtpgateError]] = [OtpgateError]
@@ -197,4 +198,5 @@ def source_messages() -> dict[str, str]:
         found.setdefault(text, "otpgate.core.message")
     for text in astuple(ENGLISH_EMAIL):
         found.setdefault(text, "otpgate.core.mail")
+    found.setdefault(ENGLISH_VOICE.text, "otpgate.core.voice")
     return found
