@@ -56,7 +56,14 @@ class Sync:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
-        if name in {"totp", "recovery", "store", "credentials", "devices"}:
+        if name in {
+            "totp",
+            "recovery",
+            "store",
+            "credentials",
+            "devices",
+            "passkeys",
+        } and not callable(value):
             return Sync(value, self._loop)
         if not callable(value):
             return value

@@ -213,7 +213,7 @@ class TestWhoMayConfirm:
         for bad in ("recovery", "sms, recovery", "SMS!"):
             with pytest.raises(ConfigurationError):
                 Settings(secret_keys=(KEY,), transaction_factors=bad)
-        assert Settings(secret_keys=(KEY,)).transaction_factors == ("sms", "totp")
+        assert Settings(secret_keys=(KEY,)).transaction_factors == ("sms", "totp", "webauthn")
 
     @pytest.mark.parametrize("token", ["", "~", "totp~", "~abc", "x" * 201, None, 5])
     def test_malformed_tokens_are_typed_errors(self, gate, token):

@@ -50,8 +50,15 @@ def registry() -> FactorRegistry:
     return builtin_factors()
 
 
-def test_the_built_in_factors_are_ranked_app_sms_voice_email_recovery(registry):
-    assert registry.names() == ("totp", "sms", "email", "voice", "recovery")  # ties: by name
+def test_the_built_in_factors_are_ranked_passkey_app_sms_voice_email_recovery(registry):
+    assert registry.names() == (
+        "webauthn",
+        "totp",
+        "sms",
+        "email",
+        "voice",
+        "recovery",
+    )  # ties: by name
     assert [f.rank for f in registry] == sorted((f.rank for f in registry), reverse=True)
 
 

@@ -28,6 +28,7 @@ NAMES = {
     "otpgate_preference",
     "otpgate_device",
     "otpgate_email",
+    "otpgate_passkey",
 }
 
 

@@ -189,6 +189,7 @@ def test_tables_can_live_in_the_apps_metadata(database):
         "auth_preference",
         "auth_device",
         "auth_email",
+        "auth_passkey",
     }
     creds = SQLAlchemyCredentials(engine, tables=tables)
     creds.add_phone("u1", PHONE)

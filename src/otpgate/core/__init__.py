@@ -11,6 +11,7 @@ from .credentials import (
     EmailCredentials,
     Factors,
     MemoryCredentials,
+    PasskeyCredential,
     TotpCredential,
 )
 from .devices import AsyncDeviceRepository, DeviceRecord, DeviceRepository, DeviceView
@@ -40,6 +41,7 @@ from .errors import (
     MaxAttemptsReached,
     OtpgateError,
     OtpRequired,
+    PasskeyRejected,
     PhoneNetworkNotAllowed,
     PhoneRegionNotAllowed,
     PhoneRejected,
@@ -48,6 +50,7 @@ from .errors import (
     RateLimited,
     ResendCooldown,
     SendLimitReached,
+    SignCountRegression,
     SmsTemporarilyUnavailable,
     StorageUnavailable,
     UnknownFactor,
@@ -60,6 +63,7 @@ from .factors import (
     FactorOption,
     FactorRegistry,
     InputSpec,
+    WebAuthnFactor,
     register_factor,
 )
 from .http import ErrorResponse, error_response
@@ -211,6 +215,9 @@ __all__ = [
 # Exactly-once, observable execution of confirmed transactions (issue 11).
 from .executions import AsyncExecutions, Executions, TransactionStatus
 from .transactions import TransactionExecuted, TransactionInProgress
+
+# Passkeys (issue 12): the webauthn factor; py_webauthn is imported only when one is used.
+__all__ += ["PasskeyCredential", "PasskeyRejected", "SignCountRegression", "WebAuthnFactor"]
 
 __all__ += [
     "AsyncExecutions",

@@ -15,7 +15,13 @@ from .adapters import as_async
 from .address import is_email
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import AsyncCredentials, Factors, MemoryCredentials, TotpCredential
+from .credentials import (
+    AsyncCredentials,
+    Factors,
+    MemoryCredentials,
+    PasskeyCredential,
+    TotpCredential,
+)
 from .device_service import AsyncRememberedDevices
 from .engine import LOST_RACE, StartPlan
 from .errors import ConfigurationError
@@ -24,9 +30,11 @@ from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .factors.webauthn_manage import AsyncPasskeys
 from .guard import lift_key
 from .mailers import AsyncEmailSender, EmailSender
 from .memory_store import MemoryStore
+from .passkey_settings import webauthn_configured
 from .phone import PhoneNumber
 from .policy import Budget
 from .pumping import Block, Watch
@@ -84,6 +92,8 @@ class AsyncVerifier(AsyncFactorGate):
         self.recovery = AsyncRecoveryFactor(self)
         #: Remembered devices: skip the sign-in second step (``remember_device``).
         self.devices = AsyncRememberedDevices(self)
+        #: The subject's passkeys: list, rename, remove.
+        self.passkeys = AsyncPasskeys(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -352,6 +362,7 @@ class AsyncVerifier(AsyncFactorGate):
             await self.credentials.get_totp(subject),
             await self.credentials.recovery_codes_left(subject),
             await self._emails(subject),
+            await self._passkeys_of(subject),
         )
 
     async def remove_email(self, subject: str, email: str) -> bool:
@@ -365,6 +376,15 @@ class AsyncVerifier(AsyncFactorGate):
             await self.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
+    async def _passkeys_of(self, subject: str, *, every: bool = False) -> list[PasskeyCredential]:
+        """The subject's passkeys: none read where passkeys are not configured (a site
+        without them reads nothing more than before), unless ``every`` (a reset)."""
+        reader = getattr(self.credentials, "passkeys", None)
+        if reader is None or not (every or webauthn_configured(self.settings)):
+            return []
+        keys: list[PasskeyCredential] = await reader(subject)
+        return keys
+
     async def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
         subject = self._subject(subject)
@@ -377,7 +397,7 @@ class AsyncVerifier(AsyncFactorGate):
 
     async def reset(self, subject: str) -> list[str]:
         """Remove every factor of ``subject`` and lift any lock (support's last resort);
-        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
+        returns the kinds removed (``sms``, ``totp``, ``recovery``, ``webauthn``)."""
         subject = self._subject(subject)
         numbers = await self.credentials.phones(subject)
         phones = [await self.remove_phone(subject, p) for p in numbers]
@@ -385,8 +405,12 @@ class AsyncVerifier(AsyncFactorGate):
             await self.remove_email(subject, a) for a in await self._emails(subject, always=True)
         ]
         totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
+        keys = [
+            await self.passkeys.remove(subject, key.credential_id)
+            for key in await self._passkeys_of(subject, every=True)
+        ]
         await self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery, any(emails))
+        return self._kinds_removed(any(phones), totp, recovery, any(emails), any(keys))
 
     async def pumping_blocks(self) -> list[Block]:
         """The number ranges the SMS pumping guard blocks now."""

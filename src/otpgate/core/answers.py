@@ -55,6 +55,8 @@ def which_code(pending: PendingConfirmation) -> str:
     chosen = next((o for o in pending.options if o.name == pending.factor), None)
     if chosen is not None and chosen.sends:
         return f"We sent a code to {chosen.destination or 'you'}."
+    if chosen is not None and chosen.input.kind == "browser":
+        return "Answer the challenge's `browser_options` with the browser (a passkey)."
     return "Nothing was sent: enter the code your second factor (`factor`) shows now."
 
 

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
+from .passkey_settings import validate_webauthn
 from .simswap import ON_ERROR_CHOICES
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def validate(s: Settings) -> None:
         "pumping_min_conversion": (0, 100),
         "pumping_min_sample": (1, 1_000_000),
         "pumping_block_seconds": (60, 7 * 86400),
+        "webauthn_challenge_lifetime": (30, 600),
     }
     for name, (low, high) in bounded.items():
         value = getattr(s, name)
@@ -193,3 +195,4 @@ def validate(s: Settings) -> None:
         "transaction_factors",
         "expected factor names such as 'sms, totp' (a recovery code never confirms a transaction)",
     )
+    validate_webauthn(s)

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from .errors import ChallengeExpired, MalformedInput
 
@@ -85,12 +86,16 @@ class Challenge:
     expires_at: float
     resend_at: float
     bound_to_context: bool
+    #: What the browser needs to answer it (a passkey's request or creation options, JSON
+    #: with base64url bytes, for ``PublicKeyCredential.parse*OptionsFromJSON``); None for a
+    #: code sent by SMS.
+    browser_options: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Verification:
-    """Proof that ``subject`` passed ``factor`` ("sms", "voice", "totp", "recovery", or one
-    a site registered) at ``verified_at``."""
+    """Proof that ``subject`` passed ``factor`` ("sms", "voice", "totp", "webauthn",
+    "recovery", or one a site registered) at ``verified_at``."""
 
     subject: str
     purpose: str

@@ -1,7 +1,8 @@
 """The credential repository: a subject's persistent factors.
 
 Phones are E.164 text; the TOTP secret is stored sealed (encrypted); recovery codes only as
-keyed digests. Django keeps these in ORM models, Flask and FastAPI in SQLAlchemy tables;
+keyed digests; passkeys as their public keys (nothing secret) with their counters. Django
+keeps these in ORM models, Flask and FastAPI in SQLAlchemy tables;
 ``MemoryCredentials`` serves tests, demos and single-process tools.
 """
 
@@ -23,6 +24,31 @@ class TotpCredential:
 
 
 @dataclass(frozen=True)
+class PasskeyCredential:
+    """One registered passkey (WebAuthn credential). Nothing here is secret: the public key
+    only checks signatures; the credential id is base64url text, unique across subjects."""
+
+    credential_id: str
+    public_key: bytes = field(repr=False)
+    sign_count: int
+    #: The user's name for it ("Work laptop"): shown in lists, never logged.
+    name: str = field(repr=False)
+    created_at: float
+    last_used_at: float | None = None
+    #: How the browser can reach it ("internal", "usb", "hybrid", ...).
+    transports: tuple[str, ...] = ()
+    #: It may be synced to other devices (multi-device), and it is backed up now.
+    backup_eligible: bool = False
+    backup_state: bool = False
+
+
+def counter_regressed(stored: int, presented: int) -> bool:
+    """True if a passkey's counter went backwards (or stood still while counting): an
+    authenticator that does not count always reports 0, and 0 after 0 is fine."""
+    return (stored > 0 or presented > 0) and presented <= stored
+
+
+@dataclass(frozen=True)
 class Factors:
     """What second factors a subject has, safe to show (numbers masked)."""
 
@@ -33,18 +59,27 @@ class Factors:
     fingerprint: str
     #: Verified email addresses, masked (``a••••@example.com``).
     masked_emails: tuple[str, ...] = ()
+    #: The names of the subject's passkeys, oldest first.
+    passkeys: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
         """True if the subject can pass a second factor at all."""
         return bool(
-            self.masked_phones or self.masked_emails or self.totp or self.recovery_codes_left
+            self.masked_phones
+            or self.masked_emails
+            or self.totp
+            or self.recovery_codes_left
+            or self.passkeys
         )
 
     @property
     def primary_count(self) -> int:
-        """Phone numbers, addresses and authenticator app: what recovery codes back up."""
-        return len(self.masked_phones) + len(self.masked_emails) + int(self.totp)
+        """Phone numbers, addresses, authenticator app and passkeys: what recovery codes
+        back up."""
+        return (
+            len(self.masked_phones) + len(self.masked_emails) + int(self.totp) + len(self.passkeys)
+        )
 
 
 @runtime_checkable
@@ -81,6 +116,22 @@ class Credentials(Protocol):
     def set_preferred_factor(self, subject: str, name: str | None) -> None:
         """Store the subject's choice (a factor name), or forget it (None)."""
 
+    def passkeys(self, subject: str) -> list[PasskeyCredential]:
+        """The subject's passkeys, oldest first."""
+
+    def add_passkey(self, subject: str, credential: PasskeyCredential) -> bool:
+        """Keep a new passkey; False (nothing stored) if its credential id is known already."""
+
+    def use_passkey(
+        self, subject: str, credential_id: str, sign_count: int, backup_state: bool, at: float
+    ) -> bool:
+        """Record a use atomically: the new counter, backup state and last-used time, unless
+        :func:`counter_regressed`. False: refused (or no such passkey)."""
+
+    def rename_passkey(self, subject: str, credential_id: str, name: str) -> bool: ...
+
+    def remove_passkey(self, subject: str, credential_id: str) -> bool: ...
+
 
 @runtime_checkable
 class EmailCredentials(Protocol):
@@ -112,6 +163,13 @@ class AsyncCredentials(Protocol):
     async def use_recovery_code(self, subject: str, digests: Sequence[str]) -> bool: ...
     async def preferred_factor(self, subject: str) -> str | None: ...
     async def set_preferred_factor(self, subject: str, name: str | None) -> None: ...
+    async def passkeys(self, subject: str) -> list[PasskeyCredential]: ...
+    async def add_passkey(self, subject: str, credential: PasskeyCredential) -> bool: ...
+    async def use_passkey(
+        self, subject: str, credential_id: str, sign_count: int, backup_state: bool, at: float
+    ) -> bool: ...
+    async def rename_passkey(self, subject: str, credential_id: str, name: str) -> bool: ...
+    async def remove_passkey(self, subject: str, credential_id: str) -> bool: ...
 
 
 class MemoryCredentials:
@@ -127,6 +185,7 @@ class MemoryCredentials:
         self._preferred: dict[str, str] = {}
         self._devices: dict[str, DeviceRecord] = {}
         self._emails: dict[str, list[str]] = {}
+        self._passkeys: dict[str, list[PasskeyCredential]] = {}
 
     def phones(self, subject: str) -> list[str]:
         with self._lock:
@@ -243,3 +302,46 @@ class MemoryCredentials:
             for ref in refs:
                 del self._devices[ref]
             return len(refs)
+
+    def passkeys(self, subject: str) -> list[PasskeyCredential]:
+        with self._lock:
+            return list(self._passkeys.get(subject, ()))
+
+    def add_passkey(self, subject: str, credential: PasskeyCredential) -> bool:
+        with self._lock:
+            known = (c.credential_id for keys in self._passkeys.values() for c in keys)
+            if credential.credential_id in set(known):
+                return False
+            self._passkeys.setdefault(subject, []).append(credential)
+            return True
+
+    def use_passkey(
+        self, subject: str, credential_id: str, sign_count: int, backup_state: bool, at: float
+    ) -> bool:
+        with self._lock:
+            keys = self._passkeys.get(subject, [])
+            for index, key in enumerate(keys):
+                if key.credential_id == credential_id:
+                    if counter_regressed(key.sign_count, sign_count):
+                        return False
+                    keys[index] = replace(
+                        key, sign_count=sign_count, backup_state=backup_state, last_used_at=at
+                    )
+                    return True
+            return False
+
+    def rename_passkey(self, subject: str, credential_id: str, name: str) -> bool:
+        with self._lock:
+            keys = self._passkeys.get(subject, [])
+            for index, key in enumerate(keys):
+                if key.credential_id == credential_id:
+                    keys[index] = replace(key, name=name)
+                    return True
+            return False
+
+    def remove_passkey(self, subject: str, credential_id: str) -> bool:
+        with self._lock:
+            keys = self._passkeys.get(subject, [])
+            kept = [key for key in keys if key.credential_id != credential_id]
+            self._passkeys[subject] = kept
+            return len(kept) != len(keys)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .address import EmailAddress, mask_email, parse_email
@@ -20,7 +20,7 @@ from .codes import (
     clean_recovery_code,
 )
 from .context import canonical_context
-from .credentials import Factors, TotpCredential
+from .credentials import Factors, PasskeyCredential, TotpCredential
 from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
@@ -294,6 +294,7 @@ class Decisions:
         totp: TotpCredential | None,
         recovery_left: int,
         emails: list[str] | None = None,
+        passkeys: Sequence[PasskeyCredential] = (),
     ) -> Factors:
         active = totp is not None and totp.confirmed
         addresses = emails or []
@@ -302,9 +303,14 @@ class Decisions:
             totp=active,
             recovery_codes_left=recovery_left,
             fingerprint=factors_fingerprint(
-                phones, totp.created_at if totp and active else None, recovery_left, addresses
+                phones,
+                totp.created_at if totp and active else None,
+                recovery_left,
+                addresses,
+                [key.credential_id for key in passkeys],
             ),
             masked_emails=tuple(mask_email(address) for address in addresses),
+            passkeys=tuple(key.name for key in passkeys),
         )
 
     def _phone_to_remove(self, phone: object) -> str:
@@ -328,8 +334,16 @@ class Decisions:
             self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
 
     @staticmethod
-    def _kinds_removed(sms: bool, totp: bool, recovery: bool, email: bool = False) -> list[str]:
-        kinds = (("sms", sms), ("email", email), ("totp", totp), ("recovery", recovery))
+    def _kinds_removed(
+        sms: bool, totp: bool, recovery: bool, email: bool = False, webauthn: bool = False
+    ) -> list[str]:
+        kinds = (
+            ("sms", sms),
+            ("email", email),
+            ("totp", totp),
+            ("recovery", recovery),
+            ("webauthn", webauthn),
+        )
         return [kind for kind, done in kinds if done]
 
     @staticmethod

@@ -186,6 +186,22 @@ class InvalidCode(VerificationFailed):
         super().__init__(message)
 
 
+class PasskeyRejected(InvalidCode):
+    """A passkey's answer did not verify: another origin or site, a bad signature, a
+    credential the subject does not have, or the answer to another challenge."""
+
+    code = "passkey_rejected"
+    default_message = "That passkey could not be verified."
+
+
+class SignCountRegression(VerificationFailed):
+    """A passkey's signature counter went backwards: the authenticator may have been
+    cloned. Refused, and reported as a ``passkey_counter_regression`` event."""
+
+    code = "sign_count_regression"
+    default_message = "That passkey could not be verified."
+
+
 class ChallengeExpired(VerificationFailed):
     """Expired, used, canceled or unknown: deliberately one answer for all of them."""
 

@@ -37,6 +37,9 @@ class EventName(str, Enum):
     DEVICE_REVOKED = "device_revoked"
     #: The pumping guard blocked a number range (``detail``: scope, prefix, the counts).
     PUMPING_BLOCKED = "pumping_blocked"
+    FACTOR_RENAMED = "factor_renamed"
+    #: A passkey's signature counter did not increase: maybe a cloned authenticator.
+    PASSKEY_COUNTER_REGRESSION = "passkey_counter_regression"
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ class Settings:
     frame_ancestors: tuple[str, ...] = ()
     #: The factors that may confirm a transaction's details (a recovery code never may): a
     #: code by SMS (which also carries the details, PSD2's dynamic linking) or from the app.
-    transaction_factors: tuple[str, ...] = ("sms", "totp")
+    transaction_factors: tuple[str, ...] = ("sms", "totp", "webauthn")
     #: Ask the operator (the verifier's ``sim_swap`` check, e.g. CAMARA's SIM Swap API)
     #: whether a number's SIM changed within this many hours before sending a code to it
     #: for sign-in, step-up or a transaction; a recent swap makes SMS unavailable for that
@@ -184,6 +184,17 @@ class Settings:
     pumping_min_sample: int = 20
     #: How long a range stays blocked (an operator may lift it sooner).
     pumping_block_seconds: int = 6 * 3600
+
+    #: Passkeys (WebAuthn): the relying party id, a host name such as ``shop.example``
+    #: (every origin's host is it or one of its subdomains). None (default): no passkeys.
+    webauthn_rp_id: str | None = None
+    #: The name an authenticator shows for the site (default: ``brand``).
+    webauthn_rp_name: str | None = None
+    #: The origins pages ask for passkeys from, such as ``https://shop.example``; a response
+    #: from any other origin is refused. Required with ``webauthn_rp_id``.
+    webauthn_origins: tuple[str, ...] = ()
+    #: How long a passkey challenge (options handed to the browser) may be answered.
+    webauthn_challenge_lifetime: int = 180
 
     def __post_init__(self) -> None:
         for name, convert in _COERCE.items():
@@ -305,4 +316,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "transaction_factors": _names,
     "sim_swap_on_error": lambda v: str(v).strip().lower(),
     "pumping_guard": _bool,
+    "webauthn_rp_id": _optional(lambda v: str(v).strip().lower()),
+    "webauthn_rp_name": _optional(str),
+    "webauthn_origins": lambda v: tuple(part.rstrip("/").lower() for part in _words(v)),
 }

@@ -13,7 +13,7 @@ from typing import Any
 from .address import is_email
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
 from .codes import generate_recovery_code
-from .credentials import Credentials, Factors, MemoryCredentials, TotpCredential
+from .credentials import Credentials, Factors, MemoryCredentials, PasskeyCredential, TotpCredential
 from .device_service import RememberedDevices
 from .engine import LOST_RACE, StartPlan
 from .errors import ConfigurationError
@@ -22,9 +22,11 @@ from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
+from .factors.webauthn_manage import Passkeys
 from .guard import lift_key
 from .mailers import EmailSender
 from .memory_store import MemoryStore
+from .passkey_settings import webauthn_configured
 from .phone import PhoneNumber
 from .policy import Budget
 from .pumping import Block, Watch
@@ -76,6 +78,8 @@ class Verifier(FactorGate):
         self.recovery = RecoveryFactor(self)
         #: Remembered devices: skip the sign-in second step (``remember_device``).
         self.devices = RememberedDevices(self)
+        #: The subject's passkeys: list, rename, remove.
+        self.passkeys = Passkeys(self)
 
     # -- SMS challenges ---------------------------------------------------------------------
 
@@ -344,6 +348,7 @@ class Verifier(FactorGate):
             self.credentials.get_totp(subject),
             self.credentials.recovery_codes_left(subject),
             self._emails(subject),
+            self._passkeys_of(subject),
         )
 
     def remove_email(self, subject: str, email: str) -> bool:
@@ -357,6 +362,15 @@ class Verifier(FactorGate):
             self.devices.revoke_all(subject, reason="factors_changed")
         return removed
 
+    def _passkeys_of(self, subject: str, *, every: bool = False) -> list[PasskeyCredential]:
+        """The subject's passkeys: none read where passkeys are not configured (a site
+        without them reads nothing more than before), unless ``every`` (a reset)."""
+        reader = getattr(self.credentials, "passkeys", None)
+        if reader is None or not (every or webauthn_configured(self.settings)):
+            return []
+        keys: list[PasskeyCredential] = reader(subject)
+        return keys
+
     def remove_phone(self, subject: str, phone: str) -> bool:
         """Remove a verified number (E.164 or as typed); True if it was there."""
         subject = self._subject(subject)
@@ -369,13 +383,17 @@ class Verifier(FactorGate):
 
     def reset(self, subject: str) -> list[str]:
         """Remove every factor of ``subject`` and lift any lock (support's last resort);
-        returns the kinds removed (``sms``, ``totp``, ``recovery``)."""
+        returns the kinds removed (``sms``, ``totp``, ``recovery``, ``webauthn``)."""
         subject = self._subject(subject)
         phones = [self.remove_phone(subject, p) for p in self.credentials.phones(subject)]
         emails = [self.remove_email(subject, a) for a in self._emails(subject, always=True)]
         totp, recovery = self.totp.remove(subject), self.recovery.remove(subject)
+        keys = [
+            self.passkeys.remove(subject, key.credential_id)
+            for key in self._passkeys_of(subject, every=True)
+        ]
         self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery, any(emails))
+        return self._kinds_removed(any(phones), totp, recovery, any(emails), any(keys))
 
     def pumping_blocks(self) -> list[Block]:
         """The number ranges the SMS pumping guard blocks now."""

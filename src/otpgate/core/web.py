@@ -234,8 +234,9 @@ def view_action(method: str, name: str) -> str:
 
 
 def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
-    """The one JSON shape of a challenge for every integration: relative times, no secrets."""
-    return {
+    """The one JSON shape of a challenge for every integration: relative times, no secrets;
+    ``browser_options`` for a factor the browser answers (a passkey)."""
+    view: dict[str, Any] = {
         "id": challenge.id,
         "purpose": challenge.purpose,
         "status": challenge.status.value,
@@ -246,6 +247,9 @@ def challenge_view(challenge: Challenge, now: float) -> dict[str, Any]:
         "resend_in": max(0, math.ceil(challenge.resend_at - now)),
         "bound_to_context": challenge.bound_to_context,
     }
+    if challenge.browser_options is not None:  # a passkey: what the browser answers
+        view["browser_options"] = challenge.browser_options
+    return view
 
 
 def factors_fingerprint(
@@ -253,11 +257,15 @@ def factors_fingerprint(
     totp_created_at: float | None,
     recovery_left: int,
     emails: Sequence[str] = (),
+    passkey_ids: Sequence[str] = (),
 ) -> str:
-    """A value that changes whenever a subject's factors change (for device tokens)."""
+    """A value that changes whenever a subject's factors change (for device tokens); a
+    subject without addresses or passkeys keeps the value it had before they existed."""
     parts: list[object] = [sorted(phones), totp_created_at, recovery_left > 0]
-    if emails:  # without: the value of subjects with no address stays what it was
+    if emails:
         parts.append(sorted(emails))
+    if passkey_ids:
+        parts.append({"passkeys": sorted(passkey_ids)})
     return json.dumps(parts)
 
 

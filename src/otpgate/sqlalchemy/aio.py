@@ -11,9 +11,10 @@ from typing import Any, Union
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from otpgate.core.credentials import TotpCredential
+from otpgate.core.credentials import PasskeyCredential, TotpCredential
 from otpgate.core.errors import StorageUnavailable
 
+from . import passkey_statements as pq
 from . import statements as q
 from .devices import AsyncDeviceMethods
 from .tables import Tables, metadata
@@ -197,6 +198,44 @@ class AsyncSQLAlchemyCredentials(AsyncDeviceMethods):
             except IntegrityError:
                 continue
         raise StorageUnavailable()
+
+    # -- passkeys --------------------------------------------------------------------------
+
+    async def passkeys(self, subject: str) -> list[PasskeyCredential]:
+        """The subject's passkeys, oldest first."""
+        query = pq.select_passkeys(self.tables, q.check_subject(subject))
+        async with self._begin() as db:
+            return [pq.passkey_from_row(row) for row in await db.execute(*query)]
+
+    async def add_passkey(self, subject: str, credential: PasskeyCredential) -> bool:
+        """Keep a new passkey; False if its credential id is known already."""
+        t, subject = self.tables, q.check_subject(subject)
+        try:
+            async with self._begin() as db:
+                found = await db.execute(pq.passkey_exists(t, credential.credential_id))
+                if found.first() is not None:
+                    return False
+                await db.execute(pq.insert_passkey(t, subject, credential))
+            return True
+        except IntegrityError:
+            return False  # a concurrent request registered the same credential
+
+    async def use_passkey(
+        self, subject: str, credential_id: str, sign_count: int, backup_state: bool, at: float
+    ) -> bool:
+        """Record a use unless the counter went backwards (one conditional UPDATE)."""
+        statement = pq.use_passkey(
+            self.tables, q.check_subject(subject), credential_id, sign_count, backup_state, at
+        )
+        return q.rowcount(await self._run(statement)) == 1
+
+    async def rename_passkey(self, subject: str, credential_id: str, name: str) -> bool:
+        statement = pq.rename_passkey(self.tables, q.check_subject(subject), credential_id, name)
+        return q.rowcount(await self._run(statement)) > 0
+
+    async def remove_passkey(self, subject: str, credential_id: str) -> bool:
+        statement = pq.delete_passkey(self.tables, q.check_subject(subject), credential_id)
+        return q.rowcount(await self._run(statement)) > 0
 
 
 async def create_all_async(bind: AsyncEngine, *, tables: Tables | None = None) -> None:

@@ -11,9 +11,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from otpgate.core.credentials import TotpCredential
+from otpgate.core.credentials import PasskeyCredential, TotpCredential
 from otpgate.core.errors import StorageUnavailable
 
+from . import passkey_statements as pq
 from . import statements as q
 from .devices import DeviceMethods
 from .tables import Tables, metadata
@@ -199,6 +200,43 @@ class SQLAlchemyCredentials(DeviceMethods):
             except IntegrityError:
                 continue
         raise StorageUnavailable()
+
+    # -- passkeys --------------------------------------------------------------------------
+
+    def passkeys(self, subject: str) -> list[PasskeyCredential]:
+        """The subject's passkeys, oldest first."""
+        query = pq.select_passkeys(self.tables, q.check_subject(subject))
+        with self._begin() as db:
+            return [pq.passkey_from_row(row) for row in db.execute(*query)]
+
+    def add_passkey(self, subject: str, credential: PasskeyCredential) -> bool:
+        """Keep a new passkey; False if its credential id is known already."""
+        t, subject = self.tables, q.check_subject(subject)
+        try:
+            with self._begin() as db:
+                if db.execute(pq.passkey_exists(t, credential.credential_id)).first() is not None:
+                    return False
+                db.execute(pq.insert_passkey(t, subject, credential))
+            return True
+        except IntegrityError:
+            return False  # a concurrent request registered the same credential
+
+    def use_passkey(
+        self, subject: str, credential_id: str, sign_count: int, backup_state: bool, at: float
+    ) -> bool:
+        """Record a use unless the counter went backwards (one conditional UPDATE)."""
+        statement = pq.use_passkey(
+            self.tables, q.check_subject(subject), credential_id, sign_count, backup_state, at
+        )
+        return q.rowcount(self._run(statement)) == 1
+
+    def rename_passkey(self, subject: str, credential_id: str, name: str) -> bool:
+        statement = pq.rename_passkey(self.tables, q.check_subject(subject), credential_id, name)
+        return q.rowcount(self._run(statement)) > 0
+
+    def remove_passkey(self, subject: str, credential_id: str) -> bool:
+        statement = pq.delete_passkey(self.tables, q.check_subject(subject), credential_id)
+        return q.rowcount(self._run(statement)) > 0
 
 
 def create_all(bind: Engine, *, tables: Tables | None = None) -> None:

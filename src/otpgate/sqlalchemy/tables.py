@@ -1,6 +1,6 @@
 """Table definitions: verified phones and email addresses, authenticator secrets (sealed),
-recovery code digests, each subject's preferred factor and remembered devices (keyed digests
-only).
+recovery code digests, each subject's preferred factor, remembered devices (keyed digests
+only) and passkeys (public keys and counters: nothing secret).
 
 Nothing secret is stored in clear: ``sealed_secret`` is AES-GCM ciphertext made by the core's
 keyring, and recovery codes are keyed digests. Times are UNIX seconds (double precision),
@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Double,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -32,6 +34,10 @@ REF_LENGTH = 16
 LABEL_LENGTH = 64
 PLACE_LENGTH = 64
 EMAIL_LENGTH = 254
+#: base64url of WebAuthn's longest credential id (1023 bytes).
+CREDENTIAL_ID_LENGTH = 1366
+PASSKEY_NAME_LENGTH = 64
+TRANSPORTS_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class Tables:
     devices: Table
     #: Verified email addresses (added with the ``email`` factor; ``create_all`` adds it).
     emails: Table
+    #: One row per passkey (added with passkeys; ``create_all`` adds it likewise).
+    passkeys: Table
 
     @property
     def all(self) -> list[Table]:
@@ -59,13 +67,14 @@ class Tables:
             self.preferences,
             self.devices,
             self.emails,
+            self.passkeys,
         ]
 
 
 def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
     """Define otpgate's tables in ``target`` (your application's metadata), named
     ``<prefix>phone``, ``<prefix>totp``, ``<prefix>recovery_code``, ``<prefix>preference``
-    ``<prefix>device`` and ``<prefix>email``."""
+    ``<prefix>device``, ``<prefix>email`` and ``<prefix>passkey``."""
     phones = Table(
         f"{prefix}phone",
         target,
@@ -122,6 +131,22 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         Column("created_at", Double, nullable=False),
         UniqueConstraint("subject", "address", name=f"{prefix}email_subject_address"),
     )
+    passkeys = Table(
+        f"{prefix}passkey",
+        target,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject", String(SUBJECT_LENGTH), nullable=False, index=True),
+        # unique across subjects: a passwordless sign-in would find the subject by it
+        Column("credential_id", String(CREDENTIAL_ID_LENGTH), nullable=False, unique=True),
+        Column("public_key", LargeBinary, nullable=False),
+        Column("sign_count", BigInteger, nullable=False, default=0),
+        Column("name", String(PASSKEY_NAME_LENGTH), nullable=False),
+        Column("transports", String(TRANSPORTS_LENGTH), nullable=False, default=""),
+        Column("backup_eligible", Boolean, nullable=False, default=False),
+        Column("backup_state", Boolean, nullable=False, default=False),
+        Column("created_at", Double, nullable=False),
+        Column("last_used_at", Double, nullable=True),
+    )
     return Tables(
         phones=phones,
         totp=totp,
@@ -129,6 +154,7 @@ def define_tables(target: MetaData, prefix: str = "otpgate_") -> Tables:
         preferences=preferences,
         devices=devices,
         emails=emails,
+        passkeys=passkeys,
     )
 
 

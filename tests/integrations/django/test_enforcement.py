@@ -25,6 +25,7 @@ OPEN = {
     "otpgate:api_start",
     "otpgate:api_resend",
     "otpgate:api_check",
+    "otpgate:webauthn_js",  # the first-party passkey script: public, like a static file
 }
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.uuid4()), "path": "x/y"}
 

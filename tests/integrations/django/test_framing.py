@@ -38,7 +38,10 @@ def otpgate_urls() -> list[str]:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, pattern.namespace or namespace)
             elif isinstance(pattern, URLPattern) and namespace == "otpgate" and pattern.name:
-                kwargs = {"pk": 1} if "<int:pk>" in str(pattern.pattern) else {}
+                route = str(pattern.pattern)
+                kwargs: dict[str, Any] = {"pk": 1} if "<int:pk>" in route else {}
+                if "<str:credential_id>" in route:
+                    kwargs = {"credential_id": "bm8tc3VjaC1wYXNza2V5"}
                 found.append(reverse(f"otpgate:{pattern.name}", kwargs=kwargs))
 
     walk(get_resolver().url_patterns, "")

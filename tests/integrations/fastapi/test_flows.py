@@ -52,6 +52,7 @@ async def test_enroll_a_phone_then_list_factors(harness: Harness):
         "masked_emails": [],
         "totp": False,
         "recovery_codes_left": 0,
+        "passkeys": [],
         "preferred": "sms",
     }
     # the challenge is used up: one answer for used, expired or unknown

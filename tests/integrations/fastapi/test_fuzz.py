@@ -42,13 +42,16 @@ async def harness() -> AsyncIterator[Harness]:
 
 async def routes(harness: Harness) -> list[tuple[str, str]]:
     """(method, path) of every operation under the gate's prefix in the app's OpenAPI, with
-    a live challenge of alice's for ``{challenge_id}`` and a device handle for ``{ref}``."""
+    a live challenge of alice's for ``{challenge_id}``, a device handle for ``{ref}`` and a
+    passkey id for ``{credential_id}``."""
     started = await harness.client.post("/otpgate/challenges", json={}, headers=bearer("alice"))
     challenge = started.json()["id"]
     found = [
         (
             method.upper(),
-            path.replace("{challenge_id}", challenge).replace("{ref}", "0123456789abcdef"),
+            path.replace("{challenge_id}", challenge)
+            .replace("{ref}", "0123456789abcdef")
+            .replace("{credential_id}", "AAAA"),
         )
         for path, operations in harness.app.openapi()["paths"].items()
         if path.startswith(harness.gate.prefix + "/")

@@ -207,6 +207,7 @@ async def test_factors_live_in_sql_across_restarts(tmp_path: Path):
             "masked_emails": [],
             "totp": True,
             "recovery_codes_left": 10,
+            "passkeys": [],
             "preferred": "totp",
         }
         used = await client.post(

@@ -1,6 +1,6 @@
 """The factor model: one protocol, one registry, pure decisions.
 
-Each second factor (``sms``, ``totp``, ``recovery`` today) is one object that declares what
+Each second factor (``webauthn``, ``totp``, ``sms``, ``recovery``) is one object that declares what
 it is and how to start and check it; ``gate.offer``, ``gate.start``, ``gate.verify`` and
 ``gate.preferred_factor`` serve every registered factor alike. See ``docs/factors.rst``.
 """
@@ -15,6 +15,7 @@ from .setup import FactorSetup, SetupRequest
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
 from .voice import VoiceFactor
+from .webauthn import WebAuthnFactor
 
 __all__ = [
     "AuthenticatorFactor",
@@ -31,6 +32,7 @@ __all__ = [
     "SmsFactor",
     "StartRequest",
     "VoiceFactor",
+    "WebAuthnFactor",
     "builtin_factors",
     "register_factor",
     "registry",

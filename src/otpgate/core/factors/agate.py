@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ..engine import BaseVerifier
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, FactorNotAllowed
 from . import selection
-from .base import CheckRequest, FactorOption, StartRequest
+from .base import CheckRequest, FactorOption, StartRequest, available
 from .registry import FactorRegistry
 from .setup import FactorSetup, SetupRequest
 
@@ -120,17 +120,21 @@ class AsyncFactorGate(BaseVerifier):
         destination: str | None = None,
         client_ip: str | None = None,
         locale: str | None = None,
+        name: str | None = None,
     ) -> FactorSetup:
         """Start adding ``factor`` for ``subject``: a code sent to ``destination`` (SMS), an
-        app's secret to scan (``label`` names the account in the app), or new recovery codes.
+        app's secret to scan (``label`` names the account in the app), new recovery codes, or a
+        passkey's creation options (``name``: the user's name for it).
         The caller decides first that this session may change factors (``manage_error``).
         Raises UnknownFactor, FactorNotAllowed, and the factor's own errors."""
         gate = cast("AsyncVerifier", self)
         subject = self._subject(subject)
         chosen = self.registry.get(factor)
+        if not available(chosen, self.settings):
+            raise FactorNotAllowed()
         own = getattr(chosen, "asetup", None)
         if own is not None:
-            request = SetupRequest(label, destination, client_ip, locale)
+            request = SetupRequest(label, destination, client_ip, locale, name)
             setup: FactorSetup = await own(gate, subject, request)
             return setup
         challenge = await self.start(

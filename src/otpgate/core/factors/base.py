@@ -29,13 +29,16 @@ Purpose = Literal["login", "action", "transaction", "enroll"]
 class InputSpec:
     """How a page or a client asks for the factor's code.
 
-    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits) or ``"text"`` (up to
-    ``max_length`` characters, ``length`` then being the significant characters);
+    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits), ``"text"`` (up to
+    ``max_length`` characters, ``length`` then being the significant characters) or
+    ``"browser"``: no input, the page renders a button that hands the challenge's
+    ``browser_options`` to the browser (``otpgate-webauthn.js``) and posts its JSON answer as
+    the code;
     ``inputmode`` and ``autocomplete`` are the HTML attributes to give the input
     (``one-time-code`` lets a phone fill in a code from an SMS), ``pattern`` an HTML pattern.
     """
 
-    kind: Literal["numeric", "text"]
+    kind: Literal["numeric", "text", "browser"]
     length: int
     inputmode: str
     autocomplete: str
@@ -116,12 +119,16 @@ class Factor(Protocol):
     """A second factor. Attributes are facts; the methods do the work through ``gate``.
 
     ``rank`` orders strength (higher is stronger; the default preference is the strongest
-    factor a subject has): ``totp`` 30, ``sms`` 20, ``voice`` 15, ``recovery`` 10.
+    factor a subject has): ``webauthn`` 40, ``totp`` 30, ``sms`` 20, ``email`` and ``voice``
+    15 (ties go by name), ``recovery`` 10.
 
-    Two optional attributes: ``alternative_to`` (the factor whose step offers this one as
-    its way out, e.g. ``voice`` says ``"sms"``; never the preferred factor) and
+    Three optional attributes: ``alternative_to`` (the factor whose step offers this one as
+    its way out, e.g. ``voice`` says ``"sms"``; never the preferred factor),
     ``available(gate) -> bool`` (False: this verifier cannot serve it, so it is neither
-    offered nor started, e.g. ``voice`` without a voice sender).
+    offered nor started, e.g. ``voice`` without a voice sender, ``email`` without an email
+    sender) and
+    ``configured(settings) -> bool`` (False while the site has not configured it, e.g.
+    ``webauthn`` without a relying party: neither offered nor started).
     """
 
     name: str
@@ -185,3 +192,17 @@ def numeric_input(digits: int) -> InputSpec:
         autocomplete="one-time-code",
         pattern=f"[0-9]{{{digits}}}",
     )
+
+
+#: Answered by the browser, not typed: the code is the JSON the browser returns.
+BROWSER_INPUT = InputSpec(
+    kind="browser", length=0, inputmode="none", autocomplete="off", max_length=0
+)
+
+
+def available(factor: Factor, settings: Settings | None) -> bool:
+    """True unless ``factor`` says the site has not configured it (its optional
+    ``configured(settings)``; without ``settings``, a factor that needs configuring is not
+    available)."""
+    check = getattr(factor, "configured", None)
+    return check is None or (settings is not None and bool(check(settings)))

@@ -18,6 +18,7 @@ from .recovery import RecoveryCodeFactor
 from .sms import SmsFactor
 from .totp import AuthenticatorFactor
 from .voice import VoiceFactor
+from .webauthn import WebAuthnFactor
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}", re.ASCII)
 
@@ -81,11 +82,18 @@ class FactorRegistry:
 
 
 def builtin_factors() -> FactorRegistry:
-    """A new registry holding otpgate's own factors: ``totp``, ``sms``, ``voice`` (offered
-    only by a verifier that can place calls), ``email`` (only by one with an email sender)
-    and ``recovery``."""
+    """A new registry holding otpgate's own factors: ``webauthn`` (offered only where
+    configured), ``totp``, ``sms``, ``voice`` (offered only by a verifier that can place
+    calls), ``email`` (only by one with an email sender) and ``recovery``."""
     return FactorRegistry(
-        [AuthenticatorFactor(), SmsFactor(), VoiceFactor(), EmailFactor(), RecoveryCodeFactor()]
+        [
+            WebAuthnFactor(),
+            AuthenticatorFactor(),
+            SmsFactor(),
+            VoiceFactor(),
+            EmailFactor(),
+            RecoveryCodeFactor(),
+        ]
     )
 
 

@@ -15,7 +15,7 @@ from ..errors import (
     FreshOtpRequired,
     MalformedInput,
 )
-from .base import FactorOption
+from .base import FactorOption, available
 
 if TYPE_CHECKING:
     from ..credentials import Factors
@@ -75,8 +75,9 @@ def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) ->
 
 def serves(factor: Factor, purpose: str, settings: Settings | None = None) -> bool:
     """True if ``factor`` may serve ``purpose``: it declares it, and for a transaction the
-    site's policy lets it confirm one (``settings.transaction_factors``)."""
-    if purpose not in factor.purposes:
+    site's policy lets it confirm one (``settings.transaction_factors``); a factor the site
+    has not configured (passkeys without a relying party) serves nothing."""
+    if purpose not in factor.purposes or not available(factor, settings):
         return False
     allowed = settings.transaction_factors if settings is not None else None
     return purpose != "transaction" or allowed is None or factor.name in allowed

@@ -19,19 +19,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SetupRequest:
-    """What ``gate.setup`` hands a factor: ``label`` names the account in an app (a user
-    name or an email, not an id); ``destination`` where to deliver (the number typed)."""
+    """What ``gate.setup`` hands a factor: ``label`` names the account in an app or an
+    authenticator (a user name or an email, not an id); ``destination`` where to deliver
+    (the number typed); ``name`` the user's own name for the factor ("Work laptop")."""
 
     label: str | None = None
     destination: str | None = None
     client_ip: str | None = None
     locale: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
 class FactorSetup:
     """What starting to add ``factor`` handed over, to show once and never log: the code sent
-    (``challenge``), an app's secret (``enrollment``), or new recovery codes (``codes``).
+    (``challenge``; for a passkey its ``browser_options`` are the creation options), an app's
+    secret (``enrollment``), or new recovery codes (``codes``).
     ``needs_proof``: a code must then confirm it (``gate.verify(..., purpose="enroll")``)."""
 
     factor: str

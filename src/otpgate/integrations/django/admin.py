@@ -21,7 +21,14 @@ from otpgate.core.phone import parse_phone
 from otpgate.core.pumping import prefix_label
 
 from . import runtime
-from .models import RecoveryCode, RememberedDevice, TotpDevice, VerifiedEmail, VerifiedPhone
+from .models import (
+    RecoveryCode,
+    RememberedDevice,
+    TotpDevice,
+    VerifiedEmail,
+    VerifiedPhone,
+    WebAuthnCredential,
+)
 
 USER_SEARCH = f"user__{get_user_model().USERNAME_FIELD}"
 
@@ -156,3 +163,22 @@ class RememberedDeviceAdmin(_ReadOnly):
     @admin.display(description=_("expires"))
     def expires(self, row: RememberedDevice) -> datetime:
         return datetime.fromtimestamp(row.expires_ts, tz=timezone.utc)
+
+
+@admin.register(WebAuthnCredential)
+class WebAuthnCredentialAdmin(_ReadOnly):
+    """Passkeys: name, dates, counter and sync state (the public key is not shown)."""
+
+    list_display = ("user", "name", "added", "last_used", "backup_state")
+    fields = ("user", "name", "added", "last_used", "sign_count", "backup_state")
+    readonly_fields = fields
+    search_fields = (USER_SEARCH,)
+
+    @admin.display(description=_("added"))
+    def added(self, row: WebAuthnCredential) -> datetime:
+        return datetime.fromtimestamp(row.created_ts, tz=timezone.utc)
+
+    @admin.display(description=_("last used"))
+    def last_used(self, row: WebAuthnCredential) -> datetime | None:
+        used = row.last_used_ts
+        return None if used is None else datetime.fromtimestamp(used, tz=timezone.utc)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from otpgate.core.challenge import Challenge
 from otpgate.core.confirmations import PURPOSE, split_token
 from otpgate.core.errors import FactorSetupRequired, OtpgateError
-from otpgate.core.factors import FactorOption
+from otpgate.core.factors import FactorOption, browser
 from otpgate.core.factors.registry import FactorRegistry
 from otpgate.core.factors.selection import serves
 from otpgate.core.settings import Settings
@@ -25,7 +25,7 @@ from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import challenge_view, view_action
 
 from .session import next_url
-from .views.common import field, page
+from .views.common import factor_template, field, page
 
 TEMPLATE = "otpgate/confirm.html"
 #: The page's own fields: never posted back as the action's fields.
@@ -121,6 +121,7 @@ def _enroll_links() -> dict[str, str]:
         "manage": reverse("otpgate:manage"),
         "app": reverse("otpgate:totp_setup"),
         "phone": reverse("otpgate:phone_add"),
+        "passkey": reverse("otpgate:passkey_add"),
     }
 
 
@@ -165,5 +166,7 @@ def render(
         "enroll": _enroll_links(),
         "can_add": list(can_add),
         "back_url": back_url(request, cancel_url),
+        "factor_template": factor_template(name) if name else "",
+        "browser_options": browser.options_json(browser.options_of(challenge)),
     }
     return page(request, template_name, context, error=error)

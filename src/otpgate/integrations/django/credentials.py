@@ -28,6 +28,7 @@ from otpgate.core.errors import MalformedInput, StorageUnavailable
 
 from .device_store import AsyncOrmDevices, OrmDevices
 from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedEmail, VerifiedPhone
+from .passkey_credentials import AsyncPasskeyOrm, PasskeyOrm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +91,7 @@ def _credential(row: TotpDevice | None) -> TotpCredential | None:
     return TotpCredential(row.sealed_secret, row.confirmed, row.created_ts)
 
 
-class OrmCredentials(OrmDevices):
+class OrmCredentials(OrmDevices, PasskeyOrm):
     """Factors in the ``otpgate`` tables, for the synchronous ``Verifier``."""
 
     @_guarded
@@ -198,7 +199,7 @@ class OrmCredentials(OrmDevices):
         _upsert(PreferredFactor, subject, factor=_factor_name(name))
 
 
-class AsyncOrmCredentials(AsyncOrmDevices):
+class AsyncOrmCredentials(AsyncOrmDevices, AsyncPasskeyOrm):
     """Factors in the ``otpgate`` tables, for ``AsyncVerifier``, on Django's async ORM."""
 
     def __init__(self) -> None:
@@ -299,3 +300,8 @@ _DEVICE_METHODS = (
 for _name in _DEVICE_METHODS:  # database failures: StorageUnavailable, as for the factors
     setattr(OrmCredentials, _name, _guarded(getattr(OrmDevices, _name)))
     setattr(AsyncOrmCredentials, _name, _guarded(getattr(AsyncOrmDevices, _name)))
+
+_PASSKEY_METHODS = ("passkeys", "add_passkey", "use_passkey", "rename_passkey", "remove_passkey")
+for _name in _PASSKEY_METHODS:  # the passkey methods, guarded like the others
+    setattr(OrmCredentials, _name, _guarded(getattr(PasskeyOrm, _name)))
+    setattr(AsyncOrmCredentials, _name, _guarded(getattr(AsyncPasskeyOrm, _name)))

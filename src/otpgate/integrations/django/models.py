@@ -1,4 +1,5 @@
-"""The persistent second factors of a user: verified phones, an authenticator app, recovery codes.
+"""The persistent second factors of a user: verified phones, an authenticator app, recovery codes,
+passkeys.
 
 Nothing here is a secret in the clear: the TOTP secret is sealed (AES-GCM, rotatable keys) by
 the core before it reaches the database, recovery codes are kept as keyed digests only.
@@ -175,3 +176,34 @@ class RememberedDevice(models.Model):
 
     def __str__(self) -> str:
         return self.label or str(_("remembered device"))
+
+
+class WebAuthnCredential(models.Model):
+    """One passkey of the user: its public key and signature counter (nothing secret); the
+    credential id is unique across users (room for a passwordless sign-in)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="otpgate_passkeys",
+        verbose_name=_("user"),
+    )
+    credential_id = models.CharField(_("credential id"), max_length=1366, unique=True)
+    public_key = models.BinaryField(_("public key"))
+    sign_count = models.PositiveBigIntegerField(_("signature counter"), default=0)
+    name = models.CharField(_("name"), max_length=64)
+    transports = models.CharField(_("transports"), max_length=128, blank=True, default="")
+    backup_eligible = models.BooleanField(_("can be synced"), default=False)
+    backup_state = models.BooleanField(_("synced"), default=False)
+    #: Unix times, as the core keeps them (``PasskeyCredential``).
+    created_ts = models.FloatField(_("added at (Unix time)"))
+    last_used_ts = models.FloatField(_("last used at (Unix time)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+
+    def __str__(self) -> str:
+        return self.name

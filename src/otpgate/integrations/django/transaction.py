@@ -39,6 +39,7 @@ where a transaction is; :func:`record_outcome` adds to what its execution is rec
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -53,7 +54,7 @@ from otpgate.core.errors import (
     MaxAttemptsReached,
     OtpgateError,
 )
-from otpgate.core.factors import FactorOption
+from otpgate.core.factors import FactorOption, browser
 from otpgate.core.transactions import TransactionExecuted
 
 from . import runtime
@@ -144,6 +145,22 @@ def confirm_transaction(
         data.extra["tx"] = pending
         data.save()
     token = entry_token(pending.get(name))
+    again = browser.reopen_factor(gate.registry, gate.settings, token, challenge, error)
+    if again is not None:  # a passkey's page needs a new challenge (the last one was spent)
+        with suppress(OtpgateError):
+            opened = confirmations.open(
+                subject,
+                bound,
+                context,
+                factor=again,
+                summary=summary or None,
+                client_ip=client_ip(request),
+                locale=locale_of(request),
+            )
+            pending[name] = [opened.token, key]
+            data.extra["tx"] = pending
+            data.save()
+            token, challenge = opened.token, opened.challenge
     if options is None:
         options = gate.offer(subject, PURPOSE)
     can_add: list[str] = []
@@ -231,6 +248,22 @@ async def aconfirm_transaction(
         await sync_to_async(data.save)()
         await runtime.flush_events()
     token = entry_token(pending.get(name))
+    again = browser.reopen_factor(gate.registry, gate.settings, token, challenge, error)
+    if again is not None:  # a passkey's page needs a new challenge (the last one was spent)
+        with suppress(OtpgateError):
+            opened = await confirmations.open(
+                subject,
+                bound,
+                context,
+                factor=again,
+                summary=summary or None,
+                client_ip=client_ip(request),
+                locale=locale_of(request),
+            )
+            pending[name] = [opened.token, key]
+            data.extra["tx"] = pending
+            await sync_to_async(data.save)()
+            token, challenge = opened.token, opened.challenge
     if options is None:
         options = await gate.offer(subject, PURPOSE)
     can_add: list[str] = []

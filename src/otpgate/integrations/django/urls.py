@@ -11,7 +11,17 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
-from .views import api, api_enroll, devices, manage, manage_email, preferred, replay, verify
+from .views import (
+    api,
+    api_enroll,
+    devices,
+    manage,
+    manage_email,
+    passkeys,
+    preferred,
+    replay,
+    verify,
+)
 
 app_name = "otpgate"
 
@@ -29,6 +39,9 @@ urlpatterns = [
     path("app/", manage.totp_setup, name="totp_setup"),
     path("app/remove/", manage.totp_remove, name="totp_remove"),
     path("recovery/", manage.recovery, name="recovery"),
+    path("passkey/add/", passkeys.passkey_add, name="passkey_add"),
+    path("passkey/<str:credential_id>/remove/", passkeys.passkey_remove, name="passkey_remove"),
+    path("webauthn.js", passkeys.script, name="webauthn_js"),
     path("preferred/", preferred.preferred, name="preferred"),
     path("devices/forget/", devices.revoke, name="device_revoke"),
     path("devices/forget-all/", devices.revoke_all, name="devices_revoke"),

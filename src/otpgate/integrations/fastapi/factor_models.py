@@ -3,11 +3,11 @@ by the core's registry, so nothing here lists the built-in ones."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from otpgate.core.factors import FactorOption
+from otpgate.core.factors import FactorOption, FactorSetup
 
 from .models import ChallengeOut, _Request
 
@@ -23,21 +23,38 @@ AnyCode = Annotated[
 
 
 class VerifyFactor(_Request):
-    """A code for one of the factors ``GET /factors/offer`` lists."""
+    """A code for one of the factors ``GET /factors/offer`` lists; for a factor whose input
+    ``kind`` is ``browser`` (a passkey), the browser's answer as ``credential`` instead."""
 
     factor: FactorName = Field(description="The factor's name, from the offer.")
-    code: AnyCode
-    purpose: Literal["login", "action"] = Field(
-        "action", description="`login` after a password, `action` for step-up."
+    code: AnyCode | None = Field(None, description="The code, for a factor one types.")
+    credential: dict[str, Any] | None = Field(
+        None,
+        description="For a factor the browser answers (input `kind` `browser`): the "
+        "`PublicKeyCredential.toJSON()` of the answer to the challenge's `browser_options`.",
+    )
+    purpose: Literal["login", "action", "enroll"] = Field(
+        "action",
+        description="`login` after a password, `action` for step-up, `enroll` to prove a "
+        "factor being added (`POST /factors/setup`; needs a fresh second factor once the "
+        "account has one).",
     )
     challenge_id: Annotated[str, StringConstraints(max_length=128)] | None = Field(
-        None, description="For a factor that sends (the offer's `sends`): the challenge started."
+        None,
+        description="For a factor that was started (`sends`, or a `browser` one): the "
+        "challenge's id.",
     )
     remember_device: bool = Field(
         False,
         description="With `purpose: login`: don't ask again on this device for "
         "`OTPGATE_REMEMBER_DEVICE_DAYS` days; the answer carries a `device_token`.",
     )
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> VerifyFactor:
+        if (self.code is None) == (self.credential is None):
+            raise ValueError("send either code or credential")
+        return self
 
 
 class StartFactor(_Request):
@@ -46,16 +63,6 @@ class StartFactor(_Request):
     factor: FactorName = Field(description="The factor's name, from the offer.")
     purpose: Literal["login", "action"] = Field(
         "action", description="`login` after a password, `action` for step-up."
-    )
-
-
-class SetupFactor(_Request):
-    """Start adding a factor that proves itself with a code it sends (``email``, ``sms``):
-    the code goes to ``destination``; confirm it with ``POST /factors/confirm``."""
-
-    factor: FactorName = Field(description="The factor's name, from the offer's `can_add`.")
-    destination: Annotated[str, StringConstraints(min_length=1, max_length=254)] = Field(
-        description="Where to send the code: the address or number being added."
     )
 
 
@@ -78,7 +85,7 @@ class PreferredFactor(_Request):
 class InputSpecOut(BaseModel):
     """How to ask for the factor's code (the HTML input's attributes)."""
 
-    kind: Literal["numeric", "text"]
+    kind: Literal["numeric", "text", "browser"]
     length: int
     max_length: int
     inputmode: str
@@ -129,16 +136,49 @@ class FactorStartOut(BaseModel):
     challenge: ChallengeOut | None
 
 
-class FactorSetupOut(BaseModel):
-    """What starting to add a factor sent: the challenge whose code confirms it."""
-
-    factor: str
-    needs_proof: bool
-    challenge: ChallengeOut | None
-
-
 class PreferredFactorOut(BaseModel):
     """The factor the second step opens on (the stored choice, else the strongest); null:
     the subject has no factor."""
 
     factor: str | None
+
+
+class SetupFactor(_Request):
+    """Start adding a factor (one of ``GET /factors/offer?purpose=enroll``)."""
+
+    factor: FactorName = Field(description="The factor's name, from the offer.")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="The user's name for it (a passkey: `Work laptop`)."
+    )
+    label: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="The account name an app or authenticator shows (default: subject)."
+    )
+    destination: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = Field(
+        None,
+        description="Where to deliver, for a factor that sends (`sms`: the number, `email`: "
+        "the address); confirm its code with `POST /factors/confirm` or `POST /verify`.",
+    )
+
+
+class FactorSetupOut(BaseModel):
+    """What adding the factor needs: a challenge to answer (a passkey: its
+    ``browser_options`` are the creation options) and/or what to show once (an app's secret,
+    recovery codes). ``needs_proof``: finish with ``POST /verify``, ``purpose`` ``enroll``."""
+
+    factor: str
+    needs_proof: bool
+    challenge: ChallengeOut | None
+    shown: dict[str, Any] = Field(
+        description="Shown once, never logged: `secret`, `otpauth_uri`, `qr_svg` (an app) "
+        "or `recovery_codes`."
+    )
+
+    @classmethod
+    def of(cls, setup: FactorSetup, now: float) -> FactorSetupOut:
+        challenge = ChallengeOut.of(setup.challenge, now) if setup.challenge else None
+        return cls(
+            factor=setup.factor,
+            needs_proof=setup.needs_proof,
+            challenge=challenge,
+            shown=setup.secrets(),
+        )

@@ -5,6 +5,7 @@ registered with ``otpgate.core.factors.register_factor`` is offered and checked 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -45,6 +46,32 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         """Seeing or choosing among one's factors needs the second factor passed."""
         await guard_factors(gate, subject, session_key, "view")
 
+    @router.post(
+        "/factors/setup",
+        status_code=201,
+        response_model=FactorSetupOut,
+        summary="Start adding a factor: a challenge to answer and/or what to show once",
+        responses=problem_responses(400, 401, 403, 409, 422, 423, 429, 502, 503),
+    )
+    async def setup_factor(
+        body: SetupFactor,
+        request: Request,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorSetupOut:
+        await guard_factors(gate, subject, session_key, "change")
+        setup = await gate.verifier.setup(
+            subject,
+            body.factor,
+            label=body.label,
+            name=body.name,
+            destination=body.destination,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        return FactorSetupOut.of(setup, gate.clock())
+
     @router.get(
         "/factors/offer",
         response_model=FactorOfferOut,
@@ -65,7 +92,8 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
     @router.post(
         "/factors/start",
         response_model=FactorStartOut,
-        summary="Start an offered factor (sends its code if it sends one; an app: nothing)",
+        summary="Start an offered factor (sends its code if it sends one; a passkey: the "
+        "browser's options; an app: nothing)",
         responses=problem_responses(400, 401, 403, 409, 429, 502, 503),
     )
     async def start_factor(
@@ -100,8 +128,11 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
     ) -> VerificationOut:
         if body.remember_device and body.purpose != "login":
             raise MalformedInput("remember_device is only for purpose login.")
+        if body.purpose == "enroll":  # finishing a set-up, like starting it
+            await guard_factors(gate, subject, session_key, "change")
+        answer = body.code if body.credential is None else json.dumps(body.credential)
         verification = await gate.verifier.verify(
-            subject, body.factor, body.code, purpose=body.purpose, challenge_id=body.challenge_id
+            subject, body.factor, answer or "", purpose=body.purpose, challenge_id=body.challenge_id
         )
         response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         token = None
@@ -112,33 +143,6 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
                 client_ip=client_ip,
             )
         return VerificationOut.of(verification, token)
-
-    @router.post(
-        "/factors/setup",
-        status_code=201,
-        response_model=FactorSetupOut,
-        summary="Start adding a factor that sends a code to a destination (email, SMS)",
-        responses=problem_responses(400, 401, 403, 409, 422, 423, 429, 502, 503),
-    )
-    async def setup_factor(
-        body: SetupFactor,
-        request: Request,
-        subject: str = subject_dep,
-        session_key: str = session_dep,
-        client_ip: str | None = Depends(gate.client_ip),
-    ) -> FactorSetupOut:
-        await guard_factors(gate, subject, session_key, "change")
-        setup = await gate.verifier.setup(
-            subject,
-            body.factor,
-            destination=body.destination,
-            client_ip=client_ip,
-            locale=gate.locale(request),
-        )
-        if setup.challenge is None:  # a factor set up otherwise (an app): its own route
-            raise MalformedInput("This factor is not set up with a code sent to a destination.")
-        view = ChallengeOut.of(setup.challenge, gate.clock())
-        return FactorSetupOut(factor=setup.factor, needs_proof=setup.needs_proof, challenge=view)
 
     @router.post(
         "/factors/confirm",

@@ -85,8 +85,9 @@ class EnrollTotp(_Request):
 
 
 class ChallengeOut(BaseModel):
-    """The public state of an SMS challenge (the core's ``challenge_view``, shared by every
-    integration): times are relative, in seconds, so client clocks do not matter."""
+    """The public state of a challenge (an SMS, a passkey's; the core's ``challenge_view``,
+    shared by every integration): times are relative, in seconds, so client clocks do not
+    matter."""
 
     id: str
     purpose: str
@@ -97,6 +98,12 @@ class ChallengeOut(BaseModel):
     expires_in: int = Field(description="Seconds until the code expires.")
     resend_in: int = Field(description="Seconds until a resend is allowed.")
     bound_to_context: bool = Field(description="True for a code bound to a transaction.")
+    browser_options: dict[str, Any] | None = Field(
+        None,
+        description="A passkey's challenge: the WebAuthn request (or creation) options as "
+        "JSON, for `PublicKeyCredential.parseRequestOptionsFromJSON` (or "
+        "`parseCreationOptionsFromJSON`); `otpgate-webauthn.js` does it all.",
+    )
 
     @classmethod
     def of(cls, challenge: Challenge, now: float) -> ChallengeOut:
@@ -134,6 +141,9 @@ class FactorsOut(BaseModel):
     masked_emails: list[str] = Field(default_factory=list)
     totp: bool
     recovery_codes_left: int
+    passkeys: list[str] = Field(
+        default_factory=list, description="The names of the subject's passkeys."
+    )
     preferred: str | None = Field(
         None, description="The factor the second step opens on (`PUT /factors/preferred`)."
     )
@@ -145,6 +155,7 @@ class FactorsOut(BaseModel):
             masked_emails=list(factors.masked_emails),
             totp=factors.totp,
             recovery_codes_left=factors.recovery_codes_left,
+            passkeys=list(factors.passkeys),
             preferred=preferred,
         )
 

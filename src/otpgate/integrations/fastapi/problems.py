@@ -187,15 +187,18 @@ class ProblemRoute(APIRoute):
 
 _DESCRIPTIONS = {
     400: "Malformed input, or a wrong or reused code: `malformed_input`, `invalid_code`, "
-    "`replayed`.",
+    "`replayed`; a passkey's answer that does not verify (`passkey_rejected`) or whose "
+    "counter went backwards (`sign_count_regression`: maybe a cloned authenticator).",
     401: "`login_required` (no authenticated subject), or `fresh_otp_required`: a recent "
     'second factor is required (RFC 9470: `WWW-Authenticate: Bearer error="insufficient_user_'
     'authentication", max_age="…"`; `links` names the routes that offer, start and pass a '
     "factor, or add one), or, for a transaction, `confirmation_required`: it is "
     "waiting for a code of `factor` (the subject's preferred one, or the one the request's "
     "`OTP-Factor` header chose among `factors`); `challenge` is the SMS sent (with the "
-    "details), null for an authenticator app (nothing sent). Repeat the request with the "
-    "`OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` headers.",
+    "details), or a passkey's challenge (its `browser_options`: the browser's JSON answer "
+    "is the code), null for an authenticator app (nothing sent). Repeat the request with "
+    "the `OTP-Challenge` (`challenge_id`, also in this answer's header) and `OTP-Code` "
+    "headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
     "serve this: `links` names where to add one), `factor_already_enrolled`, "

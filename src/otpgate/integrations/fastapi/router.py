@@ -1,4 +1,4 @@
-"""otpgate's API: SMS challenges, authenticator app, recovery codes, factors.
+"""otpgate's API: SMS challenges, authenticator app, recovery codes, passkeys, factors.
 
 Every route acts for ``gate.current_subject`` only. A passed check marks the caller's
 token/session (``gate.session_key``) as verified, which is what step-up asks for. Every change
@@ -29,6 +29,7 @@ from .models import (
     TotpEnrollmentOut,
     VerificationOut,
 )
+from .passkey_routes import add_passkey_routes
 from .problems import ProblemRoute, problem_responses
 from .step_up import STEP_UP_HEADER
 
@@ -279,4 +280,5 @@ def build_router(gate: OtpGate) -> APIRouter:
 
     add_factor_routes(router, gate)
     add_device_routes(router, gate)
+    add_passkey_routes(router, gate)
     return router

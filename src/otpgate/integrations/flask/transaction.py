@@ -29,10 +29,12 @@ from otpgate.core.errors import (
     MaxAttemptsReached,
     OtpgateError,
 )
+from otpgate.core.factors import browser
 from otpgate.core.factors.base import FactorOption
 from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import view_action
 
+from .browser_pages import factor_template
 from .executions import claimed, executions
 from .web import (
     client_ip,
@@ -57,6 +59,8 @@ ACTION_HEADER = "X-Otpgate-Action"
 FACTOR_HEADER = "X-Otpgate-Factor"
 _OWN_FIELDS = {CHALLENGE_FIELD, CODE_FIELD, ACTION_FIELD, FACTOR_FIELD}
 _LIVE = {"pending", "failed"}
+#: The longest code field: a passkey's answer (the browser's JSON) is a code too.
+_MAX_CODE = 32_768
 
 
 def confirm_transaction(
@@ -112,7 +116,7 @@ def confirm_transaction(
     token = ""
     try:
         token = _value(CHALLENGE_HEADER, CHALLENGE_FIELD)
-        code = _value(CODE_HEADER, CODE_FIELD)
+        code = _value(CODE_HEADER, CODE_FIELD, limit=_MAX_CODE)
         step = _value(ACTION_HEADER, ACTION_FIELD)
         factor = _value(FACTOR_HEADER, FACTOR_FIELD)
         if step == "cancel":
@@ -140,6 +144,8 @@ def confirm_transaction(
         error = failed
     if pending is None and token:
         pending = _revive(tx, subject, bound, context, token)
+    if pending is not None:
+        pending = _reopened(tx, pending, error, subject, bound, context, summary)
     if wants_json():
         _stop(_json(error, pending))
     _stop(_page(template, error, pending, subject, summary, context))
@@ -149,9 +155,9 @@ def _stop(response: Response) -> NoReturn:
     abort(response)
 
 
-def _value(header: str, name: str) -> str:
+def _value(header: str, name: str, *, limit: int = 256) -> str:
     value = request.headers.get(header) or request.form.get(name) or ""
-    if len(value) > 256:
+    if len(value) > limit:
         raise MalformedInput("A confirmation field is too long.")
     return value
 
@@ -173,6 +179,36 @@ def _revive(
     if factor not in {option.name for option in options}:
         return None
     return PendingConfirmation(token, factor, status.expires_at or now(), challenge, options)
+
+
+def _reopened(
+    tx: Confirmations,
+    pending: PendingConfirmation,
+    error: OtpgateError | None,
+    subject: str,
+    action: str,
+    context: Mapping[str, Any],
+    summary: str | None,
+) -> PendingConfirmation:
+    """``pending``, or for a factor the browser answers whose challenge was spent (a passkey
+    answer refused), the same confirmation opened again: its page needs a new challenge."""
+    gate = state()
+    again = browser.reopen_factor(
+        gate.verifier.registry, gate.settings, pending.token, pending.challenge, error
+    )
+    if again is None:
+        return pending
+    with suppress(OtpgateError):
+        return tx.open(
+            subject,
+            action,
+            context,
+            factor=again,
+            summary=summary,
+            client_ip=client_ip(),
+            locale=locale(),
+        )
+    return pending
 
 
 def _offered(subject: str) -> tuple[FactorOption, ...]:
@@ -227,6 +263,8 @@ def _page(
         fields=fields,
         action_url=request.full_path.rstrip("?"),
         digits=state().settings.code_digits,
+        factor_template=factor_template(option.name) if option is not None else "",
+        browser_options=browser.options_of(challenge),
     )
 
 

@@ -93,6 +93,7 @@ def factors_json(factors: Factors) -> dict[str, object]:
         "masked_emails": list(factors.masked_emails),
         "totp": factors.totp,
         "recovery_codes_left": factors.recovery_codes_left,
+        "passkeys": list(factors.passkeys),
     }
 
 
@@ -130,6 +131,8 @@ def manage() -> Response:
             }
         )
     messages = get_flashed_messages(with_categories=True)
+    from .views_passkeys import rows
+
     return render(
         "otpgate/manage.html",
         factors=factors,
@@ -139,6 +142,7 @@ def manage() -> Response:
         devices=devices.rows(subject),
         remembering=devices.enabled(),
         email_codes=state().verifier.email_sender is not None,
+        passkeys=rows(subject),
     )
 
 

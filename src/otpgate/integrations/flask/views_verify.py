@@ -13,6 +13,7 @@ factor is named here: a factor registered in the core appears with no change to 
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, request, url_for
@@ -32,6 +33,7 @@ from otpgate.core.factors.base import FactorOption
 from otpgate.core.web import SecondFactorState, safe_next
 
 from . import devices
+from .browser_pages import browser_start, challenge_for, factor_template
 from .signals import second_factor_passed
 from .web import (
     challenge_json,
@@ -123,7 +125,7 @@ def verify() -> Response:
             factor,
             text_field("code"),
             purpose=purpose_of(is_login),
-            challenge_id=load_state().challenge_id or None,
+            challenge_id=challenge_for(factor, purpose_of(is_login)) or None,
             may_change_factors=False,  # this page never adds a factor
         )
     except OtpgateError as error:
@@ -212,6 +214,11 @@ def page(
     option = next((o for o in options if o.name == factor), options[0])
     challenge = current_challenge(load_state().challenge_id, subject) if option.sends else None
     methods = [o.name for o in options]
+    browser_options: dict[str, Any] | None = None
+    try:
+        browser_options = browser_start(subject, purpose_of(is_login), option)
+    except OtpgateError as failure:
+        error = error or failure
     if wants_json():
         data = {"challenge": challenge_json(challenge), "methods": methods}
         if error is not None:
@@ -223,6 +230,7 @@ def page(
                 "factors": [o.as_dict() for o in options],
                 "login": is_login,
                 "masked_phones": list(gate.verifier.factors(subject).masked_phones),
+                "browser_options": browser_options,
                 "csrf_token": csrf_token(),
             }
         )
@@ -243,6 +251,8 @@ def page(
         back=way_back(is_login),
         next=requested_next(),
         remember_days=gate.verifier.devices.days if is_login and devices.enabled() else 0,
+        factor_template=factor_template(option.name),
+        browser_options=browser_options,
     )
 
 
@@ -270,8 +280,8 @@ def send_code() -> Response:
                 client_ip=client_ip(),
                 locale=locale(),
             )
-            if started is None:  # nothing to send (an app): its page
-                return page(subject, is_login, factor)
+            if started is None or started.browser_options is not None:
+                return page(subject, is_login, factor)  # nothing sent: the factor's page
             challenge = started
             current.challenge_id = challenge.id
             current.pending_method = factor

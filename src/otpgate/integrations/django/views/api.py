@@ -193,6 +193,7 @@ async def _status(call: Call) -> dict[str, Any]:
         result["verified_at"] = state.verified_at
         result["totp"] = factors.totp
         result["recovery_codes_left"] = factors.recovery_codes_left
+        result["passkeys"] = list(factors.passkeys)
     if actor.user is not None and not has_factor(gate.registry, factors):
         result["enrollment_required"] = await policy.ais_required(
             actor.user, runtime.options().required

@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 
 from otpgate.core.errors import OtpgateError
@@ -63,3 +65,14 @@ def field(request: HttpRequest, name: str) -> str:
     """A POSTed text field ('' when absent); the core validates its content."""
     value = request.POST.get(name, "")
     return value if isinstance(value, str) else ""
+
+
+def factor_template(name: str) -> str:
+    """``otpgate/factors/<name>.html`` if the factor has its own template (a passkey's
+    button), else "" (the page's code input): chosen by name, never by a branch per factor."""
+    candidate = f"otpgate/factors/{name}.html"
+    try:
+        get_template(candidate)
+    except TemplateDoesNotExist:
+        return ""
+    return candidate

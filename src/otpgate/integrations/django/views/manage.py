@@ -109,6 +109,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     ctx = _enter(request, "view")
     if isinstance(ctx, HttpResponse):
         return ctx
+    from .passkeys import rows as passkey_rows
+
     factors = ctx.gate.factors(ctx.subject)
     totp = TotpDevice.objects.filter(user_id=ctx.subject).first()
     context = {
@@ -126,6 +128,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         "remembering": ctx.gate.devices.enabled,
         "devices": device_rows(ctx.gate, ctx.subject),
         "devices_notice": ctx.data.extra.pop("devices_notice", ""),
+        "passkeys": passkey_rows(ctx),
     }
     if context["devices_notice"]:
         ctx.data.save()

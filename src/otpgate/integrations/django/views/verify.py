@@ -34,7 +34,7 @@ from otpgate.core.errors import (
     OtpgateError,
     UnknownFactor,
 )
-from otpgate.core.factors import FactorOption
+from otpgate.core.factors import FactorOption, browser
 from otpgate.core.factors.selection import setup_required
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import challenge_view
@@ -55,7 +55,7 @@ from ..session import (
     pending_user,
     signed_in,
 )
-from .common import field, page, redirect, with_next
+from .common import factor_template, field, page, redirect, with_next
 
 TEMPLATE = "otpgate/verify.html"
 
@@ -70,15 +70,38 @@ def choose(options: list[FactorOption], wanted: object) -> FactorOption:
 
 def check(gate: Verifier, data: SessionData, actor: Actor, factor: str, code: str) -> Verification:
     """Check ``code`` with ``factor`` for ``actor``'s step, through the core (a factor that
-    sent something: only this session's challenge, started for this purpose)."""
+    sent something: only this session's challenge, started for this purpose; a factor the
+    browser answers: the challenge this page handed it)."""
+    if browser.named_factor_answered_by_browser(gate.registry, gate.settings, factor):
+        challenge_id = browser.recalled(data.session, actor.purpose)
+    else:
+        challenge_id = data.state.challenge_id
     return gate.verify(
         actor.subject,
         factor,
         code,
         purpose=actor.purpose,
-        challenge_id=data.state.challenge_id or None,
+        challenge_id=challenge_id or None,
         may_change_factors=False,
     )
+
+
+def browser_start(
+    request: HttpRequest, gate: Verifier, data: SessionData, actor: Actor, option: FactorOption
+) -> dict[str, Any] | None:
+    """For a factor the browser answers (a passkey): start it now, every time the page is
+    shown (its challenge is single use), and hand the page the browser's options."""
+    if not browser.answered_by_browser(option):
+        return None
+    challenge = gate.start(
+        actor.subject,
+        option.name,
+        purpose=actor.purpose,
+        client_ip=client_ip(request),
+        locale=locale_of(request),
+    )
+    browser.remember(data.session, actor.purpose, challenge)
+    return browser.options_of(challenge)
 
 
 def start(
@@ -97,6 +120,8 @@ def start(
     except DeliveryFailed as error:
         data.state.challenge_id = error.challenge_id or data.state.challenge_id
         raise
+    if challenge is not None and browser.options_of(challenge) is not None:
+        return None  # answered in the browser: its page starts it (``browser_start``)
     if challenge is not None:
         data.state.challenge_id = challenge.id
     return challenge
@@ -204,7 +229,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         action = field(request, "action") or "verify"
         try:
             if action == "send":
-                start(request, gate, data, actor, method)  # the page says where it went
+                # the page says where it went; the status says a call is ringing (not "a new code")
+                notice = "started" if start(request, gate, data, actor, method) else ""
             elif action == "resend":
                 gate.resend(data.state.challenge_id, client_ip=client_ip(request))
                 notice = "sent"
@@ -216,6 +242,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     else:
         pending_error = data.extra.pop("notice_error", "")
     challenge = _current(gate, data, actor) if option.sends else None
+    browser_options: dict[str, Any] | None = None
+    try:
+        browser_options = browser_start(request, gate, data, actor, option)
+    except OtpgateError as failure:
+        error = error or failure
     data.save()
     remembers = actor.purpose == "login" and gate.devices.enabled
     context: dict[str, Any] = {
@@ -236,6 +267,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         "back": way_back(request, target) if actor.mode != PENDING else "",
         "code_digits": option.input.length,
         "remember_days": gate.devices.days if remembers else 0,
+        "factor_template": factor_template(method),
+        "browser_options": browser.options_json(browser_options),
     }
     return page(request, TEMPLATE, context, error=error)
 

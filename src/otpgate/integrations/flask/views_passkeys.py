@@ -1,0 +1,157 @@
+"""Passkeys on the management pages: add one (named by the user), remove one (after a
+confirmation step), and the passkey script the pages load.
+
+Adding and removing change the user's factors: a fresh second factor first, as for every
+change (``views_manage.signed_in("change")``); a user's first factor needs none. Adding takes
+two POSTs: ``/passkey`` names it and answers with a page holding the creation options; the
+browser creates the passkey when the user presses the button, and ``/passkey/finish`` posts
+its answer, which ``gate.verify(..., purpose="enroll")`` proves. Removing shows the passkey
+and asks again (``GET /passkey/remove?id=``) before the ``POST`` removes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, request, session
+from werkzeug.wrappers import Response
+
+from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.factors import browser
+from otpgate.core.factors.selection import serves
+from otpgate.web_assets import webauthn_script
+
+from .views_manage import done, record_pass, signed_in
+from .web import (
+    challenge_json,
+    client_ip,
+    is_post,
+    json_error,
+    json_ok,
+    locale,
+    render,
+    state,
+    text_field,
+    translate,
+    wants_json,
+)
+
+if TYPE_CHECKING:
+    from otpgate.core.credentials import PasskeyCredential
+
+FACTOR = "webauthn"
+#: The session slot of the challenge a passkey being added was created with.
+SLOT = "enroll"
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/passkey", "passkey", passkey_add, methods=["GET", "POST"])
+    blueprint.add_url_rule("/passkey/finish", "passkey_finish", passkey_finish, methods=["POST"])
+    blueprint.add_url_rule(
+        "/passkey/remove", "passkey_remove", passkey_remove, methods=["GET", "POST"]
+    )
+    blueprint.add_url_rule("/webauthn.js", "script", script, methods=["GET"])
+
+
+def script() -> Response:
+    """``otpgate-webauthn.js``, the first-party passkey script, from the package (no CDN)."""
+    response = Response(webauthn_script(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def offered() -> bool:
+    """True where the site configured passkeys (the page then has a passkey section)."""
+    registry, settings = state().verifier.registry, state().settings
+    return FACTOR in registry and serves(registry.get(FACTOR), "enroll", settings)
+
+
+def _when(at: float | None) -> str:
+    if not at:
+        return ""
+    return datetime.fromtimestamp(at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def rows(subject: str) -> list[dict[str, Any]] | None:
+    """The user's passkeys for the list (name, added, last used), or None where the site
+    has no passkeys."""
+    if not offered():
+        return None
+    return [
+        {
+            "id": key.credential_id,
+            "name": key.name,
+            "created": _when(key.created_at),
+            "last_used": _when(key.last_used_at),
+        }
+        for key in state().verifier.passkeys.list(subject)
+    ]
+
+
+def _page(
+    name: str = "", options: dict[str, Any] | None = None, error: OtpgateError | None = None
+) -> Response:
+    if wants_json():
+        return json_error(error) if error is not None else json_ok({"browser_options": options})
+    return render("otpgate/passkey.html", name=name, browser_options=options, error=error)
+
+
+def passkey_add() -> Response:
+    """GET: name the passkey. POST: the page that creates it in the browser."""
+    if not is_post():
+        signed_in()
+        return _page()
+    subject, _ = signed_in("change")
+    name = text_field("name").strip()[:64]
+    gate = state()
+    label = gate.account_label(subject) if gate.account_label else subject
+    try:
+        setup = gate.verifier.setup(
+            subject, FACTOR, name=name or None, label=label, client_ip=client_ip(), locale=locale()
+        )
+    except OtpgateError as error:
+        return _page(name, error=error)
+    browser.remember(session, SLOT, setup.challenge)
+    if wants_json():  # the challenge with its creation options, for a script of the app's
+        return json_ok({"challenge": challenge_json(setup.challenge)}, 201)
+    return _page(name, browser.options_of(setup.challenge))
+
+
+def passkey_finish() -> Response:
+    """The browser's answer: the core proves it and keeps the passkey."""
+    subject, _ = signed_in("change")
+    try:
+        verification = state().verifier.verify(
+            subject,
+            FACTOR,
+            text_field("credential"),
+            purpose="enroll",
+            challenge_id=browser.recalled(session, SLOT) or None,
+            may_change_factors=True,  # signed_in("change") decided it
+        )
+    except OtpgateError as error:
+        return _page(error=error)
+    browser.remember(session, SLOT, None)
+    record_pass(verification.subject, FACTOR)
+    return done(translate("Passkey added."))
+
+
+def _chosen(subject: str) -> PasskeyCredential:
+    wanted = request.values.get("id", "")
+    for key in state().verifier.passkeys.list(subject):
+        if key.credential_id == wanted:
+            return key
+    raise MalformedInput("Choose a passkey to remove.")
+
+
+def passkey_remove() -> Response:
+    """GET: the passkey and a button to confirm; POST: remove it. Both are a change (a
+    fresh second factor first)."""
+    subject, _ = signed_in("change")
+    key = _chosen(subject)
+    if not is_post():
+        return render("otpgate/passkey_remove.html", passkey=key)
+    state().verifier.passkeys.remove(subject, key.credential_id)
+    return done(translate("Passkey removed."))
