@@ -67,7 +67,7 @@ def otpgate_messages() -> dict[Key, str]:
     for module in ERROR_MODULES:  # their errors' messages too
         importlib.import_module(module)
     found: dict[Key, str] = dict(source_messages())
-    for text, where in _python(FLASK, {"translate": None}):
+    for text, where in _python(FLASK, {"translate": None, "N_": None}):
         found.setdefault(text, where)
     for root in (SRC / "core", SRC / "gateways", SRC / "integrations" / "fastapi"):
         for text, where in _python(root, {"N_": None}):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from otpgate.core.i18n import LOCALE_DIR, SHIPPED, dir_name, error_message, negotiate
+from otpgate.core.mail import render_email
 from otpgate.core.message import check_sms_settings, compose_sms, sms_languages, summary_fits
 from otpgate.core.settings import Settings
 from tests.conftest import KEY
@@ -152,6 +153,25 @@ def test_every_language_has_an_sms_text_within_the_segment_limit():
         full = compose_sms(settings, "123456", locale=language, summary=summary)
         assert summary in full.text and summary_fits(settings, summary, locale=language)
         assert full.info.segments <= settings.max_sms_segments, (language, full.info)
+
+
+def test_every_language_has_its_own_email():
+    settings = Settings(secret_keys=(KEY,), brand="Example Bank")
+    english = render_email(settings, "ana@example.com", "123456", summary="Pay <J. Smith>")
+    subjects = {english.subject}
+    for language in LANGUAGES:
+        mail = render_email(
+            settings, "ana@example.com", "123456", locale=language, summary="Pay <J. Smith>"
+        )
+        assert mail.language == language
+        assert mail.subject.count("123456") == 1 and "Example Bank" in mail.subject
+        assert "Pay <J. Smith>" in mail.text and "Pay &lt;J. Smith&gt;" in mail.html
+        assert f'<html lang="{language}">' in mail.html
+        for line in english.text.splitlines()[4:]:  # no English left but the summary
+            assert not line or line not in mail.text or "J. Smith" in line, (language, line)
+        subjects.add(mail.subject)
+    assert len(subjects) == len(SHIPPED)
+    assert render_email(settings, "a@example.com", "1", locale="pt").language == "pt-BR"
 
 
 #: One word for "remove" per language (the issue: two Chinese words for the same action).

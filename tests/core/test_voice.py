@@ -21,6 +21,7 @@ from otpgate import (
 )
 from otpgate.core.errors import ConfigurationError
 from otpgate.core.events import EventName
+from otpgate.core.i18n import SHIPPED
 from otpgate.core.voice import (
     ConsoleVoiceSender,
     OutboxVoiceSender,
@@ -106,8 +107,19 @@ def test_the_language_falls_back_to_the_numbers_region():
     settings = Settings(secret_keys=(KEY,))
     speech = compose_speech(settings, "123456", region="CN")
     assert speech.language == "zh-CN" and "1，2，3，4，5，6" in speech.text
-    assert compose_speech(settings, "123456", locale="fr").language == "en-US"
+    assert compose_speech(settings, "123456", locale="it").language == "en-US"
     assert "123456" not in str(speech) and "123456" not in repr(speech)
+
+
+@pytest.mark.parametrize("language", SHIPPED[1:])
+def test_every_shipped_language_is_spoken_in_its_own_words(language):
+    settings = Settings(secret_keys=(KEY,), brand="Example Bank")
+    english = compose_speech(settings, "123456")
+    speech = compose_speech(settings, "123456", locale=language)
+    assert speech.language != "en-US" and speech.text != english.text
+    assert speech.language.split("-")[0] == language.split("-")[0]
+    assert "Example Bank" in speech.text and "Goodbye" not in speech.text
+    assert spoken_codes(speech.text) == ["123456", "123456"]
 
 
 def test_a_new_language_must_say_the_code_twice():

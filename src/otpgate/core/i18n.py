@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 from collections.abc import Iterator, Mapping
+from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -174,10 +175,12 @@ def error_message(error: OtpgateError, locale: str | None) -> str:
 
 
 def source_messages() -> dict[str, str]:
-    """Every core msgid → where it comes from: error messages and SMS texts (what
+    """Every core msgid → where it comes from: error messages, SMS, email and voice texts (what
     ``scripts/i18n.py extract`` adds to the Flask strings)."""
     from . import answers  # noqa: F401  (its errors too)
+    from .mail import ENGLISH_EMAIL
     from .message import ENGLISH_SMS
+    from .voice import ENGLISH_VOICE
 
     found: dict[str, str] = {}
     pending: list[type[OtpgateError]] = [OtpgateError]
@@ -193,4 +196,7 @@ def source_messages() -> dict[str, str]:
     found.setdefault(LockedOut.hard_message, "otpgate.core.errors.LockedOut")
     for text in (ENGLISH_SMS.plain, ENGLISH_SMS.with_summary):
         found.setdefault(text, "otpgate.core.message")
+    for text in astuple(ENGLISH_EMAIL):
+        found.setdefault(text, "otpgate.core.mail")
+    found.setdefault(ENGLISH_VOICE.text, "otpgate.core.voice")
     return found

@@ -9,9 +9,10 @@ one, is shown in both bodies (and HTML-escaped in the HTML one).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 from .errors import ConfigurationError
+from .i18n import SHIPPED, translations
 from .settings import Settings
 
 
@@ -26,29 +27,29 @@ class EmailTemplate:
     warning: str
 
 
-_TEMPLATES: dict[str, EmailTemplate] = {
-    "en": EmailTemplate(
-        subject="{code} is your {brand} verification code",
-        intro="Your {brand} verification code is:",
-        confirms="It confirms: {summary}",
-        expires="It expires in {minutes} min.",
-        warning="Never share this code. If you did not ask for it, ignore this email.",
-    ),
-    "zh-Hans": EmailTemplate(
-        subject="{code} 是您的{brand}验证码",
-        intro="您的{brand}验证码是：",
-        confirms="用于确认：{summary}",
-        expires="{minutes}分钟内有效。",
-        warning="请勿告诉他人。如非本人操作，请忽略此邮件。",
-    ),
-    "zh-Hant": EmailTemplate(
-        subject="{code} 是您的{brand}驗證碼",
-        intro="您的{brand}驗證碼是：",
-        confirms="用於確認：{summary}",
-        expires="{minutes}分鐘內有效。",
-        warning="請勿告訴他人。如非本人操作，請忽略此郵件。",
-    ),
-}
+#: The source text; every shipped language's email is its translation in the ``otpgate``
+#: catalogue (see :mod:`otpgate.core.i18n`).
+ENGLISH_EMAIL = EmailTemplate(
+    subject="{code} is your {brand} verification code",
+    intro="Your {brand} verification code is:",
+    confirms="It confirms: {summary}",
+    expires="It expires in {minutes} min.",
+    warning="Never share this code. If you did not ask for it, ignore this email.",
+)
+
+
+def _shipped_templates() -> dict[str, EmailTemplate]:
+    found = {"en": ENGLISH_EMAIL}
+    english = astuple(ENGLISH_EMAIL)
+    for language in SHIPPED[1:]:
+        catalogue = translations(language)
+        texts = tuple(catalogue.gettext(text) for text in english)
+        if all(mine != source for mine, source in zip(texts, english, strict=True)):
+            found[language] = EmailTemplate(*texts)
+    return found
+
+
+_TEMPLATES: dict[str, EmailTemplate] = _shipped_templates()
 _ALIASES = {
     "zh": "zh-Hans",
     "zh-cn": "zh-Hans",
@@ -58,6 +59,7 @@ _ALIASES = {
     "zh-hk": "zh-Hant",
     "zh-mo": "zh-Hant",
     "zh-hant": "zh-Hant",
+    "pt": "pt-BR",
 }
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO, runtime_checkable
 
 from .errors import ConfigurationError
+from .i18n import translations
 from .message import sms_language
 from .phone import mask
 from .settings import Settings
@@ -37,23 +38,39 @@ class VoiceTemplate:
     separator: str = ", "
 
 
-_TEMPLATES: dict[str, VoiceTemplate] = {
-    "en": VoiceTemplate(
-        "This is {brand}. Your verification code is: {digits}. "
-        "Once again, your code is: {digits}. Never share it. Goodbye.",
-        "en-US",
-    ),
-    "zh-Hans": VoiceTemplate(
-        "这里是{brand}。您的验证码是：{digits}。再说一遍，您的验证码是：{digits}。请勿告诉他人。再见。",
-        "zh-CN",
-        "，",
-    ),
-    "zh-Hant": VoiceTemplate(
-        "這裡是{brand}。您的驗證碼是：{digits}。再說一遍，您的驗證碼是：{digits}。請勿告訴他人。再見。",
-        "zh-TW",
-        "，",
-    ),
+#: The source text; every shipped language's text is its translation in the ``otpgate``
+#: catalogue (see :mod:`otpgate.core.i18n`), said in the text-to-speech language below.
+ENGLISH_VOICE = VoiceTemplate(
+    "This is {brand}. Your verification code is: {digits}. "
+    "Once again, your code is: {digits}. Never share it. Goodbye.",
+    "en-US",
+)
+#: Shipped language → (text-to-speech BCP 47 tag, pause between two digits).
+_SPEECH = {
+    "zh-Hans": ("zh-CN", "，"),
+    "zh-Hant": ("zh-TW", "，"),
+    "es": ("es-ES", ", "),
+    "pt-BR": ("pt-BR", ", "),
+    "fr": ("fr-FR", ", "),
+    "de": ("de-DE", ", "),
+    "ja": ("ja-JP", "、"),
+    "ko": ("ko-KR", ", "),
+    "ru": ("ru-RU", ", "),
+    "hi": ("hi-IN", ", "),
+    "ar": ("ar-AE", ", "),
 }
+
+
+def _shipped_templates() -> dict[str, VoiceTemplate]:
+    found = {"en": ENGLISH_VOICE}
+    for language, (speech_language, separator) in _SPEECH.items():
+        text = translations(language).gettext(ENGLISH_VOICE.text)
+        if text != ENGLISH_VOICE.text:
+            found[language] = VoiceTemplate(text, speech_language, separator)
+    return found
+
+
+_TEMPLATES: dict[str, VoiceTemplate] = _shipped_templates()
 
 
 def register_voice_template(

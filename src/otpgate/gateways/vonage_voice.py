@@ -48,8 +48,8 @@ from .base import (
 )
 from .voice_transport import AsyncHttpVoiceSender, HttpVoiceSender
 
-#: The engine's names where they differ from the speech's BCP 47 tag (Mandarin).
-LANGUAGES = {"zh-CN": "cmn-CN", "zh-TW": "cmn-TW"}
+#: The engine's names where they differ from the speech's BCP 47 tag (Mandarin, Arabic).
+LANGUAGES = {"zh-CN": "cmn-CN", "zh-TW": "cmn-TW", "ar-AE": "ar"}
 #: Event ``status`` values that end a call: answered (the code was read out) or not.
 _CALL_STATUSES = {
     "completed": "delivered",

@@ -111,3 +111,16 @@ def test_forget_devices_hook(harness):
     with harness.app.test_request_context():
         assert harness.gate.forget_devices("alice") == 1
     assert "/otp/verify" in password_login(client).headers["Location"]
+
+
+def test_the_missing_confirmation_is_said_in_the_users_language(harness):
+    client = harness.client()
+    password_login(client)
+    second_step(harness, client)
+    refused = client.post(
+        "/otp/devices/revoke-all",
+        data={"csrf_token": CSRF},
+        headers={"Accept-Language": "ja"},
+    )
+    assert refused.status_code == 400
+    assert "チェックボックスをオンにして確認してください。" in refused.text

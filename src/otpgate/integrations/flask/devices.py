@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from otpgate.core.devices import DeviceView
 from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.i18n import N_
 from otpgate.core.web import SecondFactorState
 
 from .web import (
@@ -155,7 +156,7 @@ def revoke_all() -> Response:
 
     subject, _ = signed_in("view")
     if field("confirm") not in ("1", "on", "true", True):
-        raise MalformedInput("Tick the box to confirm.")
+        raise MalformedInput(N_("Tick the box to confirm."))
     state().verifier.devices.revoke_all(subject)
     return _done(translate("Every device will be asked for a code again."))
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import EmailCredentials
 from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.i18n import N_
 
 from .views_manage import done, record_pass, signed_in
 from .views_verify import current_challenge
@@ -117,6 +118,6 @@ def email_remove() -> Response:
     if isinstance(index, str) and index.isascii() and index.isdigit():
         index = int(index)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(addresses):
-        raise MalformedInput("Choose an email address to remove.")
+        raise MalformedInput(N_("Choose an email address to remove."))
     gate.remove_email(subject, addresses[index])
     return done(translate("Email address removed."))

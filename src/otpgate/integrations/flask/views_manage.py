@@ -21,6 +21,7 @@ from otpgate.core.errors import (
     PrimaryFactorRequired,
 )
 from otpgate.core.factors.selection import has_factor
+from otpgate.core.i18n import N_
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from . import devices
@@ -226,7 +227,7 @@ def phone_remove() -> Response:
     if isinstance(index, str) and index.isascii() and index.isdigit():
         index = int(index)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(numbers):
-        raise MalformedInput("Choose a phone number to remove.")
+        raise MalformedInput(N_("Choose a phone number to remove."))
     gate.remove_phone(subject, numbers[index])
     return done(translate("Phone number removed."))
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from otpgate.core.errors import MalformedInput, OtpgateError
 from otpgate.core.factors import browser
 from otpgate.core.factors.selection import serves
+from otpgate.core.i18n import N_
 from otpgate.web_assets import webauthn_script
 
 from .views_manage import done, record_pass, signed_in
@@ -143,7 +144,7 @@ def _chosen(subject: str) -> PasskeyCredential:
     for key in state().verifier.passkeys.list(subject):
         if key.credential_id == wanted:
             return key
-    raise MalformedInput("Choose a passkey to remove.")
+    raise MalformedInput(N_("Choose a passkey to remove."))
 
 
 def passkey_remove() -> Response:
