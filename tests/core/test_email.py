@@ -312,3 +312,48 @@ def test_the_client_ip_budget_counts_texts_and_emails_together(make_gate, mail):
         g.start("bob", "email", purpose="login", client_ip=ip)
     assert refused.value.scope == "ip"
     g.start("bob", "email", purpose="login", client_ip="198.51.100.1")  # another network
+
+
+def test_budgets_and_lockout_hold_across_sms_email_and_voice_together(
+    make_gate, mail, outbox, clock
+):
+    """One subject with a phone (texts and calls) and an address: the daily subject budget
+    counts every channel, and wrong codes of any channel lock all of them."""
+    from otpgate.core.voice import OutboxVoiceSender, PhoneSender
+
+    calls = OutboxVoiceSender()
+    settings = Settings(secret_keys=(KEY,), subject_budget="6/24h", lockout_after=5)
+    g = make_gate(
+        settings,
+        sender=PhoneSender(outbox, calls),
+        email_sender=smtp_sender(make_gate.flavour, mail),
+    )
+    g.credentials.add_phone(ALICE, PHONE)
+    g.credentials.add_email(ALICE, NORMAL)
+    for factor in ("sms", "email", "voice", "sms", "email", "voice"):
+        g.start(ALICE, factor, purpose="login")
+    for factor in ("sms", "email", "voice"):
+        with pytest.raises(SendLimitReached) as refused:
+            g.start(ALICE, factor, purpose="login")
+        assert refused.value.scope == "subject"
+    assert (len(outbox.messages_to(PHONE)), len(calls.calls)) == (2, 2)
+    assert len(mail.to(NORMAL)) == 2
+
+    clock.advance(24 * 3600 + 60)
+    started = {
+        factor: g.start(ALICE, factor, purpose="login") for factor in ("sms", "email", "voice")
+    }
+    codes = {
+        "sms": outbox.last_code_for(PHONE),
+        "email": mail.last_code_for(NORMAL),
+        "voice": calls.last_code_for(PHONE),
+    }
+    order = ("sms", "email", "voice", "sms", "email")
+    for failures, factor in enumerate(order, start=1):  # the 5th failure locks every channel
+        code = codes[factor]
+        wrong = "000000" if code != "000000" else "111111"
+        expected = LockedOut if failures == 5 else InvalidCode
+        with pytest.raises(expected):
+            g.verify(ALICE, factor, wrong, purpose="login", challenge_id=started[factor].id)
+    with pytest.raises(LockedOut):  # the right code of the call waits too
+        g.verify(ALICE, "voice", codes["voice"], purpose="login", challenge_id=started["voice"].id)
