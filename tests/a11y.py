@@ -8,6 +8,7 @@ impact "serious" or "critical" and prints each one readably (rule, help, the ele
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -125,6 +126,20 @@ def tab_to(page: Any, predicate: Any, limit: int = 40, back: bool = False) -> di
 
 def focused_id(page: Any) -> str:
     return str(page.evaluate("() => document.activeElement.id"))
+
+
+def focus_reaches(page: Any, element_id: str, timeout: float = 5000) -> str:
+    """The focused element's id once it is ``element_id`` (autofocus applies a moment after
+    the page loads), else whatever has the focus after ``timeout`` ms."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "id => document.activeElement && document.activeElement.id === id",
+            arg=element_id,
+            timeout=timeout,
+        )
+    return focused_id(page)
 
 
 def assert_error_announced(page: Any, field: str) -> str:

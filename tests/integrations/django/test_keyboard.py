@@ -15,7 +15,7 @@ from tests.a11y import (
     WIDTHS,
     assert_error_announced,
     describe,
-    focused_id,
+    focus_reaches,
     press_on,
     serious,
     tab_to,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def sign_in(page, live_server, username: str, target: str) -> None:
     page.goto(live_server.url + "/accounts/login/?next=" + target)
-    assert focused_id(page) == "id_username"  # the first field has the focus
+    assert focus_reaches(page, "id_username") == "id_username"  # the first field has the focus
     page.keyboard.type(username)
     tab_to(page, lambda ring: ring["id"] == "id_password")
     page.keyboard.type(PASSWORD)
@@ -50,7 +50,7 @@ def test_second_step_by_sms_with_the_keyboard(page, live_server, sms_user, outbo
     if page.locator("button[value=send]").count():
         press_on(page, "Send code")
     page.locator("#otpgate-code").wait_for()
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     code = outbox.last_code_for(PHONE)
     page.keyboard.type(wrong(code))
     page.keyboard.press("Enter")
@@ -68,7 +68,7 @@ def test_second_step_by_app_with_the_keyboard(page, live_server, gate, clock):
     secret = with_app(gate, clock, make_user("dave"))
     sign_in(page, live_server, "dave", "/secret/")
     page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     page.keyboard.type(totp_now(secret, clock()))
     tab_to(page, lambda ring: ring["text"] == "Verify")
     tab_to(page, lambda ring: ring["id"] == "otpgate-code", back=True)  # Shift+Tab goes back
@@ -82,7 +82,7 @@ def test_enrolling_a_phone_then_an_app_with_the_keyboard(page, live_server, outb
     page.wait_for_url(live_server.url + "/2fa/")
     press_on(page, "Add a phone number")
     page.wait_for_url(re.compile(r".*/2fa/phone/add/.*"))
-    assert focused_id(page) == "otpgate-phone"
+    assert focus_reaches(page, "otpgate-phone") == "otpgate-phone"
     page.keyboard.type("+33 6 12 34 56 78")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/2fa/phone/verify/.*"))
@@ -101,7 +101,7 @@ def test_enrolling_a_phone_then_an_app_with_the_keyboard(page, live_server, outb
     press_on(page, "Start", key="Space")
     page.locator("#otpgate-key").wait_for()
     key = page.locator("#otpgate-key").inner_text().replace(" ", "").strip()
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     page.keyboard.type(totp_now(key, clock()))
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/2fa/$"))
@@ -131,7 +131,7 @@ def test_step_up_with_the_keyboard_on_a_page_without_serious_violation(
     if page.locator("button[value=send]").count():
         press_on(page, "Send code", key="Space")
     page.locator("#otpgate-code").wait_for()
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     page.keyboard.type(outbox.last_code_for(PHONE))
     page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/secret/")

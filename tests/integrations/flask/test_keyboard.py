@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyotp
 
 from tests import browser as browsers
-from tests.a11y import assert_error_announced, focused_id, press_on, tab_to
+from tests.a11y import assert_error_announced, focus_reaches, press_on, tab_to
 
 from . import test_browser as shared
 from .test_browser import PHONE
@@ -21,7 +21,7 @@ bank = shared.bank
 def sign_in(page, base: str, username: str, target: str = "/") -> None:
     page.goto(base + target)
     page.wait_for_url("**/login*")
-    assert focused_id(page) == "username"
+    assert focus_reaches(page, "username") == "username"
     page.keyboard.type(username)
     tab_to(page, lambda ring: ring["id"] == "password")
     page.keyboard.type("demo-password")
@@ -38,7 +38,7 @@ def test_second_step_by_sms_with_the_keyboard(page, bank):
     page.wait_for_url("**/otp/verify*")
     press_on(page, "Send code", key="Space")
     page.wait_for_url("**/otp/verify?method=sms")
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     code = outbox.last_code_for(PHONE)
     page.keyboard.type(wrong(code))
     page.keyboard.press("Enter")
@@ -58,7 +58,7 @@ def test_enrolling_an_app_then_a_phone_with_the_keyboard(page, bank):
     press_on(page, "Set up an authenticator app", key="Space")
     page.locator("code.key").wait_for()
     totp = pyotp.TOTP(page.locator("code.key").inner_text().replace(" ", ""))
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     page.keyboard.type(wrong(totp.now()))
     page.keyboard.press("Enter")
     page.locator("#otpgate-error:not(:empty)").wait_for()
@@ -69,11 +69,11 @@ def test_enrolling_an_app_then_a_phone_with_the_keyboard(page, bank):
 
     press_on(page, "Add a phone number")
     page.wait_for_url("**/otp/phone")
-    assert focused_id(page) == "otpgate-phone"
+    assert focus_reaches(page, "otpgate-phone") == "otpgate-phone"
     page.keyboard.type("+44 7400 123456")
     page.keyboard.press("Enter")
     page.locator("#otpgate-code").wait_for()
-    assert focused_id(page) == "otpgate-code"
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
     page.keyboard.type(outbox.last_code_for("+447400123456"))
     press_on(page, "Verify")
     page.wait_for_url("**/otp/")
