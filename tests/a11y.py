@@ -145,7 +145,7 @@ def focus_reaches(page: Any, element_id: str, timeout: float = 5000) -> str:
 def assert_error_announced(page: Any, field: str) -> str:
     """After a refused code: the focus is on the field in error (``field``: its id), which is
     marked invalid and described by a live region holding the message. Returns the message."""
-    assert focused_id(page) == field, focus_ring(page)
+    assert focus_reaches(page, field) == field, focus_ring(page)
     state = page.evaluate(
         "(id) => { const f = document.getElementById(id);"
         " const described = (f.getAttribute('aria-describedby') || '').split(/\\s+/)"
