@@ -183,6 +183,44 @@ class PassiveStart:
         return None
 
 
+class SentCode:
+    """Mixin for factors that deliver a code as a challenge (``sms``, ``email``, ``voice``):
+    asked for like an SMS code, and checked by ``gate.check`` of the challenge started, the
+    verification naming the factor."""
+
+    name: str
+    sends = True
+
+    def input_spec(self, settings: Settings) -> InputSpec:
+        return numeric_input(settings.code_digits)
+
+    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
+        return gate.check(
+            request.challenge_id or "",  # none started: the answer is "expired"
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+            factor=self.name,
+        )
+
+    async def acheck(
+        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
+    ) -> Verification:
+        return await gate.check(
+            request.challenge_id or "",
+            code,
+            request.context,
+            subject=subject,
+            action=request.action,
+            purpose=request.purpose,
+            may_change_factors=request.may_change_factors,
+            factor=self.name,
+        )
+
+
 def numeric_input(digits: int) -> InputSpec:
     """The input of a numeric one-time code of ``digits`` digits."""
     return InputSpec(

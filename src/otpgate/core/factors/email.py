@@ -10,31 +10,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import CheckRequest, InputSpec, StartRequest, numeric_input
+from .base import SentCode, StartRequest
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
-    from ..challenge import Challenge, Verification
+    from ..challenge import Challenge
     from ..credentials import Factors
-    from ..settings import Settings
     from ..verifier import Verifier
 
 
-class EmailFactor:
+class EmailFactor(SentCode):
     """A one-time code by email; ``gate.start`` sends it, ``gate.verify`` checks it."""
 
     name = "email"
     rank = 15
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     binds_details = True
-    sends = True
 
     def available(self, gate: object) -> bool:
         """Only a verifier with an email sender offers it."""
         return getattr(gate, "email_sender", None) is not None
-
-    def input_spec(self, settings: Settings) -> InputSpec:
-        return numeric_input(settings.code_digits)
 
     def enrolled(self, factors: Factors) -> bool:
         return bool(factors.masked_emails)
@@ -66,28 +61,4 @@ class EmailFactor:
             locale=request.locale,
             summary=request.summary,
             action=request.action,
-        )
-
-    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
-        return gate.check(
-            request.challenge_id or "",  # none started: the answer is "expired"
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
-        )
-
-    async def acheck(
-        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
-    ) -> Verification:
-        return await gate.check(
-            request.challenge_id or "",
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
         )

@@ -8,27 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import CheckRequest, InputSpec, StartRequest, numeric_input
+from .base import SentCode, StartRequest
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
-    from ..challenge import Challenge, Verification
+    from ..challenge import Challenge
     from ..credentials import Factors
-    from ..settings import Settings
     from ..verifier import Verifier
 
 
-class SmsFactor:
+class SmsFactor(SentCode):
     """A one-time code by SMS; ``gate.start`` sends it, ``gate.verify`` checks it."""
 
     name = "sms"
     rank = 20
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     binds_details = True
-    sends = True
-
-    def input_spec(self, settings: Settings) -> InputSpec:
-        return numeric_input(settings.code_digits)
 
     def enrolled(self, factors: Factors) -> bool:
         return bool(factors.masked_phones)
@@ -60,28 +55,4 @@ class SmsFactor:
             locale=request.locale,
             summary=request.summary,
             action=request.action,
-        )
-
-    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
-        return gate.check(
-            request.challenge_id or "",  # none started: the answer is "expired"
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
-        )
-
-    async def acheck(
-        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
-    ) -> Verification:
-        return await gate.check(
-            request.challenge_id or "",
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
         )

@@ -12,33 +12,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import CheckRequest, InputSpec, StartRequest, numeric_input
+from .base import SentCode, StartRequest
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
-    from ..challenge import Challenge, Verification
+    from ..challenge import Challenge
     from ..credentials import Factors
-    from ..settings import Settings
     from ..verifier import Verifier
 
 
-class VoiceFactor:
+class VoiceFactor(SentCode):
     """A one-time code read out by phone; ``gate.start`` calls, ``gate.verify`` checks."""
 
     name = "voice"
     rank = 15
     purposes = frozenset({"login", "action"})
     binds_details = False
-    sends = True
     #: Offered as the way out of this factor's step ("Call me instead" after an SMS).
     alternative_to = "sms"
 
     def available(self, gate: Verifier | AsyncVerifier) -> bool:
         """True if ``gate`` can place calls (it has a voice sender)."""
         return getattr(gate, "voice_sender", None) is not None
-
-    def input_spec(self, settings: Settings) -> InputSpec:
-        return numeric_input(settings.code_digits)
 
     def enrolled(self, factors: Factors) -> bool:
         return bool(factors.masked_phones)
@@ -66,30 +61,4 @@ class VoiceFactor:
             client_ip=request.client_ip,
             locale=request.locale,
             action=request.action,
-        )
-
-    def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
-        return gate.check(
-            request.challenge_id or "",  # none started: the answer is "expired"
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
-            factor=self.name,
-        )
-
-    async def acheck(
-        self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
-    ) -> Verification:
-        return await gate.check(
-            request.challenge_id or "",
-            code,
-            request.context,
-            subject=subject,
-            action=request.action,
-            purpose=request.purpose,
-            may_change_factors=request.may_change_factors,
-            factor=self.name,
         )
