@@ -30,6 +30,7 @@ from otpgate.core.simswap import SimSwapAnswer
 
 from .base import HttpReply, HttpRequest
 from .camara import AccessToken, CamaraSimSwap, Outcome
+from .transport import ahttp_call, http_call
 
 logger = logging.getLogger("otpgate.gateways")
 
@@ -151,15 +152,7 @@ class SimSwapClient(_Base):
 
     def _call(self, request: HttpRequest) -> Outcome:
         try:
-            reply = self._client.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=None if request.form is None else dict(request.form),
-                content=request.content,
-                auth=request.auth,
-                timeout=self.timeout,
-            )
+            reply = http_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             return _failure(error)
         return HttpReply(reply.status_code, reply.content)
@@ -203,15 +196,7 @@ class AsyncSimSwapClient(_Base):
 
     async def _call(self, request: HttpRequest) -> Outcome:
         try:
-            reply = await self._client.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=None if request.form is None else dict(request.form),
-                content=request.content,
-                auth=request.auth,
-                timeout=self.timeout,
-            )
+            reply = await ahttp_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             return _failure(error)
         return HttpReply(reply.status_code, reply.content)

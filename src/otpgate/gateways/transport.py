@@ -23,6 +23,7 @@ from .base import (
     GatewayError,
     HttpGateway,
     HttpReply,
+    HttpRequest,
     log_failed,
     log_sent,
 )
@@ -34,6 +35,34 @@ def _transport_error(gateway: str, error: httpx.HTTPError) -> GatewayError:
     if isinstance(error, httpx.TimeoutException):
         return GatewayError(gateway, f"timeout ({type(error).__name__})", retryable=True)
     return GatewayError(gateway, f"connection failed ({type(error).__name__})", retryable=True)
+
+
+def http_call(client: httpx.Client, request: HttpRequest, timeout: float) -> httpx.Response:
+    """Make ``request`` with ``client`` (``timeout`` for every phase); httpx's errors pass."""
+    return client.request(
+        request.method,
+        request.url,
+        headers=dict(request.headers),
+        data=None if request.form is None else dict(request.form),
+        content=request.content,
+        auth=request.auth,
+        timeout=timeout,
+    )
+
+
+async def ahttp_call(
+    client: httpx.AsyncClient, request: HttpRequest, timeout: float
+) -> httpx.Response:
+    """:func:`http_call` with ``httpx.AsyncClient``."""
+    return await client.request(
+        request.method,
+        request.url,
+        headers=dict(request.headers),
+        data=None if request.form is None else dict(request.form),
+        content=request.content,
+        auth=request.auth,
+        timeout=timeout,
+    )
 
 
 class _Base(Generic[G]):
@@ -84,15 +113,7 @@ class HttpSender(_Base[G]):
         """Send ``text`` to ``to``; the provider's message id, or a :class:`GatewayError`."""
         request = self.gateway.build_request(to, text, reference)
         try:
-            response = self._client.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=None if request.form is None else dict(request.form),
-                content=request.content,
-                auth=request.auth,
-                timeout=self.timeout,
-            )
+            response = http_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             raise self._failed(to, error) from None
         return self._finish(to, text, HttpReply(response.status_code, response.content))
@@ -127,15 +148,7 @@ class AsyncHttpSender(_Base[G]):
         """Send ``text`` to ``to``; the provider's message id, or a :class:`GatewayError`."""
         request = self.gateway.build_request(to, text, reference)
         try:
-            response = await self._client.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=None if request.form is None else dict(request.form),
-                content=request.content,
-                auth=request.auth,
-                timeout=self.timeout,
-            )
+            response = await ahttp_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             raise self._failed(to, error) from None
         return self._finish(to, text, HttpReply(response.status_code, response.content))

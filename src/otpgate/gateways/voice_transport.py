@@ -18,7 +18,7 @@ from otpgate.core.phone import mask
 from otpgate.core.voice import Speech
 
 from .base import DEFAULT_TIMEOUT, GatewayError, HttpReply, HttpRequest, log_failed, logger
-from .transport import _transport_error
+from .transport import _transport_error, ahttp_call, http_call
 
 
 class VoiceGateway(Protocol):
@@ -65,16 +65,6 @@ class _VoiceBase:
         log_failed(failure, to)
         return failure
 
-    @staticmethod
-    def _arguments(request: HttpRequest, timeout: float) -> dict[str, object]:
-        return {
-            "headers": dict(request.headers),
-            "data": None if request.form is None else dict(request.form),
-            "content": request.content,
-            "auth": request.auth,
-            "timeout": timeout,
-        }
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.gateway!r}, timeout={self.timeout!r})"
 
@@ -97,11 +87,7 @@ class HttpVoiceSender(_VoiceBase):
         """Call ``to`` and say ``speech``; the provider's call id, or a GatewayError."""
         request = self.gateway.build_call(to, speech, reference)
         try:
-            response = self._client.request(
-                request.method,
-                request.url,
-                **self._arguments(request, self.timeout),  # type: ignore[arg-type]
-            )
+            response = http_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             raise self._failed(to, error) from None
         return self._finish(to, speech, HttpReply(response.status_code, response.content))
@@ -130,11 +116,7 @@ class AsyncHttpVoiceSender(_VoiceBase):
         """Call ``to`` and say ``speech``; the provider's call id, or a GatewayError."""
         request = self.gateway.build_call(to, speech, reference)
         try:
-            response = await self._client.request(
-                request.method,
-                request.url,
-                **self._arguments(request, self.timeout),  # type: ignore[arg-type]
-            )
+            response = await ahttp_call(self._client, request, self.timeout)
         except httpx.HTTPError as error:
             raise self._failed(to, error) from None
         return self._finish(to, speech, HttpReply(response.status_code, response.content))
