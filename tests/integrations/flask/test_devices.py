@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import OTHER_PHONE, PHONE
-from tests.integrations.flask.conftest import CSRF, make_app, password_login
+from tests.integrations.flask.conftest import CSRF, PASSWORD, make_app, password_login
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
@@ -124,3 +124,28 @@ def test_the_missing_confirmation_is_said_in_the_users_language(harness):
     )
     assert refused.status_code == 400
     assert "チェックボックスをオンにして確認してください。" in refused.text
+
+
+def _browser_restart(client: Any) -> None:
+    """The browser closed: the session cookie is gone, the persistent cookies stay."""
+    client.delete_cookie("session")
+
+
+def test_a_remember_me_cookie_on_a_remembered_device_is_not_asked_again(harness):
+    client = harness.client()
+    client.post("/login", data={"username": "alice", "password": PASSWORD, "remember": "1"})
+    second_step(harness, client)
+    _browser_restart(client)
+    sent = len(harness.outbox.messages)
+    assert client.get("/account").status_code == 200  # Flask-Login's cookie, this device
+    assert len(harness.outbox.messages) == sent
+    assert "/otp/verify" in client.get("/settings").headers["Location"]  # step-up still asks
+
+
+def test_a_remember_me_cookie_without_the_device_goes_to_the_second_step(harness):
+    client = harness.client()
+    client.post("/login", data={"username": "alice", "password": PASSWORD, "remember": "1"})
+    second_step(harness, client, remember=False)
+    _browser_restart(client)
+    answer = client.get("/account")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/otp/verify"

@@ -5,7 +5,8 @@ on this device for N days". Ticked, the passed step sets the ``otpgate_device`` 
 (``set_signed_cookie``: signed with ``SECRET_KEY``; HttpOnly, Secure when the request is,
 SameSite=Lax) holding the device token, whose secret the database keeps only as a keyed
 digest. :func:`~otpgate.integrations.django.begin_second_step` then logs the user in without
-the second step while the device is valid for them: at sign-in only, never for step-up or a
+the second step while the device is valid for them (through django-allauth, its login stage
+lets allauth's sign-in go on): at sign-in only, never for step-up or a
 transaction. The device is bound to the user's factors and to
 ``user.get_session_auth_hash()``: changing a factor or the password voids it (as it signs
 out other sessions), and so does :func:`forget_devices` (call it to sign out everywhere).
@@ -94,26 +95,37 @@ def set_cookie(request: HttpRequest, response: HttpResponse, token: str, days: i
     )
 
 
-def sign_in_remembered(request: HttpRequest, gate: Verifier, user: Any, backend: str) -> bool:
-    """Log ``user`` in without the second step if this device is remembered for them (a
-    database or store error: not remembered, the second step asks as usual)."""
+def is_remembered(request: HttpRequest, gate: Verifier, user: Any) -> bool:
+    """Whether this device is remembered for ``user`` at sign-in (a database or store
+    error: not remembered, the second step asks as usual)."""
     if not gate.devices.enabled:
         return False
     try:
-        known = gate.devices.check(
+        return gate.devices.check(
             cookie_token(request, gate), str(user.pk), purpose="login", stamp=stamp(user)
         )
     except OtpgateError:
         return False
-    if not known:
-        return False
-    if getattr(request, "user", None) is not None and request.user.is_authenticated:
-        auth.logout(request)
-    auth.login(request, user, backend=backend)  # rotates the session id
+
+
+def mark_remembered(request: HttpRequest, gate: Verifier, user: Any) -> None:
+    """Record in the session that a remembered device passed ``user``'s second step (the
+    login that follows, Django's or a hand-off's, keeps the session's data)."""
     data = SessionData(request.session)
     data.state.remembered(str(user.pk), gate.clock())
     data.extra = {}
     data.save()
+
+
+def sign_in_remembered(request: HttpRequest, gate: Verifier, user: Any, backend: str) -> bool:
+    """Log ``user`` in without the second step if this device is remembered for them (a
+    database or store error: not remembered, the second step asks as usual)."""
+    if not is_remembered(request, gate, user):
+        return False
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        auth.logout(request)
+    auth.login(request, user, backend=backend)  # rotates the session id
+    mark_remembered(request, gate, user)
     return True
 
 

@@ -56,7 +56,8 @@ def hold_for_second_step(
     request: HttpRequest, user: Any, target: str, backend: str, *, handoff: str = ""
 ) -> HttpResponse | None:
     """Hold ``user``'s sign-in for the second step: the redirect to it, or None if the user
-    has no factor that serves sign-in (nothing is held; the caller logs them in).
+    has no factor that serves sign-in, or (with a hand-off) this device is remembered for
+    them: nothing is held and the caller logs them in.
 
     The session id rotates and the session remembers the pending user (``backend`` loads it
     again), ``target`` and ``handoff``: who logs the user in once the factor passed
@@ -66,6 +67,9 @@ def hold_for_second_step(
     subject = str(user.pk)
     options = gate.offer(subject, "login")  # the preferred factor first
     if not options:
+        return None
+    if handoff and devices.is_remembered(request, gate, user):
+        devices.mark_remembered(request, gate, user)  # the hand-off logs the user in
         return None
     if not handoff and devices.sign_in_remembered(request, gate, user, backend):
         return HttpResponseRedirect(target)  # a remembered device: sign-in only

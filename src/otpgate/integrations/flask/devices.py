@@ -92,24 +92,42 @@ def remember(response: Response, subject: str) -> None:
         )
 
 
-def sign_in_remembered(subject: str, remember_me: bool) -> bool:
-    """Sign ``subject`` in without the second step if this device is remembered for them
-    (a store or database error: not remembered, the second step asks as usual)."""
-    gate = state()
+def is_remembered(subject: str) -> bool:
+    """Whether this device is remembered for ``subject`` at sign-in (a store or database
+    error: not remembered, the second step asks as usual)."""
     if not enabled():
         return False
     try:
-        known = gate.verifier.devices.check(cookie_token(), subject, purpose="login")
+        return bool(state().verifier.devices.check(cookie_token(), subject, purpose="login"))
     except OtpgateError:
         return False
-    if not known:
+
+
+def sign_in_remembered(subject: str, remember_me: bool) -> bool:
+    """Sign ``subject`` in without the second step if this device is remembered for them."""
+    if not is_remembered(subject):
         return False
     rotate_session(keep_auth=False)
-    gate.users.log_in(subject, remember_me)
+    state().users.log_in(subject, remember_me)
+    _count_as_remembered(subject)
+    return True
+
+
+def resume_remembered(subject: str) -> bool:
+    """A session signed in without otpgate's second step (Flask-Login's "remember me"
+    cookie, or ``login_user`` called directly) on a device remembered for ``subject``: it
+    counts as a remembered sign-in, as if the password step had just found the device."""
+    if not is_remembered(subject):
+        return False
+    rotate_session(keep_auth=True)
+    _count_as_remembered(subject)
+    return True
+
+
+def _count_as_remembered(subject: str) -> None:
     current = SecondFactorState()
     current.remembered(subject, now())
     save_state(current)
-    return True
 
 
 def forget(user_or_subject: object) -> int:

@@ -293,7 +293,8 @@ def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
 def _guard() -> Response | None:
     """Before every request: a session signed in by password alone (e.g. ``login_user``
     called directly, or a remember-me cookie) whose user has a second factor is signed out
-    and sent to the second step. otpgate's own pages and static files are left alone."""
+    and sent to the second step, unless this device is remembered for them. otpgate's own
+    pages and static files are left alone."""
     gate = gate_state()
     endpoint = request.endpoint or ""
     if not gate.enforce or endpoint == "static" or endpoint.startswith(gate.blueprint + "."):
@@ -308,6 +309,8 @@ def _guard() -> Response | None:
 
         current = load_state()
         if current.has_passed(subject) or not has_factor_for_guard(gate, subject):
+            return None
+        if devices.resume_remembered(subject):  # sign-in only: step-up still asks
             return None
     except OtpgateError as error:
         return json_error(error) if wants_json() else render("otpgate/message.html", error=error)

@@ -149,6 +149,26 @@ def test_remember_me_unchecked_still_ends_with_the_browser(client, alice, outbox
     assert not client.session.get_expire_at_browser_close()
 
 
+@override_settings(OTPGATE_REMEMBER_DEVICE=True)
+def test_a_remembered_device_lets_allauth_sign_in_without_the_step(client, alice, outbox, logins):
+    _password_step(client, "alice")
+    code = last_code(outbox)
+    client.post(VERIFY, {"action": "verify", "code": code, "remember_device": "1"})
+    assert "otpgate_device" in client.cookies and logins == ["alice"]
+    client.post("/accounts/logout/")
+    assert SESSION_KEY not in client.session
+    sent = len(outbox.messages)
+    answer = _password_step(client, "alice")
+    assert answer["Location"] == "/?from=login"  # allauth's own redirect, no second step
+    assert client.session[SESSION_KEY] == str(alice.pk) and logins == ["alice", "alice"]
+    assert len(outbox.messages) == sent  # no code was sent
+    assert client.get("/").status_code == 200  # the middleware counts the device
+    client.post("/accounts/logout/")
+    client.cookies["otpgate_device"] = "forged." + client.cookies["otpgate_device"].value
+    held = _password_step(client, "alice")  # a tampered cookie: the step asks again
+    assert held["Location"] == VERIFY and SESSION_KEY not in client.session
+
+
 def test_a_user_without_a_factor_is_signed_in_by_allauth_at_once(client, db, logins):
     make_user("carol")
     answer = _password_step(client, "carol")
