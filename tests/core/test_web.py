@@ -8,7 +8,6 @@ import pytest
 import otpgate.core.errors as errors_mod
 from otpgate import (
     ChallengeExpired,
-    DeviceTokens,
     FreshOtpRequired,
     InvalidCode,
     LockedOut,
@@ -17,10 +16,9 @@ from otpgate import (
     error_response,
     safe_next,
 )
-from otpgate.core.crypto import Keyring
 from otpgate.core.i18n import error_message, gettext, language_of, register
 from otpgate.core.web import manage_error, may_change_factors, view_action
-from tests.conftest import KEY, OTHER_PHONE, PHONE
+from tests.conftest import OTHER_PHONE, PHONE
 
 
 @pytest.mark.parametrize(
@@ -86,19 +84,6 @@ class TestSecondFactorState:
     def test_junk_in_the_session_is_an_empty_state(self, junk):
         state = SecondFactorState.load({"otpgate": junk})
         assert not state.is_fresh("alice", 0.0, 300)
-
-
-class TestDeviceTokens:
-    def test_valid_until_expiry_for_its_subject_and_factors(self):
-        tokens = DeviceTokens(Keyring([KEY]), max_age_days=30)
-        token = tokens.issue("alice", "f1", 1000.0)
-        assert tokens.check(token, "alice", "f1", 1000.0 + 30 * 86400 - 1)
-        assert not tokens.check(token, "alice", "f1", 1000.0 + 30 * 86400)
-        assert not tokens.check(token, "bob", "f1", 1001.0)
-        assert not tokens.check(token, "alice", "f2", 1001.0)
-        assert not tokens.check(token[:-1] + "x", "alice", "f1", 1001.0)
-        assert not tokens.check("garbage", "alice", "f1", 1001.0)
-        assert not tokens.check(None, "alice", "f1", 1001.0)
 
 
 def test_factors_and_their_fingerprint_change_with_the_factors(gate, outbox, clock):

@@ -100,7 +100,7 @@ from .voice import (
     Speech,
     VoiceSender,
 )
-from .web import DeviceTokens, SecondFactorState, challenge_view, safe_next
+from .web import SecondFactorState, challenge_view, safe_next
 
 __all__ = [
     "AsyncCredentials",
@@ -130,7 +130,6 @@ __all__ = [
     "DeliveryFailed",
     "DeviceRecord",
     "DeviceRepository",
-    "DeviceTokens",
     "DeviceView",
     "EmailAddress",
     "EmailCredentials",

@@ -6,15 +6,13 @@
 - :func:`guard_error` and :func:`manage_error`: what a session lacks before a guarded view,
   or before it may see or change its factors (one decision for every integration, from the
   session's state and the operation, never from a request's fields);
-  :func:`may_change_factors` is the same decision as a yes/no;
-- :class:`DeviceTokens`: "remember this device" cookies, signed, expiring, and void once the
-  subject's factors change.
+  :func:`may_change_factors` is the same decision as a yes/no.
+
+Remembered devices are :mod:`otpgate.core.device_service` (``gate.devices``).
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +21,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .challenge import Challenge, Verification
-from .crypto import Keyring
 from .devices import REMEMBERED
 from .errors import (
     EnrollmentRequired,
@@ -267,34 +264,3 @@ def factors_fingerprint(
     if passkey_ids:
         parts.append({"passkeys": sorted(passkey_ids)})
     return json.dumps(parts)
-
-
-class DeviceTokens:
-    """Signed "remember this device" tokens: ``subject``, expiry and a factors fingerprint."""
-
-    def __init__(self, keyring: Keyring, *, max_age_days: int) -> None:
-        self._keyring = keyring
-        self._max_age = max_age_days * 86400
-
-    def issue(self, subject: str, fingerprint: str, now: float) -> str:
-        expires = int(now + self._max_age)
-        payload = _b64(json.dumps([subject, expires]).encode())
-        return f"{payload}.{self._keyring.digest('device', payload, fingerprint)}"
-
-    def check(self, token: object, subject: str, fingerprint: str, now: float) -> bool:
-        """True if ``token`` was issued for ``subject`` with these factors and is unexpired."""
-        if not isinstance(token, str) or len(token) > 1024 or token.count(".") != 1:
-            return False
-        payload, signature = token.split(".")
-        candidates = self._keyring.digests("device", payload, fingerprint)
-        if not any(hmac.compare_digest(signature, c) for c in candidates):
-            return False
-        try:
-            owner, expires = json.loads(base64.urlsafe_b64decode(payload + "=="))
-        except (ValueError, TypeError):
-            return False
-        return bool(owner == subject and isinstance(expires, int) and now < expires)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
