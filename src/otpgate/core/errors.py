@@ -39,7 +39,7 @@ class ConfigurationError(OtpgateError):
 
     code = "configuration_error"
     http_status = 500
-    default_message = "otpgate is not configured correctly."
+    default_message = "Two-step verification is not set up correctly on this site."
 
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting

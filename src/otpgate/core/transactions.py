@@ -204,7 +204,7 @@ class TransactionExecuted(CodeReplayed):
 
     code: ClassVar[str] = "transaction_executed"
     http_status: ClassVar[int] = 409
-    default_message: ClassVar[str] = "This transaction was executed already."
+    default_message: ClassVar[str] = "This transaction was already completed."
 
     def __init__(self, outcome: Mapping[str, Any] | None = None) -> None:
         self.outcome = dict(outcome or {})
@@ -217,7 +217,7 @@ class TransactionInProgress(OtpgateError):
 
     code: ClassVar[str] = "transaction_in_progress"
     http_status: ClassVar[int] = 409
-    default_message: ClassVar[str] = "This transaction is being executed."
+    default_message: ClassVar[str] = "This transaction is already being processed."
 
     def __init__(self) -> None:
         self.state = TxState.CONFIRMED.value

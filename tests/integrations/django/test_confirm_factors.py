@@ -115,7 +115,7 @@ def test_a_failed_view_is_retried_with_the_app_and_its_state_is_readable(
     assert state(client) == {"state": "executed", "outcome": {"payee": "ACME", "status": 200}}
     replay = client.post("/flaky-transfer/", {**DETAILS, "otp_code": code})
     assert replay.status_code == 409
-    assert "This transaction was executed already." in replay.content.decode()
+    assert "This transaction was already completed." in replay.content.decode()
     assert flaky["executed"] == 1
 
 

@@ -39,7 +39,7 @@ def test_a_failed_view_is_retried_with_the_same_code_then_replays_answer_execute
     # the form posted again: "executed already", not executed twice, no new code
     again = client.post("/flaky-transfer/", {**DETAILS, "otp_code": code})
     assert again.status_code == 409
-    assert "This transaction was executed already." in again.content.decode()
+    assert "This transaction was already completed." in again.content.decode()
     fresh = client.post("/flaky-transfer/", DETAILS)
     assert fresh.status_code == 409
     assert flaky["executed"] == 1
