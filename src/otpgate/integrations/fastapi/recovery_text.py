@@ -19,22 +19,23 @@ if TYPE_CHECKING:
     from .gate import OtpGate
 
 __all__ = [
-    "RECOVERY_LABEL",
+    "RECOVERY_ACCOUNT",
     "RECOVERY_TEXT_DOC",
     "RECOVERY_TEXT_RESPONSE",
     "recovery_text_response",
     "wants_text",
 ]
 
-RECOVERY_LABEL: Any = Query(
+RECOVERY_ACCOUNT: Any = Query(
     None,
     max_length=128,
     description="The account the text file names (e.g. the user's email); default: the subject.",
 )
 RECOVERY_TEXT_DOC = (
     "JSON by default. With `Accept: text/plain` the answer is the codes as a text file to keep"
-    " (`Content-Disposition: attachment`): the brand, the account (`label`), the date, one code"
-    " a line and how to use them, in the language of `Accept-Language`."
+    " (`Content-Disposition: attachment`): the brand, the account (`account`, else the"
+    " subject), the date, one code a line and how to use them, in the language of"
+    " `Accept-Language`."
 )
 RECOVERY_TEXT_RESPONSE: dict[int | str, dict[str, Any]] = {
     201: {"content": {"text/plain": {"schema": {"type": "string"}}}},

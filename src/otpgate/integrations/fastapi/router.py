@@ -32,7 +32,7 @@ from .models import (
 from .passkey_routes import add_passkey_routes
 from .problems import ProblemRoute, problem_responses
 from .recovery_text import (
-    RECOVERY_LABEL,
+    RECOVERY_ACCOUNT,
     RECOVERY_TEXT_DOC,
     RECOVERY_TEXT_RESPONSE,
     recovery_text_response,
@@ -268,12 +268,12 @@ def build_router(gate: OtpGate) -> APIRouter:
         request: Request,
         subject: str = subject_dep,
         session_key: str = session_dep,
-        label: str | None = RECOVERY_LABEL,
+        account: str | None = RECOVERY_ACCOUNT,
     ) -> RecoveryCodesOut | Response:
         await guard_change(subject, session_key)
         codes = await gate.verifier.recovery.generate(subject)
         if wants_text(request.headers.get("accept")):
-            return recovery_text_response(gate, codes, label or subject, request)
+            return recovery_text_response(gate, codes, account or subject, request)
         return RecoveryCodesOut(codes=codes)
 
     @router.post(
