@@ -132,3 +132,12 @@ def test_codes_never_overlap_in_any_language(browser, live_server, sms_user, out
     finally:
         tab.close()
         browser.clear_cookies()
+
+
+def test_the_script_is_served_from_the_site_to_anyone(client):
+    """Like a static file: no session needed, typed, not sniffed, cached an hour."""
+    script = client.get("/2fa/recovery.js")
+    assert script.status_code == 200
+    assert script["Content-Type"] == "text/javascript; charset=utf-8"
+    assert script["X-Content-Type-Options"] == "nosniff"
+    assert b"data-otpgate-copy" in script.content

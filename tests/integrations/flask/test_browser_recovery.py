@@ -121,3 +121,15 @@ def test_codes_never_overlap_in_any_language(page, bank):
             where = f"{language} at {width} px"
             assert assert_codes_apart(page, CODES, where) == per_row, where
             page.screenshot(path=SHOTS.format(f"{language}-{width}"), full_page=True)
+
+
+def test_the_script_is_served_from_the_site_to_anyone(bank):
+    """Like a static file: no session needed, typed, not sniffed."""
+    from urllib.request import urlopen
+
+    base, _ = bank
+    with urlopen(base + "/otp/recovery.js") as script:
+        assert script.status == 200
+        assert script.headers["Content-Type"].startswith("text/javascript")
+        assert script.headers["X-Content-Type-Options"] == "nosniff"
+        assert b"data-otpgate-copy" in script.read()
