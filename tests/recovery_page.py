@@ -94,11 +94,14 @@ def copy_sheet(page: Any, origin: str) -> tuple[str, str]:
     return str(page.evaluate("() => navigator.clipboard.readText()")), status.inner_text()
 
 
-def printed(page: Any, codes_selector: str) -> dict[str, Any]:
-    """What a printed page shows: with print media emulated, the visible text, whether the
-    codes, heading, buttons and links are visible."""
+def printed(page: Any, codes_selector: str, shot: str | None = None) -> dict[str, Any]:
+    """What a printed page shows, with print media emulated: whether the codes and the page's
+    heading are visible, the visible buttons and links, the printed title (screenshot to
+    ``shot`` when given)."""
     page.emulate_media(media="print")
     try:
+        if shot:
+            page.screenshot(path=shot, full_page=True)
         shown = {
             "codes": all(item.is_visible() for item in page.locator(codes_selector).all()),
             "h1": page.locator("h1").is_visible(),

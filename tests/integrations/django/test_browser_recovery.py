@@ -81,7 +81,7 @@ def test_new_codes_download_copy_and_print_under_a_strict_csp(
     assert clipboard == text
     assert status == "Copied"
 
-    shown = printed(page, CODES)
+    shown = printed(page, CODES, SHOTS.format("print"))
     assert shown["codes"] and not shown["h1"], shown
     assert shown["buttons"] == [], shown  # no button, link or notice on paper
     assert shown["title"].split("\n") == [
