@@ -141,3 +141,16 @@ def test_the_script_is_served_from_the_site_to_anyone(client):
     assert script["Content-Type"] == "text/javascript; charset=utf-8"
     assert script["X-Content-Type-Options"] == "nosniff"
     assert b"data-otpgate-copy" in script.content
+
+
+def test_a_refused_copy_says_how_to_copy_instead(page, live_server, sms_user, outbox):
+    """The browser refuses the clipboard (a policy, a denied permission): the live region
+    says so, never "Copied"."""
+    page.add_init_script(
+        "navigator.clipboard.writeText = () => Promise.reject(new Error('denied'));"
+    )
+    new_codes(page, live_server, outbox)
+    page.get_by_role("button", name="Copy").click()
+    status = page.get_by_role("status").filter(has_text="copy")
+    status.wait_for()
+    assert status.inner_text() == "Could not copy: select the codes and copy them yourself."
