@@ -26,6 +26,7 @@ OPEN = {
     "otpgate:api_resend",
     "otpgate:api_check",
     "otpgate:webauthn_js",  # the first-party passkey script: public, like a static file
+    "otpgate:recovery_js",  # the recovery codes page's Copy/Print script: public too
 }
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.uuid4()), "path": "x/y"}
 

@@ -14,6 +14,7 @@ from .framing import frame_protected
 from .views import (
     api,
     api_enroll,
+    assets,
     devices,
     manage,
     manage_email,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("app/", manage.totp_setup, name="totp_setup"),
     path("app/remove/", manage.totp_remove, name="totp_remove"),
     path("recovery/", manage.recovery, name="recovery"),
+    path("recovery.js", assets.recovery_js, name="recovery_js"),
     path("passkey/add/", passkeys.passkey_add, name="passkey_add"),
     path("passkey/<str:credential_id>/remove/", passkeys.passkey_remove, name="passkey_remove"),
     path("webauthn.js", passkeys.script, name="webauthn_js"),

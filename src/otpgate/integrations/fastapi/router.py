@@ -31,6 +31,13 @@ from .models import (
 )
 from .passkey_routes import add_passkey_routes
 from .problems import ProblemRoute, problem_responses
+from .recovery_text import (
+    RECOVERY_ACCOUNT,
+    RECOVERY_TEXT_DOC,
+    RECOVERY_TEXT_RESPONSE,
+    recovery_text_response,
+    wants_text,
+)
 from .step_up import STEP_UP_HEADER
 
 if TYPE_CHECKING:
@@ -254,13 +261,20 @@ def build_router(gate: OtpGate) -> APIRouter:
         status_code=201,
         response_model=RecoveryCodesOut,
         summary="Generate recovery codes (shown once; older codes stop working)",
-        responses=problem_responses(401, 503),
+        description=RECOVERY_TEXT_DOC,
+        responses={**problem_responses(401, 503), **RECOVERY_TEXT_RESPONSE},
     )
     async def generate_recovery_codes(
-        subject: str = subject_dep, session_key: str = session_dep
-    ) -> RecoveryCodesOut:
+        request: Request,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+        account: str | None = RECOVERY_ACCOUNT,
+    ) -> RecoveryCodesOut | Response:
         await guard_change(subject, session_key)
-        return RecoveryCodesOut(codes=await gate.verifier.recovery.generate(subject))
+        codes = await gate.verifier.recovery.generate(subject)
+        if wants_text(request.headers.get("accept")):
+            return recovery_text_response(gate, codes, account or subject, request)
+        return RecoveryCodesOut(codes=codes)
 
     @router.post(
         "/recovery-codes/check",

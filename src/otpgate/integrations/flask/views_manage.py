@@ -22,6 +22,7 @@ from otpgate.core.errors import (
 )
 from otpgate.core.factors.selection import has_factor
 from otpgate.core.i18n import N_
+from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from . import devices
@@ -284,7 +285,15 @@ def recovery_generate() -> Response:
     subject, factors = signed_in("change")
     if not factors.primary_count:
         raise PrimaryFactorRequired()
-    codes = state().verifier.recovery.generate(subject)
+    gate = state()
+    codes = gate.verifier.recovery.generate(subject)
     if wants_json():
         return json_ok({"codes": codes}, 201)
-    return render("otpgate/recovery.html", codes=codes)
+    sheet = recovery_sheet(  # the file to download, made in this answer only
+        codes,
+        brand=gate.settings.brand,
+        account=gate.account_label(subject) if gate.account_label else subject,
+        created=now(),
+        locale=locale(),
+    )
+    return render("otpgate/recovery.html", codes=codes, sheet=sheet)

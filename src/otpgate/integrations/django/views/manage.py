@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
+from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
 from otpgate.core.web import FactorOperation, challenge_view, manage_error, may_change_factors
@@ -294,6 +295,16 @@ def recovery(request: HttpRequest) -> HttpResponse:
             codes = ctx.gate.recovery.generate(ctx.subject)
     context = {
         "codes": codes,
+        # The file to download, made in this answer: the codes are kept nowhere in clear.
+        "sheet": recovery_sheet(
+            codes,
+            brand=ctx.gate.settings.brand,
+            account=ctx.user.get_username(),
+            created=ctx.gate.clock(),
+            locale=locale_of(request),
+        )
+        if codes
+        else None,
         "left": ctx.gate.recovery.remaining(ctx.subject),
         "next": ctx.next,
     }
