@@ -26,7 +26,7 @@ def no_store(response: HttpResponse) -> HttpResponse:
 
 def page(
     request: HttpRequest,
-    template: str,
+    template: str | list[str],
     context: dict[str, Any],
     *,
     error: OtpgateError | None = None,
@@ -45,6 +45,9 @@ def page(
             "error_code": answer.body["code"],
             "retry_after": error.retry_after,
         }
+    from ..notices import pending
+
+    context = {**context, "otpgate_notices": pending(request)}
     response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name] = value
