@@ -1,5 +1,5 @@
 """One set of views to add and remove any factor, parametrised by the factor's name (each
-URL rule passes ``factor``; the rules come from ``core.factors.changes``): nothing here names
+URL rule binds ``factor``; the rules come from ``core.factors.changes``): nothing here names
 a factor in its control flow.
 
 - ``/<page>`` (GET: the address form, or the code form while a code runs; POST: send a code
@@ -16,6 +16,8 @@ flashes a success notice and sends ``factor_added``/``factor_removed``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, redirect, request, session, url_for
 from werkzeug.wrappers import Response
@@ -44,22 +46,25 @@ from .web import (
 
 def register(blueprint: Blueprint) -> None:
     for kind in changes.ADDRESS_FACTORS.values():
-        page, factor = kind.page, {"factor": kind.factor}
-        blueprint.add_url_rule(f"/{page}", page, add, methods=["GET", "POST"], defaults=factor)
-        blueprint.add_url_rule(
-            f"/{page}/resend", f"{page}_resend", resend, methods=["POST"], defaults=factor
-        )
-        blueprint.add_url_rule(
-            f"/{page}/confirm", f"{page}_confirm", confirm, methods=["POST"], defaults=factor
-        )
-    for factor_name, page in changes.REMOVAL_PAGES.items():
-        blueprint.add_url_rule(
-            f"/{page}/remove",
-            f"{page}_remove",
-            remove,
-            methods=["GET", "POST"],
-            defaults={"factor": factor_name},
-        )
+        page, factor = kind.page, kind.factor
+        blueprint.add_url_rule(f"/{page}", page, _for(add, factor), methods=["GET", "POST"])
+        for step, view in (("resend", resend), ("confirm", confirm)):
+            rule, endpoint = f"/{page}/{step}", f"{page}_{step}"
+            blueprint.add_url_rule(rule, endpoint, _for(view, factor), methods=["POST"])
+    for factor, page in changes.REMOVAL_PAGES.items():
+        removal = _for(remove, factor)
+        methods = ["GET", "POST"]
+        blueprint.add_url_rule(f"/{page}/remove", f"{page}_remove", removal, methods=methods)
+
+
+def _for(view: Callable[[str], Response], factor: str) -> Callable[[], Response]:
+    """``view`` for ``factor``: a rule of its own without a URL argument."""
+
+    def bound() -> Response:
+        return view(factor)
+
+    bound.__name__ = f"{view.__name__}_{factor}"
+    return bound
 
 
 def _page(kind: AddressKind, subject: str, *, error: OtpgateError | None = None) -> Response:
