@@ -3,9 +3,6 @@
 page before any removal: a POST without the confirmation removes nothing, cancelling keeps the
 factor, and the last factor of a user who must keep one is refused with a clear message."""
 
-# The SMTP server fixtures are imported, then requested by name:
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
