@@ -8,6 +8,7 @@ configure). otpgate's pages show them in their ``role="status"`` region.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from django.apps import apps
@@ -42,7 +43,14 @@ def notify(request: HttpRequest, msgid: str) -> None:
 
 
 def pending(request: HttpRequest) -> list[Any]:
-    """The notices to show now (each once): the site's messages too, where it has them."""
+    """The notices to show now (each once): the site's messages too, where it has them.
+    None in an async view (a refusal page of the JSON API): its session is not read there."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return []
     shown: list[Any] = []
     if _messages_on(request):
         from django.contrib import messages
