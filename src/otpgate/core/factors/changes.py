@@ -17,7 +17,12 @@ control flow:
 - :func:`added_notice`, :func:`removed_notice`, :data:`RECOVERY_CODES_NOTICE`,
   :data:`DEVICE_FORGOTTEN_NOTICE`: the success notices (English msgids; each integration
   translates them and shows them once: Django messages, Flask ``flash``);
-- :func:`removal_texts`: the confirmation page's heading and explanation.
+- :func:`removal_texts`: the confirmation page's heading and explanation;
+  :data:`REMOVAL_PAGES` / :func:`page_of`: the name of each factor's pages (URLs, templates);
+  :func:`not_chosen`: the error when a removal names nothing the user has.
+
+Nothing here does I/O but :func:`removable` / :func:`remove_factor` (and their async twins),
+through the verifier they are handed.
 """
 
 from __future__ import annotations
@@ -239,16 +244,20 @@ def removal_step(
     return "remove" if confirmed else "confirm"
 
 
-_PAGES = {"sms": "phone", "email": "email", "totp": "totp", "webauthn": "passkey"}
+#: The factors the management pages remove, each with the name of its pages (the removal URL
+#: ``/<page>/remove`` in Flask, a site's own ``otpgate/<page>_remove.html``).
+REMOVAL_PAGES: Mapping[str, str] = {
+    "sms": "phone",
+    "email": "email",
+    "totp": "totp",
+    "webauthn": "passkey",
+}
 
 
 def page_of(factor: str) -> str:
     """The name of ``factor``'s pages (``otpgate/<page>_remove.html`` a site may provide)."""
-    return _PAGES.get(factor, factor)
+    return REMOVAL_PAGES.get(factor, factor)
 
-
-#: The factors the management pages remove, by the name of their pages.
-REMOVAL_PAGES: Mapping[str, str] = _PAGES
 
 _CHOOSE = {
     "sms": N_("Choose a phone number to remove."),
