@@ -60,12 +60,14 @@ def audit_tour(demo: RunningDemo, page: Any, walk: str, lang: str) -> list[str]:
 def test_django_pages_have_no_serious_violation(demo, page, lang):
     names = audit_tour(demo, page, "django", lang)
     assert {"django-second-step-sms", "django-app-qr", "django-recovery-codes"} <= set(names)
+    assert "django-phone-remove" in names
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_flask_pages_have_no_serious_violation(demo, page, lang):
     names = audit_tour(demo, page, "flask", lang)
     assert {"flask-second-step-sms", "flask-app-qr", "flask-recovery-codes"} <= set(names)
+    assert "flask-phone-remove" in names
 
 
 #: The dev inbox is a developer's tool in English and Chinese (not a page users see).

@@ -30,7 +30,7 @@ def test_stale_post_is_posted_again_after_step_up(page, live_server, sms_user, o
     page.get_by_label("Verification code").fill(outbox.last_code_for(PHONE))
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(base + "/")
-    page.goto(base + "/2fa/")
+    page.goto(base + "/2fa/phone/add/")  # a page with a form
     token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
     clock.advance(301)  # the step-up is stale now
     page.goto(base + "/")

@@ -54,7 +54,7 @@ def test_changes_need_a_fresh_second_factor(client, sms_user, outbox, clock, eve
     full_login(client, outbox)
     clock.advance(301)
     phone_id = sms_user.otpgate_phones.get().pk
-    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    response = client.post(f"/2fa/phone/{phone_id}/remove/", {"confirm": "1"})
     assert response["Location"] == "/2fa/verify/?next=%2F2fa%2F"
     response = client.post("/2fa/phone/add/", {"phone": OTHER_PHONE})
     assert response["Location"].startswith("/2fa/verify/")
@@ -69,7 +69,7 @@ def test_changes_need_a_fresh_second_factor(client, sms_user, outbox, clock, eve
     client.post("/2fa/phone/add/", {"phone": OTHER_PHONE})
     client.post("/2fa/phone/verify/", {"code": last_code(outbox, OTHER_PHONE)})
     assert sms_user.otpgate_phones.count() == 2
-    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    response = client.post(f"/2fa/phone/{phone_id}/remove/", {"confirm": "1"})
     assert response["Location"] == "/2fa/"
     assert list(sms_user.otpgate_phones.values_list("e164", flat=True)) == [OTHER_PHONE]
     assert ("factor_removed", "sms", str(sms_user.pk)) in events
@@ -144,7 +144,7 @@ def test_authenticator_app_setup(client, user, clock, events, gate):
     assert ("factor_added", "totp", str(user.pk)) in events
     assert "An authenticator app is set up" in client.get("/2fa/app/").content.decode()
     # Removal (fresh: confirming counted as a second factor).
-    assert client.post("/2fa/app/remove/")["Location"] == "/2fa/"
+    assert client.post("/2fa/app/remove/", {"confirm": "1"})["Location"] == "/2fa/"
     assert not gate.totp.is_enrolled(str(user.pk))
     assert ("factor_removed", "totp", str(user.pk)) in events
 
@@ -173,7 +173,7 @@ def test_recovery_codes_need_a_phone_or_app_first(client, user):
 def test_required_users_keep_one_factor(client, sms_user, outbox):
     full_login(client, outbox)
     phone_id = sms_user.otpgate_phones.get().pk
-    response = client.post(f"/2fa/phone/{phone_id}/remove/")
+    response = client.post(f"/2fa/phone/{phone_id}/remove/", {"confirm": "1"})
     assert response.status_code == 409
     assert "This is your last second factor" in response.content.decode()
     assert sms_user.otpgate_phones.count() == 1

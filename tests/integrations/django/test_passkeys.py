@@ -205,7 +205,9 @@ def test_removing_needs_a_fresh_factor_then_a_confirmation(client, gate, clock):
     confirm = client.get(url)
     assert confirm.status_code == 200 and "Old phone" in confirm.content.decode()
     assert len(gate.passkeys.list(str(user.pk))) == 1  # asking removes nothing
-    done = client.post(url)
+    forged = client.post(url)  # a POST without the confirmation asks again
+    assert forged.status_code == 200 and len(gate.passkeys.list(str(user.pk))) == 1
+    done = client.post(url, {"confirm": "1"})
     assert done.status_code == 302 and done["Location"] == "/2fa/"
     assert gate.passkeys.list(str(user.pk)) == []
     assert client.get(url).status_code == 404
@@ -316,6 +318,6 @@ def test_a_required_user_cannot_remove_their_only_factor(client, gate, otpgate_r
         otpgate_runtime.reset()
         passkey_login(client, authenticator, "req")
         key = gate.passkeys.list(str(user.pk))[0]
-        refused = client.post(f"/2fa/passkey/{key.credential_id}/remove/")
+        refused = client.post(f"/2fa/passkey/{key.credential_id}/remove/", {"confirm": "1"})
         assert refused.status_code == 409
         assert len(gate.passkeys.list(str(user.pk))) == 1

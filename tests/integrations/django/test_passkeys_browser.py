@@ -196,7 +196,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
     use_passkey(page)
     page.wait_for_url(re.compile(r".*/2fa/passkey/.+/remove/$"))
-    assert page.locator("#otpgate-passkey").inner_text() == "Work laptop"
+    assert page.locator("#otpgate-removed").inner_text() == "Work laptop"
     fits(page, "remove")
     page.get_by_role("button", name="Remove “Work laptop”").click()
     page.wait_for_url(site + "/2fa/")

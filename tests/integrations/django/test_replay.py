@@ -31,7 +31,7 @@ def notes() -> Any:
 
 
 def csrf(client: Client) -> str:
-    page = client.get("/2fa/").content.decode()
+    page = client.get("/2fa/phone/add/").content.decode()  # a page with a form
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
 
 

@@ -126,7 +126,7 @@ def test_stale_session_cannot_confirm_a_pending_app_then_remove_the_phone(stale:
     api = stale.send("POST", "/2fa/api/enroll", {"factor": "totp", "code": code}, "json")
     assert api.status_code == 401
     phone_pk = stale.user.otpgate_phones.get().pk
-    removal = stale.send("POST", f"/2fa/phone/{phone_pk}/remove/", {}, "form")
+    removal = stale.send("POST", f"/2fa/phone/{phone_pk}/remove/", {"confirm": "1"}, "form")
     assert removal["Location"].startswith("/2fa/verify/")
     assert stale.user.otpgate_phones.count() == 1
 

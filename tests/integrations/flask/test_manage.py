@@ -80,7 +80,7 @@ def test_authenticator_app_enrollment(harness):
         assert harness.gate.verifier.totp.is_enrolled("alice")
     again = client.post("/otp/totp", data={"csrf_token": CSRF})
     assert again.status_code == 409  # remove it first
-    removed = client.post("/otp/totp/remove", data={"csrf_token": CSRF})
+    removed = client.post("/otp/totp/remove", data={"csrf_token": CSRF, "confirm": "1"})
     assert removed.status_code == 303
     with harness.app.app_context():
         assert not harness.gate.verifier.totp.is_enrolled("alice")
@@ -119,7 +119,8 @@ def test_remove_a_phone_emits_a_signal(harness):
     try:
         client = harness.client()
         sms_login(harness, client)
-        response = client.post("/otp/phone/remove", data={"csrf_token": CSRF, "index": "0"})
+        form = {"csrf_token": CSRF, "index": "0", "confirm": "1"}
+        response = client.post("/otp/phone/remove", data=form)
         assert response.status_code == 303
         assert "Phone number removed." in client.get("/otp/").text
     finally:

@@ -221,7 +221,10 @@ def test_removing_needs_a_fresh_factor_then_a_confirmation(site, clock):
     confirm = client.get(f"/otp/passkey/remove?id={key.credential_id}")
     assert confirm.status_code == 200 and "Old phone" in confirm.get_data(as_text=True)
     assert len(keys(site, "alice")) == 1  # asking removes nothing
-    done = client.post("/otp/passkey/remove", data={"csrf_token": CSRF, "id": key.credential_id})
+    forged = {"csrf_token": CSRF, "id": key.credential_id}
+    asked = client.post("/otp/passkey/remove", data=forged)  # no confirmation: asks again
+    assert asked.status_code == 200 and len(keys(site, "alice")) == 1
+    done = client.post("/otp/passkey/remove", data={**forged, "confirm": "1"})
     assert done.status_code == 303 and keys(site, "alice") == []
 
 

@@ -201,7 +201,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site):
     page.wait_for_url("**/otp/verify**")
     page.get_by_role("button", name="Use your passkey").click()
     page.wait_for_url("**/otp/passkey/remove**")
-    assert page.locator("#otpgate-passkey").inner_text() == "Work laptop"
+    assert page.locator("#otpgate-removed").inner_text() == "Work laptop"
     fits(page, "remove")
     page.get_by_role("button", name="Remove “Work laptop”").click()
     page.wait_for_url(site.url + "/otp/")

@@ -8,14 +8,15 @@ from typing import Any
 import pyotp
 import pytest
 
+from otpgate.core.factors.changes import address_kind
 from otpgate.core.web import SESSION_KEY, SecondFactorState
 from otpgate.integrations.flask.extension import gate_state
-from otpgate.integrations.flask.views_manage import ENROLL_KEY
 from otpgate.integrations.flask.web import CSRF_SESSION_KEY
 from tests.conftest import OTHER_PHONE, PHONE
 from tests.integrations.flask.conftest import CSRF, Harness, sms_login
 from tests.integrations.stale import CHANGING_METHODS, Secrets, body_shapes, sync_fingerprint
 
+ENROLL_KEY = address_kind("sms").slot
 THIRD_PHONE = "+447700900123"
 STALE = 301  # seconds past the last second factor: more than step_up_max_age (300)
 JSON = {"X-CSRFToken": CSRF, "Accept": "application/json"}
@@ -114,7 +115,7 @@ def test_stale_session_cannot_confirm_a_pending_app_then_remove_the_phone(stale:
     assert page.status_code == 303 and page.headers["Location"].startswith("/otp/verify")
     api = stale.send("POST", "/otp/totp/confirm", {"code": code}, "json")
     assert api.status_code == 401 and api.json["code"] == "fresh_otp_required"
-    removal = stale.send("POST", "/otp/phone/remove", {"index": "0"}, "form")
+    removal = stale.send("POST", "/otp/phone/remove", {"index": "0", "confirm": "1"}, "form")
     assert removal.headers["Location"].startswith("/otp/verify")
     assert stale.gate.credentials.phones("alice") == [PHONE]
 

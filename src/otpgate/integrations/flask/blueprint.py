@@ -22,7 +22,15 @@ from .web import check_body, check_csrf, json_error, protect, render, state, wan
 
 def make_blueprint(name: str) -> Blueprint:
     """A new blueprint (one per app, so apps never share view state)."""
-    from . import assets, devices, replay, views_email, views_manage, views_passkeys, views_verify
+    from . import (
+        assets,
+        devices,
+        replay,
+        views_factors,
+        views_manage,
+        views_passkeys,
+        views_verify,
+    )
 
     blueprint = Blueprint(name, __name__, template_folder="templates")
     blueprint.before_request(check_body)
@@ -33,7 +41,7 @@ def make_blueprint(name: str) -> Blueprint:
     views_verify.register(blueprint)
     views_manage.register(blueprint)
     devices.register(blueprint)
-    views_email.register(blueprint)
+    views_factors.register(blueprint)
     views_passkeys.register(blueprint)
     replay.register(blueprint)
     assets.register(blueprint)

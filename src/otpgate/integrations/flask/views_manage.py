@@ -1,4 +1,5 @@
-"""Enrollment and management of factors: phone numbers, authenticator app, recovery codes.
+"""Enrollment and management of factors: the overview, the authenticator app, recovery codes
+(adding a phone number or an address and removing any factor: ``views_factors.py``).
 
 Every page needs a signed-in user who passed a second factor in this session (when they
 have one); every change needs a fresh one (``step_up_max_age``): adding, confirming, resending
@@ -9,30 +10,24 @@ codes are shown once, in the answer that made them.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, get_flashed_messages, redirect, session, url_for
+from flask import Blueprint, flash, get_flashed_messages, redirect, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from otpgate.core.credentials import Factors
 from otpgate.core.errors import (
     LoginRequired,
-    MalformedInput,
     OtpgateError,
     PrimaryFactorRequired,
 )
+from otpgate.core.factors.changes import RECOVERY_CODES_NOTICE, added_notice
 from otpgate.core.factors.selection import has_factor
-from otpgate.core.i18n import N_
 from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from . import devices
-from .views_verify import current_challenge
 from .web import (
-    challenge_json,
-    client_ip,
     csrf_token,
-    field,
-    is_post,
     json_ok,
     load_state,
     locale,
@@ -43,23 +38,15 @@ from .web import (
     state,
     text_field,
     translate,
-    wait_seconds,
     wants_json,
 )
-
-ENROLL_KEY = "_otpgate_enroll"
 
 
 def register(blueprint: Blueprint) -> None:
     rules = [
         ("/", "manage", manage, ["GET"]),
-        ("/phone", "phone", phone, ["GET", "POST"]),
-        ("/phone/resend", "phone_resend", phone_resend, ["POST"]),
-        ("/phone/confirm", "phone_confirm", phone_confirm, ["POST"]),
-        ("/phone/remove", "phone_remove", phone_remove, ["POST"]),
         ("/totp", "totp", totp_start, ["POST"]),
         ("/totp/confirm", "totp_confirm", totp_confirm, ["POST"]),
-        ("/totp/remove", "totp_remove", totp_remove, ["POST"]),
         ("/recovery", "recovery", recovery_generate, ["POST"]),
         ("/preferred", "preferred", preferred_set, ["POST"]),
     ]
@@ -155,84 +142,6 @@ def preferred_set() -> Response:
     return done(translate("Preferred factor saved."))
 
 
-# -- phone numbers ---------------------------------------------------------------------------
-
-
-def phone_page(subject: str, *, error: OtpgateError | None = None) -> Response:
-    challenge = current_challenge(str(session.get(ENROLL_KEY, "")), subject)
-    if wants_json():
-        from .web import json_error
-
-        data = {"challenge": challenge_json(challenge)}
-        return json_error(error, **data) if error else json_ok(data)
-    return render(
-        "otpgate/phone.html",
-        error=error,
-        challenge=challenge,
-        wait=wait_seconds(challenge),
-        digits=state().settings.code_digits,
-    )
-
-
-def phone() -> Response:
-    """GET: the number form, or the code form while a verification runs. POST: send."""
-    if not is_post():  # GET, and HEAD/OPTIONS even with a body: never a send
-        subject, _ = signed_in()
-        return phone_page(subject)
-    subject, _ = signed_in("change")
-    try:
-        challenge = state().verifier.start_sms(
-            subject, text_field("phone"), "enroll", client_ip=client_ip(), locale=locale()
-        )
-    except OtpgateError as error:
-        session.pop(ENROLL_KEY, None)
-        return phone_page(subject, error=error)
-    session[ENROLL_KEY] = challenge.id
-    if wants_json():
-        return json_ok({"challenge": challenge_json(challenge)}, 201)
-    return redirect(url_for(state().endpoint("phone")), code=303)
-
-
-def phone_resend() -> Response:
-    subject, _ = signed_in("change")
-    try:
-        challenge = state().verifier.resend(str(session.get(ENROLL_KEY, "")), client_ip())
-    except OtpgateError as error:
-        return phone_page(subject, error=error)
-    if wants_json():
-        return json_ok({"challenge": challenge_json(challenge)}, 201)
-    return redirect(url_for(state().endpoint("phone")), code=303)
-
-
-def phone_confirm() -> Response:
-    subject, _ = signed_in("change")
-    enroll_id = str(session.get(ENROLL_KEY, ""))
-    try:
-        verification = state().verifier.check(
-            enroll_id, text_field("code"), subject=subject, may_change_factors=True
-        )
-        if verification.purpose != "enroll":
-            raise MalformedInput()
-    except OtpgateError as error:
-        return phone_page(subject, error=error)
-    session.pop(ENROLL_KEY, None)
-    record_pass(subject, "sms")
-    return done(translate("Phone number verified."))
-
-
-def phone_remove() -> Response:
-    subject, _ = signed_in("change")
-    gate = state().verifier
-    index = field("index")
-    numbers = gate.credentials.phones(subject)
-    if isinstance(index, str) and index.isascii() and index.isdigit():
-        index = int(index)
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(numbers):
-        raise MalformedInput(N_("Choose a phone number to remove."))
-    gate.remove_phone(subject, numbers[index])
-    return done(translate("Phone number removed."))
-
-
 # -- authenticator app -----------------------------------------------------------------------
 
 
@@ -268,13 +177,7 @@ def totp_confirm() -> Response:
             "otpgate/totp.html", error=error, qr_svg=None, digits=gate.settings.totp_digits
         )
     record_pass(subject, "totp")
-    return done(translate("Authenticator app set up."))
-
-
-def totp_remove() -> Response:
-    subject, _ = signed_in("change")
-    state().verifier.totp.remove(subject)
-    return done(translate("Authenticator app removed."))
+    return done(translate(added_notice("totp")))
 
 
 # -- recovery codes --------------------------------------------------------------------------
@@ -287,6 +190,7 @@ def recovery_generate() -> Response:
         raise PrimaryFactorRequired()
     gate = state()
     codes = gate.verifier.recovery.generate(subject)
+    flash(translate(RECOVERY_CODES_NOTICE), "otpgate-success")
     if wants_json():
         return json_ok({"codes": codes}, 201)
     sheet = recovery_sheet(  # the file to download, made in this answer only

@@ -1,26 +1,25 @@
-"""Passkeys on the management pages: add one (named by the user), remove one (after a
-confirmation step), and the passkey script the pages load.
+"""Passkeys on the management pages: add one (named by the user), and the passkey script the
+pages load (removing one, after a confirmation step: ``views_factors.remove``).
 
 Adding and removing change the user's factors: a fresh second factor first, as for every
 change (``views_manage.signed_in("change")``); a user's first factor needs none. Adding takes
 two POSTs: ``/passkey`` names it and answers with a page holding the creation options; the
 browser creates the passkey when the user presses the button, and ``/passkey/finish`` posts
-its answer, which ``gate.verify(..., purpose="enroll")`` proves. Removing shows the passkey
-and asks again (``GET /passkey/remove?id=``) before the ``POST`` removes it.
+its answer, which ``gate.verify(..., purpose="enroll")`` proves.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Blueprint, request, session
+from flask import Blueprint, session
 from werkzeug.wrappers import Response
 
-from otpgate.core.errors import MalformedInput, OtpgateError
+from otpgate.core.errors import OtpgateError
 from otpgate.core.factors import browser
+from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
-from otpgate.core.i18n import N_
 from otpgate.web_assets import webauthn_script
 
 from .views_manage import done, record_pass, signed_in
@@ -38,9 +37,6 @@ from .web import (
     wants_json,
 )
 
-if TYPE_CHECKING:
-    from otpgate.core.credentials import PasskeyCredential
-
 FACTOR = "webauthn"
 #: The session slot of the challenge a passkey being added was created with.
 SLOT = "enroll"
@@ -49,9 +45,6 @@ SLOT = "enroll"
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/passkey", "passkey", passkey_add, methods=["GET", "POST"])
     blueprint.add_url_rule("/passkey/finish", "passkey_finish", passkey_finish, methods=["POST"])
-    blueprint.add_url_rule(
-        "/passkey/remove", "passkey_remove", passkey_remove, methods=["GET", "POST"]
-    )
     blueprint.add_url_rule("/webauthn.js", "script", script, methods=["GET"])
 
 
@@ -136,23 +129,4 @@ def passkey_finish() -> Response:
         return _page(error=error)
     browser.remember(session, SLOT, None)
     record_pass(verification.subject, FACTOR)
-    return done(translate("Passkey added."))
-
-
-def _chosen(subject: str) -> PasskeyCredential:
-    wanted = request.values.get("id", "")
-    for key in state().verifier.passkeys.list(subject):
-        if key.credential_id == wanted:
-            return key
-    raise MalformedInput(N_("Choose a passkey to remove."))
-
-
-def passkey_remove() -> Response:
-    """GET: the passkey and a button to confirm; POST: remove it. Both are a change (a
-    fresh second factor first)."""
-    subject, _ = signed_in("change")
-    key = _chosen(subject)
-    if not is_post():
-        return render("otpgate/passkey_remove.html", passkey=key)
-    state().verifier.passkeys.remove(subject, key.credential_id)
-    return done(translate("Passkey removed."))
+    return done(translate(added_notice(FACTOR)))

@@ -237,7 +237,7 @@ def json_ok(data: Mapping[str, Any], status: int = 200) -> Response:
 
 
 def render(
-    template: str, *, status: int = 200, error: OtpgateError | None = None, **ctx: Any
+    template: str | list[Any], *, status: int = 200, error: OtpgateError | None = None, **ctx: Any
 ) -> Response:
     """Render one of otpgate's pages in the request's language; never cached, never framed
     (unless ``OTPGATE_FRAME_ANCESTORS`` allows it)."""

@@ -15,6 +15,7 @@ from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
 
 from ..framing import protect
+from ..notices import pending
 from ..session import locale_of
 
 
@@ -26,13 +27,15 @@ def no_store(response: HttpResponse) -> HttpResponse:
 
 def page(
     request: HttpRequest,
-    template: str,
+    template: str | list[str],
     context: dict[str, Any],
     *,
     error: OtpgateError | None = None,
 ) -> HttpResponse:
-    """Render ``template``; with ``error``, the core's answer to it: status, ``Retry-After``
-    and its message in the request's language. Never cached, never framed (by default)."""
+    """Render ``template`` (or the first of a list that exists); with ``error``, the core's
+    answer to it: status, ``Retry-After`` and its message in the request's language; the
+    pending success notices as ``otpgate_notices`` (shown once). Never cached, never framed
+    (by default)."""
     status = 200
     headers: dict[str, str] = {}
     if error is not None:
@@ -45,6 +48,7 @@ def page(
             "error_code": answer.body["code"],
             "retry_after": error.retry_after,
         }
+    context = {**context, "otpgate_notices": pending(request)}
     response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name] = value

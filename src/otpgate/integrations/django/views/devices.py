@@ -2,7 +2,7 @@
 
 Forgetting adds no trust, so it needs what viewing the page needs (a session that passed a
 second factor), not a fresh step-up. Both are POST with Django's CSRF protection; what
-happened is shown on the management page (``devices_notice``, kept in the session once).
+happened is a notice (``notices.notify``) on the management page.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from otpgate.core.factors.changes import DEVICE_FORGOTTEN_NOTICE, DEVICES_FORGOTTEN_NOTICE
 from otpgate.core.verifier import Verifier
 
+from ..notices import notify
 from ..session import SessionData
 from .common import field
 from .manage import _enter
@@ -47,7 +49,7 @@ def revoke(request: HttpRequest) -> HttpResponse:
     if isinstance(ctx, HttpResponse):
         return ctx
     if ctx.gate.devices.revoke(ctx.subject, field(request, "device")):
-        _notice(ctx.data, "one")
+        notify(request, DEVICE_FORGOTTEN_NOTICE)
     return HttpResponseRedirect(reverse("otpgate:manage"))
 
 
@@ -62,7 +64,7 @@ def revoke_all(request: HttpRequest) -> HttpResponse:
         _notice(ctx.data, "confirm")
         return HttpResponseRedirect(reverse("otpgate:manage"))
     ctx.gate.devices.revoke_all(ctx.subject)
-    _notice(ctx.data, "all")
+    notify(request, DEVICES_FORGOTTEN_NOTICE)
     return HttpResponseRedirect(reverse("otpgate:manage"))
 
 

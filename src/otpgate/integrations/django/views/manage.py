@@ -1,4 +1,5 @@
-"""Enrollment and management: phones, the authenticator app, recovery codes.
+"""Enrollment and management: the overview, the authenticator app, recovery codes (adding a
+phone or an address and removing any factor: ``factors.py``).
 
 Every page needs a logged-in user whose session passed a second factor (or who has none yet:
 first set-up). Every POST here is a change of factors (adding, confirming, resending a code for
@@ -15,22 +16,22 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
 
-from otpgate.core.errors import LastFactor, OtpgateError, PrimaryFactorRequired
+from otpgate.core.errors import OtpgateError, PrimaryFactorRequired
+from otpgate.core.factors.changes import RECOVERY_CODES_NOTICE, added_notice
 from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
-from otpgate.core.web import FactorOperation, challenge_view, manage_error, may_change_factors
+from otpgate.core.web import FactorOperation, manage_error, may_change_factors
 
 from .. import policy, runtime
 from ..models import TotpDevice, VerifiedEmail, VerifiedPhone
-from ..session import SessionData, client_ip, locale_of, next_url
-from .common import field, page, redirect, with_next
+from ..notices import notify
+from ..session import SessionData, locale_of, next_url
+from .common import field, page, redirect
 
 
 @dataclass
@@ -89,11 +90,6 @@ def _may_change(ctx: Ctx) -> bool:
     )
 
 
-def _keeps_required_factor(ctx: Ctx, removing: int = 1) -> bool:
-    required = policy.is_required(ctx.user, runtime.options().required)
-    return not required or ctx.gate.factors(ctx.subject).primary_count - removing >= 1
-
-
 def device_rows(gate: Verifier, subject: str) -> list[dict[str, Any]]:
     from .devices import rows
 
@@ -138,89 +134,6 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @csrf_protect
-def phone_add(request: HttpRequest) -> HttpResponse:
-    """Enter a number; an SMS code (purpose ``enroll``) proves it, on ``phone_verify``."""
-    ctx = _enter(request, _operation(request))
-    if isinstance(ctx, HttpResponse):
-        return ctx
-    error: OtpgateError | None = None
-    if request.method == "POST":
-        try:
-            challenge = ctx.gate.start_sms(
-                ctx.subject,
-                field(request, "phone"),
-                purpose="enroll",
-                client_ip=client_ip(request),
-                locale=locale_of(request),
-            )
-            ctx.data.extra["enroll_id"] = challenge.id
-            ctx.data.save()
-            return redirect("otpgate:phone_verify", ctx.next)
-        except OtpgateError as failure:
-            error = failure
-    context = {"phone": field(request, "phone")[:64], "next": ctx.next}
-    return page(request, "otpgate/phone_add.html", context, error=error)
-
-
-@never_cache
-@csrf_protect
-def phone_verify(request: HttpRequest) -> HttpResponse:
-    """The code sent to the new number; on success the number is added."""
-    ctx = _enter(request, _operation(request))
-    if isinstance(ctx, HttpResponse):
-        return ctx
-    challenge_id = ctx.data.text("enroll_id")
-    if not challenge_id:
-        return redirect("otpgate:phone_add", ctx.next)
-    error: OtpgateError | None = None
-    notice = ""
-    if request.method == "POST":
-        try:
-            if field(request, "action") == "resend":
-                ctx.gate.resend(challenge_id, client_ip=client_ip(request))
-                notice = "sent"
-            else:
-                verification = ctx.gate.check(
-                    challenge_id,
-                    field(request, "code"),
-                    subject=ctx.subject,
-                    may_change_factors=True,
-                )
-                ctx.data.extra.pop("enroll_id", None)
-                ctx.data.state.passed(verification)
-                ctx.data.save()
-                return _done(ctx)
-        except OtpgateError as failure:
-            error = failure
-    try:
-        challenge = ctx.gate.get(challenge_id, subject=ctx.subject)
-    except OtpgateError:
-        challenge = None
-    context = {
-        "challenge": challenge_view(challenge, ctx.gate.clock()) if challenge else None,
-        "notice": notice,
-        "next": ctx.next,
-        "code_digits": ctx.gate.settings.code_digits,
-        "restart_url": with_next("otpgate:phone_add", ctx.next),
-    }
-    return page(request, "otpgate/phone_verify.html", context, error=error)
-
-
-@require_POST
-@csrf_protect
-def phone_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    ctx = _enter(request, "change")
-    if isinstance(ctx, HttpResponse):
-        return ctx
-    phone = get_object_or_404(VerifiedPhone, pk=pk, user_id=ctx.subject)
-    if not _keeps_required_factor(ctx):
-        return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
-    ctx.gate.remove_phone(ctx.subject, phone.e164)
-    return _done(ctx)
-
-
-@never_cache
-@csrf_protect
 def totp_setup(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: QR code, manual key, then a code to confirm. Starting,
     confirming and showing a pending set-up again are all changes (fresh second factor)."""
@@ -237,6 +150,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             verification = ctx.gate.totp.confirm(ctx.subject, field(request, "code"))
             ctx.data.state.passed(verification)
             ctx.data.save()
+            notify(request, added_notice(verification.factor))
             return _done(ctx)
     except OtpgateError as failure:
         error = failure
@@ -263,19 +177,6 @@ def _groups(secret: str) -> list[str]:
     return [secret[i : i + 4] for i in range(0, len(secret), 4)]
 
 
-@require_POST
-@csrf_protect
-def totp_remove(request: HttpRequest) -> HttpResponse:
-    ctx = _enter(request, "change")
-    if isinstance(ctx, HttpResponse):
-        return ctx
-    confirmed = ctx.gate.totp.is_enrolled(ctx.subject)
-    if confirmed and not _keeps_required_factor(ctx):
-        return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
-    ctx.gate.totp.remove(ctx.subject)
-    return _done(ctx)
-
-
 @never_cache
 @csrf_protect
 def recovery(request: HttpRequest) -> HttpResponse:
@@ -293,6 +194,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
             error = PrimaryFactorRequired()
         else:
             codes = ctx.gate.recovery.generate(ctx.subject)
+            notify(request, RECOVERY_CODES_NOTICE)
     context = {
         "codes": codes,
         # The file to download, made in this answer: the codes are kept nowhere in clear.

@@ -1,12 +1,11 @@
-"""Passkeys on the management pages: add one (named by the user), remove one (after a
-confirmation step), and the passkey script the pages load.
+"""Passkeys on the management pages: add one (named by the user), and the passkey script the
+pages load (removing one, after a confirmation step: ``factors.remove``).
 
 Adding and removing are changes of factors: they need a fresh second factor, like every
 change (``manage.py``); a user's first factor needs none. Adding is two steps, each a POST:
 ``start`` names the passkey and answers with a page holding the creation options; the
 browser creates the passkey when the user presses the button (a user gesture), and the form
-posts its answer (``finish``), which ``gate.verify(..., purpose="enroll")`` proves. Removing
-shows what is removed and asks again before it is done.
+posts its answer (``finish``), which ``gate.verify(..., purpose="enroll")`` proves.
 """
 
 from __future__ import annotations
@@ -14,18 +13,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from otpgate.core.errors import LastFactor, OtpgateError
+from otpgate.core.errors import OtpgateError
 from otpgate.core.factors import browser
+from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
 from otpgate.web_assets import webauthn_script
 
+from ..notices import notify
 from ..session import client_ip, locale_of
 from .common import field, page, with_next
-from .manage import Ctx, _done, _enter, _keeps_required_factor, _may_change, _operation
+from .manage import Ctx, _done, _enter, _may_change, _operation
 
 FACTOR = "webauthn"
 #: The session slot of the challenge a passkey being added was created with.
@@ -86,6 +87,7 @@ def _finish(ctx: Ctx) -> HttpResponse:
     browser.remember(ctx.request.session, SLOT, None)
     ctx.data.state.passed(verification)
     ctx.data.save()
+    notify(ctx.request, added_notice(FACTOR))
     return _done(ctx)
 
 
@@ -115,26 +117,3 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         "manage_url": with_next("otpgate:manage", ctx.next),
     }
     return page(request, "otpgate/passkey_add.html", context, error=error)
-
-
-@never_cache
-@csrf_protect
-def passkey_remove(request: HttpRequest, credential_id: str) -> HttpResponse:
-    """GET: what is removed, and a button to confirm; POST: remove it. Both need a fresh
-    second factor (a step-up first comes back to this page)."""
-    ctx = _enter(request, "change")
-    if isinstance(ctx, HttpResponse):
-        return ctx
-    found = next(
-        (key for key in ctx.gate.passkeys.list(ctx.subject) if key.credential_id == credential_id),
-        None,
-    )
-    if found is None:
-        raise Http404("no such passkey")
-    if request.method == "POST":
-        if not _keeps_required_factor(ctx):
-            return page(request, "otpgate/manage_error.html", {}, error=LastFactor())
-        ctx.gate.passkeys.remove(ctx.subject, credential_id)
-        return _done(ctx)
-    context = {"passkey": found, "next": ctx.next}
-    return page(request, "otpgate/passkey_remove.html", context)

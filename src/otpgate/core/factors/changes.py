@@ -1,0 +1,272 @@
+"""Adding and removing factors on the management pages: one flow for every factor.
+
+Each integration has ONE set of views (add, verify the code, remove), parametrised by the
+factor's name; this module holds what they share, so none of them names a factor in its
+control flow:
+
+- :data:`ADDRESS_FACTORS` / :func:`address_kind`: the factors added by typing an address a
+  code is sent to (``sms``: a phone number, ``email``: an address), with the form field,
+  the page (template and URL prefix) and the session slot of the code being checked;
+  adding goes through ``gate.setup`` and ``gate.verify(..., purpose="enroll")``;
+- :func:`removable` / :func:`aremovable`: what the user could remove of a factor, each item
+  named for the confirmation page (masked), and :func:`remove_factor` /
+  :func:`aremove_factor` doing it;
+- :func:`removal_step`: the decision before a removal: ask for confirmation (a POST without
+  :data:`CONFIRM_FIELD` never removes), refuse the last factor of a user who must keep one,
+  or remove;
+- :func:`added_notice`, :func:`removed_notice`, :data:`RECOVERY_CODES_NOTICE`,
+  :data:`DEVICE_FORGOTTEN_NOTICE`: the success notices (English msgids; each integration
+  translates them and shows them once: Django messages, Flask ``flash``);
+- :func:`removal_texts`: the confirmation page's heading and explanation;
+  :data:`REMOVAL_PAGES` / :func:`page_of`: the name of each factor's pages (URLs, templates);
+  :func:`not_chosen`: the error when a removal names nothing the user has.
+
+Nothing here does I/O but :func:`removable` / :func:`remove_factor` (and their async twins),
+through the verifier they are handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ..address import mask_email
+from ..errors import LastFactor, MalformedInput, OtpgateError
+from ..i18n import N_
+from ..phone import mask
+
+if TYPE_CHECKING:
+    from ..aio import AsyncVerifier
+    from ..verifier import Verifier
+
+#: The form field a removal must carry (the confirmation page's button sends it); without
+#: it a POST to a removal URL shows the confirmation page and removes nothing.
+CONFIRM_FIELD = "confirm"
+
+#: What :func:`removal_step` decided: show the confirmation page, or remove.
+RemovalStep = Literal["confirm", "remove"]
+
+
+@dataclass(frozen=True)
+class AddressKind:
+    """A factor added by typing an address a code is sent to."""
+
+    #: The factor (``gate.setup`` / ``gate.verify`` name).
+    factor: str
+    #: The pages' name: templates ``otpgate/<page>_add.html`` (Django), URL prefix ``/<page>``.
+    page: str
+    #: The form field holding the address.
+    field: str
+    #: The longest value kept to show in the form again.
+    max_length: int
+
+    @property
+    def slot(self) -> str:
+        """The session key of the code being checked while this factor is added."""
+        return f"_otpgate_{self.factor}_enroll"
+
+
+ADDRESS_FACTORS: Mapping[str, AddressKind] = {
+    "sms": AddressKind("sms", "phone", "phone", 64),
+    "email": AddressKind("email", "email", "email", 254),
+}
+
+
+def address_kind(factor: str) -> AddressKind:
+    """The address factor called ``factor``; MalformedInput if it is not one."""
+    found = ADDRESS_FACTORS.get(factor)
+    if found is None:
+        raise MalformedInput()
+    return found
+
+
+_ADDED = {
+    "sms": N_("Phone number verified."),
+    "email": N_("Email address verified."),
+    "totp": N_("Authenticator app set up."),
+    "webauthn": N_("Passkey added."),
+}
+_REMOVED = {
+    "sms": N_("Phone number removed."),
+    "email": N_("Email address removed."),
+    "totp": N_("Authenticator app removed."),
+    "webauthn": N_("Passkey removed."),
+}
+#: After new recovery codes were made (the old ones stop working).
+RECOVERY_CODES_NOTICE = N_("New recovery codes made. The old ones no longer work.")
+#: After a remembered device was forgotten.
+DEVICE_FORGOTTEN_NOTICE = N_("The device will be asked for a code again.")
+#: After every remembered device was forgotten.
+DEVICES_FORGOTTEN_NOTICE = N_("Every device will be asked for a code again.")
+
+
+def added_notice(factor: str) -> str:
+    """The notice (English msgid) after ``factor`` was added."""
+    return _ADDED.get(factor, N_("Two-step verification method added."))
+
+
+def removed_notice(factor: str) -> str:
+    """The notice (English msgid) after ``factor`` was removed."""
+    return _REMOVED.get(factor, N_("Two-step verification method removed."))
+
+
+@dataclass(frozen=True)
+class RemovalTexts:
+    """The confirmation page's heading and what removing means (English msgids)."""
+
+    title: str
+    explanation: str
+
+
+_REMOVAL_TEXTS = {
+    "sms": RemovalTexts(
+        N_("Remove a phone number"), N_("You will no longer get codes at this number.")
+    ),
+    "email": RemovalTexts(
+        N_("Remove an email address"), N_("You will no longer get codes at this address.")
+    ),
+    "totp": RemovalTexts(
+        N_("Remove the authenticator app"),
+        N_("You will no longer be able to use codes from your authenticator app."),
+    ),
+    "webauthn": RemovalTexts(
+        N_("Remove a passkey"),
+        N_(
+            "You will no longer be able to use this passkey to verify it's you. The passkey "
+            "stays on your device until you delete it there."
+        ),
+    ),
+}
+
+
+def removal_texts(factor: str) -> RemovalTexts:
+    """The confirmation page's texts for ``factor``."""
+    return _REMOVAL_TEXTS.get(
+        factor,
+        RemovalTexts(
+            N_("Remove a way to verify"), N_("You will no longer be able to use it to sign in.")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Removable:
+    """One thing of a factor the user may remove: ``ref`` is what :func:`remove_factor`
+    takes (a number, an address, a passkey id; "" for the app); ``shown`` is safe to show
+    (masked, or the passkey's name)."""
+
+    factor: str
+    ref: str
+    shown: str
+    #: It counts as a primary factor (an unfinished app set-up does not).
+    primary: bool = True
+
+
+def removable(gate: Verifier, subject: str, factor: str) -> list[Removable]:
+    """What ``subject`` could remove of ``factor``, in the order the pages list it."""
+    credentials = gate.credentials
+    if factor == "sms":
+        return [Removable(factor, e164, mask(e164)) for e164 in credentials.phones(subject)]
+    if factor == "email":
+        lister = getattr(credentials, "emails", None)
+        addresses: list[str] = list(lister(subject)) if lister is not None else []
+        return [Removable(factor, a, mask_email(a)) for a in addresses]
+    if factor == "totp":
+        pending = credentials.get_totp(subject)  # an unfinished set-up may be dropped too
+        return [Removable(factor, "", "", primary=pending.confirmed)] if pending else []
+    if factor == "webauthn":
+        keys = gate.passkeys.list(subject)
+        return [Removable(factor, key.credential_id, key.name) for key in keys]
+    return []
+
+
+async def aremovable(gate: AsyncVerifier, subject: str, factor: str) -> list[Removable]:
+    """:func:`removable` on the async verifier."""
+    credentials = gate.credentials
+    if factor == "sms":
+        phones = await credentials.phones(subject)
+        return [Removable(factor, e164, mask(e164)) for e164 in phones]
+    if factor == "email":
+        lister = getattr(credentials, "emails", None)
+        addresses: list[str] = list(await lister(subject)) if lister is not None else []
+        return [Removable(factor, a, mask_email(a)) for a in addresses]
+    if factor == "totp":
+        pending = await credentials.get_totp(subject)
+        return [Removable(factor, "", "", primary=pending.confirmed)] if pending else []
+    if factor == "webauthn":
+        keys = await gate.passkeys.list(subject)
+        return [Removable(factor, key.credential_id, key.name) for key in keys]
+    return []
+
+
+def remove_factor(gate: Verifier, subject: str, item: Removable) -> bool:
+    """Remove ``item`` (sends ``factor_removed``); True if something was removed."""
+    if item.factor == "sms":
+        return gate.remove_phone(subject, item.ref)
+    if item.factor == "email":
+        return gate.remove_email(subject, item.ref)
+    if item.factor == "totp":
+        return gate.totp.remove(subject)
+    if item.factor == "webauthn":
+        return gate.passkeys.remove(subject, item.ref)
+    raise MalformedInput()
+
+
+async def aremove_factor(gate: AsyncVerifier, subject: str, item: Removable) -> bool:
+    """:func:`remove_factor` on the async verifier."""
+    if item.factor == "sms":
+        return await gate.remove_phone(subject, item.ref)
+    if item.factor == "email":
+        return await gate.remove_email(subject, item.ref)
+    if item.factor == "totp":
+        return await gate.totp.remove(subject)
+    if item.factor == "webauthn":
+        return await gate.passkeys.remove(subject, item.ref)
+    raise MalformedInput()
+
+
+def confirmed(value: object) -> bool:
+    """True if the confirmation field holds a yes (the button's ``1``, a checkbox's ``on``,
+    JSON ``true``)."""
+    return value is True or value in ("1", "on", "true")
+
+
+def removal_step(
+    *, confirmed: bool, required: bool, primary_count: int, removes_primary: bool = True
+) -> RemovalStep | OtpgateError:
+    """What a request to remove a factor leads to: ``"confirm"`` (show the confirmation
+    page; nothing is removed without it), LastFactor (a user who must use a second factor
+    would be left without one: ``required`` and no other primary factor), or ``"remove"``.
+    ``removes_primary``: the item counts as a primary factor (an unconfirmed app does not)."""
+    if required and removes_primary and primary_count - 1 < 1:
+        return LastFactor()
+    return "remove" if confirmed else "confirm"
+
+
+#: The factors the management pages remove, each with the name of its pages (the removal URL
+#: ``/<page>/remove`` in Flask, a site's own ``otpgate/<page>_remove.html``).
+REMOVAL_PAGES: Mapping[str, str] = {
+    "sms": "phone",
+    "email": "email",
+    "totp": "totp",
+    "webauthn": "passkey",
+}
+
+
+def page_of(factor: str) -> str:
+    """The name of ``factor``'s pages (``otpgate/<page>_remove.html`` a site may provide)."""
+    return REMOVAL_PAGES.get(factor, factor)
+
+
+_CHOOSE = {
+    "sms": N_("Choose a phone number to remove."),
+    "email": N_("Choose an email address to remove."),
+    "webauthn": N_("Choose a passkey to remove."),
+}
+
+
+def not_chosen(factor: str) -> MalformedInput:
+    """The error when a removal names nothing of ``factor`` the user has."""
+    text = _CHOOSE.get(factor)
+    return MalformedInput(text) if text else MalformedInput()
