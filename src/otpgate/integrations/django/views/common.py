@@ -14,6 +14,7 @@ from django.urls import reverse
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
 
+from .. import layout
 from ..framing import protect
 from ..session import locale_of
 
@@ -45,7 +46,7 @@ def page(
             "error_code": answer.body["code"],
             "retry_after": error.retry_after,
         }
-    response = render(request, template, context, status=status)
+    response = render(request, template, {**layout.context(), **context}, status=status)
     for name, value in headers.items():
         response[name] = value
     protect(response)
