@@ -12,8 +12,9 @@ from django.test import override_settings
 
 from otpgate.integrations.django.layout import check_base_template
 
-from .conftest import full_login
+from .conftest import PASSWORD, full_login
 
+LOGIN = {"username": "alice", "password": PASSWORD}
 SITE_TEMPLATES = str(Path(__file__).parent / "site_templates")
 
 
@@ -39,11 +40,9 @@ def assert_inside_the_site(html: str, title: str) -> None:
 @pytest.mark.django_db
 def test_second_step_manage_and_recovery_render_inside_the_site(client, sms_user, outbox):
     with site():
-        client.post("/accounts/login/", {"username": "alice", "password": "x"})
         login = client.get("/accounts/login/").content.decode()
         assert_inside_the_site(login, "Sign in")
         full_login(client, outbox)
-        client.get("/2fa/")  # fresh enough for changes after the login above
         assert_inside_the_site(client.get("/2fa/").content.decode(), "Two-step verification")
         recovery = client.post("/2fa/recovery/").content.decode()
         assert_inside_the_site(recovery, "Recovery codes")
@@ -53,7 +52,7 @@ def test_second_step_manage_and_recovery_render_inside_the_site(client, sms_user
 @pytest.mark.django_db
 def test_the_second_step_renders_inside_the_site(client, sms_user, outbox):
     with site():
-        client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+        client.post("/accounts/login/", LOGIN)
         html = client.get("/2fa/verify/").content.decode()
     assert_inside_the_site(html, "Two-step verification")
     assert 'name="code"' in html
@@ -61,7 +60,7 @@ def test_the_second_step_renders_inside_the_site(client, sms_user, outbox):
 
 @pytest.mark.django_db
 def test_the_default_is_the_standalone_page(client, sms_user):
-    client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+    client.post("/accounts/login/", LOGIN)
     html = client.get("/2fa/verify/").content.decode()
     assert '<main class="otpgate" id="main">' in html and "Acme" not in html
     assert html.count("<main") == 1 and ".otpgate .otpgate-card" in html
@@ -72,7 +71,7 @@ def test_the_default_is_the_standalone_page(client, sms_user):
 def test_a_base_with_other_block_names_is_adapted(client, sms_user):
     with site("acme/adapted.html"):
         assert check_base_template() == []
-        client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+        client.post("/accounts/login/", LOGIN)
         html = client.get("/2fa/verify/").content.decode()
     assert "Other site" in html and ".otpgate .otpgate-card" in html.split("</head>")[0]
     assert '<div class="otpgate">' in html

@@ -14,6 +14,8 @@ to the Django integration alone:
                            that its user has no factor and need not set one up (``guard.py``)
 ``OTPGATE_BASE_TEMPLATE``  the template otpgate's pages extend (default ``otpgate/base.html``;
                            a site's base with the blocks title, extra_head, content: ``layout.py``)
+``OTPGATE_ACCOUNT_LABEL``  the function (or its dotted path) naming a user's account in
+                           authenticator apps (default: email, else user name: ``accounts.py``)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ INTEGRATION_KEYS = frozenset(
         "OTPGATE_EXEMPT_URLS",
         "OTPGATE_FACTOR_RECHECK",
         "OTPGATE_BASE_TEMPLATE",
+        "OTPGATE_ACCOUNT_LABEL",
     }
 )
 #: ``OTPGATE_FACTOR_RECHECK``'s default, in seconds.
