@@ -3,8 +3,9 @@
 Two catalogues per language:
 
 * ``src/otpgate/locale/<lang>/LC_MESSAGES/otpgate.po`` (domain ``otpgate``): the core's error
-  messages and SMS texts, strings marked ``N_("...")`` in the core, gateways and FastAPI, and
-  the Flask pages (``translate("...")`` in Python, ``_("...")`` in every non-Django template);
+  messages and SMS texts, strings marked ``N_("...")`` in the core, gateways, FastAPI and the
+  dev inbox, and the Flask pages (``translate("...")`` in Python, ``_("...")`` in every
+  non-Django template);
 * ``src/otpgate/integrations/django/locale/<lang>/LC_MESSAGES/django.po`` (Django's domain):
   the Django templates (``{% translate %}``, ``{% blocktranslate %}``) and ``gettext`` calls.
   Extracting these needs Django importable (run the script with a Django environment).
@@ -69,7 +70,7 @@ def otpgate_messages() -> dict[Key, str]:
     found: dict[Key, str] = dict(source_messages())
     for text, where in _python(FLASK, {"translate": None, "N_": None}):
         found.setdefault(text, where)
-    for root in (SRC / "core", SRC / "gateways", SRC / "integrations" / "fastapi"):
+    for root in (SRC / "core", SRC / "gateways", SRC / "integrations" / "fastapi", SRC / "inbox"):
         for text, where in _python(root, {"N_": None}):
             found.setdefault(text, where)
     templates = [p for p in SRC.rglob("templates/**/*") if p.suffix in (".html", ".txt")]

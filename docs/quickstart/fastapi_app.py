@@ -8,7 +8,7 @@ async def user_id(authorization: str = Header("")) -> str:
         raise LoginRequired()  # 401 problem+json
     return user.id
 
-gate = OtpGate.from_env(current_subject=user_id)  # OTPGATE_SECRET_KEYS, _STORE, _SENDER, ...
+gate = OtpGate.from_env(current_subject=user_id)  # OTPGATE_SECRET_KEYS, _BRAND, _STORE, ...
 app = FastAPI(lifespan=gate.lifespan)
 gate.install(app)  # the /otpgate API; otpgate's errors as RFC 9457 problems
 

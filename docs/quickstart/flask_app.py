@@ -4,8 +4,8 @@ from flask_login import LoginManager, login_required
 from otpgate.integrations.flask import OtpGate, confirm_transaction, fresh_otp
 
 app = Flask(__name__)
-app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], OTPGATE_BRAND="Acme",
-                  OTPGATE_REMEMBER_DEVICE=True,  # "Don't ask again on this device" (30 days)
+app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], OTPGATE_BRAND="Acme",  # SMS, app issuer
+                  OTPGATE_BASE_TEMPLATE="base.html",  # otpgate's pages inside your layout
                   OTPGATE_SECRET_KEYS=os.environ["OTPGATE_KEY"])  # `otpgate keygen`
 LoginManager(app).user_loader(load_user)  # your user loader, as usual with Flask-Login
 gate = OtpGate(app)  # factors in SQLite (instance/otpgate.sqlite3) or OTPGATE_DATABASE_URL

@@ -10,11 +10,14 @@ import sys
 import threading
 import time
 import urllib.request
+from html import escape
 
 import pytest
 
 from otpgate import AsyncVerifier, Settings, Verifier
+from otpgate.core.i18n import SHIPPED
 from otpgate.inbox import InboxSender, InboxServer, RemoteBindRefused, extract_code, is_loopback
+from otpgate.inbox.page import texts
 from tests.conftest import KEY
 from tests.delivery.servers import free_port
 
@@ -118,16 +121,39 @@ def test_the_page_speaks_the_readers_language(server, inbox):
     status, headers, body = get(server, "/", {"Accept-Language": "en-US,en;q=0.9"})
     page = body.decode()
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
-    assert '<html lang="en">' in page and "<h1>otpgate SMS inbox</h1>" in page
+    assert '<html lang="en" dir="ltr">' in page and "<h1>otpgate SMS inbox</h1>" in page
     assert "+33 6 12 34 56 78" in page and ">111111</strong>" in page
     assert 'aria-live="polite"' in page and '<label for="to">' in page
     assert headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
     assert headers["X-Frame-Options"] == "DENY"  # never shown in another page's frame
     chinese = get(server, "/", {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})[2].decode()
-    assert '<html lang="zh-CN">' in chinese and "短信收件箱" in chinese and "复制" in chinese
-    assert '<html lang="en">' in get(server, "/?lang=en", {"Accept-Language": "zh"})[2].decode()
+    assert '<html lang="zh-Hans" dir="ltr">' in chinese and "短信收件箱" in chinese
+    assert "复制" in chinese
+    assert (
+        '<html lang="en" dir="ltr">'
+        in get(server, "/?lang=en", {"Accept-Language": "zh"})[2].decode()
+    )
     assert get(server, "/inbox.js")[1]["Content-Type"].startswith("text/javascript")
     assert get(server, "/inbox.css")[0] == 200
+
+
+@pytest.mark.parametrize("language", SHIPPED[1:])
+def test_the_page_speaks_every_shipped_language(server, inbox, language):
+    """Every text of the page comes from the otpgate catalogues, in each shipped language."""
+    inbox.send(FR, "Acme: your verification code is 111111.")
+    page = get(server, f"/?lang={language}")[2].decode()
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    english = texts("en")
+    translated = texts(language)
+    for key in ("title", "filter", "show", "all", "copy", "count", "languages"):
+        assert translated[key] != english[key], (language, key)
+    assert f"<h1>{escape(translated['title'])}</h1>" in page
+    assert escape(translated["count"].replace("{n}", "1")) in page
+    assert "otpgate SMS inbox" not in page and "Show all numbers" not in page
+    for other in SHIPPED:  # a link to each language, in that language
+        assert f'href="/?lang={other}" lang="{other}"' in page
+    assert get(server, "/", {"Accept-Language": f"{language},en;q=0.5"})[2].decode() == page
 
 
 def test_requests_for_another_host_name_are_refused(server):
@@ -231,5 +257,5 @@ def test_emails_are_kept_beside_texts(server, inbox):
     latest = json.loads(get(server, "/api/messages/latest?to=Alice@example.org")[2])
     assert latest["code"] == code and latest["text"].startswith("Subject: ")
     page = get(server, "/", {"Accept-Language": "en"})[2].decode()
-    assert 'Alice@example.org <span class="count">(email, 1 message)</span>' in page
-    assert '+33 6 12 34 56 78 <span class="count">(1 message)</span>' in page
+    assert 'Alice@example.org</bdi> <span class="count">(email · Messages: 1)</span>' in page
+    assert '+33 6 12 34 56 78</bdi> <span class="count">(Messages: 1)</span>' in page

@@ -46,9 +46,12 @@ class Console:
         return found.group(0)
 
 
+#: The site's own templates: a base.html with the blocks otpgate's pages fill (both frameworks).
+SITE_TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 DJANGO_BASE = """
 from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
+SITE_TEMPLATES = "@SITE_TEMPLATES@"
 SECRET_KEY = "quickstart-not-secret"
 DEBUG = True  # as startproject makes it (the in-memory store is a warning without: W003)
 ALLOWED_HOSTS = ["testserver"]
@@ -67,7 +70,8 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "quick_urls"
 TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True,
+    "BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+    "DIRS": [SITE_TEMPLATES],  # the site's own base.html (OTPGATE_BASE_TEMPLATE)
     "OPTIONS": {"context_processors": [
         "django.template.context_processors.request",
         "django.contrib.auth.context_processors.auth",
@@ -78,7 +82,7 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DI
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
-"""
+""".replace("@SITE_TEMPLATES@", str(SITE_TEMPLATES))
 DJANGO_URLS = """
 from django.contrib import admin
 from django.urls import path
@@ -116,6 +120,9 @@ def run_django(work: Path, *, extra: str = "") -> None:
         )
     assert answer.status_code == 302 and "/account/2fa/verify/" in answer["Location"], answer
     assert client.get("/account/close/").status_code == 302  # the second step is pending
+    step = client.get("/account/2fa/verify/").content.decode()
+    assert 'aria-label="Acme"' in step and "Sign out" in step  # inside the site's layout
+    assert '<div class="otpgate">' in step and ".otpgate .otpgate-card" in step
     done = client.post("/account/2fa/verify/", {"action": "verify", "code": console.code()})
     assert done.status_code == 302, done
     assert client.get("/account/close/").content == b"Account closed."
@@ -241,6 +248,9 @@ def run_flask(work: Path) -> None:
 
     stubs = {"check_password": check_password, "load_user": load_user}
     app = runpy.run_path(str(DOCS / "flask_app.py"), init_globals=stubs)["app"]
+    from jinja2 import FileSystemLoader
+
+    app.jinja_loader = FileSystemLoader(SITE_TEMPLATES)  # the site's templates: its base.html
     gate = app.extensions["otpgate"]
     with app.app_context():
         gate.verifier.credentials.add_phone("alice", PHONE)
@@ -248,6 +258,8 @@ def run_flask(work: Path) -> None:
     login = client.post("/login", data={"username": "alice", "password": "alice-password"})
     assert login.status_code == 303 and login.headers["Location"].endswith("/otp/verify"), login
     page = client.get("/otp/verify").text
+    assert 'aria-label="Acme"' in page and "Sign out" in page  # inside the site's layout
+    assert '<div class="otpgate">' in page and ".otpgate .tabs" in page
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     with console.capture():
         client.post("/otp/verify/send", data={"csrf_token": csrf})

@@ -61,10 +61,10 @@ def test_each_page_shows_its_files_and_no_untested_code():
 
 
 @pytest.mark.parametrize("framework", PAGES)
-def test_each_quick_start_is_under_30_lines(framework):
+def test_each_quick_start_is_at_most_30_lines(framework):
     page, files, _ = PAGES[framework]
     lines = sum(len(((DOCS / page).parent / f).read_text().splitlines()) for f in files)
-    assert lines < 30, f"{framework}: {lines} lines"
+    assert lines <= 30, f"{framework}: {lines} lines"
 
 
 def run(framework: str, work: Path, env: dict[str, str] | None = None) -> None:

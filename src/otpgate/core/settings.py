@@ -54,13 +54,14 @@ INTEGRATION_KEYS = frozenset(
         "OTPGATE_REQUIRED",
         "OTPGATE_EXEMPT_URLS",
         "OTPGATE_FACTOR_RECHECK",  # Django and Flask
+        "OTPGATE_ACCOUNT_LABEL",
+        "OTPGATE_BASE_TEMPLATE",  # Django and Flask
         # Flask (otpgate.integrations.flask.extension.CONFIG_DEFAULTS)
         "OTPGATE_URL_PREFIX",
         "OTPGATE_BLUEPRINT_NAME",
         "OTPGATE_ENFORCE",
         "OTPGATE_LOGIN_VIEW",
         "OTPGATE_HOME_URL",
-        "OTPGATE_BASE_TEMPLATE",
         "OTPGATE_LANGUAGES",
         # the dev inbox, and the tests' browser
         "OTPGATE_INBOX_DB",
@@ -80,7 +81,8 @@ class Settings:
 
     #: Keys for encryption at rest and keyed digests; the first encrypts, all decrypt (rotation).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
-    #: Shown in the SMS text and as the TOTP issuer.
+    #: Shown in the SMS text and as the TOTP issuer (beside the account name: the user's email,
+    #: else user name, in every integration).
     brand: str = "otpgate"
     #: Adds the WebOTP line ``@domain #code`` to each SMS when set.
     webotp_domain: str | None = None

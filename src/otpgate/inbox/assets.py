@@ -111,6 +111,11 @@ header { padding-top: 1.5rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
 header p { margin: .25rem 0; color: var(--muted); }
 .file code { font-size: .9em; }
+.languages ul {
+  list-style: none; display: flex; flex-wrap: wrap; gap: .25rem .9rem;
+  margin: .5rem 0 0; padding: 0;
+}
+.languages a[aria-current] { color: var(--text); font-weight: 700; text-decoration: none; }
 a { color: var(--accent); }
 .filter {
   display: flex; flex-wrap: wrap; gap: .5rem; align-items: center;
@@ -140,8 +145,9 @@ button.done { background: transparent; color: var(--accent); }
 .code {
   font: 700 1.6rem/1.2 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   letter-spacing: .12em; padding: .1rem .5rem; border-radius: .35rem; background: var(--code-bg);
+  direction: ltr; unicode-bidi: isolate;
 }
-time { margin-left: auto; color: var(--muted); font-size: .9rem; }
+time { margin-inline-start: auto; color: var(--muted); font-size: .9rem; }
 .text { white-space: pre-wrap; margin: .5rem 0 0; overflow-wrap: anywhere; }
 .empty { padding: 2rem 1rem; text-align: center; color: var(--muted); }
 .visually-hidden {

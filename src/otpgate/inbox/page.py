@@ -1,5 +1,8 @@
-"""The inbox page: server-rendered HTML in English or Simplified Chinese (its script and
-style sheet are in ``assets``)."""
+"""The inbox page: server-rendered HTML in each of otpgate's languages, its texts from the same
+``otpgate`` catalogues as the pages and messages (its script and style sheet are in ``assets``).
+
+It is a development tool served by its own small server (``otpgate inbox``), not a page of the
+site, so it has its own layout rather than the site's base template."""
 
 from __future__ import annotations
 
@@ -8,77 +11,62 @@ from html import escape
 
 import phonenumbers
 
+from otpgate.core.i18n import N_, canonical, gettext, is_bidi, languages, negotiate
+
 from .store import InboxMessage
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "lang": "en",
-        "title": "otpgate SMS inbox",
-        "intro": "Every SMS and voice call sent through InboxSender, newest first. "
-        "For development only: "
-        "never use this inbox in production.",
-        "filter": "Phone number",
-        "show": "Show",
-        "all": "Show all numbers",
-        "code": "Code",
-        "copy": "Copy",
-        "copyLabel": "Copy code {code} sent to {to}",
-        "copied": "Copied",
-        "copiedAnnounce": "Code {code} copied.",
-        "empty": "No messages yet. Codes appear here as soon as they are sent.",
-        "one": "1 message",
-        "many": "{n} messages",
-        "newMessage": "New message to {to}: code {code}.",
-        "auto": " This page refreshes by itself.",
-        "file": "Inbox file",
-        "other": "中文",
-        "otherLang": "zh",
-        "noCode": "no code",
-        "email": "email",
-    },
-    "zh": {
-        "lang": "zh-CN",
-        "title": "otpgate 短信收件箱",
-        "intro": "通过 InboxSender 发送的所有短信和语音电话，最新的在前。"
-        "仅供开发使用，切勿用于生产环境。",
-        "filter": "手机号码",
-        "show": "显示",
-        "all": "显示全部号码",
-        "code": "验证码",
-        "copy": "复制",
-        "copyLabel": "复制发送到 {to} 的验证码 {code}",
-        "copied": "已复制",
-        "copiedAnnounce": "验证码 {code} 已复制。",
-        "empty": "还没有短信。验证码一经发送就会显示在这里。",
-        "one": "1 条短信",
-        "many": "{n} 条短信",
-        "newMessage": "{to} 收到新短信：验证码 {code}。",
-        "auto": "本页面会自动刷新。",
-        "file": "收件箱文件",
-        "other": "English",
-        "otherLang": "en",
-        "noCode": "无验证码",
-        "email": "电子邮件",
-    },
+#: The page's texts (``scripts/i18n.py extract`` collects them into the ``otpgate``
+#: catalogues, translated in every shipped language).
+STRINGS: dict[str, str] = {
+    "title": N_("otpgate SMS inbox"),
+    "intro": N_(
+        "Every SMS and voice call sent through InboxSender, newest first. "
+        "For development only: never use this inbox in production."
+    ),
+    "auto": N_("This page refreshes by itself."),
+    "filter": N_("Phone number"),
+    "show": N_("Show"),
+    "all": N_("Show all numbers"),
+    "code": N_("Code"),
+    "copy": N_("Copy"),
+    "copyLabel": N_("Copy code {code} sent to {to}"),
+    "copied": N_("Copied"),
+    "copiedAnnounce": N_("Code {code} copied."),
+    "empty": N_("No messages yet. Codes appear here as soon as they are sent."),
+    "count": N_("Messages: {n}"),
+    "newMessage": N_("New message to {to}: code {code}."),
+    "file": N_("Inbox file"),
+    "noCode": N_("no code"),
+    "email": N_("email"),
+    "languages": N_("Languages"),
 }
 _SCRIPT_STRINGS = ("copy", "copied", "copiedAnnounce", "newMessage")
+#: Each shipped language's name in itself, for the language links.
+AUTONYMS = {
+    "en": "English",
+    "zh-Hans": "简体中文",
+    "zh-Hant": "繁體中文",
+    "es": "Español",
+    "pt-BR": "Português (Brasil)",
+    "fr": "Français",
+    "de": "Deutsch",
+    "ja": "日本語",
+    "ko": "한국어",
+    "ru": "Русский",
+    "hi": "हिन्दी",
+    "ar": "العربية",
+}
+
+
+def texts(language: str) -> dict[str, str]:
+    """:data:`STRINGS` in ``language`` (through otpgate's catalogues)."""
+    return {key: gettext(text, language) for key, text in STRINGS.items()}
 
 
 def pick_language(accept_language: str | None, override: str | None = None) -> str:
-    """``zh`` or ``en``: ``?lang=`` first, then the best of Accept-Language."""
-    if override in STRINGS:
-        return str(override)
-    best, best_q = "en", 0.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        try:
-            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
-        except ValueError:
-            q = 0.0
-        language = tag.strip().lower().split("-")[0]
-        if language in STRINGS and q > best_q:
-            best, best_q = language, q
-    return best
+    """One of otpgate's languages (``zh-Hans``, ``ar``, ...): ``?lang=`` first (``zh``,
+    ``pt`` and regional tags are understood), then the best of Accept-Language."""
+    return canonical(override) or negotiate(accept_language)
 
 
 def pretty_number(e164: str) -> str:
@@ -127,7 +115,7 @@ def _message(message: InboxMessage, s: dict[str, str]) -> str:
 
 def render_list(messages: list[InboxMessage], language: str) -> str:
     """The ``#messages`` element: one section per number, newest first."""
-    s = STRINGS[language]
+    s = texts(language)
     latest = max((m.id for m in messages), default=0)
     if not messages:
         return f'<div id="messages" data-latest="0"><p class="empty">{escape(s["empty"])}</p></div>'
@@ -136,26 +124,39 @@ def render_list(messages: list[InboxMessage], language: str) -> str:
         groups.setdefault(message.to, []).append(message)
     sections = []
     for index, (number, sent) in enumerate(groups.items(), 1):
-        count = s["one"] if len(sent) == 1 else _fill(s["many"], n=str(len(sent)))
+        count = _fill(s["count"], n=str(len(sent)))
         if "@" in number:  # emails beside the texts, marked as such
-            count = f"{s['email']}, {count}"
+            count = f"{s['email']} · {count}"
         items = "".join(_message(m, s) for m in sent)
         sections.append(
             f'<section class="number" aria-labelledby="number-{index}">'
-            f'<h2 id="number-{index}">{escape(pretty_number(number))} '
+            f'<h2 id="number-{index}"><bdi>{escape(pretty_number(number))}</bdi> '
             f'<span class="count">({escape(count)})</span></h2>'
             f'<ul class="messages">{items}</ul></section>'
         )
     return f'<div id="messages" data-latest="{latest}">{"".join(sections)}</div>'
 
 
+def _language_links(language: str, to: str) -> str:
+    keep = f"&amp;to={escape(to)}" if to else ""
+    links = []
+    for code in languages():
+        current = ' aria-current="true"' if code == language else ""
+        name = escape(AUTONYMS.get(code, code))
+        links.append(
+            f'<li><a href="/?lang={code}{keep}" lang="{code}" hreflang="{code}"{current}>'
+            f"{name}</a></li>"
+        )
+    return "".join(links)
+
+
 def render_page(messages: list[InboxMessage], language: str, to: str, db_path: str) -> str:
     """The whole page."""
-    s = STRINGS[language]
+    s = texts(language)
     data = " ".join(f'data-{_kebab(k)}="{escape(s[k])}"' for k in _SCRIPT_STRINGS)
-    other = f"?lang={s['otherLang']}" + (f"&amp;to={escape(to)}" if to else "")
+    direction = "rtl" if is_bidi(language) else "ltr"
     return f"""<!doctype html>
-<html lang="{s["lang"]}">
+<html lang="{language}" dir="{direction}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -167,9 +168,10 @@ def render_page(messages: list[InboxMessage], language: str, to: str, db_path: s
 <body {data}>
 <header>
 <h1>{escape(s["title"])}</h1>
-<p>{escape(s["intro"] + s["auto"])}</p>
-<p class="file">{escape(s["file"])}: <code>{escape(db_path)}</code>
- · <a href="/{other}" lang="{"zh-CN" if s["otherLang"] == "zh" else "en"}">{s["other"]}</a></p>
+<p>{escape(s["intro"] + " " + s["auto"])}</p>
+<p class="file">{escape(s["file"])}: <code>{escape(db_path)}</code></p>
+<nav class="languages" aria-label="{escape(s["languages"])}">
+<ul>{_language_links(language, to)}</ul></nav>
 </header>
 <main>
 <form class="filter" role="search" method="get" action="/">

@@ -132,7 +132,7 @@ def test_authenticator_app_setup(client, user, clock, events, gate):
     uri = _decode_qr_uri(re.search(r"<svg.*?</svg>", page, re.S).group(0))
     if uri != "decoder missing":
         assert uri is not None, "a standard QR reader could not decode the code"
-        assert uri.startswith("otpauth://totp/Acme:nofactor?")
+        assert uri.startswith("otpauth://totp/Acme:nofactor%40example.com?")  # the email
         assert f"secret={key}" in uri
     # Leaving and coming back shows the same pending set-up.
     assert key in client.get("/2fa/app/").content.decode().replace(" ", "")

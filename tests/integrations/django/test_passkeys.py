@@ -167,7 +167,7 @@ def test_adding_a_passkey_on_the_page(client, gate, clock):
     named = client.post("/2fa/passkey/add/", {"action": "start", "name": "Phone"})
     options = options_on(named.content.decode())
     assert options["rp"] == {"id": "localhost", "name": "Acme"}
-    assert options["user"]["name"] == "ada"
+    assert options["user"]["name"] == "ada@example.com"  # the account label: the email
     assert options["authenticatorSelection"]["residentKey"] == "preferred"
     answer = SoftAuthenticator(ORIGIN).create(options)
     done = client.post("/2fa/passkey/add/", {"action": "finish", "credential": answer})

@@ -8,6 +8,8 @@ otpgate.E005  OTPGATE_STORE is a Redis URL but ``otpgate.redis``/redis-py is mis
 otpgate.E006  OtpgateMiddleware comes before SessionMiddleware or AuthenticationMiddleware
 otpgate.E007  the Redis store does not answer
 otpgate.E008  OTPGATE_EMAIL_SENDER cannot be imported, or "smtp" lacks OTPGATE_SMTP_* keys
+otpgate.E009  OTPGATE_BASE_TEMPLATE cannot be loaded or lacks a block otpgate's pages fill
+              (title, extra_head, content: :mod:`otpgate.integrations.django.layout`)
 otpgate.E020  django-otp's OTPMiddleware comes after OtpgateMiddleware (it would replace
               ``request.user.is_verified()`` by its own, blind to otpgate's second factor)
 otpgate.W001  OtpgateMiddleware is not installed: nothing enforces the second step
@@ -33,7 +35,7 @@ from django.core import checks
 from otpgate.core import wiring
 from otpgate.core.errors import ConfigurationError
 
-from . import conf
+from . import conf, layout
 
 MIDDLEWARE = "otpgate.integrations.django.middleware.OtpgateMiddleware"
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
@@ -48,6 +50,7 @@ def register() -> None:
     checks.register(check_redis, "otpgate")
     checks.register(check_wiring, "otpgate")
     checks.register(check_allauth, "otpgate")
+    checks.register(layout.check_base_template, "otpgate", "templates")
 
 
 def setting_name(error: ConfigurationError) -> str:

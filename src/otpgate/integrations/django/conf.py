@@ -12,6 +12,10 @@ to the Django integration alone:
                            the middleware lets through
 ``OTPGATE_FACTOR_RECHECK`` seconds (default 60; 0: every request) a session trusts its memory
                            that its user has no factor and need not set one up (``guard.py``)
+``OTPGATE_BASE_TEMPLATE``  the template otpgate's pages extend (default ``otpgate/base.html``;
+                           a site's base with the blocks title, extra_head, content: ``layout.py``)
+``OTPGATE_ACCOUNT_LABEL``  the function (or its dotted path) naming a user's account in
+                           authenticator apps (default: email, else user name: ``accounts.py``)
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from otpgate.core.settings import Settings
 
 #: Settings of this integration; every other ``OTPGATE_*`` key is a core setting.
 INTEGRATION_KEYS = frozenset(
-    {*wiring.KEYS, "OTPGATE_REQUIRED", "OTPGATE_EXEMPT_URLS", "OTPGATE_FACTOR_RECHECK"}
+    {
+        *wiring.KEYS,
+        "OTPGATE_REQUIRED",
+        "OTPGATE_EXEMPT_URLS",
+        "OTPGATE_FACTOR_RECHECK",
+        "OTPGATE_BASE_TEMPLATE",
+        "OTPGATE_ACCOUNT_LABEL",
+    }
 )
 #: ``OTPGATE_FACTOR_RECHECK``'s default, in seconds.
 DEFAULT_RECHECK = 60.0

@@ -23,7 +23,7 @@ from django.urls import reverse
 from otpgate.core.errors import DeliveryFailed, OtpgateError
 from otpgate.core.i18n import error_message
 
-from . import devices, runtime
+from . import devices, layout, runtime
 from .framing import protect
 from .session import SessionData, client_ip, locale_of, next_url
 
@@ -112,6 +112,10 @@ class OtpLoginView(LoginView):
     def get_template_names(self) -> list[str]:
         names = [self.template_name] if self.template_name else []
         return [*names, "registration/login.html", "otpgate/login.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """``LoginView``'s context, with the template otpgate's pages extend."""
+        return {**layout.context(), **super().get_context_data(**kwargs)}
 
     def form_valid(self, form: Any) -> HttpResponse:
         return begin_second_step(self.request, form.get_user(), self.get_success_url())

@@ -64,7 +64,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         setup = await gate.verifier.setup(
             subject,
             body.factor,
-            label=body.label,
+            label=await gate.label(subject, body.label),
             name=body.name,
             destination=body.destination,
             client_ip=client_ip,

@@ -57,6 +57,9 @@ class OtpGate:
     ``Authorization`` header). The store and database are opened by :meth:`lifespan`; the
     in-memory store logs a WARNING there (one process only) unless the app is in debug mode
     (``FastAPI(debug=True)``) or ``single_process=True`` says it is meant.
+    ``account_label`` (a function of the subject, sync or async) names the account in
+    authenticator apps when the request gives none; the site returns the user's email or
+    user name, as Django and Flask do by default (without it: the subject).
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class OtpGate:
         clock: Callable[[], float] = time.time,
         single_process: bool = False,
         sim_swap: AsyncSimSwapCheck | SimSwapCheck | None = None,
+        account_label: Callable[[str], str | Awaitable[str]] | None = None,
     ) -> None:
         self.settings = settings
         #: The in-memory store is meant (tests, development): no warning at start-up.
@@ -101,6 +105,7 @@ class OtpGate:
         self.current_subject: Callable[..., Any] = current_subject or _no_subject
         self.session_key: Callable[..., Any] = session_key or self._authorization
         self.client_ip: Callable[..., Any] = self._client_ip
+        self.account_label = account_label
         AsyncVerifier(settings, store=MemoryStore(), credentials=MemoryCredentials())  # validate
 
     @classmethod
@@ -373,3 +378,15 @@ class OtpGate:
         """The language for texts sent to this request's user (None: the number's region
         decides)."""
         return request_locale(request)
+
+    async def label(self, subject: str, given: str | None) -> str:
+        """The account name for an app or passkey set up now: ``given`` (the request's),
+        else ``account_label(subject)``, else the subject."""
+        if given:
+            return given
+        if self.account_label is None:
+            return subject
+        label = self.account_label(subject)
+        if not isinstance(label, str):
+            label = await label
+        return label.strip() or subject

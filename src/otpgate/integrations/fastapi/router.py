@@ -208,7 +208,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         body: EnrollTotp, subject: str = subject_dep, session_key: str = session_dep
     ) -> TotpEnrollmentOut:
         await guard_change(subject, session_key)
-        enrollment = await gate.verifier.totp.enroll(subject, body.account, replace=body.replace)
+        account = await gate.label(subject, body.account)
+        enrollment = await gate.verifier.totp.enroll(subject, account, replace=body.replace)
         return TotpEnrollmentOut.of(enrollment)
 
     @router.post(

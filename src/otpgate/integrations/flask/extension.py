@@ -29,7 +29,7 @@ from otpgate.core.web import SecondFactorState, safe_next
 from . import devices, signals
 from .known_factors import has_factor_for_guard, watch_changes
 from .known_factors import remember as remember_factors
-from .users import UserHooks, resolve_users, subject_of
+from .users import UserHooks, default_account_label, resolve_users, subject_of
 from .web import has_factor, json_error, render, save_state, wants_json
 
 logger = logging.getLogger("otpgate")
@@ -100,7 +100,9 @@ class OtpGate:
     (default: ``OTPGATE_STORE``, ``"memory"`` or a Redis URL, with ``OTPGATE_STORE_OPTIONS``),
     ``sender`` (default: ``OTPGATE_SENDER``, the console), ``credentials`` (default:
     SQLAlchemy tables at ``OTPGATE_DATABASE_URL``, SQLite in the instance folder when unset),
-    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label``,
+    ``users`` (default: Flask-Login), ``clock``, ``locale_selector``, ``account_label`` (a
+    function of the subject naming the account in authenticator apps; default: the signed-in
+    user's ``email``, ``username`` or ``name``, else the subject),
     ``sim_swap`` (else ``OTPGATE_SIM_SWAP``), ``email_sender`` (default:
     ``OTPGATE_EMAIL_SENDER``; none: no email codes).
     The in-memory store logs a WARNING at ``init_app`` unless the app is in debug or
@@ -175,7 +177,7 @@ class OtpGate:
             base_template=str(app.config["OTPGATE_BASE_TEMPLATE"]),
             languages=_languages(app),
             locale_selector=options.get("locale_selector"),
-            account_label=options.get("account_label"),
+            account_label=options.get("account_label") or default_account_label,
             factor_recheck=_seconds(app.config["OTPGATE_FACTOR_RECHECK"]),
         )
         app.extensions["otpgate"] = state

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from flask import current_app
 
+from otpgate.core.accounts import account_label
 from otpgate.core.errors import ConfigurationError
 
 
@@ -81,6 +82,22 @@ class FlaskLoginUsers:
 def _flask_login() -> Any:
     """Flask-Login, imported only when used (it is optional and untyped)."""
     return importlib.import_module("flask_login")
+
+
+def default_account_label(subject: str) -> str:
+    """The account name an authenticator app shows for ``subject`` (``account_label``'s
+    default): the signed-in Flask-Login user's ``email``, ``username`` or ``name``, else the
+    subject itself."""
+    try:  # Flask-Login is optional; without its login manager it has no current user
+        user = _flask_login().current_user._get_current_object()
+    except (ImportError, AttributeError, RuntimeError):
+        return subject
+    if user is None or not getattr(user, "is_authenticated", False):
+        return subject
+    get_id = getattr(user, "get_id", None)
+    if not callable(get_id) or str(get_id()) != subject:
+        return subject
+    return account_label(user, subject)
 
 
 def subject_of(user: object) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
+from ..accounts import account_label
 from ..session import client_ip, locale_of
 from .api import Call, _run
 
@@ -38,7 +39,7 @@ async def _enroll(call: Call) -> dict[str, Any]:
     setup = await gate.setup(
         actor.subject,
         name,
-        label=actor.user.get_username(),
+        label=account_label(actor.user),
         destination=call.text("phone"),
         client_ip=client_ip(call.request),
         locale=locale_of(call.request),

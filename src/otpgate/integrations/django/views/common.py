@@ -14,6 +14,7 @@ from django.urls import reverse
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
 
+from .. import layout
 from ..framing import protect
 from ..notices import pending
 from ..session import locale_of
@@ -48,7 +49,7 @@ def page(
             "error_code": answer.body["code"],
             "retry_after": error.retry_after,
         }
-    context = {**context, "otpgate_notices": pending(request)}
+    context = {**layout.context(), **context, "otpgate_notices": pending(request)}
     response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name] = value

@@ -28,6 +28,7 @@ from otpgate.core.verifier import Verifier
 from otpgate.core.web import FactorOperation, manage_error, may_change_factors
 
 from .. import policy, runtime
+from ..accounts import account_label
 from ..models import TotpDevice, VerifiedEmail, VerifiedPhone
 from ..notices import notify
 from ..session import SessionData, locale_of, next_url
@@ -145,7 +146,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     action = field(request, "action") if request.method == "POST" else ""
     try:
         if action == "start":
-            setup = ctx.gate.totp.enroll(ctx.subject, ctx.user.get_username())
+            setup = ctx.gate.totp.enroll(ctx.subject, account_label(ctx.user))
         elif action == "confirm":
             verification = ctx.gate.totp.confirm(ctx.subject, field(request, "code"))
             ctx.data.state.passed(verification)
@@ -157,7 +158,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     if setup is None and _pending_totp(ctx):
         if not _may_change(ctx):
             return _step_up(request)
-        setup = ctx.gate.totp.pending(ctx.subject, ctx.user.get_username())
+        setup = ctx.gate.totp.pending(ctx.subject, account_label(ctx.user))
     context = {
         "setup": setup,
         "secret_groups": _groups(setup.secret) if setup else [],

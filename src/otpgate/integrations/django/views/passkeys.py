@@ -23,6 +23,7 @@ from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
 from otpgate.web_assets import webauthn_script
 
+from ..accounts import account_label
 from ..notices import notify
 from ..session import client_ip, locale_of
 from .common import field, page, with_next
@@ -67,7 +68,7 @@ def _start(ctx: Ctx, name: str) -> dict[str, Any] | None:
         ctx.subject,
         FACTOR,
         name=name or None,
-        label=ctx.user.get_username(),
+        label=account_label(ctx.user),
         client_ip=client_ip(ctx.request),
         locale=locale_of(ctx.request),
     )
