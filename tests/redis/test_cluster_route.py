@@ -1,0 +1,237 @@
+"""Redis Cluster: a script call goes straight to its slot's master (``cluster_route.py``),
+and a slot that moves between a start and its check (a reshard: ``MOVED``, or ``ASK`` while
+it migrates) still approves exactly once, and only the right code. These tests move slots,
+so they run on a cluster of their own, not the session's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
+from redis.crc import key_slot
+
+from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
+from otpgate.core.errors import ChallengeExpired, InvalidCode, StorageUnavailable
+from otpgate.redis import AsyncRedisStore, RedisStore
+from otpgate.redis.codec import Codec
+from tests.conftest import KEY
+from tests.redis.servers import Cluster, Process
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(scope="module")
+def moving_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path_factory.mktemp("moving"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _node_id(node: Process) -> str:
+    with node.client(decode_responses=True) as client:
+        return str(client.execute_command("CLUSTER", "MYID"))
+
+
+def _owner(cluster: Cluster, slot: int) -> Process:
+    with cluster.nodes[0].client() as client:
+        ranges = client.execute_command("CLUSTER", "SLOTS")
+    port = next(master[1] for start, end, master, *_ in ranges if start <= slot <= end)
+    return next(node for node in cluster.nodes if node.port == port)
+
+
+def _migrate(cluster: Cluster, slot: int) -> tuple[Process, Process]:
+    """Start moving ``slot`` to another master and move its keys (the slot stays
+    MIGRATING / IMPORTING: its old master answers ASK for keys it no longer has)."""
+    source = _owner(cluster, slot)
+    target = next(node for node in cluster.nodes if node is not source)
+    with target.client() as client:
+        client.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", _node_id(source))
+    with source.client() as client:
+        client.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", _node_id(target))
+        keys = client.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        assert keys, "the challenge's slot holds its keys"
+        client.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
+    return source, target
+
+
+def _finish(cluster: Cluster, slot: int, target: Process) -> None:
+    """Give ``slot`` to ``target`` on every master (the end of a reshard: MOVED from now)."""
+    owner = _node_id(target)
+    for node in sorted(cluster.nodes, key=lambda n: n is not target):
+        with node.client() as client:
+            client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", owner)
+
+
+def _slot_of(prefix: str, challenge_id: str) -> int:
+    return key_slot(Codec(prefix).challenge_key(challenge_id).encode())
+
+
+def _sync_gate(cluster: Cluster, prefix: str) -> tuple[Verifier, RedisStore, OutboxSender]:
+    store = RedisStore.from_url(cluster.url, prefix=prefix, cluster=True)
+    outbox = OutboxSender()
+    return Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox), store, outbox
+
+
+def _wrong(code: str) -> str:
+    return code[:-1] + str((int(code[-1]) + 1) % 10)
+
+
+def test_a_check_after_its_slot_moved_approves_once_and_the_right_code_only(
+    moving_cluster: Cluster, prefix: str
+):
+    gate, store, outbox = _sync_gate(moving_cluster, prefix)
+    number = "+33612345671"
+    challenge = gate.start_sms("alice", number, purpose="enroll")
+    code = outbox.last_code_for(number)
+    slot = _slot_of(prefix, challenge.id)
+    _, target = _migrate(moving_cluster, slot)
+    _finish(moving_cluster, slot, target)
+    # The store's slot table still names the old master: MOVED, then the cluster path.
+    with pytest.raises(InvalidCode):
+        gate.check(challenge.id, _wrong(code))
+    assert gate.check(challenge.id, code).subject == "alice"
+    with pytest.raises(ChallengeExpired):
+        gate.check(challenge.id, code)
+    client: Any = store.client
+    assert client.nodes_manager.slots_cache[slot][0].port == target.port
+    store.close()
+
+
+def test_a_check_while_its_slot_migrates_follows_ask_and_approves_once(
+    moving_cluster: Cluster, prefix: str
+):
+    gate, store, outbox = _sync_gate(moving_cluster, prefix)
+    number = "+33612345672"
+    challenge = gate.start_sms("bob", number, purpose="enroll")
+    code = outbox.last_code_for(number)
+    with pytest.raises(InvalidCode):  # the subject's failure count: both keys of a check
+        gate.check(challenge.id, _wrong(code))
+    slot = _slot_of(prefix, challenge.id)
+    _, target = _migrate(moving_cluster, slot)
+    try:
+        # The old master answers ASK: the check runs on the importing one, once.
+        with pytest.raises(InvalidCode):
+            gate.check(challenge.id, _wrong(code))
+        assert gate.check(challenge.id, code).subject == "bob"
+        with pytest.raises(ChallengeExpired):
+            gate.check(challenge.id, code)
+    finally:
+        _finish(moving_cluster, slot, target)
+    with pytest.raises(ChallengeExpired):
+        gate.check(challenge.id, code)
+    store.close()
+
+
+def test_a_check_of_keys_split_by_a_migration_fails_closed(moving_cluster: Cluster, prefix: str):
+    gate, store, outbox = _sync_gate(moving_cluster, prefix)
+    number = "+33612345674"
+    challenge = gate.start_sms("bea", number, purpose="enroll")
+    code = outbox.last_code_for(number)
+    slot = _slot_of(prefix, challenge.id)
+    _, target = _migrate(moving_cluster, slot)
+    try:
+        # The subject has no failure count yet: the importing master has one of the
+        # check's two keys and answers TRYAGAIN until the slot is its own. No approval.
+        with pytest.raises(StorageUnavailable):
+            gate.check(challenge.id, code)
+    finally:
+        _finish(moving_cluster, slot, target)
+    assert gate.check(challenge.id, code).subject == "bea"
+    with pytest.raises(ChallengeExpired):
+        gate.check(challenge.id, code)
+    store.close()
+
+
+def test_async_a_check_after_its_slot_moved_approves_once(moving_cluster: Cluster, prefix: str):
+    number = "+33612345673"
+
+    async def main() -> tuple[str, AsyncRedisStore]:
+        store = AsyncRedisStore.from_url(moving_cluster.url, prefix=prefix, cluster=True)
+        outbox = OutboxSender()
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+        try:
+            challenge = await gate.start_sms("carol", number, purpose="enroll")
+            code = outbox.last_code_for(number)
+            slot = _slot_of(prefix, challenge.id)
+            _, target = _migrate(moving_cluster, slot)
+            _finish(moving_cluster, slot, target)
+            with pytest.raises(InvalidCode):
+                await gate.check(challenge.id, _wrong(code))
+            subject = (await gate.check(challenge.id, code)).subject
+            with pytest.raises(ChallengeExpired):
+                await gate.check(challenge.id, code)
+            client: Any = store.client
+            assert client.nodes_manager.slots_cache[slot][0].port == target.port
+        finally:
+            await store.aclose()
+        return subject, store
+
+    assert asyncio.run(main())[0] == "carol"
+
+
+def test_checks_skip_the_cluster_clients_path_until_a_redirection(
+    moving_cluster: Cluster, prefix: str, monkeypatch: pytest.MonkeyPatch
+):
+    gate, store, outbox = _sync_gate(moving_cluster, prefix)
+    started = []
+    for n in range(6):
+        number = f"+3361234568{n}"
+        started.append((gate.start_sms(f"dave{n}", number, purpose="enroll"), number))
+    through_cluster = []
+    execute = RedisCluster.execute_command
+
+    def counted(self: RedisCluster, *args: object, **kwargs: object) -> object:
+        through_cluster.append(args[0])
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCluster, "execute_command", counted)
+    for challenge, number in started[:3]:
+        assert gate.check(challenge.id, outbox.last_code_for(number)).subject
+    assert through_cluster == []  # one node, one attempt, no cluster machinery
+    challenge, number = started[3]
+    slot = _slot_of(prefix, challenge.id)
+    _, target = _migrate(moving_cluster, slot)
+    _finish(moving_cluster, slot, target)
+    assert gate.check(challenge.id, outbox.last_code_for(number)).subject == "dave3"
+    assert through_cluster == ["EVALSHA"]  # MOVED: handed to the cluster client once
+    for challenge, number in started[4:]:
+        assert gate.check(challenge.id, outbox.last_code_for(number)).subject
+    assert through_cluster == ["EVALSHA"]
+    store.close()
+
+
+def test_async_checks_skip_the_cluster_clients_path(
+    moving_cluster: Cluster, prefix: str, monkeypatch: pytest.MonkeyPatch
+):
+    calls = []
+    execute = AsyncRedisCluster.execute_command
+
+    async def counted(self: AsyncRedisCluster, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return await execute(self, *args, **kwargs)
+
+    async def main() -> list[str]:
+        store = AsyncRedisStore.from_url(moving_cluster.url, prefix=prefix, cluster=True)
+        outbox = OutboxSender()
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+        try:
+            started = []
+            for n in range(3):
+                number = f"+3361234569{n}"
+                started.append((await gate.start_sms(f"erin{n}", number, purpose="enroll"), number))
+            monkeypatch.setattr(AsyncRedisCluster, "execute_command", counted)
+            return [
+                (await gate.check(challenge.id, outbox.last_code_for(number))).subject
+                for challenge, number in started
+            ]
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(main()) == ["erin0", "erin1", "erin2"]
+    assert calls == []
