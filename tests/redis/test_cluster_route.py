@@ -6,20 +6,24 @@ so they run on a cluster of their own, not the session's."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
+from redis.exceptions import ResponseError
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
 from otpgate.core.errors import ChallengeExpired, InvalidCode, StorageUnavailable
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
+from otpgate.redis.records import as_text
 from tests.conftest import KEY
-from tests.redis.servers import Cluster, Process
+from tests.redis.servers import Cluster, Process, free_port, redis_server
 
 pytestmark = pytest.mark.redis
 
@@ -235,3 +239,90 @@ def test_async_checks_skip_the_cluster_clients_path(
 
     assert asyncio.run(main()) == ["erin0", "erin1", "erin2"]
     assert calls == []
+
+
+def _wait(predicate: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _role(node: Process) -> str:
+    with node.client() as client:
+        return as_text(client.execute_command("ROLE")[0])
+
+
+def _link_up(node: Process) -> bool:
+    with node.client(decode_responses=True) as client:
+        return client.info("replication").get("master_link_status") == "up"
+
+
+def _add_replica(cluster: Cluster, master: Process, directory: Path) -> Process:
+    replica = redis_server(
+        directory,
+        free_port(bus=True),
+        "--cluster-enabled", "yes",
+        "--cluster-config-file", "nodes.conf",
+        "--cluster-node-timeout", "2000",
+        name="replica",
+    ).start()  # fmt: skip
+    master_id = _node_id(master)
+    with replica.client() as client:
+        client.execute_command("CLUSTER", "MEET", "127.0.0.1", master.port)
+
+        def replicating() -> bool:
+            try:
+                client.execute_command("CLUSTER", "REPLICATE", master_id)
+            except ResponseError:  # it does not know the master yet
+                return False
+            return True
+
+        _wait(replicating, "the replica to know its master")
+    _wait(lambda: _link_up(replica), "the replica to sync")
+    cluster.wait_ok()
+    return replica
+
+
+def test_a_failover_between_a_start_and_its_check_approves_once(tmp_path: Path):
+    """A replica promoted by a manual failover (the old master answers MOVED), then the
+    new master killed and the old one taking over (the connection refused)."""
+    cluster = Cluster(tmp_path / "failover")
+    replica: Process | None = None
+    try:
+        gate, store, outbox = _sync_gate(cluster, "f:")
+        # One subject, two challenges: one slot, whose master fails over twice.
+        first = gate.start_sms("gail", "+33612345700", purpose="enroll")
+        first_code = outbox.last_code_for("+33612345700")
+        second = gate.start_sms("gail", "+33612345701", purpose="enroll")
+        second_code = outbox.last_code_for("+33612345701")
+        slot = _slot_of("f:", first.id)
+        assert _slot_of("f:", second.id) == slot
+        master = _owner(cluster, slot)
+        replica = _add_replica(cluster, master, tmp_path / "replica")
+        with replica.client() as client:
+            client.execute_command("CLUSTER", "FAILOVER")  # waits for the replica to catch up
+        _wait(lambda: _role(master) == "slave" and _link_up(master), "the manual failover")
+        with pytest.raises(InvalidCode):
+            gate.check(first.id, _wrong(first_code))
+        assert gate.check(first.id, first_code).subject == "gail"
+        client: Any = store.client
+        assert client.nodes_manager.slots_cache[slot][0].port == replica.port
+        with pytest.raises(ChallengeExpired):
+            gate.check(first.id, first_code)
+        # The new master dies with every write copied; its replica (the old master) takes over.
+        with replica.client() as client:
+            assert client.execute_command("WAIT", 1, 5000) == 1
+        replica.kill()
+        with master.client() as client:
+            client.execute_command("CLUSTER", "FAILOVER", "TAKEOVER")
+        _wait(lambda: _role(master) == "master", "the takeover")
+        assert gate.check(second.id, second_code).subject == "gail"  # refused, then handed on
+        with pytest.raises(ChallengeExpired):
+            gate.check(second.id, second_code)
+        store.close()
+    finally:
+        if replica is not None:
+            replica.stop()
+        cluster.stop()
