@@ -86,25 +86,65 @@ def _wrong(code: str) -> str:
     return code[:-1] + str((int(code[-1]) + 1) % 10)
 
 
+class Gate:
+    """A ``Verifier`` or an ``AsyncVerifier`` (on its own loop) on a cluster, called alike."""
+
+    def __init__(self, cluster: Cluster, prefix: str, mode: str, loop: asyncio.AbstractEventLoop):
+        self.outbox = OutboxSender()
+        self.loop = loop if mode == "async" else None
+        settings = Settings(secret_keys=(KEY,))
+        self.store: Any
+        self.gate: Any
+        if self.loop is not None:
+
+            async def make() -> AsyncRedisStore:  # its client belongs to the loop
+                return AsyncRedisStore.from_url(cluster.url, prefix=prefix, cluster=True)
+
+            self.store = self.loop.run_until_complete(make())
+            self.gate = AsyncVerifier(settings, store=self.store, sender=self.outbox)
+        else:
+            self.store = RedisStore.from_url(cluster.url, prefix=prefix, cluster=True)
+            self.gate = Verifier(settings, store=self.store, sender=self.outbox)
+
+    def _done(self, value: Any) -> Any:
+        return value if self.loop is None else self.loop.run_until_complete(value)
+
+    def start(self, subject: str, number: str) -> tuple[str, str]:
+        """A started enrollment's challenge id and the code sent."""
+        challenge = self._done(self.gate.start_sms(subject, number, purpose="enroll"))
+        return challenge.id, self.outbox.last_code_for(number)
+
+    def check(self, challenge_id: str, code: str) -> str:
+        return str(self._done(self.gate.check(challenge_id, code)).subject)
+
+    def master_port(self, slot: int) -> int:
+        """The port of the master the store's slot table names for ``slot``."""
+        return int(self.store.client.nodes_manager.slots_cache[slot][0].port)
+
+    def close(self) -> None:
+        if self.loop is not None:
+            self.loop.run_until_complete(self.store.aclose())
+        else:
+            self.store.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_check_after_its_slot_moved_approves_once_and_the_right_code_only(
-    moving_cluster: Cluster, prefix: str
+    moving_cluster: Cluster, prefix: str, mode: str, loop: asyncio.AbstractEventLoop
 ):
-    gate, store, outbox = _sync_gate(moving_cluster, prefix)
-    number = "+33612345671"
-    challenge = gate.start_sms("alice", number, purpose="enroll")
-    code = outbox.last_code_for(number)
-    slot = _slot_of(prefix, challenge.id)
+    gate = Gate(moving_cluster, prefix, mode, loop)
+    challenge_id, code = gate.start(f"alice-{mode}", "+33612345671")
+    slot = _slot_of(prefix, challenge_id)
     _, target = _migrate(moving_cluster, slot)
     _finish(moving_cluster, slot, target)
     # The store's slot table still names the old master: MOVED, then the cluster path.
     with pytest.raises(InvalidCode):
-        gate.check(challenge.id, _wrong(code))
-    assert gate.check(challenge.id, code).subject == "alice"
+        gate.check(challenge_id, _wrong(code))
+    assert gate.check(challenge_id, code) == f"alice-{mode}"
     with pytest.raises(ChallengeExpired):
-        gate.check(challenge.id, code)
-    client: Any = store.client
-    assert client.nodes_manager.slots_cache[slot][0].port == target.port
-    store.close()
+        gate.check(challenge_id, code)
+    assert gate.master_port(slot) == target.port  # the next call goes straight there
+    gate.close()
 
 
 def test_a_check_while_its_slot_migrates_follows_ask_and_approves_once(
@@ -150,33 +190,6 @@ def test_a_check_of_keys_split_by_a_migration_fails_closed(moving_cluster: Clust
     with pytest.raises(ChallengeExpired):
         gate.check(challenge.id, code)
     store.close()
-
-
-def test_async_a_check_after_its_slot_moved_approves_once(moving_cluster: Cluster, prefix: str):
-    number = "+33612345673"
-
-    async def main() -> tuple[str, AsyncRedisStore]:
-        store = AsyncRedisStore.from_url(moving_cluster.url, prefix=prefix, cluster=True)
-        outbox = OutboxSender()
-        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
-        try:
-            challenge = await gate.start_sms("carol", number, purpose="enroll")
-            code = outbox.last_code_for(number)
-            slot = _slot_of(prefix, challenge.id)
-            _, target = _migrate(moving_cluster, slot)
-            _finish(moving_cluster, slot, target)
-            with pytest.raises(InvalidCode):
-                await gate.check(challenge.id, _wrong(code))
-            subject = (await gate.check(challenge.id, code)).subject
-            with pytest.raises(ChallengeExpired):
-                await gate.check(challenge.id, code)
-            client: Any = store.client
-            assert client.nodes_manager.slots_cache[slot][0].port == target.port
-        finally:
-            await store.aclose()
-        return subject, store
-
-    assert asyncio.run(main())[0] == "carol"
 
 
 def test_checks_skip_the_cluster_clients_path_until_a_redirection(
@@ -285,32 +298,32 @@ def _add_replica(cluster: Cluster, master: Process, directory: Path) -> Process:
     return replica
 
 
-def test_a_failover_between_a_start_and_its_check_approves_once(tmp_path: Path):
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_failover_between_a_start_and_its_check_approves_once(
+    tmp_path: Path, mode: str, loop: asyncio.AbstractEventLoop
+):
     """A replica promoted by a manual failover (the old master answers MOVED), then the
     new master killed and the old one taking over (the connection refused)."""
     cluster = Cluster(tmp_path / "failover")
     replica: Process | None = None
     try:
-        gate, store, outbox = _sync_gate(cluster, "f:")
+        gate = Gate(cluster, "f:", mode, loop)
         # One subject, two challenges: one slot, whose master fails over twice.
-        first = gate.start_sms("gail", "+33612345700", purpose="enroll")
-        first_code = outbox.last_code_for("+33612345700")
-        second = gate.start_sms("gail", "+33612345701", purpose="enroll")
-        second_code = outbox.last_code_for("+33612345701")
-        slot = _slot_of("f:", first.id)
-        assert _slot_of("f:", second.id) == slot
+        first, first_code = gate.start("gail", "+33612345700")
+        second, second_code = gate.start("gail", "+33612345701")
+        slot = _slot_of("f:", first)
+        assert _slot_of("f:", second) == slot
         master = _owner(cluster, slot)
         replica = _add_replica(cluster, master, tmp_path / "replica")
         with replica.client() as client:
             client.execute_command("CLUSTER", "FAILOVER")  # waits for the replica to catch up
         _wait(lambda: _role(master) == "slave" and _link_up(master), "the manual failover")
         with pytest.raises(InvalidCode):
-            gate.check(first.id, _wrong(first_code))
-        assert gate.check(first.id, first_code).subject == "gail"
-        client: Any = store.client
-        assert client.nodes_manager.slots_cache[slot][0].port == replica.port
+            gate.check(first, _wrong(first_code))
+        assert gate.check(first, first_code) == "gail"
+        assert gate.master_port(slot) == replica.port
         with pytest.raises(ChallengeExpired):
-            gate.check(first.id, first_code)
+            gate.check(first, first_code)
         # The new master dies with every write copied; its replica (the old master) takes over.
         with replica.client() as client:
             assert client.execute_command("WAIT", 1, 5000) == 1
@@ -318,10 +331,11 @@ def test_a_failover_between_a_start_and_its_check_approves_once(tmp_path: Path):
         with master.client() as client:
             client.execute_command("CLUSTER", "FAILOVER", "TAKEOVER")
         _wait(lambda: _role(master) == "master", "the takeover")
-        assert gate.check(second.id, second_code).subject == "gail"  # refused, then handed on
+        assert gate.check(second, second_code) == "gail"  # refused, then handed on
         with pytest.raises(ChallengeExpired):
-            gate.check(second.id, second_code)
-        store.close()
+            gate.check(second, second_code)
+        assert gate.master_port(slot) == master.port
+        gate.close()
     finally:
         if replica is not None:
             replica.stop()
