@@ -6,6 +6,7 @@ so they run on a cluster of their own, not the session's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -339,4 +340,36 @@ def test_a_failover_between_a_start_and_its_check_approves_once(
     finally:
         if replica is not None:
             replica.stop()
+        cluster.stop()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_master_that_stops_answering_fails_closed_and_approves_at_most_once(
+    tmp_path: Path, mode: str, loop: asyncio.AbstractEventLoop
+):
+    """A timeout is not retried (the script may have run): the check fails closed, and
+    once the master answers again the code approves at most once."""
+    cluster = Cluster(tmp_path / "paused")
+    try:
+        gate = Gate(cluster, "t:", mode, loop)
+        challenge_id, code = gate.start("hank", "+33612345702")
+        master = _owner(cluster, _slot_of("t:", challenge_id))
+        master.pause()
+        try:
+            began = time.monotonic()
+            with pytest.raises(StorageUnavailable):
+                gate.check(challenge_id, code)
+            # One socket timeout (0.5 s) and a slot table refresh, not the cluster
+            # client's four timeouts with back-off in between (over 2 s).
+            assert time.monotonic() - began < 1.8
+        finally:
+            master.resume()
+        cluster.wait_ok()
+        approvals = 0
+        for _ in range(2):
+            with contextlib.suppress(ChallengeExpired):  # had the timed-out check run
+                approvals += gate.check(challenge_id, code) == "hank"
+        assert approvals <= 1
+        gate.close()
+    finally:
         cluster.stop()
