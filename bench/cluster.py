@@ -16,6 +16,8 @@ helpers, ``tests/redis/servers.py``) and prints, measured in one run:
 - aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
   on the cluster and on the standalone server. On a machine with fewer cores than masters
   plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
+  How the scripts and their server time spread over the masters is printed too: an even
+  spread is what lets the aggregate grow with masters where each has a core.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import argparse
 import multiprocessing
+import os
 import secrets
 import statistics
 import tempfile
 import time
 from typing import Any
 
-from tests.redis.servers import Cluster, redis_server
+from tests.redis.servers import Cluster, Process, redis_server
 
 from otpgate import OutboxSender, Settings, Verifier
 from otpgate.core.phone import parse_phone
@@ -98,15 +101,31 @@ def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
     return [(plan.record.id, plan.code) for plan in plans]
 
 
-def per_connection(cluster_url: str, single_url: str, count: int, rounds: int) -> None:
+def scripts_run(nodes: list[Process], reset: bool = False) -> tuple[int, int]:
+    """``EVALSHA`` calls and their server microseconds on ``nodes`` (then zeroed)."""
+    calls = usec = 0
+    for node in nodes:
+        with node.client(decode_responses=True) as client:
+            stats = client.info("commandstats").get("cmdstat_evalsha", {})
+            calls, usec = calls + int(stats.get("calls", 0)), usec + int(stats.get("usec", 0))
+            if reset:
+                client.config_resetstat()
+    return calls, usec
+
+
+def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -> None:
+    servers = {"cluster": cluster.nodes, "single": [single]}
     gates = {
         name: Verifier(settings(), store=store_for(url, name == "cluster"), sender=OutboxSender())
-        for name, url in (("cluster", cluster_url), ("single", single_url))
+        for name, url in (("cluster", cluster.url), ("single", single.url))
     }
+    server_us: dict[str, list[float]] = {name: [] for name in gates}
     rates: dict[str, list[float]] = {name: [] for name in gates}
     cpu_us: dict[str, list[float]] = {name: [] for name in gates}
     for _ in range(rounds):
         todo = {name: challenges(gate, count) for name, gate in gates.items()}
+        for nodes in servers.values():
+            scripts_run(nodes, reset=True)
         spent, used = dict.fromkeys(gates, 0.0), dict.fromkeys(gates, 0.0)
         for start in range(0, count, SLICE):
             for name, gate in gates.items():
@@ -118,6 +137,8 @@ def per_connection(cluster_url: str, single_url: str, count: int, rounds: int) -
         for name in gates:
             rates[name].append(count / spent[name])
             cpu_us[name].append(used[name] / count * 1e6)
+            calls, usec = scripts_run(servers[name])
+            server_us[name].append(usec / max(calls, 1))
     ratios = sorted(c / s for c, s in zip(rates["cluster"], rates["single"], strict=True))
     ratio = statistics.median(ratios)
     verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
@@ -129,6 +150,9 @@ def per_connection(cluster_url: str, single_url: str, count: int, rounds: int) -
     print(f"  client CPU per check (this process; the servers' share and the machine's load "
           f"left out): {cluster_cpu:.0f} us through the cluster, {single_cpu:.0f} us on one "
           f"server, ratio {single_cpu / cluster_cpu:.2f} (medians of {rounds} rounds)")  # fmt: skip
+    cluster_server, single_server = (statistics.median(server_us[n]) for n in servers)
+    print(f"  server time per check script (INFO commandstats): {cluster_server:.1f} us on the "
+          f"cluster's masters, {single_server:.1f} us on one server")  # fmt: skip
     for gate in gates.values():
         gate.store.close()  # type: ignore[attr-defined]
 
@@ -164,6 +188,29 @@ def aggregate(url: str, cluster: bool, drivers: int, seconds: float) -> float:
     return total
 
 
+def reset_stats(cluster: Cluster) -> None:
+    for node in cluster.nodes:
+        with node.client() as client:
+            client.config_resetstat()
+
+
+def script_share(cluster: Cluster) -> None:
+    """How the scripts the drivers ran (and their server time) spread over the masters:
+    what lets the aggregate grow with masters given cores for them."""
+    calls, usec = [], []
+    for node in cluster.nodes:
+        with node.client(decode_responses=True) as client:
+            stats = client.info("commandstats").get("cmdstat_evalsha", {})
+            calls.append(int(stats.get("calls", 0)))
+            usec.append(int(stats.get("usec", 0)))
+    total, busy = sum(calls) or 1, sum(usec) or 1
+    print("  scripts per master in those runs: " + ", ".join(
+        f"{c / total:.1%}" for c in calls
+    ) + "; server time per master: " + ", ".join(
+        f"{u / busy:.1%}" for u in usec
+    ) + f" ({busy / total:.1f} us a script)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=10000, help="starts for the key share")
@@ -176,16 +223,20 @@ def main() -> None:
         single = redis_server(Path(directory) / "single").start()
         try:
             key_share(cluster, options.n)
-            per_connection(cluster.url, single.url, options.checks, options.rounds)
+            per_connection(cluster, single, options.checks, options.rounds)
             for name, url, is_cluster in (
                 ("cluster (3 masters)", cluster.url, True),
                 ("one server", single.url, False),
             ):
+                reset_stats(cluster)
                 rates = [aggregate(url, is_cluster, d, options.seconds) for d in (1, 2, 3)]
                 print(f"aggregate, {name}: " + ", ".join(
                     f"{d} process{'es' if d > 1 else ''} {rate:,.0f}/s"
                     for d, rate in zip((1, 2, 3), rates, strict=True)
                 ))  # fmt: skip
+                if is_cluster:
+                    script_share(cluster)
+            print(f"  ({os.cpu_count()} cores here, shared by the servers and the drivers)")
         finally:
             single.stop()
             cluster.stop()
