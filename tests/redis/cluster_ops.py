@@ -49,10 +49,10 @@ def migrate(cluster: Cluster, slot: int) -> tuple[Process, Process]:
 
 def finish(cluster: Cluster, slot: int, target: Process) -> None:
     """Give ``slot`` to ``target`` on every master (the end of a reshard: MOVED from now)."""
-    owner = node_id(target)
+    target_id = node_id(target)
     for node in sorted(cluster.nodes, key=lambda n: n is not target):
         with node.client() as client:
-            client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", owner)
+            client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
 
 
 def slot_of(prefix: str, challenge_id: str) -> int:
