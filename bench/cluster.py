@@ -11,8 +11,10 @@ helpers, ``tests/redis/servers.py``) and prints, measured in one run:
   above 40 %;
 - per connection: ``Verifier.check`` of a right code through the cluster client against the
   same on the standalone server, one connection each, in interleaved slices; the median
-  ratio over rounds and its spread. Target >= 0.9. Also the client's own CPU time per check
-  (``time.process_time``), which the load of a shared machine does not blur;
+  ratio over rounds and its spread. Target >= 0.9. Also the same through redis-py's own
+  cluster path (``RedisCluster.execute_command``, as before ``cluster_route.py``), the
+  client's own CPU time per check (``time.process_time``, which the load of a shared machine
+  blurs less) and the server's time per script;
 - aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
   on the cluster and on the standalone server. On a machine with fewer cores than masters
   plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
@@ -114,12 +116,17 @@ def scripts_run(nodes: list[Process], reset: bool = False) -> tuple[int, int]:
 
 
 def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -> None:
-    servers = {"cluster": cluster.nodes, "single": [single]}
+    urls = {"cluster": cluster.url, "client path": cluster.url, "single": single.url}
     gates = {
-        name: Verifier(settings(), store=store_for(url, name == "cluster"), sender=OutboxSender())
-        for name, url in (("cluster", cluster.url), ("single", single.url))
+        name: Verifier(settings(), store=store_for(url, name != "single"), sender=OutboxSender())
+        for name, url in urls.items()
     }
-    server_us: dict[str, list[float]] = {name: [] for name in gates}
+    # For comparison: every call through redis-py's RedisCluster.execute_command, as before
+    # otpgate/redis/cluster_route.py.
+    before: Any = gates["client path"].store
+    before._send = before.client.execute_command
+    servers = {"cluster": cluster.nodes, "single": [single]}
+    server_us: dict[str, list[float]] = {name: [] for name in servers}
     rates: dict[str, list[float]] = {name: [] for name in gates}
     cpu_us: dict[str, list[float]] = {name: [] for name in gates}
     for _ in range(rounds):
@@ -137,19 +144,27 @@ def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -
         for name in gates:
             rates[name].append(count / spent[name])
             cpu_us[name].append(used[name] / count * 1e6)
-            calls, usec = scripts_run(servers[name])
+        for name, nodes in servers.items():
+            calls, usec = scripts_run(nodes)
             server_us[name].append(usec / max(calls, 1))
-    ratios = sorted(c / s for c, s in zip(rates["cluster"], rates["single"], strict=True))
-    ratio = statistics.median(ratios)
+
+    def ratios(name: str) -> list[float]:
+        return sorted(c / s for c, s in zip(rates[name], rates["single"], strict=True))
+
+    ratio = statistics.median(ratios("cluster"))
     verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
     print(f"per connection: Verifier.check {max(rates['cluster']):,.0f}/s through the cluster, "
           f"{max(rates['single']):,.0f}/s on one server (best rounds); ratio {ratio:.2f} "
-          f"(median of {rounds} rounds, spread {ratios[0]:.2f}..{ratios[-1]:.2f}; "
-          f"target >= 0.9: {verdict})")  # fmt: skip
-    cluster_cpu, single_cpu = (statistics.median(cpu_us[name]) for name in ("cluster", "single"))
+          f"(median of {rounds} rounds, spread {ratios('cluster')[0]:.2f}.."
+          f"{ratios('cluster')[-1]:.2f}; target >= 0.9: {verdict})")  # fmt: skip
+    old = ratios("client path")
+    print(f"  through RedisCluster.execute_command instead (the cluster client's own path): "
+          f"ratio {statistics.median(old):.2f} (spread {old[0]:.2f}..{old[-1]:.2f})")  # fmt: skip
+    cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
     print(f"  client CPU per check (this process; the servers' share and the machine's load "
-          f"left out): {cluster_cpu:.0f} us through the cluster, {single_cpu:.0f} us on one "
-          f"server, ratio {single_cpu / cluster_cpu:.2f} (medians of {rounds} rounds)")  # fmt: skip
+          f"left out): {cpu['cluster']:.0f} us through the cluster ({cpu['client path']:.0f} us "
+          f"by the client's own path), {cpu['single']:.0f} us on one server: ratio "
+          f"{cpu['single'] / cpu['cluster']:.2f} (medians of {rounds} rounds)")  # fmt: skip
     cluster_server, single_server = (statistics.median(server_us[n]) for n in servers)
     print(f"  server time per check script (INFO commandstats): {cluster_server:.1f} us on the "
           f"cluster's masters, {single_server:.1f} us on one server")  # fmt: skip
