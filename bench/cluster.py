@@ -13,8 +13,9 @@ helpers, ``tests/redis/servers.py``) and prints, measured in one run:
   same on the standalone server, one connection each, in interleaved slices; the median
   ratio over rounds and its spread. Target >= 0.9. Also the same through redis-py's own
   cluster path (``RedisCluster.execute_command``, as before ``cluster_route.py``), the
-  client's own CPU time per check (``time.process_time``, which the load of a shared machine
-  blurs less) and the server's time per script;
+  client's own CPU time per check (``time.process_time``) and the server's time per script;
+  and a control with no cluster code, three standalone servers checked round-robin, which
+  shows what talking to three server processes costs by itself on this machine;
 - aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
   on the cluster and on the standalone server. On a machine with fewer cores than masters
   plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
@@ -115,7 +116,19 @@ def scripts_run(nodes: list[Process], reset: bool = False) -> tuple[int, int]:
     return calls, usec
 
 
-def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -> None:
+def _spread(gates: list[Verifier], count: int) -> list[tuple[Verifier, str, str]]:
+    """``count`` challenges over ``gates``, to check round-robin (one gate after another)."""
+    made = [challenges(gate, count // len(gates) + 1) for gate in gates]
+    todo = []
+    for n in range(count):
+        index = n % len(gates)
+        todo.append((gates[index], *made[index][n // len(gates)]))
+    return todo
+
+
+def per_connection(
+    cluster: Cluster, single: Process, others: list[Process], count: int, rounds: int
+) -> None:
     urls = {"cluster": cluster.url, "client path": cluster.url, "single": single.url}
     gates = {
         name: Verifier(settings(), store=store_for(url, name != "single"), sender=OutboxSender())
@@ -125,23 +138,34 @@ def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -
     # otpgate/redis/cluster_route.py.
     before: Any = gates["client path"].store
     before._send = before.client.execute_command
+    # And a control without any cluster code: three standalone servers, checked round-robin
+    # (what talking to three server processes costs by itself on this machine).
+    spread = [
+        Verifier(settings(), store=store_for(server.url, False), sender=OutboxSender())
+        for server in (single, *others)
+    ]
+    names = [*gates, "3 servers"]
     servers = {"cluster": cluster.nodes, "single": [single]}
     server_us: dict[str, list[float]] = {name: [] for name in servers}
-    rates: dict[str, list[float]] = {name: [] for name in gates}
-    cpu_us: dict[str, list[float]] = {name: [] for name in gates}
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    cpu_us: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
-        todo = {name: challenges(gate, count) for name, gate in gates.items()}
+        todo = {
+            name: [(gate, *challenge) for challenge in challenges(gate, count)]
+            for name, gate in gates.items()
+        }
+        todo["3 servers"] = _spread(spread, count)
         for nodes in servers.values():
             scripts_run(nodes, reset=True)
-        spent, used = dict.fromkeys(gates, 0.0), dict.fromkeys(gates, 0.0)
+        spent, used = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
         for start in range(0, count, SLICE):
-            for name, gate in gates.items():
+            for name in names:
                 began, cpu = time.perf_counter(), time.process_time()
-                for challenge_id, code in todo[name][start : start + SLICE]:
+                for gate, challenge_id, code in todo[name][start : start + SLICE]:
                     gate.check(challenge_id, code)
                 spent[name] += time.perf_counter() - began
                 used[name] += time.process_time() - cpu
-        for name in gates:
+        for name in names:
             rates[name].append(count / spent[name])
             cpu_us[name].append(used[name] / count * 1e6)
         for name, nodes in servers.items():
@@ -160,11 +184,15 @@ def per_connection(cluster: Cluster, single: Process, count: int, rounds: int) -
     old = ratios("client path")
     print(f"  through RedisCluster.execute_command instead (the cluster client's own path): "
           f"ratio {statistics.median(old):.2f} (spread {old[0]:.2f}..{old[-1]:.2f})")  # fmt: skip
+    control = ratios("3 servers")
+    print(f"  control, three standalone servers checked round-robin (no cluster code): "
+          f"ratio {statistics.median(control):.2f} "
+          f"(spread {control[0]:.2f}..{control[-1]:.2f})")  # fmt: skip
     cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
-    print(f"  client CPU per check (this process; the servers' share and the machine's load "
-          f"left out): {cpu['cluster']:.0f} us through the cluster ({cpu['client path']:.0f} us "
-          f"by the client's own path), {cpu['single']:.0f} us on one server: ratio "
-          f"{cpu['single'] / cpu['cluster']:.2f} (medians of {rounds} rounds)")  # fmt: skip
+    print(f"  client CPU per check (this process): {cpu['cluster']:.0f} us through the cluster "
+          f"({cpu['client path']:.0f} us by the client's own path), {cpu['single']:.0f} us on "
+          f"one server, {cpu['3 servers']:.0f} us over three servers round-robin "
+          f"(medians of {rounds} rounds)")  # fmt: skip
     cluster_server, single_server = (statistics.median(server_us[n]) for n in servers)
     print(f"  server time per check script (INFO commandstats): {cluster_server:.1f} us on the "
           f"cluster's masters, {single_server:.1f} us on one server")  # fmt: skip
@@ -236,9 +264,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         cluster = Cluster(Path(directory) / "cluster")
         single = redis_server(Path(directory) / "single").start()
+        others = [redis_server(Path(directory) / f"other{n}").start() for n in (1, 2)]
         try:
             key_share(cluster, options.n)
-            per_connection(cluster, single, options.checks, options.rounds)
+            per_connection(cluster, single, others, options.checks, options.rounds)
             for name, url, is_cluster in (
                 ("cluster (3 masters)", cluster.url, True),
                 ("one server", single.url, False),
@@ -254,6 +283,8 @@ def main() -> None:
             print(f"  ({os.cpu_count()} cores here, shared by the servers and the drivers)")
         finally:
             single.stop()
+            for other in others:
+                other.stop()
             cluster.stop()
 
 
