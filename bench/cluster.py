@@ -2,8 +2,9 @@
 
     PYTHONPATH=src:. python bench/cluster.py      # starts its own servers on loopback
 
-Starts three Cluster masters and one standalone redis-server (with the test suite's
-helpers, ``tests/redis/servers.py``) and prints, measured in one run:
+Starts three Cluster masters and three standalone redis-servers (one to compare with, two
+more for a control; with the test suite's helpers, ``tests/redis/servers.py``) and prints,
+measured in one run:
 
 - key share: ``-n`` challenges started through ``Verifier.start_sms`` with distinct
   numbers, subjects and client IPs (enrollment codes: every budget a start spends), and how
