@@ -2,8 +2,9 @@
 
     PYTHONPATH=src:. python bench/cluster.py      # starts its own servers on loopback
 
-Starts three Cluster masters and one standalone redis-server (with the test suite's
-helpers, ``tests/redis/servers.py``) and prints, measured in one run:
+Starts three Cluster masters and three standalone redis-servers (one to compare with, two
+more for a control; with the test suite's helpers, ``tests/redis/servers.py``) and prints,
+measured in one run:
 
 - key share: ``-n`` challenges started through ``Verifier.start_sms`` with distinct
   numbers, subjects and client IPs (enrollment codes: every budget a start spends), and how
@@ -11,10 +12,16 @@ helpers, ``tests/redis/servers.py``) and prints, measured in one run:
   above 40 %;
 - per connection: ``Verifier.check`` of a right code through the cluster client against the
   same on the standalone server, one connection each, in interleaved slices; the median
-  ratio over rounds and its spread. Target >= 0.9;
+  ratio over rounds and its spread. Target >= 0.9. Also the same through redis-py's own
+  cluster path (``RedisCluster.execute_command``, as before ``cluster_route.py``), the
+  client's own CPU time per check (``time.process_time``) and the server's time per script;
+  and a control with no cluster code, three standalone servers checked round-robin, which
+  shows what talking to three server processes costs by itself on this machine;
 - aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
   on the cluster and on the standalone server. On a machine with fewer cores than masters
   plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
+  How the scripts and their server time spread over the masters is printed too: an even
+  spread is what lets the aggregate grow with masters where each has a core.
 """
 
 from __future__ import annotations
@@ -28,13 +35,14 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import argparse
 import multiprocessing
+import os
 import secrets
 import statistics
 import tempfile
 import time
 from typing import Any
 
-from tests.redis.servers import Cluster, redis_server
+from tests.redis.servers import Cluster, Process, redis_server
 
 from otpgate import OutboxSender, Settings, Verifier
 from otpgate.core.phone import parse_phone
@@ -97,30 +105,98 @@ def challenges(gate: Verifier, count: int) -> list[tuple[str, str]]:
     return [(plan.record.id, plan.code) for plan in plans]
 
 
-def per_connection(cluster_url: str, single_url: str, count: int, rounds: int) -> None:
+def scripts_run(nodes: list[Process], reset: bool = False) -> tuple[int, int]:
+    """``EVALSHA`` calls and their server microseconds on ``nodes`` (then zeroed)."""
+    calls = usec = 0
+    for node in nodes:
+        with node.client(decode_responses=True) as client:
+            stats = client.info("commandstats").get("cmdstat_evalsha", {})
+            calls, usec = calls + int(stats.get("calls", 0)), usec + int(stats.get("usec", 0))
+            if reset:
+                client.config_resetstat()
+    return calls, usec
+
+
+def _spread(gates: list[Verifier], count: int) -> list[tuple[Verifier, str, str]]:
+    """``count`` challenges over ``gates``, to check round-robin (one gate after another)."""
+    made = [challenges(gate, count // len(gates) + 1) for gate in gates]
+    todo = []
+    for n in range(count):
+        index = n % len(gates)
+        todo.append((gates[index], *made[index][n // len(gates)]))
+    return todo
+
+
+def per_connection(
+    cluster: Cluster, single: Process, others: list[Process], count: int, rounds: int
+) -> None:
+    urls = {"cluster": cluster.url, "client path": cluster.url, "single": single.url}
     gates = {
-        name: Verifier(settings(), store=store_for(url, name == "cluster"), sender=OutboxSender())
-        for name, url in (("cluster", cluster_url), ("single", single_url))
+        name: Verifier(settings(), store=store_for(url, name != "single"), sender=OutboxSender())
+        for name, url in urls.items()
     }
-    rates: dict[str, list[float]] = {name: [] for name in gates}
+    # For comparison: every call through redis-py's RedisCluster.execute_command, as before
+    # otpgate/redis/cluster_route.py.
+    before: Any = gates["client path"].store
+    before._send = before.client.execute_command
+    # And a control without any cluster code: three standalone servers, checked round-robin
+    # (what talking to three server processes costs by itself on this machine).
+    spread = [
+        Verifier(settings(), store=store_for(server.url, False), sender=OutboxSender())
+        for server in (single, *others)
+    ]
+    names = [*gates, "3 servers"]
+    servers = {"cluster": cluster.nodes, "single": [single]}
+    server_us: dict[str, list[float]] = {name: [] for name in servers}
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    cpu_us: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
-        todo = {name: challenges(gate, count) for name, gate in gates.items()}
-        spent = dict.fromkeys(gates, 0.0)
+        todo = {
+            name: [(gate, *challenge) for challenge in challenges(gate, count)]
+            for name, gate in gates.items()
+        }
+        todo["3 servers"] = _spread(spread, count)
+        for nodes in servers.values():
+            scripts_run(nodes, reset=True)
+        spent, used = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
         for start in range(0, count, SLICE):
-            for name, gate in gates.items():
-                began = time.perf_counter()
-                for challenge_id, code in todo[name][start : start + SLICE]:
+            for name in names:
+                began, cpu = time.perf_counter(), time.process_time()
+                for gate, challenge_id, code in todo[name][start : start + SLICE]:
                     gate.check(challenge_id, code)
                 spent[name] += time.perf_counter() - began
-        for name in gates:
+                used[name] += time.process_time() - cpu
+        for name in names:
             rates[name].append(count / spent[name])
-    ratios = sorted(c / s for c, s in zip(rates["cluster"], rates["single"], strict=True))
-    ratio = statistics.median(ratios)
+            cpu_us[name].append(used[name] / count * 1e6)
+        for name, nodes in servers.items():
+            calls, usec = scripts_run(nodes)
+            server_us[name].append(usec / max(calls, 1))
+
+    def ratios(name: str) -> list[float]:
+        return sorted(c / s for c, s in zip(rates[name], rates["single"], strict=True))
+
+    ratio = statistics.median(ratios("cluster"))
     verdict = "ok" if ratio >= 0.9 else "BELOW TARGET"
     print(f"per connection: Verifier.check {max(rates['cluster']):,.0f}/s through the cluster, "
           f"{max(rates['single']):,.0f}/s on one server (best rounds); ratio {ratio:.2f} "
-          f"(median of {rounds} rounds, spread {ratios[0]:.2f}..{ratios[-1]:.2f}; "
-          f"target >= 0.9: {verdict})")  # fmt: skip
+          f"(median of {rounds} rounds, spread {ratios('cluster')[0]:.2f}.."
+          f"{ratios('cluster')[-1]:.2f}; target >= 0.9: {verdict})")  # fmt: skip
+    old = ratios("client path")
+    print(f"  through RedisCluster.execute_command instead (the cluster client's own path): "
+          f"ratio {statistics.median(old):.2f} (spread {old[0]:.2f}..{old[-1]:.2f})")  # fmt: skip
+    control = ratios("3 servers")
+    print(f"  control, three standalone servers checked round-robin (no cluster code): "
+          f"ratio {statistics.median(control):.2f} "
+          f"(spread {control[0]:.2f}..{control[-1]:.2f})")  # fmt: skip
+    cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
+    print(f"  client CPU per check (this process): {cpu['cluster']:.0f} us through the cluster "
+          f"({cpu['client path']:.0f} us by the client's own path), {cpu['single']:.0f} us on "
+          f"one server, {cpu['3 servers']:.0f} us over three servers round-robin "
+          f"(medians of {rounds} rounds)")  # fmt: skip
+    cluster_server, single_server = (statistics.median(server_us[n]) for n in servers)
+    print(f"  server time per check script (INFO commandstats): {cluster_server:.1f} us on the "
+          f"cluster's masters, {single_server:.1f} us on one server")  # fmt: skip
     for gate in gates.values():
         gate.store.close()  # type: ignore[attr-defined]
 
@@ -156,6 +232,29 @@ def aggregate(url: str, cluster: bool, drivers: int, seconds: float) -> float:
     return total
 
 
+def reset_stats(cluster: Cluster) -> None:
+    for node in cluster.nodes:
+        with node.client() as client:
+            client.config_resetstat()
+
+
+def script_share(cluster: Cluster) -> None:
+    """How the scripts the drivers ran (and their server time) spread over the masters:
+    what lets the aggregate grow with masters given cores for them."""
+    calls, usec = [], []
+    for node in cluster.nodes:
+        with node.client(decode_responses=True) as client:
+            stats = client.info("commandstats").get("cmdstat_evalsha", {})
+            calls.append(int(stats.get("calls", 0)))
+            usec.append(int(stats.get("usec", 0)))
+    total, busy = sum(calls) or 1, sum(usec) or 1
+    print("  scripts per master in those runs: " + ", ".join(
+        f"{c / total:.1%}" for c in calls
+    ) + "; server time per master: " + ", ".join(
+        f"{u / busy:.1%}" for u in usec
+    ) + f" ({busy / total:.1f} us a script)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=10000, help="starts for the key share")
@@ -166,20 +265,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         cluster = Cluster(Path(directory) / "cluster")
         single = redis_server(Path(directory) / "single").start()
+        others = [redis_server(Path(directory) / f"other{n}").start() for n in (1, 2)]
         try:
             key_share(cluster, options.n)
-            per_connection(cluster.url, single.url, options.checks, options.rounds)
+            per_connection(cluster, single, others, options.checks, options.rounds)
             for name, url, is_cluster in (
                 ("cluster (3 masters)", cluster.url, True),
                 ("one server", single.url, False),
             ):
+                reset_stats(cluster)
                 rates = [aggregate(url, is_cluster, d, options.seconds) for d in (1, 2, 3)]
                 print(f"aggregate, {name}: " + ", ".join(
                     f"{d} process{'es' if d > 1 else ''} {rate:,.0f}/s"
                     for d, rate in zip((1, 2, 3), rates, strict=True)
                 ))  # fmt: skip
+                if is_cluster:
+                    script_share(cluster)
+            print(f"  ({os.cpu_count()} cores here, shared by the servers and the drivers)")
         finally:
             single.stop()
+            for other in others:
+                other.stop()
             cluster.stop()
 
 

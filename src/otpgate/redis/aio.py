@@ -19,6 +19,7 @@ from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
 from .budgets import report_unreleased, settle
+from .cluster_route import async_sender
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import AsyncClient, async_client, async_sentinel
 from .records import as_text
@@ -42,6 +43,7 @@ class AsyncRedisStore:
         self._codec = Codec(prefix)
         self._owned: list[Any] = []
         self._cluster = isinstance(client, RedisCluster)
+        self._send = async_sender(client)  # on a Cluster: straight to the slot's master
 
     @property
     def prefix(self) -> str:
@@ -94,12 +96,11 @@ class AsyncRedisStore:
             raise unavailable(error) from error
 
     async def _run(self, call: Call[T]) -> T:
-        client: Any = self.client  # redis-py's command methods are untyped
         try:
             try:
-                reply = await client.execute_command(*call.evalsha())
+                reply = await self._send(*call.evalsha())
             except NoScriptError:  # a restarted or new server: EVAL runs and caches it
-                reply = await client.execute_command(*call.eval())
+                reply = await self._send(*call.eval())
             return call.decode(reply)
         except FAILURES as error:
             raise unavailable(error) from error

@@ -19,6 +19,7 @@ from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
 from .budgets import report_unreleased, settle
+from .cluster_route import sync_sender
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, sync_client, sync_sentinel
 from .records import as_text
@@ -41,6 +42,7 @@ class RedisStore:
         self._codec = Codec(prefix)
         self._owned: list[Any] = []
         self._cluster = isinstance(client, RedisCluster)
+        self._send = sync_sender(client)  # on a Cluster: straight to the slot's master
 
     @property
     def prefix(self) -> str:
@@ -95,12 +97,11 @@ class RedisStore:
             raise unavailable(error) from error
 
     def _run(self, call: Call[T]) -> T:
-        client: Any = self.client  # redis-py's command methods are untyped
         try:
             try:
-                reply = client.execute_command(*call.evalsha())
+                reply = self._send(*call.evalsha())
             except NoScriptError:  # a restarted or new server: EVAL runs and caches it
-                reply = client.execute_command(*call.eval())
+                reply = self._send(*call.eval())
             return call.decode(reply)
         except FAILURES as error:
             raise unavailable(error) from error
