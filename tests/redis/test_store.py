@@ -300,3 +300,45 @@ def test_a_challenge_the_previous_release_wrote_reads_back(redis_server, prefix)
     outcome = store.check_code(record.id, "d" * 22, "c" * 22, NOW + 1, 5, LOCKOUT, "login")
     assert outcome.result is Result.APPROVED
     store.close()
+
+
+@pytest.mark.parametrize("json_rest", [False, True])
+@pytest.mark.parametrize("failed_before", [False, True])
+def test_a_check_answers_alike_on_the_hot_path_and_the_full_one(
+    redis_server, prefix, json_rest, failed_before
+):
+    """The check script approves a right code for a subject with no failures before it even
+    defines its helpers; every other case takes the full path. Both answer the same: a purpose
+    of another challenge is expired (nothing counted), a wrong code or context counts, an
+    expired challenge is expired, a right code approves once and its subject's failures are
+    forgotten (``failed_before``: the subject has a state, the full path approves)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    masked = "+33 | 5678" if json_rest else "+33 ••• •• 5678"  # "|": a format 2 record
+    records = [_record(id=f"{SUBJECT_KEY}.{n:022d}", masked_phone=masked) for n in range(3)]
+    for record in records:
+        store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    if json_rest:
+        with redis_server.client() as client:
+            assert b"|[2," in client.get(Codec(prefix).challenge_key(records[0].id))
+    one, two, late = records
+    if failed_before:
+        assert store.check_code(two.id, "x" * 22, "", NOW, 9, LOCKOUT).result is Result.INVALID
+    other = store.check_code(one.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    assert other.result is Result.EXPIRED and other.record == one  # nothing counted
+    right = store.check_code(one.id, "d" * 22, "", NOW + 2, 5, LOCKOUT, "login")
+    assert right.result is Result.APPROVED and right.record is not None
+    assert right.record == _record(id=one.id, masked_phone=masked, status=Status.APPROVED)
+    again = store.check_code(one.id, "d" * 22, "", NOW + 3, 5, LOCKOUT, "login")
+    assert again.result is Result.EXPIRED  # approved exactly once
+    assert store.check_code(late.id, "d" * 22, "", NOW + 300, 5, LOCKOUT).result is Result.EXPIRED
+    wrong = store.check_code(two.id, "d" * 22, "c" * 22, NOW + 4, 9, LOCKOUT, "login")
+    assert (wrong.result, wrong.attempts_left) == (Result.CONTEXT_MISMATCH, 8 - failed_before)
+    # Two failures (one without failed_before): the approval forgets them, so four more
+    # wrong codes stay under the lockout's five.
+    assert store.check_code(two.id, "d" * 22, "", NOW + 5, 9, LOCKOUT).result is Result.APPROVED
+    fresh = _record(id=f"{SUBJECT_KEY}.{9:022d}", masked_phone=masked)
+    store.create_challenge(fresh, SUBJECT_KEY, NOW + 5, LOCKOUT)
+    for n in range(4):
+        bad = store.check_code(fresh.id, "x" * 22, "", NOW + 6, 9, LOCKOUT)
+        assert bad.result is Result.INVALID and not bad.locked_now, n
+    store.close()

@@ -4,6 +4,7 @@ The decision itself is :mod:`otpgate.core.pumping`; the store runs it with the b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -128,23 +129,31 @@ class PumpingDecisions:
             self._credit_deferred()
 
     def _credit_deferred(self) -> None:
+        """Turn the approvals waiting into credits: one count per range, its watches built
+        once however many approvals it had (only the number is opened per approval)."""
+        counts: Counter[tuple[str, str]] = Counter()
         for record in self._credits.deferred():
-            if isinstance(record, ChallengeRecord):
-                self._credit(record)
+            if isinstance(record, ChallengeRecord) and (number := self._credited(record)):
+                counts[number] += 1
+        for (phone, code), verified in counts.items():
+            self._credits.add(self._watches(PhoneNumber(phone, "", code, ""), "enroll"), verified)
 
-    def _credit(self, record: ChallengeRecord) -> None:
-        """Buffer a credit for the ranges of the number ``record`` sent its code to."""
+    def _credited(self, record: ChallengeRecord) -> tuple[str, str] | None:
+        """(the range-deciding digits, calling code) of the number ``record`` sent its code
+        to; None for no number (an email, a record that no longer opens)."""
         try:
             delivery = open_delivery(self.keyring, record, subject="")  # the number only
         except OtpgateError:  # a record that no longer opens
-            return
+            return None
         if delivery.channel not in PHONE_CHANNELS:
-            return
+            return None
         phone = delivery.phone
         code = calling_code_of(phone)
-        if code:  # (no parsing again: the number was checked when the code was sent)
-            number = PhoneNumber(phone, "", code, "")
-            self._credits.add(self._watches(number, "enroll"))
+        if not code:
+            return None
+        # (no parsing again: the number was checked when the code was sent) Only the
+        # digits the prefix label reads matter: approvals of one range count together.
+        return phone[: 1 + len(code) + self.settings.pumping_prefix_digits], code
 
     def _raise_for_denial(
         self, denial: Denial | None, subject: str = "", purpose: str = "", masked: str = ""

@@ -250,13 +250,14 @@ class Credits:
             except IndexError:
                 return
 
-    def add(self, watches: Iterable[Watch]) -> None:
+    def add(self, watches: Iterable[Watch], verified: int = 1) -> None:
+        """Credit ``verified`` entered codes to each of ``watches``."""
         with self._lock:
             for watch in watches:
                 held = self._pending.get(watch.key)
-                verified = (held.verified if held else 0) + 1
+                total = (held.verified if held else 0) + verified
                 self._pending[watch.key] = replace(
-                    watch, trusted=False, count=False, verified=verified
+                    watch, trusted=False, count=False, verified=total
                 )
 
     def take(self, entries: Sequence[Budget | Watch]) -> list[Budget | Watch]:

@@ -89,6 +89,8 @@ class Script:
     sha: str
 
 
+#: Where a script wants the helpers (default: in front): code above runs without them.
+_HELPERS_HERE = "-- @helpers\n"
 _DEFINED = re.compile(r"^local (?:function )?(\w+)", re.MULTILINE)
 
 
@@ -126,7 +128,10 @@ def scripts() -> dict[str, Script]:
     loaded = {}
     for name in _SCRIPT_NAMES:
         body = folder.joinpath(f"{name}.lua").read_text("utf-8")
-        text = _prelude(helpers, body) + "\n" + body
+        head, marker, tail = body.partition(_HELPERS_HERE)
+        if not marker:
+            head, tail = "", body
+        text = head + _prelude(helpers, body) + "\n" + tail
         sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
         loaded[name] = Script(name, text, sha)
     return loaded
