@@ -87,6 +87,8 @@ class Script:
     name: str
     text: str
     sha: str
+    #: ``sha`` as the bytes a command sends (redis-py passes bytes through as they are).
+    binsha: bytes = b""
 
 
 #: Where a script wants the helpers (default: in front): code above runs without them.
@@ -133,7 +135,7 @@ def scripts() -> dict[str, Script]:
             head, tail = "", body
         text = head + _prelude(helpers, body) + "\n" + tail
         sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-        loaded[name] = Script(name, text, sha)
+        loaded[name] = Script(name, text, sha, sha.encode("ascii"))
     return loaded
 
 
@@ -146,7 +148,7 @@ class Call(Generic[T]):
     def __init__(
         self,
         script: Script,
-        keys: Sequence[str],
+        keys: Sequence[Arg],
         args: Sequence[Arg],
         decode: Callable[[object], T],
     ) -> None:
@@ -157,11 +159,17 @@ class Call(Generic[T]):
 
     def evalsha(self) -> tuple[Arg, ...]:
         """The ``EVALSHA`` command as ``execute_command`` arguments."""
-        return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
+        count = len(self.keys)
+        numkeys = _COUNTS[count] if count < len(_COUNTS) else count
+        return ("EVALSHA", self.script.binsha, numkeys, *self.keys, *self.args)
 
     def eval(self) -> tuple[Arg, ...]:
         """The same as ``EVAL`` (runs it, and caches the script on that server)."""
         return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
+
+
+#: Key counts as the bytes a command sends.
+_COUNTS = tuple(str(count).encode() for count in range(10))
 
 
 @lru_cache(maxsize=64)
@@ -363,7 +371,8 @@ class Codec:
         purpose: str = "",
     ) -> Call[Outcome]:
         # The hot path: both keys from one split, the lockout's text cached by identity (a
-        # Verifier passes the same policy object every time), one script argument.
+        # Verifier passes the same policy object every time), one script argument, all as
+        # the bytes they are sent as (redis-py encodes nothing more).
         subject_key, _, nonce = challenge_id.partition(".")
         tag = f"{self.prefix}{{{subject_key}}}:"
         cached = self._lockout_text  # one tuple: read and replaced atomically (threads)
@@ -377,8 +386,8 @@ class Codec:
             arg += f" {safe_token(purpose, 'purpose')}"
         return Call(
             self.scripts["check"],
-            (f"{tag}c:{nonce}", f"{tag}s"),
-            (arg,),
+            (f"{tag}c:{nonce}".encode(), f"{tag}s".encode()),
+            (arg.encode(),),
             lambda reply: _decode_outcome(challenge_id, reply),
         )
 
