@@ -273,7 +273,7 @@ class Codec:
         return f"{self.prefix}{{{tag or kind}}}:b{kind}{colon}{window}"
 
     def _call(
-        self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
+        self, name: str, keys: Sequence[Arg], args: Sequence[Arg], decode: Callable[[object], T]
     ) -> Call[T]:
         return Call(self.scripts[name], keys, args, decode)
 
