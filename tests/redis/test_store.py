@@ -105,6 +105,9 @@ def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
         {"created_at": 1_715_000_000.123456, "expires_at": 1_715_000_300.123456},
         {"created_at": 0.1 + 0.2, "expires_at": 1e15 + 0.5, "next_send_at": 2.0**52 + 1},
         {"status": Status.FAILED, "attempts": 3, "sends": 4},
+        # a "*" of its own: written as format 3, with the dots as they are
+        {"masked_phone": "+33 *•• •• 5678"},
+        {"masked_phone": "a••••@example.org", "purpose": "enroll"},
     ],
 )
 def test_a_record_reads_back_exactly(redis_server, prefix, changes):
@@ -284,8 +287,33 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
         servers.binary("redis-cli")
 
 
+def test_a_challenge_is_written_compactly_and_format_3_still_reads_back(redis_server, prefix):
+    """Format 4 writes the masked number's dots as "*" (a typical challenge then takes 360
+    bytes of Redis memory instead of 424); format 3, as the previous release wrote every
+    challenge, still reads back and checks (its purpose too)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(masked_phone="+33 ••• ••• 5678")
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    key = Codec(prefix).challenge_key(record.id)
+    with redis_server.client() as client:
+        assert b"|4|login|+33 *** *** 5678|" in client.get(key)
+        value = (
+            client.get(key)
+            .decode()
+            .replace("|4|login|+33 *** *** 5678|", "|3|login|+33 ••• ••• 5678|")
+        )
+        client.set(key, value, keepttl=True)
+    assert store.get_challenge(record.id) == record
+    wrong = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    assert wrong.result is Result.EXPIRED and wrong.record == record
+    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.masked_phone == "+33 ••• ••• 5678"
+    store.close()
+
+
 def test_a_challenge_the_previous_release_wrote_reads_back(redis_server, prefix):
-    """Format 2 (a JSON ``rest``), as the release before this one wrote every challenge:
+    """Format 2 (a JSON ``rest``), as an earlier release wrote every challenge:
     challenges pending across an upgrade keep working."""
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     record = _record(locale="fr", context_digest="c" * 22)
