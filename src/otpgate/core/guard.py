@@ -31,7 +31,7 @@ PHONE_CHANNELS = frozenset({"sms", "voice"})
 
 
 #: Approvals a verifier notes before it works out their credits without waiting for a send.
-MAX_DEFERRED = 1024
+MAX_DEFERRED = 256
 
 
 @lru_cache(maxsize=4096)
