@@ -18,6 +18,7 @@ from otpgate.core.policy import LockoutPolicy, Result
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
 from otpgate.redis.connect import SentinelUrl
+from otpgate.redis.lua import scripts
 from tests.conftest import KEY, PHONE
 from tests.redis import servers
 
@@ -370,3 +371,16 @@ def test_a_check_answers_alike_on_the_hot_path_and_the_full_one(
         bad = store.check_code(fresh.id, "x" * 22, "", NOW + 6, 9, LOCKOUT)
         assert bad.result is Result.INVALID and not bad.locked_now, n
     store.close()
+
+
+def test_each_script_defines_only_the_helpers_it_uses():
+    """Redis runs a script's whole text on every call: a script carries the common.lua
+    helpers it calls (and theirs), no other; the check script approves before any."""
+    loaded = scripts()
+    assert "local function" not in loaded["unlock"].text  # it calls none
+    assert "local function parse_subject" not in loaded["get"].text
+    settle = loaded["settle"].text
+    assert "local function parse_subject" in settle and "local function num" in settle
+    check = loaded["check"].text
+    assert check.index("return 'approved|||0|'") < check.index("local function")
+    assert "-- @helpers" not in check
