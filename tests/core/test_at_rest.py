@@ -106,8 +106,9 @@ def test_a_check_opens_only_what_it_needs(monkeypatch):
 
 
 def test_with_the_pumping_guard_an_approved_code_opens_its_delivery_for_its_range(monkeypatch):
-    """The guard credits the number's range with each code entered: the approved check
-    opens the delivery (in memory, once) to know the range; a refused one opens nothing."""
+    """The guard credits the number's range with each code entered: the approved check only
+    notes the challenge, and the next send opens its delivery (in memory, once) to know the
+    range; a refused check opens nothing."""
     gate, _, outbox, _ = _gate()
     opened: list[str] = []
     real_open = gate.keyring.open
@@ -124,4 +125,6 @@ def test_with_the_pumping_guard_an_approved_code_opens_its_delivery_for_its_rang
         gate.check(challenge.id, wrong, subject="alice")
     assert opened == []
     gate.check(challenge.id, outbox.messages[0].code, subject="alice")
+    assert opened == []  # noted, not opened: off the check's hot path
+    gate.start_sms("alice")
     assert opened == ["delivery"]

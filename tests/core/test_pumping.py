@@ -17,6 +17,7 @@ from otpgate import (
     Settings,
     SmsTemporarilyUnavailable,
 )
+from otpgate.core import guard
 from otpgate.core.http import error_response
 from otpgate.core.policy import Budget
 from otpgate.core.pumping import (
@@ -317,3 +318,28 @@ def test_a_start_refused_by_a_budget_counts_nothing_in_the_ranges(make_gate, clo
             gate.start_sms(f"b{n}", f"+336123{n:05d}", purpose="enroll", client_ip="192.0.2.1")
         clock.advance(20)
     assert _pump(gate, clock, 29) == []
+
+
+def test_a_check_only_notes_its_approval_and_the_ranges_are_worked_out_later(
+    make_gate, clock, outbox, monkeypatch
+):
+    """An approval costs the check a note; its ranges are credited with the next send, or
+    as soon as MAX_DEFERRED approvals wait (a process that checks and never sends)."""
+    monkeypatch.setattr(guard, "MAX_DEFERRED", 3)
+    gate = make_gate(_settings())
+    for i in range(2):
+        number = f"+336123{i:05d}"
+        challenge = gate.start_sms(f"user{i}", number, purpose="enroll")
+        gate.check(challenge.id, outbox.last_code_for(number), subject=f"user{i}")
+        assert len(gate._credits) == 1  # the approval, noted: no range worked out yet
+    challenge = gate.start_sms("user2", "+33612300002", purpose="enroll")
+    # That start carried both credits (same prefix, same country) to the store.
+    assert len(gate._credits) == 0
+    started = [
+        (i, gate.start_sms(f"user{i}", f"+447700{i:06d}", purpose="enroll")) for i in range(3, 6)
+    ]
+    for i, challenge in started:
+        gate.check(challenge.id, outbox.last_code_for(f"+447700{i:06d}"), subject=f"user{i}")
+    # The third approval worked all three out: one credit per range (prefix and country).
+    pending = {w.label: w.verified for w in gate._credits.take([])}  # type: ignore[union-attr]
+    assert pending == {"+44 7700": 3, "+44": 3}

@@ -59,8 +59,9 @@ def test_every_script_call_touches_one_slot():
         codec.unlock(subject_key),
     ]
     for call in calls:
-        assert len({key_slot(key.encode()) for key in call.keys}) == 1, call.script.name
-        assert all(key.startswith("app:") for key in call.keys)
+        keys = [key if isinstance(key, bytes) else key.encode() for key in call.keys]
+        assert len({key_slot(key) for key in keys}) == 1, call.script.name
+        assert all(key.startswith(b"app:") for key in keys)
     # Budgets of distinct digests spread over the slots; a subject's budget is in its slot.
     assert len(spends) >= 6
     create, unlock = calls[2 * len(spends)], calls[-1]

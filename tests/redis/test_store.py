@@ -18,6 +18,7 @@ from otpgate.core.policy import LockoutPolicy, Result
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
 from otpgate.redis.connect import SentinelUrl
+from otpgate.redis.lua import scripts
 from tests.conftest import KEY, PHONE
 from tests.redis import servers
 
@@ -105,6 +106,9 @@ def _record(nonce: str = "n" * 22, **changes: object) -> ChallengeRecord:
         {"created_at": 1_715_000_000.123456, "expires_at": 1_715_000_300.123456},
         {"created_at": 0.1 + 0.2, "expires_at": 1e15 + 0.5, "next_send_at": 2.0**52 + 1},
         {"status": Status.FAILED, "attempts": 3, "sends": 4},
+        # a "*" of its own: written as format 3, with the dots as they are
+        {"masked_phone": "+33 *•• •• 5678"},
+        {"masked_phone": "a••••@example.org", "purpose": "enroll"},
     ],
 )
 def test_a_record_reads_back_exactly(redis_server, prefix, changes):
@@ -284,8 +288,33 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
         servers.binary("redis-cli")
 
 
+def test_a_challenge_is_written_compactly_and_format_3_still_reads_back(redis_server, prefix):
+    """Format 4 writes the masked number's dots as "*" (a typical challenge then takes 360
+    bytes of Redis memory instead of 424); format 3, as the previous release wrote every
+    challenge, still reads back and checks (its purpose too)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(masked_phone="+33 ••• ••• 5678")
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    key = Codec(prefix).challenge_key(record.id)
+    with redis_server.client() as client:
+        assert b"|4|login|+33 *** *** 5678|" in client.get(key)
+        value = (
+            client.get(key)
+            .decode()
+            .replace("|4|login|+33 *** *** 5678|", "|3|login|+33 ••• ••• 5678|")
+        )
+        client.set(key, value, keepttl=True)
+    assert store.get_challenge(record.id) == record
+    wrong = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    assert wrong.result is Result.EXPIRED and wrong.record == record
+    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.masked_phone == "+33 ••• ••• 5678"
+    store.close()
+
+
 def test_a_challenge_the_previous_release_wrote_reads_back(redis_server, prefix):
-    """Format 2 (a JSON ``rest``), as the release before this one wrote every challenge:
+    """Format 2 (a JSON ``rest``), as an earlier release wrote every challenge:
     challenges pending across an upgrade keep working."""
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     record = _record(locale="fr", context_digest="c" * 22)
@@ -300,3 +329,58 @@ def test_a_challenge_the_previous_release_wrote_reads_back(redis_server, prefix)
     outcome = store.check_code(record.id, "d" * 22, "c" * 22, NOW + 1, 5, LOCKOUT, "login")
     assert outcome.result is Result.APPROVED
     store.close()
+
+
+@pytest.mark.parametrize("json_rest", [False, True])
+@pytest.mark.parametrize("failed_before", [False, True])
+def test_a_check_answers_alike_on_the_hot_path_and_the_full_one(
+    redis_server, prefix, json_rest, failed_before
+):
+    """The check script approves a right code for a subject with no failures before it even
+    defines its helpers; every other case takes the full path. Both answer the same: a purpose
+    of another challenge is expired (nothing counted), a wrong code or context counts, an
+    expired challenge is expired, a right code approves once and its subject's failures are
+    forgotten (``failed_before``: the subject has a state, the full path approves)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    masked = "+33 | 5678" if json_rest else "+33 ••• •• 5678"  # "|": a format 2 record
+    records = [_record(id=f"{SUBJECT_KEY}.{n:022d}", masked_phone=masked) for n in range(3)]
+    for record in records:
+        store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    if json_rest:
+        with redis_server.client() as client:
+            assert b"|[2," in client.get(Codec(prefix).challenge_key(records[0].id))
+    one, two, late = records
+    if failed_before:
+        assert store.check_code(two.id, "x" * 22, "", NOW, 9, LOCKOUT).result is Result.INVALID
+    other = store.check_code(one.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    assert other.result is Result.EXPIRED and other.record == one  # nothing counted
+    right = store.check_code(one.id, "d" * 22, "", NOW + 2, 5, LOCKOUT, "login")
+    assert right.result is Result.APPROVED and right.record is not None
+    assert right.record == _record(id=one.id, masked_phone=masked, status=Status.APPROVED)
+    again = store.check_code(one.id, "d" * 22, "", NOW + 3, 5, LOCKOUT, "login")
+    assert again.result is Result.EXPIRED  # approved exactly once
+    assert store.check_code(late.id, "d" * 22, "", NOW + 300, 5, LOCKOUT).result is Result.EXPIRED
+    wrong = store.check_code(two.id, "d" * 22, "c" * 22, NOW + 4, 9, LOCKOUT, "login")
+    assert (wrong.result, wrong.attempts_left) == (Result.CONTEXT_MISMATCH, 8 - failed_before)
+    # Two failures (one without failed_before): the approval forgets them, so four more
+    # wrong codes stay under the lockout's five.
+    assert store.check_code(two.id, "d" * 22, "", NOW + 5, 9, LOCKOUT).result is Result.APPROVED
+    fresh = _record(id=f"{SUBJECT_KEY}.{9:022d}", masked_phone=masked)
+    store.create_challenge(fresh, SUBJECT_KEY, NOW + 5, LOCKOUT)
+    for n in range(4):
+        bad = store.check_code(fresh.id, "x" * 22, "", NOW + 6, 9, LOCKOUT)
+        assert bad.result is Result.INVALID and not bad.locked_now, n
+    store.close()
+
+
+def test_each_script_defines_only_the_helpers_it_uses():
+    """Redis runs a script's whole text on every call: a script carries the common.lua
+    helpers it calls (and theirs), no other; the check script approves before any."""
+    loaded = scripts()
+    assert "local function" not in loaded["unlock"].text  # it calls none
+    assert "local function parse_subject" not in loaded["get"].text
+    settle = loaded["settle"].text
+    assert "local function parse_subject" in settle and "local function num" in settle
+    check = loaded["check"].text
+    assert check.index("return 'approved|||0|'") < check.index("local function")
+    assert "-- @helpers" not in check

@@ -13,41 +13,35 @@ from typing import Any
 
 from .adapters import as_async
 from .address import is_email
+from .aio_accounts import AsyncVerifierAccounts
+from .aio_factors import AsyncRecoveryFactor, AsyncTotpFactor
 from .challenge import Challenge, ChallengeRecord, Verification, subject_key_of
-from .codes import generate_recovery_code
 from .credentials import (
     AsyncCredentials,
-    Factors,
     MemoryCredentials,
-    PasskeyCredential,
-    TotpCredential,
 )
 from .device_service import AsyncRememberedDevices
-from .engine import LOST_RACE, StartPlan
+from .engine import StartPlan
 from .errors import ConfigurationError
 from .events import EventName
-from .factors.agate import AsyncFactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
 from .factors.selection import has_factor
 from .factors.webauthn_manage import AsyncPasskeys
-from .guard import lift_key
 from .mailers import AsyncEmailSender, EmailSender
 from .memory_store import MemoryStore
-from .passkey_settings import webauthn_configured
 from .phone import PhoneNumber
 from .policy import Budget
-from .pumping import Block, Watch
+from .pumping import Watch
 from .sealed import Delivery
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
 from .store import AsyncStore
-from .totp import TotpEnrollment, enrollment, new_secret, secret_key_bytes
 from .voice import AsyncVoiceSender, VoiceSender
 
 
-class AsyncVerifier(AsyncFactorGate):
+class AsyncVerifier(AsyncVerifierAccounts):
     """Starts and checks second-factor challenges. Thread-safe if its store and sender are.
 
     With no store, sender or credentials given it uses ``MemoryStore``, ``ConsoleSender``
@@ -214,14 +208,6 @@ class AsyncVerifier(AsyncFactorGate):
             raise self._no_email_sender()
         return self.email_sender
 
-    async def _emails(self, subject: str, *, always: bool = False) -> list[str]:
-        """The subject's verified addresses; none read (no query) without an email sender
-        unless ``always``: a site that sends no email codes pays nothing for them."""
-        reader = getattr(self.credentials, "emails", None)
-        if self.email_sender is None and not always:
-            return []
-        return list(await reader(subject)) if reader is not None else []
-
     async def _spend(
         self,
         budgets: Sequence[Budget | Watch],
@@ -354,194 +340,7 @@ class AsyncVerifier(AsyncFactorGate):
         subject_key_of(challenge_id)
         return bool(await self.store.cancel(challenge_id, self.clock()))
 
-    async def factors(self, subject: str) -> Factors:
-        """The subject's second factors: masked numbers, authenticator app, recovery codes."""
-        subject = self._subject(subject)
-        return self._factors(
-            await self.credentials.phones(subject),
-            await self.credentials.get_totp(subject),
-            await self.credentials.recovery_codes_left(subject),
-            await self._emails(subject),
-            await self._passkeys_of(subject),
-        )
-
-    async def remove_email(self, subject: str, email: str) -> bool:
-        """Remove a verified address (as stored or as typed); True if it was there."""
-        subject = self._subject(subject)
-        address = self._email_to_remove(email)
-        remover = getattr(self.credentials, "remove_email", None)
-        removed = bool(await remover(subject, address)) if remover is not None else False
-        self._finish_removed(subject, "email", removed)
-        if removed:
-            await self.devices.revoke_all(subject, reason="factors_changed")
-        return removed
-
-    async def _passkeys_of(self, subject: str, *, every: bool = False) -> list[PasskeyCredential]:
-        """The subject's passkeys: none read where passkeys are not configured (a site
-        without them reads nothing more than before), unless ``every`` (a reset)."""
-        reader = getattr(self.credentials, "passkeys", None)
-        if reader is None or not (every or webauthn_configured(self.settings)):
-            return []
-        keys: list[PasskeyCredential] = await reader(subject)
-        return keys
-
-    async def remove_phone(self, subject: str, phone: str) -> bool:
-        """Remove a verified number (E.164 or as typed); True if it was there."""
-        subject = self._subject(subject)
-        e164 = self._phone_to_remove(phone)
-        removed = bool(await self.credentials.remove_phone(subject, e164))
-        self._finish_removed(subject, "sms", removed, e164)
-        if removed:
-            await self.devices.revoke_all(subject, reason="factors_changed")
-        return removed
-
-    async def reset(self, subject: str) -> list[str]:
-        """Remove every factor of ``subject`` and lift any lock (support's last resort);
-        returns the kinds removed (``sms``, ``totp``, ``recovery``, ``webauthn``)."""
-        subject = self._subject(subject)
-        numbers = await self.credentials.phones(subject)
-        phones = [await self.remove_phone(subject, p) for p in numbers]
-        emails = [
-            await self.remove_email(subject, a) for a in await self._emails(subject, always=True)
-        ]
-        totp, recovery = await self.totp.remove(subject), await self.recovery.remove(subject)
-        keys = [
-            await self.passkeys.remove(subject, key.credential_id)
-            for key in await self._passkeys_of(subject, every=True)
-        ]
-        await self.unlock(subject)
-        return self._kinds_removed(any(phones), totp, recovery, any(emails), any(keys))
-
-    async def pumping_blocks(self) -> list[Block]:
-        """The number ranges the SMS pumping guard blocks now."""
-        return await self.store.pumping_blocks(self.clock())
-
-    async def lift_pumping_block(self, prefix: str) -> bool:
-        """Lift the block of ``prefix`` (``+44 7700``, or a country as ``+44``); False if
-        it had none. ValueError for text that is not a prefix."""
-        key, _ = lift_key(self.keyring, prefix)
-        return await self.store.lift_pumping_block(key)
-
-    async def unlock(self, subject: str) -> None:
-        """Lift a lockout (soft or hard), e.g. after support verified the user."""
-        await self.store.unlock(self.subject_key(self._subject(subject)))
-
     # -- authenticator app and recovery codes --------------------------------------------------
-
-    async def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
-        """Check an authenticator code; each time step is accepted once per subject."""
-        subject, clean = self._plan_totp_check(subject, code)
-        credential = await self.credentials.get_totp(subject)
-        step = self._totp_step(subject, clean, credential, confirmed=True)
-        outcome = await self.store.settle_attempt(
-            self.subject_key(subject), step is not None, self.clock(), self.lockout, step
-        )
-        verification = self._finish_subject_check(outcome, subject, "totp", purpose)
-        if resealed := self._resealed(subject, credential):
-            await self.credentials.set_totp(subject, resealed)  # key rotation, lazily
-        return verification
-
-    async def check_recovery(self, subject: str, code: str, purpose: str = "login") -> Verification:
-        """Check a recovery code and use it up."""
-        subject, digests = self._recovery_digests(subject, code)
-        found = await self.credentials.has_recovery_code(subject, digests)
-        outcome = await self.store.settle_attempt(
-            self.subject_key(subject), found, self.clock(), self.lockout
-        )
-        verification = self._finish_subject_check(outcome, subject, "recovery", purpose)
-        if not await self.credentials.use_recovery_code(subject, digests):
-            self._finish_subject_check(LOST_RACE, subject, "recovery", purpose)
-        return verification
-
-
-class AsyncTotpFactor:
-    """``gate.totp``: set up, confirm and remove an authenticator app."""
-
-    def __init__(self, gate: AsyncVerifier) -> None:
-        self._gate = gate
-
-    async def enroll(
-        self, subject: str, account: str | None = None, *, replace: bool = False
-    ) -> TotpEnrollment:
-        """A new secret for ``subject``; active once :meth:`confirm` sees a code from it."""
-        gate = self._gate
-        subject = gate._subject(subject)
-        current = await gate.credentials.get_totp(subject)
-        gate._check_can_enroll(current, replace)
-        secret = new_secret(gate.settings)
-        sealed = gate.keyring.seal(secret_key_bytes(secret).hex(), context=subject)
-        await gate.credentials.set_totp(subject, TotpCredential(sealed, False, gate.clock()))
-        return enrollment(secret, account or subject, gate.settings)
-
-    async def confirm(self, subject: str, code: str) -> Verification:
-        """Activate the enrolled secret with a code the app shows."""
-        gate = self._gate
-        subject, clean = gate._plan_totp_check(subject, code)
-        credential = await gate.credentials.get_totp(subject)
-        step = gate._totp_step(subject, clean, credential, confirmed=False)
-        outcome = await gate.store.settle_attempt(
-            gate.subject_key(subject), step is not None, gate.clock(), gate.lockout, step
-        )
-        verification = gate._finish_subject_check(outcome, subject, "totp", "enroll")
-        assert credential is not None
-        await gate.credentials.set_totp(
-            subject, TotpCredential(credential.sealed_secret, True, credential.created_at)
-        )
-        gate._emit(EventName.FACTOR_ADDED, subject, factor="totp")
-        await gate.devices.revoke_all(subject, reason="factors_changed")
-        return verification
-
-    async def pending(self, subject: str, account: str | None = None) -> TotpEnrollment | None:
-        """The unconfirmed set-up of ``subject`` again (to redisplay its QR), or None."""
-        gate = self._gate
-        subject = gate._subject(subject)
-        return gate._pending_enrollment(
-            subject, await gate.credentials.get_totp(subject), account or subject
-        )
-
-    async def remove(self, subject: str) -> bool:
-        gate = self._gate
-        removed = await gate.credentials.remove_totp(gate._subject(subject))
-        if removed:
-            gate._emit(EventName.FACTOR_REMOVED, subject, factor="totp")
-            await gate.devices.revoke_all(subject, reason="factors_changed")
-        return removed
-
-    async def is_enrolled(self, subject: str) -> bool:
-        credential = await self._gate.credentials.get_totp(self._gate._subject(subject))
-        return credential is not None and credential.confirmed
-
-
-class AsyncRecoveryFactor:
-    """``gate.recovery``: recovery codes, shown once and stored as keyed digests."""
-
-    def __init__(self, gate: AsyncVerifier) -> None:
-        self._gate = gate
-
-    async def generate(self, subject: str) -> list[str]:
-        """New codes for ``subject``; the old set stops working. Show these once."""
-        gate = self._gate
-        subject = gate._subject(subject)
-        codes = [generate_recovery_code() for _ in range(gate.settings.recovery_code_count)]
-        digests = [gate.keyring.digest("recovery", subject, c.replace("-", "")) for c in codes]
-        await gate.credentials.replace_recovery_codes(subject, digests)
-        gate._emit(EventName.FACTOR_ADDED, subject, factor="recovery")
-        await gate.devices.revoke_all(subject, reason="factors_changed")
-        return codes
-
-    async def remove(self, subject: str) -> bool:
-        """Void every recovery code of ``subject``; True if any was left."""
-        gate = self._gate
-        subject = gate._subject(subject)
-        had = await gate.credentials.recovery_codes_left(subject) > 0
-        await gate.credentials.replace_recovery_codes(subject, [])
-        gate._finish_removed(subject, "recovery", had)
-        if had:
-            await gate.devices.revoke_all(subject, reason="factors_changed")
-        return had
-
-    async def remaining(self, subject: str) -> int:
-        return await self._gate.credentials.recovery_codes_left(self._gate._subject(subject))
 
 
 def _caller(sender: object) -> Any:

@@ -4,12 +4,14 @@ The decision itself is :mod:`otpgate.core.pumping`; the store runs it with the b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-from .challenge import ChallengeRecord
+from .challenge import ChallengeRecord, channel_of
 from .errors import OtpgateError, SendLimitReached, SmsTemporarilyUnavailable
 from .events import EventName
 from .phone import PhoneNumber
@@ -28,8 +30,14 @@ TRUSTED_PURPOSES = frozenset({"login", "action", "transaction"})
 PHONE_CHANNELS = frozenset({"sms", "voice"})
 
 
+#: Approvals a verifier notes before it works out their credits without waiting for a send.
+MAX_DEFERRED = 256
+
+
+@lru_cache(maxsize=4096)
 def watch_key(keyring: Keyring, scope: str, label: str) -> str:
-    """The core's store key of a watched range: a keyed digest of it, never the digits."""
+    """The core's store key of a watched range: a keyed digest of it, never the digits
+    (cached: a few thousand ranges see nearly every send)."""
     return f"w:{keyring.digest('pumping', scope, label)}"
 
 
@@ -105,6 +113,7 @@ class PumpingDecisions:
 
     def _with_credits(self, entries: Sequence[Budget | Watch]) -> list[Budget | Watch]:
         """``entries`` carrying the verified codes buffered since this process's last send."""
+        self._credit_deferred()
         return self._credits.take(entries)
 
     def _restore_credits(self, entries: Sequence[Budget | Watch]) -> None:
@@ -112,20 +121,39 @@ class PumpingDecisions:
 
     def _note_verified(self, record: ChallengeRecord | None) -> None:
         """A code sent to a number (SMS or call) was entered: credit its ranges (with the
-        next send). A code sent to an email address has no number range: nothing."""
-        if record is None or not self.settings.pumping_guard:
+        next send). A code sent to an email address has no number range: nothing. The check
+        only notes the record; its ranges are worked out later (see core/pumping.py)."""
+        if record is None or not self.settings.pumping_guard or channel_of(record) == "email":
             return
+        if self._credits.defer(record) >= MAX_DEFERRED:
+            self._credit_deferred()
+
+    def _credit_deferred(self) -> None:
+        """Turn the approvals waiting into credits: one count per range, its watches built
+        once however many approvals it had (only the number is opened per approval)."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for record in self._credits.deferred():
+            if isinstance(record, ChallengeRecord) and (number := self._credited(record)):
+                counts[number] += 1
+        for (phone, code), verified in counts.items():
+            self._credits.add(self._watches(PhoneNumber(phone, "", code, ""), "enroll"), verified)
+
+    def _credited(self, record: ChallengeRecord) -> tuple[str, str] | None:
+        """(the range-deciding digits, calling code) of the number ``record`` sent its code
+        to; None for no number (an email, a record that no longer opens)."""
         try:
             delivery = open_delivery(self.keyring, record, subject="")  # the number only
         except OtpgateError:  # a record that no longer opens
-            return
+            return None
         if delivery.channel not in PHONE_CHANNELS:
-            return
+            return None
         phone = delivery.phone
         code = calling_code_of(phone)
-        if code:  # (no parsing again: the number was checked when the code was sent)
-            number = PhoneNumber(phone, "", code, "")
-            self._credits.add(self._watches(number, "enroll"))
+        if not code:
+            return None
+        # (no parsing again: the number was checked when the code was sent) Only the
+        # digits the prefix label reads matter: approvals of one range count together.
+        return phone[: 1 + len(code) + self.settings.pumping_prefix_digits], code
 
     def _raise_for_denial(
         self, denial: Denial | None, subject: str = "", purpose: str = "", masked: str = ""

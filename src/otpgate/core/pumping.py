@@ -28,14 +28,17 @@ calling code plus ``pumping_prefix_digits`` digits) and each *country* (calling 
 Verified codes reach the counts with the next send of the same process (the verifier keeps
 them in a small buffer, :class:`Credits`): the check script's keys live in the challenge's
 slot, and counting there would cost a round trip. Conversion is so eventually consistent,
-at most one start late per process.
+at most one start late per process. A check only notes the approved challenge (a list
+append): which ranges it credits (opening its sealed number, the ranges' keyed digests) is
+worked out with the next send, or once enough approvals wait, off the check's hot path.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 
 from .policy import Budget, Denial
@@ -229,14 +232,32 @@ class Credits:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, Watch] = {}
+        #: Approvals noted by checks, not yet turned into credits (see :meth:`defer`).
+        self._deferred: deque[object] = deque()
 
-    def add(self, watches: Iterable[Watch]) -> None:
+    def defer(self, item: object) -> int:
+        """Keep ``item`` (an approved challenge) to be turned into credits later, by
+        :meth:`deferred`'s caller; returns how many wait. Thread-safe without the lock."""
+        self._deferred.append(item)
+        return len(self._deferred)
+
+    def deferred(self) -> Iterator[object]:
+        """The items :meth:`defer` kept, each handed out once (however many threads ask)."""
+        pop = self._deferred.popleft
+        while True:
+            try:
+                yield pop()
+            except IndexError:
+                return
+
+    def add(self, watches: Iterable[Watch], verified: int = 1) -> None:
+        """Credit ``verified`` entered codes to each of ``watches``."""
         with self._lock:
             for watch in watches:
                 held = self._pending.get(watch.key)
-                verified = (held.verified if held else 0) + 1
+                total = (held.verified if held else 0) + verified
                 self._pending[watch.key] = replace(
-                    watch, trusted=False, count=False, verified=verified
+                    watch, trusted=False, count=False, verified=total
                 )
 
     def take(self, entries: Sequence[Budget | Watch]) -> list[Budget | Watch]:
@@ -264,5 +285,6 @@ class Credits:
                     self._pending[watch.key] = replace(base, verified=total)
 
     def __len__(self) -> int:
+        """Ranges with credits waiting, and approvals not yet turned into credits."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._deferred)

@@ -21,14 +21,11 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from redis.crc import key_slot
@@ -41,6 +38,7 @@ from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 from otpgate.core.pumping import Watch, keep_seconds
 
+from .lua import Script, scripts
 from .records import (
     Arg,
     StaleRecord,
@@ -60,45 +58,6 @@ CHALLENGE_GRACE = 60
 
 _RESULTS = {result.value: result for result in Result}
 
-_SCRIPT_NAMES = (
-    "budgets",
-    "create",
-    "get",
-    "reserve",
-    "failed",
-    "check",
-    "settle",
-    "cancel",
-    "unlock",
-    "release",
-    "state_get",
-    "state_put",
-    "tx_get",
-    "transaction",
-)
-
-
-@dataclass(frozen=True)
-class Script:
-    """One Lua script: its text (with ``common.lua`` in front) and SHA1 for ``EVALSHA``."""
-
-    name: str
-    text: str
-    sha: str
-
-
-@cache
-def scripts() -> dict[str, Script]:
-    """Every script, read once from the package's ``scripts/`` folder."""
-    folder = resources.files("otpgate.redis").joinpath("scripts")
-    common = folder.joinpath("common.lua").read_text("utf-8")
-    loaded = {}
-    for name in _SCRIPT_NAMES:
-        text = common + "\n" + folder.joinpath(f"{name}.lua").read_text("utf-8")
-        sha = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-        loaded[name] = Script(name, text, sha)
-    return loaded
-
 
 class Call(Generic[T]):
     """A script to run with its keys and arguments, and how to read its reply. (A plain
@@ -109,7 +68,7 @@ class Call(Generic[T]):
     def __init__(
         self,
         script: Script,
-        keys: Sequence[str],
+        keys: Sequence[Arg],
         args: Sequence[Arg],
         decode: Callable[[object], T],
     ) -> None:
@@ -120,11 +79,17 @@ class Call(Generic[T]):
 
     def evalsha(self) -> tuple[Arg, ...]:
         """The ``EVALSHA`` command as ``execute_command`` arguments."""
-        return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
+        count = len(self.keys)
+        numkeys = _COUNTS[count] if count < len(_COUNTS) else count
+        return ("EVALSHA", self.script.binsha, numkeys, *self.keys, *self.args)
 
     def eval(self) -> tuple[Arg, ...]:
         """The same as ``EVAL`` (runs it, and caches the script on that server)."""
         return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
+
+
+#: Key counts as the bytes a command sends.
+_COUNTS = tuple(str(count).encode() for count in range(10))
 
 
 @lru_cache(maxsize=64)
@@ -228,7 +193,7 @@ class Codec:
         return f"{self.prefix}{{{tag or kind}}}:b{kind}{colon}{window}"
 
     def _call(
-        self, name: str, keys: Sequence[str], args: Sequence[Arg], decode: Callable[[object], T]
+        self, name: str, keys: Sequence[Arg], args: Sequence[Arg], decode: Callable[[object], T]
     ) -> Call[T]:
         return Call(self.scripts[name], keys, args, decode)
 
@@ -326,7 +291,8 @@ class Codec:
         purpose: str = "",
     ) -> Call[Outcome]:
         # The hot path: both keys from one split, the lockout's text cached by identity (a
-        # Verifier passes the same policy object every time), one script argument.
+        # Verifier passes the same policy object every time), one script argument, all as
+        # the bytes they are sent as (redis-py encodes nothing more).
         subject_key, _, nonce = challenge_id.partition(".")
         tag = f"{self.prefix}{{{subject_key}}}:"
         cached = self._lockout_text  # one tuple: read and replaced atomically (threads)
@@ -340,8 +306,8 @@ class Codec:
             arg += f" {safe_token(purpose, 'purpose')}"
         return Call(
             self.scripts["check"],
-            (f"{tag}c:{nonce}", f"{tag}s"),
-            (arg,),
+            (f"{tag}c:{nonce}".encode(), f"{tag}s".encode()),
+            (arg.encode(),),
             lambda reply: _decode_outcome(challenge_id, reply),
         )
 

@@ -3,8 +3,12 @@
 One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
 first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
 digest), then ``rest``: what only the client reads (and the check script the purpose), as
-``3|purpose|masked phone|sealed subject|sealed delivery|created_at|"locale"`` (the locale a
-JSON string, last). Nothing personal is in clear: the record comes sealed from the core (see
+``4|purpose|masked phone|sealed subject|sealed delivery|created_at|"locale"`` (the locale a
+JSON string, last). Format 4 writes each ``•`` of the masked number as ``*`` (one byte
+instead of three: that alone keeps a typical challenge in a smaller allocation, 360 bytes
+of Redis memory instead of 424); a masked text that holds a ``*`` itself is written as
+format 3, the same with the ``•`` as they are (as the release before this one wrote them).
+Nothing personal is in clear: the record comes sealed from the core (see
 ``otpgate.core.sealed``). Splitting at ``|`` reads it several times faster than JSON (whose
 ``\\u`` escapes of the masked number's dots alone cost ~10 µs a check), and it is smaller. A
 record whose text fields are not all plain (a ``|``, a lone surrogate: never the core's own)
@@ -51,8 +55,10 @@ _SEPARATOR = re.compile(r"[\s|]").search
 _loads = json.JSONDecoder().decode
 
 #: The first field of ``rest``; JSON records start with ``[2,`` (see above).
-FORMAT = 3
+FORMAT = 4
+_PLAIN_FORMAT = 3
 _JSON_FORMAT = 2
+_DOT, _STAR = "\u2022", "*"
 
 
 class StaleRecord(ValueError):
@@ -95,7 +101,11 @@ def _rest(record: ChallengeRecord) -> str:
     texts = (record.purpose, record.masked_phone, record.sealed_subject, record.sealed_delivery)
     if all(_plain(text) for text in texts):
         locale = json.dumps(record.locale)  # ASCII: lone surrogates \u-escaped too
-        return f"{FORMAT}|{'|'.join(texts)}|{number(record.created_at)}|{locale}"
+        version = _PLAIN_FORMAT
+        if _STAR not in record.masked_phone:
+            version = FORMAT
+            texts = (texts[0], texts[1].replace(_DOT, _STAR), *texts[2:])
+        return f"{version}|{'|'.join(texts)}|{number(record.created_at)}|{locale}"
     return json.dumps(
         [_JSON_FORMAT, *texts, float(record.created_at), record.locale], separators=_COMPACT
     )  # ASCII: anything else is \u-escaped, lone surrogates included
@@ -131,10 +141,13 @@ def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
     """A record from the eight ``|``-separated fields of its string; StaleRecord if an
     earlier otpgate wrote it."""
     status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
-    if rest[:2] == "3|":
+    head = rest[:2]
+    if head == "4|" or head == "3|":
         _, purpose, masked_phone, sealed_subject, sealed_delivery, created, locale = rest.split(
             "|", 6
         )
+        if head == "4|":
+            masked_phone = masked_phone.replace(_STAR, _DOT)
         created_at = float(created)
         locale = "" if locale == '""' else _loads(locale)
     else:

@@ -1,4 +1,5 @@
--- otpgate: helpers shared by every script (this file is prepended to each one).
+-- otpgate: helpers shared by the scripts (each script gets the ones it uses, in front or at its
+-- "-- @helpers" line: see otpgate/redis/lua.py).
 -- Every decision uses the `now` passed in, never the server's clock: TTLs only reclaim
 -- memory. The arithmetic mirrors otpgate.core.policy and MemoryStore line for line.
 --
