@@ -185,6 +185,7 @@ def main() -> None:
         serve(args.serve, args.port, args.database)
         return
 
+    from otpgate.core import factor_memory
     from otpgate.core.web import SESSION_KEY, SecondFactorState
     from otpgate.integrations.flask.web import NO_FACTOR_SESSION_KEY
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
@@ -204,7 +205,7 @@ def main() -> None:
             verified_subject="alice", verified_at=1.0, verified_factor="sms"
         )
         alice = cookie(app, {**signed_in, SESSION_KEY: verified.dump()})
-        no_factor = {NO_FACTOR_SESSION_KEY: ["bob", time.time()]}
+        no_factor = {NO_FACTOR_SESSION_KEY: factor_memory.memory("bob", time.time())}
         bob = cookie(app, {"_user_id": "bob", "_fresh": True, **no_factor})
         plain_alice = cookie(app, signed_in)
         command = [sys.executable, __file__, "--port", "{port}", "--database", database]

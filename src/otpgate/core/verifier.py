@@ -18,6 +18,7 @@ from .device_service import RememberedDevices
 from .engine import LOST_RACE, StartPlan
 from .errors import ConfigurationError
 from .events import EventName
+from .factors import reads
 from .factors.gate import FactorGate
 from .factors.registry import FactorRegistry
 from .factors.registry import registry as default_registry
@@ -414,7 +415,9 @@ class Verifier(FactorGate):
     def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check an authenticator code; each time step is accepted once per subject."""
         subject, clean = self._plan_totp_check(subject, code)
-        credential = self.credentials.get_totp(subject)
+        credential = reads.known_app(self, subject)  # read by this verify already?
+        if isinstance(credential, reads.Unknown):
+            credential = self.credentials.get_totp(subject)
         step = self._totp_step(subject, clean, credential, confirmed=True)
         outcome = self.store.settle_attempt(
             self.subject_key(subject), step is not None, self.clock(), self.lockout, step
