@@ -230,7 +230,7 @@ def main() -> None:
         for target in targets[1:3]:
             print(result.line(target.name, 0.95))
         print(result.line(targets[3].name))
-        verdict = "met" if statistics.median(posts) >= 0.7 else "NOT met"
+        verdict = "ok" if statistics.median(posts) >= 0.7 else "MISSED"
         print(
             f"{'verify POST (right code) vs login POST':<44} {statistics.median(posts):5.2f}x  "
             f"(spread {min(posts):.2f}-{max(posts):.2f}, {len(users) // args.rounds} each "
