@@ -134,6 +134,11 @@ def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
     return users
 
 
+#: Per round, the ratio of the median request times (for orientation on a busy machine: a
+#: stall elsewhere weighs on a round's mean, hardly on its median).
+TYPICAL: list[float] = []
+
+
 def post_rates(
     app: Any, plain: Server, gated: Server, users: list[tuple[str, bytes, int]], rounds: int
 ) -> list[float]:
@@ -169,6 +174,7 @@ def post_rates(
             login = "username=alice&password=cheap"
             plain_times.append(timed(to_plain, "/login", login, {}))
         ratios.append(statistics.mean(plain_times) / statistics.mean(verify_times))
+        TYPICAL.append(statistics.median(plain_times) / statistics.median(verify_times))
     return ratios
 
 
@@ -185,6 +191,7 @@ def main() -> None:
         serve(args.serve, args.port, args.database)
         return
 
+    from otpgate.core import factor_memory
     from otpgate.core.web import SESSION_KEY, SecondFactorState
     from otpgate.integrations.flask.web import NO_FACTOR_SESSION_KEY
     from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
@@ -204,7 +211,7 @@ def main() -> None:
             verified_subject="alice", verified_at=1.0, verified_factor="sms"
         )
         alice = cookie(app, {**signed_in, SESSION_KEY: verified.dump()})
-        no_factor = {NO_FACTOR_SESSION_KEY: ["bob", time.time()]}
+        no_factor = {NO_FACTOR_SESSION_KEY: factor_memory.memory("bob", time.time())}
         bob = cookie(app, {"_user_id": "bob", "_fresh": True, **no_factor})
         plain_alice = cookie(app, signed_in)
         command = [sys.executable, __file__, "--port", "{port}", "--database", database]
@@ -224,17 +231,19 @@ def main() -> None:
             posts = post_rates(app, plain, gated, users, args.rounds)
         print(
             f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
+            f", load {os.getloadavg()[0]:.1f} (1 min)"
         )
         print(result.line(targets[0].name))
         for target in targets[1:3]:
             print(result.line(target.name, 0.95))
         print(result.line(targets[3].name))
-        verdict = "met" if statistics.median(posts) >= 0.7 else "NOT met"
+        verdict = "ok" if statistics.median(posts) >= 0.7 else "MISSED"
         print(
             f"{'verify POST (right code) vs login POST':<44} {statistics.median(posts):5.2f}x  "
             f"(spread {min(posts):.2f}-{max(posts):.2f}, {len(users) // args.rounds} each "
             f"per round, http.client)  target >= 0.70: {verdict}"
         )
+        print(f"{'  the same, median request times':<44} {statistics.median(TYPICAL):5.2f}x")
 
 
 if __name__ == "__main__":

@@ -155,7 +155,7 @@ class Comparison:
         median = statistics.median(ratios)
         verdict = ""
         if target is not None:
-            verdict = f"  target >= {target:.2f}: {'met' if median >= target else 'NOT met'}"
+            verdict = f"  target >= {target:.2f}: {'ok' if median >= target else 'MISSED'}"
         bad = f"  ({self.non_2xx[name]} non-2xx!)" if self.non_2xx.get(name) else ""
         return (
             f"{name:<44} {median:5.2f}x  (spread {min(ratios):.2f}-{max(ratios):.2f}, "

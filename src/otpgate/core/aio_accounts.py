@@ -12,6 +12,7 @@ from .credentials import (
 )
 from .device_service import AsyncRememberedDevices
 from .engine import LOST_RACE
+from .factors import reads
 from .factors.agate import AsyncFactorGate
 from .factors.webauthn_manage import AsyncPasskeys
 from .guard import lift_key
@@ -119,7 +120,9 @@ class AsyncVerifierAccounts(AsyncFactorGate):
     async def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check an authenticator code; each time step is accepted once per subject."""
         subject, clean = self._plan_totp_check(subject, code)
-        credential = await self.credentials.get_totp(subject)
+        credential = reads.known_app(self, subject)  # read by this verify already?
+        if isinstance(credential, reads.Unknown):
+            credential = await self.credentials.get_totp(subject)
         step = self._totp_step(subject, clean, credential, confirmed=True)
         outcome = await self.store.settle_attempt(
             self.subject_key(subject), step is not None, self.clock(), self.lockout, step

@@ -10,6 +10,7 @@ from .challenge import Verification
 from .credentials import Credentials, Factors, PasskeyCredential
 from .device_service import RememberedDevices
 from .engine import LOST_RACE
+from .factors import reads
 from .factors.gate import FactorGate
 from .factors.webauthn_manage import Passkeys
 from .guard import lift_key
@@ -114,7 +115,9 @@ class VerifierAccounts(FactorGate):
     def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check an authenticator code; each time step is accepted once per subject."""
         subject, clean = self._plan_totp_check(subject, code)
-        credential = self.credentials.get_totp(subject)
+        credential = reads.known_app(self, subject)  # read by this verify already?
+        if isinstance(credential, reads.Unknown):
+            credential = self.credentials.get_totp(subject)
         step = self._totp_step(subject, clean, credential, confirmed=True)
         outcome = self.store.settle_attempt(
             self.subject_key(subject), step is not None, self.clock(), self.lockout, step

@@ -93,7 +93,10 @@ class SecondFactorState:
             return cls()
 
     def dump(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields that differ from their defaults (:meth:`load` fills in the rest): a
+        session that passed keeps three, so its cookie or row stays small and cheap to
+        serialize on every response that saves it."""
+        return {name: value for name, value in asdict(self).items() if value != _DEFAULTS[name]}
 
     def begin(
         self, subject: str, now: float, next_url: str = "", *, remember: bool = False
@@ -137,6 +140,10 @@ class SecondFactorState:
         self.verified_subject, self.verified_at, self.verified_factor = subject, now, REMEMBERED
         self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
         self.pending_remember, self.pending_backend, self.pending_method = False, "", ""
+
+
+#: What :meth:`SecondFactorState.dump` leaves out.
+_DEFAULTS: dict[str, Any] = asdict(SecondFactorState())
 
 
 def guard_error(

@@ -126,7 +126,7 @@ def test_a_right_code_reads_the_factors_once(client, sms_user, outbox):
         response = client.post("/2fa/verify/", data)
     assert response.status_code == 302 and response["Location"] == "/"
     read = _otpgate_queries(captured.captured_queries)
-    assert len(read) == 3, read  # phones, app, recovery codes: no offer, no preference
+    assert len(read) == 1 and "verifiedphone" in read[0], read  # the numbers, nothing else
     assert client.get("/").content == b"PROTECTED home"
 
 
@@ -167,7 +167,7 @@ def test_a_right_code_through_the_api_reads_the_factors_once(client, sms_user, o
         response = client.post("/2fa/api/check", body, "application/json")
     assert response.status_code == 200 and response.json()["verified"] is True
     read = _otpgate_queries(captured.captured_queries)
-    assert len(read) == 3, read  # phones, app, recovery codes: no offer, no preference
+    assert len(read) == 1 and "verifiedphone" in read[0], read  # the numbers, nothing else
 
 
 @override_settings(OTPGATE_REQUIRED="groups:finance", OTPGATE_FACTOR_RECHECK=30)
@@ -196,3 +196,29 @@ def test_a_new_sign_in_in_the_same_session_is_asked_anew(client, user):
     client.force_login(user)  # the same user signs in again, e.g. through the admin's login
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/2fa/verify/")
+
+
+def test_each_path_is_resolved_once_for_the_exemption(client, sms_user, monkeypatch):
+    """The middleware's own URL resolution (is this path exempt?) is done once per path,
+    not on every request; a settings change works it out again; the memory is bounded."""
+    from otpgate.integrations.django import middleware
+
+    calls: list[str] = []
+    real = middleware.resolve
+
+    def counting(path: str, urlconf: Any = None) -> Any:
+        calls.append(path)
+        return real(path, urlconf)
+
+    monkeypatch.setattr(middleware, "resolve", counting)
+    middleware.forget_exempt()
+    client.force_login(sms_user)  # password only: stopped everywhere but the exempt URLs
+    for _ in range(3):
+        assert client.get("/public/").status_code == 302
+    assert calls.count("/public/") == 1
+    with override_settings(OTPGATE_EXEMPT_URLS=["/public/"]):
+        assert client.get("/public/").status_code == 200  # no stale answer
+    monkeypatch.setattr(middleware, "PATHS_KEPT", 3)
+    for number in range(10):
+        client.get(f"/nowhere/{number}/")
+    assert len(middleware._path_cache) <= 3

@@ -174,3 +174,23 @@ async def test_the_apps_routes_never_try_otpgates(
         # otpgate's own routes are still found (their regexes are tried then).
         assert (await client.get("/otpgate/factors", headers=bearer("alice"))).status_code == 200
         assert sum(tried.values()) > 0
+
+
+@pytest.mark.parametrize("store_kind", ["redis"])  # round trips: the Redis store's
+async def test_a_right_app_code_costs_the_check_and_one_state_write(harness: Harness) -> None:
+    """The verify POST: the check's one store call and the step-up state's write; the
+    state is not read first (passing keeps nothing of it)."""
+    import pyotp
+
+    enrollment = await harness.gate.verifier.totp.enroll("alice")
+    totp = pyotp.TOTP(enrollment.secret)
+    await harness.gate.verifier.totp.confirm("alice", totp.at(harness.clock()))
+    harness.clock.advance(60)
+    store = CountingStore(harness)
+    body = {"factor": "totp", "code": totp.at(harness.clock())}
+    answer = await harness.client.post("/otpgate/verify", json=body, headers=bearer("alice"))
+    assert answer.status_code == 200, answer.text
+    assert dict(store.calls) == {"settle_attempt": 1, "put_state": 1}, store.calls
+    stepped = {**bearer("alice"), STEP_UP: answer.headers[STEP_UP]}
+    assert (await harness.client.get("/secret", headers=stepped)).status_code == 200
+    assert (await harness.client.get("/secret", headers=bearer("alice"))).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from otpgate.core.web import SESSION_KEY
+from otpgate.core.web import SESSION_KEY, SecondFactorState
 from tests.conftest import PHONE
 from tests.integrations.flask.conftest import CSRF, PASSWORD, password_login, sms_login
 
@@ -46,7 +46,7 @@ def test_sms_second_step_signs_in_and_rotates_the_session(harness):
         after = dict(session)
     assert after["_user_id"] == "alice"
     assert after[SESSION_KEY]["verified_subject"] == "alice"
-    assert after[SESSION_KEY]["pending_subject"] == ""
+    assert SecondFactorState.load(after).pending_subject == ""
     assert "_otpgate_csrf" not in after  # the pre-login CSRF token is gone
     assert after["_otpgate_nonce"] != before.get("_otpgate_nonce")
     assert client.get("/dashboard").status_code == 200
@@ -150,14 +150,14 @@ def test_remember_me_is_passed_to_login_user(harness, remember):
     form = {"username": "alice", "password": PASSWORD} | ({"remember": "1"} if remember else {})
     client.post("/login", data=form)
     with client.session_transaction() as session:  # waits in the core's SecondFactorState
-        assert session["otpgate"]["pending_remember"] is remember
+        assert SecondFactorState.load(session).pending_remember is remember
     client.post("/otp/verify/send", data={"csrf_token": CSRF})
     response = client.post(
         "/otp/verify", data={"csrf_token": CSRF, "method": "sms", "code": harness.last_code()}
     )
     assert ("remember_token=" in response.headers.get("Set-Cookie", "")) is remember
     with client.session_transaction() as session:
-        assert session["otpgate"]["pending_remember"] is False
+        assert SecondFactorState.load(session).pending_remember is False
 
 
 def test_logout_forgets_the_second_factor(harness):

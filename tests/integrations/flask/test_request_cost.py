@@ -18,7 +18,14 @@ from otpgate.integrations.flask.extension import gate_state
 from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
 from sqlalchemy import create_engine, event
 from tests.conftest import KEY, PHONE
-from tests.integrations.flask.conftest import Harness, User, make_app, password_login, sms_login
+from tests.integrations.flask.conftest import (
+    CSRF,
+    Harness,
+    User,
+    make_app,
+    password_login,
+    sms_login,
+)
 
 
 class Counted:
@@ -179,3 +186,44 @@ def test_the_default_database_keeps_its_connections(tmp_path):
     for _ in range(5):
         verifier.factors("alice")
     assert len(opened) <= 1
+
+
+def _statements_of(db: Counted, call: Any) -> tuple[Any, list[str]]:
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split(" WHERE ")[0])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        return call(), seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_a_right_sms_code_reads_the_numbers_in_one_statement(db, clock, outbox):
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    password_login(client, "alice")
+    client.post("/otp/verify/send", data={"csrf_token": CSRF})
+    data = {"csrf_token": CSRF, "method": "sms", "code": harness.last_code(PHONE)}
+    response, statements = _statements_of(db, lambda: client.post("/otp/verify", data=data))
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert len(statements) == 1 and "otpgate_phone" in statements[0], statements
+
+
+def test_a_right_app_code_reads_the_app_in_one_statement(db, clock, outbox):
+    import pyotp
+
+    harness = app_on(db, clock, outbox)
+    with harness.app.app_context():
+        totp = pyotp.TOTP(harness.verifier.totp.enroll("alice").secret)
+        harness.verifier.totp.confirm("alice", totp.at(clock()))
+    clock.advance(60)
+    client = harness.client()
+    password_login(client, "alice")
+    data = {"csrf_token": CSRF, "factor": "totp", "code": totp.at(clock())}
+    response, statements = _statements_of(db, lambda: client.post("/otp/verify", data=data))
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert len(statements) == 1 and "otpgate_totp" in statements[0], statements
+    assert client.get("/account").status_code == 200

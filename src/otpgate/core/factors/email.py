@@ -23,6 +23,8 @@ class EmailFactor(SentCode):
     """A one-time code by email; ``gate.start`` sends it, ``gate.verify`` checks it."""
 
     name = "email"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"emails"})
     rank = 15
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     binds_details = True

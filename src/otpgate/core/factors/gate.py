@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..engine import BaseVerifier
 from ..errors import ConfigurationError, FactorNotAllowed
-from . import selection
+from . import reads, selection
 from .base import CheckRequest, FactorOption, StartRequest, available
 from .registry import FactorRegistry
 from .setup import FactorSetup, SetupRequest
@@ -100,16 +100,13 @@ class FactorGate(BaseVerifier):
         """
         gate = cast("Verifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
-        self.registry.get(factor)
-        chosen = selection.choose(
-            selection.usable(self.registry, self),
-            factor,
-            purpose,
-            gate.factors(subject),
-            self.settings,
-        )
+        named = self.registry.get(factor)
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
-        return chosen.check(gate, subject, code, request)
+        # only what the check needs is read, and once (``reads.py``)
+        with reads.reading(gate, subject, named, purpose) as snapshot:
+            usable = selection.usable(self.registry, self)
+            chosen = selection.choose(usable, factor, purpose, snapshot, self.settings)
+            return chosen.check(gate, subject, code, request)
 
     def setup(
         self,

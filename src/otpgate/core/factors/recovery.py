@@ -34,6 +34,8 @@ class RecoveryCodeFactor(PassiveStart):
     """One unused recovery code of the subject; using it uses it up."""
 
     name = "recovery"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"recovery"})
     rank = 10
     purposes = frozenset({"login", "action"})
     binds_details = False

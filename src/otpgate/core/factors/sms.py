@@ -21,6 +21,8 @@ class SmsFactor(SentCode):
     """A one-time code by SMS; ``gate.start`` sends it, ``gate.verify`` checks it."""
 
     name = "sms"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"phones"})
     rank = 20
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     binds_details = True

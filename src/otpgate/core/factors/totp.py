@@ -25,6 +25,8 @@ class AuthenticatorFactor(PassiveStart):
     """A TOTP code (RFC 6238) from the subject's confirmed authenticator app."""
 
     name = "totp"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"totp"})
     rank = 30
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     binds_details = False

@@ -25,6 +25,8 @@ class VoiceFactor(SentCode):
     """A one-time code read out by phone; ``gate.start`` calls, ``gate.verify`` checks."""
 
     name = "voice"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"phones"})
     rank = 15
     purposes = frozenset({"login", "action"})
     binds_details = False

@@ -42,6 +42,8 @@ class WebAuthnFactor:
     """A passkey of the subject; ``gate.passkeys`` lists, renames and removes them."""
 
     name = "webauthn"
+    #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
+    reads = frozenset({"passkeys"})
     rank = 40
     purposes = frozenset({"login", "action", "transaction", "enroll"})
     #: The page shows the details; the signed challenge is bound to their digest.

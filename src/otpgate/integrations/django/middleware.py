@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
@@ -119,22 +120,30 @@ def blocked(request: HttpRequest, target: str) -> HttpResponse:
 
 
 _Exempt = tuple[tuple[str, ...], frozenset[str], frozenset[str]]
-#: The exempt paths of the latest settings and URLconf (``resolve_url`` of ``LOGIN_URL`` may
-#: try a ``reverse`` that fails: done once, not on every request).
+#: The exempt paths per URLconf and script prefix (``resolve_url`` of ``LOGIN_URL`` may try a
+#: ``reverse`` that fails: done once, not on every request), and each path's answer (a URL
+#: resolved once, not twice per request). Both are worked out from the settings, so any
+#: settings change (``setting_changed``: ``override_settings`` in tests) drops them.
 _exempt_cache: dict[tuple[object, ...], _Exempt] = {}
+_path_cache: dict[tuple[object, ...], bool] = {}
+#: Paths whose answer is kept (past it the cache starts over: any path, bounded memory).
+PATHS_KEPT = 2048
+
+
+def forget_exempt(**kwargs: object) -> None:
+    """Drop the worked-out exempt paths (``setting_changed``)."""
+    _exempt_cache.clear()
+    _path_cache.clear()
+
+
+setting_changed.connect(forget_exempt, dispatch_uid="otpgate-exempt-paths")
 
 
 def _exempt_paths() -> _Exempt:
-    options = runtime.options()
-    key = (
-        options.exempt_urls,
-        get_urlconf() or django_settings.ROOT_URLCONF,
-        get_script_prefix(),
-        *(getattr(django_settings, n, None) for n in ("LOGIN_URL", "STATIC_URL", "MEDIA_URL")),
-    )
+    key = (get_urlconf(), get_script_prefix())
     found = _exempt_cache.get(key)
     if found is None:
-        found = _exempt_paths_of(options)
+        found = _exempt_paths_of(runtime.options())
         _exempt_cache.clear()
         _exempt_cache[key] = found
     return found
@@ -152,12 +161,23 @@ def _exempt_paths_of(options: conf.Options) -> _Exempt:
 
 def is_exempt(request: HttpRequest) -> bool:
     """True for URLs every session may reach (login, logout, static files, otpgate pages)."""
+    urlconf = getattr(request, "urlconf", None)
+    key = (urlconf, get_urlconf(), get_script_prefix(), request.path_info)
+    found = _path_cache.get(key)
+    if found is None:
+        found = _is_exempt(request.path_info, urlconf)
+        if len(_path_cache) >= PATHS_KEPT:
+            _path_cache.clear()
+        _path_cache[key] = found
+    return found
+
+
+def _is_exempt(path: str, urlconf: object) -> bool:
     prefixes, names, exact = _exempt_paths()
-    path = request.path_info
     if path in exact or any(path.startswith(prefix) for prefix in prefixes):
         return True
     try:
-        match = resolve(path, getattr(request, "urlconf", None))
+        match = resolve(path, urlconf)  # type: ignore[arg-type]
     except Resolver404:
         return False
     return "otpgate" in match.app_names or match.view_name in names

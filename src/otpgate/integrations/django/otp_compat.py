@@ -73,8 +73,21 @@ def passed_device(request: HttpRequest, user: Any) -> OtpgateDevice | None:
 
 
 def _is_field(user: Any, name: str) -> bool:
-    """True if ``user``'s model has a field ``name`` (e.g. an e-mail ``is_verified`` flag)."""
-    meta = getattr(user, "_meta", None)
+    """True if ``user``'s model has a field ``name`` (e.g. an e-mail ``is_verified`` flag):
+    asked once per model class (a lazy user's ``__class__`` is its model's; a model's fields
+    are fixed once the apps are loaded), else of the object itself."""
+    model = user.__class__
+    if getattr(model, "_meta", None) is not None:
+        return _model_has_field(model, name)
+    return _has_field(getattr(user, "_meta", None), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _model_has_field(model: type, name: str) -> bool:
+    return _has_field(getattr(model, "_meta", None), name)
+
+
+def _has_field(meta: Any, name: str) -> bool:
     try:
         return meta is not None and meta.get_field(name) is not None
     except FieldDoesNotExist:

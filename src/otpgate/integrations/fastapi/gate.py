@@ -357,8 +357,12 @@ class OtpGate:
         """Record that this token/session passed a second factor (step-up becomes fresh);
         ``state``: its state as just loaded, if at hand. Returns a step-up token for the
         ``OTP-Step-Up`` header (see :mod:`otpgate.integrations.fastapi.step_up`), which
-        spares ``require_second_factor`` the store round trip until it expires."""
-        await self._token_states().passed(session_key, verification, state)
+        spares ``require_second_factor`` the store round trip until it expires.
+
+        The state is written, not read first: a token's state holds nothing that passing
+        keeps (no pending sign-in here), so the write is the one store round trip."""
+        fresh = state if state is not None else SecondFactorState()
+        await self._token_states().passed(session_key, verification, fresh)
         return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
 
     async def remembered(self, session_key: str, subject: str) -> None:
