@@ -113,7 +113,7 @@ def confirm_transaction(
     tx = executions()
     error: OtpgateError | None = None
     pending: PendingConfirmation | None = None
-    token = ""
+    token = factor = ""
     try:
         token = _value(CHALLENGE_HEADER, CHALLENGE_FIELD)
         code = _value(CODE_HEADER, CODE_FIELD, limit=_MAX_CODE)
@@ -148,7 +148,8 @@ def confirm_transaction(
         pending = _reopened(tx, pending, error, subject, bound, context, summary)
     if wants_json():
         _stop(_json(error, pending))
-    _stop(_page(template, error, pending, subject, summary, context))
+    refused = factor if error is not None and pending is None else ""
+    _stop(_page(template, error, pending, subject, summary, context, refused))
 
 
 def _stop(response: Response) -> NoReturn:
@@ -238,9 +239,11 @@ def _page(
     subject: str,
     summary: str | None,
     context: Mapping[str, Any],
+    refused: str = "",
 ) -> Response:
     """The confirmation page: the details, the code of the pending factor (or a way to start
-    again, or to add a factor), the other factors, and cancel."""
+    again, or to add a factor), the other factors (but ``refused``, the one that just could
+    not be opened: its SMS budget spent...), and cancel."""
     options = pending.options if pending is not None else _offered(subject)
     option = next((o for o in options if pending and o.name == pending.factor), None)
     challenge = pending.challenge if pending is not None else None
@@ -257,6 +260,7 @@ def _page(
         option=option,
         options=options,
         restart_sends=bool(options) and options[0].sends,
+        refused=refused,
         setup_url=_enroll_url() if setup else "",
         challenge=challenge,
         wait=wait_seconds(challenge),
