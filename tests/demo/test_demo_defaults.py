@@ -153,8 +153,28 @@ for url in ["/", "/transfer/", "/settings/", "/accounts/login/", "/account/2fa/v
             "/admin/login/", "/nowhere/"]:
     response = client.get(url, follow=True)
     pages[url] = {k: response.get(k) for k in ("X-Frame-Options", "Content-Security-Policy")}
+login_page = client.get("/accounts/login/").content.decode()
+import time
+from django.contrib.auth import get_user_model
+from otpgate.core.web import SESSION_KEY, SecondFactorState
+user, _ = get_user_model().objects.get_or_create(username="probe")
+homes = {}
+for remembered in (False, True):
+    client.force_login(user)
+    session = client.session
+    state = SecondFactorState.load(session)
+    if remembered:
+        state.remembered(str(user.pk), time.time())
+    else:
+        state.verified_subject, state.verified_at = str(user.pk), time.time()
+        state.verified_factor = "sms"
+    session[SESSION_KEY] = state.dump()
+    session.save()
+    homes[str(remembered)] = client.get("/").content.decode()
+    client.logout()
 print(json.dumps({"secret_key": settings.SECRET_KEY, "otpgate_keys": settings.OTPGATE_SECRET_KEYS,
-                  "middleware": settings.MIDDLEWARE, "pages": pages}))
+                  "middleware": settings.MIDDLEWARE, "pages": pages,
+                  "time_zone": settings.TIME_ZONE, "login_page": login_page, "homes": homes}))
 """
 
 
@@ -187,6 +207,18 @@ def test_the_django_demo_makes_its_keys_and_denies_framing(tmp_path):
     assert first["pages"]["/account/2fa/verify/"] == DENY  # otpgate's own: both headers
     given = django_demo(tmp_path, DEMO_SECRET_KEY="a-key-given-by-the-operator-123")
     assert given["secret_key"] == "a-key-given-by-the-operator-123"
+
+
+def test_the_django_demo_says_utc_a_remembered_device_and_needs_no_favicon(tmp_path):
+    """The new-user trial: times in America/Chicago (Django's default), "a second factor"
+    after a sign-in a remembered device let through, and a 404 for /favicon.ico."""
+    demo = django_demo(tmp_path)
+    assert demo["time_zone"] == "UTC"
+    assert '<link rel="icon" href="data:,">' in demo["login_page"]
+    with_factor, remembered = demo["homes"]["False"], demo["homes"]["True"]
+    assert "You signed in with your password and a second factor." in with_factor
+    assert "remembered device" not in with_factor
+    assert "on a remembered device" in remembered and "and a second factor" not in remembered
 
 
 # -- FastAPI ----------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         }
 
     def summary(details: Mapping[str, Any]) -> str:
-        return f"Pay {details['amount']} {details['currency']} to ...{details['payee'][-4:]}"
+        return f"payment of {details['amount']} {details['currency']} to ...{details['payee'][-4:]}"
 
     confirm = gate.require_transaction(payment_details, summary=summary)
 

@@ -195,7 +195,7 @@ def create_app(
             error = "Enter a payee and an amount you can cover."
             return page("transfer.html", error=error, form=request.form), 400
         details = {"amount": str(amount), "currency": "EUR", "payee": payee}
-        confirm_transaction(details, summary=f"Pay {amount} EUR to {payee}"[:80])
+        confirm_transaction(details, summary=f"payment of {amount} EUR to {payee}"[:80])
         balances[current_user.name] -= amount
         history.append({"from": current_user.name, **details})
         flash(f"Sent {amount} EUR to {payee}.")
