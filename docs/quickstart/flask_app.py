@@ -26,5 +26,5 @@ def close_account():
 def transfer():
     details = {"amount": request.form["amount"], "payee": request.form["payee"]}
     summary = f"payment of {details['amount']} EUR to {details['payee']}"  # SMS: "confirms …"
-    confirm_transaction(details, summary=summary)
+    confirm_transaction(details, summary=summary, labels={"amount": "Amount", "payee": "Payee"})
     return f"Sent {details['amount']} EUR."  # only with the code sent for these details

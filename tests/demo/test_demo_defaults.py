@@ -299,3 +299,31 @@ def test_demo_sites_remember_devices_and_take_passkeys_at_localhost(monkeypatch)
     assert settings.remember_device
     assert settings.webauthn_rp_id == "localhost"
     assert settings.webauthn_origins == ("http://localhost:8001",)
+
+
+def test_the_flask_bank_confirms_a_payment_named_and_labelled_for_people(tmp_path, monkeypatch):
+    """The trial's "code 816434 confirms Pay 10.00 EUR to ..." and the raw keys "amount",
+    "payee" as the page's labels."""
+    for name in ("SECRET_KEY", "OTPGATE_SECRET_KEYS", "DEMO_OTPGATE_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    from otpgate.demo import flask_bank
+
+    outbox = OutboxSender()
+    bank = flask_bank.create_app(outbox, str(tmp_path / "bank"))
+    client = bank.test_client()
+    form = {"username": "alice", "password": flask_bank.DEMO_PASSWORD, "csrf_token": _csrf(client)}
+    assert client.post("/login", data=form).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/otp/verify").text)
+    assert token
+    client.post("/otp/verify/send", data={"csrf_token": token.group(1)})
+    code = re.search(r"\b\d{6}\b", outbox.messages[-1].text)
+    assert code
+    verify = {"method": "sms", "code": code.group(0), "csrf_token": token.group(1)}
+    assert client.post("/otp/verify", data=verify).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/transfer").text)
+    assert token
+    transfer = {"payee": "Bob", "amount": "10", "csrf_token": token.group(1)}
+    page = client.post("/transfer", data=transfer).text
+    assert "confirms payment of 10.00 EUR to Bob." in outbox.messages[-1].text
+    assert "<dt>Amount</dt><dd>10.00</dd>" in page and "<dt>Payee</dt><dd>Bob</dd>" in page
+    assert "<dt>amount</dt>" not in page

@@ -36,7 +36,10 @@ def transfer(request: HttpRequest) -> HttpResponse:
         "payee": request.POST.get("payee", "")[:34],
     }
     result = confirm_transaction(
-        request, details, summary=f"payment of {details['amount']} EUR to {details['payee']}"[:60]
+        request,
+        details,
+        summary=f"payment of {details['amount']} EUR to {details['payee']}"[:60],
+        labels={"amount": "Amount", "payee": "Payee"},  # shown if there is no summary
     )
     if isinstance(result, HttpResponse):
         return result
