@@ -327,3 +327,25 @@ def test_the_flask_bank_confirms_a_payment_named_and_labelled_for_people(tmp_pat
     assert "confirms payment of 10.00 EUR to Bob." in outbox.messages[-1].text
     assert "<dt>Amount</dt><dd>10.00</dd>" in page and "<dt>Payee</dt><dd>Bob</dd>" in page
     assert "<dt>amount</dt>" not in page
+
+
+def test_the_payments_api_runs_one_process_and_says_no_warning_about_workers(
+    tmp_path, monkeypatch, caplog
+):
+    """The trial: the example logged the in-memory store's WARNING though it runs one
+    process. A gate that cannot know still warns (see test_lifecycle)."""
+    pytest.importorskip("fastapi")
+    for name in ("OTPGATE_STORE", "OTPGATE_REDIS_URL", "DEMO_OTPGATE_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    from otpgate.demo import payments
+
+    gate = payments.default_gate(str(tmp_path))
+    app = payments.create_app(gate)
+
+    async def start() -> None:
+        async with gate.lifespan(app):
+            pass
+
+    with caplog.at_level("WARNING", logger="otpgate"):
+        asyncio.run(start())
+    assert gate.single_process and not [r for r in caplog.records if "in-memory" in r.message]
