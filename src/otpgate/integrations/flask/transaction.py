@@ -88,7 +88,7 @@ def confirm_transaction(
     ``X-Otpgate-Action: resend`` sends the SMS again, ``cancel`` cancels it. A user with no
     factor that may confirm it gets ``factor_setup_required`` (409) with the page that links
     to adding one (JSON: ``enroll_url``). The page lists the details under their keys, or
-    under the names ``labels`` gives them (``labels={"amount": translate("Amount")}``).
+    under the names ``labels`` gives them (``labels={"amount": gettext("Amount")}``).
 
     The confirmation is bound to ``context`` and ``action`` on the server for every factor:
     changing the amount or payee voids it, and so does presenting it to another view with
