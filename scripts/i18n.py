@@ -71,7 +71,7 @@ def otpgate_messages() -> dict[Key, str]:
     for text, where in _python(FLASK, {"translate": None, "N_": None}):
         found.setdefault(text, where)
     for root in (SRC / "core", SRC / "gateways", SRC / "integrations" / "fastapi", SRC / "inbox"):
-        for text, where in _python(root, {"N_": None}):
+        for text, where in _python(root, {"N_": None, "ngettext": (1, 2)}):
             found.setdefault(text, where)
     templates = [p for p in SRC.rglob("templates/**/*") if p.suffix in (".html", ".txt")]
     for template in sorted(p for p in templates if DJANGO not in p.parents):

@@ -9,7 +9,7 @@ def close_account(request):
 @otp_required  # signed in, second factor passed (anonymous users go to sign in)
 def transfer(request):
     details = {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
-    answer = confirm_transaction(request, details, summary=f"Pay {details['amount']} EUR")
+    answer = confirm_transaction(request, details, summary=f"payment of {details['amount']} EUR")
     if isinstance(answer, HttpResponse):  # the page that asks for the code
         return answer
     return HttpResponse(f"Sent {details['amount']} EUR.")  # the code matched these details

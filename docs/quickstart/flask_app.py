@@ -25,5 +25,6 @@ def close_account():
 @login_required
 def transfer():
     details = {"amount": request.form["amount"], "payee": request.form["payee"]}
-    confirm_transaction(details, summary=f"Pay {details['amount']} EUR to {details['payee']}")
+    summary = f"payment of {details['amount']} EUR to {details['payee']}"  # SMS: "confirms …"
+    confirm_transaction(details, summary=summary, labels={"amount": "Amount", "payee": "Payee"})
     return f"Sent {details['amount']} EUR."  # only with the code sent for these details

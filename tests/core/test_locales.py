@@ -203,3 +203,24 @@ def test_one_word_for_remove_in_each_language(language):
                     assert word.search(text), (message.id, text)
                     seen += 1
     assert seen >= 8
+
+
+@pytest.mark.parametrize(
+    ("seconds", "locale", "text"),
+    [
+        (1, "en", "Try again in 1 second."),
+        (59, "en", "Try again in 59 seconds."),
+        (60, "en", "Try again in 1 minute."),
+        (539, "en", "Try again in 9 minutes."),
+        (539, "fr", "Réessayez dans 9 minutes."),
+        (61, "ru", "Повторите попытку через 2 минуты."),
+        (300, "ru", "Повторите попытку через 5 минут."),
+        (21 * 60, "ru", "Повторите попытку через 21 минуту."),
+        (539, "ja", "9 分後にもう一度お試しください。"),
+        (45, "de", "Versuchen Sie es in 45 Sekunden erneut."),
+    ],
+)
+def test_the_wait_after_a_rate_limit_is_said_in_minutes_from_one_minute(seconds, locale, text):
+    from otpgate.core.i18n import wait_text
+
+    assert wait_text(seconds, locale) == text

@@ -16,6 +16,7 @@ import pytest
 
 from otpgate import AsyncVerifier, Settings, Verifier
 from otpgate.core.i18n import SHIPPED
+from otpgate.core.mail import EmailMessage
 from otpgate.inbox import InboxSender, InboxServer, RemoteBindRefused, extract_code, is_loopback
 from otpgate.inbox.page import texts
 from tests.conftest import KEY
@@ -256,6 +257,20 @@ def test_emails_are_kept_beside_texts(server, inbox):
     assert gate.factors("alice").masked_emails == ("A••••@example.org",)
     latest = json.loads(get(server, "/api/messages/latest?to=Alice@example.org")[2])
     assert latest["code"] == code and latest["text"].startswith("Subject: ")
+    assert latest["kind"] == "email" and 'data-kind="email"' in get(server, "/")[2].decode()
     page = get(server, "/", {"Accept-Language": "en"})[2].decode()
     assert 'Alice@example.org</bdi> <span class="count">(email · Messages: 1)</span>' in page
     assert '+33 6 12 34 56 78</bdi> <span class="count">(Messages: 1)</span>' in page
+
+
+def test_the_demo_console_names_emails_and_masks_them_as_emails(inbox, capsys):
+    from otpgate.demo.launcher import echo_new_messages
+
+    inbox.send(FR, "Acme: your verification code is 424242.")
+    inbox.send_email(
+        EmailMessage("alice@example.com", "Code 515151", "Code: 515151", "<p>515151</p>")
+    )
+    assert echo_new_messages(inbox, 0) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("  ✉ SMS to +33 ••• ••• 5678: Acme:")
+    assert lines[1].startswith("  ✉ Email to a••••@example.com: ")

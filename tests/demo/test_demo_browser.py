@@ -111,7 +111,9 @@ def test_flask_transfer_protected_by_step_up(demo, page):
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Confirm the transaction").wait_for()
     sms = demo.latest_sms(FLASK_PHONE, newer_than=before)
-    assert "Pay 250.00 EUR to Bob Martin" in sms["text"]  # the code names what it confirms
+    assert (
+        "confirms payment of 250.00 EUR to Bob Martin" in sms["text"]
+    )  # the code names what it confirms
     page.screenshot(path=shot(demo, "flask-confirm"), full_page=True)
     page.get_by_label("Code from the text message").fill(sms["code"])
     page.get_by_role("button", name="Confirm").click()

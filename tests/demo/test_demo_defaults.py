@@ -153,8 +153,28 @@ for url in ["/", "/transfer/", "/settings/", "/accounts/login/", "/account/2fa/v
             "/admin/login/", "/nowhere/"]:
     response = client.get(url, follow=True)
     pages[url] = {k: response.get(k) for k in ("X-Frame-Options", "Content-Security-Policy")}
+login_page = client.get("/accounts/login/").content.decode()
+import time
+from django.contrib.auth import get_user_model
+from otpgate.core.web import SESSION_KEY, SecondFactorState
+user, _ = get_user_model().objects.get_or_create(username="probe")
+homes = {}
+for remembered in (False, True):
+    client.force_login(user)
+    session = client.session
+    state = SecondFactorState.load(session)
+    if remembered:
+        state.remembered(str(user.pk), time.time())
+    else:
+        state.verified_subject, state.verified_at = str(user.pk), time.time()
+        state.verified_factor = "sms"
+    session[SESSION_KEY] = state.dump()
+    session.save()
+    homes[str(remembered)] = client.get("/").content.decode()
+    client.logout()
 print(json.dumps({"secret_key": settings.SECRET_KEY, "otpgate_keys": settings.OTPGATE_SECRET_KEYS,
-                  "middleware": settings.MIDDLEWARE, "pages": pages}))
+                  "middleware": settings.MIDDLEWARE, "pages": pages,
+                  "time_zone": settings.TIME_ZONE, "login_page": login_page, "homes": homes}))
 """
 
 
@@ -187,6 +207,18 @@ def test_the_django_demo_makes_its_keys_and_denies_framing(tmp_path):
     assert first["pages"]["/account/2fa/verify/"] == DENY  # otpgate's own: both headers
     given = django_demo(tmp_path, DEMO_SECRET_KEY="a-key-given-by-the-operator-123")
     assert given["secret_key"] == "a-key-given-by-the-operator-123"
+
+
+def test_the_django_demo_says_utc_a_remembered_device_and_needs_no_favicon(tmp_path):
+    """The new-user trial: times in America/Chicago (Django's default), "a second factor"
+    after a sign-in a remembered device let through, and a 404 for /favicon.ico."""
+    demo = django_demo(tmp_path)
+    assert demo["time_zone"] == "UTC"
+    assert '<link rel="icon" href="data:,">' in demo["login_page"]
+    with_factor, remembered = demo["homes"]["False"], demo["homes"]["True"]
+    assert "You signed in with your password and a second factor." in with_factor
+    assert "remembered device" not in with_factor
+    assert "on a remembered device" in remembered and "and a second factor" not in remembered
 
 
 # -- FastAPI ----------------------------------------------------------------------------------
@@ -267,3 +299,53 @@ def test_demo_sites_remember_devices_and_take_passkeys_at_localhost(monkeypatch)
     assert settings.remember_device
     assert settings.webauthn_rp_id == "localhost"
     assert settings.webauthn_origins == ("http://localhost:8001",)
+
+
+def test_the_flask_bank_confirms_a_payment_named_and_labelled_for_people(tmp_path, monkeypatch):
+    """The trial's "code 816434 confirms Pay 10.00 EUR to ..." and the raw keys "amount",
+    "payee" as the page's labels."""
+    for name in ("SECRET_KEY", "OTPGATE_SECRET_KEYS", "DEMO_OTPGATE_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    from otpgate.demo import flask_bank
+
+    outbox = OutboxSender()
+    bank = flask_bank.create_app(outbox, str(tmp_path / "bank"))
+    client = bank.test_client()
+    form = {"username": "alice", "password": flask_bank.DEMO_PASSWORD, "csrf_token": _csrf(client)}
+    assert client.post("/login", data=form).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/otp/verify").text)
+    assert token
+    client.post("/otp/verify/send", data={"csrf_token": token.group(1)})
+    code = re.search(r"\b\d{6}\b", outbox.messages[-1].text)
+    assert code
+    verify = {"method": "sms", "code": code.group(0), "csrf_token": token.group(1)}
+    assert client.post("/otp/verify", data=verify).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/transfer").text)
+    assert token
+    transfer = {"payee": "Bob", "amount": "10", "csrf_token": token.group(1)}
+    page = client.post("/transfer", data=transfer).text
+    assert "confirms payment of 10.00 EUR to Bob." in outbox.messages[-1].text
+    assert "<dt>Amount</dt><dd>10.00</dd>" in page and "<dt>Payee</dt><dd>Bob</dd>" in page
+    assert "<dt>amount</dt>" not in page
+
+
+def test_the_payments_api_runs_one_process_and_says_no_warning_about_workers(
+    tmp_path, monkeypatch, caplog
+):
+    """The trial: the example logged the in-memory store's WARNING though it runs one
+    process. A gate that cannot know still warns (see test_lifecycle)."""
+    pytest.importorskip("fastapi")
+    for name in ("OTPGATE_STORE", "OTPGATE_REDIS_URL", "DEMO_OTPGATE_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    from otpgate.demo import payments
+
+    gate = payments.default_gate(str(tmp_path))
+    app = payments.create_app(gate)
+
+    async def start() -> None:
+        async with gate.lifespan(app):
+            pass
+
+    with caplog.at_level("WARNING", logger="otpgate"):
+        asyncio.run(start())
+    assert gate.single_process and not [r for r in caplog.records if "in-memory" in r.message]

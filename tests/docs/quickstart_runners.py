@@ -130,7 +130,7 @@ def run_django(work: Path, *, extra: str = "") -> None:
     with console.capture():
         page = client.post("/transfer/", details)
     assert page.status_code == 200 and b"Sent" not in page.content
-    assert "Pay 250.00 EUR" in console.last_sms()
+    assert "confirms payment of 250.00 EUR" in console.last_sms()
     tampered = client.post("/transfer/", {**details, "amount": "9999", "otp_code": console.code()})
     assert b"Sent" not in tampered.content
     sent = client.post("/transfer/", {**details, "otp_code": console.code()})
@@ -271,7 +271,9 @@ def run_flask(work: Path) -> None:
     details = {"amount": "250.00", "payee": "Bob"}
     with console.capture():
         asked = client.post("/transfer", data=details)
-    assert "Pay 250.00 EUR to Bob" in console.last_sms() and "Sent" not in asked.text
+    assert (
+        "confirms payment of 250.00 EUR to Bob" in console.last_sms() and "Sent" not in asked.text
+    )
     challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', asked.text).group(1)
     confirmation = {"otpgate_challenge": challenge, "otpgate_code": console.code()}
     tampered = client.post("/transfer", data={**details, "payee": "Mallory", **confirmation})
@@ -309,7 +311,7 @@ def run_fastapi(work: Path) -> None:
         with console.capture():
             first = client.post("/payments/p-1/execute", headers=alice)
         assert first.status_code == 401 and first.json()["code"] == "confirmation_required"
-        assert "Pay 250.00" in console.last_sms()
+        assert "confirms payment of 250.00" in console.last_sms()
         headers = {**alice, "OTP-Challenge": first.headers["OTP-Challenge"]}
         done = client.post("/payments/p-1/execute", headers={**headers, "OTP-Code": console.code()})
         assert done.status_code == 200 and done.json() == {"executed": "p-1"}, done.text

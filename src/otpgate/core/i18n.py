@@ -13,6 +13,7 @@ or framework sends (``zh_CN``, ``zh-TW``, ``pt``, ``ar-EG``) to one otpgate has 
 from __future__ import annotations
 
 import gettext as _gettext
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import astuple
 from functools import lru_cache
@@ -150,6 +151,33 @@ def gettext(text: str, locale: str | None) -> str:
     if registered:
         return registered
     return text if language == "en" else translations(language).gettext(text)
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str | None) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the language of ``locale`` (its
+    plural rules: Russian has three forms, Japanese one)."""
+    language = language_of(locale)
+    if language == "en":
+        return singular if n == 1 else plural
+    return translations(language).ngettext(singular, plural, n)
+
+
+def wait_parts(seconds: int) -> tuple[str, int]:
+    """How a wait of ``seconds`` is said: ``("seconds", n)`` under a minute, else
+    ``("minutes", n)`` rounded up (539 s → 9 minutes), so no page says "539 s"."""
+    seconds = max(1, int(seconds))
+    return ("seconds", seconds) if seconds < 60 else ("minutes", math.ceil(seconds / 60))
+
+
+def wait_text(seconds: int, locale: str | None) -> str:
+    """ "Try again in 45 seconds." or "Try again in 9 minutes." in the language of ``locale``
+    (the wait after a rate limit, as every otpgate page says it)."""
+    unit, n = wait_parts(seconds)
+    if unit == "minutes":
+        text = ngettext("Try again in {n} minute.", "Try again in {n} minutes.", n, locale)
+    else:
+        text = ngettext("Try again in {n} second.", "Try again in {n} seconds.", n, locale)
+    return text.format(n=n)
 
 
 def error_text(error: OtpgateError) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from otpgate.check.probes import safe_url
+from otpgate.core.address import mask_email
 from otpgate.core.phone import mask
 from otpgate.demo.common import SENDER_ENV, STORE_ENV
 from otpgate.demo.stories import SITES, Site, banner, missing_message
@@ -208,11 +209,16 @@ def serving_inbox(inbox: InboxSender, port: int) -> Iterator[InboxServer]:
         thread.join(5)
 
 
+_KIND_LABELS = {"sms": "SMS", "call": "Call", "email": "Email"}
+
+
 def echo_new_messages(inbox: InboxSender, after: int) -> int:
-    """Print the SMS stored since id ``after`` (number masked); the newest id."""
+    """Print the texts, calls and emails stored since id ``after`` (number or address
+    masked); the newest id."""
     for message in reversed(inbox.messages(after=after)):
         text = " / ".join(line for line in message.text.splitlines() if line.strip())
-        print(f"  ✉ SMS to {mask(message.to)}: {text}", flush=True)
+        to = mask_email(message.to) if message.kind == "email" else mask(message.to)
+        print(f"  ✉ {_KIND_LABELS[message.kind]} to {to}: {text}", flush=True)
         after = max(after, message.id)
     return after
 

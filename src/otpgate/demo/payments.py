@@ -133,7 +133,8 @@ def default_gate(scratch: str) -> OtpGate:
     """The gate from ``OTPGATE_*`` variables, with embedded defaults for a demo (files, if
     any, in the ``scratch`` directory)."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_SETTINGS}
-    options: dict[str, Any] = {"sender": demo_sender()}
+    # one uvicorn process (main): the in-memory store is meant, no WARNING about workers
+    options: dict[str, Any] = {"sender": demo_sender(), "single_process": True}
     if (email_sender := demo_email_sender()) is not None:  # the dev inbox under `otpgate demo`
         options["email_sender"] = email_sender
     if not env.get("OTPGATE_STORE") and not env.get("OTPGATE_REDIS_URL") and demo_redis_url():
@@ -210,7 +211,7 @@ def create_app(gate: OtpGate | None = None) -> FastAPI:
         }
 
     def summary(details: Mapping[str, Any]) -> str:
-        return f"Pay {details['amount']} {details['currency']} to ...{details['payee'][-4:]}"
+        return f"payment of {details['amount']} {details['currency']} to ...{details['payee'][-4:]}"
 
     confirm = gate.require_transaction(payment_details, summary=summary)
 

@@ -101,7 +101,10 @@ class Demo:
         self.title("3. Confirm a transfer: the code is bound to its amount and payee")
         transfer = {"amount": "250.00", "currency": "EUR", "payee": "Bob"}
         challenge = gate.start_sms(
-            DEMO_SUBJECT, purpose="transaction", context=transfer, summary="EUR 250.00 to Bob"
+            DEMO_SUBJECT,
+            purpose="transaction",
+            context=transfer,
+            summary="payment of 250.00 EUR to Bob",
         )
         self.until_accepted(
             lambda c: gate.check(challenge.id, c, context=transfer, subject=DEMO_SUBJECT),

@@ -160,6 +160,7 @@ def render_page(messages: list[InboxMessage], language: str, to: str, db_path: s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{escape(s["title"])}</title>
 <link rel="stylesheet" href="/inbox.css">
 <script src="/inbox.js" defer></script>

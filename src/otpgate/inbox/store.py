@@ -67,7 +67,7 @@ def extract_code(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class InboxMessage:
-    """One stored SMS."""
+    """One stored SMS, call or email."""
 
     id: int
     to: str
@@ -78,8 +78,10 @@ class InboxMessage:
 
     @property
     def kind(self) -> str:
-        """``"call"`` for a voice call, ``"sms"`` for a text."""
-        return "call" if self.text.startswith(CALL_PREFIX) else "sms"
+        """``"call"`` for a voice call, ``"email"`` for an email, ``"sms"`` for a text."""
+        if self.text.startswith(CALL_PREFIX):
+            return "call"
+        return "email" if "@" in self.to else "sms"
 
     @property
     def message_id(self) -> str:

@@ -271,3 +271,26 @@ def test_the_confirmation_page_in_simplified_chinese(client, sms_user, gate, clo
     client.post("/2fa/verify/", {"action": "verify", "code": totp_now(secret, clock())})
     body = client.post("/transfer/", DETAILS, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "请核对上面的详情" in body and "其他确认方式" in body and "取消" in body
+
+
+def test_a_spent_sms_budget_leaves_the_app_offered_and_says_the_wait_in_minutes(
+    client, sms_user, gate, clock, outbox
+):
+    """The Flask trial's dead end, checked here: once the number's SMS budget is spent
+    (5 per 15 minutes), the page still offers the app, and says the wait in minutes."""
+    secret = with_app(gate, clock, sms_user)
+    sign_in(client, "alice")
+    client.post("/2fa/verify/", {"action": "verify", "code": totp_now(secret, clock())})
+    for _ in range(5):
+        client.post("/transfer/", {**DETAILS, "otp_factor": "sms"})
+        clock.advance(60)
+    assert len(outbox.messages_to(PHONE)) == 5
+    spent = client.post("/transfer/", {**DETAILS, "otp_factor": "sms"})
+    body = spent.content.decode()
+    assert spent.status_code == 429 and "Try again in 10 minutes." in body
+    assert 'name="otp_factor" value="totp"' in body and "Use your authenticator app" in body
+    clock.advance(30)
+    page = client.post("/transfer/", {**DETAILS, "otp_factor": "totp"})
+    assert 'name="otp_code"' in page.content.decode()
+    done = client.post("/transfer/", {**DETAILS, "otp_code": totp_now(secret, clock())})
+    assert done.content == b"PROTECTED transferred 250.00 to ACME"

@@ -122,3 +122,18 @@ def test_the_api_adds_a_registered_factor_through_the_core(sms_user, outbox):
         assert api.post("enroll", {"factor": "pin", "code": "2468"}).json() == {"enrolled": "pin"}
     finally:
         registry.unregister(factor.name)
+
+
+@pytest.mark.parametrize(
+    ("configured", "landing"),
+    [("/accounts/profile/", "/2fa/"), ("home", "/"), ("/elsewhere/", "/elsewhere/")],
+)
+def test_the_replay_page_with_nothing_pending_never_lands_on_a_404(
+    client, sms_user, outbox, configured, landing
+):
+    """A new project keeps Django's LOGIN_REDIRECT_URL (/accounts/profile/, no such page):
+    otpgate's manage page instead; a URL the site set is honoured."""
+    full_login(client, outbox)
+    with override_settings(LOGIN_REDIRECT_URL=configured):
+        answer = client.get("/2fa/replay/")
+    assert answer.status_code == 302 and answer["Location"] == landing

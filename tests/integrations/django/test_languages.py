@@ -77,3 +77,26 @@ def test_the_first_send_is_not_a_new_code_and_a_wait_is_said_once(client, sms_us
     page = arabic.content.decode()
     assert arabic.status_code == 429 and 'dir="rtl"' in page
     assert "حاول مرة أخرى بعد" in page and "لاحقًا" not in page
+
+
+@pytest.mark.parametrize(
+    ("seconds", "language", "said"),
+    [
+        (539, "en", "Try again in 9 minutes."),
+        (60, "en", "Try again in 1 minute."),
+        (45, "en", "Try again in 45 seconds."),
+        (539, "ru", "Повторите попытку через 9 минут."),
+        (539, "fr", "Réessayez dans 9 minutes."),
+    ],
+)
+def test_a_wait_of_a_minute_or_more_is_said_in_minutes(rf, seconds, language, said):
+    """The trial's "Try again in 539 s.": the core says a minute or more in minutes."""
+    from otpgate.core.errors import RateLimited
+    from otpgate.integrations.django.views.common import page
+
+    request = rf.get("/2fa/verify/")
+    request.session = {}
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        answer = page(request, "otpgate/_messages.html", {}, error=RateLimited(retry_after=seconds))
+    assert answer.status_code == 429 and said in answer.content.decode()

@@ -170,6 +170,9 @@ def test_an_explicit_action_names_what_the_code_confirms(client, sms_user, outbo
     client.post("/standing-order/", details)
     refused = client.post("/transfer-alias/", {**details, "otp_code": last_code(outbox)})
     assert refused.status_code == 409
+    # with no summary the page lists the details, named by the view's labels (else the key)
+    listed = refused.content.decode()
+    assert "<dt>Amount</dt><dd>10.00</dd>" in listed and "<dt>payee</dt><dd>Bob</dd>" in listed
     # ...while /transfer/ (action: its view name "transfer") and /transfer-alias/
     # (action="transfer") confirm the same action.
     client.post("/transfer/", details)

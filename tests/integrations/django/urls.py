@@ -150,7 +150,7 @@ def standing_order(request: HttpRequest) -> HttpResponse:
 def transfer_alias(request: HttpRequest) -> HttpResponse:
     """A second URL for the transfer, naming its action explicitly."""
     details = _details(request)
-    result = confirm_transaction(request, details, action="transfer")
+    result = confirm_transaction(request, details, action="transfer", labels={"amount": "Amount"})
     if isinstance(result, HttpResponse):
         return result
     return HttpResponse(f"PROTECTED alias transferred {details['amount']}")

@@ -167,7 +167,7 @@ def test_the_example_runs_with_one_command(tmp_path):
             execute = f"/payments/{payment['id']}/execute"
             started = client.post(execute, headers=ALICE)
             assert started.status_code == 401
-            code = wait_for(r"code (\d{6}) confirms Pay 250\.00 EUR").group(1)
+            code = wait_for(r"code (\d{6}) confirms payment of 250\.00 EUR").group(1)
             headers = {**ALICE, "OTP-Challenge": started.headers["OTP-Challenge"], "OTP-Code": code}
             done = client.post(execute, headers=headers)
             assert done.status_code == 200, done.text

@@ -75,3 +75,48 @@ def test_step_up_and_replay_pages_have_no_serious_violation(page, harness, serve
     page.wait_for_url(re.compile(r"/otp/replay"))
     assert page.locator("#otpgate-replay input[type=file]").count() == 1
     audit(page)
+
+
+POST_FORM = """([action, fields]) => {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = action;
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement("input");
+    input.type = "hidden"; input.name = name; input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  HTMLFormElement.prototype.submit.call(form);
+}"""
+
+
+def test_a_confirmation_whose_sms_budget_is_spent_has_no_serious_violation(page, harness, served):
+    """The confirmation page once the SMS budget is spent: the wait in minutes and the
+    authenticator app offered instead, in English and in Arabic (right to left)."""
+    from tests.integrations.flask.test_login import enroll_totp
+
+    base = served
+    page.request.post(base + "/login", form={"username": "alice", "password": PASSWORD})
+    page.goto(base + "/otp/verify")
+    second_step(page, harness)
+    enroll_totp(harness, "alice")
+    page.goto(base + "/otp/")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    fields = {"amount": "10.00", "payee": "Bob", "csrf_token": token, "otpgate_factor": "sms"}
+    for _ in range(6):  # the sign-in's SMS counts too: at most 5 per 15 minutes
+        with page.expect_navigation():
+            page.evaluate(POST_FORM, ["/transfer", fields])
+        if "Try again in" in page.content():
+            break
+    assert page.locator("#otpgate-error").inner_text().endswith("minutes.")
+    assert page.get_by_role("button", name="Use your authenticator app").is_visible()
+    audit(page)
+    page.route(  # the browser's own Accept-Language (en-US) replaced by Arabic
+        "**/*",
+        lambda route: route.continue_(headers={**route.request.headers, "accept-language": "ar"}),
+    )
+    with page.expect_navigation():
+        page.evaluate(POST_FORM, ["/transfer", fields])
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert "حاول مرة أخرى بعد" in page.locator("#otpgate-error").inner_text()
+    audit(page)

@@ -93,9 +93,10 @@ def test_step_up_protected_transfer_end_to_end(page, bank):
     page.get_by_label("Amount (EUR)").fill("250")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Confirm the transaction").wait_for()
-    assert page.locator(".summary").inner_text() == "Pay 250.00 EUR to Bob Martin"
+    # the summary, a noun phrase, starts the page's sentence with a capital (CSS)
+    assert page.locator(".summary").inner_text() == "Payment of 250.00 EUR to Bob Martin"
     sms = outbox.messages_to(PHONE)[-1]
-    assert "Pay 250.00 EUR to Bob Martin" in sms.text
+    assert "confirms payment of 250.00 EUR to Bob Martin" in sms.text
     page.screenshot(path=str(SHOTS / "otpgate-flask-confirm-en.png"), full_page=True)
     page.get_by_label("Code from the text message").fill(sms.code)
     page.get_by_role("button", name="Confirm").click()
@@ -129,7 +130,7 @@ def test_an_app_only_user_confirms_a_transfer_with_the_app(page, bank):
     page.get_by_label("Amount (EUR)").fill("100")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Confirm the transaction").wait_for()
-    assert page.locator(".summary").inner_text() == "Pay 100.00 EUR to Carol Jones"
+    assert page.locator(".summary").inner_text() == "Payment of 100.00 EUR to Carol Jones"
     assert "enter the code from your authenticator app" in page.locator("main").inner_text()
     assert page.get_by_role("button", name="Send a new code").count() == 0
     assert page.get_by_role("button", name="Cancel").is_visible()

@@ -146,13 +146,13 @@ def test_a_user_with_app_and_phone_switches_to_sms_and_back(harness):
     client = sign_in_with_app(harness, totp, "carol")
     page = form(client)
     assert "Code from your authenticator app" in page.text
-    assert "Use Text message instead" in page.text and "Send a new code" not in page.text
+    assert "Get a code by text message" in page.text and "Send a new code" not in page.text
     assert harness.outbox.messages == []
     app_token = hidden(page.text, "otpgate_challenge")
     sms_page = form(client, otpgate_factor="sms", otpgate_challenge=app_token)
     assert sms_page.status_code == 200
     assert "We sent a code for exactly this transaction to" in sms_page.text
-    assert "Send a new code" in sms_page.text and "Use Authenticator app instead" in sms_page.text
+    assert "Send a new code" in sms_page.text and "Use your authenticator app" in sms_page.text
     sms = harness.outbox.messages[-1]
     assert "Pay 250.00 EUR to Bob Martin" in sms.text
     sms_token = hidden(sms_page.text, "otpgate_challenge")
@@ -240,7 +240,7 @@ def test_the_policy_setting_hides_the_app(clock, outbox):
     assert [option["name"] for option in first.json["factors"]] == ["sms"]
     assert "Pay 250.00 EUR to Bob Martin" in outbox.messages[-1].text
     page = form(client)
-    assert "Use Authenticator app instead" not in page.text
+    assert "Use your authenticator app" not in page.text
     chosen = api(client, DETAILS, **{"X-Otpgate-Factor": "totp"})
     assert chosen.status_code == 403 and chosen.json["code"] == "factor_not_allowed"
 
@@ -260,7 +260,7 @@ def test_a_factor_registered_in_the_core_confirms_with_no_flask_change(clock, ou
         client = harness.client()
         sms_login(harness, client)
         page = form(client)  # alice prefers her phone: an SMS, and the PIN offered
-        assert "Use pin instead" in page.text
+        assert "Use pin" in page.text
         pin_page = form(client, otpgate_factor="pin")
         assert 'maxlength="4"' in pin_page.text and "Send a new code" not in pin_page.text
         token = hidden(pin_page.text, "otpgate_challenge")
@@ -317,3 +317,25 @@ def test_on_redis_an_app_confirmation_fails_retries_and_replays_its_outcome(
         assert harness.executed == [DETAILS] and outbox.messages == []
     finally:
         store.close()
+
+
+def test_a_spent_sms_budget_offers_the_app_and_says_the_wait_in_minutes(harness):
+    """The new-user trial's dead end: "Get a code by text message" once the number's SMS
+    budget is spent (5 per 15 min) left only "Start again" and "Cancel", and said "539 s"."""
+    totp = app_user(harness, "carol")
+    client = sign_in_with_app(harness, totp, "carol")
+    for _ in range(5):
+        assert form(client, otpgate_factor="sms").status_code == 200
+        harness.clock.advance(60)
+    spent = form(client, otpgate_factor="sms")
+    assert spent.status_code == 429 and len(harness.outbox.messages) == 5
+    assert "Try again in 10 minutes." in spent.text and " s." not in spent.text
+    assert 'name="otpgate_factor" value="totp"' in spent.text
+    assert "Use your authenticator app" in spent.text
+    assert 'name="otpgate_factor" value="sms"' not in spent.text  # not the one just refused
+    back = client.post("/transfer", data={**DETAILS, "csrf_token": CSRF, "otpgate_factor": "totp"})
+    assert "Code from your authenticator app" in back.text
+    token = hidden(back.text, "otpgate_challenge")
+    harness.clock.advance(30)
+    done = form(client, otpgate_challenge=token, otpgate_code=totp.at(harness.clock.now))
+    assert done.status_code == 200 and harness.executed == [DETAILS]

@@ -16,7 +16,7 @@ def test_resend_honours_the_cooldown_and_shows_the_wait(harness):
     assert "<span data-otpgate-seconds>30</span>" in page.text
     early = client.post("/otp/verify/send", data={"csrf_token": CSRF})
     assert early.status_code == 429 and early.headers["Retry-After"] == "30"
-    assert "Try again in 30 s." in early.text
+    assert "Try again in 30 seconds." in early.text
     assert len(harness.outbox.messages) == 1
     harness.clock.advance(30)
     assert client.post("/otp/verify/send", data={"csrf_token": CSRF}).status_code == 303

@@ -72,6 +72,7 @@ DATABASE = Path(
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATABASE)}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+TIME_ZONE = "UTC"  # Django's default is America/Chicago: show times in UTC, as the demo says
 LANGUAGE_CODE = "en"
 LANGUAGES = [  # every language otpgate ships (its pages, messages and texts)
     ("en", "English"),

@@ -6,12 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from otpgate.core.devices import REMEMBERED
+from otpgate.core.web import SecondFactorState
 from otpgate.integrations.django import confirm_transaction, otp_required
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo_site/home.html")
+    """Says how the user signed in: with a second factor, or let through by a remembered
+    device (the session's state knows)."""
+    remembered = SecondFactorState.load(request.session).verified_factor == REMEMBERED
+    return render(request, "demo_site/home.html", {"remembered": remembered})
 
 
 @otp_required(max_age=120)
@@ -31,7 +36,10 @@ def transfer(request: HttpRequest) -> HttpResponse:
         "payee": request.POST.get("payee", "")[:34],
     }
     result = confirm_transaction(
-        request, details, summary=f"EUR {details['amount']} to {details['payee']}"[:60]
+        request,
+        details,
+        summary=f"payment of {details['amount']} EUR to {details['payee']}"[:60],
+        labels={"amount": "Amount", "payee": "Payee"},  # shown if there is no summary
     )
     if isinstance(result, HttpResponse):
         return result

@@ -47,6 +47,8 @@ from otpgate.integrations.flask import (
 
 DEMO_PASSWORD = FLASK_USERS[0].password
 DEMO_USERS = {user.name: user.phone for user in FLASK_USERS}  # bob has no second factor yet
+#: The confirmation page names the details (the demo is in English; a site passes its gettext).
+DETAIL_LABELS = {"amount": "Amount", "currency": "Currency", "payee": "Payee"}
 gate = OtpGate()
 
 
@@ -195,7 +197,9 @@ def create_app(
             error = "Enter a payee and an amount you can cover."
             return page("transfer.html", error=error, form=request.form), 400
         details = {"amount": str(amount), "currency": "EUR", "payee": payee}
-        confirm_transaction(details, summary=f"Pay {amount} EUR to {payee}"[:80])
+        confirm_transaction(
+            details, summary=f"payment of {amount} EUR to {payee}"[:80], labels=DETAIL_LABELS
+        )
         balances[current_user.name] -= amount
         history.append({"from": current_user.name, **details})
         flash(f"Sent {amount} EUR to {payee}.")

@@ -125,6 +125,12 @@ def _enroll_links() -> dict[str, str]:
     }
 
 
+def labelled(details: Mapping[str, Any], labels: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """The details as (label, value) pairs: a key's label from ``labels``, else the key."""
+    names = labels or {}
+    return [(str(names.get(str(k), k)), str(v)) for k, v in details.items()]
+
+
 def render(
     request: HttpRequest,
     *,
@@ -139,6 +145,7 @@ def render(
     template_name: str,
     cancel_url: str | None,
     can_add: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
 ) -> HttpResponse:
     """The confirmation page: the details (``summary``, else ``details``), the factor to
     use (or where to add one), the others to switch to, and a way back."""
@@ -151,7 +158,7 @@ def render(
     context: dict[str, Any] = {
         "summary": summary,
         # Without a summary, the details themselves: what the user approves.
-        "details": [] if summary else [(str(k), str(v)) for k, v in details.items()],
+        "details": [] if summary else labelled(details, labels),
         "fields": _fields(request),
         "action_url": request.get_full_path(),
         "factor": name,

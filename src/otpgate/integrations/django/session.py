@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import global_settings
 from django.conf import settings as django_settings
 from django.contrib import auth
 from django.contrib.auth import load_backend
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
 from otpgate.core.challenge import Verification
@@ -86,7 +88,16 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def default_next() -> str:
-    return resolve_url(django_settings.LOGIN_REDIRECT_URL)
+    """Where a user goes with no ``?next=``: ``LOGIN_REDIRECT_URL``, unless it is Django's
+    default (``/accounts/profile/``) and this site has no such page; then otpgate's own
+    manage page (``otpgate:manage``), which always exists, rather than a 404."""
+    configured = django_settings.LOGIN_REDIRECT_URL
+    if configured == global_settings.LOGIN_REDIRECT_URL:
+        try:
+            resolve(configured)
+        except Resolver404:
+            return reverse("otpgate:manage")
+    return resolve_url(configured)
 
 
 def next_url(request: HttpRequest, candidate: object) -> str:

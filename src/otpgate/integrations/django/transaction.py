@@ -92,10 +92,14 @@ def confirm_transaction(
     template_name: str = TEMPLATE,
     action: str | None = None,
     cancel_url: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Verification | HttpResponse:
     """The :class:`~otpgate.Verification` once a code for exactly ``context`` and this
     view (or ``action``) was entered, else the page to send (the code form, with an error
-    after a wrong code; where to add a factor if the user has none that may confirm)."""
+    after a wrong code; where to add a factor if the user has none that may confirm).
+
+    Without a ``summary`` the page lists the details: ``labels`` names them for people
+    (``{"amount": _("Amount")}``; a key without a label is shown as it is)."""
     bound = action_of(request, action)
     loaded = _load(request)
     if loaded is None:
@@ -184,6 +188,7 @@ def confirm_transaction(
         template_name=template_name,
         cancel_url=cancel_url,
         can_add=can_add,
+        labels=labels,
     )
 
 
@@ -196,6 +201,7 @@ async def aconfirm_transaction(
     template_name: str = TEMPLATE,
     action: str | None = None,
     cancel_url: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
     bound = action_of(request, action)
@@ -287,4 +293,5 @@ async def aconfirm_transaction(
         template_name=template_name,
         cancel_url=cancel_url,
         can_add=can_add,
+        labels=labels,
     )

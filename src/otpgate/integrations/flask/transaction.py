@@ -69,6 +69,7 @@ def confirm_transaction(
     *,
     template: str = "otpgate/confirm.html",
     action: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Verification:
     """Return only once the user confirmed exactly ``context`` with a second factor, in this
     view (``action``, by default the view's endpoint name).
@@ -86,7 +87,8 @@ def confirm_transaction(
     ``X-Otpgate-Code``; ``X-Otpgate-Factor`` (without a code) opens it with another factor,
     ``X-Otpgate-Action: resend`` sends the SMS again, ``cancel`` cancels it. A user with no
     factor that may confirm it gets ``factor_setup_required`` (409) with the page that links
-    to adding one (JSON: ``enroll_url``).
+    to adding one (JSON: ``enroll_url``). The page lists the details under their keys, or
+    under the names ``labels`` gives them (``labels={"amount": gettext("Amount")}``).
 
     The confirmation is bound to ``context`` and ``action`` on the server for every factor:
     changing the amount or payee voids it, and so does presenting it to another view with
@@ -113,7 +115,7 @@ def confirm_transaction(
     tx = executions()
     error: OtpgateError | None = None
     pending: PendingConfirmation | None = None
-    token = ""
+    token = factor = ""
     try:
         token = _value(CHALLENGE_HEADER, CHALLENGE_FIELD)
         code = _value(CODE_HEADER, CODE_FIELD, limit=_MAX_CODE)
@@ -148,7 +150,8 @@ def confirm_transaction(
         pending = _reopened(tx, pending, error, subject, bound, context, summary)
     if wants_json():
         _stop(_json(error, pending))
-    _stop(_page(template, error, pending, subject, summary, context))
+    refused = factor if error is not None and pending is None else ""
+    _stop(_page(template, error, pending, subject, summary, context, refused, labels))
 
 
 def _stop(response: Response) -> NoReturn:
@@ -238,9 +241,12 @@ def _page(
     subject: str,
     summary: str | None,
     context: Mapping[str, Any],
+    refused: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> Response:
     """The confirmation page: the details, the code of the pending factor (or a way to start
-    again, or to add a factor), the other factors, and cancel."""
+    again, or to add a factor), the other factors (but ``refused``, the one that just could
+    not be opened: its SMS budget spent...), and cancel."""
     options = pending.options if pending is not None else _offered(subject)
     option = next((o for o in options if pending and o.name == pending.factor), None)
     challenge = pending.challenge if pending is not None else None
@@ -252,11 +258,12 @@ def _page(
         template,
         error=error,
         summary=summary,
-        details=[(str(name), str(value)) for name, value in context.items()],
+        details=[((labels or {}).get(str(k), str(k)), str(v)) for k, v in context.items()],
         token=pending.token if pending is not None else "",
         option=option,
         options=options,
         restart_sends=bool(options) and options[0].sends,
+        refused=refused,
         setup_url=_enroll_url() if setup else "",
         challenge=challenge,
         wait=wait_seconds(challenge),

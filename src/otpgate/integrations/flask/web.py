@@ -17,7 +17,7 @@ from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.factors import selection
 from otpgate.core.framing import add_framing_headers
 from otpgate.core.http import error_response
-from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate
+from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate, wait_text
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
 
 if TYPE_CHECKING:
@@ -253,6 +253,7 @@ def render(
             "code": error.code,
             "message": answer.body["title"],
             "retry_after": error.retry_after,
+            "wait": wait_text(error.retry_after, language) if error.retry_after else "",
         }
     html = render_template(
         template,

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from otpgate.core.errors import OtpgateError
 from otpgate.core.http import error_response
+from otpgate.core.i18n import wait_parts
 
 from .. import layout
 from ..framing import protect
@@ -48,6 +49,8 @@ def page(
             "error": answer.body["title"],
             "error_code": answer.body["code"],
             "retry_after": error.retry_after,
+            # a minute or more is said in minutes (the core decides: one rule for all pages)
+            "retry_minutes": _minutes(error.retry_after),
         }
     context = {**layout.context(), **context, "otpgate_notices": pending(request)}
     response = render(request, template, context, status=status)
@@ -55,6 +58,13 @@ def page(
         response[name] = value
     protect(response)
     return no_store(response)
+
+
+def _minutes(retry_after: int | None) -> int:
+    if not retry_after:
+        return 0
+    unit, n = wait_parts(retry_after)
+    return n if unit == "minutes" else 0
 
 
 def with_next(name: str, next_url: str = "") -> str:
