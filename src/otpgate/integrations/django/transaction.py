@@ -26,7 +26,9 @@ of an execute), are refused. The action is the resolved view name
 ``action=`` only if a code for one may confirm the other. A user with no factor that may
 confirm gets a page (409 ``factor_setup_required``) linking to where to add one; "Cancel"
 cancels the pending confirmation and goes to ``cancel_url`` (default: the safe ``?next=``,
-else ``LOGIN_REDIRECT_URL``). ``aconfirm_transaction`` is the same for async views.
+else ``LOGIN_REDIRECT_URL``). Only a POST (PUT, PATCH, DELETE) confirms: a GET, HEAD or
+OPTIONS (a link preview, a crawler) is answered 405 ``method_not_allowed`` with an ``Allow``
+header, and nothing is sent or recorded. ``aconfirm_transaction`` is the same for async views.
 
 A right code claims the execution for this request alone; ``OtpgateMiddleware`` records how
 the view answered (see ``executions.py``). If the view raises (or answers 5xx), the
@@ -47,11 +49,18 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
-from otpgate.core.confirmations import PURPOSE, AsyncConfirmations, Confirmations, split_token
+from otpgate.core.confirmations import (
+    PURPOSE,
+    AsyncConfirmations,
+    Confirmations,
+    require_state_changing,
+    split_token,
+)
 from otpgate.core.errors import (
     ChallengeExpired,
     FactorSetupRequired,
     MaxAttemptsReached,
+    MethodNotAllowed,
     OtpgateError,
 )
 from otpgate.core.factors import FactorOption, browser
@@ -68,11 +77,26 @@ from .confirm_page import (
     entry_token,
     render,
 )
+from .errors import problem, wants_json
 from .executions import claimed
 from .session import SessionData, client_ip, locale_of
 
 #: Answers after which the pending confirmation is of no more use.
 _ENDED = (ChallengeExpired, MaxAttemptsReached, TransactionExecuted)
+
+
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    """405 ``method_not_allowed`` (with ``Allow``) for a request that may not confirm a
+    transaction (GET, HEAD, OPTIONS...: a link preview must not send a code), else None."""
+    try:
+        require_state_changing(request.method)
+    except MethodNotAllowed as error:
+        if wants_json(request):
+            return problem(error, request)
+        from .views.common import page
+
+        return page(request, "otpgate/manage_error.html", {}, error=error)
+    return None
 
 
 def _load(request: HttpRequest) -> tuple[str, SessionData] | None:
@@ -96,6 +120,9 @@ def confirm_transaction(
     """The :class:`~otpgate.Verification` once a code for exactly ``context`` and this
     view (or ``action``) was entered, else the page to send (the code form, with an error
     after a wrong code; where to add a factor if the user has none that may confirm)."""
+    refused = _refused(request)
+    if refused is not None:
+        return refused
     bound = action_of(request, action)
     loaded = _load(request)
     if loaded is None:
@@ -132,6 +159,7 @@ def confirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -152,6 +180,7 @@ def confirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=again,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -198,6 +227,9 @@ async def aconfirm_transaction(
     cancel_url: str | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
+    refused = _refused(request)
+    if refused is not None:
+        return refused
     bound = action_of(request, action)
     loaded = await sync_to_async(_load)(request)
     if loaded is None:
@@ -234,6 +266,7 @@ async def aconfirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -255,6 +288,7 @@ async def aconfirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=again,
                 summary=summary or None,
                 client_ip=client_ip(request),
