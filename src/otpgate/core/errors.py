@@ -367,9 +367,7 @@ class MethodNotAllowed(OtpgateError):
     http_status = 405
     default_message = "This request method is not allowed here."
 
-    def __init__(
-        self, message: str | None = None, *, allowed: tuple[str, ...] = ("POST",)
-    ) -> None:
+    def __init__(self, message: str | None = None, *, allowed: tuple[str, ...] = ("POST",)) -> None:
         self.allowed = tuple(allowed)
         super().__init__(message)
 

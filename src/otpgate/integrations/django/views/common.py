@@ -19,7 +19,6 @@ from ..framing import protect
 from ..notices import pending
 from ..session import locale_of
 
-
 #: The core's headers a page answer carries too (the rest are for API clients).
 _PAGE_HEADERS = ("Retry-After", "Allow")
 
