@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +17,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from otpgate.core.answers import TransactionChallenged as TransactionChallenged
 from otpgate.core.answers import TransactionSetupRequired as TransactionSetupRequired
@@ -26,6 +28,7 @@ from otpgate.core.errors import (
     FactorNotEnrolled,
     FreshOtpRequired,
     MalformedInput,
+    MethodNotAllowed,
     OtpgateError,
     OtpRequired,
 )
@@ -157,11 +160,16 @@ class ProblemRoute(APIRoute):
     otpgate's router answers alike whatever exception handlers the app has; refuses, before
     anything reads them, bodies the core's parser refuses (``malformed_input``); marks every
     answer ``Cache-Control: no-store`` (some carry secrets shown once) and never to be framed
-    (the framing headers of :attr:`settings`, or the default: deny)."""
+    (the framing headers of :attr:`settings`, or the default: deny). A method the route does
+    not answer is ``method_not_allowed`` (405, ``Allow``: every method otpgate answers on
+    that path) as problem details too, not Starlette's ``{"detail": ...}``; the app's own
+    routes keep their answers."""
 
     settings: ClassVar[Settings | None] = None
     #: Where otpgate's router is mounted: errors saying a factor is missing link to it.
     links_prefix: ClassVar[str | None] = None
+    #: Every method otpgate answers on this route's path (:func:`share_allow`).
+    allowed: tuple[str, ...] = ()
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -176,11 +184,35 @@ class ProblemRoute(APIRoute):
                 response = problem_response(error, request_locale(request), **links)
             except RequestValidationError as error:
                 response = validation_problem(error, request)
-            response.headers["Cache-Control"] = "no-store"
-            add_framing_headers(response.headers, self.settings)
-            return response
+            return self._finished(response)
 
         return route_handler
+
+    def _finished(self, response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        add_framing_headers(response.headers, self.settings)
+        return response
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            allowed = self.allowed or tuple(sorted(self.methods))
+            error = MethodNotAllowed(allowed=allowed)
+            answer = problem_response(error, request_locale(Request(scope)))
+            await self._finished(answer)(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
+
+
+def share_allow(routes: Iterable[BaseRoute]) -> None:
+    """Tell each of ``routes`` (a router's, once built) every method the routes of its path
+    answer: a wrong method reaches the first route of a path only, which knows its own."""
+    by_path: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, ProblemRoute):
+            by_path.setdefault(route.path, set()).update(route.methods or ())
+    for route in routes:
+        if isinstance(route, ProblemRoute):
+            route.allowed = tuple(sorted(by_path[route.path]))
 
 
 # --- OpenAPI -------------------------------------------------------------------------------
