@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 OfferPurpose = Literal["login", "action", "transaction", "enroll"]
 _PURPOSE = Query("login", description="What the factor is for.")
 #: A PUT without a body: no preference (back to the strongest enrolled factor).
-NO_PREFERRED_FACTOR = PreferredFactor()
+NO_PREFERRED_FACTOR = PreferredFactor.model_validate({})
 
 
 def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from .gate import OtpGate
 
 #: What a request without a body means on a route whose every body field is optional.
-NO_ENROLL_TOTP = EnrollTotp()
-NO_START_CHALLENGE = StartChallenge()
+NO_ENROLL_TOTP = EnrollTotp.model_validate({})
+NO_START_CHALLENGE = StartChallenge.model_validate({})
 
 
 def _challenge_id() -> Any:

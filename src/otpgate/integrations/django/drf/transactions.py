@@ -117,7 +117,7 @@ def confirm_transaction(
                         subject,
                         bound,
                         context,
-                        method=request.method,
+                        method=request.method or "",
                         factor=request.headers.get(FACTOR_HEADER) or None,
                         summary=text,
                         client_ip=client_ip(request._request),
