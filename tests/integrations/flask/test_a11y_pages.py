@@ -75,3 +75,23 @@ def test_step_up_and_replay_pages_have_no_serious_violation(page, harness, serve
     page.wait_for_url(re.compile(r"/otp/replay"))
     assert page.locator("#otpgate-replay input[type=file]").count() == 1
     audit(page)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_method_not_allowed_page_has_no_serious_violation(page, harness, served, language):
+    """A link to a transaction view (a GET: a preview, a crawler) gets the 405 page."""
+    base = served
+    page.request.post(base + "/login", form={"username": "alice", "password": PASSWORD})
+    page.goto(base + "/otp/verify")
+    second_step(page, harness)
+    page.route(  # the browser's own Accept-Language (en-US) replaced by the one tested
+        "**/*",
+        lambda route: route.continue_(
+            headers={**route.request.headers, "accept-language": language}
+        ),
+    )
+    answer = page.goto(base + "/any-method-transfer")
+    assert answer is not None and answer.status == 405
+    assert page.locator("html").get_attribute("lang") == language
+    assert harness.outbox.messages[-1].code  # (the second step's SMS: nothing sent since)
+    audit(page)
