@@ -7,20 +7,21 @@ it answers (``GET``/``POST`` for a page, ``POST`` for an action, ``GET`` for a s
   ``GET`` is, and ``OPTIONS``); the view never runs;
 - ``HEAD`` where ``GET`` is allowed runs the view as a ``GET`` with no side effects: what it
   writes to the session is undone (a notice shown once stays unshown, a factor chosen stays
-  unchosen), it runs in a database transaction that is rolled back (sync views), and the
-  body is dropped (``Content-Length`` stays the ``GET``'s). Where ``GET`` is not allowed,
-  ``HEAD`` is 405 with ``Allow``;
+  unchosen), what it writes to the database is rolled back (sync views: the site's database
+  and the one otpgate's models are routed to), and the body is dropped (``Content-Length``
+  stays the ``GET``'s). Where ``GET`` is not allowed, ``HEAD`` is 405 with ``Allow``;
 - any other method goes to the view, which answers it as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from functools import wraps
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 
@@ -80,6 +81,17 @@ def _restored(request: HttpRequest, saved: Saved) -> None:
         session.modified = modified
 
 
+def _rolled_back() -> ExitStack:
+    """A transaction on the site's database and on the one otpgate's models are routed to
+    (one if they are the same): leaving it by :class:`_Rollback` undoes what the view wrote."""
+    from .models import TotpDevice
+
+    stack = ExitStack()
+    for alias in sorted({DEFAULT_DB_ALIAS, router.db_for_write(TotpDevice) or DEFAULT_DB_ALIAS}):
+        stack.enter_context(transaction.atomic(using=alias))
+    return stack
+
+
 def answering(*methods: str) -> Callable[[View], View]:
     """Wrap a view (sync or async) that answers ``methods`` (see the module's docs)."""
     allow = allow_of(methods)
@@ -119,7 +131,7 @@ def answering(*methods: str) -> Callable[[View], View]:
             saved = _saved(request)
             request.method = "GET"
             try:
-                with transaction.atomic():
+                with _rolled_back():
                     answer.append(view(request, *args, **kwargs))
                     raise _Rollback
             except _Rollback:
