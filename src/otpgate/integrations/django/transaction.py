@@ -49,18 +49,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 from otpgate.core.challenge import Challenge, Verification
-from otpgate.core.confirmations import (
-    PURPOSE,
-    AsyncConfirmations,
-    Confirmations,
-    require_state_changing,
-    split_token,
-)
+from otpgate.core.confirmations import PURPOSE, AsyncConfirmations, Confirmations, split_token
 from otpgate.core.errors import (
     ChallengeExpired,
     FactorSetupRequired,
     MaxAttemptsReached,
-    MethodNotAllowed,
     OtpgateError,
 )
 from otpgate.core.factors import FactorOption, browser
@@ -75,28 +68,14 @@ from .confirm_page import (
     canceled,
     ends,
     entry_token,
+    method_refusal,
     render,
 )
-from .errors import problem, wants_json
 from .executions import claimed
 from .session import SessionData, client_ip, locale_of
 
 #: Answers after which the pending confirmation is of no more use.
 _ENDED = (ChallengeExpired, MaxAttemptsReached, TransactionExecuted)
-
-
-def _refused(request: HttpRequest) -> HttpResponse | None:
-    """405 ``method_not_allowed`` (with ``Allow``) for a request that may not confirm a
-    transaction (GET, HEAD, OPTIONS...: a link preview must not send a code), else None."""
-    try:
-        require_state_changing(request.method)
-    except MethodNotAllowed as error:
-        if wants_json(request):
-            return problem(error, request)
-        from .views.common import page
-
-        return page(request, "otpgate/manage_error.html", {}, error=error)
-    return None
 
 
 def _load(request: HttpRequest) -> tuple[str, SessionData] | None:
@@ -120,7 +99,7 @@ def confirm_transaction(
     """The :class:`~otpgate.Verification` once a code for exactly ``context`` and this
     view (or ``action``) was entered, else the page to send (the code form, with an error
     after a wrong code; where to add a factor if the user has none that may confirm)."""
-    refused = _refused(request)
+    refused = method_refusal(request)
     if refused is not None:
         return refused
     bound = action_of(request, action)
@@ -227,7 +206,7 @@ async def aconfirm_transaction(
     cancel_url: str | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
-    refused = _refused(request)
+    refused = await sync_to_async(method_refusal)(request)
     if refused is not None:
         return refused
     bound = action_of(request, action)
