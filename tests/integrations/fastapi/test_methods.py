@@ -40,7 +40,7 @@ async def test_a_post_to_the_same_route_opens_it(harness: Harness):
     [
         ("PUT", "/otpgate/totp/enrollment", "POST"),
         ("GET", "/otpgate/challenges", "POST"),
-        ("PATCH", "/otpgate/factors", "GET"),
+        ("PATCH", "/otpgate/factors", "GET, HEAD"),
         ("OPTIONS", "/otpgate/totp", "DELETE"),
         ("POST", "/otpgate/factors/preferred", "PUT"),
     ],
@@ -70,6 +70,18 @@ async def test_a_path_with_several_routes_allows_all_their_methods(harness: Harn
         allowed = set(answer.headers["allow"].split(", "))
         same = {method for route in routes if route.path == path for method in route.methods}
         assert same <= allowed, path
+
+
+async def test_head_where_get_is_answers_the_gets_headers(harness: Harness):
+    await harness.add_phone("alice")
+    for path in ("/otpgate/factors", "/otpgate/factors/offer?purpose=login", "/otpgate/devices"):
+        get = await harness.client.get(path, headers=ALICE)
+        head = await harness.client.head(path, headers=ALICE)
+        assert head.status_code == get.status_code, path  # (devices: 401, step-up first)
+        assert head.content == b"", path
+        assert head.headers["content-length"] == str(len(get.content)), path
+        assert head.headers["cache-control"] == "no-store", path
+    assert harness.outbox.messages == []
 
 
 async def test_the_apps_own_routes_keep_fastapis_405(harness: Harness):

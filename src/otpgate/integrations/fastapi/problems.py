@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -163,13 +163,14 @@ class ProblemRoute(APIRoute):
     (the framing headers of :attr:`settings`, or the default: deny). A method the route does
     not answer is ``method_not_allowed`` (405, ``Allow``: every method otpgate answers on
     that path) as problem details too, not Starlette's ``{"detail": ...}``; the app's own
-    routes keep their answers."""
+    routes keep their answers. HEAD is answered wherever GET is: the GET's headers, no body
+    (otpgate's GET routes only read)."""
 
     settings: ClassVar[Settings | None] = None
     #: Where otpgate's router is mounted: errors saying a factor is missing link to it.
     links_prefix: ClassVar[str | None] = None
-    #: Every method otpgate answers on this route's path (:func:`share_allow`).
-    allowed: tuple[str, ...] = ()
+    #: Every method otpgate's routes answer, by path (:func:`share_allow`, per router).
+    allowed_by_path: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -193,26 +194,51 @@ class ProblemRoute(APIRoute):
         add_framing_headers(response.headers, self.settings)
         return response
 
+    def allowed(self) -> tuple[str, ...]:
+        """The methods of this route's path: of every route of it (the router's path is the
+        end of this one's, which an app's ``include_router`` prefix may precede), else its
+        own, HEAD wherever GET is."""
+        known = [path for path in self.allowed_by_path if self.path.endswith(path)]
+        if known:
+            return self.allowed_by_path[max(known, key=len)]
+        return _with_head(set(self.methods or ()))
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "HEAD" and "GET" in (self.methods or ()):
+            await super().handle({**scope, "method": "GET"}, receive, _bodiless(send))
+            return
         if self.methods and scope["method"] not in self.methods:
-            allowed = self.allowed or tuple(sorted(self.methods))
-            error = MethodNotAllowed(allowed=allowed)
+            error = MethodNotAllowed(allowed=self.allowed())
             answer = problem_response(error, request_locale(Request(scope)))
             await self._finished(answer)(scope, receive, send)
             return
         await super().handle(scope, receive, send)
 
 
-def share_allow(routes: Iterable[BaseRoute]) -> None:
-    """Tell each of ``routes`` (a router's, once built) every method the routes of its path
-    answer: a wrong method reaches the first route of a path only, which knows its own."""
+def _bodiless(send: Send) -> Send:
+    """``send`` for a HEAD answered by its GET: the headers (``Content-Length`` too), no body."""
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message.get("type") == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return sending
+
+
+def _with_head(methods: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+
+
+def share_allow(route_class: type[ProblemRoute], routes: Iterable[BaseRoute]) -> None:
+    """Tell ``route_class`` (a router's, once its ``routes`` are built) every method each
+    path answers: a wrong method reaches the first route of a path only, which knows its own
+    methods alone (and ``include_router`` may copy the routes)."""
     by_path: dict[str, set[str]] = {}
     for route in routes:
         if isinstance(route, ProblemRoute):
             by_path.setdefault(route.path, set()).update(route.methods or ())
-    for route in routes:
-        if isinstance(route, ProblemRoute):
-            route.allowed = tuple(sorted(by_path[route.path]))
+    route_class.allowed_by_path = {path: _with_head(methods) for path, methods in by_path.items()}
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

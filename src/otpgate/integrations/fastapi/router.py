@@ -302,5 +302,5 @@ def build_router(gate: OtpGate) -> APIRouter:
     add_factor_routes(router, gate)
     add_device_routes(router, gate)
     add_passkey_routes(router, gate)
-    share_allow(router.routes)
+    share_allow(GateRoute, router.routes)
     return router
