@@ -21,7 +21,15 @@ from otpgate import (
     Settings,
     Verifier,
 )
-from otpgate.core.confirmations import AsyncConfirmations, Confirmations, split_token
+from otpgate.core.confirmations import (
+    STATE_CHANGING,
+    AsyncConfirmations,
+    Confirmations,
+    require_state_changing,
+    split_token,
+)
+from otpgate.core.errors import MethodNotAllowed
+from otpgate.core.http import error_response
 from otpgate.core.transactions import TransactionExecuted, TransactionInProgress
 from tests.conftest import KEY, PHONE, Sync
 from tests.core.test_factors import enrolled
@@ -44,7 +52,7 @@ class TestWithTheApp:
     def test_an_app_user_confirms_with_no_sms_sent(self, gate, clock, outbox):
         totp = app_user(gate, clock)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS, summary="EUR 250.00")
+        pending = tx.open("alice", ACTION, DETAILS, method="POST", summary="EUR 250.00")
         assert (pending.factor, pending.challenge) == ("totp", None)
         assert pending.token.startswith("totp~")
         assert [option["name"] for option in pending.view(clock())["factors"]] == ["totp"]
@@ -60,12 +68,12 @@ class TestWithTheApp:
             tx.confirm_code("alice", ACTION, DETAILS, pending.token, totp.at(clock()))
         assert replayed.value.outcome == {"status": 201, "id": "p-1"}
         with pytest.raises(TransactionExecuted):
-            tx.open("alice", ACTION, DETAILS)
+            tx.open("alice", ACTION, DETAILS, method="POST")
 
     def test_an_app_code_confirms_only_the_details_and_action_shown(self, gate, clock):
         totp = app_user(gate, clock)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         other = {**DETAILS, "amount": "9999.00"}
         with pytest.raises(ChallengeExpired):
             tx.confirm_code("alice", ACTION, other, pending.token, totp.at(clock()))
@@ -81,7 +89,7 @@ class TestWithTheApp:
     def test_the_pending_challenge_lives_as_long_as_a_code(self, gate, clock):
         totp = app_user(gate, clock)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         assert pending.expires_at == clock() + gate.settings.code_lifetime
         clock.advance(gate.settings.code_lifetime + 1)
         with pytest.raises(ChallengeExpired):
@@ -91,7 +99,7 @@ class TestWithTheApp:
     def test_a_failed_execution_is_retried_with_the_same_or_a_new_app_code(self, gate, clock):
         totp = app_user(gate, clock)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         reference = split_token(pending.token)[1]
         key = tx.key("alice", ACTION, DETAILS)
         code = totp.at(clock())
@@ -114,7 +122,7 @@ class TestWithTheApp:
         tx = confirmations(gate)
         code = totp.at(clock())
         gate.verify("alice", "totp", code, purpose="login")
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         with pytest.raises(CodeReplayed) as spent:
             tx.confirm_code("alice", ACTION, DETAILS, pending.token, code)
         assert not isinstance(spent.value, TransactionInProgress)
@@ -126,7 +134,7 @@ class TestWithSms:
     def test_sms_carries_the_details_and_confirms_them(self, gate, clock, outbox):
         gate.credentials.add_phone("alice", PHONE)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS, summary="EUR 250.00")
+        pending = tx.open("alice", ACTION, DETAILS, method="POST", summary="EUR 250.00")
         assert pending.factor == "sms" and pending.challenge is not None
         assert pending.token == f"sms~{pending.challenge.id}"
         assert "EUR 250.00" in outbox.messages[-1].text
@@ -141,7 +149,7 @@ class TestWithSms:
         app_user(gate, clock)
         gate.credentials.add_phone("alice", PHONE)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS, factor="sms")
+        pending = tx.open("alice", ACTION, DETAILS, method="POST", factor="sms")
         assert pending.factor == "sms" and [o.name for o in pending.options] == ["totp", "sms"]
         assert tx.pending("alice", pending.token).id == pending.challenge.id
         clock.advance(gate.settings.resend_cooldown)
@@ -149,7 +157,7 @@ class TestWithSms:
         assert len(outbox.messages) == 2
         with pytest.raises(ChallengeExpired):  # someone else's challenge
             tx.resend("mallory", pending.token)
-        app = tx.open("alice", ACTION, DETAILS)
+        app = tx.open("alice", ACTION, DETAILS, method="POST")
         assert tx.pending("alice", app.token) is None
         with pytest.raises(MalformedInput):
             tx.resend("alice", app.token)
@@ -157,7 +165,7 @@ class TestWithSms:
     def test_a_canceled_sms_challenge_is_expired_not_in_progress(self, gate, outbox):
         gate.credentials.add_phone("alice", PHONE)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         code = outbox.last_code_for(PHONE)
         gate.cancel(pending.challenge.id)
         for _ in range(2):
@@ -169,7 +177,7 @@ class TestWithSms:
     def test_a_request_racing_the_one_that_checked_the_code_is_in_progress(self, gate, outbox):
         gate.credentials.add_phone("alice", PHONE)
         tx = confirmations(gate)
-        pending = tx.open("alice", ACTION, DETAILS)
+        pending = tx.open("alice", ACTION, DETAILS, method="POST")
         code = outbox.last_code_for(PHONE)
         # The winner has checked the code and not claimed the transaction yet.
         gate.verify(
@@ -190,7 +198,7 @@ class TestWhoMayConfirm:
         codes = gate.recovery.generate("alice")
         tx = confirmations(gate)
         with pytest.raises(FactorSetupRequired) as missing:
-            tx.open("alice", ACTION, DETAILS)
+            tx.open("alice", ACTION, DETAILS, method="POST")
         assert (missing.value.code, missing.value.http_status) == ("factor_setup_required", 409)
         assert missing.value.purpose == "transaction"
         with pytest.raises(FactorNotAllowed):
@@ -201,11 +209,11 @@ class TestWhoMayConfirm:
         totp = app_user(gate, clock)
         tx = confirmations(gate)
         with pytest.raises(FactorSetupRequired):
-            tx.open("alice", ACTION, DETAILS)
+            tx.open("alice", ACTION, DETAILS, method="POST")
         gate.credentials.add_phone("alice", PHONE)
-        assert tx.open("alice", ACTION, DETAILS).factor == "sms"
+        assert tx.open("alice", ACTION, DETAILS, method="POST").factor == "sms"
         with pytest.raises(FactorNotAllowed):
-            tx.open("alice", ACTION, DETAILS, factor="totp")
+            tx.open("alice", ACTION, DETAILS, method="POST", factor="totp")
         with pytest.raises(FactorNotAllowed):
             tx.confirm_code("alice", ACTION, DETAILS, "totp~x", totp.at(clock()))
 
@@ -220,6 +228,36 @@ class TestWhoMayConfirm:
         tx = confirmations(gate)
         with pytest.raises(MalformedInput):
             tx.confirm_code("alice", ACTION, DETAILS, token, "123456")
+
+
+class TestOnlyStateChangingRequestsConfirm:
+    """A link preview, a crawler or a prefetch (GET, HEAD, OPTIONS, TRACE) never sends a code,
+    spends a budget or records a transaction."""
+
+    @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "TRACE", "get", "PROPFIND", ""])
+    def test_a_safe_method_opens_nothing_and_sends_nothing(self, gate, clock, outbox, method):
+        gate.credentials.add_phone("alice", PHONE)
+        tx = confirmations(gate)
+        with pytest.raises(MethodNotAllowed) as refused:
+            tx.open("alice", ACTION, DETAILS, method=method, summary="EUR 250.00")
+        assert (refused.value.code, refused.value.http_status) == ("method_not_allowed", 405)
+        assert refused.value.allowed == ("POST", "PUT", "PATCH", "DELETE")
+        assert outbox.messages == []
+        assert tx.state("alice", ACTION, DETAILS).state == "unknown"
+
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "post"])
+    def test_a_state_changing_method_opens_and_sends(self, gate, outbox, method):
+        gate.credentials.add_phone("alice", PHONE)
+        pending = confirmations(gate).open("alice", ACTION, DETAILS, method=method)
+        assert pending.factor == "sms" and len(outbox.messages) == 1
+        assert require_state_changing(method) == method.upper()
+
+    def test_the_refusal_maps_to_405_with_allow(self):
+        answer = error_response(MethodNotAllowed(allowed=STATE_CHANGING), "fr")
+        assert answer.status == 405
+        assert answer.headers["Allow"] == "POST, PUT, PATCH, DELETE"
+        assert answer.body["code"] == "method_not_allowed"
+        assert answer.body["title"] != MethodNotAllowed.default_message  # translated
 
 
 def test_100_concurrent_app_confirmations_execute_once(clock):
@@ -237,7 +275,7 @@ def test_100_concurrent_app_confirmations_execute_once(clock):
     )
     totp = enrolled(gate, clock)
     tx = Confirmations(gate)
-    pending = tx.open("alice", ACTION, DETAILS)
+    pending = tx.open("alice", ACTION, DETAILS, method="POST")
     key, reference = tx.key("alice", ACTION, DETAILS), split_token(pending.token)[1]
     code = totp.at(clock())
 

@@ -19,6 +19,13 @@
 
 With no factor that may confirm it, ``open`` raises :class:`FactorSetupRequired`: the page or
 the API then points to adding one.
+
+Only a state-changing request (:data:`STATE_CHANGING`: POST, PUT, PATCH, DELETE) may confirm a
+transaction: ``open`` takes the request's ``method`` and refuses any other (GET, HEAD,
+OPTIONS, TRACE: a link preview, a crawler, a prefetch) with :class:`MethodNotAllowed` (405,
+``Allow: POST, PUT, PATCH, DELETE``) before anything is sent, spent or recorded. The
+integrations check :func:`require_state_changing` first, so a safe request never resends,
+cancels or confirms one either.
 """
 
 from __future__ import annotations
@@ -29,7 +36,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .challenge import Challenge, Status, Verification
-from .errors import ChallengeExpired, CodeReplayed, FactorSetupRequired, MalformedInput
+from .errors import (
+    ChallengeExpired,
+    CodeReplayed,
+    FactorSetupRequired,
+    MalformedInput,
+    MethodNotAllowed,
+)
 from .executions import AsyncExecutions, Executions, _raise_for
 from .factors.base import FactorOption
 from .transactions import Answer, Step, TxResult, TxState, TxStep
@@ -42,6 +55,17 @@ PURPOSE = "transaction"
 #: Between the factor's name and its challenge in a token ("totp~…", "sms~<challenge id>").
 SEPARATOR = "~"
 _MAX_TOKEN = 200
+#: The methods that may confirm a transaction (the ``Allow`` of a refusal).
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def require_state_changing(method: object) -> str:
+    """``method`` (upper case) if it may confirm a transaction, else :class:`MethodNotAllowed`:
+    a safe method (GET, HEAD, OPTIONS, TRACE) or anything unknown never sends a code."""
+    verb = method.upper() if isinstance(method, str) else ""
+    if verb not in STATE_CHANGING:
+        raise MethodNotAllowed(allowed=STATE_CHANGING)
+    return verb
 
 
 @dataclass(frozen=True)
@@ -130,12 +154,15 @@ class Confirmations(Executions):
         action: str,
         details: Mapping[str, Any],
         *,
+        method: str,
         factor: str | None = None,
         summary: str | None = None,
         client_ip: str | None = None,
         locale: str | None = None,
     ) -> PendingConfirmation:
-        """Start confirming ``details`` for ``action`` (see the module's docs)."""
+        """Start confirming ``details`` for ``action`` on a request of ``method`` (see the
+        module's docs): MethodNotAllowed for a safe method, before anything is sent."""
+        require_state_changing(method)
         gate = self.verifier
         key = self.key(subject, action, details)
         self.guard(key)
@@ -221,12 +248,14 @@ class AsyncConfirmations(AsyncExecutions):
         action: str,
         details: Mapping[str, Any],
         *,
+        method: str,
         factor: str | None = None,
         summary: str | None = None,
         client_ip: str | None = None,
         locale: str | None = None,
     ) -> PendingConfirmation:
         """:meth:`Confirmations.open`."""
+        require_state_changing(method)
         gate = self.verifier
         key = self.key(subject, action, details)
         await self.guard(key)

@@ -357,6 +357,21 @@ class EnrollmentRequired(OtpgateError):
     default_message = "Set up a second factor to continue."
 
 
+class MethodNotAllowed(OtpgateError):
+    """A request with a safe method (GET, HEAD, OPTIONS, TRACE: a link preview, a crawler,
+    a prefetch) asked for something only a state-changing one may do, such as confirming
+    a transaction (which sends a code). ``.allowed`` lists the methods that may (the
+    ``Allow`` header); nothing was sent, spent or recorded."""
+
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This request method is not allowed here."
+
+    def __init__(self, message: str | None = None, *, allowed: tuple[str, ...] = ("POST",)) -> None:
+        self.allowed = tuple(allowed)
+        super().__init__(message)
+
+
 class CsrfFailed(OtpgateError):
     code = "csrf_failed"
     http_status = 403

@@ -14,6 +14,7 @@ from .errors import (
     FreshOtpRequired,
     InvalidCode,
     LockedOut,
+    MethodNotAllowed,
     OtpgateError,
     OtpRequired,
     SmsTemporarilyUnavailable,
@@ -40,7 +41,8 @@ def error_response(
     """Map ``error`` to status, headers and a problem-details body whose ``title`` is in the
     language of ``locale`` (e.g. from Accept-Language).
 
-    Headers: ``Retry-After`` for limits; ``WWW-Authenticate`` on every 401, with RFC 9470's
+    Headers: ``Retry-After`` for limits; ``Allow`` on a 405 ``method_not_allowed``;
+    ``WWW-Authenticate`` on every 401, with RFC 9470's
     ``insufficient_user_authentication`` (and ``max_age``) when a second factor is missing;
     ``OTP-Challenge`` naming the challenge to confirm or to resend. ``now`` adds the
     challenge's public view (:func:`~otpgate.core.web.challenge_view`) when one is attached
@@ -63,6 +65,8 @@ def error_response(
     if error.retry_after is not None:
         body["retry_after"] = error.retry_after
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
     if isinstance(error, SmsTemporarilyUnavailable):
         body["reason"] = error.reason  # sim_swap, prefix_blocked, country_blocked, ...
     if isinstance(error, InvalidCode) and error.attempts_left is not None:

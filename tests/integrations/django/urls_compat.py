@@ -99,12 +99,21 @@ def cancel_order(request: Request) -> Response:
     return Response({"canceled": request.otpgate_transaction.details["order"]})
 
 
+@api_view(["GET", "POST"])
+@permission_classes([IsAuthenticated])
+@confirm_transaction(lambda request: {"order": str(request.query_params.get("order", ""))})
+def lookup_order(request: Request) -> Response:
+    """Decorated for GET too (a mistake): a GET must never send a code (405)."""
+    return Response({"order": request.otpgate_transaction.details["order"]})
+
+
 urlpatterns = [
     path("api/profile/", Profile.as_view(), name="api_profile"),
     path("api/payout/", Payout.as_view(), name="api_payout"),
     path("api/payout-default/", DefaultHandlerPayout.as_view(), name="api_payout_default"),
     path("api/transfer/", Transfer.as_view(), name="api_transfer"),
     path("api/cancel-order/", cancel_order, name="api_cancel_order"),
+    path("api/lookup-order/", lookup_order, name="api_lookup_order"),
     path("api/2fa/", include("otpgate.integrations.django.drf.urls")),
     path("otp-status/", otp_status, name="otp_status"),
     path("otp-status-async/", otp_status_async, name="otp_status_async"),

@@ -108,6 +108,23 @@ def make_app(gate: OtpGate, executed: list[dict[str, Any]]) -> FastAPI:
         tx.outcome["executed"] = body.id
         return {"executed": body.id}
 
+    async def order_details(order: str = "") -> dict[str, Any]:
+        return {"order": order[:32]}
+
+    on_any_method = gate.require_transaction(order_details)
+
+    @app.api_route(
+        "/orders/lookup",
+        methods=["GET", "HEAD", "OPTIONS", "TRACE", "POST"],
+        include_in_schema=False,
+    )
+    async def lookup_order(
+        tx: VerifiedTransaction = Depends(on_any_method),  # noqa: B008
+    ) -> dict[str, str]:
+        """Requires a transaction on GET too (a mistake): a GET must never send a code."""
+        executed.append(tx.details)
+        return {"order": tx.details["order"]}
+
     same_as_transfers = gate.require_transaction(transfer_details, action="POST /transfers")
 
     @app.post("/transfers/{version}", responses=gate.transaction_responses)

@@ -211,6 +211,12 @@ def make_app(
         status = transaction_state(details, action="flaky_transfer")
         return jsonify(state=status.state, outcome=status.outcome)
 
+    @app.route("/any-method-transfer", methods=["GET", "POST", "OPTIONS", "TRACE"])
+    @login_required
+    def any_method_transfer() -> Any:
+        """Confirms on any method (as the old quick start did): only POST may send a code."""
+        return execute("transfer")
+
     @app.post("/transfer-alias")
     @login_required
     def transfer_alias() -> Any:

@@ -120,3 +120,23 @@ def test_a_confirmation_whose_sms_budget_is_spent_has_no_serious_violation(page,
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert "حاول مرة أخرى بعد" in page.locator("#otpgate-error").inner_text()
     audit(page)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_method_not_allowed_page_has_no_serious_violation(page, harness, served, language):
+    """A link to a transaction view (a GET: a preview, a crawler) gets the 405 page."""
+    base = served
+    page.request.post(base + "/login", form={"username": "alice", "password": PASSWORD})
+    page.goto(base + "/otp/verify")
+    second_step(page, harness)
+    page.route(  # the browser's own Accept-Language (en-US) replaced by the one tested
+        "**/*",
+        lambda route: route.continue_(
+            headers={**route.request.headers, "accept-language": language}
+        ),
+    )
+    answer = page.goto(base + "/any-method-transfer")
+    assert answer is not None and answer.status == 405
+    assert page.locator("html").get_attribute("lang") == language
+    assert harness.outbox.messages[-1].code  # (the second step's SMS: nothing sent since)
+    audit(page)

@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from otpgate.core.challenge import Challenge
-from otpgate.core.confirmations import PURPOSE, split_token
-from otpgate.core.errors import FactorSetupRequired, OtpgateError
+from otpgate.core.confirmations import PURPOSE, require_state_changing, split_token
+from otpgate.core.errors import FactorSetupRequired, MethodNotAllowed, OtpgateError
 from otpgate.core.factors import FactorOption, browser
 from otpgate.core.factors.registry import FactorRegistry
 from otpgate.core.factors.selection import serves
@@ -24,6 +24,7 @@ from otpgate.core.settings import Settings
 from otpgate.core.transactions import TransactionExecuted
 from otpgate.core.web import challenge_view, view_action
 
+from .errors import problem, wants_json
 from .session import next_url
 from .views.common import factor_template, field, page
 
@@ -55,6 +56,19 @@ def ask_of(request: HttpRequest, token: str) -> Ask:
         return Ask("resend", token)
     chosen = field(request, "otp_factor") if posted else ""
     return Ask("open", factor=chosen or None)
+
+
+def method_refusal(request: HttpRequest) -> HttpResponse | None:
+    """405 ``method_not_allowed`` (with ``Allow``) for a request that may not confirm a
+    transaction (GET, HEAD, OPTIONS...: a link preview must not send a code): the error page,
+    or problem JSON for an API client. None for a state-changing request."""
+    try:
+        require_state_changing(request.method)
+    except MethodNotAllowed as error:
+        if wants_json(request):
+            return problem(error, request)
+        return page(request, "otpgate/manage_error.html", {}, error=error)
+    return None
 
 
 def entry_token(entry: object) -> str:

@@ -26,7 +26,9 @@ of an execute), are refused. The action is the resolved view name
 ``action=`` only if a code for one may confirm the other. A user with no factor that may
 confirm gets a page (409 ``factor_setup_required``) linking to where to add one; "Cancel"
 cancels the pending confirmation and goes to ``cancel_url`` (default: the safe ``?next=``,
-else ``LOGIN_REDIRECT_URL``). ``aconfirm_transaction`` is the same for async views.
+else ``LOGIN_REDIRECT_URL``). Only a POST (PUT, PATCH, DELETE) confirms: a GET, HEAD or
+OPTIONS (a link preview, a crawler) is answered 405 ``method_not_allowed`` with an ``Allow``
+header, and nothing is sent or recorded. ``aconfirm_transaction`` is the same for async views.
 
 A right code claims the execution for this request alone; ``OtpgateMiddleware`` records how
 the view answered (see ``executions.py``). If the view raises (or answers 5xx), the
@@ -66,6 +68,7 @@ from .confirm_page import (
     canceled,
     ends,
     entry_token,
+    method_refusal,
     render,
 )
 from .executions import claimed
@@ -100,6 +103,9 @@ def confirm_transaction(
 
     Without a ``summary`` the page lists the details: ``labels`` names them for people
     (``{"amount": _("Amount")}``; a key without a label is shown as it is)."""
+    refused = method_refusal(request)
+    if refused is not None:
+        return refused
     bound = action_of(request, action)
     loaded = _load(request)
     if loaded is None:
@@ -136,6 +142,7 @@ def confirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -156,6 +163,7 @@ def confirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=again,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -204,6 +212,9 @@ async def aconfirm_transaction(
     labels: Mapping[str, str] | None = None,
 ) -> Verification | HttpResponse:
     """:func:`confirm_transaction` for async views, on the async verifier."""
+    refused = await sync_to_async(method_refusal)(request)
+    if refused is not None:
+        return refused
     bound = action_of(request, action)
     loaded = await sync_to_async(_load)(request)
     if loaded is None:
@@ -240,6 +251,7 @@ async def aconfirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=ask.factor,
                 summary=summary or None,
                 client_ip=client_ip(request),
@@ -261,6 +273,7 @@ async def aconfirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method or "",
                 factor=again,
                 summary=summary or None,
                 client_ip=client_ip(request),

@@ -11,6 +11,7 @@ from django.urls import path
 
 from .bodies import checked_body
 from .framing import frame_protected
+from .methods import answering
 from .views import (
     api,
     api_enroll,
@@ -60,7 +61,23 @@ urlpatterns = [
     path("api/preferred", preferred.api_preferred, name="api_preferred"),
 ]
 
+#: The methods each URL answers (a page: GET and POST); OPTIONS and HEAD follow (methods.py).
+PAGE = ("GET", "POST")
+METHODS: dict[str, tuple[str, ...]] = {
+    "replay": ("GET",),
+    "recovery_js": ("GET",),
+    "webauthn_js": ("GET",),
+    "api_status": ("GET",),
+    **dict.fromkeys(
+        ("preferred", "device_revoke", "devices_revoke", "api_start", "api_resend"),
+        ("POST",),
+    ),
+    **dict.fromkeys(("api_check", "api_enroll", "api_preferred"), ("POST",)),
+}
+
 # Every view first refuses a body it cannot read safely (400 malformed_input; see bodies.py),
-# and no page of otpgate's may be framed unless the settings say so (the refusals included).
+# and no page of otpgate's may be framed unless the settings say so (the refusals included);
+# OPTIONS answers Allow, HEAD runs a GET with no side effects (methods.py).
 for _pattern in urlpatterns:
-    _pattern.callback = frame_protected(checked_body(_pattern.callback))
+    _methods = METHODS.get(_pattern.name or "", PAGE)
+    _pattern.callback = frame_protected(checked_body(answering(*_methods)(_pattern.callback)))

@@ -13,7 +13,12 @@ from starlette.routing import NoMatchFound
 from otpgate.core.answers import VerifiedTransaction as VerifiedTransaction
 from otpgate.core.answers import which_code
 from otpgate.core.challenge import Verification
-from otpgate.core.confirmations import AsyncConfirmations, PendingConfirmation, split_token
+from otpgate.core.confirmations import (
+    AsyncConfirmations,
+    PendingConfirmation,
+    require_state_changing,
+    split_token,
+)
 from otpgate.core.errors import FactorSetupRequired, FreshOtpRequired, MalformedInput, OtpgateError
 from otpgate.core.executions import response_outcome
 
@@ -126,6 +131,7 @@ def transaction(
     ) -> AsyncIterator[VerifiedTransaction]:
         if not isinstance(context, Mapping):
             raise TypeError("a require_transaction details dependency must return a mapping")
+        require_state_changing(request.method)  # a GET route never sends a code (405)
         confirmations = AsyncConfirmations(gate.verifier, replay_window)
         bound = action if action is not None else route_action(request)
         if token is None and code is None:
@@ -134,6 +140,7 @@ def transaction(
                 subject,
                 bound,
                 context,
+                method=request.method,
                 factor=factor,
                 summary=text,
                 client_ip=client_ip,

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 OfferPurpose = Literal["login", "action", "transaction", "enroll"]
 _PURPOSE = Query("login", description="What the factor is for.")
+#: A PUT without a body: no preference (back to the strongest enrolled factor).
+NO_PREFERRED_FACTOR = PreferredFactor.model_validate({})
 
 
 def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
@@ -175,7 +177,9 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         responses=problem_responses(400, 401, 409, 503),
     )
     async def set_preferred_factor(
-        body: PreferredFactor, subject: str = subject_dep, session_key: str = session_dep
+        body: PreferredFactor = NO_PREFERRED_FACTOR,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> PreferredFactorOut:
         await guard_view(subject, session_key)  # adds or removes nothing: like viewing
         await gate.verifier.set_preferred_factor(subject, body.factor)

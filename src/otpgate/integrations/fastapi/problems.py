@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +17,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from otpgate.core.answers import TransactionChallenged as TransactionChallenged
 from otpgate.core.answers import TransactionSetupRequired as TransactionSetupRequired
@@ -26,6 +28,7 @@ from otpgate.core.errors import (
     FactorNotEnrolled,
     FreshOtpRequired,
     MalformedInput,
+    MethodNotAllowed,
     OtpgateError,
     OtpRequired,
 )
@@ -157,11 +160,17 @@ class ProblemRoute(APIRoute):
     otpgate's router answers alike whatever exception handlers the app has; refuses, before
     anything reads them, bodies the core's parser refuses (``malformed_input``); marks every
     answer ``Cache-Control: no-store`` (some carry secrets shown once) and never to be framed
-    (the framing headers of :attr:`settings`, or the default: deny)."""
+    (the framing headers of :attr:`settings`, or the default: deny). A method the route does
+    not answer is ``method_not_allowed`` (405, ``Allow``: every method otpgate answers on
+    that path) as problem details too, not Starlette's ``{"detail": ...}``; the app's own
+    routes keep their answers. HEAD is answered wherever GET is: the GET's headers, no body
+    (otpgate's GET routes only read)."""
 
     settings: ClassVar[Settings | None] = None
     #: Where otpgate's router is mounted: errors saying a factor is missing link to it.
     links_prefix: ClassVar[str | None] = None
+    #: Every method otpgate's routes answer, by path (:func:`share_allow`, per router).
+    allowed_by_path: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -176,11 +185,60 @@ class ProblemRoute(APIRoute):
                 response = problem_response(error, request_locale(request), **links)
             except RequestValidationError as error:
                 response = validation_problem(error, request)
-            response.headers["Cache-Control"] = "no-store"
-            add_framing_headers(response.headers, self.settings)
-            return response
+            return self._finished(response)
 
         return route_handler
+
+    def _finished(self, response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        add_framing_headers(response.headers, self.settings)
+        return response
+
+    def allowed(self) -> tuple[str, ...]:
+        """The methods of this route's path: of every route of it (the router's path is the
+        end of this one's, which an app's ``include_router`` prefix may precede), else its
+        own, HEAD wherever GET is."""
+        known = [path for path in self.allowed_by_path if self.path.endswith(path)]
+        if known:
+            return self.allowed_by_path[max(known, key=len)]
+        return _with_head(set(self.methods or ()))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "HEAD" and "GET" in (self.methods or ()):
+            await super().handle({**scope, "method": "GET"}, receive, _bodiless(send))
+            return
+        if self.methods and scope["method"] not in self.methods:
+            error = MethodNotAllowed(allowed=self.allowed())
+            answer = problem_response(error, request_locale(Request(scope)))
+            await self._finished(answer)(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
+
+
+def _bodiless(send: Send) -> Send:
+    """``send`` for a HEAD answered by its GET: the headers (``Content-Length`` too), no body."""
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message.get("type") == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return sending
+
+
+def _with_head(methods: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+
+
+def share_allow(route_class: type[ProblemRoute], routes: Iterable[BaseRoute]) -> None:
+    """Tell ``route_class`` (a router's, once its ``routes`` are built) every method each
+    path answers: a wrong method reaches the first route of a path only, which knows its own
+    methods alone (and ``include_router`` may copy the routes)."""
+    by_path: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, ProblemRoute):
+            by_path.setdefault(route.path, set()).update(route.methods or ())
+    route_class.allowed_by_path = {path: _with_head(methods) for path, methods in by_path.items()}
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from .models import (
     VerificationOut,
 )
 from .passkey_routes import add_passkey_routes
-from .problems import ProblemRoute, problem_responses
+from .problems import ProblemRoute, problem_responses, share_allow
 from .recovery_text import (
     RECOVERY_ACCOUNT,
     RECOVERY_TEXT_DOC,
@@ -42,6 +42,10 @@ from .step_up import STEP_UP_HEADER
 
 if TYPE_CHECKING:
     from .gate import OtpGate
+
+#: What a request without a body means on a route whose every body field is optional.
+NO_ENROLL_TOTP = EnrollTotp.model_validate({})
+NO_START_CHALLENGE = StartChallenge.model_validate({})
 
 
 def _challenge_id() -> Any:
@@ -112,8 +116,8 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(400, 401, 409, 422, 423, 429, 502, 503),
     )
     async def start_challenge(
-        body: StartChallenge,
         request: Request,
+        body: StartChallenge = NO_START_CHALLENGE,
         subject: str = subject_dep,
         session_key: str = session_dep,
         client_ip: str | None = ip_dep,
@@ -205,7 +209,9 @@ def build_router(gate: OtpGate) -> APIRouter:
         responses=problem_responses(400, 401, 409, 503),
     )
     async def enroll_totp(
-        body: EnrollTotp, subject: str = subject_dep, session_key: str = session_dep
+        body: EnrollTotp = NO_ENROLL_TOTP,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
     ) -> TotpEnrollmentOut:
         await guard_change(subject, session_key)
         account = await gate.label(subject, body.account)
@@ -296,4 +302,5 @@ def build_router(gate: OtpGate) -> APIRouter:
     add_factor_routes(router, gate)
     add_device_routes(router, gate)
     add_passkey_routes(router, gate)
+    share_allow(GateRoute, router.routes)
     return router

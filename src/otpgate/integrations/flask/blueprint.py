@@ -25,6 +25,7 @@ def make_blueprint(name: str) -> Blueprint:
     from . import (
         assets,
         devices,
+        methods,
         replay,
         views_factors,
         views_manage,
@@ -33,6 +34,8 @@ def make_blueprint(name: str) -> Blueprint:
     )
 
     blueprint = Blueprint(name, __name__, template_folder="templates")
+    blueprint.before_request(methods.remember_session)  # HEAD: no side effect on the session
+    blueprint.after_request(methods.restore_session)
     blueprint.before_request(check_body)
     blueprint.before_request(check_csrf)
     blueprint.register_error_handler(OtpgateError, answer_error)

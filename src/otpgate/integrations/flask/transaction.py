@@ -19,7 +19,13 @@ from werkzeug.exceptions import abort
 from werkzeug.wrappers import Response
 
 from otpgate.core.challenge import Verification
-from otpgate.core.confirmations import PURPOSE, Confirmations, PendingConfirmation, split_token
+from otpgate.core.confirmations import (
+    PURPOSE,
+    Confirmations,
+    PendingConfirmation,
+    require_state_changing,
+    split_token,
+)
 from otpgate.core.errors import (
     ChallengeExpired,
     ConfirmationRequired,
@@ -27,6 +33,7 @@ from otpgate.core.errors import (
     LoginRequired,
     MalformedInput,
     MaxAttemptsReached,
+    MethodNotAllowed,
     OtpgateError,
 )
 from otpgate.core.factors import browser
@@ -103,7 +110,15 @@ def confirm_transaction(
     answered, the same request answers ``transaction_executed`` (409, with the recorded
     ``outcome``) instead of executing twice. ``transaction_state(context)`` reads where a
     transaction is.
+
+    Only a state-changing request (POST, PUT, PATCH, DELETE) confirms: GET, HEAD, OPTIONS or
+    TRACE (a link preview, a crawler) aborts with 405 ``method_not_allowed`` and an ``Allow``
+    header before anything is sent or recorded.
     """
+    try:
+        require_state_changing(request.method)
+    except MethodNotAllowed as refused:
+        _stop(_answer(refused))
     bound = (
         action
         if action is not None
@@ -135,6 +150,7 @@ def confirm_transaction(
                 subject,
                 bound,
                 context,
+                method=request.method,
                 factor=factor or None,
                 summary=summary,
                 client_ip=client_ip(),
@@ -206,6 +222,7 @@ def _reopened(
             subject,
             action,
             context,
+            method=request.method,
             factor=again,
             summary=summary,
             client_ip=client_ip(),

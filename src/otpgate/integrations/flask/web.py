@@ -247,8 +247,9 @@ def render(
     if error is not None:
         answer = error_response(error, language)
         status = answer.status
-        if "Retry-After" in answer.headers:
-            headers["Retry-After"] = answer.headers["Retry-After"]
+        for name in ("Retry-After", "Allow"):
+            if name in answer.headers:
+                headers[name] = answer.headers[name]
         shown = {
             "code": error.code,
             "message": answer.body["title"],

@@ -22,7 +22,9 @@ Django's ``confirm_transaction``), then the action runs, once. Its answer is rec
 else ``executed`` (repeating it answers 409 ``transaction_executed`` with the outcome, never
 a second execution). The same as FastAPI's ``require_transaction``, on the same core
 (``Confirmations``), for session and token clients alike. Works on ``APIView`` methods and
-``@api_view`` functions (synchronous views, as DRF's are).
+``@api_view`` functions (synchronous views, as DRF's are). Only a state-changing method
+(POST, PUT, PATCH, DELETE) confirms: a decorated ``get`` answers 405 ``method_not_allowed``
+(with ``Allow``), and nothing is sent.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from otpgate.core.answers import (
     VerifiedTransaction,
     which_code,
 )
-from otpgate.core.confirmations import Confirmations, split_token
+from otpgate.core.confirmations import Confirmations, require_state_changing, split_token
 from otpgate.core.errors import FactorSetupRequired, LoginRequired, MalformedInput, OtpgateError
 from otpgate.core.executions import response_outcome
 
@@ -99,6 +101,7 @@ def confirm_transaction(
         ) -> Any:
             if not isinstance(context, Mapping):
                 raise TypeError("confirm_transaction's details must return a mapping")
+            require_state_changing(request.method)  # never a code for a GET (405)
             subject = state.subject_of(request)
             if not subject:
                 raise LoginRequired()
@@ -114,6 +117,7 @@ def confirm_transaction(
                         subject,
                         bound,
                         context,
+                        method=request.method or "",
                         factor=request.headers.get(FACTOR_HEADER) or None,
                         summary=text,
                         client_ip=client_ip(request._request),

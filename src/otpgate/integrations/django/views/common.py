@@ -20,6 +20,9 @@ from ..framing import protect
 from ..notices import pending
 from ..session import locale_of
 
+#: The core's headers a page answer carries too (the rest are for API clients).
+_PAGE_HEADERS = ("Retry-After", "Allow")
+
 
 def no_store(response: HttpResponse) -> HttpResponse:
     """Second-factor pages are never cached (they may show codes or secrets once)."""
@@ -35,7 +38,7 @@ def page(
     error: OtpgateError | None = None,
 ) -> HttpResponse:
     """Render ``template`` (or the first of a list that exists); with ``error``, the core's
-    answer to it: status, ``Retry-After`` and its message in the request's language; the
+    answer to it: status, ``Retry-After`` (``Allow``) and its message in the request's language; the
     pending success notices as ``otpgate_notices`` (shown once). Never cached, never framed
     (by default)."""
     status = 200
@@ -43,7 +46,7 @@ def page(
     if error is not None:
         answer = error_response(error, locale_of(request))
         status = answer.status
-        headers = {k: v for k, v in answer.headers.items() if k == "Retry-After"}
+        headers = {k: v for k, v in answer.headers.items() if k in _PAGE_HEADERS}
         context = {
             **context,
             "error": answer.body["title"],
