@@ -59,6 +59,12 @@ def test_removable_items_are_masked_and_removed_on_both_verifiers(gate, clock):
     assert _call(gate, changes.removable, "alice", "no-such-factor") == []
     with pytest.raises(MalformedInput):
         _call(gate, changes.remove_factor, "alice", changes.Removable("no-such", "", ""))
+    # A registered factor that is not removed from these pages (recovery codes are replaced).
+    gate.recovery.generate("alice")
+    assert _call(gate, changes.removable, "alice", "recovery") == []
+    with pytest.raises(MalformedInput):
+        _call(gate, changes.remove_factor, "alice", changes.Removable("recovery", "", ""))
+    assert gate.recovery.remaining("alice") == 10
 
 
 def test_a_passkey_is_named_and_removed(gate):

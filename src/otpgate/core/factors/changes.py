@@ -10,7 +10,9 @@ control flow:
   adding goes through ``gate.setup`` and ``gate.verify(..., purpose="enroll")``;
 - :func:`removable` / :func:`aremovable`: what the user could remove of a factor, each item
   named for the confirmation page (masked), and :func:`remove_factor` /
-  :func:`aremove_factor` doing it;
+  :func:`aremove_factor` doing it: both ask the registered factor
+  (:class:`~otpgate.core.factors.removal.RemovableFactor`), so a site's own factor that
+  implements it is listed and removed like the shipped ones;
 - :func:`removal_step`: the decision before a removal: ask for confirmation (a POST without
   :data:`CONFIRM_FIELD` never removes), refuse the last factor of a user who must keep one,
   or remove;
@@ -31,10 +33,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ..address import mask_email
-from ..errors import LastFactor, MalformedInput, OtpgateError
+from ..errors import LastFactor, MalformedInput, OtpgateError, UnknownFactor
 from ..i18n import N_
-from ..phone import mask
+from .removal import Removable as Removable
+from .removal import RemovableFactor
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -150,80 +152,41 @@ def removal_texts(factor: str) -> RemovalTexts:
     )
 
 
-@dataclass(frozen=True)
-class Removable:
-    """One thing of a factor the user may remove: ``ref`` is what :func:`remove_factor`
-    takes (a number, an address, a passkey id; "" for the app); ``shown`` is safe to show
-    (masked, or the passkey's name)."""
-
-    factor: str
-    ref: str
-    shown: str
-    #: It counts as a primary factor (an unfinished app set-up does not).
-    primary: bool = True
+def _removal_of(gate: Verifier | AsyncVerifier, factor: str) -> RemovableFactor | None:
+    """The registered factor called ``factor`` if it can be removed, else None."""
+    try:
+        found = gate.registry.get(factor)
+    except UnknownFactor:
+        return None
+    return found if isinstance(found, RemovableFactor) else None
 
 
 def removable(gate: Verifier, subject: str, factor: str) -> list[Removable]:
     """What ``subject`` could remove of ``factor``, in the order the pages list it."""
-    credentials = gate.credentials
-    if factor == "sms":
-        return [Removable(factor, e164, mask(e164)) for e164 in credentials.phones(subject)]
-    if factor == "email":
-        lister = getattr(credentials, "emails", None)
-        addresses: list[str] = list(lister(subject)) if lister is not None else []
-        return [Removable(factor, a, mask_email(a)) for a in addresses]
-    if factor == "totp":
-        pending = credentials.get_totp(subject)  # an unfinished set-up may be dropped too
-        return [Removable(factor, "", "", primary=pending.confirmed)] if pending else []
-    if factor == "webauthn":
-        keys = gate.passkeys.list(subject)
-        return [Removable(factor, key.credential_id, key.name) for key in keys]
-    return []
+    found = _removal_of(gate, factor)
+    return found.removable(gate, subject) if found is not None else []
 
 
 async def aremovable(gate: AsyncVerifier, subject: str, factor: str) -> list[Removable]:
     """:func:`removable` on the async verifier."""
-    credentials = gate.credentials
-    if factor == "sms":
-        phones = await credentials.phones(subject)
-        return [Removable(factor, e164, mask(e164)) for e164 in phones]
-    if factor == "email":
-        lister = getattr(credentials, "emails", None)
-        addresses: list[str] = list(await lister(subject)) if lister is not None else []
-        return [Removable(factor, a, mask_email(a)) for a in addresses]
-    if factor == "totp":
-        pending = await credentials.get_totp(subject)
-        return [Removable(factor, "", "", primary=pending.confirmed)] if pending else []
-    if factor == "webauthn":
-        keys = await gate.passkeys.list(subject)
-        return [Removable(factor, key.credential_id, key.name) for key in keys]
-    return []
+    found = _removal_of(gate, factor)
+    return await found.aremovable(gate, subject) if found is not None else []
 
 
 def remove_factor(gate: Verifier, subject: str, item: Removable) -> bool:
     """Remove ``item`` (sends ``factor_removed``); True if something was removed."""
-    if item.factor == "sms":
-        return gate.remove_phone(subject, item.ref)
-    if item.factor == "email":
-        return gate.remove_email(subject, item.ref)
-    if item.factor == "totp":
-        return gate.totp.remove(subject)
-    if item.factor == "webauthn":
-        return gate.passkeys.remove(subject, item.ref)
-    raise MalformedInput()
+    found = _removal_of(gate, item.factor)
+    if found is None:
+        raise MalformedInput()
+    return found.remove(gate, subject, item.ref)
 
 
 async def aremove_factor(gate: AsyncVerifier, subject: str, item: Removable) -> bool:
     """:func:`remove_factor` on the async verifier."""
-    if item.factor == "sms":
-        return await gate.remove_phone(subject, item.ref)
-    if item.factor == "email":
-        return await gate.remove_email(subject, item.ref)
-    if item.factor == "totp":
-        return await gate.totp.remove(subject)
-    if item.factor == "webauthn":
-        return await gate.passkeys.remove(subject, item.ref)
-    raise MalformedInput()
+    found = _removal_of(gate, item.factor)
+    if found is None:
+        raise MalformedInput()
+    return await found.aremove(gate, subject, item.ref)
 
 
 def confirmed(value: object) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..address import mask_email
 from .base import SentCode, StartRequest
+from .removal import Removable
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -64,3 +66,20 @@ class EmailFactor(SentCode):
             summary=request.summary,
             action=request.action,
         )
+
+    def removable(self, gate: Verifier, subject: str) -> list[Removable]:
+        """The subject's verified addresses, masked."""
+        lister = getattr(gate.credentials, "emails", None)
+        addresses: list[str] = list(lister(subject)) if lister is not None else []
+        return [Removable(self.name, a, mask_email(a)) for a in addresses]
+
+    async def aremovable(self, gate: AsyncVerifier, subject: str) -> list[Removable]:
+        lister = getattr(gate.credentials, "emails", None)
+        addresses: list[str] = list(await lister(subject)) if lister is not None else []
+        return [Removable(self.name, a, mask_email(a)) for a in addresses]
+
+    def remove(self, gate: Verifier, subject: str, ref: str) -> bool:
+        return gate.remove_email(subject, ref)
+
+    async def aremove(self, gate: AsyncVerifier, subject: str, ref: str) -> bool:
+        return await gate.remove_email(subject, ref)

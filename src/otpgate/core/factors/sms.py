@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..phone import mask
 from .base import SentCode, StartRequest
+from .removal import Removable
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -58,3 +60,17 @@ class SmsFactor(SentCode):
             summary=request.summary,
             action=request.action,
         )
+
+    def removable(self, gate: Verifier, subject: str) -> list[Removable]:
+        """The subject's verified numbers, masked."""
+        return [Removable(self.name, e164, mask(e164)) for e164 in gate.credentials.phones(subject)]
+
+    async def aremovable(self, gate: AsyncVerifier, subject: str) -> list[Removable]:
+        phones = await gate.credentials.phones(subject)
+        return [Removable(self.name, e164, mask(e164)) for e164 in phones]
+
+    def remove(self, gate: Verifier, subject: str, ref: str) -> bool:
+        return gate.remove_phone(subject, ref)
+
+    async def aremove(self, gate: AsyncVerifier, subject: str, ref: str) -> bool:
+        return await gate.remove_phone(subject, ref)

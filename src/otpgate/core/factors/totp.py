@@ -10,6 +10,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from .base import CheckRequest, InputSpec, PassiveStart, numeric_input
+from .removal import Removable
 from .selection import change_refusal
 from .setup import FactorSetup, SetupRequest
 
@@ -74,3 +75,18 @@ class AuthenticatorFactor(PassiveStart):
         binding = gate._binding_digest(request.context, request.action)
         verification = await gate.check_totp(subject, code, purpose=request.purpose)
         return dataclasses.replace(verification, context_digest=binding)
+
+    def removable(self, gate: Verifier, subject: str) -> list[Removable]:
+        """The app, set up or not (an unfinished set-up may be dropped too)."""
+        pending = gate.credentials.get_totp(subject)
+        return [Removable(self.name, "", "", primary=pending.confirmed)] if pending else []
+
+    async def aremovable(self, gate: AsyncVerifier, subject: str) -> list[Removable]:
+        pending = await gate.credentials.get_totp(subject)
+        return [Removable(self.name, "", "", primary=pending.confirmed)] if pending else []
+
+    def remove(self, gate: Verifier, subject: str, ref: str) -> bool:
+        return gate.totp.remove(subject)
+
+    async def aremove(self, gate: AsyncVerifier, subject: str, ref: str) -> bool:
+        return await gate.totp.remove(subject)

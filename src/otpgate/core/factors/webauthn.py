@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..passkey_settings import webauthn_configured
 from .base import BROWSER_INPUT, CheckRequest, InputSpec, StartRequest
+from .removal import Removable
 from .selection import change_refusal
 from .setup import FactorSetup, SetupRequest
 
@@ -189,3 +190,18 @@ class WebAuthnFactor:
             ):
                 raise flow.counter_regression(gate, subject, use.credential_id, request.purpose)
         return verification
+
+    def removable(self, gate: Verifier, subject: str) -> list[Removable]:
+        """The subject's passkeys, by name."""
+        keys = gate.passkeys.list(subject)
+        return [Removable(self.name, key.credential_id, key.name) for key in keys]
+
+    async def aremovable(self, gate: AsyncVerifier, subject: str) -> list[Removable]:
+        keys = await gate.passkeys.list(subject)
+        return [Removable(self.name, key.credential_id, key.name) for key in keys]
+
+    def remove(self, gate: Verifier, subject: str, ref: str) -> bool:
+        return gate.passkeys.remove(subject, ref)
+
+    async def aremove(self, gate: AsyncVerifier, subject: str, ref: str) -> bool:
+        return await gate.passkeys.remove(subject, ref)

@@ -117,8 +117,8 @@ def confirm_transaction(
     """
     try:
         require_state_changing(request.method)
-    except MethodNotAllowed as refused:
-        _stop(_answer(refused))
+    except MethodNotAllowed as wrong_method:
+        _stop(_answer(wrong_method))
     bound = (
         action
         if action is not None
