@@ -167,3 +167,44 @@ def test_new_recovery_codes_say_the_old_ones_stopped_working(site):
     client.post("/otp/recovery", data={"csrf_token": CSRF})
     notice = "New recovery codes made. The old ones no longer work."
     assert _notices(client.get("/otp/").get_data(as_text=True)) == [notice]
+
+
+def test_the_confirmation_removes_what_it_showed_or_nothing(clock, outbox):
+    """The confirmation page names its number by a keyed handle, not by its place in the
+    list: if another tab changed the list meanwhile, the POST removes the number the page
+    showed, or nothing (never the number that moved into that place)."""
+    from tests.conftest import OTHER_PHONE
+
+    from .conftest import sms_login
+
+    harness = make_app(clock, outbox)
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+        harness.gate.verifier.credentials.add_phone("alice", OTHER_PHONE)
+    client = harness.client()
+    sms_login(harness, client)
+    page = client.get("/otp/phone/remove?index=0")
+    assert "5678" in page.text and PHONE not in page.text and OTHER_PHONE not in page.text
+    handle = re.search(r'name="item" value="([^"]+)"', page.text)
+    assert handle and "index" not in page.text.split("<form", 1)[1].split("</form>")[0]
+    # Another tab removes that first number: the second one moves into its place.
+    gone = client.post("/otp/phone/remove", data={"csrf_token": CSRF, "index": "0", "confirm": "1"})
+    assert gone.status_code == 303
+    stale = client.post(
+        "/otp/phone/remove", data={"csrf_token": CSRF, "item": handle.group(1), "confirm": "1"}
+    )
+    assert stale.status_code == 400
+    with harness.app.app_context():
+        assert harness.gate.verifier.credentials.phones("alice") == [OTHER_PHONE]
+    forged = client.post(
+        "/otp/phone/remove", data={"csrf_token": CSRF, "item": "x" * 22, "confirm": "1"}
+    )
+    assert forged.status_code == 400
+    page = client.get("/otp/phone/remove?index=0")
+    handle = re.search(r'name="item" value="([^"]+)"', page.text)
+    done = client.post(
+        "/otp/phone/remove", data={"csrf_token": CSRF, "item": handle.group(1), "confirm": "1"}
+    )
+    assert done.status_code == 303
+    with harness.app.app_context():
+        assert harness.gate.verifier.credentials.phones("alice") == []

@@ -29,6 +29,7 @@ through the verifier they are handed.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -227,6 +228,26 @@ _CHOOSE = {
     "email": N_("Choose an email address to remove."),
     "webauthn": N_("Choose a passkey to remove."),
 }
+
+
+def handle_of(gate: Verifier | AsyncVerifier, subject: str, item: Removable) -> str:
+    """A handle naming ``item`` of ``subject`` on a confirmation page (a keyed digest: it
+    reveals neither the number nor the address, and still names the same item when the
+    list changed between the page and its POST, unlike a place in the list)."""
+    return gate.keyring.digest("removal", subject, item.factor, item.ref)
+
+
+def by_handle(
+    gate: Verifier | AsyncVerifier, subject: str, items: list[Removable], handle: object
+) -> list[Removable]:
+    """The item of ``items`` that ``handle`` names (under any configured key), or none."""
+    if not isinstance(handle, str) or not handle or len(handle) > 64:
+        return []
+    for item in items:
+        digests = gate.keyring.digests("removal", subject, item.factor, item.ref)
+        if any(hmac.compare_digest(handle, digest) for digest in digests):
+            return [item]
+    return []
 
 
 def not_chosen(factor: str) -> MalformedInput:

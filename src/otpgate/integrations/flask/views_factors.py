@@ -145,12 +145,18 @@ def confirm(factor: str) -> Response:
 
 
 def _chosen(subject: str, factor: str) -> Removable:
-    """The item named by ``id`` (a passkey's), ``index`` (its place in the list) or, for a
-    factor a user has at most one of (the app), nothing."""
-    items = changes.removable(state().verifier, subject, factor)
+    """The item named by ``item`` (the confirmation page's handle: what the page showed,
+    even if the list changed since), ``id`` (a passkey's), ``index`` (its place in the list:
+    the management page's links) or, for a factor a user has at most one of (the app),
+    nothing."""
+    gate = state().verifier
+    items = changes.removable(gate, subject, factor)
+    handle = field("item") if is_post() else request.args.get("item")
     wanted = field("id") if is_post() else request.args.get("id")
     index = field("index") if is_post() else request.args.get("index")
-    if isinstance(wanted, str) and wanted:
+    if handle is not None:
+        found = changes.by_handle(gate, subject, items, handle)
+    elif isinstance(wanted, str) and wanted:
         found = [item for item in items if item.ref == wanted]
     elif index is not None:
         if isinstance(index, str) and index.isascii() and index.isdigit():
@@ -182,11 +188,10 @@ def remove(factor: str) -> Response:
         changes.remove_factor(state().verifier, subject, item)
         return done(translate(changes.removed_notice(factor)))
     texts = changes.removal_texts(factor)
-    index = changes.removable(state().verifier, subject, factor).index(item)
     return render(
         [f"otpgate/{changes.page_of(factor)}_remove.html", "otpgate/remove.html"],
         item=item,
-        index=index,
+        handle=changes.handle_of(state().verifier, subject, item),
         title=translate(texts.title),
         explanation=translate(texts.explanation),
         confirm_field=changes.CONFIRM_FIELD,
