@@ -16,7 +16,8 @@ async def payment_details(payment_id: str) -> dict:  # what the code confirms
     p = await load_payment(payment_id)  # yours
     return {"payment": p.id, "amount": p.amount, "currency": p.currency, "payee": p.iban}
 
-confirm = gate.require_transaction(payment_details, summary=lambda d: f"payment of {d['amount']}")
+confirm = gate.require_transaction(  # SMS: "code 123456 confirms payment of 250.00 EUR to DE89…"
+    payment_details, summary=lambda d: f"payment of {d['amount']} {d['currency']} to {d['payee']}")
 
 @app.post("/payments/{payment_id}/execute", responses=gate.transaction_responses)
 async def execute(payment_id: str, tx: VerifiedTransaction = Depends(confirm)):
