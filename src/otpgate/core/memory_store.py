@@ -69,12 +69,20 @@ class MemoryStore(KeyedMemory):
             budgets = [e for e in entries if isinstance(e, Budget)]
             watches = [e for e in entries if isinstance(e, Watch)]
             self._ranges.credit(watches, now)
+            # A family (budgets of one key) shares one record of sends, kept for its
+            # longest window; each budget counts the sends within its own window.
+            longest: dict[str, int] = {}
+            for budget in budgets:
+                longest[budget.key] = max(longest.get(budget.key, 0), budget.window)
+            for key, window in longest.items():
+                log = self._budgets.setdefault(key, [])
+                log[:] = [t for t in log if t > now - window]
             worst: Denial | None = None
             for budget in budgets:
-                log = self._budgets.setdefault(budget.key, [])
-                log[:] = [t for t in log if t > now - budget.window]
-                if len(log) >= budget.limit:
-                    wait = log[len(log) - budget.limit] + budget.window - now
+                log = self._budgets[budget.key]
+                recent = [t for t in log if t > now - budget.window]
+                if len(recent) >= budget.limit:
+                    wait = recent[len(recent) - budget.limit] + budget.window - now
                     if worst is None or wait > worst.retry_after:
                         worst = Denial(budget.scope, wait)
             if worst is not None:
@@ -82,8 +90,8 @@ class MemoryStore(KeyedMemory):
             worst = self._ranges.judge(watches, now)
             if worst is not None:
                 return worst
-            for budget in budgets:
-                self._budgets[budget.key].append(now)
+            for key in longest:
+                self._budgets[key].append(now)
             self._ranges.count(watches, now)
             return None
 

@@ -8,7 +8,9 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{D}:b<kind>[:<window>]`` a send budget (sorted set of send times), ``D`` the keyed
+- ``P{D}:b<kind>[:<window>]`` a send budget family's record (sorted set of send times: the
+  budgets of one core key, such as a number's 15-minute and 1-day ones, count their own
+  windows in it; the core names no window any more), ``D`` the keyed
   digest of what it counts (a phone of a subject, a subject, a number, a client network)
   or the calling code of a country: each budget has the hash tag of what it counts, so
   budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
