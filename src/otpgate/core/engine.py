@@ -206,9 +206,7 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
             Budget(
                 "email", f"m:{mail_key}", s.phone_budget_short.limit, s.phone_budget_short.window
             ),
-            Budget(
-                "email", f"m:{mail_key}", s.phone_budget_long.limit, s.phone_budget_long.window
-            ),
+            Budget("email", f"m:{mail_key}", s.phone_budget_long.limit, s.phone_budget_long.window),
             Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
         ]
         if purpose == "enroll":
