@@ -147,7 +147,7 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     keys = _keys(redis_server, prefix)
     subject_key = challenge.id.split(".")[0]
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
-    budget_keys = {k: t for k, t in keys.items() if "}:b" in k and not k.endswith(":bw")}
+    budget_keys = {k: t for k, t in keys.items() if "}:t" in k}
     ranges = {k: t for k, t in keys.items() if k.endswith(":bw")}
     assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
     # the phone's 15-minute and 1-day budgets share one record; enrollment, subject, client IP
@@ -157,7 +157,7 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
     # Each budget has the hash tag of what it counts.
     assert len({key_slot(k.encode()) for k in budget_keys}) == 4
-    (phone_record,) = (k for k in budget_keys if k.endswith(":bp"))
+    (phone_record,) = (k for k in budget_keys if k.endswith(":tp"))
     assert keys[phone_record] > 3600  # kept for the family's longest window (a day)
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
@@ -186,9 +186,11 @@ def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
         ], spender
     keys = _keys(redis_server, prefix)
     assert list(keys) == [Codec(prefix).budget_key("p:f")]
-    assert 60 < keys[f"{prefix}{{f}}:bp"] <= 600  # the longest window
+    assert 60 < keys[f"{prefix}{{f}}:tp"] <= 600  # the longest window
     with redis_server.client() as client:
-        assert client.zcard(f"{prefix}{{f}}:bp") == 2  # 61 and 601: 0 and 1 left the long window
+        # 61 and 601 (0 and 1 left the long window), in whole microseconds
+        sends = client.zrange(f"{prefix}{{f}}:tp", 0, -1, withscores=True)
+        assert [score for _, score in sends] == [(NOW + 61) * 1e6, (NOW + 601) * 1e6]
     store.close()
 
 
