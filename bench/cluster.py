@@ -73,7 +73,7 @@ def key_share(cluster: Cluster, count: int) -> None:
         with node.client() as client:
             keys = list(client.scan_iter(f"{store.prefix}*", count=1000))
             held.append(len(keys))
-            budgets.append(sum(1 for key in keys if b"}:b" in key))
+            budgets.append(sum(1 for key in keys if b"}:t" in key))
     total = sum(held)
     print(f"key share: {count:,} starts ({count / seconds:,.0f}/s through the cluster), "
           f"{total:,} keys, {sum(budgets):,} of them send budgets")  # fmt: skip

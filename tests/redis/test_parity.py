@@ -25,11 +25,13 @@ LOCKOUT = LockoutPolicy(after=2, base=3, maximum=20, hard_after=5, memory=400)
 SUBJECTS = ["S" * 22, "T" * 21 + "_"]
 DIGESTS = ["code-digest-one-aaaaaa", "code-digest-two-bbbbbb", "short"]
 CONTEXTS = ["", "context-digest-cccccccc"]
-BUDGETS = [
-    Budget("phone", "p:x:s", 3, 50),
-    Budget("phone", "p:x:l", 5, 400),
-    Budget("subject", "s:y", 4, 200),
-    Budget("ip", "i:z", 2, 30),
+#: Budget families: the budgets of one key share one record of sends and are spent as one
+#: (the store contract), so a call spends a random subset of families, each whole.
+FAMILIES = [
+    [Budget("phone", "p:x", 3, 50), Budget("phone", "p:x", 5, 400)],
+    [Budget("email", "m:w", 2, 20), Budget("email", "m:w", 3, 30), Budget("email", "m:w", 6, 90)],
+    [Budget("subject", "s:y", 4, 200)],
+    [Budget("ip", "i:z", 2, 30)],
 ]
 STEPS = [0, 0, 0.5, 1, 2.75, 5, 13, 29.9, 60, 101, 350, 0.1 + 0.2]
 
@@ -87,7 +89,8 @@ class Script:
             elif kind == "unlock":
                 self.calls.append(("unlock", (subject,)))
             else:
-                budgets = rng.sample(BUDGETS, rng.randrange(1, len(BUDGETS) + 1))
+                families = rng.sample(FAMILIES, rng.randrange(1, len(FAMILIES) + 1))
+                budgets = [b for family in families for b in rng.sample(family, len(family))]
                 self.calls.append(("spend_budgets", (budgets, now)))
 
     def replay(self, store: Any, loop: asyncio.AbstractEventLoop | None = None) -> list[Any]:

@@ -14,7 +14,8 @@ from redis.crc import key_slot
 
 from otpgate import AsyncStore, OutboxSender, Settings, StorageUnavailable, Store, Verifier
 from otpgate.core.challenge import ChallengeRecord, Status
-from otpgate.core.policy import LockoutPolicy, Result
+from otpgate.core.memory_store import MemoryStore
+from otpgate.core.policy import Budget, Denial, LockoutPolicy, Result
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
 from otpgate.redis.connect import SentinelUrl
@@ -146,15 +147,18 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     keys = _keys(redis_server, prefix)
     subject_key = challenge.id.split(".")[0]
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
-    budget_keys = {k: t for k, t in keys.items() if "}:b" in k and not k.endswith(":bw")}
+    budget_keys = {k: t for k, t in keys.items() if "}:t" in k}
     ranges = {k: t for k, t in keys.items() if k.endswith(":bw")}
     assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
-    assert len(budget_keys) == 5  # phone 15 min, phone 24 h, enrollment, subject, client IP
+    # the phone's 15-minute and 1-day budgets share one record; enrollment, subject, client IP
+    assert len(budget_keys) == 4
     assert len(ranges) == 2  # the pumping guard's prefix and country
-    assert len(keys) == 9
+    assert len(keys) == 8
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
-    # Each budget has the hash tag of what it counts: the phone's two share one.
+    # Each budget has the hash tag of what it counts.
     assert len({key_slot(k.encode()) for k in budget_keys}) == 4
+    (phone_record,) = (k for k in budget_keys if k.endswith(":tp"))
+    assert keys[phone_record] > 3600  # kept for the family's longest window (a day)
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key
@@ -162,6 +166,31 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
         assert 0 < ttl <= (25 * 3600 if key in ranges else 86400), key
     challenge_key = Codec(prefix).challenge_key(challenge.id)
     assert 300 < keys[challenge_key] <= 360  # until it expires, plus a minute of grace
+    store.close()
+
+
+def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
+    """A number's short and long budgets: one sorted set, each budget counting its own
+    window in it, answered as ``MemoryStore`` answers."""
+    family = [Budget("phone", "p:f", 2, 60), Budget("phone", "p:f", 3, 600)]
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    for spender in (MemoryStore(clock=lambda: 0.0), store):
+        answers = [spender.spend_budgets(family, NOW + t) for t in (0, 1, 2, 61, 200, 601)]
+        assert answers == [
+            None,
+            None,
+            Denial("phone", 58.0),  # the 1-minute budget: the first send leaves it at 60
+            None,  # the minute is over; the day counts 3 sends
+            Denial("phone", 400.0),  # the 10-minute budget: the first send leaves it at 600
+            None,  # the first two sends left the long window: 1 counted there, none in the short
+        ], spender
+    keys = _keys(redis_server, prefix)
+    assert list(keys) == [Codec(prefix).budget_key("p:f")]
+    assert 60 < keys[f"{prefix}{{f}}:tp"] <= 600  # the longest window
+    with redis_server.client() as client:
+        # 61 and 601 (0 and 1 left the long window), in whole microseconds
+        sends = client.zrange(f"{prefix}{{f}}:tp", 0, -1, withscores=True)
+        assert [score for _, score in sends] == [(NOW + 61) * 1e6, (NOW + 601) * 1e6]
     store.close()
 
 

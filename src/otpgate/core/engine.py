@@ -204,11 +204,9 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
         mail_key = self.keyring.digest("email", address.address, subject_key)
         budgets: list[Budget | Watch] = [
             Budget(
-                "email", f"m:{mail_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
+                "email", f"m:{mail_key}", s.phone_budget_short.limit, s.phone_budget_short.window
             ),
-            Budget(
-                "email", f"m:{mail_key}:l", s.phone_budget_long.limit, s.phone_budget_long.window
-            ),
+            Budget("email", f"m:{mail_key}", s.phone_budget_long.limit, s.phone_budget_long.window),
             Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
         ]
         if purpose == "enroll":
@@ -248,10 +246,10 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, Decisions):
         phone_key = self.keyring.digest("phone", number.e164, subject_key)
         budgets: list[Budget | Watch] = [
             Budget(
-                "phone", f"p:{phone_key}:s", s.phone_budget_short.limit, s.phone_budget_short.window
+                "phone", f"p:{phone_key}", s.phone_budget_short.limit, s.phone_budget_short.window
             ),
             Budget(
-                "phone", f"p:{phone_key}:l", s.phone_budget_long.limit, s.phone_budget_long.window
+                "phone", f"p:{phone_key}", s.phone_budget_long.limit, s.phone_budget_long.window
             ),
             Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,7 +58,8 @@ class MemoryStore(KeyedMemory):
         self._lock = threading.Lock()
         self._challenges: dict[str, ChallengeRecord] = {}
         self._subjects: dict[str, _SubjectState] = {}
-        self._budgets: dict[str, list[float]] = {}
+        #: Per budget family, its send times in whole microseconds.
+        self._budgets: dict[str, list[int]] = {}
         self._ranges = RangeCounts()
         self._writes = 0
 
@@ -69,12 +71,23 @@ class MemoryStore(KeyedMemory):
             budgets = [e for e in entries if isinstance(e, Budget)]
             watches = [e for e in entries if isinstance(e, Watch)]
             self._ranges.credit(watches, now)
+            # A family (budgets of one key) shares one record of sends, kept for its
+            # longest window; each budget counts the sends within its own window. Send
+            # times are whole microseconds (as a Redis store keeps them).
+            micros = _micros(now)
+            longest: dict[str, int] = {}
+            for budget in budgets:
+                longest[budget.key] = max(longest.get(budget.key, 0), budget.window)
+            for key, window in longest.items():
+                log = self._budgets.setdefault(key, [])
+                log[:] = [t for t in log if t > micros - window * 1_000_000]
             worst: Denial | None = None
             for budget in budgets:
-                log = self._budgets.setdefault(budget.key, [])
-                log[:] = [t for t in log if t > now - budget.window]
-                if len(log) >= budget.limit:
-                    wait = log[len(log) - budget.limit] + budget.window - now
+                log = self._budgets[budget.key]
+                recent = [t for t in log if t > micros - budget.window * 1_000_000]
+                if len(recent) >= budget.limit:
+                    oldest = recent[len(recent) - budget.limit]
+                    wait = (oldest - micros) / 1_000_000 + budget.window
                     if worst is None or wait > worst.retry_after:
                         worst = Denial(budget.scope, wait)
             if worst is not None:
@@ -82,8 +95,8 @@ class MemoryStore(KeyedMemory):
             worst = self._ranges.judge(watches, now)
             if worst is not None:
                 return worst
-            for budget in budgets:
-                self._budgets[budget.key].append(now)
+            for key in longest:
+                self._budgets[key].append(micros)
             self._ranges.count(watches, now)
             return None
 
@@ -265,10 +278,15 @@ class MemoryStore(KeyedMemory):
             del self._challenges[key]
         for key in [k for k, st in self._subjects.items() if _droppable(st, now)]:
             del self._subjects[key]
-        longest = 31 * 86400
-        for key in [k for k, log in self._budgets.items() if not log or log[-1] < now - longest]:
+        oldest = _micros(now - 31 * 86400)
+        for key in [k for k, log in self._budgets.items() if not log or log[-1] < oldest]:
             del self._budgets[key]
         self._ranges.sweep(now)
+
+
+def _micros(now: float) -> int:
+    """``now`` in whole microseconds, rounded as the Redis script rounds it."""
+    return math.floor(now * 1_000_000 + 0.5)
 
 
 def _with(record: ChallengeRecord, **changes: object) -> ChallengeRecord:

@@ -86,7 +86,9 @@ def client_network(client_ip: str) -> str:
 
 @dataclass(frozen=True)
 class Budget:
-    """A send budget to spend one unit of. ``key`` never holds a raw phone number or address."""
+    """A send budget to spend one unit of. ``key`` never holds a raw phone number or address.
+    Budgets with the same ``key`` (and different windows) are one family sharing one record
+    of sends, always spent together (see ``Store.spend_budgets``)."""
 
     scope: str
     key: str

@@ -22,7 +22,14 @@ class Store(Protocol):
     def spend_budgets(self, entries: Sequence[Budget | Watch], now: float) -> Denial | None:
         """Count one send against every budget, or against none if any is spent; add the
         verified codes the watches carry, then judge and count the send in each watched range
-        (otpgate.core.pumping): a blocked range refuses it (scope ``prefix``/``country``)."""
+        (otpgate.core.pumping): a blocked range refuses it (scope ``prefix``/``country``).
+
+        Budgets with the same ``key`` are one *family* (such as a number's 15-minute and
+        1-day budgets) sharing one record of sends: a send is recorded once in it, each
+        budget of the family counts the sends of its own window against its own limit, and
+        the record keeps sends for the family's longest window. A family is spent as one:
+        every call names all of its budgets (a call naming only some may forget sends the
+        others still count)."""
 
     def pumping_blocks(self, now: float) -> list[Block]:
         """The ranges the pumping guard blocks at ``now``."""

@@ -8,7 +8,9 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{D}:b<kind>[:<window>]`` a send budget (sorted set of send times), ``D`` the keyed
+- ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times in
+  whole microseconds, an integer score: the budgets of one core key, such as a number's
+  15-minute and 1-day ones, count their own windows in it), ``D`` the keyed
   digest of what it counts (a phone of a subject, a subject, a number, a client network)
   or the calling code of a country: each budget has the hash tag of what it counts, so
   budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
@@ -187,10 +189,13 @@ class Codec:
         return f"{self.prefix}{{{subject_key}}}:s"
 
     def budget_key(self, budget_key: str) -> str:
-        """``kind:digest[:window]`` (the core's budget key) as ``P{digest}:bkind[:window]``."""
+        """``kind:digest[:window]`` (the core's budget key) as ``P{digest}:tkind[:window]``
+        (a budget family's send times, in microseconds), or ``w:digest`` (a watched range)
+        as ``P{digest}:bw``."""
         kind, _, rest = budget_key.partition(":")
         tag, colon, window = rest.partition(":")
-        return f"{self.prefix}{{{tag or kind}}}:b{kind}{colon}{window}"
+        letter = "b" if kind == "w" else "t"
+        return f"{self.prefix}{{{tag or kind}}}:{letter}{kind}{colon}{window}"
 
     def _call(
         self, name: str, keys: Sequence[Arg], args: Sequence[Arg], decode: Callable[[object], T]
