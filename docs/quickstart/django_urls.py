@@ -1,15 +1,14 @@
 from django.http import HttpResponse
 from django.urls import include, path
-from django.views.decorators.http import require_POST
 from otpgate.integrations.django import OtpLoginView, confirm_transaction, otp_required
 @otp_required(max_age=300)  # a second factor passed in the last 5 minutes
 def close_account(request):
     return HttpResponse("Account closed.")
-@require_POST  # your transfer form posts here: a GET or a link preview must not send a code
 @otp_required  # signed in, second factor passed (anonymous users go to sign in)
 def transfer(request):
     details = {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
-    answer = confirm_transaction(request, details, summary=f"payment of {details['amount']} EUR")
+    summary = f"payment of {details['amount']} EUR to {details['payee']}"  # said in the SMS
+    answer = confirm_transaction(request, details, summary=summary)  # POST only: a GET is 405
     if isinstance(answer, HttpResponse):  # the page that asks for the code
         return answer
     return HttpResponse(f"Sent {details['amount']} EUR.")  # the code matched these details
