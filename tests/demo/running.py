@@ -95,8 +95,9 @@ class RunningDemo:
                 raise AssertionError(f"no SMS to {number}: {answer.status_code} {answer.text}")
             time.sleep(0.1)
 
-    def interrupt(self, timeout: float = 30) -> int:
-        """Ctrl-C: SIGINT to the launcher only; its exit status."""
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C: SIGINT to the launcher only; its exit status (the launcher gives its
+        children STOP_TIMEOUT, then kills them: 60 s leaves room on a loaded machine)."""
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout)
 
