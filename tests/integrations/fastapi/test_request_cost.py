@@ -194,3 +194,32 @@ async def test_a_right_app_code_costs_the_check_and_one_state_write(harness: Har
     stepped = {**bearer("alice"), STEP_UP: answer.headers[STEP_UP]}
     assert (await harness.client.get("/secret", headers=stepped)).status_code == 200
     assert (await harness.client.get("/secret", headers=bearer("alice"))).status_code == 200
+
+
+@pytest.mark.parametrize("store_kind", ["memory"])
+async def test_a_passed_verify_answers_its_documented_json_unframed_and_uncached(
+    harness: Harness,
+) -> None:
+    """The verify POST serializes its answer itself (once): still the documented
+    ``VerificationOut`` as JSON, with the step-up token, ``no-store`` and the framing headers
+    every otpgate answer carries; its body was read as the JSON the client sent."""
+    import pyotp
+
+    enrollment = await harness.gate.verifier.totp.enroll("alice")
+    totp = pyotp.TOTP(enrollment.secret)
+    await harness.gate.verifier.totp.confirm("alice", totp.at(harness.clock()))
+    harness.clock.advance(60)
+    body = {"factor": "totp", "code": totp.at(harness.clock()), "purpose": "login"}
+    answer = await harness.client.post("/otpgate/verify", json=body, headers=bearer("alice"))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert answer.headers[STEP_UP]
+    found = answer.json()
+    assert set(found) == {"factor", "purpose", "verified_at", "device_token"}
+    assert (found["factor"], found["purpose"], found["device_token"]) == ("totp", "login", None)
+    assert found["verified_at"].endswith("Z")
+    schema = harness.app.openapi()["paths"]["/otpgate/verify"]["post"]["responses"]["200"]
+    assert schema["content"]["application/json"]["schema"]["$ref"].endswith("/VerificationOut")

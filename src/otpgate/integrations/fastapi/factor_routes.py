@@ -24,7 +24,7 @@ from .factor_models import (
     VerifyFactor,
 )
 from .guards import guard_factors
-from .models import ChallengeOut, VerificationOut
+from .models import ChallengeOut, VerificationOut, json_response
 from .problems import problem_responses
 from .step_up import STEP_UP_HEADER
 
@@ -123,11 +123,10 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
     async def verify_factor(
         body: VerifyFactor,
         request: Request,
-        response: Response,
         subject: str = subject_dep,
         session_key: str = session_dep,
         client_ip: str | None = Depends(gate.client_ip),
-    ) -> VerificationOut:
+    ) -> Response:
         if body.remember_device and body.purpose != "login":
             raise MalformedInput("remember_device is only for purpose login.")
         if body.purpose == "enroll":  # finishing a set-up, like starting it
@@ -136,7 +135,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         verification = await gate.verifier.verify(
             subject, body.factor, answer or "", purpose=body.purpose, challenge_id=body.challenge_id
         )
-        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
+        step_up_token = await gate.passed(session_key, verification)
         token = None
         if body.remember_device and gate.verifier.devices.enabled:
             token = await gate.verifier.devices.remember(
@@ -144,7 +143,10 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
                 user_agent=request.headers.get("user-agent"),
                 client_ip=client_ip,
             )
-        return VerificationOut.of(verification, token)
+        # Serialized here, once: returned as a model, FastAPI would validate it again first.
+        return json_response(
+            VerificationOut.of(verification, token), {STEP_UP_HEADER: step_up_token}
+        )
 
     @router.post(
         "/factors/confirm",

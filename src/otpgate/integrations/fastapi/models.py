@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.responses import Response
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.credentials import Factors
@@ -272,3 +273,9 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+def json_response(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """``model`` as the JSON answer FastAPI would give for it as the route's
+    ``response_model`` (the same bytes), without validating it a second time."""
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)

@@ -152,7 +152,10 @@ async def check_body(request: Request) -> None:
         request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media in {"", "application/json"} or media.endswith("+json"):
-        parse_json_object(await request.body())
+        raw = await request.body()
+        parsed = parse_json_object(raw)
+        if raw.decode("utf-8").strip():  # what json.loads read: Starlette's request.json()
+            request._json = parsed  # (which FastAPI calls next) need not parse it again
 
 
 class ProblemRoute(APIRoute):

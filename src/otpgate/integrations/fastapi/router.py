@@ -93,6 +93,9 @@ def build_router(gate: OtpGate) -> APIRouter:
     subject_dep = Depends(gate.current_subject)
     session_dep = Depends(gate.session_key)
     ip_dep = Depends(gate.client_ip)
+    # First: POST /verify is the route a request is most likely for (the routes are tried
+    # in order; FastAPI's per-route matching cost adds up over the ones before it).
+    add_factor_routes(router, gate)
 
     async def guard_change(subject: str, session_key: str) -> None:
         """Any change of factors needs a fresh second factor, once there is one."""
@@ -299,7 +302,6 @@ def build_router(gate: OtpGate) -> APIRouter:
         response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
-    add_factor_routes(router, gate)
     add_device_routes(router, gate)
     add_passkey_routes(router, gate)
     share_allow(GateRoute, router.routes)
