@@ -155,6 +155,8 @@ def test_recovery_codes_are_shown_once(client, sms_user, outbox, gate):
     assert "no-store" in response["Cache-Control"]
     codes = re.findall(r"<li>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</li>", response.content.decode())
     assert len(codes) == 10
+    # The file names the account as the authenticator app does: the email, else the user name.
+    assert "Account: alice@example.com" in response.content.decode()
     page = client.get("/2fa/recovery/").content.decode()
     assert not any(code in page for code in codes)
     assert "10 unused recovery codes." in page

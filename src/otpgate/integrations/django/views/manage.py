@@ -202,7 +202,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
         "sheet": recovery_sheet(
             codes,
             brand=ctx.gate.settings.brand,
-            account=ctx.user.get_username(),
+            account=account_label(ctx.user),
             created=ctx.gate.clock(),
             locale=locale_of(request),
         )
