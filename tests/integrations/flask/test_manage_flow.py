@@ -1,4 +1,4 @@
-"""Issue 15: adding and removing each factor on Flask's pages: a success notice (``flash``)
+"""Issue 15: adding and removing each factor on Flask's pages: a success notice (otpgate's own)
 shown once, and a confirmation page before any removal: a form POST without the
 confirmation removes nothing, cancelling keeps the factor."""
 

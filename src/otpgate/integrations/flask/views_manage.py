@@ -10,7 +10,7 @@ codes are shown once, in the answer that made them.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, get_flashed_messages, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -27,6 +27,7 @@ from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from . import devices
+from .notices import notify, pending
 from .web import (
     csrf_token,
     json_ok,
@@ -91,7 +92,7 @@ def done(message: str) -> Response:
     _subject, factors = signed_in()
     if wants_json():
         return json_ok({"status": "ok", "factors": factors_json(factors)})
-    flash(message, "otpgate-success")
+    notify(message)
     return redirect(url_for(state().endpoint("manage")), code=303)
 
 
@@ -119,7 +120,7 @@ def manage() -> Response:
                 "csrf_token": csrf_token(),
             }
         )
-    messages = get_flashed_messages(with_categories=True)
+    messages = pending()
     from .views_passkeys import rows
 
     return render(
