@@ -35,6 +35,15 @@ BAD_POST = """([url, csrf, name]) => { const form = document.createElement('form
   const field = document.createElement('input'); field.name = name; field.value = 'no-such-factor';
   form.append(token, field); document.body.append(form); form.submit(); }"""
 
+#: The fields a form would send (its submit button's aside), to send them again later.
+FIELDS = "(form) => Array.from(new FormData(form))"
+#: Send ``fields`` to ``url`` again, as a reload of the page a POST answered does.
+RESUBMIT = """([url, fields]) => { const form = document.createElement('form');
+  form.method = 'post'; form.action = url;
+  for (const [name, value] of fields) { const field = document.createElement('input');
+    field.type = 'hidden'; field.name = name; field.value = value; form.append(field); }
+  document.body.append(form); form.submit(); }"""
+
 
 def latest_code(inbox: str, number: str) -> str:
     """The code of the newest SMS to ``number`` in the dev inbox."""
@@ -131,9 +140,15 @@ class Tour:
         self._visit("django-app-qr", prefix)
         page.goto(prefix + "recovery/")
         self._visit("django-recovery", prefix)
+        form = page.locator("form:has(button[value=generate])")
+        sent = [*form.evaluate(FIELDS), ["action", "generate"]]
         page.locator("button[value=generate]").click()
         page.locator("#otpgate-codes").wait_for()
         self._visit("django-recovery-codes", prefix)
+        with page.expect_navigation():  # a reload: the same form again makes no codes
+            page.evaluate(RESUBMIT, [prefix + "recovery/", sent])
+        page.locator("#otpgate-already-shown").wait_for()
+        self._visit("django-recovery-already-shown", prefix)
         page.goto(prefix)
         with page.expect_navigation():
             page.evaluate(BAD_POST, [prefix + "preferred/", "csrfmiddlewaretoken", "factor"])
@@ -189,9 +204,16 @@ class Tour:
         page.locator("figure svg").wait_for()
         self._visit("flask-app-qr", prefix)
         page.goto(prefix)
+        sent = page.locator("form[action$='/otp/recovery']").evaluate(FIELDS)
         page.locator("form[action$='/otp/recovery'] button").click()
         page.locator("ol.codes").wait_for()
         self._visit("flask-recovery-codes", prefix)
+        with page.expect_navigation():  # a reload: the same form again makes no codes
+            page.evaluate(RESUBMIT, [prefix + "recovery", sent])
+        page.locator("#otpgate-already-shown").wait_for()
+        self._visit("flask-recovery-already-shown", prefix)
+        page.goto(prefix + "recovery")  # a link to a POST-only URL: the 405 page
+        self._visit("flask-wrong-method", prefix)
         page.goto(prefix)
         with page.expect_navigation():
             page.evaluate(BAD_POST, [prefix + "preferred", "csrf_token", "factor"])

@@ -75,7 +75,7 @@ def test_new_codes_download_copy_and_print_under_a_strict_csp(
 
     name, text = download_sheet(page, tmp_path)
     assert name == "acme-recovery-codes.txt"
-    assert_sheet(text, codes, brand="Acme", account="alice", day=day)
+    assert_sheet(text, codes, brand="Acme", account="alice@example.com", day=day)
 
     clipboard, status = copy_sheet(page, live_server.url)  # the script ran under the CSP
     assert clipboard == text
@@ -86,7 +86,7 @@ def test_new_codes_download_copy_and_print_under_a_strict_csp(
     assert shown["buttons"] == [], shown  # no button, link or notice on paper
     assert shown["title"].split("\n") == [
         "Acme recovery codes",
-        "Account: alice",
+        "Account: alice@example.com",
         f"Created: {day}",
     ], shown
     assert page.get_by_role("button", name="Print").is_visible()

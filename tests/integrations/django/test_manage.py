@@ -155,6 +155,8 @@ def test_recovery_codes_are_shown_once(client, sms_user, outbox, gate):
     assert "no-store" in response["Cache-Control"]
     codes = re.findall(r"<li>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</li>", response.content.decode())
     assert len(codes) == 10
+    # The file names the account as the authenticator app does: the email, else the user name.
+    assert "Account: alice@example.com" in response.content.decode()
     page = client.get("/2fa/recovery/").content.decode()
     assert not any(code in page for code in codes)
     assert "10 unused recovery codes." in page
@@ -183,3 +185,30 @@ def test_manage_pages_need_a_session_that_passed(client, sms_user):
     client.force_login(sms_user)
     for path in ("/2fa/", "/2fa/phone/add/", "/2fa/app/", "/2fa/recovery/"):
         assert client.get(path)["Location"].startswith("/2fa/verify/"), path
+
+
+CODE = re.compile(r"<li>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</li>")
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def test_reloading_the_new_codes_page_makes_no_other_codes(client, sms_user, outbox, gate):
+    full_login(client, outbox)
+    form = {
+        "action": "generate",
+        "once": ONCE.search(client.get("/2fa/recovery/").content.decode())[1],
+    }
+    first = CODE.findall(client.post("/2fa/recovery/", form).content.decode())
+    assert len(first) == 10
+    # The browser's reload re-sends the same POST (so does a double click): nothing new.
+    again = client.post("/2fa/recovery/", form).content.decode()
+    assert not CODE.findall(again)
+    assert "Your new recovery codes were already shown" in again
+    assert gate.recovery.remaining(str(sms_user.pk)) == 10
+    # The page offers a fresh form, which does make new codes, once.
+    form["once"] = ONCE.search(again)[1]
+    second = CODE.findall(client.post("/2fa/recovery/", form).content.decode())
+    assert len(second) == 10 and not set(second) & set(first)
+    assert not CODE.findall(client.post("/2fa/recovery/", form).content.decode())
+    # A made-up token makes nothing either.
+    form["once"] = "made-up"
+    assert not CODE.findall(client.post("/2fa/recovery/", form).content.decode())

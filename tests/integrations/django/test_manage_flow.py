@@ -1,5 +1,5 @@
 """Issue 15: adding and removing each factor on Django's pages: a success notice shown once
-(through django.contrib.messages, or the session without its middleware), and a confirmation
+(otpgate's own session slot, with or without the messages middleware), and a confirmation
 page before any removal: a POST without the confirmation removes nothing, cancelling keeps the
 factor, and the last factor of a user who must keep one is refused with a clear message."""
 

@@ -95,3 +95,25 @@ def test_the_check_reports_missing_blocks():
         [error] = check_base_template()
     assert error.id == "otpgate.E009"
     assert "extra_head, content" in error.msg and "title" not in error.msg.split("block(s)")[1]
+
+
+@pytest.mark.django_db
+def test_each_notice_shows_once_with_a_layout_showing_messages(client, sms_user, outbox):
+    """The site's base template loops over ``messages``: otpgate's notices are its card's
+    own (shown once, on otpgate's page); the site's own messages stay the layout's."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import MessageEncoder
+    from django.contrib.messages.storage.session import SessionStorage
+
+    with site(MESSAGE_STORAGE="django.contrib.messages.storage.session.SessionStorage"):
+        full_login(client, outbox)
+        recovery = client.post("/2fa/recovery/", {"action": "generate"}).content.decode()
+        assert recovery.count("New recovery codes made.") == 1
+        assert "New recovery codes made." not in client.get("/2fa/").content.decode()
+        session = client.session
+        welcome = [Message(constants.INFO, "Welcome back, Alice.")]  # the site's own
+        session[SessionStorage.session_key] = MessageEncoder().encode(welcome)
+        session.save()
+        page = client.get("/2fa/").content.decode()
+        assert page.count("Welcome back, Alice.") == 1 and 'class="acme-message"' in page

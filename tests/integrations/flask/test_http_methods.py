@@ -62,3 +62,41 @@ def test_options_and_head_on_every_rule(harness: Harness, who: str):
         assert _session(client) == before, where
         assert harness.outbox.messages == [], where
         assert [harness.credentials.phones(u) for u in ("alice", "bob")] == factors, where
+
+
+POST_ONLY = ["/otp/recovery", "/otp/totp", "/otp/preferred", "/otp/verify/cancel"]
+
+
+@pytest.mark.parametrize("path", POST_ONLY)
+def test_a_get_of_a_post_only_url_is_otpgates_translated_page(harness: Harness, path: str):
+    client = harness.client()
+    sms_login(harness, client)
+    assert path in {rule.rule for rule in _rules(harness)}
+    page = client.get(path, headers={"Accept-Language": "fr"})
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
+    text = page.get_data(as_text=True)
+    assert "<html" in text and 'lang="fr"' in text
+    assert "Cette méthode de requête n" in text and "est pas autorisée ici." in text
+    assert "Method Not Allowed" not in text
+    assert "frame-ancestors" in page.headers.get("Content-Security-Policy", "") or page.headers.get(
+        "X-Frame-Options"
+    )
+    head = client.head(path)
+    assert head.status_code == 405 and "POST" in head.headers["Allow"] and head.get_data() == b""
+    api = client.get(path, headers={"Accept": "application/json"})
+    assert api.status_code == 405 and "POST" in api.headers["Allow"]
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["code"] == "method_not_allowed"
+
+
+def test_the_apps_own_urls_keep_werkzeugs_405(harness: Harness):
+    rules = {r.rule: r for r in harness.app.url_map.iter_rules()}
+    post_only = [
+        path
+        for path, rule in rules.items()
+        if not rule.endpoint.startswith("otpgate.") and "GET" not in (rule.methods or set())
+    ]
+    assert post_only
+    for path in post_only:
+        answer = harness.client().get(path)
+        assert answer.status_code == 405 and "Method Not Allowed" in answer.get_data(as_text=True)

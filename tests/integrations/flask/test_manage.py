@@ -166,3 +166,32 @@ def test_signals_forward_core_events(harness):
     finally:
         SIGNALS[EventName.CHALLENGE_APPROVED].disconnect(listener)
     assert events == [EventName.CHALLENGE_APPROVED]
+
+
+CODE = re.compile(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>")
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def test_reloading_the_new_codes_page_makes_no_other_codes(harness):
+    client = harness.client()
+    sms_login(harness, client)
+    form = {"csrf_token": CSRF, "once": ONCE.search(client.get("/otp/").text)[1]}
+    page = client.post("/otp/recovery", data=form)
+    first = CODE.findall(page.text)
+    assert len(first) == 10
+    # The notice is shown on the page that made the codes, and not again later.
+    assert page.text.count("New recovery codes made") == 1
+    assert "New recovery codes made" not in client.get("/otp/").text
+    # The browser's reload re-sends the same POST (so does a double click): nothing new.
+    again = client.post("/otp/recovery", data=form)
+    assert again.status_code == 200 and not CODE.findall(again.text)
+    assert "Your new recovery codes were already shown" in again.text
+    with harness.app.app_context():
+        assert harness.gate.verifier.check_recovery("alice", first[0])
+    # The page offers a fresh form, which does make new codes, once.
+    form["once"] = ONCE.search(again.text)[1]
+    second = CODE.findall(client.post("/otp/recovery", data=form).text)
+    assert len(second) == 10 and not set(second) & set(first)
+    assert not CODE.findall(client.post("/otp/recovery", data=form).text)
+    form["once"] = "made-up"
+    assert not CODE.findall(client.post("/otp/recovery", data=form).text)

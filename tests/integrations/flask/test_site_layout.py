@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from jinja2 import FileSystemLoader
 
+from tests.conftest import OTHER_PHONE
 from tests.integrations.flask.conftest import CSRF, make_app, password_login, sms_login
 
 SITE_TEMPLATES = str(Path(__file__).parent / "site_templates")
@@ -55,3 +56,21 @@ def test_the_default_is_the_standalone_page(harness):
     html = client.get("/otp/verify").text
     assert '<main class="otpgate" id="main">' in html and "Acme" not in html
     assert html.count("<main") == 1 and ".otpgate .tabs" in html.split("</head>")[0]
+
+
+def test_each_notice_shows_once_with_a_layout_showing_flashes(site):
+    """The site's layout loops over get_flashed_messages(): otpgate's notices are its card's
+    own (shown once, on otpgate's page); the site's own flashes stay the layout's."""
+    client = site.client()
+    sms_login(site, client)
+    client.post("/otp/phone", data={"csrf_token": CSRF, "phone": OTHER_PHONE})
+    code = site.last_code(OTHER_PHONE)
+    done = client.post("/otp/phone/confirm", data={"csrf_token": CSRF, "code": code})
+    assert done.status_code == 303
+    page = client.get("/otp/").text
+    assert page.count("Phone number verified.") == 1
+    assert "Phone number verified." not in client.get("/otp/").text
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Welcome back, Alice.")]
+    page = client.get("/otp/").text
+    assert page.count("Welcome back, Alice.") == 1 and 'class="acme-message"' in page

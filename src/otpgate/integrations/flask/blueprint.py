@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,7 @@ from otpgate.core.errors import (
 from otpgate.core.web import safe_next
 
 from . import i18n  # noqa: F401  (documents where the page strings come from)
+from .notices import notify
 from .web import check_body, check_csrf, json_error, protect, render, state, wants_json
 
 
@@ -96,6 +97,6 @@ def answer_error(error: OtpgateError) -> Response:
     if isinstance(error, (OtpRequired, FreshOtpRequired)):
         return redirect(url_for(gate.endpoint("verify"), next=back_url()), code=303)
     if isinstance(error, EnrollmentRequired):
-        flash(error.message, "otpgate-error")
+        notify(error.message, "otpgate-error")
         return redirect(url_for(gate.endpoint("manage")), code=303)
     return render("otpgate/message.html", error=error)

@@ -17,7 +17,7 @@ from contextlib import suppress
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
@@ -26,6 +26,7 @@ from otpgate.core.errors import MalformedInput, OtpgateError
 from otpgate.core.i18n import N_
 from otpgate.core.web import SecondFactorState
 
+from .notices import notify
 from .web import (
     client_ip,
     field,
@@ -182,5 +183,5 @@ def revoke_all() -> Response:
 def _done(message: str) -> Response:
     if wants_json():
         return json_ok({"status": "ok"})
-    flash(message, "otpgate-success")
+    notify(message)
     return redirect(url_for(state().endpoint("manage")), code=303)

@@ -184,13 +184,19 @@ class OtpGate:
         signals.connect(app, verifier)
         watch_changes(state)
 
+        from werkzeug.exceptions import MethodNotAllowed as WrongMethod
+
         from .blueprint import answer_error, make_blueprint
         from .cli import otpgate_cli
+        from .methods import answer_wrong_method
         from .web import csrf_token
 
         app.register_blueprint(make_blueprint(name), url_prefix=app.config["OTPGATE_URL_PREFIX"])
         # check_csrf() in the app's own views: a 403 problem (JSON) or error page, never a 500
         app.register_error_handler(CsrfFailed, answer_error)
+        # A method an otpgate URL does not take: otpgate's translated 405 (routing fails
+        # before the blueprint is known, so a blueprint handler would never run).
+        app.register_error_handler(WrongMethod, answer_wrong_method)
         app.before_request(_guard)
         app.jinja_env.globals.setdefault("otpgate_csrf_token", csrf_token)
         app.cli.add_command(otpgate_cli)

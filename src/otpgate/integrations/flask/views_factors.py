@@ -12,7 +12,7 @@ a factor in its control flow.
   own script, with the CSRF header) is the API: it removes at once, like the FastAPI one.
 
 Every change needs a fresh second factor (``views_manage.signed_in("change")``); a change
-flashes a success notice and sends ``factor_added``/``factor_removed``.
+queues a success notice (``notices.py``) and sends ``factor_added``/``factor_removed``.
 """
 
 from __future__ import annotations

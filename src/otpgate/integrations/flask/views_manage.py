@@ -10,10 +10,11 @@ codes are shown once, in the answer that made them.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, get_flashed_messages, redirect, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from otpgate.core import form_once
 from otpgate.core.credentials import Factors
 from otpgate.core.errors import (
     LoginRequired,
@@ -26,6 +27,7 @@ from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
 from . import devices
+from .notices import notify, pending
 from .web import (
     csrf_token,
     json_ok,
@@ -90,7 +92,7 @@ def done(message: str) -> Response:
     _subject, factors = signed_in()
     if wants_json():
         return json_ok({"status": "ok", "factors": factors_json(factors)})
-    flash(message, "otpgate-success")
+    notify(message)
     return redirect(url_for(state().endpoint("manage")), code=303)
 
 
@@ -118,7 +120,7 @@ def manage() -> Response:
                 "csrf_token": csrf_token(),
             }
         )
-    messages = get_flashed_messages(with_categories=True)
+    messages = pending()
     from .views_passkeys import rows
 
     return render(
@@ -131,6 +133,7 @@ def manage() -> Response:
         remembering=devices.enabled(),
         email_codes=state().verifier.email_sender is not None,
         passkeys=rows(subject),
+        once=form_once.issue(session, RECOVERY_FORM),
     )
 
 
@@ -189,8 +192,11 @@ def recovery_generate() -> Response:
     if not factors.primary_count:
         raise PrimaryFactorRequired()
     gate = state()
+    if not wants_json() and not _first_submission():
+        # A reload or a resubmission: the codes it made stay valid; offer a fresh form.
+        once = form_once.issue(session, RECOVERY_FORM)
+        return render("otpgate/recovery.html", codes=[], sheet=None, once=once)
     codes = gate.verifier.recovery.generate(subject)
-    flash(translate(RECOVERY_CODES_NOTICE), "otpgate-success")
     if wants_json():
         return json_ok({"codes": codes}, 201)
     sheet = recovery_sheet(  # the file to download, made in this answer only
@@ -200,4 +206,18 @@ def recovery_generate() -> Response:
         created=now(),
         locale=locale(),
     )
-    return render("otpgate/recovery.html", codes=codes, sheet=sheet)
+    # The notice is this page's own, not a flash another page would show later.
+    notice = translate(RECOVERY_CODES_NOTICE)
+    return render("otpgate/recovery.html", codes=codes, sheet=sheet, notice=notice)
+
+
+#: The :mod:`otpgate.core.form_once` purpose of the "make new recovery codes" form.
+RECOVERY_FORM = "recovery"
+
+
+def _first_submission() -> bool:
+    """Whether this POST is the first submission of a rendered form (its one-time token
+    unused). A form without the field (a site's own template from before) still acts."""
+    if form_once.FIELD not in request.form:
+        return True
+    return form_once.consume(session, RECOVERY_FORM, request.form.get(form_once.FIELD))

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from otpgate.core import form_once
 from otpgate.core.errors import OtpgateError, PrimaryFactorRequired
 from otpgate.core.factors.changes import RECOVERY_CODES_NOTICE, added_notice
 from otpgate.core.recovery_sheet import recovery_sheet
@@ -187,12 +188,15 @@ def recovery(request: HttpRequest) -> HttpResponse:
         return ctx
     error: OtpgateError | None = None
     codes: list[str] = []
+    already_shown = False
     if request.method == "POST":
         if field(request, "action") == "remove":
             ctx.gate.recovery.remove(ctx.subject)
             return _done(ctx)
         if not ctx.gate.factors(ctx.subject).primary_count:
             error = PrimaryFactorRequired()
+        elif not _first_submission(request):
+            already_shown = True  # a reload or a resubmission: the codes it made stay valid
         else:
             codes = ctx.gate.recovery.generate(ctx.subject)
             notify(request, RECOVERY_CODES_NOTICE)
@@ -202,7 +206,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
         "sheet": recovery_sheet(
             codes,
             brand=ctx.gate.settings.brand,
-            account=ctx.user.get_username(),
+            account=account_label(ctx.user),
             created=ctx.gate.clock(),
             locale=locale_of(request),
         )
@@ -210,5 +214,20 @@ def recovery(request: HttpRequest) -> HttpResponse:
         else None,
         "left": ctx.gate.recovery.remaining(ctx.subject),
         "next": ctx.next,
+        "already_shown": already_shown,
+        # The "make new codes" form acts once per rendering (core.form_once).
+        "once": "" if codes else form_once.issue(request.session, RECOVERY_FORM),
     }
     return page(request, "otpgate/recovery.html", context, error=error)
+
+
+#: The :mod:`otpgate.core.form_once` purpose of the "make new recovery codes" form.
+RECOVERY_FORM = "recovery"
+
+
+def _first_submission(request: HttpRequest) -> bool:
+    """Whether this POST is the first submission of a rendered form: its one-time token
+    unused. A form without the field (a site's own template from before) still acts."""
+    if form_once.FIELD not in request.POST:
+        return True
+    return form_once.consume(request.session, RECOVERY_FORM, field(request, form_once.FIELD))
