@@ -21,6 +21,10 @@ SITE = re.compile(r"\((Django|Flask|FastAPI)\)\n\s+(http://127\.0\.0\.1:\d+)")
 INBOX = re.compile(r"SMS inbox\s+(http://127\.0\.0\.1:\d+)/")
 
 
+def _terminal_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RunningDemo:
     def __init__(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
@@ -32,6 +36,9 @@ class RunningDemo:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # As typed in a terminal: Ctrl-C (SIGINT) reaches it even when these tests run
+            # as a background job, which starts with SIGINT ignored (and so would the demo).
+            preexec_fn=_terminal_signals,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
