@@ -6,30 +6,39 @@ Integrations translate messages by ``.code``; the English text here is the fallb
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-if TYPE_CHECKING:
-    from .challenge import Challenge
-
-
-class OtpgateError(Exception):
-    """Root of every error otpgate raises on purpose."""
-
-    code: ClassVar[str] = "otpgate_error"
-    http_status: ClassVar[int] = 400
-    default_message: ClassVar[str] = "The second factor could not be verified."
-
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
-        self.message = message or self.default_message
-        self.retry_after: int | None = (
-            None if retry_after is None else max(1, math.ceil(retry_after))
-        )
-        super().__init__(self.message)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, retry_after={self.retry_after!r})"
-
+from .error_base import OtpgateError as OtpgateError
+from .web_errors import (
+    AuthenticationRequired as AuthenticationRequired,
+)
+from .web_errors import (
+    ConfirmationRequired as ConfirmationRequired,
+)
+from .web_errors import (
+    CsrfFailed as CsrfFailed,
+)
+from .web_errors import (
+    EnrollmentRequired as EnrollmentRequired,
+)
+from .web_errors import (
+    FreshOtpRequired as FreshOtpRequired,
+)
+from .web_errors import (
+    LastFactor as LastFactor,
+)
+from .web_errors import (
+    LoginRequired as LoginRequired,
+)
+from .web_errors import (
+    MethodNotAllowed as MethodNotAllowed,
+)
+from .web_errors import (
+    OtpRequired as OtpRequired,
+)
+from .web_errors import (
+    PrimaryFactorRequired as PrimaryFactorRequired,
+)
 
 # --- configuration -------------------------------------------------------------------------
 
@@ -298,97 +307,3 @@ class DeliveryFailed(BackendError):
         #: The challenge whose code could not be sent: the user may resend it.
         self.challenge_id = challenge_id
         super().__init__(message)
-
-
-# --- web layer: what integrations answer before a verifier is involved -------------------------
-
-
-class AuthenticationRequired(OtpgateError):
-    """The request needs something the session does not have yet."""
-
-    code = "authentication_required"
-    http_status = 401
-    default_message = "Sign in to continue."
-
-
-class LoginRequired(AuthenticationRequired):
-    code = "login_required"
-    default_message = "Sign in to continue."
-
-
-class OtpRequired(AuthenticationRequired):
-    code = "otp_required"
-    default_message = "Confirm it is you with your second factor."
-
-
-class FreshOtpRequired(AuthenticationRequired):
-    """Step-up: a second factor newer than ``max_age`` seconds is needed (RFC 9470)."""
-
-    code = "fresh_otp_required"
-    default_message = "Confirm it is you again to continue."
-
-    def __init__(self, message: str | None = None, *, max_age: int | None = None) -> None:
-        self.max_age = max_age
-        super().__init__(message)
-
-
-class ConfirmationRequired(AuthenticationRequired):
-    """A transaction needs confirming with a second factor; ``challenge_id`` names what to
-    send back with the code (a confirmation token, or an SMS challenge)."""
-
-    code = "confirmation_required"
-    default_message = "Confirm this transaction with a code from your second factor."
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        challenge_id: str | None = None,
-        challenge: Challenge | None = None,
-    ) -> None:
-        self.challenge = challenge
-        self.challenge_id = challenge.id if challenge is not None else challenge_id
-        super().__init__(message)
-
-
-class EnrollmentRequired(OtpgateError):
-    code = "enrollment_required"
-    http_status = 403
-    default_message = "Set up a second factor to continue."
-
-
-class MethodNotAllowed(OtpgateError):
-    """A request with a safe method (GET, HEAD, OPTIONS, TRACE: a link preview, a crawler,
-    a prefetch) asked for something only a state-changing one may do, such as confirming
-    a transaction (which sends a code). ``.allowed`` lists the methods that may (the
-    ``Allow`` header); nothing was sent, spent or recorded."""
-
-    code = "method_not_allowed"
-    http_status = 405
-    default_message = "This request method is not allowed here."
-
-    def __init__(self, message: str | None = None, *, allowed: tuple[str, ...] = ("POST",)) -> None:
-        self.allowed = tuple(allowed)
-        super().__init__(message)
-
-
-class CsrfFailed(OtpgateError):
-    code = "csrf_failed"
-    http_status = 403
-    default_message = "The form expired. Reload the page and try again."
-
-
-class PrimaryFactorRequired(OtpgateError):
-    """Recovery codes back up a phone number or an authenticator app: set one up first."""
-
-    code = "primary_factor_required"
-    http_status = 409
-    default_message = "Set up a phone number or an authenticator app first."
-
-
-class LastFactor(OtpgateError):
-    """Removing this factor would leave a user who must use a second factor without one."""
-
-    code = "last_factor"
-    http_status = 409
-    default_message = "This is your last second factor; add another before removing it."
