@@ -10,7 +10,8 @@ import re
 import pytest
 
 from otpgate.core.i18n import SHIPPED
-from tests.a11y import LANGUAGES, WIDTHS, describe, serious
+from tests import site_layout as layout
+from tests.a11y import LANGUAGES
 
 from . import test_browser as shared
 from .conftest import PASSWORD, PHONE
@@ -22,34 +23,10 @@ page = shared.page
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ALL = [(language.lower(), language) for language in SHIPPED]
-#: The site's own look (acme/base.html) and otpgate's (otpgate/_style.html).
-STYLES = """() => {
-  const style = (selector) => getComputedStyle(document.querySelector(selector));
-  return {
-    nav: style("nav.acme-nav").backgroundColor,
-    signOut: style("#acme-sign-out").backgroundColor,
-    signOutVisible: document.querySelector("#acme-sign-out").getBoundingClientRect().width > 0,
-    card: style(".otpgate-card").borderTopLeftRadius,
-    cardBackground: style(".otpgate-card").backgroundColor,
-    body: style("body").fontFamily,
-    sideways: document.documentElement.scrollWidth > window.innerWidth,
-  };
-}"""
 
 
 def check_page(tab, name: str, found: dict[str, str]) -> None:
-    """At each width: inside the site, styled, no sideways scrolling, no serious violation."""
-    for width in WIDTHS:
-        tab.set_viewport_size({"width": width, "height": 900})
-        shown = tab.evaluate(STYLES)
-        assert shown["nav"] == "rgb(27, 27, 27)" and shown["signOutVisible"], (name, width)
-        assert shown["signOut"] == "rgba(0, 0, 0, 0)", (name, width)  # the site's, not otpgate's
-        assert shown["card"] == "12px" and shown["cardBackground"] == "rgb(255, 255, 255)"
-        assert "Georgia" in shown["body"], (name, width)  # otpgate left the site's body alone
-        assert not shown["sideways"], (name, width)
-        bad = serious(tab)
-        if bad:
-            found[f"{name} at {width} px"] = describe(bad)
+    layout.check_page(tab, name, found, card=".otpgate-card")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

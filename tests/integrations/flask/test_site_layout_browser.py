@@ -11,24 +11,11 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.a11y import LANGUAGES, WIDTHS, describe, serious
+from tests import site_layout as layout
+from tests.a11y import LANGUAGES
 from tests.browser import browser  # noqa: F401  (one chromium for this module)
 from tests.integrations.flask.conftest import PASSWORD, Harness
 from tests.integrations.flask.test_site_layout import site_app
-
-#: The site's own look (acme/base.html) and otpgate's (otpgate/_style.html).
-STYLES = """() => {
-  const style = (selector) => getComputedStyle(document.querySelector(selector));
-  return {
-    nav: style("nav.acme-nav").backgroundColor,
-    signOut: style("#acme-sign-out").backgroundColor,
-    signOutVisible: document.querySelector("#acme-sign-out").getBoundingClientRect().width > 0,
-    card: style(".otpgate").borderTopLeftRadius,
-    cardBackground: style(".otpgate").backgroundColor,
-    body: style("body").fontFamily,
-    sideways: document.documentElement.scrollWidth > window.innerWidth,
-  };
-}"""
 
 
 @pytest.fixture
@@ -43,18 +30,7 @@ def served(clock, outbox) -> Iterator[tuple[str, Harness]]:
 
 
 def check_page(tab, name: str, found: dict[str, str]) -> None:
-    """At each width: inside the site, styled, no sideways scrolling, no serious violation."""
-    for width in WIDTHS:
-        tab.set_viewport_size({"width": width, "height": 900})
-        shown = tab.evaluate(STYLES)
-        assert shown["nav"] == "rgb(27, 27, 27)" and shown["signOutVisible"], (name, width)
-        assert shown["signOut"] == "rgba(0, 0, 0, 0)", (name, width)  # the site's, not otpgate's
-        assert shown["card"] == "12px" and shown["cardBackground"] == "rgb(255, 255, 255)"
-        assert "Georgia" in shown["body"], (name, width)  # otpgate left the site's body alone
-        assert not shown["sideways"], (name, width)
-        bad = serious(tab)
-        if bad:
-            found[f"{name} at {width} px"] = describe(bad)
+    layout.check_page(tab, name, found, card=".otpgate")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
