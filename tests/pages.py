@@ -149,6 +149,11 @@ class Tour:
             page.evaluate(RESUBMIT, [prefix + "recovery/", sent])
         page.locator("#otpgate-already-shown").wait_for()
         self._visit("django-recovery-already-shown", prefix)
+        stale = [field for field in sent if field[0] != "once"]  # a template without the token
+        with page.expect_navigation():
+            page.evaluate(RESUBMIT, [prefix + "recovery/", stale])
+        page.locator("#otpgate-form-stale").wait_for()
+        self._visit("django-recovery-stale", prefix)
         page.goto(prefix)
         with page.expect_navigation():
             page.evaluate(BAD_POST, [prefix + "preferred/", "csrfmiddlewaretoken", "factor"])
@@ -212,6 +217,11 @@ class Tour:
             page.evaluate(RESUBMIT, [prefix + "recovery", sent])
         page.locator("#otpgate-already-shown").wait_for()
         self._visit("flask-recovery-already-shown", prefix)
+        stale = [field for field in sent if field[0] != "once"]  # a template without the token
+        with page.expect_navigation():
+            page.evaluate(RESUBMIT, [prefix + "recovery", stale])
+        page.locator("#otpgate-form-stale").wait_for()
+        self._visit("flask-recovery-stale", prefix)
         page.goto(prefix + "recovery")  # a link to a POST-only URL: the 405 page
         self._visit("flask-wrong-method", prefix)
         page.goto(prefix)

@@ -15,7 +15,7 @@ def test_a_token_acts_once() -> None:
 def test_unknown_missing_or_other_purpose_tokens_are_refused() -> None:
     session: dict[str, object] = {}
     token = form_once.issue(session, "recovery")
-    for bad in (None, "", "x", "x" * 10_000, 5, ["a"]):
+    for bad in (None, "", "x", "x" * 10_000, 5, ["a"], "é", "\ud800"):
         assert not form_once.consume(session, "recovery", bad)
     assert not form_once.consume(session, "other", token)
     assert not form_once.consume({}, "recovery", token)  # another session
@@ -37,3 +37,18 @@ def test_a_damaged_session_value_is_treated_as_no_token() -> None:
         assert not form_once.consume(session, "recovery", "x")
         token = form_once.issue(session, "recovery")
         assert form_once.consume(session, "recovery", token)
+
+
+def test_check_tells_a_resubmission_from_a_stale_or_missing_token() -> None:
+    session: dict[str, object] = {}
+    token = form_once.issue(session, "recovery")
+    assert form_once.check(session, "recovery", None) == "stale"  # a form without the field
+    assert form_once.check(session, "recovery", "") == "stale"
+    assert form_once.check(session, "recovery", "made-up") == "stale"
+    assert form_once.check(session, "recovery", "ü\ud800") == "stale"  # not a 500
+    foreign = form_once.issue({}, "recovery")  # another session's form
+    assert form_once.check(session, "recovery", foreign) == "stale"
+    assert form_once.check(session, "other", token) == "stale"
+    assert form_once.check(session, "recovery", token) is None  # acts, once
+    assert form_once.check(session, "recovery", token) == "resent"  # the reload
+    assert form_once.check(session, "recovery", token) == "resent"

@@ -5,6 +5,11 @@ previous answer showed (new recovery codes void the set just saved), the form ca
 issued when it is rendered (:func:`issue`) and the POST consumes it (:func:`consume`): a
 resubmission, a reload or a double click finds its token already used and acts no more.
 
+:func:`check` is what a view asks: None (act; the token is now used), ``"resent"`` (a token
+this session already used: a reload or a resubmission) or ``"stale"`` (no token, an empty
+one, or one this session never issued or no longer keeps: a page from an older template,
+another session's form, a forged POST). The form acts only with a valid token.
+
 Pure over any dict-like session (Django's ``request.session``, Flask's ``session``): tokens
 are kept under :data:`SESSION_KEY`, a few per purpose (several tabs), as fresh lists so
 session backends notice the change.
@@ -15,7 +20,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 #: The session key holding ``{purpose: [token, ...]}``.
 SESSION_KEY = "otpgate_once"
@@ -23,6 +28,10 @@ SESSION_KEY = "otpgate_once"
 KEPT = 5
 #: The form field carrying the token.
 FIELD = "once"
+
+#: Why a POST must not act: sent again (its token was used) or without a token this session
+#: knows (see the module's docstring).
+Refusal = Literal["resent", "stale"]
 
 
 def _tokens(session: MutableMapping[str, Any], purpose: str) -> list[str]:
@@ -50,8 +59,29 @@ def consume(session: MutableMapping[str, Any], purpose: str, token: object) -> b
     if not isinstance(token, str) or not token or len(token) > 64:
         return False
     tokens = _tokens(session, purpose)
-    found = [kept for kept in tokens if hmac.compare_digest(kept, token)]
+    found = [kept for kept in tokens if _same(kept, token)]
     if not found:
         return False
     _store(session, purpose, [kept for kept in tokens if kept not in found])
+    _store(session, _used(purpose), [*_tokens(session, _used(purpose)), token])
     return True
+
+
+def _used(purpose: str) -> str:
+    return purpose + "/used"
+
+
+def check(session: MutableMapping[str, Any], purpose: str, token: object) -> Refusal | None:
+    """Whether a POST of the ``purpose`` form may act: None if ``token`` (the value of the
+    :data:`FIELD` field, None without it) was issued for it and unused (it is used now),
+    else why not (:data:`Refusal`)."""
+    if consume(session, purpose, token):
+        return None
+    usable = isinstance(token, str) and 0 < len(token) <= 64
+    used = _tokens(session, _used(purpose)) if usable else []
+    return "resent" if any(_same(kept, str(token)) for kept in used) else "stale"
+
+
+def _same(kept: str, token: str) -> bool:
+    """Constant-time equality; as bytes, so a non-ASCII token is unequal, not a TypeError."""
+    return hmac.compare_digest(kept.encode(), token.encode("utf-8", "replace"))

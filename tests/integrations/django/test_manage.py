@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from otpgate.integrations.django import signals
 
 from .conftest import OTHER_PHONE, PHONE, full_login, last_code, make_user
-from .helpers import totp_now
+from .helpers import recovery_form, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,7 @@ def test_authenticator_app_setup(client, user, clock, events, gate):
 
 def test_recovery_codes_are_shown_once(client, sms_user, outbox, gate):
     full_login(client, outbox)
-    response = client.post("/2fa/recovery/", {"action": "generate"})
+    response = client.post("/2fa/recovery/", recovery_form(client))
     assert "no-store" in response["Cache-Control"]
     codes = re.findall(r"<li>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</li>", response.content.decode())
     assert len(codes) == 10
@@ -212,3 +212,45 @@ def test_reloading_the_new_codes_page_makes_no_other_codes(client, sms_user, out
     # A made-up token makes nothing either.
     form["once"] = "made-up"
     assert not CODE.findall(client.post("/2fa/recovery/", form).content.decode())
+
+
+def test_a_recovery_form_without_a_valid_token_makes_no_codes(
+    client, sms_user, outbox, gate, clock
+):
+    """A template from an older version (no token field), another session's form or a
+    mangled token: no new set, the page again saying why, never a 500."""
+    other = Client()  # another session of the same user: its token is not this session's
+    full_login(other, outbox)
+    foreign = recovery_form(other)["once"]
+    clock.advance(61)
+    full_login(client, outbox)
+    first = CODE.findall(client.post("/2fa/recovery/", recovery_form(client)).content.decode())
+    assert len(first) == 10
+    for form in (
+        {"action": "generate"},
+        {"action": "generate", "once": ""},
+        {"action": "generate", "once": foreign},
+        {"action": "generate", "once": "ü" * 30},
+    ):
+        response = client.post("/2fa/recovery/", form)
+        page = response.content.decode()
+        assert response.status_code == 200 and not CODE.findall(page), form
+        assert "No new codes were made: the form was out of date." in page, form
+        assert "already shown" not in page, form
+        assert ONCE.search(page), form  # a fresh form, which works
+    assert gate.recovery.remaining(str(sms_user.pk)) == 10  # the saved set still works
+    with override_settings(LANGUAGES=[("en", "English"), ("ar", "Arabic")]):
+        arabic = client.post("/2fa/recovery/", {"action": "generate"}, HTTP_ACCEPT_LANGUAGE="ar")
+    assert "لم يتم إنشاء رموز جديدة" in arabic.content.decode()
+    again = client.post("/2fa/recovery/", recovery_form(client)).content.decode()
+    assert len(CODE.findall(again)) == 10
+    assert (
+        len(
+            CODE.findall(
+                other.post(
+                    "/2fa/recovery/", {"action": "generate", "once": foreign}
+                ).content.decode()
+            )
+        )
+        == 10
+    )

@@ -18,7 +18,7 @@ from tests.mail import mail, mail_server  # noqa: F401
 from tests.passkey_authenticator import SoftAuthenticator
 
 from .conftest import PHONE, last_code, make_user
-from .helpers import totp_now
+from .helpers import recovery_form, totp_now
 from .test_email import ADDRESS, NORMAL, _code, email_runtime  # noqa: F401
 from .test_passkeys import ORIGIN, PASSKEYS, options_on
 
@@ -220,7 +220,7 @@ def test_new_recovery_codes_say_the_old_ones_stopped_working(client, env):
     client.force_login(user)
     _add_phone(client, env, user)
     _page(client)  # the "verified" notice is shown
-    page = client.post("/2fa/recovery/", {"action": "generate"}).content.decode()
+    page = client.post("/2fa/recovery/", recovery_form(client)).content.decode()
     assert "New recovery codes made. The old ones no longer work." in page
 
 

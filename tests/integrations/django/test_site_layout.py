@@ -13,6 +13,7 @@ from django.test import override_settings
 from otpgate.integrations.django.layout import check_base_template
 
 from .conftest import PASSWORD, full_login
+from .helpers import recovery_form
 
 LOGIN = {"username": "alice", "password": PASSWORD}
 SITE_TEMPLATES = str(Path(__file__).parent / "site_templates")
@@ -44,7 +45,7 @@ def test_second_step_manage_and_recovery_render_inside_the_site(client, sms_user
         assert_inside_the_site(login, "Sign in")
         full_login(client, outbox)
         assert_inside_the_site(client.get("/2fa/").content.decode(), "Two-step verification")
-        recovery = client.post("/2fa/recovery/").content.decode()
+        recovery = client.post("/2fa/recovery/", recovery_form(client)).content.decode()
         assert_inside_the_site(recovery, "Recovery codes")
         assert re.search(r"[A-Z0-9]{4,}-?[A-Z0-9]{4,}", recovery)
 
@@ -108,7 +109,7 @@ def test_each_notice_shows_once_with_a_layout_showing_messages(client, sms_user,
 
     with site(MESSAGE_STORAGE="django.contrib.messages.storage.session.SessionStorage"):
         full_login(client, outbox)
-        recovery = client.post("/2fa/recovery/", {"action": "generate"}).content.decode()
+        recovery = client.post("/2fa/recovery/", recovery_form(client)).content.decode()
         assert recovery.count("New recovery codes made.") == 1
         assert "New recovery codes made." not in client.get("/2fa/").content.decode()
         session = client.session

@@ -256,3 +256,11 @@ def sms_login(harness: Harness, client: Any, user: str = "alice", phone: str = P
     with client.session_transaction() as session:  # signing in replaced the CSRF token
         session["_otpgate_csrf"] = CSRF
     return response
+
+
+def recovery_form(client: Any) -> dict[str, str]:
+    """The "make new recovery codes" form as the management page renders it (its one-time
+    token, core.form_once)."""
+    token = re.search(r'name="once" value="([^"]+)"', client.get("/otp/").text)
+    assert token, "no recovery form on the management page"
+    return {"csrf_token": CSRF, "once": token[1]}

@@ -16,7 +16,7 @@ from otpgate import MemoryCredentials, OutboxSender, SmsTemporarilyUnavailable
 from otpgate.core.i18n import SHIPPED, gettext, translations
 from otpgate.integrations.flask import CallbackUsers, OtpGate, gate_state, otp_required
 from tests.conftest import KEY, OTHER_PHONE, PHONE
-from tests.integrations.flask.conftest import CSRF, make_app, password_login
+from tests.integrations.flask.conftest import CSRF, make_app, password_login, recovery_form
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "src/otpgate/integrations/flask/templates"
 
@@ -285,7 +285,7 @@ def every_page(harness):
     client.post("/otp/phone", data={"csrf_token": CSRF, "phone": OTHER_PHONE})
     yield "phone-code", client.get("/otp/phone").text
     yield "totp", client.post("/otp/totp", data={"csrf_token": CSRF}).text
-    yield "recovery", client.post("/otp/recovery", data={"csrf_token": CSRF}).text
+    yield "recovery", client.post("/otp/recovery", data=recovery_form(client)).text
     yield "verify-recovery", client.get("/otp/verify?method=recovery").text
     yield (
         "confirm",

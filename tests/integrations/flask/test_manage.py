@@ -10,7 +10,7 @@ import pyotp
 from otpgate import EventName
 from otpgate.integrations.flask import SIGNALS
 from tests.conftest import OTHER_PHONE, PHONE
-from tests.integrations.flask.conftest import CSRF, password_login, sms_login
+from tests.integrations.flask.conftest import CSRF, password_login, recovery_form, sms_login
 
 H = {"X-CSRFToken": CSRF}
 
@@ -89,7 +89,7 @@ def test_authenticator_app_enrollment(harness):
 def test_recovery_codes_are_shown_once(harness):
     client = harness.client()
     sms_login(harness, client)
-    page = client.post("/otp/recovery", data={"csrf_token": CSRF})
+    page = client.post("/otp/recovery", data=recovery_form(client))
     codes = re.findall(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code>", page.text)
     assert len(codes) == 10 and page.headers["Cache-Control"] == "no-store"
     manage = client.get("/otp/")
@@ -195,3 +195,32 @@ def test_reloading_the_new_codes_page_makes_no_other_codes(harness):
     assert not CODE.findall(client.post("/otp/recovery", data=form).text)
     form["once"] = "made-up"
     assert not CODE.findall(client.post("/otp/recovery", data=form).text)
+
+
+def test_a_recovery_form_without_a_valid_token_makes_no_codes(harness):
+    """A template from an older version (no token field), another session's form or a
+    mangled token: no new set, the page again saying why, never a 500."""
+    other = harness.client()  # another session of the same user: its token is not ours
+    sms_login(harness, other)
+    foreign = recovery_form(other)["once"]
+    harness.clock.advance(61)
+    client = harness.client()
+    sms_login(harness, client)
+    first = CODE.findall(client.post("/otp/recovery", data=recovery_form(client)).text)
+    assert len(first) == 10
+    for once in (None, "", foreign, "ü" * 30):
+        form = {"csrf_token": CSRF} if once is None else {"csrf_token": CSRF, "once": once}
+        response = client.post("/otp/recovery", data=form)
+        assert response.status_code == 200 and not CODE.findall(response.text), once
+        assert "No new codes were made: the form was out of date." in response.text, once
+        assert "already shown" not in response.text, once
+        assert ONCE.search(response.text), once  # a fresh form, which works
+    with harness.app.app_context():
+        assert harness.gate.verifier.recovery.remaining("alice") == 10
+    arabic = client.post(
+        "/otp/recovery", data={"csrf_token": CSRF}, headers={"Accept-Language": "ar"}
+    )
+    assert "لم يتم إنشاء رموز جديدة" in arabic.text
+    assert len(CODE.findall(client.post("/otp/recovery", data=recovery_form(client)).text)) == 10
+    form = {"csrf_token": CSRF, "once": foreign}
+    assert len(CODE.findall(other.post("/otp/recovery", data=form).text)) == 10

@@ -15,7 +15,7 @@ import pytest
 from tests.mail import MailServer, mail, mail_server  # noqa: F401
 from tests.passkey_authenticator import SoftAuthenticator
 
-from .conftest import CSRF, PHONE, Harness, make_app, password_login
+from .conftest import CSRF, PHONE, Harness, make_app, password_login, recovery_form
 from .test_email import ADDRESS, _code
 from .test_passkeys import ORIGIN, options_on
 
@@ -164,7 +164,7 @@ def test_new_recovery_codes_say_the_old_ones_stopped_working(site):
     _add_phone(site, client)
     _csrf_again(client)
     client.get("/otp/")
-    page = client.post("/otp/recovery", data={"csrf_token": CSRF}).get_data(as_text=True)
+    page = client.post("/otp/recovery", data=recovery_form(client)).get_data(as_text=True)
     notice = "New recovery codes made. The old ones no longer work."
     # On the page that made them, once; not later on the overview next to another notice.
     assert page.count(notice) == 1

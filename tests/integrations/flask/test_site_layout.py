@@ -10,7 +10,13 @@ import pytest
 from jinja2 import FileSystemLoader
 
 from tests.conftest import OTHER_PHONE
-from tests.integrations.flask.conftest import CSRF, make_app, password_login, sms_login
+from tests.integrations.flask.conftest import (
+    CSRF,
+    make_app,
+    password_login,
+    recovery_form,
+    sms_login,
+)
 
 SITE_TEMPLATES = str(Path(__file__).parent / "site_templates")
 
@@ -46,7 +52,7 @@ def test_second_step_manage_and_recovery_render_inside_the_site(site):
     assert_inside_the_site(client.get("/otp/verify").text, "Two-step verification")
     sms_login(site, client)
     assert_inside_the_site(client.get("/otp/").text, "Two-step verification")
-    response = client.post("/otp/recovery", data={"csrf_token": CSRF}, follow_redirects=True)
+    response = client.post("/otp/recovery", data=recovery_form(client), follow_redirects=True)
     assert_inside_the_site(response.text, "Your recovery codes")
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MalformedInput
 from ..events import EventName
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
@@ -20,7 +21,16 @@ if TYPE_CHECKING:
     from ..verifier import Verifier
 
 _MAX_ID = 1366  # base64url of WebAuthn's longest credential id (1023 bytes)
-_NAME_LENGTH = 64
+#: The longest name a passkey may have (a page's ``maxlength``).
+NAME_LENGTH = 64
+_NAME_LENGTH = NAME_LENGTH
+#: Why a name is refused (English msgid; the pages show it translated).
+NAME_RULE = N_("A passkey's name is 1 to 64 printable characters.")
+#: The message of the ``FactorNotEnrolled`` a page raises when ``rename``/``remove`` found
+#: no such passkey (English msgid).
+NO_SUCH_PASSKEY = N_("No such passkey.")
+#: The notice after a passkey was renamed (English msgid).
+RENAMED_NOTICE = N_("Passkey renamed.")
 
 
 def _credential_id(value: object) -> str:
@@ -31,9 +41,9 @@ def _credential_id(value: object) -> str:
 
 def _name(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > _NAME_LENGTH:
-        raise MalformedInput("A passkey's name is 1 to 64 printable characters.")
+        raise MalformedInput(NAME_RULE)
     if not value.isprintable():
-        raise MalformedInput("A passkey's name is 1 to 64 printable characters.")
+        raise MalformedInput(NAME_RULE)
     return value.strip()
 
 

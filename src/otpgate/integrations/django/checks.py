@@ -23,6 +23,8 @@ otpgate.W005  an old setting name (OTPGATE_REDIS_URL): rename it (the message na
 otpgate.W006  allauth.mfa is installed beside otpgate's allauth stage: two second steps
 otpgate.W007  allauth.account is installed but its adapter does not run otpgate's stage: allauth
               signs users in before the second step (the middleware then asks for it)
+otpgate.W008  the site's copy of otpgate/recovery.html has no one-time token (``once``): its
+              form would make no new recovery codes
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def register() -> None:
     checks.register(check_wiring, "otpgate")
     checks.register(check_allauth, "otpgate")
     checks.register(layout.check_base_template, "otpgate", "templates")
+    checks.register(layout.check_recovery_template, "otpgate", "templates")
 
 
 def setting_name(error: ConfigurationError) -> str:

@@ -10,11 +10,13 @@ takes its place when it provides the blocks in :data:`REQUIRED_BLOCKS`:
                 the site's layout keeps its own ``<main>``, navigation and sign-out link)
 
 :func:`check_base_template` (system check ``otpgate.E009``) reports a missing template or a
-missing block before the first request.
+missing block before the first request; :func:`check_recovery_template` (``otpgate.W008``) a
+copy of ``otpgate/recovery.html`` whose "make new codes" form has no one-time token.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -91,5 +93,33 @@ def check_base_template(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             "pages fill.",
             hint=hint,
             id="otpgate.E009",
+        )
+    ]
+
+
+#: The recovery-codes page, and its form's one-time token field (``core.form_once.FIELD``).
+RECOVERY_TEMPLATE = "otpgate/recovery.html"
+_ONCE_FIELD = re.compile(r"""name\s*=\s*["']?once\b""")
+
+
+def check_recovery_template(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``otpgate.W008``: the ``otpgate/recovery.html`` the site's templates load (a copy from
+    an older version) has no ``once`` field: its "Make new recovery codes" form would never
+    make codes (a POST without the one-time token is refused as out of date)."""
+    try:
+        template = get_template(RECOVERY_TEMPLATE)
+    except (TemplateDoesNotExist, TemplateSyntaxError):
+        return []  # Django's own checks and the first request report it
+    source = getattr(getattr(template, "template", None), "source", None)
+    if not isinstance(source, str) or _ONCE_FIELD.search(source):
+        return []
+    return [
+        checks.Warning(
+            f"{RECOVERY_TEMPLATE} (your copy) has no one-time token: its form will make no "
+            "new recovery codes.",
+            hint='Add <input type="hidden" name="once" value="{{ once }}"> inside the form '
+            'whose button sends action "generate" (see otpgate\'s own recovery.html and the '
+            "upgrade notes), or remove your copy.",
+            id="otpgate.W008",
         )
     ]

@@ -49,6 +49,7 @@ urlpatterns = [
         {"factor": "webauthn"},
         name="passkey_remove",
     ),
+    path("passkey/<str:credential_id>/rename/", passkeys.passkey_rename, name="passkey_rename"),
     path("webauthn.js", passkeys.script, name="webauthn_js"),
     path("preferred/", preferred.preferred, name="preferred"),
     path("devices/forget/", devices.revoke, name="device_revoke"),

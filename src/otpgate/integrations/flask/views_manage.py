@@ -192,10 +192,12 @@ def recovery_generate() -> Response:
     if not factors.primary_count:
         raise PrimaryFactorRequired()
     gate = state()
-    if not wants_json() and not _first_submission():
-        # A reload or a resubmission: the codes it made stay valid; offer a fresh form.
+    refused = None if wants_json() else _refusal()
+    if refused is not None:
+        # A reload, a resubmission or a stale form: no new set (the codes it made stay
+        # valid); the page says why and offers a fresh form.
         once = form_once.issue(session, RECOVERY_FORM)
-        return render("otpgate/recovery.html", codes=[], sheet=None, once=once)
+        return render("otpgate/recovery.html", codes=[], sheet=None, once=once, refused=refused)
     codes = gate.verifier.recovery.generate(subject)
     if wants_json():
         return json_ok({"codes": codes}, 201)
@@ -215,9 +217,7 @@ def recovery_generate() -> Response:
 RECOVERY_FORM = "recovery"
 
 
-def _first_submission() -> bool:
-    """Whether this POST is the first submission of a rendered form (its one-time token
-    unused). A form without the field (a site's own template from before) still acts."""
-    if form_once.FIELD not in request.form:
-        return True
-    return form_once.consume(session, RECOVERY_FORM, request.form.get(form_once.FIELD))
+def _refusal() -> form_once.Refusal | None:
+    """Why this form POST must make no new set (None: the first submission of a rendered
+    form, its one-time token now used). A form without the token never acts."""
+    return form_once.check(session, RECOVERY_FORM, request.form.get(form_once.FIELD))

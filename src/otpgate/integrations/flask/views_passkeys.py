@@ -1,11 +1,14 @@
-"""Passkeys on the management pages: add one (named by the user), and the passkey script the
-pages load (removing one, after a confirmation step: ``views_factors.remove``).
+"""Passkeys on the management pages: add one (named by the user), rename one, and the passkey
+script the pages load (removing one, after a confirmation step: ``views_factors.remove``).
 
 Adding and removing change the user's factors: a fresh second factor first, as for every
 change (``views_manage.signed_in("change")``); a user's first factor needs none. Adding takes
 two POSTs: ``/passkey`` names it and answers with a page holding the creation options; the
 browser creates the passkey when the user presses the button, and ``/passkey/finish`` posts
-its answer, which ``gate.verify(..., purpose="enroll")`` proves.
+its answer, which ``gate.verify(..., purpose="enroll")`` proves. ``/passkey/rename`` (each
+passkey's small form on the management page; ``?id=`` on GET, ``id`` and ``name`` posted) is
+a change too; the core checks the name (``gate.passkeys.rename``), and a refusal shows the
+form again on a page of its own, with the core's message.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, session
+from flask import Blueprint, request, session
 from werkzeug.wrappers import Response
 
-from otpgate.core.errors import OtpgateError
+from otpgate.core.errors import FactorNotEnrolled, OtpgateError
 from otpgate.core.factors import browser
 from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
+from otpgate.core.factors.webauthn_manage import NAME_LENGTH, NO_SUCH_PASSKEY, RENAMED_NOTICE
 from otpgate.web_assets import webauthn_script
 
 from .views_manage import done, record_pass, signed_in
@@ -45,6 +49,8 @@ SLOT = "enroll"
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/passkey", "passkey", passkey_add, methods=["GET", "POST"])
     blueprint.add_url_rule("/passkey/finish", "passkey_finish", passkey_finish, methods=["POST"])
+    rename = passkey_rename
+    blueprint.add_url_rule("/passkey/rename", "passkey_rename", rename, methods=["GET", "POST"])
     blueprint.add_url_rule("/webauthn.js", "script", script, methods=["GET"])
 
 
@@ -130,3 +136,38 @@ def passkey_finish() -> Response:
     browser.remember(session, SLOT, None)
     record_pass(verification.subject, FACTOR)
     return done(translate(added_notice(FACTOR)))
+
+
+def passkey_rename() -> Response:
+    """GET ``?id=``: the form that renames one passkey; POST ``id`` and ``name``: rename it
+    (a change: a fresh second factor first), then back to the management page (JSON: the
+    factors). A refused name or an unknown passkey answers this page with the core's error
+    (4xx), renaming nothing."""
+    subject, _ = signed_in("change" if is_post() else "view")
+    gate = state().verifier
+    wanted = text_field("id") if is_post() else request.args.get("id", "")
+    current = next(
+        (key.name for key in gate.passkeys.list(subject) if key.credential_id == wanted), None
+    )
+    name = current or ""
+    error: OtpgateError | None = None
+    try:
+        if is_post():
+            name = text_field("name")
+            if not gate.passkeys.rename(subject, wanted, name):
+                raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+            return done(translate(RENAMED_NOTICE))
+        if current is None:
+            raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+    except OtpgateError as failure:
+        if wants_json():
+            return json_error(failure)
+        error = failure
+    return render(
+        "otpgate/passkey_rename.html",
+        error=error,
+        credential_id=wanted,
+        current=current,
+        name=name,
+        name_length=NAME_LENGTH,
+    )

@@ -188,16 +188,15 @@ def recovery(request: HttpRequest) -> HttpResponse:
         return ctx
     error: OtpgateError | None = None
     codes: list[str] = []
-    already_shown = False
+    refused: form_once.Refusal | None = None
     if request.method == "POST":
         if field(request, "action") == "remove":
             ctx.gate.recovery.remove(ctx.subject)
             return _done(ctx)
         if not ctx.gate.factors(ctx.subject).primary_count:
             error = PrimaryFactorRequired()
-        elif not _first_submission(request):
-            already_shown = True  # a reload or a resubmission: the codes it made stay valid
-        else:
+        # A reload, a resubmission or a stale form makes no new set; the page says why.
+        elif (refused := _refusal(request)) is None:
             codes = ctx.gate.recovery.generate(ctx.subject)
             notify(request, RECOVERY_CODES_NOTICE)
     context = {
@@ -214,7 +213,8 @@ def recovery(request: HttpRequest) -> HttpResponse:
         else None,
         "left": ctx.gate.recovery.remaining(ctx.subject),
         "next": ctx.next,
-        "already_shown": already_shown,
+        "already_shown": refused == "resent",
+        "form_stale": refused == "stale",
         # The "make new codes" form acts once per rendering (core.form_once).
         "once": "" if codes else form_once.issue(request.session, RECOVERY_FORM),
     }
@@ -225,9 +225,8 @@ def recovery(request: HttpRequest) -> HttpResponse:
 RECOVERY_FORM = "recovery"
 
 
-def _first_submission(request: HttpRequest) -> bool:
-    """Whether this POST is the first submission of a rendered form: its one-time token
-    unused. A form without the field (a site's own template from before) still acts."""
-    if form_once.FIELD not in request.POST:
-        return True
-    return form_once.consume(request.session, RECOVERY_FORM, field(request, form_once.FIELD))
+def _refusal(request: HttpRequest) -> form_once.Refusal | None:
+    """Why this POST must make no new set (None: the first submission of a rendered form,
+    its one-time token now used). A form without the token never acts."""
+    token = request.POST.get(form_once.FIELD)
+    return form_once.check(request.session, RECOVERY_FORM, token)

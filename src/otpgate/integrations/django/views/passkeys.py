@@ -1,11 +1,14 @@
-"""Passkeys on the management pages: add one (named by the user), and the passkey script the
-pages load (removing one, after a confirmation step: ``factors.remove``).
+"""Passkeys on the management pages: add one (named by the user), rename one, and the passkey
+script the pages load (removing one, after a confirmation step: ``factors.remove``).
 
 Adding and removing are changes of factors: they need a fresh second factor, like every
 change (``manage.py``); a user's first factor needs none. Adding is two steps, each a POST:
 ``start`` names the passkey and answers with a page holding the creation options; the
 browser creates the passkey when the user presses the button (a user gesture), and the form
-posts its answer (``finish``), which ``gate.verify(..., purpose="enroll")`` proves.
+posts its answer (``finish``), which ``gate.verify(..., purpose="enroll")`` proves. Renaming
+(each passkey's small form on the management page) is a change too; the core checks the name
+(``gate.passkeys.rename``: 1 to 64 printable characters), and a refusal shows the form again
+on a page of its own, with the core's message.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from otpgate.core.errors import OtpgateError
+from otpgate.core.errors import FactorNotEnrolled, OtpgateError
 from otpgate.core.factors import browser
 from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
+from otpgate.core.factors.webauthn_manage import NAME_LENGTH, NO_SUCH_PASSKEY, RENAMED_NOTICE
 from otpgate.web_assets import webauthn_script
 
 from ..accounts import account_label
@@ -118,3 +122,44 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         "manage_url": with_next("otpgate:manage", ctx.next),
     }
     return page(request, "otpgate/passkey_add.html", context, error=error)
+
+
+@never_cache
+@csrf_protect
+def passkey_rename(request: HttpRequest, credential_id: str) -> HttpResponse:
+    """GET: the form that renames one passkey; POST ``name``: rename it (a change: a fresh
+    second factor first), then back to the management page. A refused name or an unknown
+    passkey answers this page with the core's error (4xx), renaming nothing."""
+    ctx = _enter(request, _operation(request))
+    if isinstance(ctx, HttpResponse):
+        return ctx
+    current = next(
+        (
+            key.name
+            for key in ctx.gate.passkeys.list(ctx.subject)
+            if key.credential_id == credential_id
+        ),
+        None,
+    )
+    error: OtpgateError | None = None
+    name = current or ""
+    try:
+        if request.method == "POST":
+            name = field(request, "name")
+            if not ctx.gate.passkeys.rename(ctx.subject, credential_id, name):
+                raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+            notify(request, RENAMED_NOTICE)
+            return _done(ctx)
+        if current is None:
+            raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+    except OtpgateError as failure:
+        error = failure
+    context = {
+        "credential_id": credential_id,
+        "current": current,
+        "name": name,
+        "name_length": NAME_LENGTH,
+        "next": ctx.next,
+        "manage_url": with_next("otpgate:manage", ctx.next),
+    }
+    return page(request, "otpgate/passkey_rename.html", context, error=error)
