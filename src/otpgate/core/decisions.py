@@ -1,52 +1,38 @@
 """``Decisions``: the verifiers' shared state (settings, keys, clock, events), input
-validation, and every decision about a presented code, as pure code with no I/O.
+validation, and every decision about a presented code, as pure code with no I/O. The
+decisions about a subject's factors (removal, email choice, TOTP, recovery digests) are in
+``factor_decisions.py`` (``FactorDecisions``, its base).
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from .address import EmailAddress, mask_email, parse_email
-from .bounds import NUMBER_TYPES as _ALL_NUMBER_TYPES
 from .challenge import ChallengeRecord, Verification, channel_of, subject_key_of
-from .codes import (
-    IMPORTED_RECOVERY,
-    clean_imported_code,
-    clean_numeric_code,
-    clean_recovery_code,
-)
+from .codes import clean_numeric_code
 from .context import canonical_context
-from .credentials import Factors, PasskeyCredential, TotpCredential
 from .crypto import Keyring
 from .errors import (
     ChallengeExpired,
     CodeReplayed,
-    ConfigurationError,
     ContextMismatch,
-    EmailRejected,
-    FactorAlreadyEnrolled,
-    FactorNotEnrolled,
     FreshOtpRequired,
     InvalidCode,
     LockedOut,
     MalformedInput,
     MaxAttemptsReached,
     OtpgateError,
-    PhoneRejected,
 )
 from .events import Event, EventBus, EventName, Listener
+from .factor_decisions import FactorDecisions
 from .message import check_sms_settings
-from .phone import mask, parse_phone
 from .policy import LockoutPolicy, Outcome, Result
 from .pumping import Credits
 from .sealed import open_delivery, open_subject
 from .settings import Settings
-from .totp import TotpEnrollment, enrollment, match_step
-from .web import factors_fingerprint
 
 logger = logging.getLogger("otpgate")
 
@@ -67,7 +53,7 @@ def _surrogates(text: str) -> bool:
     return False
 
 
-class Decisions:
+class Decisions(FactorDecisions):
     """Settings, keys, clock and events, and the pure decisions about presented codes."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
@@ -288,122 +274,6 @@ class Decisions:
             )
         raise error
 
-    def _factors(
-        self,
-        phones: list[str],
-        totp: TotpCredential | None,
-        recovery_left: int,
-        emails: list[str] | None = None,
-        passkeys: Sequence[PasskeyCredential] = (),
-    ) -> Factors:
-        active = totp is not None and totp.confirmed
-        addresses = emails or []
-        return Factors(
-            masked_phones=tuple(mask(phone) for phone in phones),
-            totp=active,
-            recovery_codes_left=recovery_left,
-            fingerprint=factors_fingerprint(
-                phones,
-                totp.created_at if totp and active else None,
-                recovery_left,
-                addresses,
-                [key.credential_id for key in passkeys],
-            ),
-            masked_emails=tuple(mask_email(address) for address in addresses),
-            passkeys=tuple(key.name for key in passkeys),
-        )
-
-    def _phone_to_remove(self, phone: object) -> str:
-        if not isinstance(phone, str) or len(phone) > 64:
-            raise MalformedInput("The phone number must be a string.")
-        try:
-            return parse_phone(
-                phone,
-                self.settings.replace(
-                    allowed_regions=frozenset(),
-                    denied_regions=frozenset(),
-                    allowed_number_types=frozenset(_ALL_NUMBER_TYPES),
-                ),
-            ).e164
-        except PhoneRejected:
-            return phone
-
-    def _finish_removed(self, subject: str, factor: str, removed: bool, phone: str = "") -> None:
-        if removed:
-            masked = mask(phone) if phone else ""
-            self._emit(EventName.FACTOR_REMOVED, subject, factor=factor, masked_phone=masked)
-
-    @staticmethod
-    def _kinds_removed(
-        sms: bool, totp: bool, recovery: bool, email: bool = False, webauthn: bool = False
-    ) -> list[str]:
-        kinds = (
-            ("sms", sms),
-            ("email", email),
-            ("totp", totp),
-            ("recovery", recovery),
-            ("webauthn", webauthn),
-        )
-        return [kind for kind, done in kinds if done]
-
-    @staticmethod
-    def _email_to_remove(email: object) -> str:
-        if not isinstance(email, str) or len(email) > 254:
-            raise MalformedInput("The email address must be a string.")
-        try:
-            return parse_email(email).address
-        except EmailRejected:
-            return email
-
-    def _choose_email(self, purpose: str, email: str | None, known: list[str]) -> EmailAddress:
-        if email is None:
-            if purpose == "enroll":
-                raise MalformedInput("Enter the email address to verify.")
-            if not known:
-                raise FactorNotEnrolled("No verified email address is set up for this account.")
-            return parse_email(known[0])
-        address = parse_email(email)
-        if purpose != "enroll" and address.address not in known:
-            raise FactorNotEnrolled("This email address is not verified for this account.")
-        return address
-
-    @staticmethod
-    def _no_email_sender() -> ConfigurationError:
-        return ConfigurationError("email_sender", "no email sender is configured")
-
-    def _pending_enrollment(
-        self, subject: str, credential: TotpCredential | None, account: str
-    ) -> TotpEnrollment | None:
-        if credential is None or credential.confirmed:
-            return None
-        key = bytes.fromhex(self.keyring.open(credential.sealed_secret, context=subject))
-        secret = base64.b32encode(key).decode("ascii").rstrip("=")
-        return enrollment(secret, account, self.settings)
-
-    @staticmethod
-    def _check_can_enroll(current: TotpCredential | None, replace: bool) -> None:
-        if current is not None and current.confirmed and not replace:
-            raise FactorAlreadyEnrolled()
-
-    def _plan_totp_check(self, subject: object, code: object) -> tuple[str, str]:
-        return self._subject(subject), clean_numeric_code(code, self.settings.totp_digits)
-
-    def _totp_step(
-        self, subject: str, code: str, credential: TotpCredential | None, *, confirmed: bool
-    ) -> int | None:
-        if credential is None or credential.confirmed is not confirmed:
-            what = "authenticator app" if confirmed else "pending authenticator app set-up"
-            raise FactorNotEnrolled(f"No {what} for this account.")
-        key = bytes.fromhex(self.keyring.open(credential.sealed_secret, context=subject))
-        return match_step(key, code, self.clock(), self.settings)
-
-    def _resealed(self, subject: str, credential: TotpCredential | None) -> TotpCredential | None:
-        """The credential sealed under the current key, if it was sealed under an older one."""
-        if credential is None or not self.keyring.needs_rotation(credential.sealed_secret):
-            return None
-        sealed = self.keyring.rotate(credential.sealed_secret, context=subject)
-        return TotpCredential(sealed, credential.confirmed, credential.created_at)
-
     def _finish_subject_check(
         self, outcome: Outcome, subject: str, factor: str, purpose: str
     ) -> Verification:
@@ -411,19 +281,3 @@ class Decisions:
             return Verification(subject, purpose, factor, self.clock())
         self._raise_failure(outcome, factor, subject=subject)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _recovery_digests(self, subject: object, code: object) -> tuple[str, list[str]]:
-        """The digests ``code`` may be stored under: otpgate's own format, and that of codes
-        imported from another library (``otpgate_import_django_otp``: django-otp's tokens)."""
-        subject = self._subject(subject)
-        imported = clean_imported_code(code)
-        try:
-            canonical = clean_recovery_code(code)
-        except MalformedInput:
-            if imported is None:
-                raise
-            return subject, self.keyring.digests(IMPORTED_RECOVERY, subject, imported)
-        digests = self.keyring.digests("recovery", subject, canonical)
-        if imported is not None:
-            digests += self.keyring.digests(IMPORTED_RECOVERY, subject, imported)
-        return subject, digests

@@ -3,7 +3,8 @@
 ``Verifier`` and ``AsyncVerifier`` call a ``_plan_*`` method, do the store, credential and
 sender calls it names (with or without ``await``), and hand the answers to a ``_finish_*``
 method. Nothing here blocks or awaits, so both verifiers decide exactly alike. This module
-holds the decisions about sending codes; ``decisions.py`` those about checking them.
+holds the decisions about sending codes; ``decisions.py`` those about checking them;
+``send_budgets.py`` the budgets a send spends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .address import EmailAddress, parse_email
+from .address import EmailAddress
 from .challenge import (
     PURPOSES,
     Challenge,
@@ -30,14 +31,14 @@ from .errors import (
     ConfigurationError,
     FactorNotEnrolled,
     MalformedInput,
-    SendLimitReached,
 )
 from .guard import PumpingDecisions
 from .message import summary_fits
 from .phone import PhoneNumber, parse_phone
-from .policy import Budget, Outcome, Result, client_network
+from .policy import Budget, Outcome, Result
 from .pumping import Watch
 from .sealed import Delivery, open_delivery, seal_delivery, seal_subject
+from .send_budgets import SendBudgets
 from .simswap import SimSwapDecisions
 
 logger = logging.getLogger("otpgate")
@@ -59,7 +60,7 @@ class StartPlan:
         return self.delivery.code
 
 
-class BaseVerifier(PumpingDecisions, SimSwapDecisions, DeliveryDecisions):
+class BaseVerifier(PumpingDecisions, SimSwapDecisions, SendBudgets, DeliveryDecisions):
     """The pure decisions of both verifiers: sending here, checking in ``Decisions``."""
 
     # -- starting and resending SMS challenges ------------------------------------------------
@@ -183,81 +184,12 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, DeliveryDecisions):
             budgets = self._budgets(subject_key, destination, purpose, ip, channel)
         return StartPlan(record, destination, delivery, budgets)
 
-    def _email_budgets(
-        self, subject_key: str, address: EmailAddress, purpose: str, client_ip: str
-    ) -> list[Budget | Watch]:
-        """The budgets one email spends: like a number's (:meth:`_budgets`), per address and
-        subject (the phone budgets' limits), per subject and per client IP (shared with
-        SMS), and for an address being verified the enrollment budget of the address."""
-        s = self.settings
-        mail_key = self.keyring.digest("email", address.address, subject_key)
-        budgets: list[Budget | Watch] = [
-            Budget(
-                "email", f"m:{mail_key}", s.phone_budget_short.limit, s.phone_budget_short.window
-            ),
-            Budget("email", f"m:{mail_key}", s.phone_budget_long.limit, s.phone_budget_long.window),
-            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
-        ]
-        if purpose == "enroll":
-            address_key = self.keyring.digest("email", address.address)
-            rate = s.enrollment_budget
-            budgets.append(Budget("enrollment", f"me:{address_key}", rate.limit, rate.window))
-        if client_ip:
-            ip_key = self.keyring.digest("ip", client_network(client_ip))
-            budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
-        return budgets
-
     def _plan_voice(self, purpose: str, voice_sender: object) -> None:
         """A call goes only to a verified number, and only with a voice sender configured."""
         if purpose == "enroll":
             raise MalformedInput("A code is read out by phone only to a verified number.")
         if voice_sender is None:
             raise ConfigurationError("sender", "no voice sender (a sender with call()) is set")
-
-    def _budgets(
-        self,
-        subject_key: str,
-        number: PhoneNumber,
-        purpose: str,
-        client_ip: str,
-        channel: str = "sms",
-    ) -> list[Budget | Watch]:
-        """The budgets one send spends (then the ranges the pumping guard watches it in).
-        Each is charged to whoever could spend it: a number's
-        own budgets are per number *and* subject, so a stranger's sends never count against
-        the sign-in codes of the number's owner; codes to a number the subject has not
-        verified yet (``enroll``) also spend the number's enrollment budget, shared by every
-        account, so no number receives more than a few unsolicited codes a day. A voice call
-        spends the same budgets as an SMS (they hold across channels) and, on top, the
-        tighter call budget of this number and subject (``voice_budget``).
-        """
-        s = self.settings
-        phone_key = self.keyring.digest("phone", number.e164, subject_key)
-        budgets: list[Budget | Watch] = [
-            Budget(
-                "phone", f"p:{phone_key}", s.phone_budget_short.limit, s.phone_budget_short.window
-            ),
-            Budget(
-                "phone", f"p:{phone_key}", s.phone_budget_long.limit, s.phone_budget_long.window
-            ),
-            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
-        ]
-        if channel == "voice":
-            rate = s.voice_budget
-            budgets.append(Budget("voice", f"v:{phone_key}", rate.limit, rate.window))
-        if purpose == "enroll":
-            number_key = self.keyring.digest("phone", number.e164)
-            rate = s.enrollment_budget
-            budgets.append(Budget("enrollment", f"e:{number_key}", rate.limit, rate.window))
-        if client_ip:
-            ip_key = self.keyring.digest("ip", client_network(client_ip))
-            budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
-        cap = s.country_caps.get(number.calling_code, s.default_country_cap)
-        if cap == 0:  # a store counts against a positive limit only
-            raise SendLimitReached("country")
-        if cap is not None:
-            budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
-        return budgets + self._watches(number, purpose)
 
     def _plan_resend(self, challenge_id: object, client_ip: object) -> str:
         """Check a resend's arguments before anything is counted; the client IP's text."""
@@ -267,16 +199,6 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, DeliveryDecisions):
     def _open_delivery(self, record: ChallengeRecord) -> Delivery:
         """What a resend of ``record`` needs in clear (ChallengeExpired if it does not open)."""
         return open_delivery(self.keyring, record)
-
-    def _resend_budgets(
-        self, record: ChallengeRecord, delivery: Delivery, client_ip: str
-    ) -> list[Budget | Watch]:
-        subject_key = subject_key_of(record.id)
-        if delivery.channel == "email":
-            address = parse_email(delivery.phone)
-            return self._email_budgets(subject_key, address, record.purpose, client_ip)
-        number = parse_phone(delivery.phone, self.settings)
-        return self._budgets(subject_key, number, record.purpose, client_ip, delivery.channel)
 
     def view(self, record: ChallengeRecord, subject: str | None = None) -> Challenge:
         """The public :class:`Challenge` of a stored record (``subject``: its subject, known
