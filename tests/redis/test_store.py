@@ -15,7 +15,7 @@ from redis.crc import key_slot
 from otpgate import AsyncStore, OutboxSender, Settings, StorageUnavailable, Store, Verifier
 from otpgate.core.challenge import ChallengeRecord, Status
 from otpgate.core.memory_store import MemoryStore
-from otpgate.core.policy import Budget, Denial, LockoutPolicy, Result
+from otpgate.core.policy import PART_CHARS, Budget, Denial, LockoutPolicy, Result
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
 from otpgate.redis.connect import SentinelUrl
@@ -149,16 +149,21 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
     budget_keys = {k: t for k, t in keys.items() if "}:t" in k}
     ranges = {k: t for k, t in keys.items() if k.endswith(":bw")}
-    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
-    # the phone's 15-minute and 1-day budgets share one record; enrollment, subject, client IP
-    assert len(budget_keys) == 4
+    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budgets
+    # the subject's record holds its own budget and its number's 15-minute and 1-day ones;
+    # then the number's enrollment budget and the client IP's
+    assert len(budget_keys) == 3
     assert len(ranges) == 2  # the pumping guard's prefix and country
-    assert len(keys) == 8
+    assert len(keys) == 7
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
     # Each budget has the hash tag of what it counts.
-    assert len({key_slot(k.encode()) for k in budget_keys}) == 4
-    (phone_record,) = (k for k in budget_keys if k.endswith(":tp"))
-    assert keys[phone_record] > 3600  # kept for the family's longest window (a day)
+    assert len({key_slot(k.encode()) for k in budget_keys}) == 3
+    (subject_record,) = (k for k in budget_keys if k.endswith(":ts"))
+    assert keys[subject_record] > 3600  # kept for the family's longest window (a day)
+    with redis_server.client(decode_responses=True) as client:
+        (member,) = client.zrange(subject_record, 0, -1)
+    part, dot, _ = member.partition(".")  # the send, noted with its number's part
+    assert dot and len(part) == PART_CHARS
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key
@@ -191,6 +196,37 @@ def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
         # 61 and 601 (0 and 1 left the long window), in whole microseconds
         sends = client.zrange(f"{prefix}{{f}}:tp", 0, -1, withscores=True)
         assert [score for _, score in sends] == [(NOW + 61) * 1e6, (NOW + 601) * 1e6]
+    store.close()
+
+
+def test_a_numbers_budgets_in_the_subjects_record_count_only_its_sends(redis_server, prefix):
+    """Two numbers of one subject: each number's budget counts its own sends, the subject's
+    counts them all (one sorted set), as ``MemoryStore`` answers."""
+
+    def spend(number: str) -> list[Budget]:
+        return [Budget("phone", "s:u", 2, 600, number), Budget("subject", "s:u", 3, 900)]
+
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    for spender in (MemoryStore(clock=lambda: 0.0), store):
+        answers = [
+            spender.spend_budgets(spend(number), NOW + t)
+            for number, t in (("aa", 0), ("aa", 1), ("aa", 2), ("bb", 3), ("bb", 4))
+        ]
+        assert answers == [
+            None,
+            None,
+            Denial("phone", 598.0),  # aa's two sends; its first leaves the window at 600
+            None,  # bb's first: the subject's third send
+            Denial("subject", 896.0),  # the subject's budget counts aa's sends too
+        ], spender
+    keys = _keys(redis_server, prefix)
+    assert list(keys) == [f"{prefix}{{u}}:ts"]
+    with redis_server.client() as client:
+        assert sorted(m[:3] for m in client.zrange(f"{prefix}{{u}}:ts", 0, -1)) == [
+            b"aa.",
+            b"aa.",
+            b"bb.",
+        ]
     store.close()
 
 
