@@ -353,26 +353,72 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
         servers.binary("redis-cli")
 
 
-def test_a_challenge_is_written_compactly_and_format_3_still_reads_back(redis_server, prefix):
-    """Format 4 writes the masked number's dots as "*" (a typical challenge then takes 360
-    bytes of Redis memory instead of 424); format 3, as the previous release wrote every
-    challenge, still reads back and checks (its purpose too)."""
+def test_a_challenge_is_written_compactly(redis_server, prefix):
+    """Format 5: the masked number's dots as "*", the sealed delivery without the key id it
+    shares with the sealed subject, created_at as its distance to expires_at, an empty locale
+    as nothing, a 16-character code digest: a typical challenge takes 328 bytes of Redis
+    memory (format 4: 360). It reads back exactly."""
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
-    record = _record(masked_phone="+33 ••• ••• 5678")
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest="d" * 16)
     store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
     key = Codec(prefix).challenge_key(record.id)
     with redis_server.client() as client:
-        assert b"|4|login|+33 *** *** 5678|" in client.get(key)
-        value = (
-            client.get(key)
-            .decode()
-            .replace("|4|login|+33 *** *** 5678|", "|3|login|+33 ••• ••• 5678|")
+        assert client.get(key).endswith(
+            f"|{'d' * 16}||5|login|+33 *** *** 5678|abcdef.{'u' * 40}|.{'p' * 96}|300|".encode()
         )
-        client.set(key, value, keepttl=True)
     assert store.get_challenge(record.id) == record
-    wrong = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.masked_phone == "+33 ••• ••• 5678"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "created_at, sealed_delivery, written",
+    [(0.1, "abcdef.p", "|4|"), (NOW, ".p", "|4|"), (NOW, "other.p", "|other.p|")],
+)
+def test_a_challenge_format_5_cannot_shorten_reads_back(
+    redis_server, prefix, created_at, sealed_delivery, written
+):
+    """A created_at whose distance to expires_at does not read back exactly, a sealed
+    delivery that starts with a dot: format 4 (in full); a sealed delivery with a key id of
+    its own keeps it."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(
+        created_at=created_at, expires_at=NOW + 300.3, sealed_delivery=sealed_delivery, locale="de"
+    )
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        assert written.encode() in client.get(Codec(prefix).challenge_key(record.id))
+    assert store.get_challenge(record.id) == record
+    store.close()
+
+
+@pytest.mark.parametrize("version, masked", [("4", "+33 *** *** 5678"), ("3", "+33 ••• ••• 5678")])
+def test_a_challenge_the_previous_releases_wrote_reads_back_and_checks(
+    redis_server, prefix, version, masked
+):
+    """Formats 4 and 3, as the previous releases wrote every challenge (a 22-character code
+    digest, created_at and the sealed delivery in full): a challenge pending across the
+    upgrade reads back and its right code (whose digest is now the first 16 characters) is
+    approved, a wrong one is not; its purpose is still checked."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    full = "d" * 16 + "e" * 6
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest=full)
+    value = (
+        f"p|0|1|{NOW + 30!r}|{NOW + 300!r}|{full}||{version}|login|{masked}|"
+        f'{record.sealed_subject}|{record.sealed_delivery}|{NOW!r}|""'
+    )
+    key = Codec(prefix).challenge_key(record.id)
+    with redis_server.client() as client:
+        client.set(key, value, ex=360)
+    assert store.get_challenge(record.id) == record
+    wrong = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "transaction")
     assert wrong.result is Result.EXPIRED and wrong.record == record
-    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "login")
+    for digest in ("d" * 15 + "x", "d" * 15, "d" * 22):  # neither another nor a shorter one
+        outcome = store.check_code(record.id, digest, "", NOW + 1, 5, LOCKOUT, "login")
+        assert outcome.result is Result.INVALID
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
     assert outcome.result is Result.APPROVED and outcome.record is not None
     assert outcome.record.masked_phone == "+33 ••• ••• 5678"
     store.close()
