@@ -230,6 +230,27 @@ def test_a_numbers_budgets_in_the_subjects_record_count_only_its_sends(redis_ser
     store.close()
 
 
+def test_a_subjects_record_the_previous_release_wrote_counts_for_the_subject_only(
+    redis_server, prefix
+):
+    """Sends the previous release noted in a subject's record (members without a part)
+    still count against the subject's budget, and against no number's."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    with redis_server.client() as client:
+        client.zadd(f"{prefix}{{u}}:ts", {"CQ-oUSA-rjlt": int(NOW * 1e6)})
+        client.expire(f"{prefix}{{u}}:ts", 900)
+
+    def spend(part: str) -> list[Budget]:
+        return [Budget("phone", "s:u", 1, 600, part), Budget("subject", "s:u", 3, 900)]
+
+    assert store.spend_budgets(spend("aa"), NOW + 1) is None  # the subject's second send
+    assert store.spend_budgets(spend("aa"), NOW + 2) == Denial("phone", 599.0)
+    assert store.spend_budgets(spend("bb"), NOW + 3) is None  # the subject's third
+    # the old send keeps the subject's budget spent until it leaves the window at 900
+    assert store.spend_budgets(spend("cc"), NOW + 4) == Denial("subject", 896.0)
+    store.close()
+
+
 def test_a_pending_challenge_takes_under_512_bytes(redis_server, prefix):
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
