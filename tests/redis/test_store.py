@@ -395,7 +395,7 @@ def test_a_challenge_is_written_compactly(redis_server, prefix):
 
 
 @pytest.mark.parametrize(
-    "created_at, sealed_delivery, written",
+    ("created_at", "sealed_delivery", "written"),
     [(0.1, "abcdef.p", "|4|"), (NOW, ".p", "|4|"), (NOW, "other.p", "|other.p|")],
 )
 def test_a_challenge_format_5_cannot_shorten_reads_back(
@@ -415,7 +415,9 @@ def test_a_challenge_format_5_cannot_shorten_reads_back(
     store.close()
 
 
-@pytest.mark.parametrize("version, masked", [("4", "+33 *** *** 5678"), ("3", "+33 ••• ••• 5678")])
+@pytest.mark.parametrize(
+    ("version", "masked"), [("4", "+33 *** *** 5678"), ("3", "+33 ••• ••• 5678")]
+)
 def test_a_challenge_the_previous_releases_wrote_reads_back_and_checks(
     redis_server, prefix, version, masked
 ):
