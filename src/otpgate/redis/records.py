@@ -171,7 +171,8 @@ def frozen(cls: type[T], **fields: object) -> T:
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
     """A record from the eight ``|``-separated fields of its string; StaleRecord if an
     earlier otpgate wrote it."""
-    status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
+    status, attempts, sends, next_send_at, expiry, code_digest, context_digest, rest = fields
+    expires_at = float(expiry)
     head = rest[:2]
     if head == "5|" or head == "4|" or head == "3|":
         _, purpose, masked_phone, sealed_subject, sealed_delivery, created, locale = rest.split(
@@ -182,7 +183,7 @@ def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
         if head == "5|":
             if sealed_delivery[:1] == ".":
                 sealed_delivery = sealed_subject.partition(".")[0] + sealed_delivery
-            created_at = float(expires_at) - float(created)
+            created_at = expires_at - float(created)
             locale = _loads(locale) if locale else ""
         else:
             created_at = float(created)
@@ -201,7 +202,7 @@ def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
         sealed_delivery=sealed_delivery,
         code_digest=code_digest,
         created_at=created_at,
-        expires_at=float(expires_at),
+        expires_at=expires_at,
         next_send_at=float(next_send_at),
         context_digest=context_digest,
         locale=locale,
