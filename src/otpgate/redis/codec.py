@@ -219,9 +219,10 @@ class Codec:
         """One call for every budget and watched range, or (``per_slot``, for a Cluster)
         one per slot; in each, the budgets come first, then the watches in their order."""
         # The score is the send time; the member only has to be unique per send among a
-        # record's members (48 random bits), and is the same in every budget of this send (a
-        # release removes it); a family with a part records "part.member".
-        member = secrets.token_urlsafe(6)
+        # record's members (72 random bits), and is the same in every budget of this send (a
+        # release removes it); a family with a part records "part.<its first 8 characters>"
+        # (48 bits: a subject's record holds a few sends; its listpack stays 32 bytes).
+        member = secrets.token_urlsafe(9)
         groups: dict[int, tuple[list[Budget], list[Watch]]] = {}
         for entry in entries:
             key = self.budget_key(entry.key)

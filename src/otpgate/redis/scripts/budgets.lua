@@ -11,8 +11,9 @@
 local now = tonumber(ARGV[1])
 -- A budget's score: the send time in whole microseconds (a listpack stores it as an
 -- integer, 16 bytes less per key than its decimal text); as MemoryStore counts. A family whose
--- budgets name a part records the send as "part.member"; a budget with a part counts only
--- the members of its part (a subject's record holds its numbers' budgets too).
+-- budgets name a part records the send as "part." and the member's first 8 characters; a
+-- budget with a part counts only the members of its part (a subject's record holds its
+-- numbers' budgets too).
 local micros = math.floor(now * 1000000 + 0.5)
 local member = ARGV[2]
 local budgets = tonumber(ARGV[3])
@@ -152,7 +153,9 @@ end
 for i = 1, budgets do
   if trimmed[KEYS[i]] then
     trimmed[KEYS[i]] = nil
-    redis.call('ZADD', KEYS[i], num(micros), (parts[KEYS[i]] or '') .. member)
+    local noted = member
+    if parts[KEYS[i]] then noted = parts[KEYS[i]] .. string.sub(member, 1, 8) end
+    redis.call('ZADD', KEYS[i], num(micros), noted)
     redis.call('EXPIRE', KEYS[i], longest[KEYS[i]])
   end
 end

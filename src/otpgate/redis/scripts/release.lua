@@ -6,7 +6,7 @@ local budgets, now = tonumber(ARGV[3]), tonumber(ARGV[2])
 for i = 1, budgets do
   local part = ARGV[3 + i]
   if part == '' then redis.call('ZREM', KEYS[i], ARGV[1])
-  else redis.call('ZREM', KEYS[i], part .. '.' .. ARGV[1]) end
+  else redis.call('ZREM', KEYS[i], part .. '.' .. string.sub(ARGV[1], 1, 8)) end
 end
 local fields = {'s' .. math.floor(now / 60), 'h' .. math.floor(now / 3600)}
 for j = budgets + 1, #KEYS do
