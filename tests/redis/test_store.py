@@ -268,6 +268,25 @@ def test_a_pending_challenge_takes_under_512_bytes(redis_server, prefix):
     store.close()
 
 
+def test_a_sign_in_code_takes_at_most_600_bytes_with_its_budgets(redis_server, prefix):
+    """Distinct numbers, subjects and client IPs (``bench/redis.py``'s measure): the
+    challenge, the subject's record of sends (with the number's) and the client IP's, per
+    start; the pumping guard's ranges are shared by the numbers of one range."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    count = 20
+    for n in range(count):
+        subject, phone = f"user-{n:07d}", f"+336{n:08d}"
+        gate.credentials.add_phone(subject, phone)
+        gate.start_sms(subject, phone, purpose="login", client_ip=f"198.51.0.{n}")
+    with redis_server.client() as client:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        assert len(keys) == 3 * count + 2
+        total = sum(client.memory_usage(key, samples=0) for key in keys)
+    assert total / count <= 600
+    store.close()
+
+
 def test_the_prefix_may_not_hold_a_hash_tag():
     with pytest.raises(ValueError, match="prefix"):
         RedisStore(Redis(), prefix="app:{x}:")
