@@ -157,7 +157,7 @@ def bench_sync(url: str, count: int, rounds: int) -> Rates:
 
 def _store_check(gate: Any, challenge_id: str, code: str) -> tuple[Any, ...]:
     """The arguments ``Verifier.check`` would pass to ``check_code``."""
-    digest = gate.keyring.digest("code", challenge_id, code)
+    digest = gate.keyring.code_digest(challenge_id, code)
     return (challenge_id, digest, "", gate.clock(), gate.settings.max_attempts, gate.lockout)
 
 

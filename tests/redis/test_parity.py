@@ -32,6 +32,14 @@ FAMILIES = [
     [Budget("email", "m:w", 2, 20), Budget("email", "m:w", 3, 30), Budget("email", "m:w", 6, 90)],
     [Budget("subject", "s:y", 4, 200)],
     [Budget("ip", "i:z", 2, 30)],
+    # A subject's record holding its numbers' budgets too: each counts its part's sends (the
+    # subject's own budget, all of them); a call names one number (one part) of the record.
+    [
+        Budget("subject", "s:q", 5, 300),
+        Budget("phone", "s:q", 2, 40, "ab"),
+        Budget("phone", "s:q", 3, 200, "ab"),
+    ],
+    [Budget("email", "s:q", 2, 60, "c-"), Budget("subject", "s:q", 5, 300)],
 ]
 STEPS = [0, 0, 0.5, 1, 2.75, 5, 13, 29.9, 60, 101, 350, 0.1 + 0.2]
 
@@ -90,7 +98,8 @@ class Script:
                 self.calls.append(("unlock", (subject,)))
             else:
                 families = rng.sample(FAMILIES, rng.randrange(1, len(FAMILIES) + 1))
-                budgets = [b for family in families for b in rng.sample(family, len(family))]
+                named = {family[0].key: family for family in families}  # one part per record
+                budgets = [b for family in named.values() for b in rng.sample(family, len(family))]
                 self.calls.append(("spend_budgets", (budgets, now)))
 
     def replay(self, store: Any, loop: asyncio.AbstractEventLoop | None = None) -> list[Any]:

@@ -15,7 +15,7 @@ from redis.crc import key_slot
 from otpgate import AsyncStore, OutboxSender, Settings, StorageUnavailable, Store, Verifier
 from otpgate.core.challenge import ChallengeRecord, Status
 from otpgate.core.memory_store import MemoryStore
-from otpgate.core.policy import Budget, Denial, LockoutPolicy, Result
+from otpgate.core.policy import PART_CHARS, Budget, Denial, LockoutPolicy, Result
 from otpgate.redis import AsyncRedisStore, RedisStore
 from otpgate.redis.codec import Codec
 from otpgate.redis.connect import SentinelUrl
@@ -149,16 +149,21 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
     subject_keys = {k: t for k, t in keys.items() if f"{{{subject_key}}}" in k}
     budget_keys = {k: t for k, t in keys.items() if "}:t" in k}
     ranges = {k: t for k, t in keys.items() if k.endswith(":bw")}
-    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budget
-    # the phone's 15-minute and 1-day budgets share one record; enrollment, subject, client IP
-    assert len(budget_keys) == 4
+    assert len(subject_keys) == 3  # the challenge, the subject's failures and its budgets
+    # the subject's record holds its own budget and its number's 15-minute and 1-day ones;
+    # then the number's enrollment budget and the client IP's
+    assert len(budget_keys) == 3
     assert len(ranges) == 2  # the pumping guard's prefix and country
-    assert len(keys) == 8
+    assert len(keys) == 7
     assert len({key_slot(k.encode()) for k in subject_keys}) == 1
     # Each budget has the hash tag of what it counts.
-    assert len({key_slot(k.encode()) for k in budget_keys}) == 4
-    (phone_record,) = (k for k in budget_keys if k.endswith(":tp"))
-    assert keys[phone_record] > 3600  # kept for the family's longest window (a day)
+    assert len({key_slot(k.encode()) for k in budget_keys}) == 3
+    (subject_record,) = (k for k in budget_keys if k.endswith(":ts"))
+    assert keys[subject_record] > 3600  # kept for the family's longest window (a day)
+    with redis_server.client(decode_responses=True) as client:
+        (member,) = client.zrange(subject_record, 0, -1)
+    part, dot, _ = member.partition(".")  # the send, noted with its number's part
+    assert dot and len(part) == PART_CHARS
     for key, ttl in keys.items():
         assert PHONE.lstrip("+")[-6:] not in key
         assert "alice" not in key and "192.0.2.1" not in key
@@ -194,6 +199,58 @@ def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
     store.close()
 
 
+def test_a_numbers_budgets_in_the_subjects_record_count_only_its_sends(redis_server, prefix):
+    """Two numbers of one subject: each number's budget counts its own sends, the subject's
+    counts them all (one sorted set), as ``MemoryStore`` answers."""
+
+    def spend(number: str) -> list[Budget]:
+        return [Budget("phone", "s:u", 2, 600, number), Budget("subject", "s:u", 3, 900)]
+
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    for spender in (MemoryStore(clock=lambda: 0.0), store):
+        answers = [
+            spender.spend_budgets(spend(number), NOW + t)
+            for number, t in (("aa", 0), ("aa", 1), ("aa", 2), ("bb", 3), ("bb", 4))
+        ]
+        assert answers == [
+            None,
+            None,
+            Denial("phone", 598.0),  # aa's two sends; its first leaves the window at 600
+            None,  # bb's first: the subject's third send
+            Denial("subject", 896.0),  # the subject's budget counts aa's sends too
+        ], spender
+    keys = _keys(redis_server, prefix)
+    assert list(keys) == [f"{prefix}{{u}}:ts"]
+    with redis_server.client() as client:
+        assert sorted(m[:3] for m in client.zrange(f"{prefix}{{u}}:ts", 0, -1)) == [
+            b"aa.",
+            b"aa.",
+            b"bb.",
+        ]
+    store.close()
+
+
+def test_a_subjects_record_the_previous_release_wrote_counts_for_the_subject_only(
+    redis_server, prefix
+):
+    """Sends the previous release noted in a subject's record (members without a part)
+    still count against the subject's budget, and against no number's."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    with redis_server.client() as client:
+        client.zadd(f"{prefix}{{u}}:ts", {"CQ-oUSA-rjlt": int(NOW * 1e6)})
+        client.expire(f"{prefix}{{u}}:ts", 900)
+
+    def spend(part: str) -> list[Budget]:
+        return [Budget("phone", "s:u", 1, 600, part), Budget("subject", "s:u", 3, 900)]
+
+    assert store.spend_budgets(spend("aa"), NOW + 1) is None  # the subject's second send
+    assert store.spend_budgets(spend("aa"), NOW + 2) == Denial("phone", 599.0)
+    assert store.spend_budgets(spend("bb"), NOW + 3) is None  # the subject's third
+    # the old send keeps the subject's budget spent until it leaves the window at 900
+    assert store.spend_budgets(spend("cc"), NOW + 4) == Denial("subject", 896.0)
+    store.close()
+
+
 def test_a_pending_challenge_takes_under_512_bytes(redis_server, prefix):
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
@@ -208,6 +265,25 @@ def test_a_pending_challenge_takes_under_512_bytes(redis_server, prefix):
         for challenge in (plain, bound):
             key = codec.challenge_key(challenge.id)
             assert client.memory_usage(key) <= 512
+    store.close()
+
+
+def test_a_sign_in_code_takes_at_most_600_bytes_with_its_budgets(redis_server, prefix):
+    """Distinct numbers, subjects and client IPs (``bench/redis.py``'s measure): the
+    challenge, the subject's record of sends (with the number's) and the client IP's, per
+    start; the pumping guard's ranges are shared by the numbers of one range."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    count = 20
+    for n in range(count):
+        subject, phone = f"user-{n:07d}", f"+336{n:08d}"
+        gate.credentials.add_phone(subject, phone)
+        gate.start_sms(subject, phone, purpose="login", client_ip=f"198.51.0.{n}")
+    with redis_server.client() as client:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        assert len(keys) == 3 * count + 2
+        total = sum(client.memory_usage(key, samples=0) for key in keys)
+    assert total / count <= 600
     store.close()
 
 
@@ -317,26 +393,74 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
         servers.binary("redis-cli")
 
 
-def test_a_challenge_is_written_compactly_and_format_3_still_reads_back(redis_server, prefix):
-    """Format 4 writes the masked number's dots as "*" (a typical challenge then takes 360
-    bytes of Redis memory instead of 424); format 3, as the previous release wrote every
-    challenge, still reads back and checks (its purpose too)."""
+def test_a_challenge_is_written_compactly(redis_server, prefix):
+    """Format 5: the masked number's dots as "*", the sealed delivery without the key id it
+    shares with the sealed subject, created_at as its distance to expires_at, an empty locale
+    as nothing, a 16-character code digest: a typical challenge takes 328 bytes of Redis
+    memory (format 4: 360). It reads back exactly."""
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
-    record = _record(masked_phone="+33 ••• ••• 5678")
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest="d" * 16)
     store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
     key = Codec(prefix).challenge_key(record.id)
     with redis_server.client() as client:
-        assert b"|4|login|+33 *** *** 5678|" in client.get(key)
-        value = (
-            client.get(key)
-            .decode()
-            .replace("|4|login|+33 *** *** 5678|", "|3|login|+33 ••• ••• 5678|")
+        assert client.get(key).endswith(
+            f"|{'d' * 16}||5|login|+33 *** *** 5678|abcdef.{'u' * 40}|.{'p' * 96}|300|".encode()
         )
-        client.set(key, value, keepttl=True)
     assert store.get_challenge(record.id) == record
-    wrong = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "transaction")
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.masked_phone == "+33 ••• ••• 5678"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("created_at", "sealed_delivery", "written"),
+    [(0.1, "abcdef.p", "|4|"), (NOW, ".p", "|4|"), (NOW, "other.p", "|other.p|")],
+)
+def test_a_challenge_format_5_cannot_shorten_reads_back(
+    redis_server, prefix, created_at, sealed_delivery, written
+):
+    """A created_at whose distance to expires_at does not read back exactly, a sealed
+    delivery that starts with a dot: format 4 (in full); a sealed delivery with a key id of
+    its own keeps it."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(
+        created_at=created_at, expires_at=NOW + 300.3, sealed_delivery=sealed_delivery, locale="de"
+    )
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        assert written.encode() in client.get(Codec(prefix).challenge_key(record.id))
+    assert store.get_challenge(record.id) == record
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("version", "masked"), [("4", "+33 *** *** 5678"), ("3", "+33 ••• ••• 5678")]
+)
+def test_a_challenge_the_previous_releases_wrote_reads_back_and_checks(
+    redis_server, prefix, version, masked
+):
+    """Formats 4 and 3, as the previous releases wrote every challenge (a 22-character code
+    digest, created_at and the sealed delivery in full): a challenge pending across the
+    upgrade reads back and its right code (whose digest is now the first 16 characters) is
+    approved, a wrong one is not; its purpose is still checked."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    full = "d" * 16 + "e" * 6
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest=full)
+    value = (
+        f"p|0|1|{NOW + 30!r}|{NOW + 300!r}|{full}||{version}|login|{masked}|"
+        f'{record.sealed_subject}|{record.sealed_delivery}|{NOW!r}|""'
+    )
+    key = Codec(prefix).challenge_key(record.id)
+    with redis_server.client() as client:
+        client.set(key, value, ex=360)
+    assert store.get_challenge(record.id) == record
+    wrong = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "transaction")
     assert wrong.result is Result.EXPIRED and wrong.record == record
-    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "login")
+    for digest in ("d" * 15 + "x", "d" * 15, "d" * 22):  # neither another nor a shorter one
+        outcome = store.check_code(record.id, digest, "", NOW + 1, 5, LOCKOUT, "login")
+        assert outcome.result is Result.INVALID
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
     assert outcome.result is Result.APPROVED and outcome.record is not None
     assert outcome.record.masked_phone == "+33 ••• ••• 5678"
     store.close()

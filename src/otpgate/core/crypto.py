@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from .errors import ConfigurationError
 
 _NONCE_BYTES = 12
+#: Characters (6 bits each) of a challenge's code digest: see Keyring.code_digest.
+CODE_DIGEST_CHARS = 16
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -97,6 +99,14 @@ class Keyring:
     def digest(self, *parts: str) -> str:
         """A keyed digest of ``parts`` under the current key (128 bits, URL-safe text)."""
         return self._digest_with(self._digest_keys[0], parts)
+
+    def code_digest(self, challenge_id: str, code: str) -> str:
+        """The keyed digest a store keeps of a challenge's code (or WebAuthn challenge), and
+        compares an answer's against: 96 bits (16 characters), as a store needs no more. A
+        wrong answer matches only by an HMAC collision: 2^-96 a guess (a challenge takes a
+        few), far below the 10^-6 of guessing a six-digit code; the digest is keyed, so it
+        hides the code at rest as well as 128 bits would."""
+        return self.digest("code", challenge_id, code)[:CODE_DIGEST_CHARS]
 
     def digests(self, *parts: str) -> list[str]:
         """The digests of ``parts`` under every configured key, current first."""

@@ -166,7 +166,7 @@ class Decisions(FactorDecisions):
             if self.subject_key(subject) != key:
                 raise ChallengeExpired()
         clean = clean_numeric_code(code, self.settings.code_digits)
-        digest = self.keyring.digest("code", challenge_id, clean)
+        digest = self.keyring.code_digest(challenge_id, clean)
         return challenge_id, digest, self._binding_digest(context, action), subject
 
     @staticmethod

@@ -170,7 +170,7 @@ class BaseVerifier(PumpingDecisions, SimSwapDecisions, SendBudgets, DeliveryDeci
             masked_phone=destination.masked,
             sealed_subject=seal_subject(self.keyring, challenge_id, subject),
             sealed_delivery=seal_delivery(self.keyring, challenge_id, delivery),
-            code_digest=self.keyring.digest("code", challenge_id, code),
+            code_digest=self.keyring.code_digest(challenge_id, code),
             created_at=now,
             expires_at=now + self.settings.code_lifetime,
             next_send_at=now + self.settings.resend_cooldown,

@@ -58,8 +58,8 @@ class MemoryStore(KeyedMemory):
         self._lock = threading.Lock()
         self._challenges: dict[str, ChallengeRecord] = {}
         self._subjects: dict[str, _SubjectState] = {}
-        #: Per budget family, its send times in whole microseconds.
-        self._budgets: dict[str, list[int]] = {}
+        #: Per budget family, its sends: (time in whole microseconds, part).
+        self._budgets: dict[str, list[tuple[int, str]]] = {}
         self._ranges = RangeCounts()
         self._writes = 0
 
@@ -74,17 +74,26 @@ class MemoryStore(KeyedMemory):
             # A family (budgets of one key) shares one record of sends, kept for its
             # longest window; each budget counts the sends within its own window. Send
             # times are whole microseconds (as a Redis store keeps them).
+            # A budget with a part counts only its part's sends; a send is recorded with its
+            # family's part (as a Redis store notes it in the member).
             micros = _micros(now)
             longest: dict[str, int] = {}
+            parts: dict[str, str] = {}
             for budget in budgets:
                 longest[budget.key] = max(longest.get(budget.key, 0), budget.window)
+                if budget.part and not parts.get(budget.key):
+                    parts[budget.key] = budget.part
             for key, window in longest.items():
                 log = self._budgets.setdefault(key, [])
-                log[:] = [t for t in log if t > micros - window * 1_000_000]
+                log[:] = [sent for sent in log if sent[0] > micros - window * 1_000_000]
             worst: Denial | None = None
             for budget in budgets:
-                log = self._budgets[budget.key]
-                recent = [t for t in log if t > micros - budget.window * 1_000_000]
+                since = micros - budget.window * 1_000_000
+                recent = [
+                    t
+                    for t, part in self._budgets[budget.key]
+                    if t > since and (not budget.part or part == budget.part)
+                ]
                 if len(recent) >= budget.limit:
                     oldest = recent[len(recent) - budget.limit]
                     wait = (oldest - micros) / 1_000_000 + budget.window
@@ -96,7 +105,7 @@ class MemoryStore(KeyedMemory):
             if worst is not None:
                 return worst
             for key in longest:
-                self._budgets[key].append(micros)
+                self._budgets[key].append((micros, parts.get(key, "")))
             self._ranges.count(watches, now)
             return None
 
@@ -279,7 +288,7 @@ class MemoryStore(KeyedMemory):
         for key in [k for k, st in self._subjects.items() if _droppable(st, now)]:
             del self._subjects[key]
         oldest = _micros(now - 31 * 86400)
-        for key in [k for k, log in self._budgets.items() if not log or log[-1] < oldest]:
+        for key in [k for k, log in self._budgets.items() if not log or log[-1][0] < oldest]:
             del self._budgets[key]
         self._ranges.sweep(now)
 

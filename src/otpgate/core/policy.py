@@ -84,16 +84,27 @@ def client_network(client_ip: str) -> str:
     return str(address)
 
 
+#: Characters of a number's (or an address's) digest that name its part of the subject's
+#: record of sends (24 bits: two destinations of one subject sharing a part would merely
+#: share their budgets, never exceed one).
+PART_CHARS = 4
+
+
 @dataclass(frozen=True)
 class Budget:
     """A send budget to spend one unit of. ``key`` never holds a raw phone number or address.
     Budgets with the same ``key`` (and different windows) are one family sharing one record
-    of sends, always spent together (see ``Store.spend_budgets``)."""
+    of sends, always spent together (see ``Store.spend_budgets``). A budget with a ``part``
+    (short URL-safe text, such as a few characters of a number's digest) counts only the
+    sends of its family recorded with that part: a number's budgets of one subject live in
+    the subject's record (one store key fewer per send), each send noted with its number's
+    part; the budgets of one family name at most one part."""
 
     scope: str
     key: str
     limit: int
     window: int
+    part: str = ""
 
 
 class Result(str, Enum):

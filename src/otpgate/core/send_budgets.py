@@ -12,7 +12,7 @@ from .challenge import ChallengeRecord, subject_key_of
 from .crypto import Keyring
 from .errors import SendLimitReached
 from .phone import PhoneNumber, parse_phone
-from .policy import Budget, client_network
+from .policy import PART_CHARS, Budget, client_network
 from .pumping import Watch
 from .sealed import Delivery
 from .settings import Settings
@@ -36,12 +36,11 @@ class SendBudgets:
         SMS), and for an address being verified the enrollment budget of the address."""
         s = self.settings
         mail_key = self.keyring.digest("email", address.address, subject_key)
+        own, part = f"s:{subject_key}", mail_key[:PART_CHARS]
         budgets: list[Budget | Watch] = [
-            Budget(
-                "email", f"m:{mail_key}", s.phone_budget_short.limit, s.phone_budget_short.window
-            ),
-            Budget("email", f"m:{mail_key}", s.phone_budget_long.limit, s.phone_budget_long.window),
-            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
+            Budget("email", own, s.phone_budget_short.limit, s.phone_budget_short.window, part),
+            Budget("email", own, s.phone_budget_long.limit, s.phone_budget_long.window, part),
+            Budget("subject", own, s.subject_budget.limit, s.subject_budget.window),
         ]
         if purpose == "enroll":
             address_key = self.keyring.digest("email", address.address)
@@ -71,14 +70,13 @@ class SendBudgets:
         """
         s = self.settings
         phone_key = self.keyring.digest("phone", number.e164, subject_key)
+        # The number's budgets of this subject live in the subject's record (one key fewer
+        # per send), counting the sends noted with the number's part.
+        own, part = f"s:{subject_key}", phone_key[:PART_CHARS]
         budgets: list[Budget | Watch] = [
-            Budget(
-                "phone", f"p:{phone_key}", s.phone_budget_short.limit, s.phone_budget_short.window
-            ),
-            Budget(
-                "phone", f"p:{phone_key}", s.phone_budget_long.limit, s.phone_budget_long.window
-            ),
-            Budget("subject", f"s:{subject_key}", s.subject_budget.limit, s.subject_budget.window),
+            Budget("phone", own, s.phone_budget_short.limit, s.phone_budget_short.window, part),
+            Budget("phone", own, s.phone_budget_long.limit, s.phone_budget_long.window, part),
+            Budget("subject", own, s.subject_budget.limit, s.subject_budget.window),
         ]
         if channel == "voice":
             rate = s.voice_budget

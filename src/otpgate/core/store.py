@@ -29,7 +29,8 @@ class Store(Protocol):
         budget of the family counts the sends of its own window against its own limit, and
         the record keeps sends for the family's longest window. A family is spent as one:
         every call names all of its budgets (a call naming only some may forget sends the
-        others still count)."""
+        others still count). A send is recorded with the family's ``part`` (the one its
+        budgets name, if any); a budget with a part counts only the sends of that part."""
 
     def pumping_blocks(self, now: float) -> list[Block]:
         """The ranges the pumping guard blocks at ``now``."""

@@ -11,10 +11,12 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 - ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times in
   whole microseconds, an integer score: the budgets of one core key, such as a number's
   15-minute and 1-day ones, count their own windows in it), ``D`` the keyed
-  digest of what it counts (a phone of a subject, a subject, a number, a client network)
-  or the calling code of a country: each budget has the hash tag of what it counts, so
-  budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
-  when they lie in several slots). A subject's budget shares its other keys' slot;
+  digest of what it counts (a subject, a number, a client network, a phone of a subject for
+  calls) or the calling code of a country: each budget has the hash tag of what it counts,
+  so budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
+  when they lie in several slots). A subject's record (``ts``) shares its other keys' slot
+  and holds its numbers' budgets too: their sends noted ``part.`` + 8 characters of the
+  member, each such budget counting its part's sends only (one key fewer per start);
 - ``P{D}:bw`` a range the SMS pumping guard watches (a hash: sends and verified codes per
   minute and per hour, ``b`` blocked until, ``p`` the range's label such as ``+44 7700``),
   ``D`` the keyed digest of the range: spent in the same ``budgets`` call as the budgets.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -159,7 +162,15 @@ def _watch_args(watch: Watch) -> list[Arg]:
 
 
 #: Arguments per budget and per watch in a ``budgets`` call, after the three of its head.
-_PER_BUDGET, _PER_WATCH, _HEAD = 3, 13, 3
+_PER_BUDGET, _PER_WATCH, _HEAD = 4, 13, 3
+_PART = re.compile(r"[A-Za-z0-9_-]+").fullmatch
+
+
+def _part(part: str) -> str:
+    """A budget's part as it sits in front of a member's ``.``: URL-safe text only."""
+    if part and not _PART(part):
+        raise ValueError("a budget's part must be URL-safe text")
+    return part
 
 
 def _decode_none(reply: object) -> None:
@@ -209,8 +220,10 @@ class Codec:
     ) -> list[Call[Denial | None]]:
         """One call for every budget and watched range, or (``per_slot``, for a Cluster)
         one per slot; in each, the budgets come first, then the watches in their order."""
-        # The score is the send time; the member only has to be unique per send (72 random
-        # bits), and is the same in every budget of this send (a release removes it).
+        # The score is the send time; the member only has to be unique per send among a
+        # record's members (72 random bits), and is the same in every budget of this send (a
+        # release removes it); a family with a part records "part.<its first 8 characters>"
+        # (48 bits: a subject's record holds a few sends; its listpack stays 32 bytes).
         member = secrets.token_urlsafe(9)
         groups: dict[int, tuple[list[Budget], list[Watch]]] = {}
         for entry in entries:
@@ -224,7 +237,7 @@ class Codec:
         for budgets, watches in groups.values():
             args: list[Arg] = [number(now), member, len(budgets)]
             for budget in budgets:
-                args += [budget.limit, budget.window, budget.scope]
+                args += [budget.limit, budget.window, budget.scope, _part(budget.part)]
             for watch in watches:
                 args += _watch_args(watch)
             keys = [self.budget_key(b.key) for b in budgets]
@@ -237,8 +250,10 @@ class Codec:
         now, member, budgets = spent.args[:_HEAD]
         assert isinstance(budgets, int)
         start = _HEAD + _PER_BUDGET * budgets
+        parts = [spent.args[index + 3] for index in range(_HEAD, start, _PER_BUDGET)]
         counted = [spent.args[index + 10] for index in range(start, len(spent.args), _PER_WATCH)]
-        return self._call("release", spent.keys, [member, now, budgets, *counted], _decode_none)
+        args = [member, now, budgets, *parts, *counted]
+        return self._call("release", spent.keys, args, _decode_none)
 
     def pumping_pattern(self) -> str:
         """The ``SCAN`` pattern of every watched range's hash."""

@@ -3,11 +3,16 @@
 One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
 first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
 digest), then ``rest``: what only the client reads (and the check script the purpose), as
-``4|purpose|masked phone|sealed subject|sealed delivery|created_at|"locale"`` (the locale a
-JSON string, last). Format 4 writes each ``•`` of the masked number as ``*`` (one byte
-instead of three: that alone keeps a typical challenge in a smaller allocation, 360 bytes
-of Redis memory instead of 424); a masked text that holds a ``*`` itself is written as
-format 3, the same with the ``•`` as they are (as the release before this one wrote them).
+``5|purpose|masked phone|sealed subject|sealed delivery|age|locale``. Format 5 writes each
+``•`` of the masked number as ``*`` (one byte instead of three), the sealed delivery without
+the key id it shares with the sealed subject (``.rest`` for ``kid.rest``), created_at as its
+distance to expires_at (``300``: exact, or the record is written as format 4), and the
+locale as a JSON string, or nothing when it is empty; with the 16-character code digest
+(``Keyring.code_digest``) a typical challenge takes 328 bytes of Redis memory (format 4:
+360, format 3: 424). Format 4 is the same with the sealed delivery, created_at and the
+locale (``""``) in full, as the previous release wrote it (with 22-character code digests:
+the check script compares their first 16); a masked text that holds a ``*`` itself is
+written as format 3, the same with the ``•`` as they are.
 Nothing personal is in clear: the record comes sealed from the core (see
 ``otpgate.core.sealed``). Splitting at ``|`` reads it several times faster than JSON (whose
 ``\\u`` escapes of the masked number's dots alone cost ~10 µs a check), and it is smaller. A
@@ -27,6 +32,7 @@ Numbers are written in their shortest exact form, so every float reads back bit 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import TypeVar
@@ -55,7 +61,8 @@ _SEPARATOR = re.compile(r"[\s|]").search
 _loads = json.JSONDecoder().decode
 
 #: The first field of ``rest``; JSON records start with ``[2,`` (see above).
-FORMAT = 4
+FORMAT = 5
+_STAR_FORMAT = 4
 _PLAIN_FORMAT = 3
 _JSON_FORMAT = 2
 _DOT, _STAR = "\u2022", "*"
@@ -97,15 +104,39 @@ def _plain(value: str) -> bool:
     return True
 
 
+def _short(record: ChallengeRecord) -> tuple[str, str, str] | None:
+    """Format 5's sealed delivery, created_at and locale, or None if the record needs
+    format 4: the sealed delivery without the key id it shares with the sealed subject
+    (``kid.rest`` as ``.rest``), created_at as its (exact) distance to expires_at, an empty
+    locale as nothing."""
+    sealed_subject, delivery = record.sealed_subject, record.sealed_delivery
+    kid, dot, _ = sealed_subject.partition(".")
+    if dot and kid and delivery.startswith(kid + "."):
+        delivery = delivery[len(kid) :]
+    elif delivery.startswith("."):
+        return None
+    expires_at, created_at = float(record.expires_at), float(record.created_at)
+    age = number(expires_at - created_at)
+    if expires_at - float(age) != created_at or not math.isfinite(expires_at):
+        return None
+    locale = json.dumps(record.locale) if record.locale else ""
+    return delivery, age, locale
+
+
 def _rest(record: ChallengeRecord) -> str:
     texts = (record.purpose, record.masked_phone, record.sealed_subject, record.sealed_delivery)
     if all(_plain(text) for text in texts):
         locale = json.dumps(record.locale)  # ASCII: lone surrogates \u-escaped too
-        version = _PLAIN_FORMAT
-        if _STAR not in record.masked_phone:
-            version = FORMAT
-            texts = (texts[0], texts[1].replace(_DOT, _STAR), *texts[2:])
-        return f"{version}|{'|'.join(texts)}|{number(record.created_at)}|{locale}"
+        if _STAR in record.masked_phone:
+            return f"{_PLAIN_FORMAT}|{'|'.join(texts)}|{number(record.created_at)}|{locale}"
+        masked = texts[1].replace(_DOT, _STAR)
+        short = _short(record)
+        if short is not None:
+            delivery, age, locale = short
+            return f"{FORMAT}|{texts[0]}|{masked}|{texts[2]}|{delivery}|{age}|{locale}"
+        return f"{_STAR_FORMAT}|{texts[0]}|{masked}|{texts[2]}|{texts[3]}|" + (
+            f"{number(record.created_at)}|{locale}"
+        )
     return json.dumps(
         [_JSON_FORMAT, *texts, float(record.created_at), record.locale], separators=_COMPACT
     )  # ASCII: anything else is \u-escaped, lone surrogates included
@@ -140,16 +171,23 @@ def frozen(cls: type[T], **fields: object) -> T:
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
     """A record from the eight ``|``-separated fields of its string; StaleRecord if an
     earlier otpgate wrote it."""
-    status, attempts, sends, next_send_at, expires_at, code_digest, context_digest, rest = fields
+    status, attempts, sends, next_send_at, expiry, code_digest, context_digest, rest = fields
+    expires_at = float(expiry)
     head = rest[:2]
-    if head == "4|" or head == "3|":
+    if head == "5|" or head == "4|" or head == "3|":
         _, purpose, masked_phone, sealed_subject, sealed_delivery, created, locale = rest.split(
             "|", 6
         )
-        if head == "4|":
+        if head != "3|":
             masked_phone = masked_phone.replace(_STAR, _DOT)
-        created_at = float(created)
-        locale = "" if locale == '""' else _loads(locale)
+        if head == "5|":
+            if sealed_delivery[:1] == ".":
+                sealed_delivery = sealed_subject.partition(".")[0] + sealed_delivery
+            created_at = expires_at - float(created)
+            locale = _loads(locale) if locale else ""
+        else:
+            created_at = float(created)
+            locale = "" if locale == '""' else _loads(locale)
     else:
         values = _loads(rest)
         if not isinstance(values, list) or len(values) != 7 or values[0] != _JSON_FORMAT:
@@ -164,7 +202,7 @@ def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
         sealed_delivery=sealed_delivery,
         code_digest=code_digest,
         created_at=created_at,
-        expires_at=float(expires_at),
+        expires_at=expires_at,
         next_send_at=float(next_send_at),
         context_digest=context_digest,
         locale=locale,

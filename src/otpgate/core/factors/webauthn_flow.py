@@ -107,7 +107,7 @@ def plan_start(
         masked_phone="",
         sealed_subject=seal_subject(gate.keyring, challenge_id, subject),
         sealed_delivery=seal_delivery(gate.keyring, challenge_id, Delivery(subject, "", "", shown)),
-        code_digest=gate.keyring.digest("code", challenge_id, passkeys.encode(raw)),
+        code_digest=gate.keyring.code_digest(challenge_id, passkeys.encode(raw)),
         created_at=now,
         expires_at=expires,
         next_send_at=expires,
@@ -150,7 +150,7 @@ def judge(
     """Check the answer's signature, origin and relying party against the site and the
     subject's passkeys: the digest to present to the store, and what the answer proved."""
     answer, settings = plan.answer, gate.settings
-    digest = gate.keyring.digest("code", plan.challenge_id, answer.challenge)
+    digest = gate.keyring.code_digest(plan.challenge_id, answer.challenge)
     if purpose == "enroll":
         added = passkeys.verify_registration(settings, answer, name="", now=gate.clock())
         return Judged(digest, added=added) if added is not None else Judged(_NO_MATCH)

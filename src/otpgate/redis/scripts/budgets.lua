@@ -2,15 +2,18 @@
 -- the SMS pumping guard's watched ranges (otpgate.core.pumping, line for line).
 -- KEYS: per budget its family's sorted set (score: send time in microseconds; budgets of one family name the
 -- same key), then one hash per watched range.
--- ARGV: now, member, the number of budgets, then per budget limit, window, scope, then per
--- watch scope, label, floor, fresh, window, surge, min_conversion, min_sample, block,
+-- ARGV: now, member, the number of budgets, then per budget limit, window, scope, part, then
+-- per watch scope, label, floor, fresh, window, surge, min_conversion, min_sample, block,
 -- trusted, count, verified, keep.
 -- Reply: false; {scope, retry_after} of the budget spent longest, or of the blocked range;
 -- or, when this send starts a block, {scope, retry_after, label, sends, settled, verified,
 -- limit, baseline, horizon}.
 local now = tonumber(ARGV[1])
 -- A budget's score: the send time in whole microseconds (a listpack stores it as an
--- integer, 16 bytes less per key than its decimal text); as MemoryStore counts.
+-- integer, 16 bytes less per key than its decimal text); as MemoryStore counts. A family whose
+-- budgets name a part records the send as "part." and the member's first 8 characters; a
+-- budget with a part counts only the members of its part (a subject's record holds its
+-- numbers' budgets too).
 local micros = math.floor(now * 1000000 + 0.5)
 local member = ARGV[2]
 local budgets = tonumber(ARGV[3])
@@ -20,7 +23,7 @@ local minute, hour = math.floor(now / MINUTE), math.floor(now / HOUR)
 -- Watched ranges: read, drop what left the window and the baseline, add verified codes.
 local watches = {}
 for j = budgets + 1, #KEYS do
-  local b = 4 + 3 * budgets + 13 * (j - budgets - 1)
+  local b = 4 + 4 * budgets + 13 * (j - budgets - 1)
   local w = {
     key = KEYS[j], scope = ARGV[b], label = ARGV[b + 1], floor = tonumber(ARGV[b + 2]),
     fresh = tonumber(ARGV[b + 3]), window = tonumber(ARGV[b + 4]),
@@ -60,10 +63,11 @@ end
 -- Budgets: a family (the budgets of one key) shares one record of sends, kept for its
 -- longest window; each budget counts the sends of its own window. The one spent longest
 -- refuses the send.
-local longest = {}
+local longest, parts = {}, {}
 for i = 1, budgets do
-  local window = tonumber(ARGV[3 * (i - 1) + 5])
+  local window, part = tonumber(ARGV[4 * (i - 1) + 5]), ARGV[4 * i + 3]
   if (longest[KEYS[i]] or 0) < window then longest[KEYS[i]] = window end
+  if part ~= '' and not parts[KEYS[i]] then parts[KEYS[i]] = part .. '.' end
 end
 local trimmed = {}
 for i = 1, budgets do
@@ -74,14 +78,27 @@ for i = 1, budgets do
 end
 local worst_scope, worst_wait = nil, nil
 for i = 1, budgets do
-  local key, base = KEYS[i], 3 * (i - 1) + 4
-  local limit, window = tonumber(ARGV[base]), tonumber(ARGV[base + 1])
+  local key, base = KEYS[i], 4 * (i - 1) + 4
+  local limit, window, part = tonumber(ARGV[base]), tonumber(ARGV[base + 1]), ARGV[base + 3]
   local since = '(' .. num(micros - window * 1000000)
-  local count = redis.call('ZCOUNT', key, since, '+inf')
-  if count >= limit then
-    local oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT',
-      count - limit, 1)
-    local wait = (tonumber(oldest[2]) - micros) / 1000000 + window
+  local oldest = nil
+  if part == '' then
+    local count = redis.call('ZCOUNT', key, since, '+inf')
+    if count >= limit then
+      oldest = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT',
+        count - limit, 1)[2]
+    end
+  else
+    -- The part's sends in the window, oldest first (a subject's record holds a few).
+    local prefix, times = part .. '.', {}
+    local flat = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES')
+    for k = 1, #flat, 2 do
+      if string.sub(flat[k], 1, #prefix) == prefix then times[#times + 1] = flat[k + 1] end
+    end
+    if #times >= limit then oldest = times[#times - limit + 1] end
+  end
+  if oldest ~= nil then
+    local wait = (tonumber(oldest) - micros) / 1000000 + window
     if worst_wait == nil or wait > worst_wait then
       worst_scope, worst_wait = ARGV[base + 2], wait
     end
@@ -136,7 +153,9 @@ end
 for i = 1, budgets do
   if trimmed[KEYS[i]] then
     trimmed[KEYS[i]] = nil
-    redis.call('ZADD', KEYS[i], num(micros), member)
+    local noted = member
+    if parts[KEYS[i]] then noted = parts[KEYS[i]] .. string.sub(member, 1, 8) end
+    redis.call('ZADD', KEYS[i], num(micros), noted)
     redis.call('EXPIRE', KEYS[i], longest[KEYS[i]])
   end
 end
