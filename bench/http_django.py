@@ -10,7 +10,8 @@ interleaved rounds, the median and the spread):
 Both sites (``bench/django_site.py``) run on Django's own HTTP/1.1 server in one thread, on a
 SQLite file with database sessions, otpgate on its in-memory store. Run from the repo root with
 a Python that has Django (e.g. ``/work/main/.tox/django52/bin/python bench/http_django.py``).
-Last, the middleware's own time per request in process (steadier on a busy machine).
+Last, in process (steadier on a busy machine): the middleware's own time per request, and
+the CPU time of the two POSTs through the site's WSGI handler.
 
     python bench/http_django.py                  # 5 rounds of 2 s
     python bench/http_django.py --rounds 7 --seconds 3
@@ -19,6 +20,7 @@ Last, the middleware's own time per request in process (steadier on a busy machi
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -99,6 +101,7 @@ def _prepare(database: str) -> dict[str, str]:
     session passed the second factor) and ``nofactor``. Returns their session keys."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "django_site"
     os.environ["BENCH_DB"] = database
+    os.environ["BENCH_OTPGATE"] = "1"  # in this process (``_post_cost``); each server says its own
     import django
 
     django.setup()
@@ -185,6 +188,80 @@ def _middleware_cost(keys: dict[str, str]) -> None:
         print(f"middleware alone, {name:<8} {best * 1e6:6.1f} us per request (in process)")
 
 
+def _environ(path: str, body: str, cookie: str) -> dict[str, object]:
+    data = body.encode()
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_COOKIE": cookie,
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def _post_cost(rounds: int = 9, batch: int = 40) -> None:
+    """The two POSTs in process, through the same WSGI handler as the servers (the login one
+    without otpgate's middleware), without HTTP: CPU time per request in interleaved batches,
+    the medians and their ratio (steadier than wrk on a busy machine)."""
+    import statistics
+    import time
+
+    import django_site
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if "otpgate" not in m]):
+        plain = WSGIHandler()
+    guarded = WSGIHandler()
+
+    def logins(count: int) -> list[dict[str, object]]:
+        body = f"csrfmiddlewaretoken={CSRF}&username=login&password=pw"
+        return [_environ("/login/", body, f"csrftoken={CSRF}") for _ in range(count)]
+
+    def verifies(count: int) -> list[dict[str, object]]:
+        return [
+            _environ(
+                "/2fa/verify/",
+                f"csrfmiddlewaretoken={CSRF}&action=verify&method=sms&code={code}",
+                f"csrftoken={CSRF}; sessionid={key}",
+            )
+            for key, code in django_site.pending_sessions(count)
+        ]
+
+    def run(handler: WSGIHandler, requests: list[dict[str, object]]) -> float:
+        statuses: list[str] = []
+        started = time.process_time()
+        for environ in requests:
+            response = handler(environ, lambda status, headers: statuses.append(status))
+            response.close()
+        spent = time.process_time() - started
+        assert set(statuses) == {"302 Found"}, statuses[:3]  # signed in, each one
+        return spent / len(requests) * 1e6
+
+    found: dict[str, list[float]] = {"login": [], "verify": []}
+    run(plain, logins(5))  # warm up
+    run(guarded, verifies(5))
+    for _ in range(rounds):
+        found["login"].append(run(plain, logins(batch)))
+        found["verify"].append(run(guarded, verifies(batch)))
+    login, verify = (statistics.median(found[name]) for name in ("login", "verify"))
+    print(
+        f"verify POST in process {verify:6.0f} us CPU, login POST {login:6.0f} us: "
+        f"{login / verify:.2f}x (median of {rounds} interleaved batches of {batch})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -234,6 +311,7 @@ def main() -> None:
         posts = compare([login, verify], rounds=args.rounds, seconds=args.seconds)
         print(posts.line(verify.name, 0.7))
     _middleware_cost(keys)
+    _post_cost()
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 

@@ -230,14 +230,15 @@ def test_storage_outage_is_503(sms_user, otpgate_runtime, clock, outbox, gate):
 
 def test_database_outage_is_storage_unavailable(sms_user, monkeypatch):
     from django.db import OperationalError
-    from django.db.models import QuerySet
+    from django.db.backends.utils import CursorWrapper
 
     from otpgate.integrations.django.credentials import OrmCredentials
 
     def broken(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(QuerySet, "values_list", broken)
+    assert OrmCredentials().phones(str(sms_user.pk))  # the read is compiled and kept
+    monkeypatch.setattr(CursorWrapper, "execute", broken)  # every query fails now
     with pytest.raises(StorageUnavailable):
         OrmCredentials().phones(str(sms_user.pk))
 

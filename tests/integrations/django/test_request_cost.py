@@ -222,3 +222,45 @@ def test_each_path_is_resolved_once_for_the_exemption(client, sms_user, monkeypa
     for number in range(10):
         client.get(f"/nowhere/{number}/")
     assert len(middleware._path_cache) <= 3
+
+
+def _statements(queries: list[dict[str, Any]]) -> list[str]:
+    """Each statement as "VERB table" (transaction control left out)."""
+    found = []
+    for query in queries:
+        sql = query["sql"]
+        verb = sql.split(" ", 1)[0].upper()
+        if verb in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"}:
+            continue
+        tables = [t for t in ("django_session", "auth_user", "otpgate_verifiedphone") if t in sql]
+        found.append(f"{verb} {tables[0] if tables else sql[:40]}")
+    return found
+
+
+def test_a_right_code_costs_its_reads_and_djangos_own_sign_in_nothing_more(
+    client, sms_user, outbox
+):
+    """The whole database work of the common verify POST: the pending session, the user's
+    numbers and the user, then exactly what ``auth.login`` does (a new session id, the old
+    row deleted, ``last_login``) and one save of the session at the end."""
+    sign_in(client, "alice")
+    old_key = client.session.session_key
+    data = {"action": "verify", "method": "sms", "code": last_code(outbox)}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/2fa/verify/", data)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert _statements(captured.captured_queries) == [
+        "SELECT django_session",  # the pending session
+        "SELECT otpgate_verifiedphone",  # the user's numbers (the code's factor is enrolled)
+        "SELECT auth_user",  # the user waiting for the second step
+        "SELECT django_session",  # auth.login: a new session id, unused
+        "INSERT django_session",
+        "SELECT django_session",  # ...and the old one deleted (Django's db backend: get, delete)
+        "DELETE django_session",
+        "UPDATE auth_user",  # last_login
+        "UPDATE django_session",  # the session saved once, by SessionMiddleware
+    ]
+    from django.contrib.sessions.backends.db import SessionStore
+
+    assert client.session.session_key != old_key  # rotated on sign-in
+    assert not SessionStore().exists(old_key)

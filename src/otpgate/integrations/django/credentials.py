@@ -26,6 +26,7 @@ from django.utils import timezone
 from otpgate.core.credentials import TotpCredential
 from otpgate.core.errors import MalformedInput, StorageUnavailable
 
+from .compiled import phones_of
 from .device_store import AsyncOrmDevices, OrmDevices
 from .models import PreferredFactor, RecoveryCode, TotpDevice, VerifiedEmail, VerifiedPhone
 from .passkey_credentials import AsyncPasskeyOrm, PasskeyOrm
@@ -96,8 +97,7 @@ class OrmCredentials(OrmDevices, PasskeyOrm):
 
     @_guarded
     def phones(self, subject: str) -> list[str]:
-        rows = VerifiedPhone.objects.filter(user_id=subject).order_by("id")
-        return list(rows.values_list("e164", flat=True))
+        return phones_of(subject)
 
     @_guarded
     def add_phone(self, subject: str, e164: str) -> None:
@@ -207,8 +207,7 @@ class AsyncOrmCredentials(AsyncOrmDevices, AsyncPasskeyOrm):
 
     @_guarded
     async def phones(self, subject: str) -> list[str]:
-        rows = VerifiedPhone.objects.filter(user_id=subject).order_by("id")
-        return [e164 async for e164 in rows.values_list("e164", flat=True)]
+        return await sync_to_async(phones_of)(subject)
 
     async def add_phone(self, subject: str, e164: str) -> None:
         # A transaction on the routed database; Django's transactions are synchronous only.

@@ -8,25 +8,22 @@ Their events become Django signals. Tests use :func:`configure` to inject a cloc
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 
 from otpgate.core import wiring
 from otpgate.core.aio import AsyncVerifier
-from otpgate.core.errors import ConfigurationError, DeliveryFailed
 from otpgate.core.events import Event
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.settings import Settings
 from otpgate.core.verifier import Verifier
 
-from . import conf, guard, signals
+from . import adapters, conf, guard, signals
 from .credentials import AsyncOrmCredentials, OrmCredentials
 
 _lock = threading.RLock()
@@ -87,7 +84,7 @@ def _parts() -> dict[str, Any]:
                 options=options,
                 clock=clock,
                 sender=_overrides.get("sender") or build_sender(options.sender),
-                store=_overrides.get("store") or _sync_store(options, clock),
+                store=_overrides.get("store") or adapters.sync_store(options, clock),
                 sim_swap=_overrides.get("sim_swap")
                 or wiring.build_sim_swap(options.wiring.sim_swap),
             )
@@ -114,17 +111,14 @@ def get_verifier() -> Verifier:
     with _lock:
         parts = _parts()
         if "verifier" not in _built:
-            sender = parts["sender"]
-            if not _is_sync(sender):
-                sender = _SyncSender(sender)
             gate = Verifier(
                 parts["settings"],
                 store=parts["store"],
-                sender=sender,
-                voice_sender=_sync_voice(parts["sender"]),
+                sender=adapters.for_sync(parts["sender"]),
+                voice_sender=adapters.sync_voice(parts["sender"]),
                 credentials=OrmCredentials(),
                 clock=parts["clock"],
-                sim_swap=_blocking(parts["sim_swap"], "check"),
+                sim_swap=adapters.blocking(parts["sim_swap"], "check"),
                 email_sender=_email_sender(parts["options"], asynchronous=False),
             )
             gate.subscribe(guard.note_change)
@@ -148,18 +142,15 @@ def get_async_verifier() -> AsyncVerifier:
             if factory is not None:
                 store = factory()
             elif not isinstance(store, MemoryStore):
-                store = _async_redis_store(parts["options"])
-            sender = parts["sender"]
-            if not (_is_async(sender) or getattr(sender, "nonblocking", False)):
-                sender = _ThreadSender(sender)
+                store = adapters.async_redis_store(parts["options"])
             gate = AsyncVerifier(
                 parts["settings"],
                 store=store,
-                sender=sender,
-                voice_sender=_async_voice(parts["sender"]),
+                sender=adapters.for_async(parts["sender"]),
+                voice_sender=adapters.async_voice(parts["sender"]),
                 credentials=AsyncOrmCredentials(),
                 clock=parts["clock"],
-                sim_swap=_awaitable(parts["sim_swap"], "check"),
+                sim_swap=adapters.awaitable(parts["sim_swap"], "check"),
                 email_sender=_email_sender(parts["options"], asynchronous=True),
             )
             gate.subscribe(guard.note_change)
@@ -202,148 +193,4 @@ def _email_sender(options: conf.Options, *, asynchronous: bool) -> Any:
     sender = _overrides.get("email_sender") or wiring.build_email_sender(
         options.wiring.email_sender, options.wiring.smtp, asynchronous=asynchronous
     )
-    if sender is None:
-        return None
-    is_async = inspect.iscoroutinefunction(getattr(sender, "send_email", None))
-    if asynchronous and not (is_async or getattr(sender, "nonblocking", False)):
-        return _ThreadEmailSender(sender)
-    if not asynchronous and is_async:
-        return _SyncEmailSender(sender)
-    return sender
-
-
-class _ThreadEmailSender:
-    """A blocking email sender for ``AsyncVerifier``: each send runs in a worker thread."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    async def send_email(self, message: Any, *, reference: str = "") -> str:
-        send = sync_to_async(self._sender.send_email, thread_sensitive=False)
-        return str(await send(message, reference=reference))
-
-
-class _SyncEmailSender:
-    """An async-only email sender for ``Verifier`` (sync views)."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    def send_email(self, message: Any, *, reference: str = "") -> str:
-        try:
-            return str(async_to_sync(self._sender.send_email)(message, reference=reference))
-        except RuntimeError as error:  # called from a running event loop
-            raise DeliveryFailed() from error
-
-
-def _is_async(sender: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(sender, "send", None))
-
-
-def _is_sync(sender: Any) -> bool:
-    return not _is_async(sender)
-
-
-def _awaitable(part: Any, method: str) -> Any:
-    """``part`` for ``AsyncVerifier``: as it is if ``part.method`` is a coroutine function
-    (or it is None), else a facade running each call in a worker thread."""
-    if part is None or inspect.iscoroutinefunction(getattr(part, method, None)):
-        return part
-    call = sync_to_async(getattr(part, method), thread_sensitive=False)
-    return SimpleNamespace(**{method: call})
-
-
-def _blocking(part: Any, method: str) -> Any:
-    """``part`` for ``Verifier`` (sync views): an async part's calls run to completion."""
-    if part is None or not inspect.iscoroutinefunction(getattr(part, method, None)):
-        return part
-    return SimpleNamespace(**{method: async_to_sync(getattr(part, method))})
-
-
-class _ThreadSender:
-    """A blocking sender for ``AsyncVerifier``: each send runs in a worker thread."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    async def send(self, to: str, text: str, *, reference: str = "") -> str:
-        result = await sync_to_async(self._sender.send, thread_sensitive=False)(
-            to, text, reference=reference
-        )
-        return str(result)
-
-
-class _SyncSender:
-    """An async-only sender for ``Verifier`` (sync views)."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    def send(self, to: str, text: str, *, reference: str = "") -> str:
-        try:
-            return str(async_to_sync(self._sender.send)(to, text, reference=reference))
-        except RuntimeError as error:  # called from a running event loop
-            raise DeliveryFailed() from error
-
-
-def _sync_voice(sender: Any) -> Any:
-    """What places calls for ``Verifier``: the sender if it can (``PhoneSender``), else None."""
-    if not callable(getattr(sender, "call", None)):
-        return None
-    return _SyncVoice(sender) if inspect.iscoroutinefunction(sender.call) else sender
-
-
-def _async_voice(sender: Any) -> Any:
-    """What places calls for ``AsyncVerifier`` (a blocking one runs in a worker thread)."""
-    if not callable(getattr(sender, "call", None)):
-        return None
-    if inspect.iscoroutinefunction(sender.call) or getattr(sender, "nonblocking", False):
-        return sender
-    return _ThreadVoice(sender)
-
-
-class _ThreadVoice:
-    """A blocking voice sender for ``AsyncVerifier``: each call runs in a worker thread."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    async def call(self, to: str, speech: Any, *, reference: str = "") -> str:
-        result = await sync_to_async(self._sender.call, thread_sensitive=False)(
-            to, speech, reference=reference
-        )
-        return str(result)
-
-
-class _SyncVoice:
-    """An async-only voice sender for ``Verifier`` (sync views)."""
-
-    def __init__(self, sender: Any) -> None:
-        self._sender = sender
-
-    def call(self, to: str, speech: Any, *, reference: str = "") -> str:
-        try:
-            return str(async_to_sync(self._sender.call)(to, speech, reference=reference))
-        except RuntimeError as error:  # called from a running event loop
-            raise DeliveryFailed() from error
-
-
-def _redis_module() -> Any:
-    try:
-        import otpgate.redis as module
-    except ImportError as error:
-        raise ConfigurationError(
-            "OTPGATE_STORE",
-            f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})',
-        ) from error
-    return module
-
-
-def _sync_store(options: conf.Options, clock: Callable[[], float]) -> Any:
-    if not options.uses_redis:
-        return MemoryStore(clock=clock)
-    return _redis_module().RedisStore.from_url(options.store, **options.store_options)
-
-
-def _async_redis_store(options: conf.Options) -> Any:
-    return _redis_module().AsyncRedisStore.from_url(options.store, **options.store_options)
+    return adapters.email_sender(sender, asynchronous=asynchronous)

@@ -101,8 +101,9 @@ def default_next() -> str:
 
 
 def next_url(request: HttpRequest, candidate: object) -> str:
-    """``candidate`` if it stays on this host, else ``LOGIN_REDIRECT_URL``."""
-    return safe_next(candidate, request.get_host(), fallback=default_next())
+    """``candidate`` if it stays on this host, else ``LOGIN_REDIRECT_URL`` (worked out only
+    then: resolving it may try a URL pattern and fail, on every request)."""
+    return safe_next(candidate, request.get_host(), fallback="") or default_next()
 
 
 def pending_user(data: SessionData, subject: str) -> Any:
