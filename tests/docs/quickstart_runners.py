@@ -255,6 +255,10 @@ def run_flask(work: Path) -> None:
     with app.app_context():
         gate.verifier.credentials.add_phone("alice", PHONE)
     console, client = Console(), app.test_client()
+    signed_out = client.post("/account/close")  # Flask-Login sends them to sign in, no 401
+    assert signed_out.status_code == 302 and "/login?next=" in signed_out.headers["Location"]
+    wrong = client.post("/login", data={"username": "alice", "password": "wrong"})
+    assert wrong.status_code == 401, wrong  # the site's answer to a wrong password, not a 500
     login = client.post("/login", data={"username": "alice", "password": "alice-password"})
     assert login.status_code == 303 and login.headers["Location"].endswith("/otp/verify"), login
     page = client.get("/otp/verify").text
