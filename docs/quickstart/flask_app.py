@@ -24,7 +24,7 @@ def close_account():
 @app.post("/transfer")
 @login_required
 def transfer():
-    details = {"amount": request.form["amount"], "payee": request.form["payee"]}
+    details = {k: request.form[k] for k in ("ref", "amount", "payee")}  # ref: new per transfer
     summary = f"payment of {details['amount']} EUR to {details['payee']}"  # SMS: "confirms …"
     confirm_transaction(details, summary=summary, labels={"amount": "Amount", "payee": "Payee"})
     return f"Sent {details['amount']} EUR."  # only with the code sent for these details

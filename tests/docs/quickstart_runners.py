@@ -126,7 +126,7 @@ def run_django(work: Path, *, extra: str = "") -> None:
     done = client.post("/account/2fa/verify/", {"action": "verify", "code": console.code()})
     assert done.status_code == 302, done
     assert client.get("/account/close/").content == b"Account closed."
-    details = {"amount": "250.00", "payee": "ACME"}
+    details = {"ref": "t-1", "amount": "250.00", "payee": "ACME"}
     with console.capture():
         page = client.post("/transfer/", details)
     assert page.status_code == 200 and b"Sent" not in page.content
@@ -135,6 +135,10 @@ def run_django(work: Path, *, extra: str = "") -> None:
     assert b"Sent" not in tampered.content
     sent = client.post("/transfer/", {**details, "otp_code": console.code()})
     assert sent.content == b"Sent 250.00 EUR.", sent.content
+    with console.capture():  # the same amount to the same payee again: a new transfer, a new code
+        again = client.post("/transfer/", {**details, "ref": "t-2"})
+    assert again.status_code == 200 and b"already completed" not in again.content, again
+    assert "confirms payment of 250.00 EUR" in console.last_sms()
 
 
 def _django_project(work: Path, *extra: str) -> None:
@@ -272,7 +276,7 @@ def run_flask(work: Path) -> None:
     )
     assert verified.status_code == 303, verified.text
     assert client.post("/account/close").text == "Account closed."
-    details = {"amount": "250.00", "payee": "Bob"}
+    details = {"ref": "t-1", "amount": "250.00", "payee": "Bob"}
     with console.capture():
         asked = client.post("/transfer", data=details)
     assert (
@@ -284,6 +288,10 @@ def run_flask(work: Path) -> None:
     assert tampered.status_code == 409
     sent = client.post("/transfer", data={**details, **confirmation})
     assert sent.text == "Sent 250.00 EUR.", sent.text
+    with console.capture():  # the same amount to the same payee again: a new transfer, a new code
+        again = client.post("/transfer", data={**details, "ref": "t-2"})
+    assert again.status_code == 200 and "already completed" not in again.text, again
+    assert "confirms payment of 250.00 EUR to Bob" in console.last_sms()
 
 
 @dataclass
