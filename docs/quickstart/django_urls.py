@@ -6,7 +6,8 @@ def close_account(request):
     return HttpResponse("Account closed.")
 @otp_required  # signed in, second factor passed (anonymous users go to sign in)
 def transfer(request):
-    details = {"amount": request.POST.get("amount", ""), "payee": request.POST.get("payee", "")}
+    # "ref": new for each transfer your form shows (a uuid4); equal details are ONE transaction
+    details = {k: request.POST.get(k, "") for k in ("ref", "amount", "payee")}
     summary = f"payment of {details['amount']} EUR to {details['payee']}"  # said in the SMS
     answer = confirm_transaction(request, details, summary=summary)  # POST only: a GET is 405
     if isinstance(answer, HttpResponse):  # the page that asks for the code

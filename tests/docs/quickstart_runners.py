@@ -126,7 +126,7 @@ def run_django(work: Path, *, extra: str = "") -> None:
     done = client.post("/account/2fa/verify/", {"action": "verify", "code": console.code()})
     assert done.status_code == 302, done
     assert client.get("/account/close/").content == b"Account closed."
-    details = {"amount": "250.00", "payee": "ACME"}
+    details = {"ref": "t-1", "amount": "250.00", "payee": "ACME"}
     with console.capture():
         page = client.post("/transfer/", details)
     assert page.status_code == 200 and b"Sent" not in page.content
@@ -135,6 +135,10 @@ def run_django(work: Path, *, extra: str = "") -> None:
     assert b"Sent" not in tampered.content
     sent = client.post("/transfer/", {**details, "otp_code": console.code()})
     assert sent.content == b"Sent 250.00 EUR.", sent.content
+    with console.capture():  # the same amount to the same payee again: a new transfer, a new code
+        again = client.post("/transfer/", {**details, "ref": "t-2"})
+    assert again.status_code == 200 and b"already completed" not in again.content, again
+    assert "confirms payment of 250.00 EUR" in console.last_sms()
 
 
 def _django_project(work: Path, *extra: str) -> None:
@@ -255,6 +259,10 @@ def run_flask(work: Path) -> None:
     with app.app_context():
         gate.verifier.credentials.add_phone("alice", PHONE)
     console, client = Console(), app.test_client()
+    signed_out = client.post("/account/close")  # Flask-Login sends them to sign in, no 401
+    assert signed_out.status_code == 302 and "/login?next=" in signed_out.headers["Location"]
+    wrong = client.post("/login", data={"username": "alice", "password": "wrong"})
+    assert wrong.status_code == 401, wrong  # the site's answer to a wrong password, not a 500
     login = client.post("/login", data={"username": "alice", "password": "alice-password"})
     assert login.status_code == 303 and login.headers["Location"].endswith("/otp/verify"), login
     page = client.get("/otp/verify").text
@@ -268,7 +276,7 @@ def run_flask(work: Path) -> None:
     )
     assert verified.status_code == 303, verified.text
     assert client.post("/account/close").text == "Account closed."
-    details = {"amount": "250.00", "payee": "Bob"}
+    details = {"ref": "t-1", "amount": "250.00", "payee": "Bob"}
     with console.capture():
         asked = client.post("/transfer", data=details)
     assert (
@@ -280,6 +288,10 @@ def run_flask(work: Path) -> None:
     assert tampered.status_code == 409
     sent = client.post("/transfer", data={**details, **confirmation})
     assert sent.text == "Sent 250.00 EUR.", sent.text
+    with console.capture():  # the same amount to the same payee again: a new transfer, a new code
+        again = client.post("/transfer", data={**details, "ref": "t-2"})
+    assert again.status_code == 200 and "already completed" not in again.text, again
+    assert "confirms payment of 250.00 EUR to Bob" in console.last_sms()
 
 
 @dataclass

@@ -137,3 +137,22 @@ def test_the_replay_page_with_nothing_pending_never_lands_on_a_404(
     with override_settings(LOGIN_REDIRECT_URL=configured):
         answer = client.get("/2fa/replay/")
     assert answer.status_code == 302 and answer["Location"] == landing
+
+
+@pytest.mark.parametrize(
+    ("configured", "landing"),
+    [("/accounts/profile/", "/2fa/"), ("home", "/"), ("/elsewhere/", "/elsewhere/")],
+)
+def test_a_sign_in_without_next_never_lands_on_a_404(
+    client, user, sms_user, outbox, configured, landing
+):
+    """OtpLoginView with no ?next=, on a new project (LOGIN_REDIRECT_URL left at Django's
+    /accounts/profile/, no such page): both a user without a factor (logged in at once) and
+    one who passes the second step land on otpgate's manage page, not a 404; a URL the site
+    set is honoured, and so is ?next=."""
+    with override_settings(LOGIN_REDIRECT_URL=configured):
+        assert sign_in(client, "nofactor")["Location"] == landing
+        client.logout()
+        assert full_login(client, outbox)["Location"] == landing
+        client.logout()
+        assert sign_in(client, "nofactor", "/elsewhere/")["Location"] == "/elsewhere/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -30,8 +32,9 @@ def transfer(request: HttpRequest) -> HttpResponse:
     """A transfer confirmed by a code (the app, or an SMS naming it) bound to its amount and
     payee."""
     if request.method != "POST":
-        return render(request, "demo_site/transfer.html")
-    details = {
+        return render(request, "demo_site/transfer.html", {"reference": secrets.token_hex(6)})
+    details = {  # a reference per form: equal details are one transaction (executed once)
+        "reference": request.POST.get("reference", "")[:16],
         "amount": request.POST.get("amount", "")[:12],
         "payee": request.POST.get("payee", "")[:34],
     }
@@ -43,4 +46,5 @@ def transfer(request: HttpRequest) -> HttpResponse:
     )
     if isinstance(result, HttpResponse):
         return result
-    return render(request, "demo_site/transfer.html", {"done": details})
+    context = {"done": details, "reference": secrets.token_hex(6)}  # the next transfer's
+    return render(request, "demo_site/transfer.html", context)

@@ -48,7 +48,12 @@ from otpgate.integrations.flask import (
 DEMO_PASSWORD = FLASK_USERS[0].password
 DEMO_USERS = {user.name: user.phone for user in FLASK_USERS}  # bob has no second factor yet
 #: The confirmation page names the details (the demo is in English; a site passes its gettext).
-DETAIL_LABELS = {"amount": "Amount", "currency": "Currency", "payee": "Payee"}
+DETAIL_LABELS = {
+    "reference": "Reference",
+    "amount": "Amount",
+    "currency": "Currency",
+    "payee": "Payee",
+}
 gate = OtpGate()
 
 
@@ -179,7 +184,9 @@ def create_app(
     @login_required
     @fresh_otp
     def transfer_form() -> Any:
-        return page("transfer.html", error=None, form={})
+        # A reference per form: equal details are one transaction (executed once), so the
+        # same amount to the same payee again is a new transfer only with a new reference.
+        return page("transfer.html", error=None, form={"reference": secrets.token_hex(6)})
 
     @app.post("/transfer")
     @login_required
@@ -196,7 +203,8 @@ def create_app(
         if not payee or not 0 < amount <= balances[current_user.name]:
             error = "Enter a payee and an amount you can cover."
             return page("transfer.html", error=error, form=request.form), 400
-        details = {"amount": str(amount), "currency": "EUR", "payee": payee}
+        reference = request.form.get("reference", "")[:16]
+        details = {"reference": reference, "amount": str(amount), "currency": "EUR", "payee": payee}
         confirm_transaction(
             details, summary=f"payment of {amount} EUR to {payee}"[:80], labels=DETAIL_LABELS
         )

@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.contrib import auth
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from otpgate.core.errors import DeliveryFailed, OtpgateError
@@ -118,4 +119,9 @@ class OtpLoginView(LoginView):
         return {**layout.context(), **super().get_context_data(**kwargs)}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        return begin_second_step(self.request, form.get_user(), self.get_success_url())
+        # Only the user's ``?next=`` or the view's ``next_page``: without them,
+        # ``begin_second_step`` falls back to ``LOGIN_REDIRECT_URL``, or to otpgate's manage
+        # page while that is Django's default ``/accounts/profile/`` and the site has none
+        # (``get_success_url()`` would give that 404 page).
+        target = self.get_redirect_url() or (resolve_url(self.next_page) if self.next_page else "")
+        return begin_second_step(self.request, form.get_user(), target)

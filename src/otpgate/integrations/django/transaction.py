@@ -6,12 +6,16 @@ In the view that is about to carry out an action, pass the action's details::
         form = TransferForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            details = {"amount": str(data["amount"]), "iban": data["iban"]}
+            details = {"ref": data["ref"], "amount": str(data["amount"]), "iban": data["iban"]}
             result = confirm_transaction(request, details, summary=f"EUR {details['amount']}")
             if isinstance(result, HttpResponse):
                 return result          # the code page (first time, or a wrong code)
             execute_transfer(...)      # a code confirmed exactly these details
         ...
+
+``details`` name one transaction: equal details (for the same user and action) are one
+transaction, executed once, so include what tells two equal transfers apart (``ref``: your
+transfer's id, or a reference the form carries, made for each form shown).
 
 The first call opens a confirmation on the user's preferred factor among those that may
 confirm a transaction (``OTPGATE_TRANSACTION_FACTORS``: an authenticator app or an SMS by
