@@ -132,3 +132,22 @@ async def test_overriding_the_default_session_key_is_refused_not_ignored(
     harness.app.dependency_overrides[harness.gate.session_key] = session_cookie
     with pytest.raises(RuntimeError, match="session_key="):
         await harness.client.get("/secret", headers={**bearer("alice"), "Session": "s-1"})
+
+
+async def test_the_verify_route_marks_the_apps_own_session(
+    own_session: tuple[httpx.AsyncClient, OtpGate],
+) -> None:
+    """``POST /verify`` records the pass for the app's session key, not the bearer's."""
+    import pyotp
+
+    client, gate = own_session
+    enrollment = await gate.verifier.totp.enroll("alice")
+    totp = pyotp.TOTP(enrollment.secret)
+    await gate.verifier.totp.confirm("alice", totp.at(gate.clock()))
+    gate.clock.advance(60)  # type: ignore[attr-defined]
+    body = {"factor": "totp", "code": totp.at(gate.clock())}
+    headers = {**bearer("alice"), "Session": "s-1"}
+    assert (await client.post("/otpgate/verify", json=body, headers=headers)).status_code == 200
+    assert (await client.get("/secret", headers=headers)).status_code == 200
+    other = {**bearer("alice"), "Session": "s-2"}
+    assert_problem(await client.get("/secret", headers=other), 401, "fresh_otp_required")

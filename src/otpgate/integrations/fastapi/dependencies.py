@@ -93,8 +93,6 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
     ``Authorization`` header), the session key are read from the request's headers, and
     only ``current_subject`` (which an app may override) stays a dependency of its own; a
     token that opened once is not opened again (:class:`~.step_up.OpenedTokens`)."""
-    from .gate import OtpGate  # the module imports this one
-
     gate.state_ttl = max(gate.state_ttl, max_age)
     opened = step_up.OpenedTokens()
     session_dependency = gate.session_key
@@ -111,7 +109,7 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
             raise FreshOtpRequired(max_age=max_age)
         return Verification(subject, "action", state.verified_factor, state.verified_at)
 
-    if session_dependency is not OtpGate._authorization:
+    if not reads_authorization(gate):
 
         async def require_fresh_session(
             request: Request,
@@ -125,15 +123,7 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
     async def require_second_factor(
         request: Request, subject: str = Depends(gate.current_subject)
     ) -> Verification:
-        overrides = getattr(request.app, "dependency_overrides", None)
-        if overrides and session_dependency in overrides:
-            raise RuntimeError(
-                "gate.session_key cannot be overridden in app.dependency_overrides: "
-                "pass session_key= to OtpGate"
-            )
-        session_key, token = _session_and_token(request.scope["headers"])
-        if not session_key.strip():
-            raise LoginRequired()
+        session_key, token = _session_and_token(request, session_dependency)
         return await decide(subject, session_key, token)
 
     return require_second_factor
@@ -142,17 +132,42 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
 _AUTHORIZATION, _STEP_UP = b"authorization", STEP_UP_HEADER.lower().encode()
 
 
-def _session_and_token(raw: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
-    """The ``Authorization`` and ``OTP-Step-Up`` headers (the first of each, as
-    ``request.headers.get`` reads them), in one pass over the ASGI headers."""
+def reads_authorization(gate: OtpGate) -> bool:
+    """True if ``gate.session_key`` is the default one (the ``Authorization`` header): a
+    hot route then reads it from the request itself, which spares FastAPI a dependency."""
+    from .gate import OtpGate  # the module imports this one
+
+    return gate.session_key is OtpGate._authorization
+
+
+def _session_and_token(request: Request, default: Callable[..., Any]) -> tuple[str, str | None]:
+    """The session key as the default ``session_key`` reads it (``Authorization``, not
+    blank, else LoginRequired) and the ``OTP-Step-Up`` header, the first of each as
+    ``request.headers.get`` reads them, in one pass over the ASGI headers. ``default``
+    (``gate.session_key``) may not be overridden in ``dependency_overrides``: the routes
+    would use the override and this not."""
+    overrides = getattr(request.app, "dependency_overrides", None)
+    if overrides and default in overrides:
+        raise RuntimeError(
+            "gate.session_key cannot be overridden in app.dependency_overrides: "
+            "pass session_key= to OtpGate"
+        )
     session_key, token = None, None
-    for name, value in raw:
+    for name, value in request.scope["headers"]:
         if name == _AUTHORIZATION:
             if session_key is None:
                 session_key = value.decode("latin-1")
         elif name == _STEP_UP and token is None:
             token = value.decode("latin-1")
-    return session_key or "", token
+    if not session_key or not session_key.strip():
+        raise LoginRequired()
+    return session_key, token
+
+
+def session_key_of(request: Request, default: Callable[..., Any]) -> str:
+    """What the default ``session_key`` dependency answers, read here (see
+    :func:`reads_authorization`)."""
+    return _session_and_token(request, default)[0]
 
 
 def transaction(
