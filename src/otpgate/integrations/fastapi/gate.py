@@ -54,8 +54,10 @@ class OtpGate:
     ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
     override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
     identifies the token/session that step-up state belongs to (default: the
-    ``Authorization`` header). The store and database are opened by :meth:`lifespan`; the
-    in-memory store logs a WARNING there (one process only) unless the app is in debug mode
+    ``Authorization`` header, which the hot routes read from the request themselves: give
+    another one here, not in ``app.dependency_overrides``). The store and database are
+    opened by :meth:`lifespan`; the in-memory store logs a WARNING there (one process
+    only) unless the app is in debug mode
     (``FastAPI(debug=True)``) or ``single_process=True`` says it is meant.
     ``account_label`` (a function of the subject, sync or async) names the account in
     authenticator apps when the request gives none; the site returns the user's email or
