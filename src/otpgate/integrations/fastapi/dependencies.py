@@ -28,7 +28,6 @@ from otpgate.core.errors import (
 )
 from otpgate.core.executions import response_outcome
 
-from . import step_up
 from .problems import TransactionChallenged, TransactionSetupRequired, problem_responses
 from .step_up import STEP_UP_HEADER
 
@@ -92,9 +91,9 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
     the check itself. So the step-up token and, with the default ``session_key`` (the
     ``Authorization`` header), the session key are read from the request's headers, and
     only ``current_subject`` (which an app may override) stays a dependency of its own; a
-    token that opened once is not opened again (:class:`~.step_up.OpenedTokens`)."""
+    token that opened once is not opened again (``gate.step_up_tokens``)."""
     gate.state_ttl = max(gate.state_ttl, max_age)
-    opened = step_up.OpenedTokens()
+    opened = gate.step_up_tokens
     session_dependency = gate.session_key
 
     async def decide(subject: str, session_key: str, token: str | None) -> Verification:

@@ -104,6 +104,8 @@ class OtpGate:
         self._router: APIRouter | None = None
         #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
         self.state_ttl = settings.step_up_max_age
+        #: The step-up tokens that opened, for every ``require_second_factor`` of this gate.
+        self.step_up_tokens = step_up.OpenedTokens()
         self.current_subject: Callable[..., Any] = current_subject or _no_subject
         self.session_key: Callable[..., Any] = session_key or self._authorization
         self.client_ip: Callable[..., Any] = self._client_ip

@@ -128,7 +128,7 @@ class OpenedTokens:
             if known is None or now >= known.expires:
                 return None
             if len(self._opened) >= _KEPT:
-                self._opened.pop(next(iter(self._opened)))
+                self._opened.pop(next(iter(self._opened), token), None)
             self._opened[token] = known
         elif now >= known.expires:
             self._opened.pop(token, None)
