@@ -96,7 +96,13 @@ class SecondFactorState:
         """The fields that differ from their defaults (:meth:`load` fills in the rest): a
         session that passed keeps three, so its cookie or row stays small and cheap to
         serialize on every response that saves it."""
-        return {name: value for name, value in asdict(self).items() if value != _DEFAULTS[name]}
+        # Every field is a str, float or bool: read as is (``asdict`` would deep-copy them,
+        # which costs a verify POST more than the rest of this state's sealing).
+        return {
+            name: value
+            for name, default in _DEFAULTS.items()
+            if (value := getattr(self, name)) != default
+        }
 
     def begin(
         self, subject: str, now: float, next_url: str = "", *, remember: bool = False

@@ -54,8 +54,10 @@ class OtpGate:
     ``current_subject`` is a FastAPI dependency returning the authenticated user id (or
     override ``gate.current_subject`` in ``app.dependency_overrides``); ``session_key``
     identifies the token/session that step-up state belongs to (default: the
-    ``Authorization`` header). The store and database are opened by :meth:`lifespan`; the
-    in-memory store logs a WARNING there (one process only) unless the app is in debug mode
+    ``Authorization`` header, which the hot routes read from the request themselves: give
+    another one here, not in ``app.dependency_overrides``). The store and database are
+    opened by :meth:`lifespan`; the in-memory store logs a WARNING there (one process
+    only) unless the app is in debug mode
     (``FastAPI(debug=True)``) or ``single_process=True`` says it is meant.
     ``account_label`` (a function of the subject, sync or async) names the account in
     authenticator apps when the request gives none; the site returns the user's email or
@@ -102,6 +104,8 @@ class OtpGate:
         self._router: APIRouter | None = None
         #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
         self.state_ttl = settings.step_up_max_age
+        #: The step-up tokens that opened, for every ``require_second_factor`` of this gate.
+        self.step_up_tokens = step_up.OpenedTokens()
         self.current_subject: Callable[..., Any] = current_subject or _no_subject
         self.session_key: Callable[..., Any] = session_key or self._authorization
         self.client_ip: Callable[..., Any] = self._client_ip

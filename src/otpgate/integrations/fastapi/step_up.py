@@ -38,6 +38,7 @@ keeps its step-up until ``max_age``, with or without the header.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from otpgate.core.challenge import Verification
 from otpgate.core.crypto import DecryptionError, Keyring
@@ -45,6 +46,8 @@ from otpgate.core.crypto import DecryptionError, Keyring
 #: The response header carrying a fresh step-up token, and the request header sending it back.
 STEP_UP_HEADER = "OTP-Step-Up"
 _MAX_TOKEN = 2048
+#: How many opened tokens :class:`OpenedTokens` keeps (the oldest goes first).
+_KEPT = 4096
 
 
 def _context(session_key: str) -> str:
@@ -63,6 +66,20 @@ def read(
 ) -> Verification | None:
     """The verification ``token`` carries for ``subject`` on ``session_key``, if it opens and
     has not expired; else None (the caller asks the store)."""
+    opened = _unseal(keyring, token, session_key)
+    if opened is None or opened.verification.subject != subject or now >= opened.expires:
+        return None
+    return opened.verification
+
+
+class _Opened(NamedTuple):
+    session_key: str
+    verification: Verification
+    expires: float
+
+
+def _unseal(keyring: Keyring, token: str | None, session_key: str) -> _Opened | None:
+    """What ``token`` says, if it opens for ``session_key`` and is well formed."""
     if not token or len(token) > _MAX_TOKEN:
         return None
     try:
@@ -71,8 +88,50 @@ def read(
         )
     except (DecryptionError, ValueError, TypeError):
         return None
-    if owner != subject or not isinstance(verified_at, (int, float)):
+    if not isinstance(owner, str) or not isinstance(factor, str):
         return None
-    if not isinstance(expires, (int, float)) or not isinstance(factor, str) or now >= expires:
+    if not isinstance(verified_at, (int, float)) or not isinstance(expires, (int, float)):
         return None
-    return Verification(subject, "action", factor, float(verified_at))
+    verification = Verification(owner, "action", factor, float(verified_at))
+    return _Opened(session_key, verification, float(expires))
+
+
+class OpenedTokens:
+    """:func:`read` with a memory: a token that opened once is not opened again.
+
+    A client sends the same step-up token on every request until it expires, and opening
+    it (base64, AES-GCM, JSON) is most of what ``require_second_factor`` costs. What a
+    token says is fixed when it is sealed: the same text under the same keyring and session
+    key always opens to the same thing. So a token that opened is kept with the session
+    key it opened for, its verification and its expiry; a later request with that exact
+    text and the same session key gets the same answer without the cryptography, the
+    subject and the expiry still checked on every request, as :func:`read` does. Only
+    tokens that opened are kept (no one else can make one), at most ``_KEPT`` (the oldest
+    goes first), for one keyring (another one, e.g. the gate running again, starts
+    empty); an expired one is dropped when it is next seen."""
+
+    def __init__(self) -> None:
+        self._keyring: Keyring | None = None
+        self._opened: dict[str, _Opened] = {}
+
+    def read(
+        self, keyring: Keyring, token: str | None, session_key: str, subject: str, now: float
+    ) -> Verification | None:
+        """What :func:`read` answers for the same arguments."""
+        if not token:
+            return None
+        if keyring is not self._keyring:
+            self._keyring, self._opened = keyring, {}
+        known = self._opened.get(token)
+        if known is None or known.session_key != session_key:
+            known = _unseal(keyring, token, session_key)
+            if known is None or now >= known.expires:
+                return None
+            if len(self._opened) >= _KEPT:
+                self._opened.pop(next(iter(self._opened), token), None)
+            self._opened[token] = known
+        elif now >= known.expires:
+            self._opened.pop(token, None)
+            return None
+        verification = known.verification
+        return verification if verification.subject == subject else None
