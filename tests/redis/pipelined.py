@@ -15,6 +15,7 @@ import socket
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from redis.crc import key_slot
 
@@ -92,8 +93,11 @@ def slot_owners(port: int) -> dict[int, int]:
 
 def _read_all(sock: socket.socket) -> object:
     """One reply of any RESP2 type (for the small set-up commands only)."""
-    reader = sock.makefile("rb")
+    with sock.makefile("rb") as reader:
+        return _read_one(reader)
 
+
+def _read_one(reader: BinaryIO) -> object:
     def read() -> object:
         line = reader.readline()[:-2]
         kind, rest = line[:1], line[1:]
