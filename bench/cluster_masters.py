@@ -179,6 +179,9 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
     print(f"  ({cores} cores: a master is one single-threaded process, so growth is capped "
           f"near {cores} masters, and lower while other processes take a share of the cores: "
           f"the masters' cores in all above show what they got)")  # fmt: skip
+    load = os.getloadavg()[0]
+    print(f"  load average now {load:.1f} ({load / (cores or 1):.1f} runnable per core; at start "
+          f"{options.load:.1f}): other processes' share of the cores is not the masters'")  # fmt: skip
     print(f"grows with masters: {'yes' if two >= GROWS else 'no'} "
           f"(2 masters {two:.2f}x 1 master; yes at >= {GROWS}x)")  # fmt: skip
 
@@ -191,6 +194,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="commands per pipeline")
     parser.add_argument("--window", type=int, default=2, help="pipelines in flight")
     options = parser.parse_args()
+    options.load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as directory:
         clusters = {m: Cluster(Path(directory) / f"masters{m}", m) for m in MASTERS}
         try:
