@@ -180,8 +180,8 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
           f"near {cores} masters, and lower while other processes take a share of the cores: "
           f"the masters' cores in all above show what they got)")  # fmt: skip
     load = os.getloadavg()[0]
-    print(f"  load average now {load:.1f} ({load / (cores or 1):.1f} runnable per core; at start "
-          f"{options.load:.1f}): other processes' share of the cores is not the masters'")  # fmt: skip
+    print(f"  load average {options.load:.1f} at start, {load:.1f} now: what other processes "
+          f"take of the {cores} cores, the masters do not get")  # fmt: skip
     print(f"grows with masters: {'yes' if two >= GROWS else 'no'} "
           f"(2 masters {two:.2f}x 1 master; yes at >= {GROWS}x)")  # fmt: skip
 
