@@ -157,15 +157,23 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
             for i in range(masters)
         ]
         script_us = statistics.median(r.script_us for r in done)
+        per_cpu = statistics.median(
+            r.tally.results["approved"] / max(sum(r.server_cpu), 1e-9) for r in done
+        )
         print(f"    {masters} master{'s' if masters > 1 else ' '}: "
               + ", ".join(f"{b:.0%}" for b in busy)
               + f" CPU ({sum(busy):.2f} cores in all); checks "
               + ", ".join(f"{s:.1%}" for s in shares)
-              + f"; {script_us:.1f} us a check script (commandstats)")  # fmt: skip
+              + f"; {script_us:.1f} us a check script (commandstats), "
+              f"{per_cpu:,.0f} checks per master CPU second")  # fmt: skip
     driver_us = statistics.median(
         r.driver_cpu / max(r.tally.replies, 1) * 1e6 for done in runs.values() for r in done
     )
-    print(f"  drivers' own CPU per check: {driver_us:.1f} us (all drivers together)")
+    server_us = statistics.median(
+        sum(r.server_cpu) / max(r.tally.results["approved"], 1) * 1e6 for r in runs[1]
+    )
+    print(f"  drivers' own CPU per check: {driver_us:.1f} us (all drivers together), against "
+          f"{server_us:.1f} us of a master's CPU per check (1 master)")  # fmt: skip
     results: dict[str, int] = {}
     errors: dict[str, int] = {}
     for done in runs.values():
