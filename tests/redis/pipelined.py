@@ -150,26 +150,31 @@ class _Reader:
         self.tally = tally
 
     def feed(self, data: bytes) -> int:
-        """Take ``data``; how many replies it completed."""
-        buf = self.buffer + data
-        pos, size, done = 0, len(buf), 0
-        results, errors = self.tally.results, self.tally.errors
+        """Take ``data``; how many replies it completed. (The hot loop of the driver: an
+        approval is recognised by its prefix, any other reply is named in full.)"""
+        buf = self.buffer + data if self.buffer else data
+        pos, size, done, approved = 0, len(buf), 0, 0
+        find, startswith = buf.find, buf.startswith
         while pos < size:
-            line = buf.find(b"\r\n", pos)
+            line = find(b"\r\n", pos)
             if line < 0:
                 break
-            kind = buf[pos]
-            if kind == 36:  # $: a bulk string, "result|..."
-                end = line + 2 + int(buf[pos + 1 : line]) + 2
+            if buf[pos] == 36:  # $: a bulk string, "result|..."
+                end = line + 4 + int(buf[pos + 1 : line])
                 if end > size:
                     break
-                bar = buf.find(b"|", line + 2, end)
-                results[buf[line + 2 : bar if bar >= 0 else end - 2].decode()] += 1
+                if startswith(b"approved|", line + 2):
+                    approved += 1
+                else:
+                    bar = find(b"|", line + 2, end)
+                    self.tally.results[buf[line + 2 : bar if bar >= 0 else end - 2].decode()] += 1
                 pos = end
             else:  # -ERR ..., or a type no script here returns
-                errors[buf[pos:line].decode(errors="replace")[:60]] += 1
+                self.tally.errors[buf[pos:line].decode(errors="replace")[:60]] += 1
                 pos = line + 2
             done += 1
+        if approved:
+            self.tally.results["approved"] += approved
         self.buffer = buf[pos:]
         return done
 
