@@ -98,21 +98,18 @@ def _read_all(sock: socket.socket) -> object:
 
 
 def _read_one(reader: BinaryIO) -> object:
-    def read() -> object:
-        line = reader.readline()[:-2]
-        kind, rest = line[:1], line[1:]
-        if kind == b"*":
-            return [read() for _ in range(int(rest))]
-        if kind == b"$":
-            size = int(rest)
-            return None if size < 0 else reader.read(size + 2)[:-2]
-        if kind == b":":
-            return int(rest)
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        return rest
-
-    return read()
+    line = reader.readline()[:-2]
+    kind, rest = line[:1], line[1:]
+    if kind == b"*":
+        return [_read_one(reader) for _ in range(int(rest))]
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else reader.read(size + 2)[:-2]
+    if kind == b":":
+        return int(rest)
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    return rest
 
 
 def by_master(commands: Iterable[Command], owners: dict[int, int], batch: int) -> dict[int, list]:
