@@ -148,6 +148,7 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
         print(f"  {masters} master{'s' if masters > 1 else ' '}: "
               f"{_spread([r.rate for r in done], '/s')}{ratio}")  # fmt: skip
     print("  server CPU per master during the runs (% of the run's wall time, medians):")
+    cores_got: dict[int, float] = {}
     for masters, done in runs.items():
         busy = [
             statistics.median(r.server_cpu[i] / r.seconds for r in done) for i in range(masters)
@@ -156,6 +157,7 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
             statistics.median(r.scripts[i] / max(sum(r.scripts), 1) for r in done)
             for i in range(masters)
         ]
+        cores_got[masters] = sum(busy)
         script_us = statistics.median(r.script_us for r in done)
         per_cpu = statistics.median(
             r.tally.results["approved"] / max(sum(r.server_cpu), 1e-9) for r in done
@@ -190,7 +192,12 @@ def report(runs: dict[int, list[Run]], options: argparse.Namespace, checks: int)
     load = os.getloadavg()[0]
     print(f"  load average {options.load:.1f} at start, {load:.1f} now: what other processes "
           f"take of the {cores} cores, the masters do not get")  # fmt: skip
-    print(f"grows with masters: {'yes' if two >= GROWS else 'no'} "
+    verdict = "yes" if two >= GROWS else "no"
+    if two < GROWS and cores_got[2] < GROWS * cores_got[1]:
+        verdict = (f"no (not measurable in this run: the 2 masters got {cores_got[2]:.2f} "
+                   f"cores in all, the 1 master {cores_got[1]:.2f}; other processes had "
+                   f"the rest)")  # fmt: skip
+    print(f"grows with masters: {verdict} "
           f"(2 masters {two:.2f}x 1 master; yes at >= {GROWS}x)")  # fmt: skip
 
 
