@@ -26,7 +26,9 @@ the server's, so that the masters, not the Python drivers, are the bottleneck
 A master is one single-threaded process: the aggregate can grow only while there is a free
 core for another master. The script prints ``os.cpu_count()``; on a 2-core machine expect
 about 1.8x with 2 masters and about the same with 3 (the masters then share the 2 cores with
-each other and with the drivers). "grows with masters: yes" needs 2 masters >= 1.3x 1 master.
+each other and with the drivers). "grows with masters: yes" needs 2 masters >= 1.3x 1 master;
+a "no" says when the 2 masters got no more CPU than the 1 did (other processes took the
+cores: the load average is printed), where growth cannot show.
 """
 
 from __future__ import annotations
