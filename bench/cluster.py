@@ -17,11 +17,9 @@ measured in one run:
   client's own CPU time per check (``time.process_time``) and the server's time per script;
   and a control with no cluster code, three standalone servers checked round-robin, which
   shows what talking to three server processes costs by itself on this machine;
-- aggregate: checks per second with 1, 2 and 3 driving processes (each its own connection),
-  on the cluster and on the standalone server. On a machine with fewer cores than masters
-  plus drivers the servers and the drivers share the CPU: read the growth with that in mind.
-  How the scripts and their server time spread over the masters is printed too: an even
-  spread is what lets the aggregate grow with masters where each has a core.
+- aggregate throughput as masters are added: ``bench/cluster_masters.py`` (1, 2 and 3
+  masters driven by pre-encoded pipelines, so the servers and not the Python drivers are
+  the bottleneck).
 """
 
 from __future__ import annotations
@@ -34,8 +32,6 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
 import argparse
-import multiprocessing
-import os
 import secrets
 import statistics
 import tempfile
@@ -201,66 +197,11 @@ def per_connection(
         gate.store.close()  # type: ignore[attr-defined]
 
 
-def _drive(url: str, cluster: bool, count: int, seconds: float, barrier: Any, out: Any) -> None:
-    gate = Verifier(settings(), store=store_for(url, cluster), sender=OutboxSender())
-    todo = challenges(gate, count)
-    barrier.wait()
-    began = time.perf_counter()
-    done, deadline = 0, began + seconds
-    for challenge_id, code in todo:
-        gate.check(challenge_id, code)
-        done += 1
-        if done % 50 == 0 and time.perf_counter() >= deadline:
-            break
-    out.put(done / (time.perf_counter() - began))
-    gate.store.close()  # type: ignore[attr-defined]
-
-
-def aggregate(url: str, cluster: bool, drivers: int, seconds: float) -> float:
-    context = multiprocessing.get_context("fork")
-    barrier, out = context.Barrier(drivers), context.Queue()
-    count = int(seconds * 8000)  # more than one process checks in that time here
-    workers = [
-        context.Process(target=_drive, args=(url, cluster, count, seconds, barrier, out))
-        for _ in range(drivers)
-    ]
-    for worker in workers:
-        worker.start()
-    total = sum(out.get(timeout=600) for _ in workers)
-    for worker in workers:
-        worker.join()
-    return total
-
-
-def reset_stats(cluster: Cluster) -> None:
-    for node in cluster.nodes:
-        with node.client() as client:
-            client.config_resetstat()
-
-
-def script_share(cluster: Cluster) -> None:
-    """How the scripts the drivers ran (and their server time) spread over the masters:
-    what lets the aggregate grow with masters given cores for them."""
-    calls, usec = [], []
-    for node in cluster.nodes:
-        with node.client(decode_responses=True) as client:
-            stats = client.info("commandstats").get("cmdstat_evalsha", {})
-            calls.append(int(stats.get("calls", 0)))
-            usec.append(int(stats.get("usec", 0)))
-    total, busy = sum(calls) or 1, sum(usec) or 1
-    print("  scripts per master in those runs: " + ", ".join(
-        f"{c / total:.1%}" for c in calls
-    ) + "; server time per master: " + ", ".join(
-        f"{u / busy:.1%}" for u in usec
-    ) + f" ({busy / total:.1f} us a script)")  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=10000, help="starts for the key share")
     parser.add_argument("--checks", type=int, default=2000, help="checks per round and kind")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
-    parser.add_argument("--seconds", type=float, default=3.0, help="of each aggregate run")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         cluster = Cluster(Path(directory) / "cluster")
@@ -269,19 +210,6 @@ def main() -> None:
         try:
             key_share(cluster, options.n)
             per_connection(cluster, single, others, options.checks, options.rounds)
-            for name, url, is_cluster in (
-                ("cluster (3 masters)", cluster.url, True),
-                ("one server", single.url, False),
-            ):
-                reset_stats(cluster)
-                rates = [aggregate(url, is_cluster, d, options.seconds) for d in (1, 2, 3)]
-                print(f"aggregate, {name}: " + ", ".join(
-                    f"{d} process{'es' if d > 1 else ''} {rate:,.0f}/s"
-                    for d, rate in zip((1, 2, 3), rates, strict=True)
-                ))  # fmt: skip
-                if is_cluster:
-                    script_share(cluster)
-            print(f"  ({os.cpu_count()} cores here, shared by the servers and the drivers)")
         finally:
             single.stop()
             for other in others:

@@ -28,6 +28,8 @@ PACKAGES = {
     "redis-cli": "redis-tools",
 }
 _TAKEN: set[int] = set()
+#: Hash slots of a Redis Cluster.
+SLOTS = 16384
 _RUNNING: list[Process] = []
 
 
@@ -240,9 +242,11 @@ class Sentinel:
 
 
 class Cluster:
-    """Three masters, no replicas, slots spread by ``redis-cli --cluster create``."""
+    """Three masters, no replicas, slots spread by ``redis-cli --cluster create``; or
+    ``masters`` of them (1 or more: the slots given in even ranges by ``CLUSTER
+    ADDSLOTSRANGE``, which ``redis-cli`` cannot do below three)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, masters: int = 3) -> None:
         self.nodes = [
             redis_server(
                 directory / f"node{index}",
@@ -252,8 +256,12 @@ class Cluster:
                 "--cluster-node-timeout", "2000",
                 name=f"node{index}",
             ).start()
-            for index in range(3)
+            for index in range(masters)
         ]  # fmt: skip
+        if masters != 3:
+            self._assign_slots()
+            self.wait_ok()
+            return
         created = subprocess.run(
             [
                 binary("redis-cli"),
@@ -270,6 +278,17 @@ class Cluster:
             self.stop()
             pytest.fail(f"redis-cli --cluster create failed: {created.stdout}{created.stderr}")
         self.wait_ok()
+
+    def _assign_slots(self) -> None:
+        """Even slot ranges, one per master, and every master introduced to the first."""
+        count = len(self.nodes)
+        for index, node in enumerate(self.nodes):
+            first, last = SLOTS * index // count, SLOTS * (index + 1) // count - 1
+            with node.client() as client:
+                client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", index + 1)
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+                if index:
+                    client.execute_command("CLUSTER", "MEET", "127.0.0.1", self.nodes[0].port)
 
     @property
     def url(self) -> str:
