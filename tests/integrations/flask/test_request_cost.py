@@ -227,3 +227,26 @@ def test_a_right_app_code_reads_the_app_in_one_statement(db, clock, outbox):
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert len(statements) == 1 and "otpgate_totp" in statements[0], statements
     assert client.get("/account").status_code == 200
+
+
+def _saves_session(response: Any) -> bool:
+    return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("user", ["alice", "bob"])
+def test_an_ordinary_page_leaves_the_session_unsaved(db, clock, outbox, user):
+    """The guard only reads the session: a page of a session that passed (alice), or of a
+    user remembered as having no factor (bob), sends no new session cookie (Flask would
+    otherwise serialize and sign it again on every response)."""
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    if user == "alice":
+        sms_login(harness, client)
+    else:
+        password_login(client, "bob")
+    client.get("/dashboard")  # Flask-Login's first page may note its session identifier
+    clock.advance(1)
+    for path in ("/dashboard", "/", "/account" if user == "alice" else "/dashboard"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not _saves_session(response), path
