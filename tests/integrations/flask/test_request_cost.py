@@ -188,6 +188,37 @@ def test_the_default_database_keeps_its_connections(tmp_path):
     assert len(opened) <= 1
 
 
+def test_a_forked_worker_opens_its_own_connections(tmp_path):
+    """A worker forked after the app was built (gunicorn --preload) never uses the parent's
+    pooled SQLite connection: it opens its own, and its lookups work."""
+    import os
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="s", OTPGATE_SECRET_KEYS=KEY, TESTING=True)
+    OtpGate(app, users=object())
+    verifier = gate_state(app).verifier
+    verifier.credentials.add_phone("alice", PHONE)
+    parent = {id(c) for c in verifier.credentials._bind.pool._pool.queue}
+    assert parent  # the parent keeps an open connection in its pool
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: report and leave at once
+        try:
+            engine = verifier.credentials._bind
+            opened: list[object] = []
+            event.listen(engine, "connect", lambda *args: opened.append(args[0]))
+            ok = bool(verifier.factors("alice").masked_phones) and len(opened) == 1
+            os.write(writer, b"ok" if ok else b"shared")
+        finally:
+            os._exit(0)
+    os.close(writer)
+    answer = os.read(reader, 16)
+    os.waitpid(child, 0)
+    os.close(reader)
+    assert answer == b"ok"
+    assert {id(c) for c in verifier.credentials._bind.pool._pool.queue} == parent
+
+
 def _statements_of(db: Counted, call: Any) -> tuple[Any, list[str]]:
     seen: list[str] = []
 

@@ -300,7 +300,24 @@ def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
     engine = create_engine(url)
     weakref.finalize(app, engine.dispose)
     create_all(engine)
+    _fresh_pool_after_fork(engine)
     return SQLAlchemyCredentials(engine)
+
+
+def _fresh_pool_after_fork(engine: Any) -> None:
+    """A worker forked from the process that built the engine (gunicorn ``--preload``)
+    starts with an empty pool of its own: the parent's connections (one is open after
+    ``create_all``) are left to the parent, never shared across processes."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    held = weakref.ref(engine)
+
+    def in_child() -> None:
+        found = held()
+        if found is not None:
+            found.dispose(close=False)
+
+    os.register_at_fork(after_in_child=in_child)
 
 
 def _guard_of(gate: GateState) -> Callable[[], Response | None]:
