@@ -29,8 +29,11 @@ Bind = Union[Engine, "sessionmaker[Session]", Callable[[], Engine]]
 class SQLAlchemyCredentials(DeviceMethods):
     """Verified phones, sealed authenticator secrets and recovery code digests in SQL tables.
 
-    Each method runs in its own transaction. Database errors (connection refused, locked
-    database) raise :class:`~otpgate.StorageUnavailable`, so a verification fails closed.
+    Each method runs in its own transaction, but for the reads every verify makes (an
+    app's secret, a user's numbers): those run as one statement on a pooled driver
+    connection when nothing watches the engine (:mod:`otpgate.sqlalchemy.driver_reads`).
+    Database errors (connection refused, locked database) raise
+    :class:`~otpgate.StorageUnavailable`, so a verification fails closed.
     """
 
     def __init__(
