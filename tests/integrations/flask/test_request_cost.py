@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask_login import login_user
 
+from otpgate import MemoryStore
 from otpgate.integrations.flask import OtpGate
 from otpgate.integrations.flask.extension import gate_state
 from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
@@ -186,6 +187,43 @@ def test_the_default_database_keeps_its_connections(tmp_path):
     for _ in range(5):
         verifier.factors("alice")
     assert len(opened) <= 1
+
+
+class CountingStore(MemoryStore):
+    """The in-memory store, counting every call made to it (a round trip on Redis)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+
+    def __getattribute__(self, name: str) -> Any:
+        found = super().__getattribute__(name)
+        if callable(found) and not name.startswith("_"):
+            super().__getattribute__("calls").append(name)
+        return found
+
+
+@pytest.mark.parametrize("user", ["alice", "bob"])
+def test_an_ordinary_page_asks_the_store_nothing(db, clock, outbox, user):
+    """A page of a session that passed (alice), or of a user remembered as having no
+    factor (bob): no store call and no SQL statement, whatever the guard decides."""
+    store = CountingStore(clock=clock)
+    harness = make_app(clock, outbox, credentials=SQLAlchemyCredentials(db.engine), store=store)
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+    client = harness.client()
+    if user == "alice":
+        sms_login(harness, client)
+        assert store.calls  # the SMS sign-in used the store: the counter counts
+    else:
+        password_login(client, "bob")
+    client.get("/dashboard")
+    clock.advance(1)
+    store.calls.clear()
+    for path in ("/dashboard", "/"):
+        response, statements = db.during(lambda path=path: client.get(path))
+        assert response.status_code == 200 and statements == 0, path
+    assert store.calls == []
 
 
 def test_a_forked_worker_opens_its_own_connections(tmp_path):
