@@ -32,7 +32,10 @@ drives both with wrk (``bench/loadgen.py``: interleaved rounds, median ratio and
   wrk cannot send a new code each time, so the three are timed one request at a time from
   this process over keep-alive connections (``http.client``), interleaved, in rounds: a
   ratio is of requests per second (the inverse of the mean time), median of the rounds
-  with the spread. The client's own time is in every side alike.
+  with the spread. The client's own time is in every side alike. For a busy machine, the
+  complete login's and the verify POST's CPU time are also compared in this process (both
+  apps' WSGI callables, no server or client; the ratio is lower than over HTTP, where the
+  server's and client's fixed cost is in both sides).
 """
 
 from __future__ import annotations
@@ -235,6 +238,49 @@ def post_rates(
     return ratios
 
 
+def cpu_rates(database: str, users: list[tuple[str, bytes, int]], rounds: int) -> list[float]:
+    """Per round: the CPU time of a complete login POST over a verify POST's, both apps'
+    WSGI callables driven in this process (no server, no client): steadier than the
+    HTTP figures on a busy machine."""
+    from werkzeug.test import EnvironBuilder
+
+    from otpgate.core.totp import hotp, totp_step
+    from otpgate.core.web import SESSION_KEY, SecondFactorState
+
+    plain, gated = make_app("plain", database), make_app("otpgate", database)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def environ(path: str, body: str, headers: dict[str, str]) -> Any:
+        extra = {"REMOTE_ADDR": "127.0.0.1"}
+        return EnvironBuilder(
+            path=path, method="POST", data=body, headers={**form, **headers}, environ_base=extra
+        ).get_environ()
+
+    def cpu(app: Any, environs: list[Any]) -> float:
+        statuses: list[str] = []
+        start = time.process_time()
+        for one in environs:
+            b"".join(app(one, lambda status, headers, info=None: statuses.append(status)))
+        took = time.process_time() - start
+        if any(not status.startswith("303") for status in statuses):
+            raise RuntimeError(f"in process: {sorted(set(statuses))}")
+        return took
+
+    per_round, ratios = len(users) // rounds, []
+    for index in range(rounds):
+        verifies = []
+        for subject, key, used in users[index * per_round : (index + 1) * per_round]:
+            pending = SecondFactorState()
+            pending.begin(subject, time.time(), "/page")
+            session = cookie(plain, {"_otpgate_csrf": "t", SESSION_KEY: pending.dump()})
+            code = hotp(key, max(totp_step(time.time()), used + 1))
+            body = f"csrf_token=t&factor=totp&code={code}"
+            verifies.append(environ("/otp/verify", body, {"Cookie": session}))
+        logins = [environ("/login-full", "username=alice&password=cheap", {}) for _ in verifies]
+        ratios.append(cpu(plain, logins) / cpu(gated, verifies))
+    return ratios
+
+
 def add_bench_user(database: str) -> None:
     """alice, password ``cheap``, in the plain app's accounts table."""
     from sqlalchemy import create_engine, insert
@@ -277,6 +323,7 @@ def main() -> None:
         engine.dispose()
         add_bench_user(database)
         users = enroll_apps(database, args.posts * args.rounds)
+        in_process = enroll_apps(database, 100 * args.rounds)
         app = make_app("plain", database)
         signed_in = {"_user_id": "alice", "_fresh": True}
         verified = SecondFactorState(
@@ -301,6 +348,7 @@ def main() -> None:
             ]
             result = compare(targets, rounds=args.rounds, seconds=args.seconds)
             posts = post_rates(app, plain, gated, users, args.rounds)
+        cpu = cpu_rates(database, in_process, args.rounds)
         print(
             f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
             f", load {os.getloadavg()[0]:.1f} (1 min)"
@@ -328,6 +376,10 @@ def main() -> None:
             f"{statistics.median(pair[1] for pair in TYPICAL):.2f}x"
         )
         print(f"{'  the same two, median request times':<52} {typical}")
+        print(
+            f"{'  complete login vs verify, CPU in process':<52} {statistics.median(cpu):5.2f}x  "
+            f"(spread {min(cpu):.2f}-{max(cpu):.2f}; WSGI calls, no server or client)"
+        )
 
 
 if __name__ == "__main__":
