@@ -165,7 +165,9 @@ def cookie(app: Any, data: dict[str, Any]) -> str:
     return f"session={serializer.dumps({'_id': identifier, **data})}"
 
 
-def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
+def enroll_apps(
+    database: str, count: int, prefix: str = "app-user"
+) -> list[tuple[str, bytes, int]]:
     """``count`` users with a confirmed authenticator app: (subject, key, the time step of
     the code that confirmed it; a later step's code is good once)."""
     from otpgate import MemoryStore, Settings, Verifier
@@ -179,7 +181,7 @@ def enroll_apps(database: str, count: int) -> list[tuple[str, bytes, int]]:
     )
     users = []
     for index in range(count):
-        subject = f"app-user-{index}"
+        subject = f"{prefix}-{index}"
         key = secret_key_bytes(gate.totp.enroll(subject).secret)
         step = totp_step(time.time())
         gate.totp.confirm(subject, hotp(key, step))
@@ -323,7 +325,7 @@ def main() -> None:
         engine.dispose()
         add_bench_user(database)
         users = enroll_apps(database, args.posts * args.rounds)
-        in_process = enroll_apps(database, 100 * args.rounds)
+        in_process = enroll_apps(database, 100 * args.rounds, "cpu-user")
         app = make_app("plain", database)
         signed_in = {"_user_id": "alice", "_fresh": True}
         verified = SecondFactorState(
