@@ -127,6 +127,16 @@ class SecondFactorState:
         self.pending_subject, self.pending_since, self.challenge_id = "", 0.0, ""
         self.pending_remember, self.pending_backend, self.pending_method = False, "", ""
 
+    @staticmethod
+    def passed_in(session: Mapping[str, Any], subject: str) -> bool:
+        """:meth:`has_passed` read straight from a session's raw value, without building
+        the state: a guard's per-request test (False for anything unreadable)."""
+        raw = session.get(SESSION_KEY)
+        if not subject or not isinstance(raw, Mapping) or raw.get("verified_subject") != subject:
+            return False
+        at = raw.get("verified_at")
+        return isinstance(at, (int, float)) and not isinstance(at, bool) and at > 0
+
     def has_passed(self, subject: str) -> bool:
         """True if ``subject`` passed a second factor in this session (at any time)."""
         return bool(subject) and self.verified_subject == subject and self.verified_at > 0

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from otpgate.core.credentials import PasskeyCredential, TotpCredential
 from otpgate.core.errors import StorageUnavailable
 
+from . import driver_reads
 from . import passkey_statements as pq
 from . import statements as q
 from .devices import DeviceMethods
@@ -28,8 +29,11 @@ Bind = Union[Engine, "sessionmaker[Session]", Callable[[], Engine]]
 class SQLAlchemyCredentials(DeviceMethods):
     """Verified phones, sealed authenticator secrets and recovery code digests in SQL tables.
 
-    Each method runs in its own transaction. Database errors (connection refused, locked
-    database) raise :class:`~otpgate.StorageUnavailable`, so a verification fails closed.
+    Each method runs in its own transaction, but for the reads every verify makes (an
+    app's secret, a user's numbers): those run as one statement on a pooled driver
+    connection when nothing watches the engine (:mod:`otpgate.sqlalchemy.driver_reads`).
+    Database errors (connection refused, locked database) raise
+    :class:`~otpgate.StorageUnavailable`, so a verification fails closed.
     """
 
     def __init__(
@@ -59,6 +63,17 @@ class SQLAlchemyCredentials(DeviceMethods):
         except DBAPIError as error:
             raise StorageUnavailable() from error
 
+    def _read(self, query: q.Query) -> list[Any]:
+        """The rows of a hot read (``driver_reads``: on the pool's driver connection when
+        nothing would miss it, else in a transaction as every other method)."""
+        bind = self._bind
+        if not isinstance(bind, sessionmaker):
+            found = driver_reads.rows(bind if isinstance(bind, Engine) else bind(), *query)
+            if found is not None:
+                return found
+        with self._begin() as db:
+            return list(db.execute(*query))
+
     def _run(self, statement: Any) -> Any:
         with self._begin() as db:
             return db.execute(statement)
@@ -68,8 +83,7 @@ class SQLAlchemyCredentials(DeviceMethods):
     def phones(self, subject: str) -> list[str]:
         """The subject's verified numbers (E.164), the preferred one first."""
         query = q.select_phones(self.tables, q.check_subject(subject))
-        with self._begin() as db:
-            return [str(row[0]) for row in db.execute(*query)]
+        return [str(row[0]) for row in self._read(query)]
 
     def add_phone(self, subject: str, e164: str) -> None:
         """Add a verified number (no-op if present)."""
@@ -110,9 +124,8 @@ class SQLAlchemyCredentials(DeviceMethods):
     # -- authenticator app -----------------------------------------------------------------
 
     def get_totp(self, subject: str) -> TotpCredential | None:
-        query = q.select_totp(self.tables, q.check_subject(subject))
-        with self._begin() as db:
-            return q.totp_from_row(db.execute(*query).first())
+        rows = self._read(q.select_totp(self.tables, q.check_subject(subject)))
+        return q.totp_from_row(rows[0] if rows else None)
 
     def set_totp(self, subject: str, credential: TotpCredential) -> None:
         """Store a pending (unconfirmed) or confirmed authenticator secret, replacing any."""

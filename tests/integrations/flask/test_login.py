@@ -166,3 +166,17 @@ def test_logout_forgets_the_second_factor(harness):
     client.post("/logout")
     password_login(client)
     assert client.get("/account").status_code == 302
+
+
+def test_a_passed_second_step_sends_the_signal(harness):
+    from otpgate.integrations.flask.signals import second_factor_passed
+
+    seen: list[tuple[object, str, bool]] = []
+
+    def note(app, verification, login):
+        seen.append((app, verification.subject, login))
+
+    with second_factor_passed.connected_to(note):
+        client = harness.client()
+        assert sms_login(harness, client).status_code == 303
+    assert seen == [(harness.app, "alice", True)]

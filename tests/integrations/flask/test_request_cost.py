@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask_login import login_user
 
+from otpgate import MemoryStore
 from otpgate.integrations.flask import OtpGate
 from otpgate.integrations.flask.extension import gate_state
 from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
@@ -188,6 +189,74 @@ def test_the_default_database_keeps_its_connections(tmp_path):
     assert len(opened) <= 1
 
 
+class CountingStore(MemoryStore):
+    """The in-memory store, counting every call made to it (a round trip on Redis)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+
+    def __getattribute__(self, name: str) -> Any:
+        found = super().__getattribute__(name)
+        if callable(found) and not name.startswith("_"):
+            super().__getattribute__("calls").append(name)
+        return found
+
+
+@pytest.mark.parametrize("user", ["alice", "bob"])
+def test_an_ordinary_page_asks_the_store_nothing(db, clock, outbox, user):
+    """A page of a session that passed (alice), or of a user remembered as having no
+    factor (bob): no store call and no SQL statement, whatever the guard decides."""
+    store = CountingStore(clock=clock)
+    harness = make_app(clock, outbox, credentials=SQLAlchemyCredentials(db.engine), store=store)
+    with harness.app.app_context():
+        harness.gate.verifier.credentials.add_phone("alice", PHONE)
+    client = harness.client()
+    if user == "alice":
+        sms_login(harness, client)
+        assert store.calls  # the SMS sign-in used the store: the counter counts
+    else:
+        password_login(client, "bob")
+    client.get("/dashboard")
+    clock.advance(1)
+    store.calls.clear()
+    for path in ("/dashboard", "/"):
+        response, statements = db.during(lambda path=path: client.get(path))
+        assert response.status_code == 200 and statements == 0, path
+    assert store.calls == []
+
+
+def test_a_forked_worker_opens_its_own_connections(tmp_path):
+    """A worker forked after the app was built (gunicorn --preload) never uses the parent's
+    pooled SQLite connection: it opens its own, and its lookups work."""
+    import os
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="s", OTPGATE_SECRET_KEYS=KEY, TESTING=True)
+    OtpGate(app, users=object())
+    verifier = gate_state(app).verifier
+    verifier.credentials.add_phone("alice", PHONE)
+    parent = {id(c) for c in verifier.credentials._bind.pool._pool.queue}
+    assert parent  # the parent keeps an open connection in its pool
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: report and leave at once
+        try:
+            engine = verifier.credentials._bind
+            opened: list[object] = []
+            event.listen(engine, "connect", lambda *args: opened.append(args[0]))
+            ok = bool(verifier.factors("alice").masked_phones) and len(opened) == 1
+            os.write(writer, b"ok" if ok else b"shared")
+        finally:
+            os._exit(0)
+    os.close(writer)
+    answer = os.read(reader, 16)
+    os.waitpid(child, 0)
+    os.close(reader)
+    assert answer == b"ok"
+    assert {id(c) for c in verifier.credentials._bind.pool._pool.queue} == parent
+
+
 def _statements_of(db: Counted, call: Any) -> tuple[Any, list[str]]:
     seen: list[str] = []
 
@@ -227,3 +296,26 @@ def test_a_right_app_code_reads_the_app_in_one_statement(db, clock, outbox):
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert len(statements) == 1 and "otpgate_totp" in statements[0], statements
     assert client.get("/account").status_code == 200
+
+
+def _saves_session(response: Any) -> bool:
+    return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("user", ["alice", "bob"])
+def test_an_ordinary_page_leaves_the_session_unsaved(db, clock, outbox, user):
+    """The guard only reads the session: a page of a session that passed (alice), or of a
+    user remembered as having no factor (bob), sends no new session cookie (Flask would
+    otherwise serialize and sign it again on every response)."""
+    harness = app_on(db, clock, outbox)
+    client = harness.client()
+    if user == "alice":
+        sms_login(harness, client)
+    else:
+        password_login(client, "bob")
+    client.get("/dashboard")  # Flask-Login's first page may note its session identifier
+    clock.advance(1)
+    for path in ("/dashboard", "/", "/account" if user == "alice" else "/dashboard"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not _saves_session(response), path

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core import factor_memory, wiring
@@ -76,9 +76,14 @@ class GateState:
     #: When each subject's factors last changed through the verifier, in this process.
     factor_changes: factor_memory.FactorChanges = field(default_factory=factor_memory.FactorChanges)
 
+    #: The hooks found at the first request (Flask-Login may be set up after otpgate).
+    _resolved: UserHooks | None = field(default=None, repr=False)
+
     @property
     def users(self) -> UserHooks:
-        return resolve_users(self.users_hooks)
+        if self._resolved is None:
+            self._resolved = resolve_users(self.users_hooks)
+        return self._resolved
 
     def endpoint(self, name: str) -> str:
         return f"{self.blueprint}.{name}"
@@ -197,7 +202,7 @@ class OtpGate:
         # A method an otpgate URL does not take: otpgate's translated 405 (routing fails
         # before the blueprint is known, so a blueprint handler would never run).
         app.register_error_handler(WrongMethod, answer_wrong_method)
-        app.before_request(_guard)
+        app.before_request(_guard_of(state))
         app.jinja_env.globals.setdefault("otpgate_csrf_token", csrf_token)
         app.cli.add_command(otpgate_cli)
         return state
@@ -295,28 +300,54 @@ def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
     engine = create_engine(url)
     weakref.finalize(app, engine.dispose)
     create_all(engine)
+    _fresh_pool_after_fork(engine)
     return SQLAlchemyCredentials(engine)
 
 
-def _guard() -> Response | None:
+def _fresh_pool_after_fork(engine: Any) -> None:
+    """A worker forked from the process that built the engine (gunicorn ``--preload``)
+    starts with an empty pool of its own: the parent's connections (one is open after
+    ``create_all``) are left to the parent, never shared across processes."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    held = weakref.ref(engine)
+
+    def in_child() -> None:
+        found = held()
+        if found is not None:
+            found.dispose(close=False)
+
+    os.register_at_fork(after_in_child=in_child)
+
+
+def _guard_of(gate: GateState) -> Callable[[], Response | None]:
+    """The guard of one app (its state bound once: the guard runs before every request)."""
+    own = gate.blueprint + "."
+
+    def guard() -> Response | None:
+        if not gate.enforce:
+            return None
+        endpoint = request.endpoint or ""
+        if endpoint == "static" or endpoint.startswith(own) or endpoint == gate.login_view:
+            return None
+        return _guard(gate)
+
+    return guard
+
+
+def _guard(gate: GateState) -> Response | None:
     """Before every request: a session signed in by password alone (e.g. ``login_user``
     called directly, or a remember-me cookie) whose user has a second factor is signed out
     and sent to the second step, unless this device is remembered for them. otpgate's own
-    pages and static files are left alone."""
-    gate = gate_state()
-    endpoint = request.endpoint or ""
-    if not gate.enforce or endpoint == "static" or endpoint.startswith(gate.blueprint + "."):
-        return None
-    if endpoint == gate.login_view:
-        return None
+    pages and static files are left alone. A page of a session that passed, or of a user
+    remembered in it as having no factor, costs no lookup: the session says so."""
     try:
         subject = gate.users.current_subject()
         if not subject:
             return None
-        from .web import load_state
-
-        current = load_state()
-        if current.has_passed(subject) or not has_factor_for_guard(gate, subject):
+        if SecondFactorState.passed_in(session, subject):
+            return None
+        if not has_factor_for_guard(gate, subject):
             return None
         if devices.resume_remembered(subject):  # sign-in only: step-up still asks
             return None
@@ -324,6 +355,7 @@ def _guard() -> Response | None:
         return json_error(error) if wants_json() else render("otpgate/message.html", error=error)
     gate.users.log_out()
     back = request.full_path.rstrip("?") if request.method == "GET" else ""
+    current = SecondFactorState.load(session)
     current.begin(subject, gate.verifier.clock(), back)
     save_state(current)
     if wants_json():

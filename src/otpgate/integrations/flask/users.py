@@ -56,10 +56,11 @@ class FlaskLoginUsers:
         self._load_user = load_user
 
     def current_subject(self) -> str | None:
-        current_user = _flask_login().current_user
-
-        if current_user and current_user.is_authenticated:
-            return str(current_user.get_id())
+        # the user object itself, once: each attribute read through ``current_user`` (a
+        # proxy) would look the request context up again (this runs on every page)
+        user = _flask_login().current_user._get_current_object()
+        if user and user.is_authenticated:
+            return str(user.get_id())
         return None
 
     def log_in(self, subject: str, remember: bool) -> None:
@@ -79,9 +80,14 @@ class FlaskLoginUsers:
         logout_user()
 
 
+_FLASK_LOGIN: list[Any] = []
+
+
 def _flask_login() -> Any:
-    """Flask-Login, imported only when used (it is optional and untyped)."""
-    return importlib.import_module("flask_login")
+    """Flask-Login, imported only when used (it is optional and untyped), then kept."""
+    if not _FLASK_LOGIN:
+        _FLASK_LOGIN.append(importlib.import_module("flask_login"))
+    return _FLASK_LOGIN[0]
 
 
 def default_account_label(subject: str) -> str:
@@ -109,12 +115,16 @@ def subject_of(user: object) -> str:
     return str(subject)
 
 
+#: Flask-Login's hooks hold no state: one instance serves every app.
+_FLASK_LOGIN_USERS = FlaskLoginUsers()
+
+
 def resolve_users(given: UserHooks | None) -> UserHooks:
     """The hooks to use now: those given to ``init_app``, else Flask-Login's."""
     if given is not None:
         return given
     if getattr(current_app, "login_manager", None) is not None:
-        return FlaskLoginUsers()
+        return _FLASK_LOGIN_USERS
     raise ConfigurationError(
         "users",
         "install and set up Flask-Login, or pass users=CallbackUsers(...) to OtpGate/init_app",

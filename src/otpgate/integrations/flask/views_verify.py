@@ -148,8 +148,9 @@ def passed(verification: Verification, is_login: bool) -> Response:
     fresh = SecondFactorState()
     fresh.passed(verification)
     save_state(fresh)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    second_factor_passed.send(app, verification=verification, login=is_login)
+    if second_factor_passed.receivers:  # nobody listening: not even the app looked up
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        second_factor_passed.send(app, verification=verification, login=is_login)
     if wants_json():
         return json_ok({"status": "verified", "factor": verification.factor, "next": target})
     return redirect(target, code=303)
