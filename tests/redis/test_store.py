@@ -287,6 +287,30 @@ def test_a_sign_in_code_takes_at_most_600_bytes_with_its_budgets(redis_server, p
     store.close()
 
 
+def test_the_budgets_shared_across_accounts_take_a_short_key(redis_server, prefix):
+    """A number's enrollment budget and a client network's are tagged with 72 bits of their
+    keyed digest (12 characters): one send each takes 104 bytes (120 with the full 128-bit
+    digest), and an enrollment code at most 660 with the budgets its start created (the pumping
+    guard's ranges, shared by the numbers of one range, aside)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    count = 20
+    for n in range(count):
+        subject, phone = f"user-{n:07d}", f"+336{n:08d}"
+        gate.start_sms(subject, phone, purpose="enroll", client_ip=f"198.51.0.{n}")
+    with redis_server.client() as client:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        assert len(keys) == 4 * count + 2
+        sizes = {key: client.memory_usage(key, samples=0) for key in keys}
+    shared = [key for key in keys if key.endswith((b":te", b":ti"))]
+    assert len(shared) == 2 * count
+    assert all(len(key.split(b"{")[1].split(b"}")[0]) == 12 for key in shared)
+    assert max(sizes[key] for key in shared) <= 104
+    own = [size for key, size in sizes.items() if not key.endswith(b":bw")]  # not shared
+    assert sum(own) / count <= 660
+    store.close()
+
+
 def test_the_prefix_may_not_hold_a_hash_tag():
     with pytest.raises(ValueError, match="prefix"):
         RedisStore(Redis(), prefix="app:{x}:")
