@@ -163,7 +163,7 @@ def test_a_budget_refused_in_one_slot_gives_back_the_others(redis_cluster: Clust
     with pytest.raises(SendLimitReached) as refused:
         gate.start_sms("bob", "+33612345602", purpose="enroll", client_ip="192.0.2.9")
     assert refused.value.scope == "ip"
-    assert 3599 < refused.value.retry_after <= 3600
+    assert 3599 < refused.value.retry_after <= 3601  # alice's send counts from its next second
     # The phone, enrollment and subject budgets of bob's refused start (other slots,
     # spent in the same pipeline) were given back; alice's count her one send.
     assert _budget_counts(store, "bob", "+33612345602", "192.0.2.9") == {

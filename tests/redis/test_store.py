@@ -175,9 +175,9 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
 
 
 def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
-    """A number's short and long budgets: one sorted set, each budget counting its own
-    window in it, answered as ``MemoryStore`` answers."""
-    family = [Budget("phone", "p:f", 2, 60), Budget("phone", "p:f", 3, 600)]
+    """A number's short and long budgets (noted with its part): one sorted set, each budget
+    counting its own window in it, answered as ``MemoryStore`` answers."""
+    family = [Budget("phone", "p:f", 2, 60, "ab"), Budget("phone", "p:f", 3, 600, "ab")]
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     for spender in (MemoryStore(clock=lambda: 0.0), store):
         answers = [spender.spend_budgets(family, NOW + t) for t in (0, 1, 2, 61, 200, 601)]
@@ -284,6 +284,58 @@ def test_a_sign_in_code_takes_at_most_600_bytes_with_its_budgets(redis_server, p
         assert len(keys) == 3 * count + 2
         total = sum(client.memory_usage(key, samples=0) for key in keys)
     assert total / count <= 600
+    store.close()
+
+
+def test_a_budget_without_a_part_counts_whole_seconds_never_less(redis_server, prefix):
+    """A family without a part (a number's enrollment, a network's, a country's) notes a send
+    at the whole second at or after it: it counts up to a second longer, never less, and its
+    key of one send takes 16 bytes of listpack less; answered as ``MemoryStore`` answers."""
+    family = [Budget("enrollment", "e:f", 2, 60), Budget("enrollment", "e:f", 3, 600)]
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    for spender in (MemoryStore(clock=lambda: 0.0), store):
+        answers = [spender.spend_budgets(family, NOW + t) for t in (0, 1, 2, 60.5, 61, 200, 601)]
+        assert answers == [
+            None,
+            None,
+            Denial("enrollment", 58.75),  # the first send counts from NOW + 0.75
+            Denial("enrollment", 0.25),  # so it is still in the minute at NOW + 60.5
+            None,
+            Denial("enrollment", 400.75),
+            None,  # the first send left the 10 minutes at NOW + 600.75
+        ], spender
+    key = Codec(prefix).budget_key("e:f")
+    with redis_server.client() as client:
+        sends = client.zrange(key, 0, -1, withscores=True)
+        assert [score for _, score in sends] == [NOW + 1.75, NOW + 61.75, NOW + 601.75]
+        assert all(-4096 <= int(member) < 4096 for member, _ in sends)  # the small integer
+        one = Codec(prefix).budget_key("e:g")
+        assert store.spend_budgets([Budget("enrollment", "e:g", 1, 60)], NOW) is None
+        assert client.memory_usage(one, samples=0) <= 16 + 16 + 24 + 32  # 16-byte listpack
+    store.close()
+
+
+def test_a_budget_without_a_part_notes_the_token_when_its_integer_is_taken(redis_server, prefix):
+    """Two sends never count as one: where another send holds the integer, the send is
+    noted under its token; a release gives back exactly the send it names."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    store.load_scripts()
+    codec = Codec(prefix)
+    budgets = [Budget("ip", "i:n", 5, 600)]
+    (first,) = codec.spend_budgets(budgets, NOW)
+    (second,) = codec.spend_budgets(budgets, NOW + 1)
+    taken = str(first.args[1]).split(".")[0]
+    second.args[1] = f"{taken}.{str(second.args[1]).split('.')[1]}"  # the same integer
+    key = codec.budget_key("i:n")
+    with redis_server.client() as client:
+        for call in (first, second):
+            assert client.execute_command(*call.evalsha()) is None
+        members = client.zrange(key, 0, -1)
+        assert len(members) == 2 and members[0] == taken.encode()
+        assert client.execute_command(*codec.release_budgets(second).evalsha()) is None
+        assert client.zrange(key, 0, -1) == [taken.encode()]  # the first send stays
+        assert client.execute_command(*codec.release_budgets(first).evalsha()) is None
+        assert client.zrange(key, 0, -1) == []
     store.close()
 
 

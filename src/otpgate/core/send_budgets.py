@@ -92,7 +92,8 @@ class SendBudgets:
         if cap == 0:  # a store counts against a positive limit only
             raise SendLimitReached("country")
         if cap is not None:
-            budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
+            # "+33": a record the release before kept in microseconds ("33") is not read.
+            budgets.append(Budget("country", f"c:+{number.calling_code}", cap, 86400))
         return budgets + self._watches(number, purpose)
 
     def _resend_budgets(

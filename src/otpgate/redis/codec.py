@@ -221,10 +221,12 @@ class Codec:
         """One call for every budget and watched range, or (``per_slot``, for a Cluster)
         one per slot; in each, the budgets come first, then the watches in their order."""
         # The score is the send time; the member only has to be unique per send among a
-        # record's members (72 random bits), and is the same in every budget of this send (a
-        # release removes it); a family with a part records "part.<its first 8 characters>"
-        # (48 bits: a subject's record holds a few sends; its listpack stays 32 bytes).
-        member = secrets.token_urlsafe(9)
+        # record's members, and is the same in every budget of this send (a release removes
+        # it): "<a random 13-bit integer>.<72 random bits>". A family with a part records
+        # "part.<the token's first 8 characters>" (48 bits: a subject's record holds a few
+        # sends; its listpack stays 32 bytes); one without, the integer (a listpack's
+        # smallest but one: 3 bytes), or the token where another send holds the integer.
+        member = f"{secrets.randbelow(8192) - 4096}.{secrets.token_urlsafe(9)}"
         groups: dict[int, tuple[list[Budget], list[Watch]]] = {}
         for entry in entries:
             key = self.budget_key(entry.key)
