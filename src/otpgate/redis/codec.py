@@ -109,7 +109,10 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     is expired, whatever the script answered: it fails closed."""
     if not isinstance(reply, (bytes, str)):
         raise TypeError("unexpected script reply")
-    fields = as_text(reply).split("|", 11)
+    # surrogateescape: the bytes of a format 6 challenge come back exactly (the codec writes
+    # no other text that is not UTF-8).
+    text = reply.decode("utf-8", "surrogateescape") if isinstance(reply, bytes) else reply
+    fields = text.split("|", 11)
     result, left, retry, locked = fields[:4]
     record = None
     if len(fields) == 12 and challenge_id is not None:
@@ -183,10 +186,13 @@ def _decode_none(reply: object) -> None:
 class Codec:
     """Builds the script call of each store method for one key prefix."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, binary: bool = False) -> None:
+        """``binary``: write challenges as bytes (format 6: the sealed values as raw bytes),
+        for a client that hands replies back as bytes (no ``decode_responses``)."""
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must be a string without '{' or '}'")
         self.prefix = prefix
+        self.binary = binary
         self.scripts = scripts()
         self._lockout_text: tuple[LockoutPolicy | None, str] = (None, "")
 
@@ -270,7 +276,7 @@ class Codec:
     ) -> Call[Outcome]:
         ttl = max(0, math.ceil(record.expires_at - now)) + CHALLENGE_GRACE
         keys = [self.challenge_key(record.id), self.subject_state_key(subject_key)]
-        args: list[Arg] = [number(now), ttl, _lockout(lockout), encode_record(record)]
+        args: list[Arg] = [number(now), ttl, _lockout(lockout), encode_record(record, self.binary)]
 
         def decode(reply: object) -> Outcome:
             outcome = _decode_outcome(None, reply)

@@ -31,6 +31,8 @@ Numbers are written in their shortest exact form, so every float reads back bit 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -61,11 +63,13 @@ _SEPARATOR = re.compile(r"[\s|]").search
 _loads = json.JSONDecoder().decode
 
 #: The first field of ``rest``; JSON records start with ``[2,`` (see above).
-FORMAT = 5
+FORMAT = 6
+_SHORT_FORMAT = 5
 _STAR_FORMAT = 4
 _PLAIN_FORMAT = 3
 _JSON_FORMAT = 2
 _DOT, _STAR = "\u2022", "*"
+_KEY_ID = re.compile(r"[0-9a-f]{6}").fullmatch
 
 
 class StaleRecord(ValueError):
@@ -123,7 +127,36 @@ def _short(record: ChallengeRecord) -> tuple[str, str, str] | None:
     return delivery, age, locale
 
 
-def _rest(record: ChallengeRecord) -> str:
+def _raw(token: str) -> bytes | None:
+    """The bytes of a sealed value's base64url body, if it reads back as the same text."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == token else None
+
+
+def _binary(record: ChallengeRecord, head: str, delivery: str) -> bytes | None:
+    """Format 6's ``rest`` (``head`` is ``purpose|masked|age|locale|``), or None where the
+    sealed values are not two base64url bodies under one 6-hex-digit key id."""
+    kid, _, subject = record.sealed_subject.partition(".")
+    if not _KEY_ID(kid) or delivery[:1] != "." or "|" in head[:-1].split("|", 3)[3]:
+        return None
+    sealed_subject, sealed_delivery = _raw(subject), _raw(delivery[1:])
+    if sealed_subject is None or sealed_delivery is None or len(sealed_subject) > 255:
+        return None
+    return b"".join(
+        (
+            f"{FORMAT}|{head}".encode(),
+            bytes.fromhex(kid),
+            bytes((len(sealed_subject),)),
+            sealed_subject,
+            sealed_delivery,
+        )
+    )
+
+
+def _rest(record: ChallengeRecord, binary: bool) -> str | bytes:
     texts = (record.purpose, record.masked_phone, record.sealed_subject, record.sealed_delivery)
     if all(_plain(text) for text in texts):
         locale = json.dumps(record.locale)  # ASCII: lone surrogates \u-escaped too
@@ -133,7 +166,11 @@ def _rest(record: ChallengeRecord) -> str:
         short = _short(record)
         if short is not None:
             delivery, age, locale = short
-            return f"{FORMAT}|{texts[0]}|{masked}|{texts[2]}|{delivery}|{age}|{locale}"
+            if binary:
+                raw = _binary(record, f"{texts[0]}|{masked}|{age}|{locale}|", delivery)
+                if raw is not None:
+                    return raw
+            return f"{_SHORT_FORMAT}|{texts[0]}|{masked}|{texts[2]}|{delivery}|{age}|{locale}"
         return f"{_STAR_FORMAT}|{texts[0]}|{masked}|{texts[2]}|{texts[3]}|" + (
             f"{number(record.created_at)}|{locale}"
         )
@@ -142,10 +179,11 @@ def _rest(record: ChallengeRecord) -> str:
     )  # ASCII: anything else is \u-escaped, lone surrogates included
 
 
-def encode_record(record: ChallengeRecord) -> str:
-    """The record as the one string a challenge is kept as."""
-    rest = _rest(record)
-    return "|".join(
+def encode_record(record: ChallengeRecord, binary: bool = False) -> str | bytes:
+    """The record as the one string a challenge is kept as (``binary``: format 6, bytes,
+    where the record allows it; else text)."""
+    rest = _rest(record, binary)
+    head = "|".join(
         (
             STATUS_CODES[Status(record.status)],
             str(int(record.attempts)),
@@ -154,9 +192,10 @@ def encode_record(record: ChallengeRecord) -> str:
             number(record.expires_at),
             safe_token(record.code_digest, "code digest"),
             safe_token(record.context_digest, "context digest"),
-            rest,
+            "",
         )
     )
+    return head.encode() + rest if isinstance(rest, bytes) else head + rest
 
 
 def frozen(cls: type[T], **fields: object) -> T:
@@ -169,12 +208,24 @@ def frozen(cls: type[T], **fields: object) -> T:
 
 
 def decode_record(challenge_id: str, fields: Sequence[str]) -> ChallengeRecord:
-    """A record from the eight ``|``-separated fields of its string; StaleRecord if an
-    earlier otpgate wrote it."""
+    """A record from the eight ``|``-separated fields of its string (decoded as UTF-8 with
+    ``surrogateescape``: format 6's bytes come back exactly); StaleRecord if an earlier
+    otpgate wrote it, or it is damaged."""
     status, attempts, sends, next_send_at, expiry, code_digest, context_digest, rest = fields
     expires_at = float(expiry)
     head = rest[:2]
-    if head == "5|" or head == "4|" or head == "3|":
+    if head == "6|":
+        _, purpose, masked_phone, created, locale, tail = rest.split("|", 5)
+        masked_phone = masked_phone.replace(_STAR, _DOT)
+        created_at = expires_at - float(created)
+        locale = _loads(locale) if locale else ""
+        raw = tail.encode("utf-8", "surrogateescape")
+        if len(raw) < 4 or len(raw) < 4 + raw[3]:
+            raise StaleRecord("a damaged challenge")
+        kid, size = raw[:3].hex(), 4 + raw[3]
+        sealed_subject = f"{kid}.{base64.urlsafe_b64encode(raw[4:size]).rstrip(b'=').decode()}"
+        sealed_delivery = f"{kid}.{base64.urlsafe_b64encode(raw[size:]).rstrip(b'=').decode()}"
+    elif head == "5|" or head == "4|" or head == "3|":
         _, purpose, masked_phone, sealed_subject, sealed_delivery, created, locale = rest.split(
             "|", 6
         )
