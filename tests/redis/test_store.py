@@ -581,6 +581,21 @@ def test_a_challenge_in_format_6_reads_back_exactly(
     store.close()
 
 
+def test_a_challenge_in_format_6_keeps_text_that_is_not_ascii(redis_server, prefix):
+    """A purpose and a masked text beyond ASCII next to the raw bytes read back as written."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(purpose="vérifier✓", masked_phone="+33 ••• ••• 5678 ☎", locale="ü")
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        value = client.get(Codec(prefix).challenge_key(record.id))
+        assert "|6|vérifier✓|+33 *** *** 5678 ☎|300|".encode() in value
+    assert store.get_challenge(record.id) == record
+    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "vérifier✓")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.purpose == "vérifier✓"
+    store.close()
+
+
 def test_a_client_that_decodes_replies_gets_challenges_as_text(redis_server, prefix):
     """With ``decode_responses`` (replies as text) the store writes format 5, which reads
     back through it."""

@@ -52,6 +52,7 @@ from .records import (
     encode_record,
     frozen,
     number,
+    reply_fields,
     safe_token,
 )
 
@@ -109,10 +110,7 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     is expired, whatever the script answered: it fails closed."""
     if not isinstance(reply, (bytes, str)):
         raise TypeError("unexpected script reply")
-    # surrogateescape: the bytes of a format 6 challenge come back exactly (the codec writes
-    # no other text that is not UTF-8).
-    text = reply.decode("utf-8", "surrogateescape") if isinstance(reply, bytes) else reply
-    fields = text.split("|", 11)
+    fields = reply_fields(reply)
     result, left, retry, locked = fields[:4]
     record = None
     if len(fields) == 12 and challenge_id is not None:
