@@ -8,15 +8,17 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times in
-  whole microseconds, an integer score: the budgets of one core key, such as a number's
+- ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times, an
+  integer score: the budgets of one core key, such as a number's
   15-minute and 1-day ones, count their own windows in it), ``D`` the keyed
   digest of what it counts (a subject, a number, a client network, a phone of a subject for
   calls) or the calling code of a country: each budget has the hash tag of what it counts,
   so budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
   when they lie in several slots). A subject's record (``ts``) shares its other keys' slot
   and holds its numbers' budgets too: their sends noted ``part.`` + 8 characters of the
-  member, each such budget counting its part's sends only (one key fewer per start);
+  member's token, each such budget counting its part's sends only (one key fewer per start);
+  a family without a part notes a send at the whole second at or after it, under the
+  member's small integer (a one-send key's listpack takes 16 bytes instead of 32);
 - ``P{D}:bw`` a range the SMS pumping guard watches (a hash: sends and verified codes per
   minute and per hour, ``b`` blocked until, ``p`` the range's label such as ``+44 7700``),
   ``D`` the keyed digest of the range: spent in the same ``budgets`` call as the budgets.

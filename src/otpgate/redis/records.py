@@ -2,17 +2,22 @@
 
 One string per challenge: ``t|a|r|w|e|d|x|rest``, the fields the scripts read and change
 first (status letter, attempts, sends, next_send_at, expires_at, code digest, context
-digest), then ``rest``: what only the client reads (and the check script the purpose), as
-``5|purpose|masked phone|sealed subject|sealed delivery|age|locale``. Format 5 writes each
-``•`` of the masked number as ``*`` (one byte instead of three), the sealed delivery without
-the key id it shares with the sealed subject (``.rest`` for ``kid.rest``), created_at as its
-distance to expires_at (``300``: exact, or the record is written as format 4), and the
-locale as a JSON string, or nothing when it is empty; with the 16-character code digest
-(``Keyring.code_digest``) a typical challenge takes 328 bytes of Redis memory (format 4:
-360, format 3: 424). Format 4 is the same with the sealed delivery, created_at and the
-locale (``""``) in full, as the previous release wrote it (with 22-character code digests:
-the check script compares their first 16); a masked text that holds a ``*`` itself is
-written as format 3, the same with the ``•`` as they are.
+digest), then ``rest``: what only the client reads (and the check script the purpose).
+Format 6 (bytes, for a client without ``decode_responses``): ``6|purpose|masked phone|age|
+locale|`` then raw bytes: the key id both sealed values share (its 6 hex digits as 3 bytes),
+the length of the sealed subject's body (one byte), the sealed subject's body and the sealed
+delivery's, each as the bytes its base64url text stands for. Each ``•`` of the masked number
+is written as ``*`` (one byte instead of three), created_at as its distance to expires_at
+(``300``: exact, or the record is written as format 4), the locale as a JSON string, or
+nothing when it is empty (it must hold no ``|``); with the 16-character code digest
+(``Keyring.code_digest``) a typical challenge takes 296 bytes of Redis memory. A reply is
+read as Latin-1 (each byte one character, see :func:`reply_fields`). Format 5 (text, also
+written where format 6 cannot hold a record exactly): ``5|purpose|masked phone|sealed
+subject|sealed delivery|age|locale``, the sealed delivery without the key id it shares with
+the sealed subject (``.rest`` for ``kid.rest``): 328 bytes. Format 4 is the same with the
+sealed delivery, created_at and the locale (``""``) in full, as an earlier release wrote it
+(with 22-character code digests: the check script compares their first 16): 360; a masked
+text that holds a ``*`` itself is written as format 3, the same with the ``•`` as they are.
 Nothing personal is in clear: the record comes sealed from the core (see
 ``otpgate.core.sealed``). Splitting at ``|`` reads it several times faster than JSON (whose
 ``\\u`` escapes of the masked number's dots alone cost ~10 µs a check), and it is smaller. A
