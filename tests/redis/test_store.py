@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import inspect
 import subprocess
 import sys
@@ -175,9 +176,9 @@ def test_keys_share_hash_tags_hold_no_phone_and_all_expire(redis_server, prefix)
 
 
 def test_a_budget_family_shares_one_record_of_sends(redis_server, prefix):
-    """A number's short and long budgets: one sorted set, each budget counting its own
-    window in it, answered as ``MemoryStore`` answers."""
-    family = [Budget("phone", "p:f", 2, 60), Budget("phone", "p:f", 3, 600)]
+    """A number's short and long budgets (noted with its part): one sorted set, each budget
+    counting its own window in it, answered as ``MemoryStore`` answers."""
+    family = [Budget("phone", "p:f", 2, 60, "ab"), Budget("phone", "p:f", 3, 600, "ab")]
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     for spender in (MemoryStore(clock=lambda: 0.0), store):
         answers = [spender.spend_budgets(family, NOW + t) for t in (0, 1, 2, 61, 200, 601)]
@@ -287,6 +288,82 @@ def test_a_sign_in_code_takes_at_most_600_bytes_with_its_budgets(redis_server, p
     store.close()
 
 
+def test_a_budget_without_a_part_counts_whole_seconds_never_less(redis_server, prefix):
+    """A family without a part (a number's enrollment, a network's, a country's) notes a send
+    at the whole second at or after it: it counts up to a second longer, never less, and its
+    key of one send takes 16 bytes of listpack less; answered as ``MemoryStore`` answers."""
+    family = [Budget("enrollment", "e:f", 2, 60), Budget("enrollment", "e:f", 3, 600)]
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    for spender in (MemoryStore(clock=lambda: 0.0), store):
+        answers = [spender.spend_budgets(family, NOW + t) for t in (0, 1, 2, 60.5, 61, 200, 601)]
+        assert answers == [
+            None,
+            None,
+            Denial("enrollment", 58.75),  # the first send counts from NOW + 0.75
+            Denial("enrollment", 0.25),  # so it is still in the minute at NOW + 60.5
+            None,
+            Denial("enrollment", 400.75),
+            None,  # the first send left the 10 minutes at NOW + 600.75
+        ], spender
+    key = Codec(prefix).budget_key("e:f")
+    with redis_server.client() as client:
+        sends = client.zrange(key, 0, -1, withscores=True)
+        assert [score for _, score in sends] == [NOW + 1.75, NOW + 61.75, NOW + 601.75]
+        assert all(-4096 <= int(member) < 4096 for member, _ in sends)  # the small integer
+        one = Codec(prefix).budget_key("e:g")
+        assert store.spend_budgets([Budget("enrollment", "e:g", 1, 60)], NOW) is None
+        assert client.memory_usage(one, samples=0) <= 16 + 16 + 24 + 32  # 16-byte listpack
+    store.close()
+
+
+def test_a_budget_without_a_part_notes_the_token_when_its_integer_is_taken(redis_server, prefix):
+    """Two sends never count as one: where another send holds the integer, the send is
+    noted under its token; a release gives back exactly the send it names."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    store.load_scripts()
+    codec = Codec(prefix)
+    budgets = [Budget("ip", "i:n", 5, 600)]
+    (first,) = codec.spend_budgets(budgets, NOW)
+    (second,) = codec.spend_budgets(budgets, NOW + 1)
+    taken = str(first.args[1]).split(".")[0]
+    second.args[1] = f"{taken}.{str(second.args[1]).split('.')[1]}"  # the same integer
+    key = codec.budget_key("i:n")
+    with redis_server.client() as client:
+        for call in (first, second):
+            assert client.execute_command(*call.evalsha()) is None
+        members = client.zrange(key, 0, -1)
+        assert len(members) == 2 and members[0] == taken.encode()
+        assert client.execute_command(*codec.release_budgets(second).evalsha()) is None
+        assert client.zrange(key, 0, -1) == [taken.encode()]  # the first send stays
+        assert client.execute_command(*codec.release_budgets(first).evalsha()) is None
+        assert client.zrange(key, 0, -1) == []
+    store.close()
+
+
+def test_the_budgets_shared_across_accounts_take_a_short_key(redis_server, prefix):
+    """A number's enrollment budget and a client network's are tagged with 72 bits of their
+    keyed digest (12 characters): one send each takes 104 bytes (120 with the full 128-bit
+    digest), and an enrollment code at most 660 with the budgets its start created (the pumping
+    guard's ranges, shared by the numbers of one range, aside)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=OutboxSender())
+    count = 20
+    for n in range(count):
+        subject, phone = f"user-{n:07d}", f"+336{n:08d}"
+        gate.start_sms(subject, phone, purpose="enroll", client_ip=f"198.51.0.{n}")
+    with redis_server.client() as client:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        assert len(keys) == 4 * count + 2
+        sizes = {key: client.memory_usage(key, samples=0) for key in keys}
+    shared = [key for key in keys if key.endswith((b":te", b":ti"))]
+    assert len(shared) == 2 * count
+    assert all(len(key.split(b"{")[1].split(b"}")[0]) == 12 for key in shared)
+    assert max(sizes[key] for key in shared) <= 104
+    own = [size for key, size in sizes.items() if not key.endswith(b":bw")]  # not shared
+    assert sum(own) / count <= 660
+    store.close()
+
+
 def test_the_prefix_may_not_hold_a_hash_tag():
     with pytest.raises(ValueError, match="prefix"):
         RedisStore(Redis(), prefix="app:{x}:")
@@ -393,18 +470,28 @@ def test_a_missing_server_binary_fails_naming_the_package(monkeypatch):
         servers.binary("redis-cli")
 
 
+def _raw(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
 def test_a_challenge_is_written_compactly(redis_server, prefix):
-    """Format 5: the masked number's dots as "*", the sealed delivery without the key id it
-    shares with the sealed subject, created_at as its distance to expires_at, an empty locale
-    as nothing, a 16-character code digest: a typical challenge takes 328 bytes of Redis
-    memory (format 4: 360). It reads back exactly."""
+    """Format 6: the masked number's dots as "*", created_at as its distance to expires_at,
+    an empty locale as nothing, a 16-character code digest, then the key id the sealed
+    values share (3 bytes) and their bodies as raw bytes (the subject's after its length):
+    a typical challenge takes 296 bytes of Redis memory (format 5: 328). It reads back
+    exactly."""
     store = RedisStore.from_url(redis_server.url, prefix=prefix)
     record = _record(masked_phone="+33 ••• ••• 5678", code_digest="d" * 16)
     store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
     key = Codec(prefix).challenge_key(record.id)
     with redis_server.client() as client:
+        sealed = bytes.fromhex("abcdef") + bytes((30,)) + _raw("u" * 40) + _raw("p" * 96)
         assert client.get(key).endswith(
-            f"|{'d' * 16}||5|login|+33 *** *** 5678|abcdef.{'u' * 40}|.{'p' * 96}|300|".encode()
+            f"|{'d' * 16}||6|login|+33 *** *** 5678|300||".encode() + sealed
         )
     assert store.get_challenge(record.id) == record
     outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
@@ -463,6 +550,102 @@ def test_a_challenge_the_previous_releases_wrote_reads_back_and_checks(
     outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
     assert outcome.result is Result.APPROVED and outcome.record is not None
     assert outcome.record.masked_phone == "+33 ••• ••• 5678"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("subject", "delivery", "written"),
+    [
+        ("abcdef." + _b64(b"|\xff\xfe|" * 9), "abcdef." + _b64(b"\xed\xa0\x80|" * 20), 6),
+        ("abcdef.", "abcdef." + _b64(bytes(range(256))), 6),  # an empty body; every byte
+        ("ABCDEF.uuuu", "ABCDEF.pppp", 5),  # a key id not as the keyring makes it
+        ("abcdef." + _b64(b"x" * 256), "abcdef.pppp", 5),  # a subject body above 255 bytes
+        ("abcdef.uuu", "abcdef.pppp", 5),  # not canonical base64url
+        ("abcdef.uuuu", "other.pppp", 5),  # a key id of its own
+    ],
+)
+def test_a_challenge_in_format_6_reads_back_exactly(
+    redis_server, prefix, subject, delivery, written
+):
+    """Raw bytes that hold "|", invalid UTF-8 or encoded surrogates come back as they were;
+    a record format 6 cannot hold exactly is written as text (format 5)."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(sealed_subject=subject, sealed_delivery=delivery, locale="fr")
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        assert f"|{written}|login|".encode() in client.get(Codec(prefix).challenge_key(record.id))
+    assert store.get_challenge(record.id) == record
+    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.sealed_delivery == delivery
+    store.close()
+
+
+def test_a_challenge_in_format_6_keeps_text_that_is_not_ascii(redis_server, prefix):
+    """A purpose and a masked text beyond ASCII next to the raw bytes read back as written."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(purpose="vérifier✓", masked_phone="+33 ••• ••• 5678 ☎", locale="ü")
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        value = client.get(Codec(prefix).challenge_key(record.id))
+        assert "|6|vérifier✓|+33 *** *** 5678 ☎|300|".encode() in value
+    assert store.get_challenge(record.id) == record
+    outcome = store.check_code(record.id, "d" * 22, "", NOW + 1, 5, LOCKOUT, "vérifier✓")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    assert outcome.record.purpose == "vérifier✓"
+    store.close()
+
+
+def test_a_client_that_decodes_replies_gets_challenges_as_text(redis_server, prefix):
+    """With ``decode_responses`` (replies as text) the store writes format 5, which reads
+    back through it."""
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest="d" * 16)
+    store = RedisStore.from_url(redis_server.url, prefix=prefix, decode_responses=True)
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    with redis_server.client() as client:
+        assert b"|5|login|" in client.get(Codec(prefix).challenge_key(record.id))
+    assert store.get_challenge(record.id) == record
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED
+    store.close()
+
+
+def test_a_challenge_format_5_the_previous_release_wrote_reads_back_and_checks(
+    redis_server, prefix
+):
+    """Format 5, as the previous release wrote every challenge: a challenge pending across
+    the upgrade reads back, its purpose is checked, its right code approved."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(masked_phone="+33 ••• ••• 5678", code_digest="d" * 16, locale="de")
+    value = (
+        f"p|0|1|{NOW + 30!r}|{NOW + 300!r}|{'d' * 16}||5|login|+33 *** *** 5678|"
+        f'{record.sealed_subject}|.{"p" * 96}|300|"de"'
+    )
+    with redis_server.client() as client:
+        client.set(Codec(prefix).challenge_key(record.id), value, ex=360)
+    assert store.get_challenge(record.id) == record
+    wrong = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "transaction")
+    assert wrong.result is Result.EXPIRED
+    assert store.check_code(record.id, "e" * 16, "", NOW + 1, 5, LOCKOUT, "login").result is (
+        Result.INVALID
+    )
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.APPROVED and outcome.record is not None
+    store.close()
+
+
+def test_a_damaged_format_6_challenge_fails_closed(redis_server, prefix):
+    """Its sealed bytes cut short: expired, never approved, never a crash."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    record = _record(code_digest="d" * 16)
+    store.create_challenge(record, SUBJECT_KEY, NOW, LOCKOUT)
+    key = Codec(prefix).challenge_key(record.id)
+    with redis_server.client() as client:
+        value = client.get(key)
+        client.set(key, value[: value.index(b"|6|") + 35], ex=360)
+    outcome = store.check_code(record.id, "d" * 16, "", NOW + 1, 5, LOCKOUT, "login")
+    assert outcome.result is Result.EXPIRED and outcome.record is None
+    assert store.get_challenge(record.id) is None
     store.close()
 
 

@@ -104,8 +104,12 @@ class MemoryStore(KeyedMemory):
             worst = self._ranges.judge(watches, now)
             if worst is not None:
                 return worst
+            # A family without a part notes the send at the whole second at or after it (as a
+            # Redis store does, to keep its one-send keys small).
+            second = -(-micros // 1_000_000) * 1_000_000
             for key in longest:
-                self._budgets[key].append((micros, parts.get(key, "")))
+                part = parts.get(key, "")
+                self._budgets[key].append((micros if part else second, part))
             self._ranges.count(watches, now)
             return None
 

@@ -12,7 +12,7 @@ from .challenge import ChallengeRecord, subject_key_of
 from .crypto import Keyring
 from .errors import SendLimitReached
 from .phone import PhoneNumber, parse_phone
-from .policy import PART_CHARS, Budget, client_network
+from .policy import PART_CHARS, TAG_CHARS, Budget, client_network
 from .pumping import Watch
 from .sealed import Delivery
 from .settings import Settings
@@ -43,11 +43,11 @@ class SendBudgets:
             Budget("subject", own, s.subject_budget.limit, s.subject_budget.window),
         ]
         if purpose == "enroll":
-            address_key = self.keyring.digest("email", address.address)
+            address_key = self.keyring.digest("email", address.address)[:TAG_CHARS]
             rate = s.enrollment_budget
             budgets.append(Budget("enrollment", f"me:{address_key}", rate.limit, rate.window))
         if client_ip:
-            ip_key = self.keyring.digest("ip", client_network(client_ip))
+            ip_key = self.keyring.digest("ip", client_network(client_ip))[:TAG_CHARS]
             budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
         return budgets
 
@@ -80,19 +80,20 @@ class SendBudgets:
         ]
         if channel == "voice":
             rate = s.voice_budget
-            budgets.append(Budget("voice", f"v:{phone_key}", rate.limit, rate.window))
+            budgets.append(Budget("voice", f"v:{phone_key[:TAG_CHARS]}", rate.limit, rate.window))
         if purpose == "enroll":
-            number_key = self.keyring.digest("phone", number.e164)
+            number_key = self.keyring.digest("phone", number.e164)[:TAG_CHARS]
             rate = s.enrollment_budget
             budgets.append(Budget("enrollment", f"e:{number_key}", rate.limit, rate.window))
         if client_ip:
-            ip_key = self.keyring.digest("ip", client_network(client_ip))
+            ip_key = self.keyring.digest("ip", client_network(client_ip))[:TAG_CHARS]
             budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
         cap = s.country_caps.get(number.calling_code, s.default_country_cap)
         if cap == 0:  # a store counts against a positive limit only
             raise SendLimitReached("country")
         if cap is not None:
-            budgets.append(Budget("country", f"c:{number.calling_code}", cap, 86400))
+            # "+33": a record the release before kept in microseconds ("33") is not read.
+            budgets.append(Budget("country", f"c:+{number.calling_code}", cap, 86400))
         return budgets + self._watches(number, purpose)
 
     def _resend_budgets(

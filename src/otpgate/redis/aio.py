@@ -21,7 +21,7 @@ from . import keyed
 from .budgets import report_unreleased, settle
 from .cluster_route import async_sender
 from .codec import FAILURES, Call, Codec, unavailable
-from .connect import AsyncClient, async_client, async_sentinel
+from .connect import AsyncClient, async_client, async_sentinel, decodes_responses
 from .records import as_text
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ class AsyncRedisStore:
 
     def __init__(self, client: AsyncClient, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.client = client
-        self._codec = Codec(prefix)
+        self._codec = Codec(prefix, binary=not decodes_responses(client))
         self._owned: list[Any] = []
         self._cluster = isinstance(client, RedisCluster)
         self._send = async_sender(client)  # on a Cluster: straight to the slot's master

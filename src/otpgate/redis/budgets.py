@@ -25,7 +25,11 @@ What a crash (or a lost connection) between the spend and the release can cost: 
 refused (no SMS goes out, as no code was created), while the budgets that were spent keep a
 slot taken until that send leaves their window: never an SMS beyond a budget, at most a
 budget slot wasted until its window ends. Two concurrent starts may likewise see each
-other's about-to-be-released slots and be refused, never let through.
+other's about-to-be-released slots and be refused, never let through. A budget without a
+part notes a send under a small random integer (see ``budgets.lua``): a release removes it
+only where it holds this send's second, so the release of a call that failed before it ran
+gives back another send only if that one was noted in the same second under the same
+integer (1 in 8192 for each such send): one send beyond that budget at most.
 
 A standalone server (or a Sentinel master) has no slots: the store keeps one script call
 for every budget, as before, so a start is still two round trips.

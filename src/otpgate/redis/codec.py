@@ -8,15 +8,17 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 - ``P{S}:c:<nonce>`` a challenge, ``P{S}:s`` the subject's failures, lock and last TOTP
   step (both strings): one subject's keys share the hash tag ``{S}``, one Cluster slot;
-- ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times in
-  whole microseconds, an integer score: the budgets of one core key, such as a number's
+- ``P{D}:t<kind>[:<window>]`` a send budget family's record (sorted set of send times, an
+  integer score: the budgets of one core key, such as a number's
   15-minute and 1-day ones, count their own windows in it), ``D`` the keyed
   digest of what it counts (a subject, a number, a client network, a phone of a subject for
   calls) or the calling code of a country: each budget has the hash tag of what it counts,
   so budgets spread over a Cluster's masters (``budgets.py`` says how a start spends them
   when they lie in several slots). A subject's record (``ts``) shares its other keys' slot
   and holds its numbers' budgets too: their sends noted ``part.`` + 8 characters of the
-  member, each such budget counting its part's sends only (one key fewer per start);
+  member's token, each such budget counting its part's sends only (one key fewer per start);
+  a family without a part notes a send at the whole second at or after it, under the
+  member's small integer (a one-send key's listpack takes 16 bytes instead of 32);
 - ``P{D}:bw`` a range the SMS pumping guard watches (a hash: sends and verified codes per
   minute and per hour, ``b`` blocked until, ``p`` the range's label such as ``+44 7700``),
   ``D`` the keyed digest of the range: spent in the same ``budgets`` call as the budgets.
@@ -52,6 +54,7 @@ from .records import (
     encode_record,
     frozen,
     number,
+    reply_fields,
     safe_token,
 )
 
@@ -109,7 +112,7 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
     is expired, whatever the script answered: it fails closed."""
     if not isinstance(reply, (bytes, str)):
         raise TypeError("unexpected script reply")
-    fields = as_text(reply).split("|", 11)
+    fields = reply_fields(reply)
     result, left, retry, locked = fields[:4]
     record = None
     if len(fields) == 12 and challenge_id is not None:
@@ -183,10 +186,13 @@ def _decode_none(reply: object) -> None:
 class Codec:
     """Builds the script call of each store method for one key prefix."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, binary: bool = False) -> None:
+        """``binary``: write challenges as bytes (format 6: the sealed values as raw bytes),
+        for a client that hands replies back as bytes (no ``decode_responses``)."""
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must be a string without '{' or '}'")
         self.prefix = prefix
+        self.binary = binary
         self.scripts = scripts()
         self._lockout_text: tuple[LockoutPolicy | None, str] = (None, "")
 
@@ -221,10 +227,12 @@ class Codec:
         """One call for every budget and watched range, or (``per_slot``, for a Cluster)
         one per slot; in each, the budgets come first, then the watches in their order."""
         # The score is the send time; the member only has to be unique per send among a
-        # record's members (72 random bits), and is the same in every budget of this send (a
-        # release removes it); a family with a part records "part.<its first 8 characters>"
-        # (48 bits: a subject's record holds a few sends; its listpack stays 32 bytes).
-        member = secrets.token_urlsafe(9)
+        # record's members, and is the same in every budget of this send (a release removes
+        # it): "<a random 13-bit integer>.<72 random bits>". A family with a part records
+        # "part.<the token's first 8 characters>" (48 bits: a subject's record holds a few
+        # sends; its listpack stays 32 bytes); one without, the integer (a listpack's
+        # smallest but one: 3 bytes), or the token where another send holds the integer.
+        member = f"{secrets.randbelow(8192) - 4096}.{secrets.token_urlsafe(9)}"
         groups: dict[int, tuple[list[Budget], list[Watch]]] = {}
         for entry in entries:
             key = self.budget_key(entry.key)
@@ -268,7 +276,7 @@ class Codec:
     ) -> Call[Outcome]:
         ttl = max(0, math.ceil(record.expires_at - now)) + CHALLENGE_GRACE
         keys = [self.challenge_key(record.id), self.subject_state_key(subject_key)]
-        args: list[Arg] = [number(now), ttl, _lockout(lockout), encode_record(record)]
+        args: list[Arg] = [number(now), ttl, _lockout(lockout), encode_record(record, self.binary)]
 
         def decode(reply: object) -> Outcome:
             outcome = _decode_outcome(None, reply)

@@ -180,3 +180,12 @@ def async_sentinel(
         **merged,
     )
     return manager.master_for(service_name), list(manager.sentinels)
+
+
+def decodes_responses(client: Any) -> bool:
+    """True if ``client`` hands replies back as text (``decode_responses``), or if that
+    cannot be told: the store then writes challenges as text, which any client reads."""
+    try:
+        return bool(client.get_encoder().decode_responses)
+    except Exception:  # a client of its own kind: the text format is the safe one
+        return True

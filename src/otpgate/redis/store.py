@@ -21,7 +21,7 @@ from . import keyed
 from .budgets import report_unreleased, settle
 from .cluster_route import sync_sender
 from .codec import FAILURES, Call, Codec, unavailable
-from .connect import SyncClient, sync_client, sync_sentinel
+from .connect import SyncClient, decodes_responses, sync_client, sync_sentinel
 from .records import as_text
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ class RedisStore:
 
     def __init__(self, client: SyncClient, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.client = client
-        self._codec = Codec(prefix)
+        self._codec = Codec(prefix, binary=not decodes_responses(client))
         self._owned: list[Any] = []
         self._cluster = isinstance(client, RedisCluster)
         self._send = sync_sender(client)  # on a Cluster: straight to the slot's master

@@ -1,6 +1,6 @@
 -- spend_budgets: count one send against every budget, or against none if any is spent; and
 -- the SMS pumping guard's watched ranges (otpgate.core.pumping, line for line).
--- KEYS: per budget its family's sorted set (score: send time in microseconds; budgets of one family name the
+-- KEYS: per budget its family's sorted set (score: send time; budgets of one family name the
 -- same key), then one hash per watched range.
 -- ARGV: now, member, the number of budgets, then per budget limit, window, scope, part, then
 -- per watch scope, label, floor, fresh, window, surge, min_conversion, min_sample, block,
@@ -10,12 +10,17 @@
 -- limit, baseline, horizon}.
 local now = tonumber(ARGV[1])
 -- A budget's score: the send time in whole microseconds (a listpack stores it as an
--- integer, 16 bytes less per key than its decimal text); as MemoryStore counts. A family whose
--- budgets name a part records the send as "part." and the member's first 8 characters; a
--- budget with a part counts only the members of its part (a subject's record holds its
--- numbers' budgets too).
+-- integer, 16 bytes less per key than its decimal text); as MemoryStore counts. The member:
+-- "<a random 13-bit integer>.<a random token>". A family whose budgets name a part records
+-- the send as "part." and the token's first 8 characters; a budget with a part counts only
+-- the members of its part (a subject's record holds its numbers' budgets too). A family
+-- without a part (a number's enrollment, a network's, a country's: a key that mostly holds
+-- one send) records it under the integer, or the token if another send holds that one, at
+-- the whole second at or after it (4 bytes each instead of 8 and 9: its listpack takes 16
+-- bytes, not 32): such a send counts up to a second longer, never less.
 local micros = math.floor(now * 1000000 + 0.5)
-local member = ARGV[2]
+local short, member = string.match(ARGV[2], '^(-?%d+)%.(.+)$')
+local second = math.ceil(micros / 1000000)
 local budgets = tonumber(ARGV[3])
 local MINUTE, HOUR, BASELINE_HOURS, SETTLE_MINUTES = 60, 3600, 23, 2
 local minute, hour = math.floor(now / MINUTE), math.floor(now / HOUR)
@@ -69,18 +74,24 @@ for i = 1, budgets do
   if (longest[KEYS[i]] or 0) < window then longest[KEYS[i]] = window end
   if part ~= '' and not parts[KEYS[i]] then parts[KEYS[i]] = part .. '.' end
 end
+-- A bound in microseconds as a family's score: a send at second s is after it if s is.
+local function bound(key, at)
+  if parts[key] then return at end
+  return math.floor(at / 1000000)
+end
 local trimmed = {}
 for i = 1, budgets do
   if not trimmed[KEYS[i]] then
     trimmed[KEYS[i]] = true
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', num(micros - longest[KEYS[i]] * 1000000))
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf',
+      num(bound(KEYS[i], micros - longest[KEYS[i]] * 1000000)))
   end
 end
 local worst_scope, worst_wait = nil, nil
 for i = 1, budgets do
   local key, base = KEYS[i], 4 * (i - 1) + 4
   local limit, window, part = tonumber(ARGV[base]), tonumber(ARGV[base + 1]), ARGV[base + 3]
-  local since = '(' .. num(micros - window * 1000000)
+  local since = '(' .. num(bound(key, micros - window * 1000000))
   local oldest = nil
   if part == '' then
     local count = redis.call('ZCOUNT', key, since, '+inf')
@@ -98,7 +109,9 @@ for i = 1, budgets do
     if #times >= limit then oldest = times[#times - limit + 1] end
   end
   if oldest ~= nil then
-    local wait = (tonumber(oldest) - micros) / 1000000 + window
+    local sent = tonumber(oldest)
+    if not parts[key] then sent = sent * 1000000 end
+    local wait = (sent - micros) / 1000000 + window
     if worst_wait == nil or wait > worst_wait then
       worst_scope, worst_wait = ARGV[base + 2], wait
     end
@@ -153,9 +166,11 @@ end
 for i = 1, budgets do
   if trimmed[KEYS[i]] then
     trimmed[KEYS[i]] = nil
-    local noted = member
-    if parts[KEYS[i]] then noted = parts[KEYS[i]] .. string.sub(member, 1, 8) end
-    redis.call('ZADD', KEYS[i], num(micros), noted)
+    if parts[KEYS[i]] then
+      redis.call('ZADD', KEYS[i], num(micros), parts[KEYS[i]] .. string.sub(member, 1, 8))
+    elseif redis.call('ZADD', KEYS[i], 'NX', num(second), short) == 0 then
+      redis.call('ZADD', KEYS[i], num(second), member)
+    end
     redis.call('EXPIRE', KEYS[i], longest[KEYS[i]])
   end
 end

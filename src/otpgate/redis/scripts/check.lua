@@ -17,7 +17,7 @@ local value = values[1]
 if value and not values[2] then
   local t, e, d, x, at = string.match(value, '^(%a)|%d+|%d+|[^|]+|([^|]+)|([^|]+)|([^|]*)|()')
   if t == 'p' and d == code and x == context and now < tonumber(e) and (purpose == ''
-      or (string.match(value, '^[345]|([^|]*)|', at) or string.match(value, '^%[%d+,"([^"]*)"', at))
+      or (string.match(value, '^[3-6]|([^|]*)|', at) or string.match(value, '^%[%d+,"([^"]*)"', at))
         == purpose) then
     value = 'a' .. string.sub(value, 2)
     redis.call('SET', KEYS[1], value, 'KEEPTTL')
@@ -31,7 +31,7 @@ if c == nil or c.t ~= 'p' then
   if c ~= nil and c.t == 'm' then return outcome('max_attempts', 0) end
   return outcome('expired')
 end
-if purpose ~= '' and (string.match(c.rest, '^[345]|([^|]*)|')
+if purpose ~= '' and (string.match(c.rest, '^[3-6]|([^|]*)|')
     or string.match(c.rest, '^%[%d+,"([^"]*)"')) ~= purpose then
   return outcome('expired', nil, nil, false, c)
 end

@@ -2,11 +2,20 @@
 -- one slot, then its watched ranges. ARGV: the send's member, now, the number of budgets,
 -- then per budget its part, then per watched range 1 if the send was counted there. A budget
 -- that never counted the send is left as it is; a range's counts never go below zero.
+-- The member as budgets.lua noted it: "part." and the token's first 8 characters, or (a
+-- family without a part) the token, or its integer if that holds this send's second (then
+-- the integer was free, as it is taken only for one send at a time).
 local budgets, now = tonumber(ARGV[3]), tonumber(ARGV[2])
+local short, member = string.match(ARGV[1], '^(-?%d+)%.(.+)$')
+local second = math.ceil(math.floor(now * 1000000 + 0.5) / 1000000)
 for i = 1, budgets do
   local part = ARGV[3 + i]
-  if part == '' then redis.call('ZREM', KEYS[i], ARGV[1])
-  else redis.call('ZREM', KEYS[i], part .. '.' .. string.sub(ARGV[1], 1, 8)) end
+  if part ~= '' then
+    redis.call('ZREM', KEYS[i], part .. '.' .. string.sub(member, 1, 8))
+  elseif redis.call('ZREM', KEYS[i], member) == 0
+      and tonumber(redis.call('ZSCORE', KEYS[i], short)) == second then
+    redis.call('ZREM', KEYS[i], short)
+  end
 end
 local fields = {'s' .. math.floor(now / 60), 'h' .. math.floor(now / 3600)}
 for j = budgets + 1, #KEYS do
