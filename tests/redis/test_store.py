@@ -340,6 +340,39 @@ def test_a_budget_without_a_part_notes_the_token_when_its_integer_is_taken(redis
     store.close()
 
 
+def test_the_release_of_a_failed_call_never_gives_back_another_send(redis_server, prefix):
+    """A call that failed may not have run: its release must not take the small integer
+    another send of the same second holds (that would let one send past the budget); it
+    gives back its token only."""
+    store = RedisStore.from_url(redis_server.url, prefix=prefix)
+    store.load_scripts()
+    codec = Codec(prefix)
+    budgets = [Budget("ip", "i:u", 1, 600)]
+    (held,) = codec.spend_budgets(budgets, NOW)
+    (failed,) = codec.spend_budgets(budgets, NOW)  # the same second, never run
+    taken = str(held.args[1]).split(".")[0]
+    failed.args[1] = f"{taken}.{str(failed.args[1]).split('.')[1]}"  # the same integer
+    key = codec.budget_key("i:u")
+    with redis_server.client() as client:
+        assert client.execute_command(*held.evalsha()) is None
+        unsure = codec.release_budgets(failed, sure=False)
+        assert client.execute_command(*unsure.evalsha()) is None
+        assert client.zrange(key, 0, -1) == [taken.encode()]  # the other send still counts
+        refused = store.spend_budgets(budgets, NOW + 1)  # the budget of 1 is still spent
+        assert refused is not None and refused.scope == "ip"
+        # A call that failed after counting its send under its token is given back.
+        (late,) = codec.spend_budgets([Budget("ip", "i:v", 5, 600)], NOW)
+        later = codec.spend_budgets([Budget("ip", "i:v", 5, 600)], NOW)[0]
+        later.args[1] = f"{str(late.args[1]).split('.')[0]}.{str(later.args[1]).split('.')[1]}"
+        for call in (late, later):
+            assert client.execute_command(*call.evalsha()) is None
+        assert client.zcard(codec.budget_key("i:v")) == 2
+        back = codec.release_budgets(later, sure=False)
+        assert client.execute_command(*back.evalsha()) is None
+        assert client.zcard(codec.budget_key("i:v")) == 1  # its token, not the integer
+    store.close()
+
+
 def test_the_budgets_shared_across_accounts_take_a_short_key(redis_server, prefix):
     """A number's enrollment budget and a client network's are tagged with 72 bits of their
     keyed digest (12 characters): one send each takes 104 bytes (120 with the full 128-bit

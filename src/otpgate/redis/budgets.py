@@ -27,9 +27,11 @@ slot taken until that send leaves their window: never an SMS beyond a budget, at
 budget slot wasted until its window ends. Two concurrent starts may likewise see each
 other's about-to-be-released slots and be refused, never let through. A budget without a
 part notes a send under a small random integer (see ``budgets.lua``): a release removes it
-only where it holds this send's second, so the release of a call that failed before it ran
-gives back another send only if that one was noted in the same second under the same
-integer (1 in 8192 for each such send): one send beyond that budget at most.
+only where it holds this send's second, and only for a call that answered: the release of
+a call that failed (it may not have run, and another send of the same second may hold the
+same integer) gives back the send's token only, so it never gives back another send; if
+the failed call did count its send under the integer, that slot stays taken until it leaves
+the window, as after a crash.
 
 A standalone server (or a Sentinel master) has no slots: the store keeps one script call
 for every budget, as before, so a start is still two round trips.
@@ -50,16 +52,17 @@ logger = logging.getLogger("otpgate")
 def settle(
     calls: Sequence[Call[Denial | None]], replies: Sequence[object]
 ) -> tuple[Denial | None, list[int], BaseException | None]:
-    """(the denial, the indexes of the calls that spent, the first failure) of the replies of
-    ``calls`` (a pipeline's, with its errors in place). With a denial or a failure, the
-    calls that spent must be released."""
+    """(the denial, the indexes of the calls that spent or may have, the first failure) of
+    the replies of ``calls`` (a pipeline's, with its errors in place). With a denial or a
+    failure, the calls that spent must be released; those that failed (:func:`unsure`) may
+    not have run, so their release must not give back a send by its small integer alone."""
     worst: Denial | None = None
     spent: list[int] = []
     failure: BaseException | None = None
     for index, (call, reply) in enumerate(zip(calls, replies, strict=True)):
         if isinstance(reply, BaseException):
             failure = failure or reply
-            spent.append(index)  # it may have run: releasing a send never added is a no-op
+            spent.append(index)  # it may have run
             continue
         try:
             denial = call.decode(reply)
@@ -72,6 +75,17 @@ def settle(
         elif worst is None or _rank(denial) > _rank(worst):
             worst = denial
     return worst, spent, failure
+
+
+def unsure(calls: Sequence[Call[Denial | None]], replies: Sequence[object], index: int) -> bool:
+    """Whether the call at ``index`` failed, so it may or may not have counted its send."""
+    if isinstance(replies[index], BaseException):
+        return True
+    try:
+        calls[index].decode(replies[index])
+    except (TypeError, ValueError, KeyError):
+        return True
+    return False
 
 
 def _rank(denial: Denial) -> tuple[bool, float]:

@@ -253,9 +253,14 @@ class Codec:
             calls.append(self._call("budgets", keys, args, _decode_denial))
         return calls
 
-    def release_budgets(self, spent: Call[Denial | None]) -> Call[None]:
-        """Give back the send a ``spend_budgets`` call counted (no-op if it counted none)."""
+    def release_budgets(self, spent: Call[Denial | None], *, sure: bool = True) -> Call[None]:
+        """Give back the send a ``spend_budgets`` call counted (no-op if it counted none).
+        ``sure=False`` (the call failed: it may not have run): by its token only, never by
+        its small integer, which another send of the same second may hold."""
         now, member, budgets = spent.args[:_HEAD]
+        if not sure:
+            assert isinstance(member, str)
+            member = "." + member.partition(".")[2]
         assert isinstance(budgets, int)
         start = _HEAD + _PER_BUDGET * budgets
         parts = [spent.args[index + 3] for index in range(_HEAD, start, _PER_BUDGET)]

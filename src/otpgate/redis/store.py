@@ -18,7 +18,7 @@ from otpgate.core.pumping import Block, Watch
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
-from .budgets import report_unreleased, settle
+from .budgets import report_unreleased, settle, unsure
 from .cluster_route import sync_sender
 from .codec import FAILURES, Call, Codec, unavailable
 from .connect import SyncClient, decodes_responses, sync_client, sync_sentinel
@@ -126,9 +126,13 @@ class RedisStore:
         return replies
 
     def _spend_in_slots(self, calls: Sequence[Call[Denial | None]]) -> Denial | None:
-        denial, spent, failure = settle(calls, self._pipelined(calls))
+        replies = self._pipelined(calls)
+        denial, spent, failure = settle(calls, replies)
         if denial is not None or failure is not None:
-            releases = [self._codec.release_budgets(calls[i]) for i in spent]
+            releases = [
+                self._codec.release_budgets(calls[i], sure=not unsure(calls, replies, i))
+                for i in spent
+            ]
             if releases:  # best effort: see budgets.py
                 report_unreleased(self._pipelined(releases))
         if failure is not None:

@@ -4,15 +4,16 @@
 -- that never counted the send is left as it is; a range's counts never go below zero.
 -- The member as budgets.lua noted it: "part." and the token's first 8 characters, or (a
 -- family without a part) the token, or its integer if that holds this send's second (then
--- the integer was free, as it is taken only for one send at a time).
+-- the integer was free, as it is taken only for one send at a time). A release of a call
+-- that failed (it may not have run) comes without the integer (".token"): the token only.
 local budgets, now = tonumber(ARGV[3]), tonumber(ARGV[2])
-local short, member = string.match(ARGV[1], '^(-?%d+)%.(.+)$')
+local short, member = string.match(ARGV[1], '^(-?%d*)%.(.+)$')
 local second = math.ceil(math.floor(now * 1000000 + 0.5) / 1000000)
 for i = 1, budgets do
   local part = ARGV[3 + i]
   if part ~= '' then
     redis.call('ZREM', KEYS[i], part .. '.' .. string.sub(member, 1, 8))
-  elseif redis.call('ZREM', KEYS[i], member) == 0
+  elseif redis.call('ZREM', KEYS[i], member) == 0 and short ~= ''
       and tonumber(redis.call('ZSCORE', KEYS[i], short)) == second then
     redis.call('ZREM', KEYS[i], short)
   end
