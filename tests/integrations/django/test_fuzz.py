@@ -156,7 +156,14 @@ def test_phone_numbers_with_non_digits_or_controls_send_nothing(world, outbox, p
     assert len(outbox.messages) == sent
 
 
-@pytest.mark.parametrize("phone", ["+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢", "＋３３ ６９８７６５４３２", "+۳۳۶۹۸۷۶۵۴۳۲"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢",
+        "＋３３ ６９８７６５４３２",
+        "+۳۳۶۹۸۷۶۵۴۳۲",
+    ],  # Arabic-Indic, fullwidth, Persian
+)
 def test_phone_numbers_in_other_digits_are_read(world, outbox, phone):
     client = world["clients"]["no factor"]
     api = client.post("/2fa/api/enroll", {"factor": "sms", "phone": phone}, "application/json")

@@ -134,7 +134,14 @@ def test_phone_numbers_with_non_digits_or_controls_send_nothing(harness: Harness
     assert harness.outbox.messages == []
 
 
-@pytest.mark.parametrize("phone", ["+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢", "＋３３ ６９８７６５４３２", "+۳۳۶۹۸۷۶۵۴۳۲"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢",
+        "＋３３ ６９８７６５４３２",
+        "+۳۳۶۹۸۷۶۵۴۳۲",
+    ],  # Arabic-Indic, fullwidth, Persian
+)
 def test_phone_numbers_in_other_digits_are_read(harness: Harness, phone):
     client = harness.client()
     password_login(client, "bob")
