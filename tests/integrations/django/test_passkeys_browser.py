@@ -349,3 +349,24 @@ def test_a_passkey_the_device_lacks_says_so_and_the_button_stays(tab, site):
     alert.wait_for()
     assert page.get_by_role("button", name="Use your passkey").is_enabled()
     assert [post for post in posts if "code=" in post["body"]] == []
+
+
+def test_a_second_passkey_on_the_same_device_says_the_device_has_one(tab, site, gate):
+    """The authenticator already holds a passkey of this account (excludeCredentials: the
+    browser raises InvalidStateError): the page says so, not "try again", which never works."""
+    page, authenticator = tab
+    user = passkey_user(page, site, "ida")
+    sign_in(page, site, "ida", target="/")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    use_passkey(page)
+    page.wait_for_url(site + "/")
+    page.goto(site + "/2fa/passkey/add/")
+    page.get_by_label("Name").fill("Same laptop")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Create the passkey").click()
+    alert = page.get_by_role("alert").filter(has_text="This device already has a passkey")
+    alert.wait_for()
+    assert "use another device or a security key" in alert.inner_text()
+    assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+    assert len(authenticator.credentials()) == 1
+    assert len(gate.passkeys.list(str(user.pk))) == 1

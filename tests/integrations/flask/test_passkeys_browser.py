@@ -309,3 +309,25 @@ def test_pages_fit_a_phone_and_a_desktop_without_the_json_helpers(browser, site)
     finally:
         authenticator.close()
         page.close()
+
+
+def test_a_second_passkey_on_the_same_device_says_the_device_has_one(tab, site):
+    """The authenticator already holds a passkey of this account (excludeCredentials: the
+    browser raises InvalidStateError): the page says so, not "try again", which never works."""
+    page, authenticator = tab
+    passkey_user(page, site)
+    sign_in(page, site, "bob")
+    page.wait_for_url("**/otp/verify**")
+    page.get_by_role("button", name="Use your passkey").click()
+    page.wait_for_url(site.url + "/account")
+    page.goto(site.url + "/otp/passkey")
+    page.get_by_label("Name").fill("Same laptop")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Create the passkey").click()
+    alert = page.get_by_role("alert").filter(has_text="This device already has a passkey")
+    alert.wait_for()
+    assert "use another device or a security key" in alert.inner_text()
+    assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+    assert len(authenticator.credentials()) == 1
+    with site.harness.app.app_context():
+        assert len(site.harness.gate.verifier.passkeys.list("bob")) == 1
