@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from django.test import override_settings
 
+from tests.a11y import WIDTHS, describe, serious
 from tests.browser import ARGS, CHROMIUM
 from tests.webauthn_browser import (
     VirtualAuthenticator,
@@ -360,13 +362,23 @@ def test_a_second_passkey_on_the_same_device_says_the_device_has_one(tab, site, 
     page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
     use_passkey(page)
     page.wait_for_url(site + "/")
-    page.goto(site + "/2fa/passkey/add/")
-    page.get_by_label("Name").fill("Same laptop")
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("button", name="Create the passkey").click()
-    alert = page.get_by_role("alert").filter(has_text="This device already has a passkey")
-    alert.wait_for()
-    assert "use another device or a security key" in alert.inner_text()
-    assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+    agent = page.evaluate("navigator.userAgent")
+    with override_settings(LANGUAGES=[("en", "English"), ("ar", "العربية")]):
+        for lang, said in [("en", "This device already has a passkey"), ("ar", "مفتاح مرور لهذا")]:
+            authenticator.cdp.send(  # the page's language, as a user sets it
+                "Network.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": lang}
+            )
+            page.goto(site + "/2fa/passkey/add/")
+            page.locator("#otpgate-passkey-name").fill("Same laptop")
+            page.locator("button[name=action][value=start]").click()
+            page.locator("#otpgate-webauthn").click()
+            alert = page.get_by_role("alert").filter(has_text=said)
+            alert.wait_for()
+            assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+            assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                bad = serious(page)
+                assert not bad, f"{lang} at {width} px:\n{describe(bad)}"
     assert len(authenticator.credentials()) == 1
     assert len(gate.passkeys.list(str(user.pk))) == 1
