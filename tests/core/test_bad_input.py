@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 
 from otpgate import (
     ChallengeExpired,
     ContextMismatch,
+    InvalidCode,
     InvalidPhoneNumber,
     MalformedInput,
     OtpgateError,
@@ -17,8 +19,10 @@ from otpgate import (
 from tests.conftest import KEY, PHONE
 
 BAD_CODES = [
-    "١٢٣٤٥٦",  # Arabic-Indic digits
-    "１２３４５６",  # fullwidth digits
+    "¹²³⁴⁵⁶",  # superscripts: isdigit() says yes, but they are not decimal digits
+    "١٢٣٤٥x",  # Arabic-Indic digits and a letter
+    "١٢٣ ٤٥٦",  # Arabic-Indic digits with a blank inside
+    "１２３４５６７",  # seven fullwidth digits
     "123 456",
     "123-456",
     "12345",
@@ -44,15 +48,41 @@ def test_malformed_sms_codes_use_up_no_attempt(gate, outbox, bad):
     gate.check(challenge.id, outbox.last_code_for(PHONE))
 
 
-def test_the_real_code_in_other_digits_is_refused(gate, outbox):
+#: Keyboards with other digits: Arabic-Indic, Persian, Devanagari, fullwidth.
+OTHER_DIGITS = ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "０１２３４５６７８９"]
+
+
+@pytest.mark.parametrize("script", OTHER_DIGITS)
+def test_the_real_code_in_other_digits_is_approved(gate, outbox, script):
     challenge = gate.start_sms("alice", PHONE, purpose="enroll")
     code = outbox.last_code_for(PHONE)
-    arabic = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
-    fullwidth = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    for variant in (arabic, fullwidth, f"{code[:3]} {code[3:]}", f"{code[:3]}-{code[3:]}"):
+    for variant in (f"{code[:3]} {code[3:]}", f"{code[:3]}-{code[3:]}"):
         with pytest.raises(MalformedInput):
             gate.check(challenge.id, variant)
-    gate.check(challenge.id, f" {code}\n")
+    assert gate.get(challenge.id).attempts_left == 5
+    typed = code.translate(str.maketrans("0123456789", script))
+    assert gate.check(challenge.id, f" {typed}\n").subject == "alice"
+
+
+@pytest.mark.parametrize("script", OTHER_DIGITS)
+def test_a_wrong_code_in_other_digits_counts_like_a_wrong_code(gate, outbox, script):
+    challenge = gate.start_sms("alice", PHONE, purpose="enroll")
+    code = outbox.last_code_for(PHONE)
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    with pytest.raises(InvalidCode):
+        gate.check(challenge.id, wrong.translate(str.maketrans("0123456789", script)))
+    assert gate.get(challenge.id).attempts_left == 4
+
+
+@pytest.mark.parametrize("script", OTHER_DIGITS)
+def test_totp_and_recovery_codes_in_other_digits(gate, clock, script):
+    totp = pyotp.TOTP(gate.totp.enroll("alice").secret)
+    digits = str.maketrans("0123456789", script)
+    gate.totp.confirm("alice", totp.at(clock()).translate(digits))
+    clock.advance(30)
+    assert gate.check_totp("alice", totp.at(clock()).translate(digits)).factor == "totp"
+    codes = gate.recovery.generate("alice")
+    assert gate.check_recovery("alice", codes[0].translate(digits)).factor == "recovery"
 
 
 @pytest.mark.parametrize("bad", BAD_CODES, ids=repr)
@@ -85,8 +115,8 @@ def test_bad_challenge_ids(gate, challenge_id):
         ("+", InvalidPhoneNumber),
         ("+1 555", InvalidPhoneNumber),
         ("+" + "9" * 10_000, InvalidPhoneNumber),
-        ("+33 ６１２３４５６７８", InvalidPhoneNumber),  # fullwidth: phonenumbers reads them
-        ("+٣٣ ٦١٢٣٤٥٦٧٨", InvalidPhoneNumber),  # Arabic-Indic digits
+        ("+٣٣ ٦١٢٣٤٥٦٧x", InvalidPhoneNumber),  # Arabic-Indic digits and a letter
+        ("+33 ⁶¹²³⁴⁵⁶⁷⁸", InvalidPhoneNumber),  # superscripts are not decimal digits
         (PHONE + "\x00", InvalidPhoneNumber),
         ("+33 6 12\n34 56 78", InvalidPhoneNumber),
         ("+1 900 555 0123", PhoneTypeNotAllowed),  # US premium rate
@@ -197,3 +227,13 @@ def test_totp_near_the_epoch_does_not_crash():
 
     settings = Settings(secret_keys=(KEY,))
     assert match_step(b"k" * 20, "123456", 29.0, settings) in (None, 0)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+٣٣ ٦ ١٢ ٣٤ ٥٦ ٧٨", "+۳۳ ۶۱۲۳۴۵۶۷۸", "+३३ ६१२३४५६७८", "＋３３ ６１２３４５６７８"],
+    ids=repr,
+)
+def test_phone_numbers_typed_in_other_digits_are_read(gate, outbox, typed):
+    gate.start_sms("alice", typed, purpose="enroll")
+    assert outbox.last_code_for(PHONE)

@@ -176,12 +176,18 @@ NON_ASCII_DIGIT = st.characters(categories=["Nd"]).filter(lambda char: not char.
 
 
 def _is_code(value: object, digits: int) -> bool:
-    """The oracle: a string whose stripped form is exactly ``digits`` ASCII digits."""
+    """The oracle: a string whose stripped form is exactly ``digits`` decimal digits of any
+    script (category Nd)."""
     return (
         isinstance(value, str)
         and len(value) <= MAX_INPUT
-        and re.fullmatch(f"[0-9]{{{digits}}}", value.strip(), re.ASCII) is not None
+        and len(value.strip()) == digits
+        and all(unicodedata.category(char) == "Nd" for char in value.strip())
     )
+
+
+def _ascii(value: str) -> str:
+    return "".join(str(unicodedata.decimal(char)) for char in value.strip())
 
 
 @hypothesis_settings(max_examples=300)
@@ -212,14 +218,28 @@ def _code_with_non_ascii_digit(draw: st.DrawFn) -> tuple[int, str]:
 @hypothesis_settings(max_examples=300)
 @given(case=_code_with_non_ascii_digit())
 @example(case=(6, "١٢٣٤٥٦"))  # Arabic-Indic
+@example(case=(6, "۱۲۳۴۵۶"))  # Persian
 @example(case=(6, "１２３４５６"))  # fullwidth
 @example(case=(6, "12345६"))  # one Devanagari digit
-def test_clean_numeric_code_refuses_any_non_ascii_digit(case: tuple[int, str]) -> None:
-    """Other scripts' digits are refused even where ``str.isdigit`` and ``int()`` take them."""
+def test_clean_numeric_code_reads_any_decimal_digit_as_ascii(case: tuple[int, str]) -> None:
+    """Other scripts' decimal digits (category Nd) are read as the ASCII digit of the same
+    value, so a code typed on any keyboard has one canonical form."""
     digits, value = case
-    assert value.isdigit() and len(value) == digits
+    expected = "".join(str(unicodedata.decimal(char)) for char in value)
+    assert clean_numeric_code(value, digits) == expected
+
+
+@hypothesis_settings(max_examples=300)
+@given(
+    digits=DIGITS,
+    code=st.text(st.characters(categories=["No"]).filter(str.isdigit), min_size=6, max_size=10),
+)
+@example(digits=6, code="¹²³⁴⁵⁶")
+@example(digits=6, code="①②③④⑤⑥")
+def test_clean_numeric_code_refuses_digits_that_are_not_decimal(digits: int, code: str) -> None:
+    """Superscripts and circled digits (``str.isdigit`` but not decimal) are refused."""
     with pytest.raises(MalformedInput):
-        clean_numeric_code(value, digits)
+        clean_numeric_code(code, digits)
 
 
 @hypothesis_settings(max_examples=300)
@@ -258,10 +278,11 @@ def test_clean_numeric_code_refuses_inner_separators(
 @example(digits=6, value="1" * 10_000)
 @example(digits=6, value=" " * 60 + "123456")
 def test_clean_numeric_code_accepts_exactly_the_oracle(digits: int, value: object) -> None:
-    """For any value: accepted (as its stripped digits) iff it is a code; else MalformedInput."""
+    """For any value: accepted (as its stripped digits, in ASCII) iff it is a code; else
+    MalformedInput."""
     if _is_code(value, digits):
         assert isinstance(value, str)
-        assert clean_numeric_code(value, digits) == value.strip()
+        assert clean_numeric_code(value, digits) == _ascii(value)
     else:
         with pytest.raises(MalformedInput):
             clean_numeric_code(value, digits)
@@ -344,7 +365,7 @@ def test_only_the_real_code_approves(attempts: list[object]) -> None:
     approved = False
     for attempt in attempts:
         value = attempt(code) if callable(attempt) else attempt
-        real = isinstance(value, str) and len(value) <= MAX_INPUT and value.strip() == code
+        real = _is_code(value, 6) and _ascii(value) == code  # type: ignore[arg-type]
         alive = not approved and wrong < SETTINGS.max_attempts
         if real and alive:
             verification = gate.check(challenge_id, value)  # type: ignore[arg-type]

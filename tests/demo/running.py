@@ -21,12 +21,24 @@ SITE = re.compile(r"\((Django|Flask|FastAPI)\)\n\s+(http://127\.0\.0\.1:\d+)")
 INBOX = re.compile(r"SMS inbox\s+(http://127\.0\.0\.1:\d+)/")
 
 
+def _background_job_signals() -> None:
+    """As a shell starts a background job (``otpgate demo &`` in a script): SIGINT ignored. The
+    demo must still stop on Ctrl-C (it restores SIGINT when it finds it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _terminal_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class RunningDemo:
-    def __init__(self, *args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *args: str,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        background_job: bool = False,
+    ) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "otpgate", "demo", "--port", "0", "--inbox-port", "0", *args],
             cwd=cwd,
@@ -36,9 +48,9 @@ class RunningDemo:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
-            # As typed in a terminal: Ctrl-C (SIGINT) reaches it even when these tests run
-            # as a background job, which starts with SIGINT ignored (and so would the demo).
-            preexec_fn=_terminal_signals,
+            # As typed in a terminal (SIGINT at its default, whatever these tests inherited),
+            # or as a background job of a script (SIGINT ignored).
+            preexec_fn=_background_job_signals if background_job else _terminal_signals,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []

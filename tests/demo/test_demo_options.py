@@ -116,3 +116,16 @@ def test_sites_stop_when_the_launcher_is_killed_outright(tmp_path):
         assert not [pid for pid in children if alive(pid)]
     finally:
         demo.kill()
+
+
+def test_ctrl_c_stops_the_demo_started_as_a_background_job(tmp_path):
+    """``otpgate demo &`` from a script starts with SIGINT ignored: Ctrl-C still stops it."""
+    demo = RunningDemo("--framework", "flask", cwd=tmp_path, background_job=True)
+    try:
+        demo.wait_ready()
+        children = demo.children()
+        assert demo.interrupt() == 0
+        assert "otpgate demo: stopped." in demo.text
+        assert not [pid for pid in children if alive(pid)]
+    finally:
+        demo.kill()

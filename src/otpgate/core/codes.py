@@ -1,13 +1,16 @@
 """One-time codes: generation with ``secrets`` and strict parsing of what users type.
 
-Only ASCII digits count: ``str.isdigit`` and ``int()`` accept Arabic-Indic or fullwidth digits,
-which would let two different strings denote one code, so they are refused here instead.
+Users type codes on keyboards of their own script: every Unicode decimal digit (category Nd:
+Arabic-Indic, Persian, Devanagari, fullwidth...) is read as its ASCII digit first, once, here,
+so a code has one canonical form. Anything else that is not ASCII (superscripts, letters,
+invisible characters) is refused as MalformedInput, which uses up no attempt.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 from .errors import MalformedInput
 
@@ -24,6 +27,17 @@ IMPORTED_RECOVERY = "recovery-imported"
 _IMPORTED_INPUT = re.compile(r"[0-9a-z]{8,10}", re.ASCII)
 
 
+def ascii_digits(text: str) -> str:
+    """``text`` with every Unicode decimal digit (category Nd) replaced by its ASCII digit;
+    every other character is kept as it is (the caller's own check refuses it)."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd" else char
+        for char in text
+    )
+
+
 def generate_numeric_code(digits: int) -> str:
     """A uniformly random code of ``digits`` decimal digits, leading zeros kept."""
     return str(secrets.randbelow(10**digits)).zfill(digits)
@@ -32,12 +46,13 @@ def generate_numeric_code(digits: int) -> str:
 def clean_numeric_code(value: object, digits: int) -> str:
     """Return ``value`` as a code of exactly ``digits`` ASCII digits, or raise MalformedInput.
 
-    Surrounding white space is dropped (pasted codes); anything else that is not exactly the
-    digits is refused without using up an attempt.
+    Surrounding white space is dropped (pasted codes) and other scripts' decimal digits are
+    read as ASCII ones (:func:`ascii_digits`); anything else that is not exactly the digits is
+    refused without using up an attempt.
     """
     if not isinstance(value, str) or len(value) > _MAX_INPUT:
         raise MalformedInput(f"Enter the {digits}-digit code.")
-    code = value.strip()
+    code = ascii_digits(value.strip())
     if len(code) != digits or not code.isascii() or not code.isdigit():
         raise MalformedInput(f"Enter the {digits}-digit code.")
     return code
@@ -58,7 +73,7 @@ def clean_recovery_code(value: object) -> str:
     """The canonical form (upper case, no separators, O→0, I/L→1), or MalformedInput."""
     if not isinstance(value, str) or len(value) > _MAX_INPUT:
         raise MalformedInput("Enter one of your recovery codes.")
-    text = value.strip()
+    text = ascii_digits(value.strip())
     if not _RECOVERY_INPUT.fullmatch(text):
         raise MalformedInput("Enter one of your recovery codes.")
     canonical = re.sub(r"[- ]", "", text).upper().translate(_RECOVERY_TYPOS)
@@ -74,5 +89,5 @@ def clean_imported_code(value: object) -> str | None:
     :data:`IMPORTED_RECOVERY`."""
     if not isinstance(value, str) or len(value) > _MAX_INPUT:
         return None
-    canonical = re.sub(r"[- ]", "", value.strip()).lower()
+    canonical = re.sub(r"[- ]", "", ascii_digits(value.strip())).lower()
     return canonical if _IMPORTED_INPUT.fullmatch(canonical) else None

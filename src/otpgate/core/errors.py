@@ -85,6 +85,15 @@ class FactorSetupRequired(FactorNotEnrolled):
         super().__init__(message)
 
 
+class PasskeyNotFound(OtpgateError):
+    """The subject has no passkey of that id (someone else's, removed meanwhile, or made up):
+    renaming and removing one answer it alike (404)."""
+
+    code = "passkey_not_found"
+    http_status = 404
+    default_message = "No such passkey."
+
+
 class UnknownFactor(MalformedInput):
     """No factor of that name is registered (a typo, or a factor this site does not offer)."""
 

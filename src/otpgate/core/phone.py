@@ -10,6 +10,7 @@ from phonenumbers import PhoneNumberType
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from .bounds import INTERNATIONAL_NETWORKS
+from .codes import ascii_digits
 from .errors import (
     InvalidPhoneNumber,
     PhoneNetworkNotAllowed,
@@ -79,12 +80,14 @@ def parse_phone(raw: object, settings: Settings, *, region: str | None = None) -
     Numbers of the international networks (region ``001``) are refused unless
     ``settings.allow_international_networks``; then the region lists apply to them as ``001``.
 
-    ``region`` (or ``settings.default_region``) lets users type national numbers. Only
-    printable ASCII and spaces (no-break ones too) are read: phonenumbers would turn other
-    scripts' digits into ASCII ones, and skip control characters.
+    ``region`` (or ``settings.default_region``) lets users type national numbers. Other
+    scripts' decimal digits (and the fullwidth plus) are read as ASCII ones, as for codes;
+    beyond them only printable ASCII and spaces (no-break ones too) are read: phonenumbers
+    would skip control characters and read some other characters as digits.
     """
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT_LENGTH:
         raise InvalidPhoneNumber()
+    raw = ascii_digits(raw).replace("\uff0b", "+")
     if not all(" " <= char <= "~" or unicodedata.category(char) == "Zs" for char in raw):
         raise InvalidPhoneNumber()  # other scripts' digits, NUL and other controls
     try:

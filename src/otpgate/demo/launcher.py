@@ -246,6 +246,10 @@ def run(
     data = Path(tempfile.mkdtemp(prefix="otpgate-demo-run-"))
     stopping = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {number: signal.signal(number, _raise_interrupt) for number in stopping}
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started as a background job (``otpgate demo &`` from a script): SIGINT comes in
+        # ignored, and Ctrl-C would not stop the demo. The banner promises it does.
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with ExitStack() as stack:
             if redis_url:

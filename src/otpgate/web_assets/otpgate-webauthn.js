@@ -17,7 +17,10 @@
  * Forms: a <form data-otpgate-webauthn="get|create"> whose data-otpgate-options attribute
  * holds the options JSON gets its submit intercepted: the answer goes, as JSON text, into
  * its input named by data-otpgate-field (default "otp_code"), then the form is submitted.
- * A cancelled ceremony shows the element named by data-otpgate-error (by id), if any.
+ * A cancelled ceremony shows the element named by data-otpgate-error (by id), if any; a
+ * creation the authenticator refuses because it already holds a passkey of the account
+ * (InvalidStateError, from excludeCredentials: trying again can never work) shows the one
+ * named by data-otpgate-error-exists instead, if any.
  */
 (function (global) {
   "use strict";
@@ -115,7 +118,11 @@
       var ceremony = form.dataset.otpgateWebauthn === "create" ? create : get;
       var field = form.elements.namedItem(form.dataset.otpgateField || "otp_code");
       var error = form.dataset.otpgateError && document.getElementById(form.dataset.otpgateError);
+      var exists =
+        form.dataset.otpgateErrorExists &&
+        document.getElementById(form.dataset.otpgateErrorExists);
       if (error) error.hidden = true;
+      if (exists) exists.hidden = true;
       ceremony(JSON.parse(form.dataset.otpgateOptions))
         .then(function (answer) {
           field.value = JSON.stringify(answer);
@@ -123,8 +130,10 @@
           if (typeof form.requestSubmit === "function") form.requestSubmit();
           else form.submit();
         })
-        .catch(function () {
-          if (error) error.hidden = false;
+        .catch(function (failure) {
+          var already = failure && failure.name === "InvalidStateError" && exists;
+          var shown = already ? exists : error;
+          if (shown) shown.hidden = false;
         });
     });
   }

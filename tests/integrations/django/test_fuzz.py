@@ -145,8 +145,8 @@ async def test_asgi_refuses_the_same_bodies(world, name):
         assert response.status_code == 400 and response.json()["code"] == "malformed_input"
 
 
-@pytest.mark.parametrize("phone", ["+33 ６９８７６５４３２", "+٣٣٦٩٨٧٦٥٤٣٢", f"{NEW_PHONE}\x00"])
-def test_phone_numbers_in_other_scripts_or_with_controls_send_nothing(world, outbox, phone):
+@pytest.mark.parametrize("phone", ["+33 ⁶⁹⁸⁷⁶⁵⁴³²", "+٣٣٦٩٨٧٦٥٤٣٢\u200b", f"{NEW_PHONE}\x00"])
+def test_phone_numbers_with_non_digits_or_controls_send_nothing(world, outbox, phone):
     client = world["clients"]["no factor"]
     sent = len(outbox.messages)
     page = client.post("/2fa/phone/add/", {"phone": phone})
@@ -154,3 +154,18 @@ def test_phone_numbers_in_other_scripts_or_with_controls_send_nothing(world, out
     assert page.status_code == 422 and api.status_code == 422
     assert api.json()["code"] == "phone_invalid"
     assert len(outbox.messages) == sent
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢",
+        "＋３３ ６９８７６５４３２",
+        "+۳۳۶۹۸۷۶۵۴۳۲",
+    ],  # Arabic-Indic, fullwidth, Persian
+)
+def test_phone_numbers_in_other_digits_are_read(world, outbox, phone):
+    client = world["clients"]["no factor"]
+    api = client.post("/2fa/api/enroll", {"factor": "sms", "phone": phone}, "application/json")
+    assert api.status_code == 200, api.content
+    assert outbox.last_code_for(NEW_PHONE)

@@ -25,7 +25,7 @@ def test_password_then_sms_code_logs_in_and_rotates_the_session(client, sms_user
     assert "+33 ••• ••• 5678".replace(" ", "") in body.replace(" ", "").replace("\u00a0", "")
     assert 'autocomplete="one-time-code"' in body
     assert 'inputmode="numeric"' in body
-    assert 'pattern="[0-9]*"' in body
+    assert 'pattern="\\p{Nd}*"' in body
     assert PHONE not in body
     response = client.post("/2fa/verify/", {"action": "verify", "code": last_code(outbox)})
     assert response.status_code == 302

@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from django.test import override_settings
 
+from tests.a11y import WIDTHS, describe, serious
 from tests.browser import ARGS, CHROMIUM
 from tests.webauthn_browser import (
     VirtualAuthenticator,
@@ -349,3 +351,34 @@ def test_a_passkey_the_device_lacks_says_so_and_the_button_stays(tab, site):
     alert.wait_for()
     assert page.get_by_role("button", name="Use your passkey").is_enabled()
     assert [post for post in posts if "code=" in post["body"]] == []
+
+
+def test_a_second_passkey_on_the_same_device_says_the_device_has_one(tab, site, gate):
+    """The authenticator already holds a passkey of this account (excludeCredentials: the
+    browser raises InvalidStateError): the page says so, not "try again", which never works."""
+    page, authenticator = tab
+    user = passkey_user(page, site, "ida")
+    sign_in(page, site, "ida", target="/")
+    page.wait_for_url(re.compile(r".*/2fa/verify/.*"))
+    use_passkey(page)
+    page.wait_for_url(site + "/")
+    agent = page.evaluate("navigator.userAgent")
+    with override_settings(LANGUAGES=[("en", "English"), ("ar", "العربية")]):
+        for lang, said in [("en", "This device already has a passkey"), ("ar", "مفتاح مرور لهذا")]:
+            authenticator.cdp.send(  # the page's language, as a user sets it
+                "Network.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": lang}
+            )
+            page.goto(site + "/2fa/passkey/add/")
+            page.locator("#otpgate-passkey-name").fill("Same laptop")
+            page.locator("button[name=action][value=start]").click()
+            page.locator("#otpgate-webauthn").click()
+            alert = page.get_by_role("alert").filter(has_text=said)
+            alert.wait_for()
+            assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+            assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                bad = serious(page)
+                assert not bad, f"{lang} at {width} px:\n{describe(bad)}"
+    assert len(authenticator.credentials()) == 1
+    assert len(gate.passkeys.list(str(user.pk))) == 1

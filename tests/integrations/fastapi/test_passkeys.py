@@ -180,7 +180,11 @@ async def test_list_rename_and_remove_need_a_fresh_session(api):
     removed = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice"))
     assert removed.status_code == 204
     gone = await api.client.delete(f"/otpgate/passkeys/{key_id}", headers=bearer("alice"))
-    assert_problem(gone, 409, "factor_not_enrolled")
+    assert_problem(gone, 404, "passkey_not_found")
+    unknown = await api.client.put(
+        f"/otpgate/passkeys/{key_id}/name", json={"name": "Gone"}, headers=bearer("alice")
+    )
+    assert_problem(unknown, 404, "passkey_not_found")  # renaming and removing answer alike
     factors = (await api.client.get("/otpgate/factors", headers=bearer("alice"))).json()
     assert factors["passkeys"] == ["Phone"]
 

@@ -14,7 +14,13 @@ from flask import Flask, session
 
 from otpgate import MemoryCredentials, OutboxSender, SmsTemporarilyUnavailable
 from otpgate.core.i18n import SHIPPED, gettext, translations
-from otpgate.integrations.flask import CallbackUsers, OtpGate, gate_state, otp_required
+from otpgate.integrations.flask import (
+    CallbackUsers,
+    NoUserToSignIn,
+    OtpGate,
+    gate_state,
+    otp_required,
+)
 from tests.conftest import KEY, OTHER_PHONE, PHONE
 from tests.integrations.flask.conftest import CSRF, make_app, password_login, recovery_form
 
@@ -103,6 +109,7 @@ def plain_app(clock, outbox):
 
     with app.app_context():
         gate.verifier.credentials.add_phone("alice", PHONE)
+    app.extensions["test_gate"] = gate
     return app
 
 
@@ -308,7 +315,7 @@ def test_every_page_is_accessible_html(harness):
                     for attribute in (
                         'autocomplete="one-time-code"',
                         'inputmode="numeric"',
-                        'pattern="[0-9]*"',
+                        'pattern="\\p{Nd}*"',
                     ):
                         assert attribute in input_tag, (name, attribute)
                 else:
@@ -393,3 +400,18 @@ def test_cli_lists_and_lifts_pumping_blocks(harness):
     again = runner.invoke(args=["otpgate", "lift-pumping", "+225"])
     assert again.exit_code == 1 and "+225 was not blocked" in again.output
     assert runner.invoke(args=["otpgate", "lift-pumping", "x"]).exit_code == 2
+
+
+@pytest.mark.parametrize("user", [None, ""], ids=["None", "no id"])
+def test_begin_login_without_a_user_says_what_to_do(clock, outbox, user):
+    """A site whose password check returned None (a wrong password) and passed it on gets a
+    typed error (a ValueError still) saying to call begin_login only once the password is
+    right; nobody is signed in."""
+    app = plain_app(clock, outbox)
+    gate = app.extensions["test_gate"]
+    with app.test_request_context("/login", method="POST"):
+        with pytest.raises(NoUserToSignIn, match="only once the password is right") as caught:
+            gate.begin_login(user)
+        assert isinstance(caught.value, ValueError)
+        assert "uid" not in session
+    assert outbox.messages == []

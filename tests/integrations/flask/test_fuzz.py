@@ -124,14 +124,30 @@ def test_head_and_options_with_a_body_change_nothing(harness: Harness, verb: str
 
 @pytest.mark.parametrize(
     "phone",
-    ["+33 ６１２３４５６７８", "+٣٣ ٦١٢٣٤٥٦٧٨", f"{PHONE}\x00", f"\x00{PHONE}", "+33 6\t12345678"],
+    ["+33 ⁶¹²³⁴⁵⁶⁷⁸", "+٣٣ ٦١٢٣٤٥٦٧٨\u200b", f"{PHONE}\x00", f"\x00{PHONE}", "+33 6\t12345678"],
 )
-def test_phone_numbers_in_other_scripts_or_with_controls_send_nothing(harness: Harness, phone):
+def test_phone_numbers_with_non_digits_or_controls_send_nothing(harness: Harness, phone):
     client = harness.client()
     password_login(client, "bob")
     response = client.post("/otp/phone", json={"phone": phone}, headers=H)
     assert response.status_code == 422 and response.json["code"] == "phone_invalid"
     assert harness.outbox.messages == []
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+٣٣ ٦ ٩٨ ٧٦ ٥٤ ٣٢",
+        "＋３３ ６９８７６５４３２",
+        "+۳۳۶۹۸۷۶۵۴۳۲",
+    ],  # Arabic-Indic, fullwidth, Persian
+)
+def test_phone_numbers_in_other_digits_are_read(harness: Harness, phone):
+    client = harness.client()
+    password_login(client, "bob")
+    response = client.post("/otp/phone", json={"phone": phone}, headers=H)
+    assert response.status_code == 201, response.json
+    assert harness.outbox.last_code_for("+33698765432")
 
 
 def test_a_large_body_of_undeclared_length_is_refused(harness: Harness):

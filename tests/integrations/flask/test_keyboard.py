@@ -78,3 +78,19 @@ def test_enrolling_an_app_then_a_phone_with_the_keyboard(page, bank):
     press_on(page, "Verify")
     page.wait_for_url("**/otp/")
     assert "+44\u00a0•••\u00a0•••\u00a03456" in page.locator("main").inner_text()
+
+
+def test_a_code_typed_with_arabic_indic_digits_passes(page, bank):
+    """A keyboard with other digits: the page's input takes them (its pattern is any decimal
+    digit, the browser does not block the form) and the core reads them as the code."""
+    base, outbox = bank
+    sign_in(page, base, "alice", "/transfer")
+    page.wait_for_url("**/otp/verify*")
+    press_on(page, "Send code", key="Space")
+    page.wait_for_url("**/otp/verify?method=sms")
+    assert focus_reaches(page, "otpgate-code") == "otpgate-code"
+    code = outbox.last_code_for(PHONE)
+    page.keyboard.type(code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")))
+    assert page.evaluate("document.getElementById('otpgate-code').validity.valid")
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/transfer")

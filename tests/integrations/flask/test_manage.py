@@ -25,7 +25,7 @@ def test_first_phone_of_a_user_without_factors(harness):
     assert response.status_code == 303
     page = client.get("/otp/phone")
     assert "We sent a code to +33\u00a0•••\u00a0•••\u00a05678." in page.text
-    assert 'inputmode="numeric" pattern="[0-9]*"' in page.text
+    assert 'inputmode="numeric" pattern="\\p{Nd}*"' in page.text
     done = client.post("/otp/phone/confirm", data={"csrf_token": CSRF, "code": harness.last_code()})
     assert done.status_code == 303 and done.headers["Location"] == "/otp/"
     page = client.get("/otp/")
@@ -75,7 +75,12 @@ def test_authenticator_app_enrollment(harness):
     assert wrong.status_code == 400 and "<svg" not in wrong.text  # key is never shown again
     done = client.post("/otp/totp/confirm", data={"csrf_token": CSRF, "code": code})
     assert done.status_code == 303
-    assert "Authenticator app set up." in client.get("/otp/").text
+    manage = client.get("/otp/").text
+    assert "Authenticator app set up." in manage
+    # every "Remove" link says what it removes, the app's as its phone and passkey siblings
+    links = re.findall(r"<a [^>]*>Remove</a>", manage)
+    assert len(links) == 2 and all("aria-label=" in link for link in links), links
+    assert 'aria-label="Remove the authenticator app"' in manage
     with harness.app.app_context():
         assert harness.gate.verifier.totp.is_enrolled("alice")
     again = client.post("/otp/totp", data={"csrf_token": CSRF})

@@ -99,8 +99,12 @@ def test_an_unknown_or_someone_elses_passkey_is_refused(site):
     for credential_id in (theirs, "bm8tc3VjaC1rZXk"):
         form = {"csrf_token": CSRF, "id": credential_id, "name": "Stolen"}
         refused = client.post("/otp/passkey/rename", data=form)
-        assert refused.status_code == 409 and "No such passkey." in refused.text
-        assert client.get(f"/otp/passkey/rename?id={credential_id}").status_code == 409
+        assert refused.status_code == 404 and "No such passkey." in refused.text
+        assert client.get(f"/otp/passkey/rename?id={credential_id}").status_code == 404
+        api = client.post("/otp/passkey/rename", json=form, headers=H)
+        assert api.status_code == 404 and api.json["code"] == "passkey_not_found"
+        removal = client.post("/otp/passkey/remove", data={**form, "confirm": "1"})
+        assert removal.status_code == 404  # renaming and removing answer alike
     assert names(site, "bob") == ["Theirs"] and names(site, "alice") == ["Mine"]
     form = {"csrf_token": CSRF, "id": "é" * 3, "name": "X"}
     assert client.post("/otp/passkey/rename", data=form).status_code == 400
@@ -132,5 +136,5 @@ def test_renaming_needs_a_fresh_second_factor_and_the_csrf_token(site):
     assert names(site, "alice") == ["Laptop"]
     other = site.client()
     password_login(other, "carol")  # another user, with no factor: not alice's passkey
-    assert other.post("/otp/passkey/rename", data=form).status_code == 409
+    assert other.post("/otp/passkey/rename", data=form).status_code == 404
     assert names(site, "alice") == ["Laptop"]

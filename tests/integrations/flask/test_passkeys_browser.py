@@ -19,6 +19,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from otpgate import MemoryCredentials, MemoryStore, OutboxSender
+from tests.a11y import WIDTHS, describe, serious
 from tests.browser import ARGS, CHROMIUM
 from tests.conftest import FakeClock
 from tests.webauthn_browser import VirtualAuthenticator, recorded_posts, without_json_helpers
@@ -309,3 +310,35 @@ def test_pages_fit_a_phone_and_a_desktop_without_the_json_helpers(browser, site)
     finally:
         authenticator.close()
         page.close()
+
+
+def test_a_second_passkey_on_the_same_device_says_the_device_has_one(tab, site):
+    """The authenticator already holds a passkey of this account (excludeCredentials: the
+    browser raises InvalidStateError): the page says so, not "try again", which never works."""
+    page, authenticator = tab
+    passkey_user(page, site)
+    sign_in(page, site, "bob")
+    page.wait_for_url("**/otp/verify**")
+    page.get_by_role("button", name="Use your passkey").click()
+    page.wait_for_url(site.url + "/account")
+    for lang, said in [("en", "This device already has a passkey"), ("ar", "مفتاح مرور لهذا")]:
+        agent = page.evaluate("navigator.userAgent")  # the page's language, as a user sets it
+        authenticator.cdp.send(
+            "Network.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": lang}
+        )
+        page.goto(site.url + "/otp/passkey")
+        page.locator("#otpgate-passkey-name").fill("Same laptop")
+        page.locator("form button[type=submit]").click()
+        page.locator("#otpgate-webauthn").click()
+        alert = page.get_by_role("alert").filter(has_text=said)
+        alert.wait_for()
+        if lang == "en":
+            assert "use another device or a security key" in alert.inner_text()
+        assert page.locator("#otpgate-webauthn-error").is_hidden()  # not "try again"
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            bad = serious(page)
+            assert not bad, f"{lang} at {width} px:\n{describe(bad)}"
+    assert len(authenticator.credentials()) == 1
+    with site.harness.app.app_context():
+        assert len(site.harness.gate.verifier.passkeys.list("bob")) == 1

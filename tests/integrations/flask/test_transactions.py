@@ -79,7 +79,7 @@ def test_html_transfer_replays_the_form_with_the_code(harness):
     assert page.status_code == 200
     assert '<p class="summary">Pay 250.00 EUR to Bob Martin</p>' in page.text
     assert 'name="amount" value="250.00"' in page.text
-    assert 'autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*"' in page.text
+    assert 'autocomplete="one-time-code" inputmode="numeric" pattern="\\p{Nd}*"' in page.text
     challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', page.text).group(1)
     tampered = client.post(
         "/transfer",

@@ -29,7 +29,7 @@ Purpose = Literal["login", "action", "transaction", "enroll"]
 class InputSpec:
     """How a page or a client asks for the factor's code.
 
-    ``kind`` is ``"numeric"`` (exactly ``length`` ASCII digits), ``"text"`` (up to
+    ``kind`` is ``"numeric"`` (exactly ``length`` digits, of any script), ``"text"`` (up to
     ``max_length`` characters, ``length`` then being the significant characters) or
     ``"browser"``: no input, the page renders a button that hands the challenge's
     ``browser_options`` to the browser (``otpgate-webauthn.js``) and posts its JSON answer as
@@ -222,13 +222,15 @@ class SentCode:
 
 
 def numeric_input(digits: int) -> InputSpec:
-    """The input of a numeric one-time code of ``digits`` digits."""
+    """The input of a numeric one-time code of ``digits`` digits, of any script: the HTML
+    pattern is ``\\p{Nd}`` (any decimal digit; an HTML pattern is a Unicode regular
+    expression), as the core reads Arabic-Indic, fullwidth... digits as ASCII ones."""
     return InputSpec(
         kind="numeric",
         length=digits,
         inputmode="numeric",
         autocomplete="one-time-code",
-        pattern=f"[0-9]{{{digits}}}",
+        pattern=f"\\p{{Nd}}{{{digits}}}",
     )
 
 

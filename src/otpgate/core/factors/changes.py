@@ -21,7 +21,8 @@ control flow:
   translates them and shows them once: Django messages, Flask ``flash``);
 - :func:`removal_texts`: the confirmation page's heading and explanation;
   :data:`REMOVAL_PAGES` / :func:`page_of`: the name of each factor's pages (URLs, templates);
-  :func:`not_chosen`: the error when a removal names nothing the user has.
+  :func:`not_chosen`: the error when a removal names nothing the user has; :func:`not_found`
+  when it names, by its id, an item the user does not have.
 
 Nothing here does I/O but :func:`removable` / :func:`remove_factor` (and their async twins),
 through the verifier they are handed.
@@ -34,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ..errors import LastFactor, MalformedInput, OtpgateError, UnknownFactor
+from ..errors import LastFactor, MalformedInput, OtpgateError, PasskeyNotFound, UnknownFactor
 from ..i18n import N_
 from .removal import Removable as Removable
 from .removal import RemovableFactor
@@ -254,3 +255,10 @@ def not_chosen(factor: str) -> MalformedInput:
     """The error when a removal names nothing of ``factor`` the user has."""
     text = _CHOOSE.get(factor)
     return MalformedInput(text) if text else MalformedInput()
+
+
+def not_found(factor: str) -> OtpgateError:
+    """The error when a removal names by its id an item the user does not have: for a passkey
+    :class:`~otpgate.core.errors.PasskeyNotFound` (404, as renaming one answers), else as
+    :func:`not_chosen`."""
+    return PasskeyNotFound() if factor == "webauthn" else not_chosen(factor)

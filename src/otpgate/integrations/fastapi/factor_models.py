@@ -13,12 +13,11 @@ from .models import ChallengeOut, _Request
 
 #: A factor's registered name (``sms``, ``totp``, ``recovery`` or one the site added).
 FactorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-#: A code as typed, for any factor: letters, digits, blanks and dashes (its factor checks it).
+#: A code as typed, for any factor: letters, digits (of any script), blanks and dashes (its
+#: factor checks it).
 AnyCode = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[0-9A-Za-z -]+$"
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w -]+$"),
 ]
 
 

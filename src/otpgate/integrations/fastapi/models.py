@@ -1,6 +1,7 @@
 """Pydantic v2 models of every request and response body of the otpgate API.
 
-Codes are constrained strings (ASCII digits only, bounded lengths); responses carry masked
+Codes and phone numbers are bounded strings whose content the core judges (its one rule for
+every integration: any script's decimal digits read as ASCII ones); responses carry masked
 numbers, never a code, a full number or a secret, except the one-time TOTP enrollment and
 recovery-code responses, which exist to show them once.
 """
@@ -18,10 +19,11 @@ from otpgate.core.credentials import Factors
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.web import challenge_view
 
-#: A one-time code as typed: 6 to 10 ASCII digits (surrounding blanks are dropped).
+#: A one-time code as typed: 6 to 10 digits, of any script (``\d``: Arabic-Indic, fullwidth...
+#: are read as ASCII by the core); surrounding blanks are dropped.
 Code = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=6, max_length=10, pattern=r"^[0-9]+$"),
+    StringConstraints(strip_whitespace=True, min_length=6, max_length=10, pattern=r"^\d+$"),
 ]
 #: A recovery code such as ``ABCD-EFGH-JKMN`` (dashes or blanks optional, any case).
 RecoveryCode = Annotated[
@@ -32,13 +34,10 @@ RecoveryCode = Annotated[
         pattern=r"^[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}$",
     ),
 ]
-#: A phone number with its country code, as people write it: ``+33 6 12 34 56 78``.
-Phone = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9 ().-]+$"
-    ),
-]
+#: A phone number with its country code, as people write it: ``+33 6 12 34 56 78``. Only its
+#: length is bounded here: the core's parsing judges the rest (``phone_invalid``), as for the
+#: other integrations.
+Phone = Annotated[str, StringConstraints(max_length=64)]
 
 ChallengeStatus = Literal[
     "pending", "approved", "canceled", "expired", "max_attempts_reached", "failed"

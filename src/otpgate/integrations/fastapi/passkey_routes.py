@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from otpgate.core.credentials import PasskeyCredential
-from otpgate.core.errors import FactorNotEnrolled
+from otpgate.core.errors import PasskeyNotFound
 from otpgate.web_assets import WEBAUTHN_SCRIPT, webauthn_script
 
 from .guards import guard_factors
@@ -80,7 +80,7 @@ def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
         "/passkeys/{credential_id}/name",
         response_model=PasskeysOut,
         summary="Rename a passkey",
-        responses=problem_responses(400, 401, 409, 503),
+        responses=problem_responses(400, 401, 404, 409, 503),
     )
     async def rename_passkey(
         body: RenamePasskey,
@@ -90,7 +90,7 @@ def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
     ) -> PasskeysOut:
         await guard_factors(gate, subject, session_key, "change")
         if not await gate.verifier.passkeys.rename(subject, credential_id, body.name):
-            raise FactorNotEnrolled("No such passkey.")
+            raise PasskeyNotFound()
         keys = await gate.verifier.passkeys.list(subject)
         return PasskeysOut(passkeys=[PasskeyOut.of(key) for key in keys])
 
@@ -99,7 +99,7 @@ def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
         status_code=204,
         response_class=Response,
         summary="Remove a passkey",
-        responses=problem_responses(400, 401, 409, 503),
+        responses=problem_responses(400, 401, 404, 409, 503),
     )
     async def remove_passkey(
         credential_id: str = _credential_id(),
@@ -108,7 +108,7 @@ def add_passkey_routes(router: APIRouter, gate: OtpGate) -> None:
     ) -> Response:
         await guard_factors(gate, subject, session_key, "change")
         if not await gate.verifier.passkeys.remove(subject, credential_id):
-            raise FactorNotEnrolled("No such passkey.")
+            raise PasskeyNotFound()
         return Response(status_code=204)
 
     @router.get(f"/assets/{WEBAUTHN_SCRIPT}", include_in_schema=False)

@@ -38,7 +38,7 @@ from .executions import record_outcome, transaction_state
 from .extension import GateState, OtpGate, gate_state
 from .signals import SIGNALS, second_factor_passed
 from .transaction import confirm_transaction
-from .users import CallbackUsers, FlaskLoginUsers, UserHooks
+from .users import CallbackUsers, FlaskLoginUsers, NoUserToSignIn, UserHooks
 from .web import check_csrf, csrf_token
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "FreshOtpRequired",
     "GateState",
     "LoginRequired",
+    "NoUserToSignIn",
     "OtpGate",
     "OtpRequired",
     "UserHooks",

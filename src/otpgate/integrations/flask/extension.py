@@ -223,7 +223,10 @@ class OtpGate:
         they asked to remember (``OTPGATE_REMEMBER_DEVICE``: the ``otpgate_device`` cookie);
         the others go to the second step and are signed in only when it passes (within
         ``login_step_timeout``).
-        Returns the redirect (HTML) or a JSON answer (API clients).
+        Returns the redirect (HTML) or a JSON answer (API clients). ``user`` must be the user
+        whose password just checked out: ``None`` raises
+        :class:`~otpgate.integrations.flask.NoUserToSignIn` (a wrong password is the site's to
+        answer, with its sign-in form).
         """
         gate = gate_state()
         subject = subject_of(user)

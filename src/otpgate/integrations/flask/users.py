@@ -106,12 +106,23 @@ def default_account_label(subject: str) -> str:
     return account_label(user, subject)
 
 
+class NoUserToSignIn(ValueError):
+    """``begin_login`` (or ``remember_device``) was given no user: ``None`` (a password check
+    that failed) or a user without an id. A programming error of the site, not of its user."""
+
+
 def subject_of(user: object) -> str:
-    """A user object's subject: ``user.get_id()`` (Flask-Login's convention), or ``str(user)``."""
+    """A user object's subject: ``user.get_id()`` (Flask-Login's convention), or ``str(user)``;
+    :class:`NoUserToSignIn` for ``None`` or a user without an id."""
     get_id = getattr(user, "get_id", None)
     subject = get_id() if callable(get_id) else user
     if subject is None or subject == "":
-        raise ValueError("the user has no id")
+        raise NoUserToSignIn(
+            "begin_login() needs the user whose password just checked out, and got "
+            f"{'None' if user is None else 'a user without an id'}: call it only once the "
+            "password is right, and answer a wrong one yourself (the sign-in form again, "
+            "with its error)."
+        )
     return str(subject)
 
 

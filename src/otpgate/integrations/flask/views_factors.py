@@ -158,6 +158,8 @@ def _chosen(subject: str, factor: str) -> Removable:
         found = changes.by_handle(gate, subject, items, handle)
     elif isinstance(wanted, str) and wanted:
         found = [item for item in items if item.ref == wanted]
+        if not found:
+            raise changes.not_found(factor)
     elif index is not None:
         if isinstance(index, str) and index.isascii() and index.isdigit():
             index = int(index)

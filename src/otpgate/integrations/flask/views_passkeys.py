@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, request, session
 from werkzeug.wrappers import Response
 
-from otpgate.core.errors import FactorNotEnrolled, OtpgateError
+from otpgate.core.errors import OtpgateError, PasskeyNotFound
 from otpgate.core.factors import browser
 from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
@@ -155,10 +155,10 @@ def passkey_rename() -> Response:
         if is_post():
             name = text_field("name")
             if not gate.passkeys.rename(subject, wanted, name):
-                raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+                raise PasskeyNotFound(NO_SUCH_PASSKEY)
             return done(translate(RENAMED_NOTICE))
         if current is None:
-            raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+            raise PasskeyNotFound(NO_SUCH_PASSKEY)
     except OtpgateError as failure:
         if wants_json():
             return json_error(failure)

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from otpgate.core.errors import FactorNotEnrolled, OtpgateError
+from otpgate.core.errors import OtpgateError, PasskeyNotFound
 from otpgate.core.factors import browser
 from otpgate.core.factors.changes import added_notice
 from otpgate.core.factors.selection import serves
@@ -147,11 +147,11 @@ def passkey_rename(request: HttpRequest, credential_id: str) -> HttpResponse:
         if request.method == "POST":
             name = field(request, "name")
             if not ctx.gate.passkeys.rename(ctx.subject, credential_id, name):
-                raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+                raise PasskeyNotFound(NO_SUCH_PASSKEY)
             notify(request, RENAMED_NOTICE)
             return _done(ctx)
         if current is None:
-            raise FactorNotEnrolled(NO_SUCH_PASSKEY)
+            raise PasskeyNotFound(NO_SUCH_PASSKEY)
     except OtpgateError as failure:
         error = failure
     context = {
