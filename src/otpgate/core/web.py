@@ -133,7 +133,7 @@ class SecondFactorState:
         the state: a guard's per-request test (False for anything unreadable)."""
         raw = session.get(SESSION_KEY)
         # a dict first (what sessions hold): an ABC check costs this per-request test more
-        if type(raw) is not dict and not isinstance(raw, Mapping):
+        if raw is None or (type(raw) is not dict and not isinstance(raw, Mapping)):
             return False
         if not subject or raw.get("verified_subject") != subject:
             return False
