@@ -16,7 +16,8 @@ drives both with wrk (``bench/loadgen.py``: interleaved rounds, median ratio and
   after its first page; wrk replays that one cookie, so the bench sets
   ``OTPGATE_FACTOR_RECHECK`` above its own length (in a browser the one lookup per 60 s
   that remains is the cookie being renewed);
-- an ``@otp_required`` page for the verified user (for orientation);
+- an ``@otp_required`` page for the verified user (the issue's target covers a page of a
+  user whose second factor is done behind otpgate's guard: >= 0.95x too);
 - the second step's POST of a right code (an authenticator app's, one fresh user per
   request: a code is good once) against two password POSTs of the plain app, each a
   ``login_user`` and a redirect (303), printed on a line of its own:
@@ -356,9 +357,8 @@ def main() -> None:
             f", load {os.getloadavg()[0]:.1f} (1 min)"
         )
         print(result.line(targets[0].name))
-        for target in targets[1:3]:
+        for target in targets[1:]:
             print(result.line(target.name, 0.95))
-        print(result.line(targets[3].name))
         per_round = len(users) // args.rounds
         filed = [pair[0] for pair in posts]
         full = [pair[1] for pair in posts]

@@ -3,6 +3,8 @@ factors, translations."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pytest
 
 import otpgate.core.errors as errors_mod
@@ -84,6 +86,23 @@ class TestSecondFactorState:
     def test_junk_in_the_session_is_an_empty_state(self, junk):
         state = SecondFactorState.load({"otpgate": junk})
         assert not state.is_fresh("alice", 0.0, 300)
+
+    def test_a_guard_reads_a_pass_from_the_raw_session_value(self):
+        state = SecondFactorState()
+        state.passed(Verification("alice", "login", "sms", 1010.0))
+        raw = state.dump()
+        for session in ({"otpgate": raw}, {"otpgate": MappingProxyType(raw)}):
+            assert SecondFactorState.passed_in(session, "alice")
+            assert not SecondFactorState.passed_in(session, "bob")
+            assert not SecondFactorState.passed_in(session, "")
+
+    @pytest.mark.parametrize(
+        "junk",
+        [None, "alice", ["alice"], {"verified_subject": "alice"}, {"verified_at": 5.0}]
+        + [{"verified_subject": "alice", "verified_at": at} for at in (0, -1.0, True, "5")],
+    )
+    def test_junk_in_the_session_never_reads_as_a_pass(self, junk):
+        assert not SecondFactorState.passed_in({"otpgate": junk}, "alice")
 
 
 def test_factors_and_their_fingerprint_change_with_the_factors(gate, outbox, clock):

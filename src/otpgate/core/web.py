@@ -132,7 +132,10 @@ class SecondFactorState:
         """:meth:`has_passed` read straight from a session's raw value, without building
         the state: a guard's per-request test (False for anything unreadable)."""
         raw = session.get(SESSION_KEY)
-        if not subject or not isinstance(raw, Mapping) or raw.get("verified_subject") != subject:
+        # a dict first (what sessions hold): an ABC check costs this per-request test more
+        if raw is None or (type(raw) is not dict and not isinstance(raw, Mapping)):
+            return False
+        if not subject or raw.get("verified_subject") != subject:
             return False
         at = raw.get("verified_at")
         return isinstance(at, (int, float)) and not isinstance(at, bool) and at > 0

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from inspect import iscoroutinefunction
 from typing import Any, TypeVar, overload
 
-from flask import current_app
+from flask import current_app, session
 
 from otpgate.core.errors import OtpgateError
-from otpgate.core.web import guard_error
+from otpgate.core.web import SecondFactorState, guard_error
 
 from .transaction import confirm_transaction  # noqa: F401  (moved to transaction.py)
-from .web import has_factor, load_state, now, state
+from .web import has_factor, load_state, state
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -27,10 +28,12 @@ def demand(max_age: int | None) -> str:
     ``max_age`` seconds when given); else raise what is missing."""
     gate = state()
     subject = gate.users.current_subject() or ""
+    if max_age is None and SecondFactorState.passed_in(session, subject):
+        return subject  # the core's has_passed, read from the session's raw value
     missing = guard_error(
         load_state(),
         subject,
-        now(),
+        gate.verifier.clock(),
         max_age=max_age,
         has_factor=lambda: has_factor(subject),
     )
@@ -40,6 +43,11 @@ def demand(max_age: int | None) -> str:
 
 
 def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
+    # A sync view is called as it is (what Flask's ``ensure_sync`` returns for it), decided
+    # once here rather than inspected on every request; a coroutine goes through the app's
+    # ``ensure_sync``.
+    is_async = iscoroutinefunction(view)
+
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -49,14 +57,20 @@ def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
             from .replay import detour
 
             return detour(error) or answer_error(error)  # a form's POST is kept: replay.py
-        return current_app.ensure_sync(view)(*args, **kwargs)
+        if is_async:
+            return current_app.ensure_sync(view)(*args, **kwargs)
+        return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _always() -> None:
+    return None
+
+
 def otp_required(view: View) -> View:
     """The view opens only once this session passed a second factor."""
-    return _guarded(view, lambda: None)
+    return _guarded(view, _always)
 
 
 @overload

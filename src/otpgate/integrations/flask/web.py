@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,9 +33,18 @@ _MAX_FIELD = 4096
 
 
 def state() -> GateState:
-    from .extension import gate_state
+    """The current app's otpgate state (``extension.gate_state``: it raises if otpgate is not
+    set up). Called several times on many requests: the extension module is imported once
+    (an import statement in a function costs a lookup under the import lock each time)."""
+    if not _GATE_STATE:
+        from .extension import gate_state
 
-    return gate_state()
+        _GATE_STATE.append(gate_state)
+    return _GATE_STATE[0]()
+
+
+#: ``extension.gate_state``, once imported (the extension imports this module).
+_GATE_STATE: list[Callable[[], GateState]] = []
 
 
 def has_factor(subject: str) -> bool:
