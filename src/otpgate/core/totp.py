@@ -15,7 +15,6 @@ import struct
 from dataclasses import dataclass
 
 import pyotp
-import segno
 
 from .settings import Settings
 
@@ -89,6 +88,8 @@ def provisioning_uri(secret: str, account: str, settings: Settings) -> str:
 
 def qr_svg(uri: str, *, title: str = "Authenticator app set-up code") -> str:
     """An SVG QR code of ``uri`` with an accessible title."""
+    import segno  # only set-up pages draw one: not loaded (nor kept by the GC) elsewhere
+
     buffer = io.BytesIO()
     segno.make(uri, error="m", micro=False).save(
         buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title=title
