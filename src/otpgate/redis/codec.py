@@ -26,30 +26,26 @@ Keys (``P`` is the prefix, ``S`` a subject key, the part of a challenge id befor
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from redis.crc import key_slot
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from otpgate.core.challenge import ChallengeRecord
-from otpgate.core.errors import StorageUnavailable
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
-from otpgate.core.pumping import Watch, keep_seconds
+from otpgate.core.pumping import Watch
 
-from .lua import Script, scripts
+from .budget_args import _HEAD, _PER_BUDGET, _PER_WATCH, _decode_denial, _part, _watch_args
+from .call import Call as Call
+from .failures import FAILURES as FAILURES
+from .failures import unavailable as unavailable
+from .lua import scripts
 from .records import (
     Arg,
     StaleRecord,
-    as_text,
     decode_record,
     encode_record,
     frozen,
@@ -59,45 +55,11 @@ from .records import (
 )
 
 T = TypeVar("T")
-logger = logging.getLogger("otpgate")
 
 #: Seconds a finished challenge is kept after it expires (as ``MemoryStore`` does).
 CHALLENGE_GRACE = 60
 
 _RESULTS = {result.value: result for result in Result}
-
-
-class Call(Generic[T]):
-    """A script to run with its keys and arguments, and how to read its reply. (A plain
-    class with slots: one is made per store call, and that path is hot.)"""
-
-    __slots__ = ("args", "decode", "keys", "script")
-
-    def __init__(
-        self,
-        script: Script,
-        keys: Sequence[Arg],
-        args: Sequence[Arg],
-        decode: Callable[[object], T],
-    ) -> None:
-        self.script = script
-        self.keys = keys
-        self.args = args
-        self.decode = decode
-
-    def evalsha(self) -> tuple[Arg, ...]:
-        """The ``EVALSHA`` command as ``execute_command`` arguments."""
-        count = len(self.keys)
-        numkeys = _COUNTS[count] if count < len(_COUNTS) else count
-        return ("EVALSHA", self.script.binsha, numkeys, *self.keys, *self.args)
-
-    def eval(self) -> tuple[Arg, ...]:
-        """The same as ``EVAL`` (runs it, and caches the script on that server)."""
-        return ("EVAL", self.script.text, len(self.keys), *self.keys, *self.args)
-
-
-#: Key counts as the bytes a command sends.
-_COUNTS = tuple(str(count).encode() for count in range(10))
 
 
 @lru_cache(maxsize=64)
@@ -128,52 +90,6 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
         locked_now=locked == "1",
         record=record,
     )
-
-
-_DETAIL = ("sends", "settled", "verified", "limit", "baseline", "horizon")
-
-
-def _decode_denial(reply: object) -> Denial | None:
-    if reply is None:
-        return None
-    if not isinstance(reply, list) or len(reply) not in (2, 9):
-        raise TypeError("unexpected script reply")
-    scope, wait = as_text(reply[0]), float(as_text(reply[1]))
-    if len(reply) == 2:
-        return Denial(scope, wait)
-    detail = {name: int(value) for name, value in zip(_DETAIL, reply[3:], strict=True)}
-    return Denial(scope, wait, label=as_text(reply[2]), detail=detail)
-
-
-def _watch_args(watch: Watch) -> list[Arg]:
-    rule = watch.rule
-    return [
-        watch.scope,
-        watch.label,
-        watch.floor,
-        watch.fresh,
-        rule.window,
-        rule.surge,
-        rule.min_conversion,
-        rule.min_sample,
-        rule.block,
-        int(watch.trusted),
-        int(watch.count),
-        watch.verified,
-        keep_seconds(watch),
-    ]
-
-
-#: Arguments per budget and per watch in a ``budgets`` call, after the three of its head.
-_PER_BUDGET, _PER_WATCH, _HEAD = 4, 13, 3
-_PART = re.compile(r"[A-Za-z0-9_-]+").fullmatch
-
-
-def _part(part: str) -> str:
-    """A budget's part as it sits in front of a member's ``.``: URL-safe text only."""
-    if part and not _PART(part):
-        raise ValueError("a budget's part must be URL-safe text")
-    return part
 
 
 def _decode_none(reply: object) -> None:
@@ -368,28 +284,3 @@ class Codec:
 
     def unlock(self, subject_key: str) -> Call[None]:
         return self._call("unlock", [self.subject_state_key(subject_key)], [], _decode_none)
-
-
-# -- failures ---------------------------------------------------------------------------------
-
-#: What a failed call may raise: redis-py's errors (connection, timeout, a server's reply),
-#: Cluster set-up errors, socket errors, and a reply we cannot read.
-FAILURES: tuple[type[BaseException], ...] = (
-    RedisError,
-    RedisClusterException,
-    OSError,
-    asyncio.TimeoutError,
-    TypeError,
-    ValueError,
-    KeyError,
-)
-
-
-def unavailable(error: BaseException) -> StorageUnavailable:
-    """The core's storage error for a failed call. Logs the error's type, and the message of
-    connection errors (host and port); never a key, an argument or a reply."""
-    if isinstance(error, (RedisConnectionError, RedisTimeoutError, OSError)):
-        logger.warning("otpgate redis store unavailable: %s: %s", type(error).__name__, error)
-    else:
-        logger.warning("otpgate redis store unavailable: %s", type(error).__name__)
-    return StorageUnavailable()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -18,21 +16,17 @@ from otpgate.core.challenge import Verification
 from otpgate.core.credentials import AsyncCredentials, MemoryCredentials
 from otpgate.core.errors import LoginRequired
 from otpgate.core.events import Listener
-from otpgate.core.executions import DEFAULT_KEEP, AsyncExecutions, TransactionStatus
+from otpgate.core.executions import AsyncExecutions, TransactionStatus
 from otpgate.core.mailers import AsyncEmailSender, EmailSender
 from otpgate.core.memory_store import MemoryStore
 from otpgate.core.senders import AsyncSender, Sender
 from otpgate.core.settings import INTEGRATION_KEYS, Settings
 from otpgate.core.simswap import AsyncSimSwapCheck, SimSwapCheck
 from otpgate.core.store import AsyncStore
-from otpgate.core.token_state import AsyncTokenStates
-from otpgate.core.web import SecondFactorState
 
 from . import dependencies, step_up
-from .ledger import Ledger, StoreLedger
-from .problems import exception_handlers, handle_validation_error, request_locale
-
-logger = logging.getLogger("otpgate")
+from .gate_state import GateState
+from .problems import exception_handlers, handle_validation_error
 
 #: Credentials live here unless told otherwise: SQLite in the working directory.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///otpgate.db"
@@ -42,7 +36,7 @@ async def _no_subject() -> str:
     raise LoginRequired()
 
 
-class OtpGate:
+class OtpGate(GateState):
     """otpgate for a FastAPI app. No globals: make one per app.
 
     ``redis_url`` (or ``store``) selects the challenge store, in-memory by default (one
@@ -138,101 +132,6 @@ class OtpGate:
             url = parts.database_url
             kwargs.setdefault("database_url", None if url in (None, wiring.MEMORY) else url)
         return cls(Settings.from_mapping(env, ignore=INTEGRATION_KEYS), **kwargs)
-
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
-        """Open the store and credentials, build the verifier; close them on the way out.
-
-        ``FastAPI(lifespan=gate.lifespan)``, or ``async with gate.lifespan(app):`` inside the
-        app's own lifespan.
-        """
-        if self._verifier is not None:
-            raise RuntimeError("this OtpGate is already running; make one OtpGate per app")
-        async with AsyncExitStack() as stack:
-            store = self._store
-            if store is None and self.redis_url:
-                from otpgate.redis import AsyncRedisStore
-
-                store = AsyncRedisStore.from_url(self.redis_url, **self.redis_options)
-                stack.push_async_callback(store.aclose)
-            if store is None:
-                store = MemoryStore(clock=self.clock)
-            if isinstance(store, MemoryStore) and not (
-                self.single_process or getattr(app, "debug", False)
-            ):
-                logger.warning(
-                    "otpgate: the in-memory store keeps challenges, send budgets and lockouts "
-                    "in this process only; with several workers or hosts set OTPGATE_STORE "
-                    "(or redis_url=) to a redis:// URL"
-                )
-            credentials = self._credentials or await self._open_credentials(stack)
-            verifier = AsyncVerifier(
-                self.settings,
-                store=store,
-                sender=self._sender,
-                credentials=credentials,
-                clock=self.clock,
-                sim_swap=self._sim_swap,
-                email_sender=self._email_sender,
-            )
-            for listener in self._listeners:
-                verifier.subscribe(listener)
-            self._executions = AsyncExecutions(verifier, DEFAULT_KEEP)
-            self._verifier = verifier
-            try:
-                yield
-            finally:
-                self._verifier = None
-                self._executions = None
-
-    async def _open_credentials(
-        self, stack: AsyncExitStack
-    ) -> AsyncCredentials | MemoryCredentials:
-        if not self.database_url:
-            return MemoryCredentials()
-        try:
-            from sqlalchemy.ext.asyncio import create_async_engine
-            from sqlalchemy.pool import StaticPool
-
-            from otpgate.sqlalchemy import AsyncSQLAlchemyCredentials, create_all_async
-        except ImportError as error:
-            raise ImportError(
-                "database_url needs SQLAlchemy's asyncio support and a driver: pip install "
-                '"sqlalchemy[asyncio]" aiosqlite (or pass database_url=None: credentials in memory)'
-            ) from error
-        url = self.database_url
-        in_memory = url.startswith("sqlite") and (url.endswith(":memory:") or url.endswith("://"))
-        options: dict[str, Any] = {"poolclass": StaticPool} if in_memory else {}
-        engine = create_async_engine(url, **options)
-        stack.push_async_callback(engine.dispose)
-        await create_all_async(engine)
-        return AsyncSQLAlchemyCredentials(engine, clock=self.clock)
-
-    @property
-    def verifier(self) -> AsyncVerifier:
-        """The running :class:`~otpgate.AsyncVerifier` (between lifespan start and end)."""
-        if self._verifier is None:
-            raise RuntimeError(
-                "OtpGate is not running: pass lifespan=gate.lifespan to FastAPI (or enter "
-                "`async with gate.lifespan(app)`; httpx's ASGITransport does not run lifespans)"
-            )
-        return self._verifier
-
-    @property
-    def ledger(self) -> Ledger:
-        """Deprecated: the step-up state and transactions are in the store protocol now
-        (:attr:`executions`, :meth:`load_state`); this adapts the store to the old API."""
-        return StoreLedger(self.verifier.store, self.clock)
-
-    @property
-    def executions(self) -> AsyncExecutions:
-        """The running :class:`~otpgate.core.executions.AsyncExecutions` (exactly-once
-        execution of confirmed transactions, on the gate's store)."""
-        self.verifier  # noqa: B018 - the same check, the same message
-        assert self._executions is not None
-        return self._executions
 
     async def transaction_state(
         self, subject: str, action: str, details: Mapping[str, Any]
@@ -342,59 +241,3 @@ class OtpGate:
     def transaction_responses(self) -> dict[int | str, dict[str, Any]]:
         """OpenAPI ``responses=`` for a route using :meth:`require_transaction`."""
         return dependencies.TRANSACTION_RESPONSES
-
-    # -- step-up state -------------------------------------------------------------------------
-
-    def _token_states(self) -> AsyncTokenStates:
-        return AsyncTokenStates(self.verifier, "fastapi-session", self.state_ttl)
-
-    async def load_state(self, session_key: str) -> SecondFactorState:
-        """The second-factor state of a token/session (the core's ``AsyncTokenStates``)."""
-        return await self._token_states().load(session_key)
-
-    async def passed(
-        self,
-        session_key: str,
-        verification: Verification,
-        state: SecondFactorState | None = None,
-    ) -> str:
-        """Record that this token/session passed a second factor (step-up becomes fresh);
-        ``state``: its state as just loaded, if at hand. Returns a step-up token for the
-        ``OTP-Step-Up`` header (see :mod:`otpgate.integrations.fastapi.step_up`), which
-        spares ``require_second_factor`` the store round trip until it expires.
-
-        The state is written, not read first: a token's state holds nothing that passing
-        keeps (no pending sign-in here), so the write is the one store round trip."""
-        fresh = state if state is not None else SecondFactorState()
-        await self._token_states().passed(session_key, verification, fresh)
-        return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
-
-    async def remembered(self, session_key: str, subject: str) -> None:
-        """Record that a remembered device let this token/session skip the sign-in second
-        step (``state.has_passed``; never fresh: step-up and transactions still ask)."""
-        states = self._token_states()
-        state = await states.load(session_key)
-        state.remembered(subject, self.clock())
-        await states.save(session_key, state)
-
-    async def forget_devices(self, subject: str) -> int:
-        """Void every remembered device of ``subject``: call it when the user's password
-        changes or they sign out everywhere (factor changes void them on their own)."""
-        return await self.verifier.devices.revoke_all(subject, reason="credentials_changed")
-
-    def locale(self, request: Request) -> str | None:
-        """The language for texts sent to this request's user (None: the number's region
-        decides)."""
-        return request_locale(request)
-
-    async def label(self, subject: str, given: str | None) -> str:
-        """The account name for an app or passkey set up now: ``given`` (the request's),
-        else ``account_label(subject)``, else the subject."""
-        if given:
-            return given
-        if self.account_label is None:
-            return subject
-        label = self.account_label(subject)
-        if not isinstance(label, str):
-            label = await label
-        return label.strip() or subject

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from otpgate.core import factor_memory, wiring
-from otpgate.core.credentials import Credentials, MemoryCredentials
-from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError, OtpRequired
+from otpgate.core.credentials import Credentials
+from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError
 from otpgate.core.i18n import SHIPPED, add_locale_dir
 from otpgate.core.mailers import EmailSender
 from otpgate.core.memory_store import MemoryStore
@@ -27,10 +25,12 @@ from otpgate.core.verifier import Verifier
 from otpgate.core.web import SecondFactorState, safe_next
 
 from . import devices, signals
-from .known_factors import has_factor_for_guard, watch_changes
 from .known_factors import remember as remember_factors
+from .known_factors import watch_changes
+from .session_guard import _guard_of
+from .storage import _default_credentials, _store
 from .users import UserHooks, default_account_label, resolve_users, subject_of
-from .web import has_factor, json_error, render, save_state, wants_json
+from .web import has_factor, save_state, wants_json
 
 logger = logging.getLogger("otpgate")
 
@@ -273,97 +273,6 @@ def _go(url: str, data: dict[str, Any], status: int = 200) -> Response:
 
         return json_ok(data, status)
     return redirect(url, code=303)
-
-
-def _store(parts: wiring.Wiring, clock: Callable[[], float]) -> Store:
-    if not parts.uses_redis:
-        return MemoryStore(clock=clock)
-    try:
-        from otpgate.redis import RedisStore
-    except ImportError as error:
-        needs = f'a Redis URL needs otpgate.redis: pip install "otpgate[redis]" ({error})'
-        raise ConfigurationError(parts.store_key, needs) from error
-    return RedisStore.from_url(parts.store, **parts.store_options)
-
-
-def _default_credentials(app: Flask, parts: wiring.Wiring) -> Credentials:
-    url = parts.database_url
-    if url == wiring.MEMORY:
-        return MemoryCredentials()
-    from sqlalchemy.engine import create_engine
-
-    from otpgate.sqlalchemy import SQLAlchemyCredentials, create_all
-
-    if not url:
-        os.makedirs(app.instance_path, exist_ok=True)
-        url = "sqlite:///" + os.path.join(app.instance_path, "otpgate.sqlite3")
-    # A pool (SQLAlchemy's default): a lookup reuses an open connection instead of opening
-    # the database anew (issue 17). An app that is dropped (tests, app factories) closes
-    # its connections with it, so it leaves no open database behind.
-    engine = create_engine(url)
-    weakref.finalize(app, engine.dispose)
-    create_all(engine)
-    _fresh_pool_after_fork(engine)
-    return SQLAlchemyCredentials(engine)
-
-
-def _fresh_pool_after_fork(engine: Any) -> None:
-    """A worker forked from the process that built the engine (gunicorn ``--preload``)
-    starts with an empty pool of its own: the parent's connections (one is open after
-    ``create_all``) are left to the parent, never shared across processes."""
-    if not hasattr(os, "register_at_fork"):
-        return
-    held = weakref.ref(engine)
-
-    def in_child() -> None:
-        found = held()
-        if found is not None:
-            found.dispose(close=False)
-
-    os.register_at_fork(after_in_child=in_child)
-
-
-def _guard_of(gate: GateState) -> Callable[[], Response | None]:
-    """The guard of one app (its state bound once: the guard runs before every request)."""
-    own = gate.blueprint + "."
-
-    def guard() -> Response | None:
-        if not gate.enforce:
-            return None
-        endpoint = request.endpoint or ""
-        if endpoint == "static" or endpoint.startswith(own) or endpoint == gate.login_view:
-            return None
-        return _guard(gate)
-
-    return guard
-
-
-def _guard(gate: GateState) -> Response | None:
-    """Before every request: a session signed in by password alone (e.g. ``login_user``
-    called directly, or a remember-me cookie) whose user has a second factor is signed out
-    and sent to the second step, unless this device is remembered for them. otpgate's own
-    pages and static files are left alone. A page of a session that passed, or of a user
-    remembered in it as having no factor, costs no lookup: the session says so."""
-    try:
-        subject = gate.users.current_subject()
-        if not subject:
-            return None
-        if SecondFactorState.passed_in(session, subject):
-            return None
-        if not has_factor_for_guard(gate, subject):
-            return None
-        if devices.resume_remembered(subject):  # sign-in only: step-up still asks
-            return None
-    except OtpgateError as error:
-        return json_error(error) if wants_json() else render("otpgate/message.html", error=error)
-    gate.users.log_out()
-    back = request.full_path.rstrip("?") if request.method == "GET" else ""
-    current = SecondFactorState.load(session)
-    current.begin(subject, gate.verifier.clock(), back)
-    save_state(current)
-    if wants_json():
-        return json_error(OtpRequired())
-    return redirect(url_for(gate.endpoint("verify")), code=303)
 
 
 def _languages(app: Flask) -> tuple[str, ...]:
