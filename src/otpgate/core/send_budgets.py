@@ -34,18 +34,35 @@ class SendBudgets:
         """The budgets one email spends: like a number's (:meth:`_budgets`), per address and
         subject (the phone budgets' limits), per subject and per client IP (shared with
         SMS), and for an address being verified the enrollment budget of the address."""
+        budgets, _ = self._own_budgets("email", address.address, subject_key)
+        return budgets + self._shared_budgets("email", "me", address.address, purpose, client_ip)
+
+    def _own_budgets(
+        self, scope: str, destination: str, subject_key: str
+    ) -> tuple[list[Budget | Watch], str]:
+        """A destination's (a number's E.164, an address) budgets of one subject, then its
+        digest for that subject. They live in the subject's record (one key fewer per send),
+        counting the sends noted with the destination's part, beside the subject's own."""
         s = self.settings
-        mail_key = self.keyring.digest("email", address.address, subject_key)
-        own, part = f"s:{subject_key}", mail_key[:PART_CHARS]
-        budgets: list[Budget | Watch] = [
-            Budget("email", own, s.phone_budget_short.limit, s.phone_budget_short.window, part),
-            Budget("email", own, s.phone_budget_long.limit, s.phone_budget_long.window, part),
+        own_key = self.keyring.digest(scope, destination, subject_key)
+        own, part = f"s:{subject_key}", own_key[:PART_CHARS]
+        return [
+            Budget(scope, own, s.phone_budget_short.limit, s.phone_budget_short.window, part),
+            Budget(scope, own, s.phone_budget_long.limit, s.phone_budget_long.window, part),
             Budget("subject", own, s.subject_budget.limit, s.subject_budget.window),
-        ]
+        ], own_key
+
+    def _shared_budgets(
+        self, scope: str, prefix: str, destination: str, purpose: str, client_ip: str
+    ) -> list[Budget | Watch]:
+        """The budgets shared across accounts (short tags): a destination's enrollment budget
+        while it is being verified (``enroll``), the client network's."""
+        s = self.settings
+        budgets: list[Budget | Watch] = []
         if purpose == "enroll":
-            address_key = self.keyring.digest("email", address.address)[:TAG_CHARS]
+            shared_key = self.keyring.digest(scope, destination)[:TAG_CHARS]
             rate = s.enrollment_budget
-            budgets.append(Budget("enrollment", f"me:{address_key}", rate.limit, rate.window))
+            budgets.append(Budget("enrollment", f"{prefix}:{shared_key}", rate.limit, rate.window))
         if client_ip:
             ip_key = self.keyring.digest("ip", client_network(client_ip))[:TAG_CHARS]
             budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
@@ -69,25 +86,11 @@ class SendBudgets:
         tighter call budget of this number and subject (``voice_budget``).
         """
         s = self.settings
-        phone_key = self.keyring.digest("phone", number.e164, subject_key)
-        # The number's budgets of this subject live in the subject's record (one key fewer
-        # per send), counting the sends noted with the number's part.
-        own, part = f"s:{subject_key}", phone_key[:PART_CHARS]
-        budgets: list[Budget | Watch] = [
-            Budget("phone", own, s.phone_budget_short.limit, s.phone_budget_short.window, part),
-            Budget("phone", own, s.phone_budget_long.limit, s.phone_budget_long.window, part),
-            Budget("subject", own, s.subject_budget.limit, s.subject_budget.window),
-        ]
+        budgets, phone_key = self._own_budgets("phone", number.e164, subject_key)
         if channel == "voice":
             rate = s.voice_budget
             budgets.append(Budget("voice", f"v:{phone_key[:TAG_CHARS]}", rate.limit, rate.window))
-        if purpose == "enroll":
-            number_key = self.keyring.digest("phone", number.e164)[:TAG_CHARS]
-            rate = s.enrollment_budget
-            budgets.append(Budget("enrollment", f"e:{number_key}", rate.limit, rate.window))
-        if client_ip:
-            ip_key = self.keyring.digest("ip", client_network(client_ip))[:TAG_CHARS]
-            budgets.append(Budget("ip", f"i:{ip_key}", s.ip_budget.limit, s.ip_budget.window))
+        budgets += self._shared_budgets("phone", "e", number.e164, purpose, client_ip)
         cap = s.country_caps.get(number.calling_code, s.default_country_cap)
         if cap == 0:  # a store counts against a positive limit only
             raise SendLimitReached("country")
