@@ -17,6 +17,9 @@ started; its ``OTP-Step-Up`` token is read from ``/bench/step-up``. wrk drives t
   round trip): target >= 0.95x the plain route (which authenticates the bearer alike);
 - the same route without the step-up token (one store round trip: the fallback), for
   orientation;
+- for orientation too, FastAPI's own floor: a plain-app route behind a dependency that wraps
+  the app's subject dependency and does nothing, sent the same step-up header (the same request
+  bytes); any dependency needing the subject, as ``require_second_factor`` does, pays it;
 - ``POST /otp/verify`` of a right authenticator-app code (a new subject each request, so
   timed one request at a time from this process over keep-alive, alternating) against two
   login POSTs of the plain app, both printed: the filed baseline (``/login``: a cheap
@@ -78,6 +81,15 @@ def make_app(variant: str, redis_url: str | None) -> Any:
 
         @app.get("/step")
         async def step(user: str = Depends(subject)) -> dict[str, str]:
+            return {"user": user}
+
+        async def wrapping(user: str = Depends(subject)) -> str:
+            """A dependency around the app's that does nothing: FastAPI's own price of any
+            dependency that needs the subject (as ``require_second_factor`` does)."""
+            return user
+
+        @app.get("/step/floor")
+        async def step_floor(user: str = Depends(wrapping)) -> dict[str, str]:
             return {"user": user}
 
         @app.post("/login")
@@ -276,6 +288,9 @@ def main() -> None:
                 Target("otpgate installed last, app route", last.url("/page"), auth),
                 Target("step-up route, OTP-Step-Up token", first.url("/step"), stepped),
                 Target("step-up route, no token (store)", first.url("/step"), auth),
+                Target(
+                    "plain app, do-nothing wrapping dependency", plain.url("/step/floor"), stepped
+                ),
             ]
             result = compare(targets, rounds=args.rounds, seconds=args.seconds)
             posts, complete = post_rates(plain, first, args.rounds, args.posts)
@@ -288,6 +303,17 @@ def main() -> None:
     print(result.line(targets[2].name, 0.97))
     print(result.line(targets[3].name, 0.95))
     print(result.line(targets[4].name))
+    print(result.line(targets[5].name))
+    over_floor = [
+        step / floor
+        for step, floor in zip(
+            result.ratios[targets[3].name], result.ratios[targets[5].name], strict=True
+        )
+    ]
+    print(
+        f"{'  step-up token vs that floor, per round':<44} {statistics.median(over_floor):5.2f}x"
+        f"  (spread {min(over_floor):.2f}-{max(over_floor):.2f}; otpgate's own work)"
+    )
     print(post_line("verify POST (right app code) vs login POST", posts, verdict=False))
     print(f"{'  the same, median request times':<44} {statistics.median(TYPICAL[0]):5.2f}x")
     print(post_line("verify POST vs complete login POST", complete, verdict=True))
