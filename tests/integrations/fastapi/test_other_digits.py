@@ -106,3 +106,33 @@ async def test_unreadable_phone_numbers_are_phone_invalid(
     assert started.status_code == 422, started.text
     assert started.json()["code"] == "phone_invalid"
     assert outbox.messages == []
+
+
+async def test_recovery_codes_in_other_digits_and_imported_ones_are_read(harness: Harness):
+    """The recovery route's model lets through what the core reads: a code typed with other
+    digits, and a django-otp static token imported (8 letters and digits)."""
+    await enroll_app(harness)
+    made = await harness.client.post("/otpgate/recovery-codes", headers=ALICE)
+    assert made.status_code == 201, made.text
+    code = next(code for code in made.json()["codes"] if any(c.isdigit() for c in code))
+    typed = other(code, SCRIPTS["arabic-indic"])
+    used = await harness.client.post(
+        "/otpgate/recovery-codes/check", json={"code": typed}, headers=bearer("alice.2")
+    )
+    assert used.status_code == 200, used.text
+    assert used.json()["factor"] == "recovery"
+
+    from otpgate.core.codes import IMPORTED_RECOVERY
+
+    digest = harness.gate.verifier.keyring.digest(IMPORTED_RECOVERY, "alice", "a1b2c3d4")
+    await harness.gate.verifier.credentials.replace_recovery_codes("alice", [digest])
+    imported = await harness.client.post(
+        "/otpgate/recovery-codes/check", json={"code": "A1B2-C3D4"}, headers=bearer("alice.3")
+    )
+    assert imported.status_code == 200, imported.text
+    for garbage in ("ABCD", "ABCD_EFGH_JKMN", "١٢٣٤x"):
+        refused = await harness.client.post(
+            "/otpgate/recovery-codes/check", json={"code": garbage}, headers=ALICE
+        )
+        assert refused.status_code in (400, 422), refused.text
+        assert refused.json()["code"] in ("malformed_input", "validation_failed")

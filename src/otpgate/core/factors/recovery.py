@@ -26,7 +26,11 @@ _RECOVERY_INPUT = InputSpec(
     max_length=RECOVERY_CODE_LENGTH + 2,  # XXXX-XXXX-XXXX
     inputmode="text",
     autocomplete="off",
-    pattern="[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}",
+    # 8 to 12 letters or digits of any script, a dash or blank between any two: otpgate's
+    # XXXX-XXXX-XXXX and imported codes (django-otp's 8). Valid with the ``v`` flag browsers
+    # compile a pattern with (an unescaped ``-`` in a class is not, and the browser would
+    # ignore the whole pattern); the core's check is the one that counts.
+    pattern="[\\p{Nd}A-Za-z](?:[\\- ]?[\\p{Nd}A-Za-z]){7,11}",
 )
 
 

@@ -25,13 +25,14 @@ Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=6, max_length=10, pattern=r"^\d+$"),
 ]
-#: A recovery code such as ``ABCD-EFGH-JKMN`` (dashes or blanks optional, any case).
+#: A recovery code such as ``ABCD-EFGH-JKMN`` (dashes or blanks optional, any case, digits of
+#: any script), or one imported from django-otp (8 letters and digits): the core judges it.
 RecoveryCode = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True,
         max_length=14,
-        pattern=r"^[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}[- ]?[0-9A-Za-z]{4}$",
+        pattern=r"^[\dA-Za-z](?:[- ]?[\dA-Za-z]){7,11}$",
     ),
 ]
 #: A phone number with its country code, as people write it: ``+33 6 12 34 56 78``. Only its
