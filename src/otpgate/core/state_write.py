@@ -20,6 +20,9 @@ written; when it raises, it was not.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -46,10 +49,28 @@ ThenPut = Callable[[Verification], StateWrite]
 
 
 def folds_into(store: object) -> bool:
-    """True if ``store`` applies a ``then_put`` in its check (it declares
-    ``folds_state_writes = True``); the facade over a synchronous store is looked through."""
+    """True if ``store`` applies a ``then_put`` in its checks: it declares
+    ``folds_state_writes = True`` and its ``check_code`` and ``settle_attempt`` take a
+    ``then_put`` (a wrapper that hands other attributes to a store that folds may declare it
+    by accident). The facade over a synchronous store is looked through."""
     target = store._target if isinstance(store, AwaitableFacade) else store
-    return getattr(target, "folds_state_writes", False) is True
+    if getattr(target, "folds_state_writes", False) is not True:
+        return False
+    try:
+        return _SIGNED[target]
+    except (KeyError, TypeError):
+        pass
+    signed = all(
+        "then_put" in inspect.signature(getattr(target, name)).parameters
+        for name in ("check_code", "settle_attempt")
+    )
+    with contextlib.suppress(TypeError):  # a store that cannot be weakly referenced
+        _SIGNED[target] = signed
+    return signed
+
+
+#: Per store, whether its checks take ``then_put`` (read once).
+_SIGNED: weakref.WeakKeyDictionary[object, bool] = weakref.WeakKeyDictionary()
 
 
 class Fold:
