@@ -61,12 +61,19 @@ def folds_into(store: object) -> bool:
     except (KeyError, TypeError):
         pass
     signed = all(
-        "then_put" in inspect.signature(getattr(target, name)).parameters
-        for name in ("check_code", "settle_attempt")
+        _takes_then_put(getattr(target, name)) for name in ("check_code", "settle_attempt")
     )
     with contextlib.suppress(TypeError):  # a store that cannot be weakly referenced
         _SIGNED[target] = signed
     return signed
+
+
+def _takes_then_put(method: Callable[..., object]) -> bool:
+    """``method`` takes ``then_put`` by name (or any keyword: a wrapper passing them on)."""
+    parameters = inspect.signature(method).parameters
+    return "then_put" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 #: Per store, whether its checks take ``then_put`` (read once).
