@@ -27,8 +27,10 @@ from otpgate.core.factors import builtin_factors
 from otpgate.core.factors.totp import AuthenticatorFactor
 from otpgate.core.state_write import StateWrite, folds_into
 from tests.conftest import KEY, PHONE
+from tests.core.test_email import NORMAL, enroll, smtp_sender
 from tests.core.test_factors import enrolled
 from tests.factors import PinFactor
+from tests.mail import mail, mail_server  # noqa: F401  (fixtures, requested by name)
 
 STATE = "s:fold-test"
 
@@ -324,6 +326,27 @@ def test_a_store_that_cannot_fold_gets_the_state_written_after(make_gate, clock,
         "alice", "sms", code, purpose="login", challenge_id=challenge.id, then_put=Writes("s:sms")
     )
     assert gate.store.get_state("s:sms") == text(verification)
+
+
+def test_a_code_from_an_address_checked_as_sms_is_recorded_as_email(make_gate, mail):  # noqa: F811
+    """The write is built for the factor asked ("sms"); the approval names "email": the
+    right state is written after the folded one, never left wrong."""
+    gate = make_gate(email_sender=smtp_sender(make_gate.flavour, mail))
+    with_phone(gate)
+    enroll(gate, mail)
+    challenge = gate.start("alice", "email", purpose="login")
+    writes = Writes()
+    verification = gate.verify(
+        "alice",
+        "sms",
+        mail.last_code_for(NORMAL),
+        purpose="login",
+        challenge_id=challenge.id,
+        then_put=writes,
+    )
+    assert verification.factor == "email"
+    assert gate.store.get_state(STATE) == text(verification)
+    assert [v.factor for v in writes.built] == (["sms", "email"] if folds(gate) else ["email"])
 
 
 def test_an_approval_unlike_the_prediction_is_written_as_it_is():
