@@ -57,7 +57,11 @@ def test_the_state_written_by_an_approval_expires(redis_server, prefix):
     store.close()
 
 
-def test_an_approved_challenge_this_otpgate_cannot_read_burns_the_state(redis_server, prefix):
+@pytest.mark.parametrize(
+    "rest",
+    [b'[9,"login"]', b"6|login|m|not-a-number||"],  # stale; damaged (no reply decodes)
+)
+def test_an_approved_challenge_this_otpgate_cannot_read_burns_the_state(redis_server, prefix, rest):
     """A damaged record (or an earlier otpgate's) that the script still approves: the
     client answers expired, so the state the script wrote must not let the token pass."""
     clock, outbox = FakeClock(), OutboxSender()
@@ -68,7 +72,7 @@ def test_an_approved_challenge_this_otpgate_cannot_read_burns_the_state(redis_se
     admin = redis_server.client()
     key = store._codec.challenge_key(challenge.id)
     head = admin.get(key).split(b"|")[:7]
-    admin.set(key, b"|".join([*head, b'[9,"login"]']), keepttl=True)
+    admin.set(key, b"|".join([*head, rest]), keepttl=True)
     store.put_state(WRITE.key, "passed-before", 60)
     with pytest.raises(ChallengeExpired):
         gate.verify(

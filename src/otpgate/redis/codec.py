@@ -42,6 +42,8 @@ from otpgate.core.state_write import StateWrite
 from .budget_args import _HEAD, _PER_BUDGET, _PER_WATCH, _decode_denial, _part, _watch_args
 from .call import Call as Call
 from .failures import FAILURES as FAILURES
+from .failures import StaleApproval as StaleApproval
+from .failures import approved
 from .failures import unavailable as unavailable
 from .lua import scripts
 from .records import (
@@ -95,16 +97,6 @@ def _decode_outcome(challenge_id: str | None, reply: object) -> Outcome:
 
 def _decode_none(reply: object) -> None:
     return None
-
-
-class StaleApproval(Exception):
-    """A check carrying a state write approved a challenge this otpgate no longer reads (an
-    earlier version's, or a damaged one): the answer is "expired", yet the script wrote the
-    state, which the store then burns."""
-
-
-def _approved(reply: object) -> bool:
-    return isinstance(reply, (bytes, str)) and reply[:9] in (b"approved|", "approved|")
 
 
 # -- the calls, one per protocol method -------------------------------------------------------
@@ -281,9 +273,15 @@ class Codec:
             )
 
         def decode(reply: object) -> Outcome:
-            outcome = _decode_outcome(challenge_id, reply)
-            if outcome.result is not Result.APPROVED and _approved(reply):
-                raise StaleApproval()  # the script approved (and wrote): see the store
+            # the script approved (and wrote the state), yet this is no approval: see the store
+            try:
+                outcome = _decode_outcome(challenge_id, reply)
+            except Exception:
+                if approved(reply):
+                    raise StaleApproval() from None
+                raise
+            if outcome.result is not Result.APPROVED and approved(reply):
+                raise StaleApproval()
             return outcome
 
         keys += (self.state_key(then_put.key),)
