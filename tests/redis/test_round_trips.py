@@ -16,6 +16,7 @@ import redis.asyncio.connection
 import redis.connection
 
 from otpgate import AsyncVerifier, OutboxSender, Settings, Verifier
+from otpgate.core.state_write import StateWrite
 from otpgate.redis import AsyncRedisStore, RedisStore
 from tests.conftest import KEY, PHONE, FakeClock
 from tests.redis.servers import Process
@@ -183,3 +184,111 @@ def test_a_lost_script_cache_costs_one_more_round_trip_once(own_server, counter)
     store.close()
     assert first == {"evalsha": 1, "eval": 1, "replies read": 2}
     assert second == _one()
+
+
+# -- verify(then_put=): the state write rides on the check's script --------------------------------
+
+THEN_PUT = "s:round-trips"
+
+
+def _then_put(verification: Any) -> StateWrite:
+    return StateWrite(THEN_PUT, f"{verification.subject}|{verification.factor}", 60)
+
+
+def _verify_flows(
+    gate: Any, outbox: OutboxSender, clock: FakeClock, run: Callable[[Any], Any]
+) -> Iterator[tuple[str, Any]]:
+    """(name, thunk) of verifies with a state write, whose round trips we count."""
+    run(gate.credentials.add_phone("alice", PHONE))
+    enrollment = run(gate.totp.enroll("alice"))
+    totp = pyotp.TOTP(enrollment.secret)
+    run(gate.totp.confirm("alice", totp.at(clock())))
+    clock.advance(60)
+    code = totp.at(clock())
+    yield (
+        "app code",
+        lambda: run(gate.verify("alice", "totp", code, purpose="login", then_put=_then_put)),
+    )
+    yield (
+        "app code replayed",
+        lambda: _expect_error(
+            lambda: run(gate.verify("alice", "totp", code, purpose="login", then_put=_then_put))
+        ),
+    )
+    holder: dict[str, Any] = {}
+
+    def start() -> None:
+        holder["ch"] = run(gate.start("alice", "sms", purpose="action"))
+
+    yield "start", start
+
+    def sms(code: str) -> Any:
+        return run(
+            gate.verify(
+                "alice",
+                "sms",
+                code,
+                purpose="action",
+                challenge_id=holder["ch"].id,
+                then_put=_then_put,
+            )
+        )
+
+    yield "wrong sms code", lambda: _expect_error(lambda: sms("000000"))
+    yield "right sms code", lambda: sms(outbox.last_code_for(PHONE))
+    codes = run(gate.recovery.generate("alice"))
+    yield (  # used up after the check (it may lose that race): written after
+        "recovery code",
+        lambda: run(
+            gate.verify("alice", "recovery", codes[0], purpose="login", then_put=_then_put)
+        ),
+    )
+
+
+VERIFY_EXPECTED = {
+    "app code": _one(),
+    "app code replayed": _one(),
+    "start": _one(2),
+    "wrong sms code": _one(),
+    "right sms code": _one(),
+    "recovery code": _one(2),
+}
+
+
+def test_a_verify_writes_its_state_in_the_checks_round_trip(own_server, counter):
+    clock, outbox = FakeClock(), OutboxSender()
+    store = RedisStore.from_url(own_server.url)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox, clock=clock)
+    store.load_scripts()
+    store.get_challenge("warm-up.connection")
+    seen = {}
+    for name, thunk in _verify_flows(gate, outbox, clock, lambda value: value):
+        with counter.measure() as seen[name]:
+            thunk()
+        if name in ("app code", "right sms code"):
+            assert store.get_state(THEN_PUT) == "alice|" + ("totp" if "app" in name else "sms")
+            store.put_state(THEN_PUT, "gone", 1)
+        elif name != "start" and name != "recovery code":
+            assert store.get_state(THEN_PUT) == "gone"  # a refusal writes nothing
+    store.close()
+    assert seen == VERIFY_EXPECTED
+
+
+def test_an_async_verify_writes_its_state_in_the_checks_round_trip(own_server, counter):
+    clock, outbox = FakeClock(), OutboxSender()
+    loop = asyncio.new_event_loop()
+    store = AsyncRedisStore.from_url(own_server.url)
+    gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox, clock=clock)
+    try:
+        run = loop.run_until_complete
+        run(store.load_scripts())
+        run(store.get_challenge("warm-up.connection"))
+        seen = {}
+        for name, thunk in _verify_flows(gate, outbox, clock, run):
+            with counter.measure() as seen[name]:
+                thunk()
+        assert run(store.get_state(THEN_PUT)) == "alice|recovery"
+    finally:
+        loop.run_until_complete(store.aclose())
+        loop.close()
+    assert seen == VERIFY_EXPECTED

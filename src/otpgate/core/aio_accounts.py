@@ -19,6 +19,7 @@ from .guard import lift_key
 from .mailers import AsyncEmailSender
 from .passkey_settings import webauthn_configured
 from .pumping import Block
+from .state_write import claim
 from .store import AsyncStore
 
 if TYPE_CHECKING:
@@ -123,12 +124,23 @@ class AsyncVerifierAccounts(AsyncFactorGate):
         credential = reads.known_app(self, subject)  # read by this verify already?
         if isinstance(credential, reads.Unknown):
             credential = await self.credentials.get_totp(subject)
-        step = self._totp_step(subject, clean, credential, confirmed=True)
-        outcome = await self.store.settle_attempt(
-            self.subject_key(subject), step is not None, self.clock(), self.lockout, step
-        )
-        verification = self._finish_subject_check(outcome, subject, "totp", purpose)
-        if resealed := self._resealed(subject, credential):
+        resealed = self._resealed(subject, credential) if credential is not None else None
+        # verify(then_put=): the write rides on the settle, unless a credential write (key
+        # rotation) follows, which may fail, or the app is being confirmed (``enroll``)
+        fold = claim(self, subject) if resealed is None and purpose != "enroll" else None
+        now = self.clock() if fold is None else fold.now
+        step = self._totp_step(subject, clean, credential, confirmed=True, now=now)
+        key = self.subject_key(subject)
+        if fold is None:
+            success = step is not None
+            outcome = await self.store.settle_attempt(key, success, now, self.lockout, step)
+        else:
+            outcome = await self.store.settle_attempt(
+                key, step is not None, now, self.lockout, step, then_put=fold.write
+            )
+        at = None if fold is None else now
+        verification = self._finish_subject_check(outcome, subject, "totp", purpose, at)
+        if resealed is not None:
             await self.credentials.set_totp(subject, resealed)  # key rotation, lazily
         return verification
 

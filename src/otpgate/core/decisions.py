@@ -217,8 +217,14 @@ class Decisions(FactorDecisions):
         return "sms" if factor == "email" else factor
 
     def _finish_check(
-        self, outcome: Outcome, challenge_id: str, subject: str | None, factor: str = "sms"
+        self,
+        outcome: Outcome,
+        challenge_id: str,
+        subject: str | None,
+        factor: str = "sms",
+        at: float | None = None,
     ) -> Verification:
+        """The verification of an approved check (dated ``at``, else now), or its error."""
         record = outcome.record
         who = "" if record is None else self._subject_of(record, subject)
         if outcome.result is Result.APPROVED and record is not None:
@@ -231,7 +237,12 @@ class Decisions(FactorDecisions):
                 masked_phone=record.masked_phone,
             )
             return Verification(
-                who, record.purpose, factor, self.clock(), challenge_id, record.context_digest
+                who,
+                record.purpose,
+                factor,
+                self.clock() if at is None else at,
+                challenge_id,
+                record.context_digest,
             )
         self._raise_failure(outcome, factor, subject=who, challenge_id=challenge_id)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -275,9 +286,9 @@ class Decisions(FactorDecisions):
         raise error
 
     def _finish_subject_check(
-        self, outcome: Outcome, subject: str, factor: str, purpose: str
+        self, outcome: Outcome, subject: str, factor: str, purpose: str, at: float | None = None
     ) -> Verification:
         if outcome.result is Result.APPROVED:
-            return Verification(subject, purpose, factor, self.clock())
+            return Verification(subject, purpose, factor, self.clock() if at is None else at)
         self._raise_failure(outcome, factor, subject=subject)
         raise AssertionError("unreachable")  # pragma: no cover

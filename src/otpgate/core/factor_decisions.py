@@ -149,13 +149,19 @@ class FactorDecisions:
         return self._subject(subject), clean_numeric_code(code, self.settings.totp_digits)
 
     def _totp_step(
-        self, subject: str, code: str, credential: TotpCredential | None, *, confirmed: bool
+        self,
+        subject: str,
+        code: str,
+        credential: TotpCredential | None,
+        *,
+        confirmed: bool,
+        now: float | None = None,
     ) -> int | None:
         if credential is None or credential.confirmed is not confirmed:
             what = "authenticator app" if confirmed else "pending authenticator app set-up"
             raise FactorNotEnrolled(f"No {what} for this account.")
         key = bytes.fromhex(self.keyring.open(credential.sealed_secret, context=subject))
-        return match_step(key, code, self.clock(), self.settings)
+        return match_step(key, code, self.clock() if now is None else now, self.settings)
 
     def _resealed(self, subject: str, credential: TotpCredential | None) -> TotpCredential | None:
         """The credential sealed under the current key, if it was sealed under an older one."""

@@ -28,6 +28,7 @@ from .policy import (
     resend_cooldown,
 )
 from .pumping import Block, Watch
+from .state_write import StateWrite
 
 #: How long a finished challenge is kept after it expires (then it is dropped).
 _GRACE = 60.0
@@ -51,6 +52,8 @@ class MemoryStore(KeyedMemory):
     :class:`~otpgate.core.memory_keyed.KeyedMemory`, session state and transactions)."""
 
     nonblocking = True  # AsyncVerifier may call it directly
+    #: Applies a ``then_put`` under the check's own lock (``otpgate.core.state_write``).
+    folds_state_writes = True
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -178,6 +181,7 @@ class MemoryStore(KeyedMemory):
         max_attempts: int,
         lockout: LockoutPolicy,
         purpose: str = "",
+        then_put: StateWrite | None = None,
     ) -> Outcome:
         subject_key = challenge_id.split(".", 1)[0]
         with self._lock:
@@ -202,6 +206,8 @@ class MemoryStore(KeyedMemory):
                 record = _with(record, status=Status.APPROVED)
                 self._challenges[challenge_id] = record
                 state.failures = 0
+                if then_put is not None:
+                    self.put_state(then_put.key, then_put.value, then_put.ttl)
                 return Outcome(Result.APPROVED, record=record)
             attempts = record.attempts + 1
             ended = attempts >= max_attempts
@@ -228,6 +234,7 @@ class MemoryStore(KeyedMemory):
         now: float,
         lockout: LockoutPolicy,
         totp_step: int | None = None,
+        then_put: StateWrite | None = None,
     ) -> Outcome:
         with self._lock:
             state = self._subject(subject_key, now, lockout, create=True)
@@ -245,6 +252,8 @@ class MemoryStore(KeyedMemory):
                 state.failures = 0
                 if totp_step is not None:
                     state.last_totp_step = totp_step
+                if then_put is not None:
+                    self.put_state(then_put.key, then_put.value, then_put.ttl)
                 return Outcome(Result.APPROVED)
             locked_now = _fail(state, now, lockout)
             return Outcome(

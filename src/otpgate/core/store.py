@@ -2,8 +2,10 @@
 session/token state of the API integrations, transaction records).
 
 Each method is one atomic state change; a Redis store runs each as one Lua script, one round
-trip. Times are passed in by the verifier, so an injected clock governs every decision; a
-store's own clock and TTLs only reclaim memory. Store failures raise ``StorageUnavailable``.
+trip (a state write may ride on an approving check: ``then_put``, see ``state_write.py``;
+optional, so a store written before it still works). Times are passed in by the verifier,
+so an injected clock governs every decision; a store's own clock and TTLs only reclaim
+memory. Store failures raise ``StorageUnavailable``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol, runtime_checkable
 from .challenge import ChallengeRecord
 from .policy import Budget, Denial, LockoutPolicy, Outcome
 from .pumping import Block, Watch
+from .state_write import StateWrite
 from .transactions import TxRecord, TxResult, TxStep
 
 
@@ -63,12 +66,17 @@ class Store(Protocol):
         max_attempts: int,
         lockout: LockoutPolicy,
         purpose: str = "",
+        then_put: StateWrite | None = None,
     ) -> Outcome:
         """Check an SMS code: APPROVED exactly once, or why not. The (updated) record comes
         with APPROVED, INVALID, CONTEXT_MISMATCH, MAX_ATTEMPTS (when this check ended it)
         and LOCKED; EXPIRED needs none. A ``purpose`` other than the pending challenge's
         answers EXPIRED with the record, unchanged (no attempt counted, the code not
-        compared)."""
+        compared).
+
+        ``then_put`` (optional: only a store that declares ``folds_state_writes = True`` is
+        given one): ``put_state`` it in the same atomic step, if and only if the answer is
+        APPROVED (see ``otpgate.core.state_write``)."""
 
     def settle_attempt(
         self,
@@ -77,10 +85,11 @@ class Store(Protocol):
         now: float,
         lockout: LockoutPolicy,
         totp_step: int | None = None,
+        then_put: StateWrite | None = None,
     ) -> Outcome:
         """Record a TOTP or recovery check decided by the verifier: APPROVED, INVALID (a
         failure counted), REPLAYED (``totp_step`` not newer than the last accepted one) or
-        LOCKED (nothing counted)."""
+        LOCKED (nothing counted). ``then_put``: as in :meth:`check_code`."""
 
     def cancel(self, challenge_id: str, now: float) -> bool:
         """Cancel a pending challenge; False if it was not pending."""
@@ -135,6 +144,7 @@ class AsyncStore(Protocol):
         max_attempts: int,
         lockout: LockoutPolicy,
         purpose: str = "",
+        then_put: StateWrite | None = None,
     ) -> Outcome: ...
 
     async def settle_attempt(
@@ -144,6 +154,7 @@ class AsyncStore(Protocol):
         now: float,
         lockout: LockoutPolicy,
         totp_step: int | None = None,
+        then_put: StateWrite | None = None,
     ) -> Outcome: ...
 
     async def cancel(self, challenge_id: str, now: float) -> bool: ...

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .challenge import Verification
 from .crypto import DecryptionError, Keyring
+from .state_write import StateWrite, ThenPut
 from .web import SESSION_KEY, SecondFactorState
 
 if TYPE_CHECKING:
@@ -43,6 +44,20 @@ def seal_state(keyring: Keyring, key: str, state: SecondFactorState) -> str:
     return keyring.seal(json.dumps(state.dump()), context=key)
 
 
+def passed_write(keyring: Keyring, namespace: str, token: str, ttl: int) -> ThenPut:
+    """``verify``'s ``then_put`` recording that ``token`` passed: the state
+    :meth:`TokenStates.passed` writes on a fresh state (the verification's subject, time and
+    factor; nothing else a token's state keeps), sealed under its key."""
+    key = state_key(keyring, namespace, token)
+
+    def write(verification: Verification) -> StateWrite:
+        state = SecondFactorState()
+        state.passed(verification)
+        return StateWrite(key, seal_state(keyring, key, state), ttl)
+
+    return write
+
+
 class TokenStates:
     """Load and record the second-factor state of tokens (sync)."""
 
@@ -68,6 +83,11 @@ class TokenStates:
         key = state_key(self.verifier.keyring, self.namespace, token)
         self.verifier.store.put_state(key, seal_state(self.verifier.keyring, key, state), self.ttl)
 
+    def then_put(self, token: str) -> ThenPut:
+        """For ``verifier.verify(then_put=...)``: record that ``token`` passed, in the check's
+        own store step where the store can (as :meth:`passed` on a fresh state)."""
+        return passed_write(self.verifier.keyring, self.namespace, token, self.ttl)
+
 
 class AsyncTokenStates:
     """:class:`TokenStates` on the ``AsyncVerifier``."""
@@ -92,3 +112,7 @@ class AsyncTokenStates:
         key = state_key(self.verifier.keyring, self.namespace, token)
         sealed = seal_state(self.verifier.keyring, key, state)
         await self.verifier.store.put_state(key, sealed, self.ttl)
+
+    def then_put(self, token: str) -> ThenPut:
+        """:meth:`TokenStates.then_put`."""
+        return passed_write(self.verifier.keyring, self.namespace, token, self.ttl)

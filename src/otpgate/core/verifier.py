@@ -24,6 +24,7 @@ from .memory_store import MemoryStore
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .simswap import NoSimSwapCheck, SimSwapCheck
+from .state_write import claim
 from .store import Store
 from .verifier_factors import RecoveryFactor, TotpFactor
 from .verifier_sends import VerifierSends
@@ -103,15 +104,30 @@ class Verifier(VerifierSends):
             challenge_id, code, context, subject, action
         )
         expected = "" if purpose is None else self._expected_purpose(purpose)
-        outcome = self.store.check_code(
-            challenge_id,
-            digest,
-            context_digest,
-            self.clock(),
-            self.settings.max_attempts,
-            self.lockout,
-            expected,
-        )
+        # verify(then_put=): the write rides on the check, unless an approval may still be
+        # refused or followed by writes that may fail here (``enroll``: see state_write.py)
+        fold = claim(self, subject) if expected and expected != "enroll" and subject else None
+        if fold is None:
+            outcome = self.store.check_code(
+                challenge_id,
+                digest,
+                context_digest,
+                self.clock(),
+                self.settings.max_attempts,
+                self.lockout,
+                expected,
+            )
+        else:
+            outcome = self.store.check_code(
+                challenge_id,
+                digest,
+                context_digest,
+                fold.now,
+                self.settings.max_attempts,
+                self.lockout,
+                expected,
+                then_put=fold.write,
+            )
         factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)
@@ -121,7 +137,8 @@ class Verifier(VerifierSends):
                 has_factor(self.registry, self.factors(self._subject_of(withheld, subject))),
                 subject,
             )
-        verification = self._finish_check(outcome, challenge_id, subject, factor)
+        at = None if fold is None else fold.now
+        verification = self._finish_check(outcome, challenge_id, subject, factor, at)
         self._note_verified(outcome.record)
         if verification.purpose == "enroll" and outcome.record is not None:
             enrolled = self._enrolled_phone(outcome.record, verification.subject)

@@ -13,14 +13,15 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from otpgate.core.challenge import ChallengeRecord
-from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome
+from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 from otpgate.core.pumping import Block, Watch
+from otpgate.core.state_write import StateWrite
 from otpgate.core.transactions import TxRecord, TxResult, TxStep
 
 from . import keyed
 from .budgets import report_unreleased, settle, unsure
 from .cluster_route import async_sender
-from .codec import FAILURES, Call, Codec, unavailable
+from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import AsyncClient, async_client, async_sentinel, decodes_responses
 from .records import as_text
 
@@ -43,6 +44,9 @@ class AsyncRedisStore:
         self._codec = Codec(prefix, binary=not decodes_responses(client))
         self._owned: list[Any] = []
         self._cluster = isinstance(client, RedisCluster)
+        #: A state write rides on an approving check (``then_put``), in the check's script:
+        #: not on a Cluster, where the state's key and the subject's lie in other slots.
+        self.folds_state_writes = not self._cluster
         self._send = async_sender(client)  # on a Cluster: straight to the slot's master
 
     @property
@@ -207,13 +211,22 @@ class AsyncRedisStore:
         max_attempts: int,
         lockout: LockoutPolicy,
         purpose: str = "",
+        then_put: StateWrite | None = None,
     ) -> Outcome:
-        """Check an SMS code atomically: APPROVED exactly once, or why not (one round trip)."""
-        return await self._run(
-            self._codec.check_code(
-                challenge_id, code_digest, context_digest, now, max_attempts, lockout, purpose
-            )
+        """Check an SMS code atomically: APPROVED exactly once, or why not (one round trip);
+        ``then_put`` is written in the same script if it approves (not on a Cluster)."""
+        call = self._codec.check_code(
+            challenge_id, code_digest, context_digest, now, max_attempts, lockout, purpose, then_put
         )
+        if then_put is None:
+            return await self._run(call)
+        if self._cluster:
+            raise ValueError("a Redis Cluster cannot fold a state write into a check")
+        try:
+            return await self._run(call)
+        except StaleApproval:  # refused here after the script wrote: burn the state
+            await self._run(keyed.put_state(self._codec, then_put.key, "", 1))
+            return Outcome(Result.EXPIRED)
 
     async def settle_attempt(
         self,
@@ -222,10 +235,14 @@ class AsyncRedisStore:
         now: float,
         lockout: LockoutPolicy,
         totp_step: int | None = None,
+        then_put: StateWrite | None = None,
     ) -> Outcome:
-        """Record a TOTP or recovery check: APPROVED, INVALID, REPLAYED or LOCKED."""
+        """Record a TOTP or recovery check: APPROVED, INVALID, REPLAYED or LOCKED;
+        ``then_put`` is written in the same script if it approves (not on a Cluster)."""
+        if then_put is not None and self._cluster:
+            raise ValueError("a Redis Cluster cannot fold a state write into a check")
         return await self._run(
-            self._codec.settle_attempt(subject_key, success, now, lockout, totp_step)
+            self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
         )
 
     async def cancel(self, challenge_id: str, now: float) -> bool:

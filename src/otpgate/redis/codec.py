@@ -37,10 +37,13 @@ from redis.crc import key_slot
 from otpgate.core.challenge import ChallengeRecord
 from otpgate.core.policy import Budget, Denial, LockoutPolicy, Outcome, Result
 from otpgate.core.pumping import Watch
+from otpgate.core.state_write import StateWrite
 
 from .budget_args import _HEAD, _PER_BUDGET, _PER_WATCH, _decode_denial, _part, _watch_args
 from .call import Call as Call
 from .failures import FAILURES as FAILURES
+from .failures import StaleApproval as StaleApproval
+from .failures import approved
 from .failures import unavailable as unavailable
 from .lua import scripts
 from .records import (
@@ -120,6 +123,10 @@ class Codec:
 
     def subject_state_key(self, subject_key: str) -> str:
         return f"{self.prefix}{{{subject_key}}}:s"
+
+    def state_key(self, key: str) -> str:
+        """``P{K}:v``: a session/token state (``K`` a keyed digest the caller made)."""
+        return f"{self.prefix}{{{safe_token(key, 'key')}}}:v"
 
     def budget_key(self, budget_key: str) -> str:
         """``kind:digest[:window]`` (the core's budget key) as ``P{digest}:tkind[:window]``
@@ -238,7 +245,10 @@ class Codec:
         max_attempts: int,
         lockout: LockoutPolicy,
         purpose: str = "",
+        then_put: StateWrite | None = None,
     ) -> Call[Outcome]:
+        """``then_put``: a third key (the state's) and two more arguments (its value and TTL),
+        SET by the script when it approves; the call without one is unchanged."""
         # The hot path: both keys from one split, the lockout's text cached by identity (a
         # Verifier passes the same policy object every time), one script argument, all as
         # the bytes they are sent as (redis-py encodes nothing more).
@@ -253,12 +263,30 @@ class Codec:
         )
         if purpose:
             arg += f" {safe_token(purpose, 'purpose')}"
-        return Call(
-            self.scripts["check"],
-            (f"{tag}c:{nonce}".encode(), f"{tag}s".encode()),
-            (arg.encode(),),
-            lambda reply: _decode_outcome(challenge_id, reply),
-        )
+        keys: tuple[Arg, ...] = (f"{tag}c:{nonce}".encode(), f"{tag}s".encode())
+        if then_put is None:
+            return Call(
+                self.scripts["check"],
+                keys,
+                (arg.encode(),),
+                lambda reply: _decode_outcome(challenge_id, reply),
+            )
+
+        def decode(reply: object) -> Outcome:
+            # the script approved (and wrote the state), yet this is no approval: see the store
+            try:
+                outcome = _decode_outcome(challenge_id, reply)
+            except Exception:
+                if approved(reply):
+                    raise StaleApproval() from None
+                raise
+            if outcome.result is not Result.APPROVED and approved(reply):
+                raise StaleApproval()
+            return outcome
+
+        keys += (self.state_key(then_put.key),)
+        args = (arg.encode(), then_put.value, max(1, int(then_put.ttl)))
+        return Call(self.scripts["check"], keys, args, decode)
 
     def settle_attempt(
         self,
@@ -267,15 +295,17 @@ class Codec:
         now: float,
         lockout: LockoutPolicy,
         totp_step: int | None = None,
+        then_put: StateWrite | None = None,
     ) -> Call[Outcome]:
+        """``then_put``: as in :meth:`check_code`."""
         step = "" if totp_step is None else str(int(totp_step))
         arg = f"{number(now)} {1 if success else 0} {step} {_lockout(lockout)}"
-        return self._call(
-            "settle",
-            [self.subject_state_key(subject_key)],
-            [arg],
-            lambda reply: _decode_outcome(None, reply),
-        )
+        keys: list[Arg] = [self.subject_state_key(subject_key)]
+        args: list[Arg] = [arg]
+        if then_put is not None:
+            keys.append(self.state_key(then_put.key))
+            args += [then_put.value, max(1, int(then_put.ttl))]
+        return self._call("settle", keys, args, lambda reply: _decode_outcome(None, reply))
 
     def cancel(self, challenge_id: str, now: float) -> Call[bool]:
         return self._call(

@@ -35,3 +35,14 @@ def unavailable(error: BaseException) -> StorageUnavailable:
     else:
         logger.warning("otpgate redis store unavailable: %s", type(error).__name__)
     return StorageUnavailable()
+
+
+class StaleApproval(Exception):
+    """A check carrying a state write (``then_put``) was approved by its script, which wrote
+    the state, but its reply is no approval here: a challenge this otpgate does not read (an
+    earlier version's, or a damaged one) answers "expired". The store then burns the state."""
+
+
+def approved(reply: object) -> bool:
+    """The reply of a check script that approved."""
+    return isinstance(reply, (bytes, str)) and reply[:9] in (b"approved|", "approved|")

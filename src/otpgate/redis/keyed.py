@@ -52,12 +52,12 @@ def decode_transaction(text: str) -> TxRecord:
 
 
 def get_state(codec: Codec, key: str) -> Call[str | None]:
-    return Call(codec.scripts["state_get"], [_key(codec, key, "v")], [], _text_or_none)
+    return Call(codec.scripts["state_get"], [codec.state_key(key)], [], _text_or_none)
 
 
 def put_state(codec: Codec, key: str, value: str, ttl: int) -> Call[None]:
     args: list[Arg] = [value, max(1, int(ttl))]
-    return Call(codec.scripts["state_put"], [_key(codec, key, "v")], args, _none)
+    return Call(codec.scripts["state_put"], [codec.state_key(key)], args, _none)
 
 
 def get_transaction(codec: Codec, key: str, now: float) -> Call[TxRecord | None]:

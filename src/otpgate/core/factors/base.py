@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from ..state_write import final_check
+
 if TYPE_CHECKING:
     from ..aio import AsyncVerifier
     from ..challenge import Challenge, Verification
@@ -194,6 +196,7 @@ class SentCode:
     def input_spec(self, settings: Settings) -> InputSpec:
         return numeric_input(settings.code_digits)
 
+    @final_check
     def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
         return gate.check(
             request.challenge_id or "",  # none started: the answer is "expired"
@@ -206,6 +209,7 @@ class SentCode:
             factor=self.name,
         )
 
+    @final_check
     async def acheck(
         self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
     ) -> Verification:

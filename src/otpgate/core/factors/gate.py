@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .. import state_write
 from ..engine import BaseVerifier
 from ..errors import ConfigurationError, FactorNotAllowed
+from ..state_write import ThenPut
 from . import reads, selection
 from .base import CheckRequest, FactorOption, StartRequest, available
 from .registry import FactorRegistry
@@ -89,6 +91,7 @@ class FactorGate(BaseVerifier):
         context: Mapping[str, Any] | None = None,
         action: str | None = None,
         may_change_factors: bool = True,
+        then_put: ThenPut | None = None,
     ) -> Verification:
         """Check ``code`` with ``factor`` for ``purpose``: the one check integrations call.
 
@@ -96,17 +99,31 @@ class FactorGate(BaseVerifier):
         another purpose is refused as expired. ``context`` and ``action``: the details and
         operation of a transaction, as when it was started. ``may_change_factors``: see
         :meth:`Verifier.check`; for ``enroll`` it applies to every factor.
+        ``then_put``: builds the store write (``put_state``) recording the verification (see
+        ``otpgate.core.state_write``): when this returns, that write is done (in the check's
+        own store step where it can be, else right after); when this raises, it is not.
         Raises UnknownFactor, FactorNotAllowed, FactorNotEnrolled and the check's errors.
         """
         gate = cast("Verifier", self)
         subject, purpose = self._subject(subject), selection.check_purpose(purpose)
         named = self.registry.get(factor)
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
-        # only what the check needs is read, and once (``reads.py``)
-        with reads.reading(gate, subject, named, purpose) as snapshot:
-            usable = selection.usable(self.registry, self)
-            chosen = selection.choose(usable, factor, purpose, snapshot, self.settings)
-            return chosen.check(gate, subject, code, request)
+        fold = state_write.begin(gate, subject, purpose, named.name, then_put)
+        token = state_write.offer(fold) if fold is not None else None
+        try:
+            # only what the check needs is read, and once (``reads.py``)
+            with reads.reading(gate, subject, named, purpose) as snapshot:
+                usable = selection.usable(self.registry, self)
+                chosen = selection.choose(usable, factor, purpose, snapshot, self.settings)
+                state_write.trust(fold, chosen, "check")
+                verification = chosen.check(gate, subject, code, request)
+        finally:
+            if token is not None:
+                state_write.withdraw(token)
+        write = state_write.left(fold, then_put, verification)
+        if write is not None:
+            gate.store.put_state(write.key, write.value, write.ttl)
+        return verification
 
     def setup(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from ..state_write import final_check
 from .base import CheckRequest, InputSpec, PassiveStart, numeric_input
 from .removal import Removable
 from .selection import change_refusal
@@ -47,6 +48,7 @@ class AuthenticatorFactor(PassiveStart):
         enrollment = await gate.totp.enroll(subject, request.label)
         return FactorSetup(self.name, needs_proof=True, enrollment=enrollment)
 
+    @final_check
     def check(self, gate: Verifier, subject: str, code: str, request: CheckRequest) -> Verification:
         if request.purpose == "enroll":
             refusal = change_refusal(
@@ -59,6 +61,7 @@ class AuthenticatorFactor(PassiveStart):
         verification = gate.check_totp(subject, code, purpose=request.purpose)
         return dataclasses.replace(verification, context_digest=binding)
 
+    @final_check
     async def acheck(
         self, gate: AsyncVerifier, subject: str, code: str, request: CheckRequest
     ) -> Verification:

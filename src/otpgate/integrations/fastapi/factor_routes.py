@@ -130,10 +130,14 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         if body.purpose == "enroll":  # finishing a set-up, like starting it
             await guard_factors(gate, subject, session_key, "change")
         answer = body.code if body.credential is None else json.dumps(body.credential)
-        verification = await gate.verifier.verify(
-            subject, body.factor, answer or "", purpose=body.purpose, challenge_id=body.challenge_id
+        verification, step_up_token = await gate.verify_and_pass(
+            session_key,
+            subject,
+            body.factor,
+            answer or "",
+            purpose=body.purpose,
+            challenge_id=body.challenge_id,
         )
-        step_up_token = await gate.passed(session_key, verification)
         token = None
         if body.remember_device and gate.verifier.devices.enabled:
             token = await gate.verifier.devices.remember(
@@ -185,7 +189,8 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         session_key: str = session_dep,
     ) -> VerificationOut:
         await guard_factors(gate, subject, session_key, "change")
-        verification = await gate.verifier.verify(
+        verification, response.headers[STEP_UP_HEADER] = await gate.verify_and_pass(
+            session_key,
             subject,
             body.factor,
             body.code,
@@ -193,7 +198,6 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
             challenge_id=body.challenge_id,
             may_change_factors=True,
         )
-        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
         return VerificationOut.of(verification)
 
     @router.put(

@@ -49,6 +49,32 @@ class GateState(GateLifespan):
         await self._token_states().passed(session_key, verification, fresh)
         return step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
 
+    async def verify_and_pass(
+        self,
+        session_key: str,
+        subject: str,
+        factor: str,
+        answer: str,
+        *,
+        purpose: str,
+        challenge_id: str | None = None,
+        may_change_factors: bool = True,
+    ) -> tuple[Verification, str]:
+        """``verifier.verify`` then :meth:`passed`, the state written by the check's own store
+        step where the store can (one round trip less: ``otpgate.core.state_write``), else
+        right after it. Returns the verification and the step-up token."""
+        verification = await self.verifier.verify(
+            subject,
+            factor,
+            answer,
+            purpose=purpose,
+            challenge_id=challenge_id,
+            may_change_factors=may_change_factors,
+            then_put=self._token_states().then_put(session_key),
+        )
+        token = step_up.issue(self.verifier.keyring, session_key, verification, self.state_ttl)
+        return verification, token
+
     async def remembered(self, session_key: str, subject: str) -> None:
         """Record that a remembered device let this token/session skip the sign-in second
         step (``state.has_passed``; never fresh: step-up and transactions still ask)."""

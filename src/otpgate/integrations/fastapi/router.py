@@ -250,8 +250,9 @@ def build_router(gate: OtpGate) -> APIRouter:
         subject: str = subject_dep,
         session_key: str = session_dep,
     ) -> VerificationOut:
-        verification = await gate.verifier.verify(subject, "totp", body.code, purpose="action")
-        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
+        verification, response.headers[STEP_UP_HEADER] = await gate.verify_and_pass(
+            session_key, subject, "totp", body.code, purpose="action"
+        )
         return VerificationOut.of(verification)
 
     @router.delete(
@@ -298,8 +299,9 @@ def build_router(gate: OtpGate) -> APIRouter:
         subject: str = subject_dep,
         session_key: str = session_dep,
     ) -> VerificationOut:
-        verification = await gate.verifier.verify(subject, "recovery", body.code, purpose="action")
-        response.headers[STEP_UP_HEADER] = await gate.passed(session_key, verification)
+        verification, response.headers[STEP_UP_HEADER] = await gate.verify_and_pass(
+            session_key, subject, "recovery", body.code, purpose="action"
+        )
         return VerificationOut.of(verification)
 
     add_device_routes(router, gate)

@@ -1,9 +1,10 @@
 -- check_code: APPROVED exactly once, or why not; the (updated) challenge comes with every
 -- answer but EXPIRED and an already ended MAX_ATTEMPTS.
--- KEYS: challenge, subject. ARGV[1] (one argument: this script is the hot path):
+-- KEYS: challenge, subject[, state]. ARGV[1] (one argument: this script is the hot path):
 -- "now code_digest context_digest max_attempts lockout[ purpose]" (the context digest may be
 -- empty). A purpose other than the pending challenge's answers expired, with the challenge,
--- changing nothing.
+-- changing nothing. With a state key (then_put: a state write riding on an approval),
+-- ARGV[2] and ARGV[3] are a value and its TTL, SET when (and only when) this approves.
 local now, code, context, max_attempts, lockout, purpose =
   string.match(ARGV[1], '^(%S+) (%S+) (%S*) (%d+) (%S+) ?(%S*)$')
 now, max_attempts = tonumber(now), tonumber(max_attempts)
@@ -21,6 +22,7 @@ if value and not values[2] then
         == purpose) then
     value = 'a' .. string.sub(value, 2)
     redis.call('SET', KEYS[1], value, 'KEEPTTL')
+    if KEYS[3] then redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
     return 'approved|||0|' .. value
   end
 end
@@ -53,6 +55,7 @@ if context_ok and code_ok then
     s.f = 0
     redis.call('SET', KEYS[2], subject_text(s), 'KEEPTTL')
   end
+  if KEYS[3] then redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3]) end
   return outcome('approved', nil, nil, false, c)
 end
 local attempts = tonumber(c.a) + 1

@@ -1,0 +1,182 @@
+"""A state write that rides on an approving check: ``then_put``.
+
+An API integration records, after a right code, that the token passed (a sealed
+:class:`~otpgate.core.web.SecondFactorState` under a keyed digest: ``put_state``). Done after
+the check, that is a second store round trip per verify. Instead ``gate.verify(...,
+then_put=...)`` builds the write before the check and hands it to the store call that checks
+the code (``settle_attempt`` for an app code, ``check_code`` for a sent code): the store
+applies it in the same atomic step, *only when that step approves*. A Redis store does both in
+one script, one round trip.
+
+It is folded only where the store's approval is final: an app code checked for a sign-in, a
+step-up or a transaction, and a sent code checked for one of those (never ``enroll``, whose
+approval is followed by writes of the factors that may fail or refuse; never a recovery code,
+which is used up after the approval and may lose that race). Everywhere else, and with a store
+that cannot fold (a Redis Cluster: the state and the subject's keys lie in different slots; a
+store of a plugin that does not declare ``folds_state_writes``), ``verify`` writes the state
+itself right after an approval, as before. Either way: when ``verify`` returns, the state is
+written; when it raises, it was not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import weakref
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .adapters import AwaitableFacade
+from .challenge import Verification
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """``put_state(key, value, ttl)``, to apply when (and only when) a check approves."""
+
+    key: str
+    value: str
+    ttl: int
+
+
+#: What ``verify(then_put=...)`` takes: the write recording ``verification``. It must read
+#: only the verification's ``subject``, ``purpose``, ``factor`` and ``verified_at``: the write
+#: is built from the predicted verification before the check (and built again from the real
+#: one if those differ).
+ThenPut = Callable[[Verification], StateWrite]
+
+
+def folds_into(store: object) -> bool:
+    """True if ``store`` applies a ``then_put`` in its checks: it declares
+    ``folds_state_writes = True`` and its ``check_code`` and ``settle_attempt`` take a
+    ``then_put`` (a wrapper that hands other attributes to a store that folds may declare it
+    by accident). The facade over a synchronous store is looked through."""
+    target = store._target if isinstance(store, AwaitableFacade) else store
+    if getattr(target, "folds_state_writes", False) is not True:
+        return False
+    try:
+        return _SIGNED[target]
+    except (KeyError, TypeError):
+        pass
+    signed = all(
+        _takes_then_put(getattr(target, name)) for name in ("check_code", "settle_attempt")
+    )
+    with contextlib.suppress(TypeError):  # a store that cannot be weakly referenced
+        _SIGNED[target] = signed
+    return signed
+
+
+def _takes_then_put(method: Callable[..., object]) -> bool:
+    """``method`` takes ``then_put`` by name (or any keyword: a wrapper passing them on)."""
+    parameters = inspect.signature(method).parameters
+    return "then_put" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+#: Per store, whether its checks take ``then_put`` (read once).
+_SIGNED: weakref.WeakKeyDictionary[object, bool] = weakref.WeakKeyDictionary()
+
+
+class Fold:
+    """The write a running ``verify`` offers to the check (see :func:`claim`): built from the
+    verification it predicts (``subject``, ``purpose``, the factor asked for, ``now``) only
+    when a check takes it."""
+
+    __slots__ = ("gate", "predicted", "then_put", "trusted", "write")
+
+    def __init__(self, gate: object, predicted: Verification, then_put: ThenPut) -> None:
+        self.gate, self.predicted, self.then_put = gate, predicted, then_put
+        #: The chosen factor's check is a built-in one whose store approval is final
+        #: (:func:`final_check`): a plugin factor may refuse after a check it calls.
+        self.trusted = False
+        #: The write a store call took (applied if that call approved); None: none took it.
+        self.write: StateWrite | None = None
+
+    @property
+    def now(self) -> float:
+        """The time the check decides at, and the verification's ``verified_at``."""
+        return self.predicted.verified_at
+
+    def left(self, verification: Verification) -> StateWrite | None:
+        """What the verifier still writes after ``verification`` was approved: nothing if the
+        check applied the write of that very verification; else the write of ``verification``
+        (none was folded, or the approval differs from the prediction, e.g. another factor)."""
+        predicted = self.predicted
+        if (
+            self.write is not None
+            and verification.verified_at == predicted.verified_at
+            and verification.factor == predicted.factor
+            and verification.subject == predicted.subject
+            and verification.purpose == predicted.purpose
+        ):
+            return None
+        return self.then_put(verification)
+
+
+_FINAL: set[object] = set()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def final_check(method: F) -> F:
+    """Mark a built-in factor's ``check``/``acheck`` as one that raises nothing after its
+    store call approved (so the write may ride on that call)."""
+    _FINAL.add(method)
+    return method
+
+
+def trust(fold: Fold | None, factor: object, method: str) -> None:
+    """Let ``fold`` be claimed if ``factor``'s ``method`` (``check`` or ``acheck``) is a
+    :func:`final_check` one (not overridden by a subclass)."""
+    if fold is not None:
+        fold.trusted = getattr(type(factor), method, None) in _FINAL
+
+
+_FOLD: ContextVar[Fold | None] = ContextVar("otpgate_fold", default=None)
+
+
+def offer(fold: Fold | None) -> Token[Fold | None]:
+    """Make ``fold`` the running verify's (the token resets it: :func:`withdraw`)."""
+    return _FOLD.set(fold)
+
+
+def withdraw(token: Token[Fold | None]) -> None:
+    _FOLD.reset(token)
+
+
+def claim(gate: object, subject: str) -> Fold | None:
+    """The running verify's fold, if it is ``gate``'s for ``subject``, not yet taken, and
+    ``gate``'s store can fold it: its ``write`` built (the caller passes it to the store
+    call, which checks at ``fold.now``). None otherwise: the verifier writes after an
+    approval."""
+    fold = _FOLD.get()
+    if fold is None or not fold.trusted or fold.write is not None or fold.gate is not gate:
+        return None
+    if fold.predicted.subject != subject or not folds_into(getattr(gate, "store", None)):
+        return None
+    fold.write = fold.then_put(fold.predicted)
+    return fold
+
+
+def begin(
+    gate: object, subject: str, purpose: str, factor: str, then_put: ThenPut | None
+) -> Fold | None:
+    """The fold of a verify of ``factor`` for ``purpose`` now (``gate.clock()``, read once:
+    the check decides at that time and the verification is dated with it); None without a
+    ``then_put`` or with a store that cannot fold."""
+    if then_put is None or not folds_into(getattr(gate, "store", None)):
+        return None
+    now: float = gate.clock()  # type: ignore[attr-defined]
+    return Fold(gate, Verification(subject, purpose, factor, now), then_put)
+
+
+def left(
+    fold: Fold | None, then_put: ThenPut | None, verification: Verification
+) -> StateWrite | None:
+    """The write the verifier still does after ``verification`` (see :meth:`Fold.left`)."""
+    if then_put is None:
+        return None
+    return fold.left(verification) if fold is not None else then_put(verification)
