@@ -77,14 +77,17 @@ def rotate_session(*, keep_auth: bool) -> None:
     that can (Flask-Session's ``regenerate``) get a new id, and a fresh nonce changes the
     signed cookie. Without ``keep_auth`` (a sign-in) the old sign-in and CSRF token go too."""
     dropped = _DROPPED_ON_STEP_UP if keep_auth else _DROPPED_ON_SIGN_IN
-    current = session._get_current_object()  # type: ignore[attr-defined]  (one proxy lookup)
-    keep = {k: v for k, v in current.items() if k not in dropped}
-    current.clear()
+    current = session._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     regenerate = getattr(current_app.session_interface, "regenerate", None)
-    if callable(regenerate):
+    if callable(regenerate):  # a new id for what is kept
+        keep = {k: v for k, v in current.items() if k not in dropped}
+        current.clear()
         regenerate(current)
-    keep["_otpgate_nonce"] = secrets.token_urlsafe(8)
-    current.update(keep)
+        current.update(keep)
+    else:
+        for key in dropped.intersection(current):
+            del current[key]
+    current["_otpgate_nonce"] = secrets.token_urlsafe(8)
 
 
 # -- language ------------------------------------------------------------------------------------
@@ -136,13 +139,15 @@ def check_body() -> None:
     JSON body the core's parser refuses, so no view acts on a request it cannot read. With
     Flask 3.1+ a body of undeclared length is cut off there too (werkzeug's 413, which the
     blueprint answers as MalformedInput)."""
-    if too_large(request.content_length):
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if too_large(current.content_length):
         raise MalformedInput("The request body is too large.")
-    limit = request.max_content_length
+    limit = current.max_content_length
     if limit is None or limit > MAX_BODY_BYTES:
         with suppress(AttributeError):  # read-only before Flask 3.1
-            request.max_content_length = MAX_BODY_BYTES  # type: ignore[misc,unused-ignore]
-    json_body()
+            current.max_content_length = MAX_BODY_BYTES
+    if current.is_json:
+        json_body()
 
 
 def is_post() -> bool:
@@ -211,12 +216,13 @@ def check_csrf() -> None:
     page otherwise. With Flask-WTF's CSRFProtect set up, its token is the one checked, here
     too: also where Flask-WTF does not check by itself (``WTF_CSRF_CHECK_DEFAULT = False``,
     exempt views); only ``WTF_CSRF_ENABLED = False`` turns it off."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if current.method in {"GET", "HEAD", "OPTIONS"}:
         return
     if _flask_wtf_active():
         _flask_wtf_protect()
         return
-    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    sent = current.headers.get(CSRF_HEADER) or current.form.get(CSRF_FIELD)
     expected = session.get(CSRF_SESSION_KEY)
     if not isinstance(sent, str) or not isinstance(expected, str):
         raise CsrfFailed()
