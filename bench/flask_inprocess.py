@@ -135,8 +135,17 @@ def cpu(app: Any, environs: list[Environ]) -> float:
     return time.process_time() - start
 
 
-def login_environs(count: int) -> list[Environ]:
-    return [environ("/login-full", "POST", "username=alice&password=cheap") for _ in range(count)]
+def login_environs(count: int, cookies: str = "") -> list[Environ]:
+    """``count`` complete login POSTs; ``cookies``: the session cookie they carry (none: as
+    the HTTP bench's)."""
+    body = "username=alice&password=cheap"
+    return [environ("/login-full", "POST", body, cookies) for _ in range(count)]
+
+
+def csrf_cookie(plain: Any) -> str:
+    """A session as a sign-in form with a CSRF token leaves it (Flask-WTF keeps a 40-digit
+    hex token in the session), for ``--login-cookie``."""
+    return cookie(plain, {"csrf_token": os.urandom(20).hex()})
 
 
 def measure_pages(pages: list[tuple[str, Any, Environ]], rounds: int, calls: int) -> None:
@@ -162,12 +171,15 @@ def measure_pages(pages: list[tuple[str, Any, Environ]], rounds: int, calls: int
         )
 
 
-def measure_posts(plain: Any, gated: Any, users: list[Any], rounds: int) -> None:
+def measure_posts(
+    plain: Any, gated: Any, users: list[Any], rounds: int, login_cookie: bool = False
+) -> None:
     per_round = len(users) // rounds
     ratios, verify_us, login_us = [], [], []
+    carried = csrf_cookie(plain) if login_cookie else ""
     for index in range(rounds):
         verifies = verify_environs(plain, users[index * per_round : (index + 1) * per_round])
-        logins = login_environs(len(verifies))
+        logins = login_environs(len(verifies), carried)
         login_cpu, verify_cpu = cpu(plain, logins), cpu(gated, verifies)
         ratios.append(login_cpu / verify_cpu)
         verify_us.append(verify_cpu / per_round * 1e6)
@@ -208,6 +220,11 @@ def main() -> None:
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-posts", action="store_true")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() after set-up")
+    parser.add_argument(
+        "--login-cookie",
+        action="store_true",
+        help="the complete login POST carries a session with a CSRF token (a form's)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         made = setup(folder, args.posts * args.rounds if not args.profile else 2 * args.posts)
@@ -224,7 +241,9 @@ def main() -> None:
         if not args.skip_pages:
             measure_pages(made["pages"], args.rounds, args.calls)
         if not args.skip_posts:
-            measure_posts(made["plain"], made["gated"], made["users"], args.rounds)
+            measure_posts(
+                made["plain"], made["gated"], made["users"], args.rounds, args.login_cookie
+            )
 
 
 if __name__ == "__main__":
