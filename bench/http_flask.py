@@ -37,6 +37,9 @@ drives both with wrk (``bench/loadgen.py``: interleaved rounds, median ratio and
   complete login's and the verify POST's CPU time are also compared in this process (both
   apps' WSGI callables, no server or client; the ratio is lower than over HTTP, where the
   server's and client's fixed cost is in both sides).
+
+The pages' extra time over the plain page's is also printed as measured in this process
+(WSGI calls, interleaved, medians; ``bench/flask_inprocess.py`` has more).
 """
 
 from __future__ import annotations
@@ -288,6 +291,24 @@ def cpu_rates(database: str, users: list[tuple[str, bytes, int]], rounds: int) -
     return ratios
 
 
+def page_costs(
+    database: str, plain_alice: str, alice: str, bob: str, rounds: int
+) -> tuple[float, dict[str, tuple[float, float, float, float]]]:
+    """The pages' extra time per WSGI call over the plain page's, in this process (no
+    server or client; ``flask_inprocess.page_extras``): steadier than wrk's rates on a busy
+    machine, and the part of them otpgate's code decides."""
+    from flask_inprocess import environ, page_extras
+
+    plain, gated = make_app("plain", database), make_app("otpgate", database)
+    pages = [
+        ("plain app, signed-in page", plain, environ("/page", cookies=plain_alice)),
+        ("otpgate, page, factor done", gated, environ("/page", cookies=alice)),
+        ("otpgate, page, no factor enrolled", gated, environ("/page", cookies=bob)),
+        ("otpgate, @otp_required page, done", gated, environ("/account", cookies=alice)),
+    ]
+    return page_extras(pages, rounds, 150)
+
+
 def add_bench_user(database: str) -> None:
     """alice, password ``cheap``, in the plain app's accounts table."""
     from sqlalchemy import create_engine, insert
@@ -356,6 +377,7 @@ def main() -> None:
             result = compare(targets, rounds=args.rounds, seconds=args.seconds)
             posts = post_rates(app, plain, gated, users, args.rounds)
         cpu = cpu_rates(database, in_process, args.rounds)
+        pages_in_process = page_costs(database, plain_alice, alice, bob, 3 * args.rounds)
         print(
             f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
             f", load {os.getloadavg()[0]:.1f} (1 min)"
@@ -363,6 +385,10 @@ def main() -> None:
         print(result.line(targets[0].name))
         for target in targets[1:]:
             print(result.line(target.name, 0.95))
+        base, extras = pages_in_process
+        print(f"{'  the pages in process, over the plain one':<52} ({base:.0f} µs per WSGI call)")
+        for name, (extra, low, high, _) in extras.items():
+            print(f"{'    ' + name:<52} +{extra:4.1f} µs  (spread {low:.1f}-{high:.1f})")
         per_round = len(users) // args.rounds
         filed = [pair[0] for pair in posts]
         full = [pair[1] for pair in posts]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -38,6 +39,8 @@ FactorOperation = Literal["view", "change"]
 #: The session key under which integrations keep :class:`SecondFactorState`.
 SESSION_KEY = "otpgate"
 _MAX_NEXT = 2048
+#: Control characters and backslashes: never in a ``next`` URL.
+_REFUSED = re.compile(r"[\x00-\x1f\\]")
 
 
 def safe_next(url: object, host: str, *, fallback: str = "/") -> str:
@@ -45,8 +48,10 @@ def safe_next(url: object, host: str, *, fallback: str = "/") -> str:
     ``fallback``. Refuses scheme-relative ``//evil``, backslashes, and control characters."""
     if not isinstance(url, str) or not url or len(url) > _MAX_NEXT:
         return fallback
-    if any(ord(char) < 32 for char in url) or "\\" in url:
+    if _REFUSED.search(url):
         return fallback
+    if url[0] == "/":  # a path (no scheme can start with "/"), unless "//" names a host
+        return fallback if url.startswith("//") else url
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -180,3 +180,33 @@ def test_a_passed_second_step_sends_the_signal(harness):
         client = harness.client()
         assert sms_login(harness, client).status_code == 303
     assert seen == [(harness.app, "alice", True)]
+
+
+@pytest.mark.parametrize("server_side", [False, True])
+def test_signing_in_keeps_the_apps_own_keys_and_regenerates_where_it_can(harness, server_side):
+    # A session interface that can regenerate (Flask-Session's) gets the session emptied of
+    # what goes, then refilled with what stays; without one the keys that go are dropped.
+    from flask.sessions import SecureCookieSessionInterface
+
+    seen: list[dict[str, object]] = []
+
+    class Regenerating(SecureCookieSessionInterface):
+        def regenerate(self, session):
+            seen.append(dict(session))
+
+    if server_side:
+        harness.app.session_interface = Regenerating()
+    client = harness.client()
+    with client.session_transaction() as session:
+        session["theme"] = "dark"
+    password_login(client)
+    client.post("/otp/verify/send", data={"csrf_token": CSRF})
+    response = client.post(
+        "/otp/verify", data={"csrf_token": CSRF, "method": "sms", "code": harness.last_code()}
+    )
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        after = dict(session)
+    assert after["theme"] == "dark" and after["_user_id"] == "alice"
+    assert "_otpgate_csrf" not in after and after["_otpgate_nonce"]
+    assert seen == ([{}] if server_side else [])

@@ -16,7 +16,10 @@ from otpgate.core.errors import (
 )
 from otpgate.core.web import safe_next
 
-from . import i18n  # noqa: F401  (documents where the page strings come from)
+from . import (
+    i18n,  # noqa: F401  (documents where the page strings come from)
+    methods,
+)
 from .notices import notify
 from .web import check_body, check_csrf, json_error, protect, render, state, wants_json
 
@@ -26,7 +29,6 @@ def make_blueprint(name: str) -> Blueprint:
     from . import (
         assets,
         devices,
-        methods,
         replay,
         views_factors,
         views_manage,
@@ -35,12 +37,9 @@ def make_blueprint(name: str) -> Blueprint:
     )
 
     blueprint = Blueprint(name, __name__, template_folder="templates")
-    blueprint.before_request(methods.remember_session)  # HEAD: no side effect on the session
-    blueprint.after_request(methods.restore_session)
-    blueprint.before_request(check_body)
-    blueprint.before_request(check_csrf)
+    blueprint.before_request(before_view)
+    blueprint.after_request(after_view)
     blueprint.register_error_handler(OtpgateError, answer_error)
-    blueprint.after_request(protect)  # every answer of otpgate's: framing protection
     blueprint.register_error_handler(RequestEntityTooLarge, answer_too_large)
     views_verify.register(blueprint)
     views_manage.register(blueprint)
@@ -50,6 +49,21 @@ def make_blueprint(name: str) -> Blueprint:
     replay.register(blueprint)
     assets.register(blueprint)
     return blueprint
+
+
+def before_view() -> None:
+    """Before each of otpgate's views (one hook: each costs Flask a dispatch): a HEAD's
+    session kept as it is (no side effect on it), a body otpgate cannot read refused, and the
+    CSRF token checked (every method but GET, HEAD and OPTIONS)."""
+    methods.remember_session()
+    check_body()
+    check_csrf()
+
+
+def after_view(response: Response) -> Response:
+    """After each of otpgate's views: framing protection on every answer, and a HEAD's
+    session put back as it was."""
+    return methods.restore_session(protect(response))
 
 
 def answer_too_large(_error: RequestEntityTooLarge) -> Response:

@@ -11,6 +11,7 @@ from jinja2 import TemplateNotFound
 
 from otpgate.core.factors import browser
 from otpgate.core.factors.base import FactorOption
+from otpgate.core.web import SecondFactorState
 
 from .web import client_ip, load_state, locale, state
 
@@ -26,13 +27,14 @@ def factor_template(name: str) -> str:
     return candidate
 
 
-def challenge_for(factor: str, purpose: str) -> str:
+def challenge_for(factor: str, purpose: str, current: SecondFactorState | None = None) -> str:
     """The challenge a check of ``factor`` answers: the one this page handed the browser
-    for a factor the browser answers (a passkey), else the session's sent code."""
+    for a factor the browser answers (a passkey), else the session's sent code (of
+    ``current``, the session's state when the view has read it already)."""
     gate = state()
     if browser.named_factor_answered_by_browser(gate.verifier.registry, gate.settings, factor):
         return browser.recalled(session, purpose)
-    return load_state().challenge_id
+    return (current if current is not None else load_state()).challenge_id
 
 
 def browser_start(subject: str, purpose: str, option: FactorOption) -> dict[str, Any] | None:

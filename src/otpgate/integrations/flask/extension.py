@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, current_app, redirect, request, url_for
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 from otpgate.core import factor_memory, wiring
 from otpgate.core.credentials import Credentials
 from otpgate.core.errors import ConfigurationError, CsrfFailed, OtpgateError
+from otpgate.core.framing import framing_headers
 from otpgate.core.i18n import SHIPPED, add_locale_dir
 from otpgate.core.mailers import EmailSender
 from otpgate.core.memory_store import MemoryStore
@@ -87,6 +89,11 @@ class GateState:
 
     def endpoint(self, name: str) -> str:
         return f"{self.blueprint}.{name}"
+
+    @cached_property
+    def framing_headers(self) -> dict[str, str]:
+        """The framing headers of a response that has none yet (``OTPGATE_FRAME_ANCESTORS``)."""
+        return framing_headers(self.settings)
 
 
 def gate_state(app: Flask | None = None) -> GateState:

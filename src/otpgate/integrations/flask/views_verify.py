@@ -52,10 +52,11 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/verify/cancel", "cancel", cancel, methods=["POST"])
 
 
-def who() -> tuple[str, bool]:
-    """The subject to verify and whether it is the second step of a sign-in (else step-up)."""
+def who(current: SecondFactorState | None = None) -> tuple[str, bool]:
+    """The subject to verify and whether it is the second step of a sign-in (else step-up).
+    ``current``: the session's state, when the view has it already (read once a request)."""
     gate = state()
-    current = load_state()
+    current = current if current is not None else load_state()
     pending = current.pending(now(), gate.settings.login_step_timeout)
     if pending:
         return pending, True
@@ -84,31 +85,35 @@ def chosen_factor() -> str:
 
 
 def verify() -> Response:
-    subject, is_login = who()
+    current = load_state()  # the session's state, read once for the whole request
+    subject, is_login = who(current)
     if not is_post():  # GET, and HEAD/OPTIONS even with a body: never the check
         return page(subject, is_login, chosen_factor())
-    factor = chosen_factor()
+    factor, purpose = chosen_factor(), purpose_of(is_login)
     try:
         verification = state().verifier.verify(
             subject,
             factor,
             text_field("code"),
-            purpose=purpose_of(is_login),
-            challenge_id=challenge_for(factor, purpose_of(is_login)) or None,
+            purpose=purpose,
+            challenge_id=challenge_for(factor, purpose, current) or None,
             may_change_factors=False,  # this page never adds a factor
         )
     except OtpgateError as error:
         return page(subject, is_login, factor, error=error)
-    response = passed(verification, is_login)
+    response = passed(verification, is_login, current)
     if devices.wants_remembering(is_login):
         devices.remember(response, verification.subject)
     return response
 
 
-def passed(verification: Verification, is_login: bool) -> Response:
-    """Sign in (or refresh the step-up), rotate the session, go on to ``next``."""
+def passed(
+    verification: Verification, is_login: bool, current: SecondFactorState | None = None
+) -> Response:
+    """Sign in (or refresh the step-up), rotate the session, go on to ``next``.
+    ``current``: the session's state as the view read it (else read here)."""
     gate = state()
-    current = load_state()
+    current = current if current is not None else load_state()
     target = next_url(is_login, current)
     remember = current.pending_remember
     rotate_session(keep_auth=not is_login)

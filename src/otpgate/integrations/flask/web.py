@@ -6,16 +6,19 @@ import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app, g, jsonify, make_response, render_template, request, session
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.challenge import Challenge
 from otpgate.core.errors import CsrfFailed, MalformedInput, OtpgateError
 from otpgate.core.factors import selection
-from otpgate.core.framing import add_framing_headers
+from otpgate.core.framing import CSP, X_FRAME_OPTIONS, add_framing_headers
 from otpgate.core.http import error_response
 from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate, wait_text
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
@@ -30,6 +33,9 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 _AUTH_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds", CSRF_SESSION_KEY)
 _MAX_FIELD = 4096
+#: What :func:`rotate_session` drops: otpgate's state, and for a sign-in the old sign-in too.
+_DROPPED_ON_STEP_UP = frozenset({SESSION_KEY, NO_FACTOR_SESSION_KEY})
+_DROPPED_ON_SIGN_IN = _DROPPED_ON_STEP_UP | frozenset(_AUTH_KEYS)
 
 
 def state() -> GateState:
@@ -70,14 +76,18 @@ def rotate_session(*, keep_auth: bool) -> None:
     """Regenerate the session after a passed second factor: server-side session interfaces
     that can (Flask-Session's ``regenerate``) get a new id, and a fresh nonce changes the
     signed cookie. Without ``keep_auth`` (a sign-in) the old sign-in and CSRF token go too."""
-    dropped = {SESSION_KEY, NO_FACTOR_SESSION_KEY} | (set() if keep_auth else set(_AUTH_KEYS))
-    keep = {k: v for k, v in session.items() if k not in dropped}
-    session.clear()
+    dropped = _DROPPED_ON_STEP_UP if keep_auth else _DROPPED_ON_SIGN_IN
+    current = session._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     regenerate = getattr(current_app.session_interface, "regenerate", None)
-    if callable(regenerate):
-        regenerate(session)
-    session.update(keep)
-    session["_otpgate_nonce"] = secrets.token_urlsafe(8)
+    if callable(regenerate):  # a new id for what is kept
+        keep = {k: v for k, v in current.items() if k not in dropped}
+        current.clear()
+        regenerate(current)
+        current.update(keep)
+    else:
+        for key in dropped.intersection(current):
+            del current[key]
+    current["_otpgate_nonce"] = secrets.token_urlsafe(8)
 
 
 # -- language ------------------------------------------------------------------------------------
@@ -111,13 +121,17 @@ def translate(text: str, **values: Any) -> str:
 
 def wants_json() -> bool:
     """True for API calls: a JSON body, or an Accept header preferring JSON to HTML."""
-    if request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return (
-        best == "application/json"
-        and request.accept_mimetypes[best] > (request.accept_mimetypes["text/html"])
-    )
+    return request.is_json or _prefers_json(request.headers.get("Accept"))
+
+
+@lru_cache(maxsize=64)
+def _prefers_json(accept: str | None) -> bool:
+    """Whether an ``Accept`` header prefers JSON to HTML (werkzeug's parse and best match,
+    as ``request.accept_mimetypes``). A client sends the same header on every request: the
+    answer is kept per header text (a few dozen; others are parsed again)."""
+    mimetypes = parse_accept_header(accept, MIMEAccept)
+    best = mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and mimetypes[best] > mimetypes["text/html"]
 
 
 def check_body() -> None:
@@ -125,13 +139,15 @@ def check_body() -> None:
     JSON body the core's parser refuses, so no view acts on a request it cannot read. With
     Flask 3.1+ a body of undeclared length is cut off there too (werkzeug's 413, which the
     blueprint answers as MalformedInput)."""
-    if too_large(request.content_length):
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if too_large(current.content_length):
         raise MalformedInput("The request body is too large.")
-    limit = request.max_content_length
+    limit = current.max_content_length
     if limit is None or limit > MAX_BODY_BYTES:
         with suppress(AttributeError):  # read-only before Flask 3.1
-            request.max_content_length = MAX_BODY_BYTES  # type: ignore[misc,unused-ignore]
-    json_body()
+            current.max_content_length = MAX_BODY_BYTES
+    if current.is_json:
+        json_body()
 
 
 def is_post() -> bool:
@@ -200,12 +216,13 @@ def check_csrf() -> None:
     page otherwise. With Flask-WTF's CSRFProtect set up, its token is the one checked, here
     too: also where Flask-WTF does not check by itself (``WTF_CSRF_CHECK_DEFAULT = False``,
     exempt views); only ``WTF_CSRF_ENABLED = False`` turns it off."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if current.method in {"GET", "HEAD", "OPTIONS"}:
         return
     if _flask_wtf_active():
         _flask_wtf_protect()
         return
-    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    sent = current.headers.get(CSRF_HEADER) or current.form.get(CSRF_FIELD)
     expected = session.get(CSRF_SESSION_KEY)
     if not isinstance(sent, str) or not isinstance(expected, str):
         raise CsrfFailed()
@@ -284,7 +301,11 @@ def render(
 
 def protect(response: Response) -> Response:
     """Add the framing headers (``OTPGATE_FRAME_ANCESTORS``) to ``response``."""
-    add_framing_headers(response.headers, state().settings)
+    headers, gate = response.headers, state()
+    if CSP in headers or X_FRAME_OPTIONS in headers:  # the core's rule for what is there
+        add_framing_headers(headers, gate.settings)
+    else:  # neither yet: the settings' two headers, worked out once per app
+        headers.extend(gate.framing_headers)
     return response
 
 
