@@ -25,7 +25,7 @@ from .factor_models import (
     VerifyFactor,
 )
 from .guards import guard_factors
-from .models import ChallengeOut, VerificationOut, json_response
+from .models import ChallengeOut, VerificationOut, verification_json
 from .problems import problem_responses
 from .step_up import STEP_UP_HEADER
 
@@ -141,9 +141,11 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
                 user_agent=request.headers.get("user-agent"),
                 client_ip=client_ip,
             )
-        # Serialized here, once: returned as a model, FastAPI would validate it again first.
-        return json_response(
-            VerificationOut.of(verification, token), {STEP_UP_HEADER: step_up_token}
+        # Serialized here, once, as FastAPI would send a VerificationOut (no model built).
+        return Response(
+            verification_json(verification, token),
+            media_type="application/json",
+            headers={STEP_UP_HEADER: step_up_token},
         )
 
     if reads_authorization(gate):  # the hot route: one FastAPI dependency less

@@ -8,11 +8,11 @@ recovery-code responses, which exist to show them once.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.responses import Response
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.credentials import Factors
@@ -274,7 +274,19 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
-def json_response(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    """``model`` as the JSON answer FastAPI would give for it as the route's
-    ``response_model`` (the same bytes), without validating it a second time."""
-    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+def verification_json(verification: Verification, device_token: str | None = None) -> str:
+    """``VerificationOut.of(verification, device_token).model_dump_json()``, the same text,
+    without building the model (the hot ``POST /verify`` answers it): pydantic writes an
+    aware UTC datetime as ISO 8601 with ``Z``, microseconds only when not zero, as
+    ``isoformat`` does with ``+00:00``."""
+    stamp = _utc(verification.verified_at).isoformat()
+    return json.dumps(
+        {
+            "factor": verification.factor,
+            "purpose": verification.purpose,
+            "verified_at": stamp.removesuffix("+00:00") + "Z",
+            "device_token": device_token,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

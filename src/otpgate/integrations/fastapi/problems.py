@@ -32,7 +32,7 @@ from otpgate.core.errors import (
     OtpgateError,
     OtpRequired,
 )
-from otpgate.core.framing import add_framing_headers
+from otpgate.core.framing import add_framing_headers, framing_headers
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
 from otpgate.core.i18n import negotiate
 
@@ -154,8 +154,10 @@ async def check_body(request: Request) -> None:
     if media in {"", "application/json"} or media.endswith("+json"):
         raw = await request.body()
         parsed = parse_json_object(raw)
-        if raw.decode("utf-8").strip():  # what json.loads read: Starlette's request.json()
-            request._json = parsed  # (which FastAPI calls next) need not parse it again
+        if parsed or raw.decode("utf-8").strip():  # what json.loads read: Starlette's
+            request._json = (
+                parsed  # request.json() (which FastAPI calls next) need not parse it again
+            )
 
 
 class ProblemRoute(APIRoute):
@@ -193,8 +195,13 @@ class ProblemRoute(APIRoute):
         return route_handler
 
     def _finished(self, response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store"
-        add_framing_headers(response.headers, self.settings)
+        raw = response.raw_headers
+        if any(name in _FINISHING for name, _ in raw):
+            headers = response.headers  # one of them is set already: keep, replace, complete
+            headers["Cache-Control"] = "no-store"
+            add_framing_headers(headers, self.settings)
+        else:  # the usual answer: the same headers, appended as MutableHeaders would
+            raw.extend(_finishing_headers(self.settings))
         return response
 
     def allowed(self) -> tuple[str, ...]:
@@ -216,6 +223,25 @@ class ProblemRoute(APIRoute):
             await self._finished(answer)(scope, receive, send)
             return
         await super().handle(scope, receive, send)
+
+
+#: The headers ``ProblemRoute._finished`` sets (raw names, as Starlette keeps them).
+_FINISHING = frozenset({b"cache-control", b"x-frame-options", b"content-security-policy"})
+_finishing: tuple[Settings | None, tuple[tuple[bytes, bytes], ...]] | None = None
+
+
+def _finishing_headers(settings: Settings | None) -> tuple[tuple[bytes, bytes], ...]:
+    """``Cache-Control: no-store`` and the framing headers of ``settings``, as raw headers
+    (the last ``settings``' kept: a gate's routes all share theirs)."""
+    global _finishing
+    if _finishing is None or _finishing[0] is not settings:
+        found = {"Cache-Control": "no-store", **framing_headers(settings)}
+        raw = tuple(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in found.items()
+        )
+        _finishing = (settings, raw)
+    return _finishing[1]
 
 
 def _bodiless(send: Send) -> Send:
