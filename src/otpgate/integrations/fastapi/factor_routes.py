@@ -6,13 +6,20 @@ registered with ``otpgate.core.factors.register_factor`` is offered and checked 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from otpgate.core.errors import MalformedInput
 
-from .dependencies import reads_authorization, session_key_of
+from .dependencies import (
+    client_address,
+    reads_authorization,
+    reads_client_ip,
+    session_key_of,
+    step_aside,
+)
 from .factor_models import (
     ConfirmFactor,
     FactorOfferOut,
@@ -48,6 +55,90 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
     async def guard_view(subject: str, session_key: str) -> None:
         """Seeing or choosing among one's factors needs the second factor passed."""
         await guard_factors(gate, subject, session_key, "view")
+
+    def verify_route(endpoint: Callable[..., Any], name: str, *, in_schema: bool = True) -> None:
+        router.post(
+            "/verify",
+            response_model=VerificationOut,
+            summary="Pass the second factor with any offered factor",
+            responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
+            name=name,
+            include_in_schema=in_schema,
+        )(endpoint)
+
+    async def verify(
+        body: VerifyFactor, request: Request, subject: str, session_key: str, client_ip: str | None
+    ) -> Response:
+        if body.remember_device and body.purpose != "login":
+            raise MalformedInput("remember_device is only for purpose login.")
+        if body.purpose == "enroll":  # finishing a set-up, like starting it
+            await guard_factors(gate, subject, session_key, "change")
+        answer = body.code if body.credential is None else json.dumps(body.credential)
+        verification = await gate.verifier.verify(
+            subject, body.factor, answer or "", purpose=body.purpose, challenge_id=body.challenge_id
+        )
+        step_up_token = await gate.passed(session_key, verification)
+        token = None
+        if body.remember_device and gate.verifier.devices.enabled:
+            token = await gate.verifier.devices.remember(
+                subject,
+                user_agent=request.headers.get("user-agent"),
+                client_ip=client_ip,
+            )
+        # Serialized here, once, as FastAPI would send a VerificationOut (no model built).
+        return Response(
+            verification_json(verification, token),
+            media_type="application/json",
+            headers={STEP_UP_HEADER: step_up_token},
+        )
+
+    # The hot route reads the client's address itself (one FastAPI dependency less) while
+    # gate.client_ip is the default; where the app overrides it (dependency_overrides), the
+    # route steps aside for a twin outside the schema that depends on it (router.py).
+    reads_client = reads_client_ip(gate)
+    if reads_authorization(gate):  # and the session key: one more dependency less
+        default_key = gate.session_key
+
+        async def verify_factor(
+            body: VerifyFactor, request: Request, subject: str = subject_dep
+        ) -> Response:
+            session_key = session_key_of(request, default_key)
+            return await verify(body, request, subject, session_key, client_address(request))
+
+        async def verify_with_client_ip(
+            body: VerifyFactor,
+            request: Request,
+            subject: str = subject_dep,
+            client_ip: str | None = Depends(gate.client_ip),
+        ) -> Response:
+            session_key = session_key_of(request, default_key)
+            return await verify(body, request, subject, session_key, client_ip)
+
+    else:
+
+        async def verify_factor(  # type: ignore[misc]  # the same route, with its session dependency
+            body: VerifyFactor,
+            request: Request,
+            subject: str = subject_dep,
+            session_key: str = session_dep,
+        ) -> Response:
+            return await verify(body, request, subject, session_key, client_address(request))
+
+        async def verify_with_client_ip(  # type: ignore[misc]
+            body: VerifyFactor,
+            request: Request,
+            subject: str = subject_dep,
+            session_key: str = session_dep,
+            client_ip: str | None = Depends(gate.client_ip),
+        ) -> Response:
+            return await verify(body, request, subject, session_key, client_ip)
+
+    if reads_client:
+        step_aside(verify_factor, gate.client_ip)
+        verify_route(verify_factor, "verify_factor")
+        verify_route(verify_with_client_ip, "verify_factor_client_ip", in_schema=False)
+    else:
+        verify_route(verify_with_client_ip, "verify_factor")
 
     @router.post(
         "/factors/setup",
@@ -114,65 +205,6 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         )
         view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
         return FactorStartOut(factor=body.factor, challenge=view)
-
-    verify_route = router.post(
-        "/verify",
-        response_model=VerificationOut,
-        summary="Pass the second factor with any offered factor",
-        responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
-    )
-
-    async def verify(
-        body: VerifyFactor, request: Request, subject: str, session_key: str, client_ip: str | None
-    ) -> Response:
-        if body.remember_device and body.purpose != "login":
-            raise MalformedInput("remember_device is only for purpose login.")
-        if body.purpose == "enroll":  # finishing a set-up, like starting it
-            await guard_factors(gate, subject, session_key, "change")
-        answer = body.code if body.credential is None else json.dumps(body.credential)
-        verification = await gate.verifier.verify(
-            subject, body.factor, answer or "", purpose=body.purpose, challenge_id=body.challenge_id
-        )
-        step_up_token = await gate.passed(session_key, verification)
-        token = None
-        if body.remember_device and gate.verifier.devices.enabled:
-            token = await gate.verifier.devices.remember(
-                subject,
-                user_agent=request.headers.get("user-agent"),
-                client_ip=client_ip,
-            )
-        # Serialized here, once, as FastAPI would send a VerificationOut (no model built).
-        return Response(
-            verification_json(verification, token),
-            media_type="application/json",
-            headers={STEP_UP_HEADER: step_up_token},
-        )
-
-    if reads_authorization(gate):  # the hot route: one FastAPI dependency less
-        default_key = gate.session_key
-
-        @verify_route
-        async def verify_factor(
-            body: VerifyFactor,
-            request: Request,
-            subject: str = subject_dep,
-            client_ip: str | None = Depends(gate.client_ip),
-        ) -> Response:
-            return await verify(
-                body, request, subject, session_key_of(request, default_key), client_ip
-            )
-
-    else:
-
-        @verify_route
-        async def verify_factor(  # type: ignore[misc]  # the same route, with its dependency
-            body: VerifyFactor,
-            request: Request,
-            subject: str = subject_dep,
-            session_key: str = session_dep,
-            client_ip: str | None = Depends(gate.client_ip),
-        ) -> Response:
-            return await verify(body, request, subject, session_key, client_ip)
 
     @router.post(
         "/factors/confirm",

@@ -196,7 +196,7 @@ class OtpGate(GateState):
 
     @staticmethod
     async def _client_ip(request: Request) -> str | None:
-        return request.client.host if request.client else None
+        return dependencies.client_address(request)
 
     def require_second_factor(
         self, max_age: int | None = None

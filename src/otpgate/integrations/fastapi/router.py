@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.routing import Match
 from starlette.types import Scope
 
+from .dependencies import STEPS_ASIDE, overridden
 from .device_routes import add_device_routes
 from .factor_routes import add_factor_routes
 from .guards import guard_factors
@@ -80,6 +81,8 @@ def build_router(gate: OtpGate) -> APIRouter:
             super().__init__(path, *args, **kwargs)
             #: The literal start of the path template: every path this route matches holds it.
             self.literal = path.split("{", 1)[0]
+            #: A dependency whose override makes this route step aside (``step_aside``).
+            self.steps_aside_for = getattr(self.endpoint, STEPS_ASIDE, None)
 
         def matches(self, scope: Scope) -> tuple[Match, Scope]:
             # The app's own routes, wherever gate.install put these: refused on a substring
@@ -87,6 +90,9 @@ def build_router(gate: OtpGate) -> APIRouter:
             path = scope.get("path")
             if isinstance(path, str) and self.literal not in path:
                 return Match.NONE, {}
+            aside = self.steps_aside_for
+            if aside is not None and overridden(scope, aside, self.dependency_overrides_provider):
+                return Match.NONE, {}  # its twin (next) depends on what the app overrides
             return super().matches(scope)
 
     router = GateRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
