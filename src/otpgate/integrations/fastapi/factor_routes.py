@@ -13,13 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from otpgate.core.errors import MalformedInput
 
-from .dependencies import (
-    client_address,
-    reads_authorization,
-    reads_client_ip,
-    session_key_of,
-    step_aside,
-)
+from .dependencies import reads_authorization, session_key_of
 from .factor_models import (
     ConfirmFactor,
     FactorOfferOut,
@@ -35,6 +29,7 @@ from .guards import guard_factors
 from .models import ChallengeOut, VerificationOut, verification_json
 from .problems import problem_responses
 from .step_up import STEP_UP_HEADER
+from .steps_aside import client_address, reads_client_ip, step_aside
 
 if TYPE_CHECKING:
     from .gate import OtpGate

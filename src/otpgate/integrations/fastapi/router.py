@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from .dependencies import STEPS_ASIDE, overridden
 from .device_routes import add_device_routes
 from .factor_routes import add_factor_routes
 from .guards import guard_factors
@@ -40,6 +39,7 @@ from .recovery_text import (
     wants_text,
 )
 from .step_up import STEP_UP_HEADER
+from .steps_aside import STEPS_ASIDE, overridden
 
 if TYPE_CHECKING:
     from .gate import OtpGate
