@@ -51,6 +51,72 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         """Seeing or choosing among one's factors needs the second factor passed."""
         await guard_factors(gate, subject, session_key, "view")
 
+    @router.post(
+        "/factors/setup",
+        status_code=201,
+        response_model=FactorSetupOut,
+        summary="Start adding a factor: a challenge to answer and/or what to show once",
+        responses=problem_responses(400, 401, 403, 409, 422, 423, 429, 502, 503),
+    )
+    async def setup_factor(
+        body: SetupFactor,
+        request: Request,
+        subject: str = subject_dep,
+        session_key: str = session_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorSetupOut:
+        await guard_factors(gate, subject, session_key, "change")
+        setup = await gate.verifier.setup(
+            subject,
+            body.factor,
+            label=await gate.label(subject, body.label),
+            name=body.name,
+            destination=body.destination,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        return FactorSetupOut.of(setup, gate.clock())
+
+    @router.get(
+        "/factors/offer",
+        response_model=FactorOfferOut,
+        summary="The factors the subject may use for a purpose, the preferred one first",
+        responses=problem_responses(400, 401, 503),
+    )
+    async def offer_factors(
+        request: Request,
+        purpose: OfferPurpose = _PURPOSE,
+        subject: str = subject_dep,
+    ) -> FactorOfferOut:
+        if set(request.query_params) - {"purpose"}:  # like the bodies' extra="forbid"
+            raise MalformedInput("Unknown query parameter.")
+        options = await gate.verifier.offer(subject, purpose)
+        addable = await gate.verifier.offer(subject, "enroll") if not options else []
+        return FactorOfferOut.of(purpose, options, addable)
+
+    @router.post(
+        "/factors/start",
+        response_model=FactorStartOut,
+        summary="Start an offered factor (sends its code if it sends one; a passkey: the "
+        "browser's options; an app: nothing)",
+        responses=problem_responses(400, 401, 403, 409, 429, 502, 503),
+    )
+    async def start_factor(
+        body: StartFactor,
+        request: Request,
+        subject: str = subject_dep,
+        client_ip: str | None = Depends(gate.client_ip),
+    ) -> FactorStartOut:
+        challenge = await gate.verifier.start(
+            subject,
+            body.factor,
+            purpose=body.purpose,
+            client_ip=client_ip,
+            locale=gate.locale(request),
+        )
+        view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
+        return FactorStartOut(factor=body.factor, challenge=view)
+
     def verify_route(endpoint: Callable[..., Any], name: str, *, in_schema: bool = True) -> None:
         router.post(
             "/verify",
@@ -134,72 +200,6 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         verify_route(verify_with_client_ip, "verify_factor_client_ip", in_schema=False)
     else:
         verify_route(verify_with_client_ip, "verify_factor")
-
-    @router.post(
-        "/factors/setup",
-        status_code=201,
-        response_model=FactorSetupOut,
-        summary="Start adding a factor: a challenge to answer and/or what to show once",
-        responses=problem_responses(400, 401, 403, 409, 422, 423, 429, 502, 503),
-    )
-    async def setup_factor(
-        body: SetupFactor,
-        request: Request,
-        subject: str = subject_dep,
-        session_key: str = session_dep,
-        client_ip: str | None = Depends(gate.client_ip),
-    ) -> FactorSetupOut:
-        await guard_factors(gate, subject, session_key, "change")
-        setup = await gate.verifier.setup(
-            subject,
-            body.factor,
-            label=await gate.label(subject, body.label),
-            name=body.name,
-            destination=body.destination,
-            client_ip=client_ip,
-            locale=gate.locale(request),
-        )
-        return FactorSetupOut.of(setup, gate.clock())
-
-    @router.get(
-        "/factors/offer",
-        response_model=FactorOfferOut,
-        summary="The factors the subject may use for a purpose, the preferred one first",
-        responses=problem_responses(400, 401, 503),
-    )
-    async def offer_factors(
-        request: Request,
-        purpose: OfferPurpose = _PURPOSE,
-        subject: str = subject_dep,
-    ) -> FactorOfferOut:
-        if set(request.query_params) - {"purpose"}:  # like the bodies' extra="forbid"
-            raise MalformedInput("Unknown query parameter.")
-        options = await gate.verifier.offer(subject, purpose)
-        addable = await gate.verifier.offer(subject, "enroll") if not options else []
-        return FactorOfferOut.of(purpose, options, addable)
-
-    @router.post(
-        "/factors/start",
-        response_model=FactorStartOut,
-        summary="Start an offered factor (sends its code if it sends one; a passkey: the "
-        "browser's options; an app: nothing)",
-        responses=problem_responses(400, 401, 403, 409, 429, 502, 503),
-    )
-    async def start_factor(
-        body: StartFactor,
-        request: Request,
-        subject: str = subject_dep,
-        client_ip: str | None = Depends(gate.client_ip),
-    ) -> FactorStartOut:
-        challenge = await gate.verifier.start(
-            subject,
-            body.factor,
-            purpose=body.purpose,
-            client_ip=client_ip,
-            locale=gate.locale(request),
-        )
-        view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
-        return FactorStartOut(factor=body.factor, challenge=view)
 
     @router.post(
         "/factors/confirm",

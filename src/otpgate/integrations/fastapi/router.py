@@ -100,8 +100,11 @@ def build_router(gate: OtpGate) -> APIRouter:
     session_dep = Depends(gate.session_key)
     ip_dep = Depends(gate.client_ip)
     # First: POST /verify is the route a request is most likely for (the routes are tried
-    # in order; FastAPI's per-route matching cost adds up over the ones before it).
+    # in order; FastAPI's per-route matching cost adds up over the ones before it), its
+    # twin right after it (a stable sort).
     add_factor_routes(router, gate)
+    verify_path = f"{gate.prefix}/verify"
+    router.routes.sort(key=lambda route: getattr(route, "path", None) != verify_path)
 
     async def guard_change(subject: str, session_key: str) -> None:
         """Any change of factors needs a fresh second factor, once there is one."""
