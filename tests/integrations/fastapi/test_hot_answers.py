@@ -1,16 +1,21 @@
 """The hot ``POST /verify`` answer is built without pydantic and finished without
-``MutableHeaders``: the same bytes and the same headers as the general way."""
+``MutableHeaders``, and bodies are read without Starlette's async generator: the same
+bytes, headers and errors as the general way."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from otpgate.core.challenge import Verification
+from otpgate.core.errors import MalformedInput
 from otpgate.core.framing import add_framing_headers
 from otpgate.integrations.fastapi import ProblemRoute
 from otpgate.integrations.fastapi.models import VerificationOut, verification_json
+from otpgate.integrations.fastapi.request_body import read_body
 
 from .conftest import SETTINGS
 
@@ -76,3 +81,42 @@ def test_finished_follows_the_settings_of_each_route_class() -> None:
         headers = dict(route._finished(Response(b"")).raw_headers)
         assert headers[b"x-frame-options"] == framing
         assert headers[b"cache-control"] == b"no-store"
+
+
+def _request(*messages: dict[str, object]) -> Request:
+    queue = list(messages)
+
+    async def receive() -> dict[str, object]:
+        return queue.pop(0)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    return Request(scope, receive)  # type: ignore[arg-type]
+
+
+async def test_read_body_reads_as_starlette_and_keeps_it_for_starlette() -> None:
+    parts = [b'{"factor": ', b"", b'"totp"}']
+    request = _request(
+        *({"type": "http.request", "body": part, "more_body": True} for part in parts),
+        {"type": "http.request", "body": b"", "more_body": False},
+    )
+    assert await read_body(request) == b'{"factor": "totp"}'
+    assert await read_body(request) == await request.body() == b'{"factor": "totp"}'
+    assert await request.json() == {"factor": "totp"}
+
+
+def _consumed() -> Request:
+    request = _request({"type": "http.request", "body": b"{}"})
+    request._stream_consumed = True
+    return request
+
+
+async def test_read_body_refuses_too_much_and_a_gone_client() -> None:
+    chunk = {"type": "http.request", "body": b" " * 4096, "more_body": True}
+    with pytest.raises(MalformedInput):
+        await read_body(_request(*[chunk] * 5))
+    request = _request(chunk, {"type": "http.disconnect"})
+    with pytest.raises(ClientDisconnect):
+        await read_body(request)
+    assert await request.is_disconnected()
+    with pytest.raises(RuntimeError):
+        await read_body(_consumed())

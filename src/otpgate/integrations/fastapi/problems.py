@@ -22,7 +22,6 @@ from starlette.types import Receive, Scope, Send
 
 from otpgate.core.answers import TransactionChallenged as TransactionChallenged
 from otpgate.core.answers import TransactionSetupRequired as TransactionSetupRequired
-from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.errors import (
     EnrollmentRequired,
     FactorNotEnrolled,
@@ -37,6 +36,7 @@ from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
 from otpgate.core.i18n import negotiate
 
 from .models import Problem, inline_schema
+from .request_body import check_body
 
 if TYPE_CHECKING:
     from otpgate.core.settings import Settings
@@ -127,37 +127,6 @@ async def handle_validation_error(request: Request, error: Exception) -> Respons
 EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any, Response]]] = {
     OtpgateError: _handle_otpgate_error,
 }
-
-
-async def check_body(request: Request) -> None:
-    """Before a route of otpgate's reads anything: refuse (MalformedInput) a body over the
-    core's ``MAX_BODY_BYTES`` (by its ``Content-Length``, or while reading a body of
-    undeclared length, kept as the request's body for Starlette to hand on), and a JSON
-    body (or one without a content type, which FastAPI reads as JSON) that the core's
-    parser refuses: not UTF-8, broken, nested too deeply, not an object."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit():
-        if too_large(int(declared)):
-            raise MalformedInput("The request body is too large.")
-    elif request.method in {"GET", "HEAD", "OPTIONS"}:
-        return  # a body of undeclared length on a safe method: never read
-    else:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise MalformedInput("The request body is too large.")
-            chunks.append(chunk)
-        request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json()
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media in {"", "application/json"} or media.endswith("+json"):
-        raw = await request.body()
-        parsed = parse_json_object(raw)
-        if parsed or raw.decode("utf-8").strip():  # what json.loads read: Starlette's
-            request._json = (
-                parsed  # request.json() (which FastAPI calls next) need not parse it again
-            )
 
 
 class ProblemRoute(APIRoute):
