@@ -30,6 +30,7 @@ def test_verification_json_is_what_pydantic_writes() -> None:
             ("totp", "action", None),
             ("sms", "login", "dvc.abc-DEF_123"),
             ("webauthn", "enroll", None),
+            ('é"\\\n\t\x01\x7f\u2028😀', "login", "</script>\x00ü"),  # any text, escaped alike
         ]:
             verification = Verification("alice", purpose, factor, stamp)
             expected = VerificationOut.of(verification, token).model_dump_json()
