@@ -36,10 +36,11 @@ def parse_json_object(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> dict[st
         raise MalformedInput("The request body is not UTF-8 text.") from None
     if not text.strip():
         return {}
-    if nesting(text) > MAX_DEPTH:
+    # Fewer brackets than the limit cannot nest deeper than it: no need to walk the text.
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting(text) > MAX_DEPTH:
         raise MalformedInput("The request body is nested too deeply.")
     try:
-        body = json.loads(text, parse_constant=_no_constant)
+        body = _DECODER.decode(text)  # json.loads(text, parse_constant=...), its decoder made once
     except (ValueError, RecursionError):  # JSONDecodeError, too many digits for an int
         raise MalformedInput("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
@@ -72,3 +73,6 @@ def nesting(text: str) -> int:
 
 def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)

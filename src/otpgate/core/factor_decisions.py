@@ -55,20 +55,27 @@ class FactorDecisions:
         recovery_left: int,
         emails: list[str] | None = None,
         passkeys: Sequence[PasskeyCredential] = (),
+        *,
+        fingerprinted: bool = True,
     ) -> Factors:
+        """The snapshot; ``fingerprinted=False``: its ``fingerprint`` left empty (a partial
+        read for a decision only, ``reads.py``: never what a device token is bound to)."""
         active = totp is not None and totp.confirmed
         addresses = emails or []
-        return Factors(
-            masked_phones=tuple(mask(phone) for phone in phones),
-            totp=active,
-            recovery_codes_left=recovery_left,
-            fingerprint=factors_fingerprint(
+        fingerprint = ""
+        if fingerprinted:
+            fingerprint = factors_fingerprint(
                 phones,
                 totp.created_at if totp and active else None,
                 recovery_left,
                 addresses,
                 [key.credential_id for key in passkeys],
-            ),
+            )
+        return Factors(
+            masked_phones=tuple(mask(phone) for phone in phones),
+            totp=active,
+            recovery_codes_left=recovery_left,
+            fingerprint=fingerprint,
             masked_emails=tuple(mask_email(address) for address in addresses),
             passkeys=tuple(key.name for key in passkeys),
         )

@@ -166,3 +166,26 @@ async def test_openapi_documents_the_header_and_the_token(api: Api):
     assert "remember_device" in verify
     assert set(schema["paths"]["/otpgate/devices"]) == {"get"}
     assert set(schema["paths"]["/otpgate/devices/all"]) == {"delete"}
+
+
+async def test_an_overridden_client_ip_is_what_a_remembered_device_records(api: Api):
+    """``POST /verify`` reads the client's address itself, unless the app overrides
+    ``gate.client_ip``: then that answers (the hidden twin route), schema unchanged."""
+    app: Any = api.client._transport.app  # type: ignore[attr-defined]
+    schema_before = (await api.client.get("/openapi.json")).json()
+
+    async def behind_proxy() -> str:
+        return "203.0.113.7"
+
+    app.dependency_overrides[api.gate.client_ip] = behind_proxy
+    try:
+        await api.sign_in_by_sms(ALICE_1, remember_device=True)
+    finally:
+        app.dependency_overrides.clear()
+    api.gate.clock.advance(60)
+    await api.sign_in_by_sms(ALICE_2, remember_device=True)
+    listed = (await api.client.get("/otpgate/devices", headers=ALICE_2)).json()["devices"]
+    assert sorted(d["place"] for d in listed) == ["127.0.0.0/24", "203.0.113.0/24"]
+    assert (await api.client.get("/openapi.json")).json() == schema_before
+    verify = schema_before["paths"]["/otpgate/verify"]["post"]
+    assert verify["operationId"] == "verify_factor_otpgate_verify_post"

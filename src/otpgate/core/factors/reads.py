@@ -80,6 +80,7 @@ def reading(gate: Verifier, subject: str, factor: object, purpose: str) -> Itera
             found.recovery_codes_left(subject) if "recovery" in kinds else 0,
             gate._emails(subject) if "emails" in kinds else [],
             gate._passkeys_of(subject) if "passkeys" in kinds else [],
+            fingerprinted=False,
         )
     finally:
         _APP_READ.reset(token)
@@ -104,6 +105,7 @@ async def areading(
             await found.recovery_codes_left(subject) if "recovery" in kinds else 0,
             await gate._emails(subject) if "emails" in kinds else [],
             await gate._passkeys_of(subject) if "passkeys" in kinds else [],
+            fingerprinted=False,
         )
     finally:
         _APP_READ.reset(token)

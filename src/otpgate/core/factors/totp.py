@@ -59,7 +59,7 @@ class AuthenticatorFactor(PassiveStart):
             return gate.totp.confirm(subject, code)
         binding = gate._binding_digest(request.context, request.action)
         verification = gate.check_totp(subject, code, purpose=request.purpose)
-        return dataclasses.replace(verification, context_digest=binding)
+        return _bound(verification, binding)
 
     @final_check
     async def acheck(
@@ -77,7 +77,7 @@ class AuthenticatorFactor(PassiveStart):
             return await gate.totp.confirm(subject, code)
         binding = gate._binding_digest(request.context, request.action)
         verification = await gate.check_totp(subject, code, purpose=request.purpose)
-        return dataclasses.replace(verification, context_digest=binding)
+        return _bound(verification, binding)
 
     def removable(self, gate: Verifier, subject: str) -> list[Removable]:
         """The app, set up or not (an unfinished set-up may be dropped too)."""
@@ -93,3 +93,10 @@ class AuthenticatorFactor(PassiveStart):
 
     async def aremove(self, gate: AsyncVerifier, subject: str, ref: str) -> bool:
         return await gate.totp.remove(subject)
+
+
+def _bound(verification: Verification, binding: str) -> Verification:
+    """``verification`` bound to ``binding`` (itself when it is already: an unbound check)."""
+    if verification.context_digest == binding:
+        return verification
+    return dataclasses.replace(verification, context_digest=binding)

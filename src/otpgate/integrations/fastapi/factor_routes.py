@@ -6,7 +6,8 @@ registered with ``otpgate.core.factors.register_factor`` is offered and checked 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -25,9 +26,10 @@ from .factor_models import (
     VerifyFactor,
 )
 from .guards import guard_factors
-from .models import ChallengeOut, VerificationOut, json_response
+from .models import ChallengeOut, VerificationOut, verification_json
 from .problems import problem_responses
 from .step_up import STEP_UP_HEADER
+from .steps_aside import client_address, reads_client_ip, step_aside
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -115,12 +117,15 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
         return FactorStartOut(factor=body.factor, challenge=view)
 
-    verify_route = router.post(
-        "/verify",
-        response_model=VerificationOut,
-        summary="Pass the second factor with any offered factor",
-        responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
-    )
+    def verify_route(endpoint: Callable[..., Any], name: str, *, in_schema: bool = True) -> None:
+        router.post(
+            "/verify",
+            response_model=VerificationOut,
+            summary="Pass the second factor with any offered factor",
+            responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
+            name=name,
+            include_in_schema=in_schema,
+        )(endpoint)
 
     async def verify(
         body: VerifyFactor, request: Request, subject: str, session_key: str, client_ip: str | None
@@ -145,29 +150,46 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
                 user_agent=request.headers.get("user-agent"),
                 client_ip=client_ip,
             )
-        # Serialized here, once: returned as a model, FastAPI would validate it again first.
-        return json_response(
-            VerificationOut.of(verification, token), {STEP_UP_HEADER: step_up_token}
+        # Serialized here, once, as FastAPI would send a VerificationOut (no model built).
+        return Response(
+            verification_json(verification, token),
+            media_type="application/json",
+            headers={STEP_UP_HEADER: step_up_token},
         )
 
-    if reads_authorization(gate):  # the hot route: one FastAPI dependency less
+    # The hot route reads the client's address itself (one FastAPI dependency less) while
+    # gate.client_ip is the default; where the app overrides it (dependency_overrides), the
+    # route steps aside for a twin outside the schema that depends on it (router.py).
+    reads_client = reads_client_ip(gate)
+    if reads_authorization(gate):  # and the session key: one more dependency less
         default_key = gate.session_key
 
-        @verify_route
         async def verify_factor(
+            body: VerifyFactor, request: Request, subject: str = subject_dep
+        ) -> Response:
+            session_key = session_key_of(request, default_key)
+            return await verify(body, request, subject, session_key, client_address(request))
+
+        async def verify_with_client_ip(
             body: VerifyFactor,
             request: Request,
             subject: str = subject_dep,
             client_ip: str | None = Depends(gate.client_ip),
         ) -> Response:
-            return await verify(
-                body, request, subject, session_key_of(request, default_key), client_ip
-            )
+            session_key = session_key_of(request, default_key)
+            return await verify(body, request, subject, session_key, client_ip)
 
     else:
 
-        @verify_route
-        async def verify_factor(  # type: ignore[misc]  # the same route, with its dependency
+        async def verify_factor(  # type: ignore[misc]  # the same route, with its session dependency
+            body: VerifyFactor,
+            request: Request,
+            subject: str = subject_dep,
+            session_key: str = session_dep,
+        ) -> Response:
+            return await verify(body, request, subject, session_key, client_address(request))
+
+        async def verify_with_client_ip(  # type: ignore[misc]
             body: VerifyFactor,
             request: Request,
             subject: str = subject_dep,
@@ -175,6 +197,13 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
             client_ip: str | None = Depends(gate.client_ip),
         ) -> Response:
             return await verify(body, request, subject, session_key, client_ip)
+
+    if reads_client:
+        step_aside(verify_factor, gate.client_ip)
+        verify_route(verify_factor, "verify_factor")
+        verify_route(verify_with_client_ip, "verify_factor_client_ip", in_schema=False)
+    else:
+        verify_route(verify_with_client_ip, "verify_factor")
 
     @router.post(
         "/factors/confirm",

@@ -9,10 +9,10 @@ recovery-code responses, which exist to show them once.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from json.encoder import encode_basestring as _json_string
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.responses import Response
 
 from otpgate.core.challenge import Challenge, Verification
 from otpgate.core.credentials import Factors
@@ -275,7 +275,16 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
-def json_response(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    """``model`` as the JSON answer FastAPI would give for it as the route's
-    ``response_model`` (the same bytes), without validating it a second time."""
-    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+def verification_json(verification: Verification, device_token: str | None = None) -> str:
+    """``VerificationOut.of(verification, device_token).model_dump_json()``, the same text,
+    without building the model (the hot ``POST /verify`` answers it): the members in the
+    model's order, strings as ``json.dumps(..., ensure_ascii=False)`` writes them, and an
+    aware UTC datetime as pydantic writes it: ISO 8601 with ``Z``, microseconds only when
+    not zero, as ``isoformat`` does with ``+00:00``."""
+    stamp = _utc(verification.verified_at).isoformat().removesuffix("+00:00")
+    token = "null" if device_token is None else _json_string(device_token)
+    return (
+        f'{{"factor":{_json_string(verification.factor)},'
+        f'"purpose":{_json_string(verification.purpose)},'
+        f'"verified_at":"{stamp}Z","device_token":{token}}}'
+    )

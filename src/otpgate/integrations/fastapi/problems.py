@@ -22,7 +22,6 @@ from starlette.types import Receive, Scope, Send
 
 from otpgate.core.answers import TransactionChallenged as TransactionChallenged
 from otpgate.core.answers import TransactionSetupRequired as TransactionSetupRequired
-from otpgate.core.bodies import MAX_BODY_BYTES, parse_json_object, too_large
 from otpgate.core.errors import (
     EnrollmentRequired,
     FactorNotEnrolled,
@@ -32,11 +31,12 @@ from otpgate.core.errors import (
     OtpgateError,
     OtpRequired,
 )
-from otpgate.core.framing import add_framing_headers
+from otpgate.core.framing import add_framing_headers, framing_headers
 from otpgate.core.http import PROBLEM_CONTENT_TYPE, error_response
 from otpgate.core.i18n import negotiate
 
 from .models import Problem, inline_schema
+from .request_body import check_body
 
 if TYPE_CHECKING:
     from otpgate.core.settings import Settings
@@ -129,35 +129,6 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Coroutine[Any, Any,
 }
 
 
-async def check_body(request: Request) -> None:
-    """Before a route of otpgate's reads anything: refuse (MalformedInput) a body over the
-    core's ``MAX_BODY_BYTES`` (by its ``Content-Length``, or while reading a body of
-    undeclared length, kept as the request's body for Starlette to hand on), and a JSON
-    body (or one without a content type, which FastAPI reads as JSON) that the core's
-    parser refuses: not UTF-8, broken, nested too deeply, not an object."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit():
-        if too_large(int(declared)):
-            raise MalformedInput("The request body is too large.")
-    elif request.method in {"GET", "HEAD", "OPTIONS"}:
-        return  # a body of undeclared length on a safe method: never read
-    else:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise MalformedInput("The request body is too large.")
-            chunks.append(chunk)
-        request._body = b"".join(chunks)  # Starlette's cache of the body: body(), json()
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media in {"", "application/json"} or media.endswith("+json"):
-        raw = await request.body()
-        parsed = parse_json_object(raw)
-        if raw.decode("utf-8").strip():  # what json.loads read: Starlette's request.json()
-            request._json = parsed  # (which FastAPI calls next) need not parse it again
-
-
 class ProblemRoute(APIRoute):
     """Renders otpgate errors and validation errors of this route as problem details, so
     otpgate's router answers alike whatever exception handlers the app has; refuses, before
@@ -193,8 +164,13 @@ class ProblemRoute(APIRoute):
         return route_handler
 
     def _finished(self, response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store"
-        add_framing_headers(response.headers, self.settings)
+        raw = response.raw_headers
+        if any(name in _FINISHING for name, _ in raw):
+            headers = response.headers  # one of them is set already: keep, replace, complete
+            headers["Cache-Control"] = "no-store"
+            add_framing_headers(headers, self.settings)
+        else:  # the usual answer: the same headers, appended as MutableHeaders would
+            raw.extend(_finishing_headers(self.settings))
         return response
 
     def allowed(self) -> tuple[str, ...]:
@@ -216,6 +192,25 @@ class ProblemRoute(APIRoute):
             await self._finished(answer)(scope, receive, send)
             return
         await super().handle(scope, receive, send)
+
+
+#: The headers ``ProblemRoute._finished`` sets (raw names, as Starlette keeps them).
+_FINISHING = frozenset({b"cache-control", b"x-frame-options", b"content-security-policy"})
+_finishing: tuple[Settings | None, tuple[tuple[bytes, bytes], ...]] | None = None
+
+
+def _finishing_headers(settings: Settings | None) -> tuple[tuple[bytes, bytes], ...]:
+    """``Cache-Control: no-store`` and the framing headers of ``settings``, as raw headers
+    (the last ``settings``' kept: a gate's routes all share theirs)."""
+    global _finishing
+    if _finishing is None or _finishing[0] is not settings:
+        found = {"Cache-Control": "no-store", **framing_headers(settings)}
+        raw = tuple(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in found.items()
+        )
+        _finishing = (settings, raw)
+    return _finishing[1]
 
 
 def _bodiless(send: Send) -> Send:
