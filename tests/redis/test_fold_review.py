@@ -1,0 +1,64 @@
+"""Adversarial review of the fold on Redis: a text client (``decode_responses=True``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pyotp
+import pytest
+import redis
+
+from otpgate import AsyncVerifier, InvalidCode, Settings, Verifier
+from otpgate.redis import AsyncRedisStore, RedisStore
+from tests.conftest import KEY, FakeClock
+from tests.core.test_fold_review import gathered
+from tests.core.test_state_write import Writes, text
+
+pytestmark = pytest.mark.redis
+
+
+def test_a_state_write_is_bytes_safe_on_a_text_client(redis_server, prefix):
+    """decode_responses=True (a text client): an approval decodes and writes; a refusal does
+    not write."""
+    clock = FakeClock()
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    store = RedisStore(client, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, clock=clock)
+    enrollment = gate.totp.enroll("alice")
+    app = pyotp.TOTP(enrollment.secret)
+    gate.totp.confirm("alice", app.at(clock()))
+    clock.advance(60)
+    with pytest.raises(InvalidCode):
+        gate.verify("alice", "totp", "000000", purpose="login", then_put=Writes("s:t1"))
+    assert store.get_state("s:t1") is None
+    verification = gate.verify("alice", "totp", app.at(clock()), purpose="login",
+                               then_put=Writes("s:t1"))  # fmt: skip
+    assert store.get_state("s:t1") == text(verification)
+    assert gate.store.folds_state_writes
+    store.close()
+    client.close()
+
+
+@pytest.mark.parametrize("wrong", ["alice", "bob"])
+def test_concurrent_verifies_on_async_redis_write_only_their_own_tokens(
+    redis_server, prefix, wrong
+):
+    """On an async Redis store the two verifies interleave at every await: each task's check
+    takes only its own write, and only an approval writes."""
+    clock = FakeClock()
+
+    async def main():
+        store = AsyncRedisStore.from_url(redis_server.url, prefix=prefix)
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, clock=clock)
+        try:
+            results = await gathered(gate, clock, wrong)
+            states = {who: await store.get_state(f"s:{who}") for who in ("alice", "bob")}
+        finally:
+            await store.aclose()
+        return dict(zip(("alice", "bob"), results, strict=True)), states
+
+    results, states = asyncio.run(main())
+    right = "alice" if wrong == "bob" else "bob"
+    assert isinstance(results[wrong], InvalidCode)
+    assert states[wrong] is None
+    assert results[right].subject == right and states[right] == text(results[right])
