@@ -145,3 +145,32 @@ def test_a_then_put_is_not_claimed_by_another_gate(clock):
     assert nested  # the other gate's check ran inside this verify
     assert other.store.get_state(STATE) is None
     assert gate.store.get_state(STATE) == text(verification)
+
+
+def test_a_check_nested_in_a_refused_verify_does_not_take_its_write():
+    """The outer verify (token T, a WRONG code) is refused; a check of the same subject run
+    inside it (here from the credentials read: a repository, a hook, a nested verify without
+    then_put, which offers no fold of its own and so sees the outer one) approves. T is not
+    marked passed: the fold is trusted (claimable) only once the factor is chosen."""
+    clock = FakeClock()
+    nested = []
+
+    class Nesting(MemoryCredentials):
+        def get_totp(self, subject):
+            if gate_box and not nested:
+                nested.append("running")
+                nested.append(gate_box[0].check_totp("alice", app_box[0].at(clock())))
+            return super().get_totp(subject)
+
+    gate_box, app_box = [], []
+    gate = Verifier(
+        Settings(secret_keys=(KEY,)), store=MemoryStore(clock), clock=clock, credentials=Nesting()
+    )
+    app_box.append(pyotp.TOTP(gate.totp.enroll("alice").secret))
+    gate.totp.confirm("alice", app_box[0].at(clock()))
+    clock.advance(60)
+    gate_box.append(gate)
+    with pytest.raises(InvalidCode):
+        gate.verify("alice", "totp", "000000", purpose="login", then_put=Writes())
+    assert nested[1].subject == "alice"  # the nested check approved
+    assert gate.store.get_state(STATE) is None
