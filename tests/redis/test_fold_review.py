@@ -8,9 +8,9 @@ import pyotp
 import pytest
 import redis
 
-from otpgate import AsyncVerifier, InvalidCode, Settings, Verifier
+from otpgate import AsyncVerifier, ChallengeExpired, InvalidCode, OutboxSender, Settings, Verifier
 from otpgate.redis import AsyncRedisStore, RedisStore
-from tests.conftest import KEY, FakeClock
+from tests.conftest import KEY, PHONE, FakeClock
 from tests.core.test_fold_review import gathered
 from tests.core.test_state_write import Writes, text
 
@@ -62,3 +62,39 @@ def test_concurrent_verifies_on_async_redis_write_only_their_own_tokens(
     assert isinstance(results[wrong], InvalidCode)
     assert states[wrong] is None
     assert results[right].subject == right and states[right] == text(results[right])
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["bytes", "text"])
+def test_sent_codes_write_on_approval_only_on_both_script_paths(redis_server, prefix, decode):
+    """The check script's hot path (a subject without failures) and its full path (after a
+    wrong code) write the state on approval only, on a bytes and a text client."""
+    clock, outbox = FakeClock(), OutboxSender()
+    client = redis.Redis.from_url(redis_server.url, decode_responses=decode)
+    store = RedisStore(client, prefix=prefix)
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, clock=clock, sender=outbox)
+    gate.credentials.add_phone("alice", PHONE)
+
+    def verify(challenge, code, key):
+        return gate.verify(
+            "alice", "sms", code, purpose="action", challenge_id=challenge.id,
+            then_put=Writes(key),
+        )  # fmt: skip
+
+    first = gate.start("alice", "sms", purpose="action")
+    subject_state = f"{prefix}{{{gate.subject_key('alice')}}}:s"
+    assert not client.exists(subject_state)  # the hot path's condition
+    fast = verify(first, outbox.last_code_for(PHONE), "s:hot")  # no subject state: hot path
+    assert store.get_state("s:hot") == text(fast)
+    clock.advance(120)  # past the resend cooldown
+    second = gate.start("alice", "sms", purpose="action")
+    with pytest.raises(InvalidCode):
+        verify(second, "000000", "s:full")
+    assert store.get_state("s:full") is None
+    assert client.exists(subject_state)  # the failure on file: the full path
+    full = verify(second, outbox.last_code_for(PHONE), "s:full")  # a failure on file: full path
+    assert store.get_state("s:full") == text(full)
+    with pytest.raises(ChallengeExpired):  # spent: no second approval, no second write
+        verify(second, outbox.last_code_for(PHONE), "s:again")
+    assert store.get_state("s:again") is None
+    store.close()
+    client.close()
