@@ -98,3 +98,22 @@ def test_sent_codes_write_on_approval_only_on_both_script_paths(redis_server, pr
     assert store.get_state("s:again") is None
     store.close()
     client.close()
+
+
+def test_a_sentinel_store_folds_and_writes_on_approval_only(redis_sentinel, prefix):
+    """Through Sentinel (the master it names): the write rides on the check, approvals only."""
+    clock = FakeClock()
+    store = RedisStore.from_url(redis_sentinel.url + "/0", prefix=prefix)
+    assert store.folds_state_writes
+    gate = Verifier(Settings(secret_keys=(KEY,)), store=store, clock=clock)
+    app = pyotp.TOTP(gate.totp.enroll("alice").secret)
+    gate.totp.confirm("alice", app.at(clock()))
+    clock.advance(60)
+    with pytest.raises(InvalidCode):
+        gate.verify("alice", "totp", "000000", purpose="login", then_put=Writes("s:sentinel"))
+    assert store.get_state("s:sentinel") is None
+    verification = gate.verify(
+        "alice", "totp", app.at(clock()), purpose="login", then_put=Writes("s:sentinel")
+    )
+    assert store.get_state("s:sentinel") == text(verification)
+    store.close()
