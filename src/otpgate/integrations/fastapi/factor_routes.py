@@ -29,7 +29,6 @@ from .guards import guard_factors
 from .models import ChallengeOut, VerificationOut, verification_json
 from .problems import problem_responses
 from .step_up import STEP_UP_HEADER
-from .steps_aside import client_address, reads_client_ip, step_aside
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -117,14 +116,13 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
         return FactorStartOut(factor=body.factor, challenge=view)
 
-    def verify_route(endpoint: Callable[..., Any], name: str, *, in_schema: bool = True) -> None:
+    def verify_route(endpoint: Callable[..., Any], name: str) -> None:
         router.post(
             "/verify",
             response_model=VerificationOut,
             summary="Pass the second factor with any offered factor",
             responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
             name=name,
-            include_in_schema=in_schema,
         )(endpoint)
 
     async def verify(
@@ -157,20 +155,10 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
             headers={STEP_UP_HEADER: step_up_token},
         )
 
-    # The hot route reads the client's address itself (one FastAPI dependency less) while
-    # gate.client_ip is the default; where the app overrides it (dependency_overrides), the
-    # route steps aside for a twin outside the schema that depends on it (router.py).
-    reads_client = reads_client_ip(gate)
-    if reads_authorization(gate):  # and the session key: one more dependency less
+    if reads_authorization(gate):  # the hot route: one FastAPI dependency less
         default_key = gate.session_key
 
         async def verify_factor(
-            body: VerifyFactor, request: Request, subject: str = subject_dep
-        ) -> Response:
-            session_key = session_key_of(request, default_key)
-            return await verify(body, request, subject, session_key, client_address(request))
-
-        async def verify_with_client_ip(
             body: VerifyFactor,
             request: Request,
             subject: str = subject_dep,
@@ -181,15 +169,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
 
     else:
 
-        async def verify_factor(  # type: ignore[misc]  # the same route, with its session dependency
-            body: VerifyFactor,
-            request: Request,
-            subject: str = subject_dep,
-            session_key: str = session_dep,
-        ) -> Response:
-            return await verify(body, request, subject, session_key, client_address(request))
-
-        async def verify_with_client_ip(  # type: ignore[misc]
+        async def verify_factor(  # type: ignore[misc]  # the same route, with its dependency
             body: VerifyFactor,
             request: Request,
             subject: str = subject_dep,
@@ -198,12 +178,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         ) -> Response:
             return await verify(body, request, subject, session_key, client_ip)
 
-    if reads_client:
-        step_aside(verify_factor, gate.client_ip)
-        verify_route(verify_factor, "verify_factor")
-        verify_route(verify_with_client_ip, "verify_factor_client_ip", in_schema=False)
-    else:
-        verify_route(verify_with_client_ip, "verify_factor")
+    verify_route(verify_factor, "verify_factor")
 
     @router.post(
         "/factors/confirm",

@@ -27,7 +27,6 @@ from otpgate.core.store import AsyncStore
 from . import dependencies, step_up
 from .gate_state import GateState
 from .problems import exception_handlers, handle_validation_error
-from .steps_aside import client_address
 
 #: Credentials live here unless told otherwise: SQLite in the working directory.
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///otpgate.db"
@@ -197,7 +196,7 @@ class OtpGate(GateState):
 
     @staticmethod
     async def _client_ip(request: Request) -> str | None:
-        return client_address(request)
+        return request.client.host if request.client else None
 
     def require_second_factor(
         self, max_age: int | None = None

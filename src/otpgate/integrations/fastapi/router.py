@@ -39,7 +39,6 @@ from .recovery_text import (
     wants_text,
 )
 from .step_up import STEP_UP_HEADER
-from .steps_aside import STEPS_ASIDE, overridden
 
 if TYPE_CHECKING:
     from .gate import OtpGate
@@ -81,8 +80,6 @@ def build_router(gate: OtpGate) -> APIRouter:
             super().__init__(path, *args, **kwargs)
             #: The literal start of the path template: every path this route matches holds it.
             self.literal = path.split("{", 1)[0]
-            #: A dependency whose override makes this route step aside (``step_aside``).
-            self.steps_aside_for = getattr(self.endpoint, STEPS_ASIDE, None)
 
         def matches(self, scope: Scope) -> tuple[Match, Scope]:
             # The app's own routes, wherever gate.install put these: refused on a substring
@@ -90,9 +87,6 @@ def build_router(gate: OtpGate) -> APIRouter:
             path = scope.get("path")
             if isinstance(path, str) and self.literal not in path:
                 return Match.NONE, {}
-            aside = self.steps_aside_for
-            if aside is not None and overridden(scope, aside, self.dependency_overrides_provider):
-                return Match.NONE, {}  # its twin (next) depends on what the app overrides
             return super().matches(scope)
 
     router = GateRouter(prefix=gate.prefix, tags=gate.tags, route_class=GateRoute)
@@ -100,8 +94,7 @@ def build_router(gate: OtpGate) -> APIRouter:
     session_dep = Depends(gate.session_key)
     ip_dep = Depends(gate.client_ip)
     # First: POST /verify is the route a request is most likely for (the routes are tried
-    # in order; FastAPI's per-route matching cost adds up over the ones before it), its
-    # twin right after it (a stable sort).
+    # in order; FastAPI's per-route matching cost adds up over the ones before it).
     add_factor_routes(router, gate)
     verify_path = f"{gate.prefix}/verify"
     router.routes.sort(key=lambda route: getattr(route, "path", None) != verify_path)
