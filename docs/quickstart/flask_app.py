@@ -20,11 +20,11 @@ def login():
 @fresh_otp(max_age=300)  # asks for a code again if the last second factor is older
 def close_account():
     return "Account closed."
-
 @app.post("/transfer")
 @login_required
 def transfer():
-    details = {k: request.form[k] for k in ("ref", "amount", "payee")}  # ref: new per transfer
+    labels = {"ref": "Reference", "amount": "Amount", "payee": "Payee"}  # ref: new per transfer
+    details = {k: request.form[k] for k in labels}  # the page names each by its label
     summary = f"payment of {details['amount']} EUR to {details['payee']}"  # SMS: "confirms …"
-    confirm_transaction(details, summary=summary, labels={"amount": "Amount", "payee": "Payee"})
+    confirm_transaction(details, summary=summary, labels=labels)
     return f"Sent {details['amount']} EUR."  # only with the code sent for these details

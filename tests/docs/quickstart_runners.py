@@ -282,6 +282,8 @@ def run_flask(work: Path) -> None:
     assert (
         "confirms payment of 250.00 EUR to Bob" in console.last_sms() and "Sent" not in asked.text
     )
+    shown = re.findall(r"<dt>([^<]*)</dt>", asked.text)  # each detail named in words, no key
+    assert shown == ["Reference", "Amount", "Payee"], shown
     challenge = re.search(r'name="otpgate_challenge" value="([^"]+)"', asked.text).group(1)
     confirmation = {"otpgate_challenge": challenge, "otpgate_code": console.code()}
     tampered = client.post("/transfer", data={**details, "payee": "Mallory", **confirmation})

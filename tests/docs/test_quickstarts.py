@@ -113,3 +113,14 @@ def test_the_fastapi_quick_start_runs_on_postgres(tmp_path, postgres):
         phones = connection.execute(text("SELECT count(*) FROM otpgate_phone")).scalar_one()
     engine.dispose()
     assert phones == 1
+
+
+def test_the_fastapi_command_line_counts_each_clients_own_address():
+    """uvicorn trusts ``X-Forwarded-For`` from loopback by default: the quick start's command
+    turns that off (or names the proxy), as its "Behind a proxy" section asks, so that no
+    process on the host picks the address a per-IP send budget counts."""
+    text = (DOCS / "quickstart/fastapi.rst").read_text()
+    commands = re.findall(r"^\s+(uvicorn \S+:\S+.*)$", text, re.MULTILINE)  # "uvicorn app:app"
+    assert commands, "no uvicorn command line"
+    for command in commands:
+        assert "--no-proxy-headers" in command or "--forwarded-allow-ips" in command, command

@@ -100,3 +100,18 @@ def test_the_apps_own_urls_keep_werkzeugs_405(harness: Harness):
     for path in post_only:
         answer = harness.client().get(path)
         assert answer.status_code == 405 and "Method Not Allowed" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/otp/", "/otp/verify", "/otp/phone", "/otp/totp/remove"])
+def test_a_head_sends_no_session_cookie(harness: Harness, path: str):
+    """A HEAD whose GET would write the session (the management page's one-time form token)
+    answers with no ``Set-Cookie``: a re-signed copy of the old session, arriving after a
+    concurrent POST (a sign-out, a sign-in), would put that session back in the browser."""
+    client = harness.client()
+    sms_login(harness, client)
+    before = _session(client)
+    head = client.head(path)
+    assert head.status_code < 500
+    assert "Set-Cookie" not in head.headers, path
+    assert _session(client) == before
+    assert "Set-Cookie" in client.get("/otp/").headers  # the GET does write it

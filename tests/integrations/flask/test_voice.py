@@ -127,3 +127,15 @@ def test_a_failed_text_offers_the_call_too(voice_harness, calls, outbox):
     assert 'id="otpgate-alternative-voice"' in page  # the text failed: call instead
     outbox.failing = None
     assert send(client, "voice").status_code == 303 and len(calls.calls) == 1
+
+
+def test_the_preferred_factor_menu_names_the_call_in_words(voice_harness):
+    """/otp/'s "Sign-in opens on" menu offers the call as "Phone call", as the second step
+    does, not as the factor's internal name."""
+    client = voice_harness.client()
+    sms_login(voice_harness, client)
+    page = client.get("/otp/").get_data(as_text=True)
+    assert '<option value="voice">Phone call</option>' in page
+    assert ">voice<" not in page
+    german = client.get("/otp/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<option value="voice">Anruf</option>' in german

@@ -24,17 +24,23 @@ _SLOT = "_otpgate_head_session"
 
 
 def remember_session() -> None:
-    """Before a HEAD's view: the session as it is."""
+    """Before a HEAD's view: the session as it is, and whether it was changed already."""
     if request.method == "HEAD":
-        setattr(g, _SLOT, dict(session))
+        setattr(g, _SLOT, (dict(session), session.modified))
 
 
 def restore_session(response: Response) -> Response:
-    """After a HEAD's view: the session as it was before it."""
+    """After a HEAD's view: the session as it was before it, and not sent again unless
+    something before the view changed it (a re-signed copy of the old session, arriving after
+    a concurrent sign-out or sign-in, would put that session back in the browser)."""
     saved = g.pop(_SLOT, None)
-    if isinstance(saved, dict) and dict(session) != saved:
+    if saved is None:
+        return response
+    values, modified = saved
+    if dict(session) != values:
         session.clear()
-        session.update(saved)
+        session.update(values)
+    session.modified = modified
     return response
 
 
