@@ -119,8 +119,8 @@ class AsyncVerifier(AsyncVerifierSends):
         expected = "" if purpose is None else self._expected_purpose(purpose)
         # verify(then_put=): the write rides on the check, unless an approval may still be
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
-        folds = bool(subject) and expected not in ("", "enroll")
-        fold = claim(self, subject, "check") if folds else None
+        folds = expected not in ("", "enroll")
+        fold = claim(self, subject, "check") if folds and subject else None
         if fold is None:
             outcome = await self.store.check_code(
                 challenge_id,
