@@ -14,8 +14,22 @@ approval is followed by writes of the factors that may fail or refuse; never a r
 which is used up after the approval and may lose that race). Everywhere else, and with a store
 that cannot fold (a Redis Cluster: the state and the subject's keys lie in different slots; a
 store of a plugin that does not declare ``folds_state_writes``), ``verify`` writes the state
-itself right after an approval, as before. Either way: when ``verify`` returns, the state is
-written; when it raises, it was not.
+itself right after an approval, as before. Nor is it folded when the approval may still be
+refused by code around the store call: a ``Verifier`` subclass overriding ``check`` or
+``check_totp``, a factor whose ``check`` is overridden or replaced on the instance (only
+:func:`final_check` methods, called as they are, take it). The write is built, and the clock
+read, right before the store call (:func:`claim`), after the verify's reads. A fold lives only
+while its verify runs: :func:`withdraw` closes it for every context that copied it (a task
+spawned during the verify), and a verify without a ``then_put`` hides an outer one's.
+
+Either way: when ``verify`` returns, the state is written; when it raises, it was not, with
+one window. A store call that carried the write and approved, or never answered (a lost
+reply, a timeout, a cancelled await: the script may have run), leaves the state written; a
+``verify`` that then raises forgets it (``put_state(key, "", 0)``, fail closed: the token
+must pass again) before raising. The Redis store never retries such a call (``once.py``): a
+second run would refuse while the first wrote. The window left: that forgetting fails as well
+(it is logged; the state stays until its TTL), or a Redis client built by the caller with
+its own retry policy runs a folded script twice.
 """
 
 from __future__ import annotations
