@@ -242,3 +242,72 @@ def test_F6_a_factor_instance_with_a_wrapped_check_that_refuses_writes_nothing()
     with pytest.raises(FreshOtpRequired):
         gate.verify("alice", "totp", app.at(clock()), purpose="login", then_put=Writes())
     assert gate.store.get_state(STATE) is None
+
+
+# -- what the fixes keep --------------------------------------------------------------------------
+
+
+def test_a_wrong_code_refused_by_the_store_keeps_the_state_the_token_had():
+    """The burn is only for an approval (or no answer) followed by an error: a wrong code,
+    refused by the store call that carried the write, leaves an earlier pass alone."""
+    clock, outbox = FakeClock(), OutboxSender()
+    gate = Verifier(_settings(), store=MemoryStore(clock), clock=clock, sender=outbox)
+    gate.credentials.add_phone("alice", PHONE)
+    gate.store.put_state(STATE, "passed-before", 60)
+    challenge = gate.start("alice", "sms", purpose="login")
+    with pytest.raises(InvalidCode):
+        gate.verify(
+            "alice", "sms", "000000", purpose="login", challenge_id=challenge.id, then_put=Writes()
+        )
+    assert gate.store.get_state(STATE) == "passed-before"
+
+
+class CancelledAfterApproval(MemoryStore):
+    """The check approved, then the awaiting task was cancelled (``asyncio.wait_for``)."""
+
+    def check_code(self, *args, **kwargs):
+        super().check_code(*args, **kwargs)
+        raise asyncio.CancelledError()
+
+
+def test_a_verify_cancelled_after_the_store_approved_wrote_nothing():
+    clock, outbox = FakeClock(), OutboxSender()
+    store = CancelledAfterApproval(clock)
+    gate = AsyncVerifier(_settings(), store=store, clock=clock, sender=outbox)
+
+    async def main():
+        await gate.credentials.add_phone("alice", PHONE)
+        challenge = await gate.start("alice", "sms", purpose="login")
+        with pytest.raises(asyncio.CancelledError):
+            await gate.verify(
+                "alice", "sms", outbox.last_code_for(PHONE), purpose="login",
+                challenge_id=challenge.id, then_put=Writes(),
+            )  # fmt: skip
+
+    asyncio.run(main())
+    assert store.get_state(STATE) is None
+
+
+class LostReplyAndDown(LostReply):
+    """The reply is lost, and the store is gone before the state can be forgotten."""
+
+    def put_state(self, key, value, ttl):
+        if value == "":
+            raise StorageUnavailable()
+        super().put_state(key, value, ttl)
+
+
+def test_a_failed_burn_is_logged_and_the_verify_raises_its_own_error(caplog):
+    clock, outbox = FakeClock(), OutboxSender()
+    store = LostReplyAndDown(clock)
+    gate = Verifier(_settings(), store=store, clock=clock, sender=outbox)
+    gate.credentials.add_phone("alice", PHONE)
+    challenge = gate.start("alice", "sms", purpose="login")
+    code = outbox.last_code_for(PHONE)
+    with pytest.raises(StorageUnavailable) as raised, caplog.at_level("ERROR", "otpgate"):
+        gate.verify(
+            "alice", "sms", code, purpose="login", challenge_id=challenge.id, then_put=Writes()
+        )
+    assert raised.value.__context__ is None  # the check's error, not the burn's
+    assert "could not forget a state" in caplog.text
+    assert code not in caplog.text and STATE not in caplog.text

@@ -5,6 +5,7 @@ write is not retried (a second run would refuse: the challenge spent, the app st
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 
@@ -12,12 +13,13 @@ import pyotp
 import pytest
 
 from otpgate import (
+    AsyncVerifier,
     OutboxSender,
     Settings,
     StorageUnavailable,
     Verifier,
 )
-from otpgate.redis import RedisStore
+from otpgate.redis import AsyncRedisStore, RedisStore
 from tests.conftest import KEY, PHONE, FakeClock
 from tests.core.test_state_write import Writes
 
@@ -107,6 +109,29 @@ def test_F3_app_code_reply_lost_after_the_script_approved(dropper, redis_server,
     dropper.armed = True
     with pytest.raises(StorageUnavailable):
         gate.verify("alice", "totp", app.at(clock()), purpose="login", then_put=Writes())
+    assert dropper.dropped == 1
+    direct = RedisStore.from_url(redis_server.url, prefix=prefix)
+    assert direct.get_state("s:fold-test") is None
+    direct.close()
+
+
+def test_F3_async_sms_reply_lost_after_the_script_approved(dropper, redis_server, prefix):
+    clock, outbox = FakeClock(), OutboxSender()
+
+    async def main():
+        store = AsyncRedisStore.from_url(f"redis://127.0.0.1:{dropper.port}/0", prefix=prefix)
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, clock=clock, sender=outbox)
+        await gate.credentials.add_phone("alice", PHONE)
+        challenge = await gate.start("alice", "sms", purpose="login")
+        dropper.armed = True
+        with pytest.raises(StorageUnavailable):
+            await gate.verify(
+                "alice", "sms", outbox.last_code_for(PHONE), purpose="login",
+                challenge_id=challenge.id, then_put=Writes(),
+            )  # fmt: skip
+        await store.aclose()
+
+    asyncio.run(main())
     assert dropper.dropped == 1
     direct = RedisStore.from_url(redis_server.url, prefix=prefix)
     assert direct.get_state("s:fold-test") is None
