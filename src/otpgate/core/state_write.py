@@ -123,8 +123,9 @@ class Fold:
         #: The chosen factor's check is a built-in one whose store approval is final
         #: (:func:`final_check`): a plugin factor may refuse after a check it calls.
         self.trusted = False
-        #: Its verify has ended (:func:`withdraw`): no check takes it any more, even in a task
-        #: or thread that copied the verify's context.
+        #: A check reached its claim point (:func:`claim`), or its verify ended
+        #: (:func:`withdraw`): no check takes it any more, even in a task or thread that
+        #: copied the verify's context.
         self.closed = False
         #: The verification predicted when a check took the write (dated then: the check
         #: decides at that time, after the verify's reads).
@@ -211,17 +212,21 @@ def withdraw(token: Token[Fold | None], fold: Fold | None) -> None:
     _FOLD.reset(token)
 
 
-def claim(gate: object, subject: str, method: str) -> Fold | None:
-    """The running verify's fold, if it is ``gate``'s for ``subject``, open, not yet taken,
-    ``gate``'s ``method`` (``check`` or ``check_totp``, the caller) is the built-in one (a
-    subclass may refuse after it approved), and ``gate``'s store can fold it: its
-    verification predicted now (``gate.clock()``, read right before the store call) and its
-    ``write`` built (the caller passes it to the store call, which checks at ``fold.now``).
-    None otherwise: the verifier writes after an approval."""
+def claim(gate: object, subject: str, method: str, wanted: bool = True) -> Fold | None:
+    """The running verify's fold, if it is ``gate``'s for ``subject``, open, ``wanted`` (the
+    caller's approval is final), ``gate``'s ``method`` (``check`` or ``check_totp``, the
+    caller) is the built-in one (a subclass may refuse after it approved), and ``gate``'s
+    store can fold it: its verification predicted now (``gate.clock()``, read right before
+    the store call) and its ``write`` built (the caller passes it to the store call, which
+    checks at ``fold.now``). None otherwise: the verifier writes after an approval.
+
+    The first check of ``gate`` for ``subject`` to get here (the verify's own) takes it or
+    not; either way the fold is closed: no later check (of a task the verify spawned) can."""
     fold = _FOLD.get()
-    if fold is None or fold.closed or not fold.trusted or fold.write is not None:
+    if fold is None or fold.closed or fold.gate is not gate or fold.subject != subject:
         return None
-    if fold.gate is not gate or fold.subject != subject or not _is_final(gate, method):
+    fold.closed = True  # one claim point per verify: its own check's store call
+    if not wanted or not fold.trusted or not _is_final(gate, method):
         return None
     if not folds_into(getattr(gate, "store", None)):
         return None

@@ -109,7 +109,7 @@ class Verifier(VerifierSends):
         # verify(then_put=): the write rides on the check, unless an approval may still be
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
         folds = expected not in ("", "enroll")
-        fold = claim(self, subject, "check") if folds and subject else None
+        fold = claim(self, subject, "check", folds) if subject else None
         if fold is None:
             outcome = self.store.check_code(
                 challenge_id,

@@ -125,7 +125,7 @@ class VerifierAccounts(FactorGate):
         # verify(then_put=): the write rides on the settle, unless a credential write (key
         # rotation) follows, which may fail, or the app is being confirmed (``enroll``)
         folds = resealed is None and purpose != "enroll"
-        fold = claim(self, subject, "check_totp") if folds else None
+        fold = claim(self, subject, "check_totp", folds)
         now = self.clock() if fold is None else fold.now
         step = self._totp_step(subject, clean, credential, confirmed=True, now=now)
         key = self.subject_key(subject)
