@@ -21,6 +21,7 @@ from otpgate import (
     StorageUnavailable,
     Verifier,
 )
+from otpgate.core.adapters import AwaitableFacade
 from otpgate.core.policy import Result
 from tests.conftest import KEY, PHONE, FakeClock
 from tests.core.test_state_write import STATE, Writes
@@ -311,3 +312,61 @@ def test_a_failed_burn_is_logged_and_the_verify_raises_its_own_error(caplog):
     assert raised.value.__context__ is None  # the check's error, not the burn's
     assert "could not forget a state" in caplog.text
     assert code not in caplog.text and STATE not in caplog.text
+
+
+class InFlightStore(AwaitableFacade):
+    """An asynchronous store whose check is in flight over one turn of the event loop."""
+
+    async def check_code(self, *args, **kwargs):
+        await asyncio.sleep(0)  # the call is sent; its answer comes at the next turn
+        return self._target.check_code(*args, **kwargs)
+
+
+class FailingRotation(AwaitableFacade):
+    """Credentials whose write of a resealed app key calls ``hook`` (a change listener that
+    hands work to a task), then fails after a turn of the loop."""
+
+    hook = None
+
+    async def set_totp(self, subject, credential):
+        self.hook()
+        await asyncio.sleep(0)
+        raise StorageUnavailable()
+
+
+def test_a_check_of_a_task_spawned_while_the_verify_runs_cannot_take_its_write():
+    """The verify's own check does not fold (the app key is resealed), approves, and writes
+    the resealed key, which fails: the verify raises. A task spawned during the verify
+    checks an SMS code of alice's meanwhile (spawned by a listener of the credential write);
+    its store call, still in flight when the verify forgets the state, must not carry the
+    verify's write."""
+    clock, outbox = FakeClock(), OutboxSender()
+    store, credentials = MemoryStore(clock), MemoryCredentials()
+    first = Verifier(_settings(), store=store, clock=clock, credentials=credentials)
+    app = pyotp.TOTP(first.totp.enroll("alice").secret)
+    first.totp.confirm("alice", app.at(clock()))
+    credentials.add_phone("alice", PHONE)
+    clock.advance(60)
+    rotated = Settings(secret_keys=("new-key-0123456789abcdef0123456789", KEY))
+    rotation = FailingRotation(credentials)
+    gate = AsyncVerifier(
+        rotated, store=InFlightStore(store), clock=clock, credentials=rotation, sender=outbox
+    )
+
+    async def main():
+        challenge = await gate.start("alice", "sms", purpose="login")
+        spawned = []
+
+        async def later():
+            return await gate.check(
+                challenge.id, outbox.last_code_for(PHONE), subject="alice", purpose="login"
+            )
+
+        rotation.hook = lambda: spawned.append(asyncio.create_task(later()))
+        with pytest.raises(StorageUnavailable):
+            await gate.verify("alice", "totp", app.at(clock()), purpose="login", then_put=Writes())
+        assert spawned
+        assert (await spawned[0]).subject == "alice"  # that other check approved
+
+    asyncio.run(main())
+    assert store.get_state(STATE) is None
