@@ -101,7 +101,8 @@ class AsyncFactorGate(BaseVerifier):
         :meth:`AsyncVerifier.check`; for ``enroll`` it applies to every factor.
         ``then_put``: builds the store write (``put_state``) recording the verification (see
         ``otpgate.core.state_write``): when this returns, that write is done (in the check's
-        own store step where it can be, else right after); when this raises, it is not.
+        own store step where it can be, else right after); when this raises, it is not (a
+        state the check may have written is forgotten: the window left is in state_write).
         Raises UnknownFactor, FactorNotAllowed, FactorNotEnrolled and the check's errors.
         """
         gate = cast("AsyncVerifier", self)
