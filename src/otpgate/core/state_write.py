@@ -3,8 +3,8 @@
 An API integration records, after a right code, that the token passed (a sealed
 :class:`~otpgate.core.web.SecondFactorState` under a keyed digest: ``put_state``). Done after
 the check, that is a second store round trip per verify. Instead ``gate.verify(...,
-then_put=...)`` builds the write before the check and hands it to the store call that checks
-the code (``settle_attempt`` for an app code, ``check_code`` for a sent code): the store
+then_put=...)`` builds the write right before the store call that checks the code and hands it
+to that call (``settle_attempt`` for an app code, ``check_code`` for a sent code): the store
 applies it in the same atomic step, *only when that step approves*. A Redis store does both in
 one script, one round trip.
 
@@ -19,8 +19,10 @@ refused by code around the store call: a ``Verifier`` subclass overriding ``chec
 ``check_totp``, a factor whose ``check`` is overridden or replaced on the instance (only
 :func:`final_check` methods, called as they are, take it). The write is built, and the clock
 read, right before the store call (:func:`claim`), after the verify's reads. A fold lives only
-while its verify runs: :func:`withdraw` closes it for every context that copied it (a task
-spawned during the verify), and a verify without a ``then_put`` hides an outer one's.
+while its verify runs, and only its own check takes it: the first check of the verify's gate
+and subject to reach :func:`claim` takes it or not, then it is closed, as it is by
+:func:`withdraw`, for every context that copied it (a task spawned during the verify); a
+verify without a ``then_put`` hides an outer one's.
 
 Either way: when ``verify`` returns, the state is written; when it raises, it was not, with
 one window. A store call that carried the write and approved, or never answered (a lost
@@ -28,8 +30,9 @@ reply, a timeout, a cancelled await: the script may have run), leaves the state 
 ``verify`` that then raises forgets it (``put_state(key, "", 0)``, fail closed: the token
 must pass again) before raising. The Redis store never retries such a call (``once.py``): a
 second run would refuse while the first wrote. The window left: that forgetting fails as well
-(it is logged; the state stays until its TTL), or a Redis client built by the caller with
-its own retry policy runs a folded script twice.
+(it is logged; the state stays until its TTL), a script whose reply timed out runs on the
+server after the forgetting (it was sent first, on another connection), or a Redis client
+built by the caller with its own retry policy runs a folded script twice.
 """
 
 from __future__ import annotations
