@@ -354,9 +354,11 @@ def test_an_approval_unlike_the_prediction_is_written_as_it_is():
 
     writes = Writes()
     predicted = Verification("alice", "login", "sms", 100.0)
-    fold = Fold(object(), predicted, writes)
+    fold = Fold(object(), "alice", "login", "sms", writes)
     assert fold.left(predicted) == writes(predicted)  # nothing folded: written after
-    fold.write = writes(predicted)
+    fold.predicted, fold.write = predicted, writes(predicted)
+    assert fold.left(predicted) == writes(predicted)  # taken, but the call did not approve
+    fold.approved = True
     assert fold.left(dataclasses.replace(predicted, challenge_id="x.y")) is None
     other = dataclasses.replace(predicted, factor="email")
     assert fold.left(other) == StateWrite(STATE, text(other), 300)

@@ -83,6 +83,6 @@ def test_an_approved_challenge_this_otpgate_cannot_read_burns_the_state(redis_se
             challenge_id=challenge.id,
             then_put=lambda v: WRITE,
         )
-    assert store.get_state(WRITE.key) == ""  # burnt: no state opens from it
+    assert store.get_state(WRITE.key) is None  # burnt: forgotten
     admin.close()
     store.close()

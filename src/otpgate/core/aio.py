@@ -28,10 +28,11 @@ from .factors.selection import has_factor
 from .factors.webauthn_manage import AsyncPasskeys
 from .mailers import AsyncEmailSender, EmailSender
 from .memory_store import MemoryStore
+from .policy import Result
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
-from .state_write import claim
+from .state_write import claim, final_check
 from .store import AsyncStore
 from .voice import AsyncVoiceSender, VoiceSender
 
@@ -84,6 +85,7 @@ class AsyncVerifier(AsyncVerifierSends):
         #: The subject's passkeys: list, rename, remove.
         self.passkeys = AsyncPasskeys(self)
 
+    @final_check
     async def check(
         self,
         challenge_id: str,
@@ -117,7 +119,8 @@ class AsyncVerifier(AsyncVerifierSends):
         expected = "" if purpose is None else self._expected_purpose(purpose)
         # verify(then_put=): the write rides on the check, unless an approval may still be
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
-        fold = claim(self, subject) if expected and expected != "enroll" and subject else None
+        folds = expected not in ("", "enroll")
+        fold = claim(self, subject, "check", folds) if subject else None
         if fold is None:
             outcome = await self.store.check_code(
                 challenge_id,
@@ -139,6 +142,7 @@ class AsyncVerifier(AsyncVerifierSends):
                 expected,
                 then_put=fold.write,
             )
+            fold.approved = outcome.result is Result.APPROVED
         factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)

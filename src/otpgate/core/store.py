@@ -101,7 +101,8 @@ class Store(Protocol):
         """The session/token state kept under ``key`` (a keyed digest), or None."""
 
     def put_state(self, key: str, value: str, ttl: int) -> None:
-        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing any."""
+        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing any; a ``ttl`` of 0
+        or less forgets any value (``get_state`` answers None)."""
 
     def get_transaction(self, key: str, now: float) -> TxRecord | None:
         """A transaction's record as it reads at ``now`` (see ``TxRecord.seen_at``)."""

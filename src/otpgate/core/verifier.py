@@ -21,10 +21,11 @@ from .factors.selection import has_factor
 from .factors.webauthn_manage import Passkeys
 from .mailers import EmailSender
 from .memory_store import MemoryStore
+from .policy import Result
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .simswap import NoSimSwapCheck, SimSwapCheck
-from .state_write import claim
+from .state_write import claim, final_check
 from .store import Store
 from .verifier_factors import RecoveryFactor, TotpFactor
 from .verifier_sends import VerifierSends
@@ -73,6 +74,7 @@ class Verifier(VerifierSends):
         #: The subject's passkeys: list, rename, remove.
         self.passkeys = Passkeys(self)
 
+    @final_check
     def check(
         self,
         challenge_id: str,
@@ -106,7 +108,8 @@ class Verifier(VerifierSends):
         expected = "" if purpose is None else self._expected_purpose(purpose)
         # verify(then_put=): the write rides on the check, unless an approval may still be
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
-        fold = claim(self, subject) if expected and expected != "enroll" and subject else None
+        folds = expected not in ("", "enroll")
+        fold = claim(self, subject, "check", folds) if subject else None
         if fold is None:
             outcome = self.store.check_code(
                 challenge_id,
@@ -128,6 +131,7 @@ class Verifier(VerifierSends):
                 expected,
                 then_put=fold.write,
             )
+            fold.approved = outcome.result is Result.APPROVED
         factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)

@@ -16,8 +16,9 @@ from .factors.webauthn_manage import Passkeys
 from .guard import lift_key
 from .mailers import EmailSender
 from .passkey_settings import webauthn_configured
+from .policy import Result
 from .pumping import Block
-from .state_write import claim
+from .state_write import claim, final_check
 from .store import Store
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class VerifierAccounts(FactorGate):
         """Lift a lockout (soft or hard), e.g. after support verified the user."""
         self.store.unlock(self.subject_key(self._subject(subject)))
 
+    @final_check
     def check_totp(self, subject: str, code: str, purpose: str = "login") -> Verification:
         """Check an authenticator code; each time step is accepted once per subject."""
         subject, clean = self._plan_totp_check(subject, code)
@@ -122,7 +124,8 @@ class VerifierAccounts(FactorGate):
         resealed = self._resealed(subject, credential) if credential is not None else None
         # verify(then_put=): the write rides on the settle, unless a credential write (key
         # rotation) follows, which may fail, or the app is being confirmed (``enroll``)
-        fold = claim(self, subject) if resealed is None and purpose != "enroll" else None
+        folds = resealed is None and purpose != "enroll"
+        fold = claim(self, subject, "check_totp", folds)
         now = self.clock() if fold is None else fold.now
         step = self._totp_step(subject, clean, credential, confirmed=True, now=now)
         key = self.subject_key(subject)
@@ -133,6 +136,7 @@ class VerifierAccounts(FactorGate):
             outcome = self.store.settle_attempt(
                 key, step is not None, now, self.lockout, step, then_put=fold.write
             )
+            fold.approved = outcome.result is Result.APPROVED
         at = None if fold is None else now
         verification = self._finish_subject_check(outcome, subject, "totp", purpose, at)
         if resealed is not None:

@@ -23,6 +23,7 @@ from .budgets import report_unreleased, settle, unsure
 from .cluster_route import async_sender
 from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import AsyncClient, async_client, async_sentinel, decodes_responses
+from .once import sent_once
 from .records import as_text
 
 T = TypeVar("T")
@@ -223,9 +224,10 @@ class AsyncRedisStore:
         if self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
         try:
-            return await self._run(call)
+            with sent_once():  # never run twice: see once.py
+                return await self._run(call)
         except StaleApproval:  # refused here after the script wrote: burn the state
-            await self._run(keyed.put_state(self._codec, then_put.key, "", 1))
+            await self._run(keyed.put_state(self._codec, then_put.key, "", 0))
             return Outcome(Result.EXPIRED)
 
     async def settle_attempt(
@@ -241,9 +243,11 @@ class AsyncRedisStore:
         ``then_put`` is written in the same script if it approves (not on a Cluster)."""
         if then_put is not None and self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
-        return await self._run(
-            self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
-        )
+        call = self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
+        if then_put is None:
+            return await self._run(call)
+        with sent_once():  # never run twice: see once.py
+            return await self._run(call)
 
     async def cancel(self, challenge_id: str, now: float) -> bool:
         """Cancel a pending challenge; False if it was not pending."""

@@ -21,6 +21,8 @@ import redis.sentinel
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from .once import AsyncRetry, Retry
+
 #: Seconds to wait for a reply, and for a connection, unless told otherwise.
 SOCKET_TIMEOUT = 0.5
 CONNECT_TIMEOUT = 0.5
@@ -44,10 +46,13 @@ def _timeouts(options: dict[str, Any]) -> dict[str, Any]:
 def _retry(asynchronous: bool, cluster: bool) -> Any:
     """One immediate retry of a broken connection (a server restart, a failover); a cluster
     also retries a few times while its slots move. Timeouts are never retried: the script
-    may have run, and a second run would count twice."""
-    retry_class: Any = redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry
+    may have run, and a second run would count twice. A check carrying a state write is
+    never retried (``once.py``)."""
     if cluster:
-        return retry_class(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 3)
+        cluster_class: Any = redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry
+        return cluster_class(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 3)
+    # a check carrying a state write is never retried (``once.py``)
+    retry_class: Any = AsyncRetry if asynchronous else Retry
     return retry_class(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 

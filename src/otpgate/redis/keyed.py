@@ -56,7 +56,7 @@ def get_state(codec: Codec, key: str) -> Call[str | None]:
 
 
 def put_state(codec: Codec, key: str, value: str, ttl: int) -> Call[None]:
-    args: list[Arg] = [value, max(1, int(ttl))]
+    args: list[Arg] = [value, int(ttl)]  # 0 or less: forget any
     return Call(codec.scripts["state_put"], [codec.state_key(key)], args, _none)
 
 

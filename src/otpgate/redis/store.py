@@ -23,6 +23,7 @@ from .budgets import report_unreleased, settle, unsure
 from .cluster_route import sync_sender
 from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import SyncClient, decodes_responses, sync_client, sync_sentinel
+from .once import sent_once
 from .records import as_text
 
 T = TypeVar("T")
@@ -222,9 +223,10 @@ class RedisStore:
         if self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
         try:
-            return self._run(call)
+            with sent_once():  # never run twice: see once.py
+                return self._run(call)
         except StaleApproval:  # refused here after the script wrote: burn the state
-            self._run(keyed.put_state(self._codec, then_put.key, "", 1))
+            self._run(keyed.put_state(self._codec, then_put.key, "", 0))
             return Outcome(Result.EXPIRED)
 
     def settle_attempt(
@@ -240,9 +242,11 @@ class RedisStore:
         ``then_put`` is written in the same script if it approves (not on a Cluster)."""
         if then_put is not None and self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
-        return self._run(
-            self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
-        )
+        call = self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
+        if then_put is None:
+            return self._run(call)
+        with sent_once():  # never run twice: see once.py
+            return self._run(call)
 
     def cancel(self, challenge_id: str, now: float) -> bool:
         """Cancel a pending challenge; False if it was not pending."""

@@ -101,7 +101,8 @@ class AsyncFactorGate(BaseVerifier):
         :meth:`AsyncVerifier.check`; for ``enroll`` it applies to every factor.
         ``then_put``: builds the store write (``put_state``) recording the verification (see
         ``otpgate.core.state_write``): when this returns, that write is done (in the check's
-        own store step where it can be, else right after); when this raises, it is not.
+        own store step where it can be, else right after); when this raises, it is not (a
+        state the check may have written is forgotten: the window left is in state_write).
         Raises UnknownFactor, FactorNotAllowed, FactorNotEnrolled and the check's errors.
         """
         gate = cast("AsyncVerifier", self)
@@ -109,7 +110,7 @@ class AsyncFactorGate(BaseVerifier):
         named = self.registry.get(factor)
         request = CheckRequest(purpose, challenge_id, context, action, may_change_factors)
         fold = state_write.begin(gate, subject, purpose, named.name, then_put)
-        token = state_write.offer(fold) if fold is not None else None
+        token = state_write.offer(fold)  # always: a nested verify never sees an outer fold
         try:
             # only what the check needs is read, and once (``reads.py``)
             async with reads.areading(gate, subject, named, purpose) as snapshot:
@@ -117,9 +118,16 @@ class AsyncFactorGate(BaseVerifier):
                 chosen = selection.choose(usable, factor, purpose, snapshot, self.settings)
                 state_write.trust(fold, chosen, "acheck")
                 verification = await chosen.acheck(gate, subject, code, request)
+        except BaseException:
+            burn = fold.burn() if fold is not None else None
+            if burn is not None:  # the state may be written: forget it (fail closed)
+                try:
+                    await gate.store.put_state(burn.key, burn.value, burn.ttl)
+                except BaseException as error:  # the verify's own error is raised
+                    state_write.burn_failed(error)
+            raise
         finally:
-            if token is not None:
-                state_write.withdraw(token)
+            state_write.withdraw(token, fold)
         write = state_write.left(fold, then_put, verification)
         if write is not None:
             await gate.store.put_state(write.key, write.value, write.ttl)
