@@ -28,11 +28,13 @@ Either way: when ``verify`` returns, the state is written; when it raises, it wa
 one window. A store call that carried the write and approved, or never answered (a lost
 reply, a timeout, a cancelled await: the script may have run), leaves the state written; a
 ``verify`` that then raises forgets it (``put_state(key, "", 0)``, fail closed: the token
-must pass again) before raising. The Redis store never retries such a call (``once.py``): a
-second run would refuse while the first wrote. The window left: that forgetting fails as well
-(it is logged; the state stays until its TTL), a script whose reply timed out runs on the
-server after the forgetting (it was sent first, on another connection), or a Redis client
-built by the caller with its own retry policy runs a folded script twice.
+must pass again) before raising. The Redis store retries a broken connection once (a dead
+pooled connection must not fail a sign-in); a retried call that does not approve may follow a
+first run that approved and wrote, so the store forgets the state before answering
+(``once.py``). The window left: that forgetting fails as well (it is logged; the state stays
+until its TTL), a script whose reply timed out runs on the server after the forgetting (it
+was sent first, on another connection), or a Redis client built by the caller with its own
+retry policy runs a folded script twice unnoticed.
 """
 
 from __future__ import annotations

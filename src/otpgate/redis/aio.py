@@ -23,7 +23,7 @@ from .budgets import report_unreleased, settle, unsure
 from .cluster_route import async_sender
 from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import AsyncClient, async_client, async_sentinel, decodes_responses
-from .once import sent_once
+from .once import Runs, counted_runs
 from .records import as_text
 
 T = TypeVar("T")
@@ -224,11 +224,12 @@ class AsyncRedisStore:
         if self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
         try:
-            with sent_once():  # never run twice: see once.py
-                return await self._run(call)
+            with counted_runs() as runs:  # a retried refusal forgets the state: see once.py
+                outcome = await self._run(call)
         except StaleApproval:  # refused here after the script wrote: burn the state
             await self._run(keyed.put_state(self._codec, then_put.key, "", 0))
             return Outcome(Result.EXPIRED)
+        return await self._settled(outcome, runs, then_put)
 
     async def settle_attempt(
         self,
@@ -246,8 +247,17 @@ class AsyncRedisStore:
         call = self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
         if then_put is None:
             return await self._run(call)
-        with sent_once():  # never run twice: see once.py
-            return await self._run(call)
+        with counted_runs() as runs:  # a retried refusal forgets the state: see once.py
+            outcome = await self._run(call)
+        return await self._settled(outcome, runs, then_put)
+
+    async def _settled(self, outcome: Outcome, runs: Runs, then_put: StateWrite) -> Outcome:
+        """``outcome`` of a check carrying ``then_put``; a retried one that did not approve
+        may have approved (and written) on its first run, whose reply was lost: the state is
+        forgotten (the token must pass again)."""
+        if runs.retried and outcome.result is not Result.APPROVED:
+            await self._run(keyed.put_state(self._codec, then_put.key, "", 0))
+        return outcome
 
     async def cancel(self, challenge_id: str, now: float) -> bool:
         """Cancel a pending challenge; False if it was not pending."""

@@ -47,11 +47,11 @@ def _retry(asynchronous: bool, cluster: bool) -> Any:
     """One immediate retry of a broken connection (a server restart, a failover); a cluster
     also retries a few times while its slots move. Timeouts are never retried: the script
     may have run, and a second run would count twice. A check carrying a state write is
-    never retried (``once.py``)."""
+    counted, and a retried one that refuses forgets the state (``once.py``)."""
     if cluster:
         cluster_class: Any = redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry
         return cluster_class(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 3)
-    # a check carrying a state write is never retried (``once.py``)
+    # the runs of a check carrying a state write are counted (``once.py``)
     retry_class: Any = AsyncRetry if asynchronous else Retry
     return retry_class(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 

@@ -1,12 +1,16 @@
-"""A check carrying a state write (``then_put``) is sent once: never retried.
+"""A check carrying a state write (``then_put``): its runs are counted, and a retried one
+that refuses forgets the state.
 
-The store's clients retry a broken connection once (``connect.py``). A reset after the
-server ran a check script but before its reply arrived makes that retry run the script a
+The store's clients retry a broken connection once (``connect.py``), which keeps a dead
+pooled connection (a server restart, a failover) from failing a request. But a reset after
+the server ran a check script and before its reply arrived makes that retry run the script a
 second time: a check that approved (and wrote the token's state) then answers "expired" or
-"replayed", and ``verify`` would raise with the state written. Under :func:`sent_once`, the
-retry policies the store builds give up instead: the call fails (``StorageUnavailable``) and
-``verify`` forgets the state (``otpgate.core.state_write``). A client built by the caller
-with its own ``retry`` keeps its policy (see ``docs/factors.rst``).
+"replayed". So the store notes whether a call made under :func:`counted_runs` was run again; when a
+retried check carrying a write does not approve, the first run may have written the state,
+and the store forgets it before answering. A call that fails after its retry raises
+(``StorageUnavailable``) and ``verify`` forgets the state (``otpgate.core.state_write``). A
+client built by the caller with its own ``retry`` runs its own policy uncounted (see
+``docs/factors.rst``).
 """
 
 from __future__ import annotations
@@ -18,46 +22,56 @@ from typing import Any, TypeVar
 
 import redis.asyncio.retry
 import redis.retry
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 T = TypeVar("T")
 
-_ONCE: ContextVar[bool] = ContextVar("otpgate_redis_once", default=False)
+
+class Runs:
+    """Whether the store's retry policy ran anything twice for the calls made under
+    :func:`counted_runs` (a connection's set-up goes through the policy too, apart)."""
+
+    __slots__ = ("retried",)
+
+    def __init__(self) -> None:
+        #: Something was sent again: the first run may have taken effect.
+        self.retried = False
 
 
-class NotRetried(RedisConnectionError):
-    """The second run of a call sent once: not sent."""
+_RUNS: ContextVar[Runs | None] = ContextVar("otpgate_redis_runs", default=None)
 
 
 @contextlib.contextmanager
-def sent_once() -> Iterator[None]:
-    """Calls made inside are not retried by the store's retry policies."""
-    token = _ONCE.set(True)
+def counted_runs() -> Iterator[Runs]:
+    """Count the runs of the calls made inside by the store's retry policies."""
+    runs = Runs()
+    token = _RUNS.set(runs)
     try:
-        yield
+        yield runs
     finally:
-        _ONCE.reset(token)
+        _RUNS.reset(token)
 
 
-def _first_only(do: Callable[[], T]) -> Callable[[], T]:
-    runs = 0
+def _counting(do: Callable[[], T], runs: Runs) -> Callable[[], T]:
+    """``do``, noting in ``runs`` when the policy runs it a second time."""
+    ran = False
 
-    def once() -> T:
-        nonlocal runs
-        runs += 1
-        if runs > 1:
-            raise NotRetried("a check carrying a state write is not retried")
+    def counted() -> T:
+        nonlocal ran
+        if ran:
+            runs.retried = True
+        ran = True
         return do()
 
-    return once
+    return counted
 
 
 class Retry(redis.retry.Retry):
-    """redis-py's policy, but a call made under :func:`sent_once` runs at most once."""
+    """redis-py's policy, counting a call's runs under :func:`counted_runs`."""
 
     def call_with_retry(self, do: Callable[[], T], fail: Any, *args: Any, **kwargs: Any) -> T:
-        if _ONCE.get():
-            do = _first_only(do)
+        runs = _RUNS.get()
+        if runs is not None:
+            do = _counting(do, runs)
         result: T = super().call_with_retry(do, fail, *args, **kwargs)
         return result
 
@@ -68,7 +82,8 @@ class AsyncRetry(redis.asyncio.retry.Retry):
     async def call_with_retry(
         self, do: Callable[[], Awaitable[T]], fail: Any, *args: Any, **kwargs: Any
     ) -> T:
-        if _ONCE.get():
-            do = _first_only(do)
+        runs = _RUNS.get()
+        if runs is not None:
+            do = _counting(do, runs)
         result: T = await super().call_with_retry(do, fail, *args, **kwargs)
         return result

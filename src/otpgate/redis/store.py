@@ -23,7 +23,7 @@ from .budgets import report_unreleased, settle, unsure
 from .cluster_route import sync_sender
 from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import SyncClient, decodes_responses, sync_client, sync_sentinel
-from .once import sent_once
+from .once import Runs, counted_runs
 from .records import as_text
 
 T = TypeVar("T")
@@ -223,11 +223,12 @@ class RedisStore:
         if self._cluster:
             raise ValueError("a Redis Cluster cannot fold a state write into a check")
         try:
-            with sent_once():  # never run twice: see once.py
-                return self._run(call)
+            with counted_runs() as runs:  # a retried refusal forgets the state: see once.py
+                outcome = self._run(call)
         except StaleApproval:  # refused here after the script wrote: burn the state
             self._run(keyed.put_state(self._codec, then_put.key, "", 0))
             return Outcome(Result.EXPIRED)
+        return self._settled(outcome, runs, then_put)
 
     def settle_attempt(
         self,
@@ -245,8 +246,17 @@ class RedisStore:
         call = self._codec.settle_attempt(subject_key, success, now, lockout, totp_step, then_put)
         if then_put is None:
             return self._run(call)
-        with sent_once():  # never run twice: see once.py
-            return self._run(call)
+        with counted_runs() as runs:  # a retried refusal forgets the state: see once.py
+            outcome = self._run(call)
+        return self._settled(outcome, runs, then_put)
+
+    def _settled(self, outcome: Outcome, runs: Runs, then_put: StateWrite) -> Outcome:
+        """``outcome`` of a check carrying ``then_put``; a retried one that did not approve
+        may have approved (and written) on its first run, whose reply was lost: the state is
+        forgotten (the token must pass again)."""
+        if runs.retried and outcome.result is not Result.APPROVED:
+            self._run(keyed.put_state(self._codec, then_put.key, "", 0))
+        return outcome
 
     def cancel(self, challenge_id: str, now: float) -> bool:
         """Cancel a pending challenge; False if it was not pending."""
