@@ -109,6 +109,9 @@ def add_passkey(page: Any, base: str, name: str) -> None:
     page.goto(base + "/2fa/passkey/add/")
     page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Continue").click()
+    # the page's script intercepts the button's submit: a click before it ran would post an
+    # empty answer (a slow machine's race, not a user's: the script loads with the page)
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Create the passkey").click()
     page.wait_for_url(base + "/2fa/")
 
@@ -146,6 +149,7 @@ def test_register_sign_in_step_up_confirm_and_remove(tab, site, clock, outbox, e
     page.get_by_role("link", name="Add a passkey").click()
     page.get_by_label("Name").fill("Work laptop")
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")  # the script that intercepts the submit has run
     page.screenshot(path=SHOTS.format("create"), full_page=True)
     page.get_by_role("button", name="Create the passkey").click()
     page.wait_for_url(site + "/2fa/")
