@@ -32,7 +32,7 @@ from .policy import Result
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
-from .state_write import claim, final_check
+from .state_write import answered, claim, final_check, store_keywords
 from .store import AsyncStore
 from .voice import AsyncVoiceSender, VoiceSender
 
@@ -121,28 +121,17 @@ class AsyncVerifier(AsyncVerifierSends):
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
         folds = expected not in ("", "enroll")
         fold = claim(self, subject, "check", folds) if subject else None
-        if fold is None:
-            outcome = await self.store.check_code(
-                challenge_id,
-                digest,
-                context_digest,
-                self.clock(),
-                self.settings.max_attempts,
-                self.lockout,
-                expected,
-            )
-        else:
-            outcome = await self.store.check_code(
-                challenge_id,
-                digest,
-                context_digest,
-                fold.now,
-                self.settings.max_attempts,
-                self.lockout,
-                expected,
-                then_put=fold.write,
-            )
-            fold.approved = outcome.result is Result.APPROVED
+        outcome = await self.store.check_code(
+            challenge_id,
+            digest,
+            context_digest,
+            self.clock() if fold is None else fold.now,
+            self.settings.max_attempts,
+            self.lockout,
+            expected,
+            **store_keywords(fold),
+        )
+        answered(fold, outcome.result is Result.APPROVED)
         factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)

@@ -241,6 +241,18 @@ def claim(gate: object, subject: str, method: str, wanted: bool = True) -> Fold 
     return fold
 
 
+def store_keywords(fold: Fold | None) -> dict[str, StateWrite]:
+    """The keyword a store's check takes a claimed fold's write by (``then_put``), or none:
+    a store is handed the write only when a fold was claimed for it."""
+    return {} if fold is None or fold.write is None else {"then_put": fold.write}
+
+
+def answered(fold: Fold | None, approved: bool) -> None:
+    """Note the answer of the store call that carried ``fold``'s write (:meth:`Fold.burn`)."""
+    if fold is not None:
+        fold.approved = approved
+
+
 def begin(
     gate: object, subject: str, purpose: str, factor: str, then_put: ThenPut | None
 ) -> Fold | None:

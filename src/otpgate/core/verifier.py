@@ -25,7 +25,7 @@ from .policy import Result
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .simswap import NoSimSwapCheck, SimSwapCheck
-from .state_write import claim, final_check
+from .state_write import answered, claim, final_check, store_keywords
 from .store import Store
 from .verifier_factors import RecoveryFactor, TotpFactor
 from .verifier_sends import VerifierSends
@@ -110,28 +110,17 @@ class Verifier(VerifierSends):
         # refused or followed by writes that may fail here (``enroll``: see state_write.py)
         folds = expected not in ("", "enroll")
         fold = claim(self, subject, "check", folds) if subject else None
-        if fold is None:
-            outcome = self.store.check_code(
-                challenge_id,
-                digest,
-                context_digest,
-                self.clock(),
-                self.settings.max_attempts,
-                self.lockout,
-                expected,
-            )
-        else:
-            outcome = self.store.check_code(
-                challenge_id,
-                digest,
-                context_digest,
-                fold.now,
-                self.settings.max_attempts,
-                self.lockout,
-                expected,
-                then_put=fold.write,
-            )
-            fold.approved = outcome.result is Result.APPROVED
+        outcome = self.store.check_code(
+            challenge_id,
+            digest,
+            context_digest,
+            self.clock() if fold is None else fold.now,
+            self.settings.max_attempts,
+            self.lockout,
+            expected,
+            **store_keywords(fold),
+        )
+        answered(fold, outcome.result is Result.APPROVED)
         factor = self._factor_of(outcome.record, factor)
         self._refuse_other_purpose(outcome, expected, subject, factor)
         withheld = self._withheld_enrollment(outcome, may_change_factors)

@@ -18,7 +18,7 @@ from .mailers import EmailSender
 from .passkey_settings import webauthn_configured
 from .policy import Result
 from .pumping import Block
-from .state_write import claim, final_check
+from .state_write import answered, claim, final_check, store_keywords
 from .store import Store
 
 if TYPE_CHECKING:
@@ -129,14 +129,10 @@ class VerifierAccounts(FactorGate):
         now = self.clock() if fold is None else fold.now
         step = self._totp_step(subject, clean, credential, confirmed=True, now=now)
         key = self.subject_key(subject)
-        if fold is None:
-            success = step is not None
-            outcome = self.store.settle_attempt(key, success, now, self.lockout, step)
-        else:
-            outcome = self.store.settle_attempt(
-                key, step is not None, now, self.lockout, step, then_put=fold.write
-            )
-            fold.approved = outcome.result is Result.APPROVED
+        outcome = self.store.settle_attempt(
+            key, step is not None, now, self.lockout, step, **store_keywords(fold)
+        )
+        answered(fold, outcome.result is Result.APPROVED)
         at = None if fold is None else now
         verification = self._finish_subject_check(outcome, subject, "totp", purpose, at)
         if resealed is not None:
