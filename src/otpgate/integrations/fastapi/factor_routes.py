@@ -6,8 +6,7 @@ registered with ``otpgate.core.factors.register_factor`` is offered and checked 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -116,14 +115,12 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         view = ChallengeOut.of(challenge, gate.clock()) if challenge is not None else None
         return FactorStartOut(factor=body.factor, challenge=view)
 
-    def verify_route(endpoint: Callable[..., Any], name: str) -> None:
-        router.post(
-            "/verify",
-            response_model=VerificationOut,
-            summary="Pass the second factor with any offered factor",
-            responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
-            name=name,
-        )(endpoint)
+    verify_route = router.post(
+        "/verify",
+        response_model=VerificationOut,
+        summary="Pass the second factor with any offered factor",
+        responses=problem_responses(400, 401, 403, 409, 410, 423, 429, 503),
+    )
 
     async def verify(
         body: VerifyFactor, request: Request, subject: str, session_key: str, client_ip: str | None
@@ -178,7 +175,7 @@ def add_factor_routes(router: APIRouter, gate: OtpGate) -> None:
         ) -> Response:
             return await verify(body, request, subject, session_key, client_ip)
 
-    verify_route(verify_factor, "verify_factor")
+    verify_route(verify_factor)
 
     @router.post(
         "/factors/confirm",
