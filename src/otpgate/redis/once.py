@@ -1,16 +1,16 @@
-"""A check carrying a state write (``then_put``): its runs are counted, and a retried one
-that refuses forgets the state.
+"""A check carrying a state write (``then_put``): whether it was run again is noted, and a
+retried one that refuses forgets the state.
 
 The store's clients retry a broken connection once (``connect.py``), which keeps a dead
 pooled connection (a server restart, a failover) from failing a request. But a reset after
 the server ran a check script and before its reply arrived makes that retry run the script a
 second time: a check that approved (and wrote the token's state) then answers "expired" or
-"replayed". So the store notes whether a call made under :func:`counted_runs` was run again; when a
-retried check carrying a write does not approve, the first run may have written the state,
-and the store forgets it before answering. A call that fails after its retry raises
-(``StorageUnavailable``) and ``verify`` forgets the state (``otpgate.core.state_write``). A
-client built by the caller with its own ``retry`` runs its own policy uncounted (see
-``docs/factors.rst``).
+"replayed". So the store notes whether a call made under :func:`counted_runs` was run
+again; when a retried check carrying a write does not approve, the first run may have
+written the state, and the store forgets it before answering. A call that fails after its
+retry raises (``StorageUnavailable``) and ``verify`` forgets the state
+(``otpgate.core.state_write``). A client built by the caller with its own ``retry`` runs its
+own policy unnoticed (see ``docs/factors.rst``).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _counting(do: Callable[[], T], runs: Runs) -> Callable[[], T]:
 
 
 class Retry(redis.retry.Retry):
-    """redis-py's policy, counting a call's runs under :func:`counted_runs`."""
+    """redis-py's policy, noting a call run again under :func:`counted_runs`."""
 
     def call_with_retry(self, do: Callable[[], T], fail: Any, *args: Any, **kwargs: Any) -> T:
         runs = _RUNS.get()
