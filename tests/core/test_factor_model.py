@@ -13,6 +13,7 @@ from otpgate import (
     EventName,
     FactorNotAllowed,
     FactorNotEnrolled,
+    FactorNotPreferable,
     FreshOtpRequired,
     InvalidCode,
     MalformedInput,
@@ -255,6 +256,20 @@ class TestPreference:
         assert gate.preferred_factor("alice") == "sms"  # and stored still
         gate.set_preferred_factor("alice", None)
         assert gate.preferred_factor("alice") == "totp"
+        assert outbox.messages == []
+
+    def test_a_recovery_code_is_never_the_preferred_factor(self, gate, clock, outbox):
+        enrolled(gate, clock)
+        gate.recovery.generate("alice")
+        with pytest.raises(FactorNotPreferable):
+            gate.set_preferred_factor("alice", "recovery")
+        assert gate.credentials.preferred_factor("alice") is None  # nothing stored
+        # a choice stored before the rule (or by another program) is ignored when choosing
+        gate.credentials.set_preferred_factor("alice", "recovery")
+        assert gate.preferred_factor("alice") == "totp"
+        offer = gate.offer("alice", "login")
+        assert names(offer) == ["totp", "recovery"] and offer[0].preferred
+        assert [option.preferable for option in offer] == [True, False]
         assert outbox.messages == []
 
 

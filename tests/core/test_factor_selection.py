@@ -11,6 +11,7 @@ from otpgate import (
     ConfigurationError,
     FactorNotAllowed,
     FactorNotEnrolled,
+    FactorNotPreferable,
     FactorRegistry,
     Factors,
     FactorSetupRequired,
@@ -26,6 +27,8 @@ from otpgate.core.factors.selection import (
     has_factor,
     offered,
     options,
+    preferable,
+    preferable_options,
     preference,
     preferred,
     setup_required,
@@ -78,7 +81,9 @@ def test_nobody_without_factors_has_a_preferred_one(registry):
 
 def test_a_stored_choice_wins_only_while_the_subject_has_it(registry):
     assert preferred(registry, ALL, "sms").name == "sms"
-    assert preferred(registry, ALL, "recovery").name == "recovery"
+    # a choice of a factor that may not be preferred (stored before it was refused) is ignored
+    assert preferred(registry, ALL, "recovery").name == "totp"
+    assert preferred(registry, ALL, "voice").name == "totp"
     assert preferred(registry, APP_ONLY, "sms").name == "totp"  # the phone is gone
     assert preferred(registry, ALL, "no-such-factor").name == "totp"
 
@@ -87,12 +92,7 @@ def test_the_preferred_factor_is_offered_first_then_the_strongest(registry):
     everything = ["totp", "sms", "voice", "recovery"]  # voice: a channel of the phone
     assert names(offered(registry, ALL, "login", None)) == everything
     assert names(offered(registry, ALL, "login", "sms")) == ["sms", "totp", "voice", "recovery"]
-    assert names(offered(registry, ALL, "action", "recovery")) == [
-        "recovery",
-        "totp",
-        "sms",
-        "voice",
-    ]
+    assert names(offered(registry, ALL, "action", "recovery")) == everything
 
 
 def test_recovery_codes_never_confirm_a_transaction(registry):
@@ -124,6 +124,59 @@ def test_a_preference_must_be_a_factor_the_subject_has(registry):
         preference(registry, "totp", PHONE_ONLY)
     with pytest.raises(UnknownFactor):
         preference(registry, "pigeon", ALL)
+
+
+def test_a_recovery_code_or_an_alternative_can_never_be_the_preferred_factor(registry):
+    for name in ("recovery", "voice"):
+        with pytest.raises(FactorNotPreferable):
+            preference(registry, name, ALL)
+        with pytest.raises(FactorNotPreferable):  # the factor's fact, whoever asks
+            preference(registry, name, NONE)
+        assert not preferable(registry.get(name))
+    assert [f.name for f in registry if preferable(f)] == ["webauthn", "totp", "sms", "email"]
+    answer = error_response(FactorNotPreferable(), "fr")
+    assert (answer.status, answer.body["code"]) == (409, "factor_not_preferable")
+    assert answer.body["title"] != FactorNotPreferable.default_message  # translated
+
+
+def test_a_preference_menu_lists_only_the_factors_that_may_be_preferred(registry):
+    offer = options(registry, ALL, "login", "sms", SETTINGS)
+    assert [(o.name, o.preferable) for o in offer] == [
+        ("sms", True),
+        ("totp", True),
+        ("voice", False),
+        ("recovery", False),
+    ]
+    assert names(preferable_options(offer)) == ["sms", "totp"]  # preferred first, as offered
+    assert offer[-1].as_dict()["preferable"] is False
+    # recovery codes alone: the step still opens on them (nothing else serves), no menu
+    alone = options(registry, RECOVERY_ONLY, "login", None, SETTINGS)
+    assert [(o.name, o.preferred) for o in alone] == [("recovery", True)]
+    assert preferable_options(alone) == []
+
+
+def test_a_plugin_factor_may_be_preferred_unless_it_says_otherwise(registry):
+    registry.register(PinFactor())  # declares nothing: preferable
+    assert preference(registry, "pin", NONE) == "pin"
+    assert preferred(registry, NONE, "pin").name == "pin"
+
+    class FallbackPin(PinFactor):
+        name = "fallback-pin"
+        preferable = False
+
+    registry.register(FallbackPin())
+    with pytest.raises(FactorNotPreferable):
+        preference(registry, "fallback-pin", NONE)
+    assert preferred(registry, NONE, "fallback-pin").name == "pin"
+    offer = options(registry, NONE, "login", "fallback-pin", SETTINGS)
+    assert names(preferable_options(offer)) == ["pin"]
+
+    class Vague(PinFactor):
+        name = "vague"
+        preferable = "no"
+
+    with pytest.raises(ConfigurationError):
+        registry.register(Vague())  # type: ignore[arg-type]
 
 
 def test_options_say_what_a_page_needs_and_nothing_secret(registry):

@@ -109,6 +109,16 @@ class FactorNotAllowed(OtpgateError):
     default_message = "This second factor cannot be used for this. Choose another one."
 
 
+class FactorNotPreferable(OtpgateError):
+    """The factor may not be the subject's preferred one, the one a step opens on (a
+    single-use recovery code is a fallback, never the default; see the factor's
+    ``preferable``)."""
+
+    code = "factor_not_preferable"
+    http_status = 409
+    default_message = "This second factor cannot be your preferred one. Choose another one."
+
+
 class SmsTemporarilyUnavailable(OtpgateError):
     """Codes to the subject's phone (SMS, voice calls) are paused: ``.reason`` says why
     (``sim_swap``: the operator reports the number's SIM changed recently; ``sim_swap_unknown``:

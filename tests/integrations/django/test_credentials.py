@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from otpgate import FactorNotEnrolled, MalformedInput
+from otpgate import FactorNotEnrolled, FactorNotPreferable, MalformedInput
 
 from .conftest import BOTH_DATABASES, PHONE, make_user
 
@@ -78,11 +78,16 @@ def test_the_verifier_keeps_the_choice_in_the_database(orm_database, gate, outbo
     gate.credentials.add_phone(subject, PHONE)
     gate.recovery.generate(subject)
     assert gate.preferred_factor(subject) == "sms"
-    gate.set_preferred_factor(subject, "recovery")
-    assert gate.preferred_factor(subject) == "recovery"
+    gate.set_preferred_factor(subject, "sms")
     from otpgate.integrations.django.models import PreferredFactor
 
-    assert PreferredFactor.objects.get(user_id=subject).factor == "recovery"
-    assert [option.name for option in gate.offer(subject, "login")] == ["recovery", "sms"]
+    assert PreferredFactor.objects.get(user_id=subject).factor == "sms"
+    with pytest.raises(FactorNotPreferable):  # a single-use fallback is never the default
+        gate.set_preferred_factor(subject, "recovery")
+    assert PreferredFactor.objects.get(user_id=subject).factor == "sms"
+    # a row naming it (written before the rule) is ignored: the step opens on the phone
+    PreferredFactor.objects.filter(user_id=subject).update(factor="recovery")
+    assert gate.preferred_factor(subject) == "sms"
+    assert [option.name for option in gate.offer(subject, "login")] == ["sms", "recovery"]
     assert gate.start(subject, "recovery", purpose="login") is None
     assert outbox.messages == []

@@ -4,6 +4,8 @@ test time is offered and usable with no integration change."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -110,6 +112,47 @@ def test_the_api_lists_factors_preferred_first_and_changes_the_preference(
     assert api.post("preferred", {"factor": "pigeon"}).json()["code"] == "malformed_input"
     assert api.post("preferred", {"factor": "sms"}, csrf=False).status_code == 403
     assert api.post("preferred", {"factor": None}).json()["preferred"] == "totp"
+
+
+def preferred_menu(page: str) -> list[str]:
+    """The factor names the management page's "preferred" menu offers."""
+    menu = re.search(r'<select id="otpgate-preferred".*?</select>', page, re.S)
+    return re.findall(r'<option value="([^"]+)"', menu.group(0)) if menu else []
+
+
+def test_a_recovery_code_is_never_offered_nor_taken_as_the_preferred_factor(
+    sms_user, gate, clock, outbox
+):
+    secret = with_app(gate, clock, sms_user)
+    gate.recovery.generate(str(sms_user.pk))
+    api = Api()
+    api.login()
+    assert api.post("check", {"code": totp_now(secret, clock())}).status_code == 200
+    assert [f["name"] for f in api.status()["factors"]][-1] == "recovery"  # still offered
+    page = api.client.get("/2fa/").content.decode()
+    assert preferred_menu(page) == ["totp", "sms"]  # recovery (and a call) never listed
+    data = {"factor": "recovery", "csrfmiddlewaretoken": api.token()}
+    refused = api.client.post("/2fa/preferred/", data)
+    assert refused.status_code == 409
+    assert "cannot be your preferred one" in refused.content.decode()
+    answer = api.post("preferred", {"factor": "recovery"})
+    assert answer.status_code == 409 and answer.json()["code"] == "factor_not_preferable"
+    assert gate.preferred_factor(str(sms_user.pk)) == "totp"
+    assert gate.credentials.preferred_factor(str(sms_user.pk)) is None  # nothing stored
+    factors = api.post("preferred", {"factor": "sms"}).json()["factors"]
+    assert [(f["name"], f["preferable"]) for f in factors] == [
+        ("sms", True),
+        ("totp", True),
+        ("recovery", False),
+    ]
+
+
+def test_with_one_factor_that_may_be_preferred_there_is_no_menu(client, sms_user, outbox, gate):
+    gate.recovery.generate(str(sms_user.pk))  # a phone and its recovery codes
+    sign_in(client, "alice")
+    client.post("/2fa/verify/", {"action": "verify", "method": "sms", "code": last_code(outbox)})
+    page = client.get("/2fa/").content.decode()
+    assert "10 unused recovery codes." in page and preferred_menu(page) == []
 
 
 class PinFactor(ToyPin):

@@ -43,6 +43,18 @@ def test_first_phone_needs_no_step_up(client, user, outbox, events):
     assert ("factor_added", "sms", str(user.pk)) in events
 
 
+def test_recovery_codes_are_not_shown_to_a_user_without_a_factor(client, user, outbox):
+    client.force_login(user)
+    page = client.get("/2fa/").content.decode()
+    assert "No phone number yet." in page  # the page itself is shown
+    assert "unused recovery code" not in page and "<h2>Recovery codes</h2>" not in page
+    assert 'href="/2fa/recovery/"' not in page
+    client.post("/2fa/phone/add/", {"phone": PHONE})
+    client.post("/2fa/phone/verify/", {"code": last_code(outbox)})
+    page = client.get("/2fa/").content.decode()  # codes back up a factor: now offered
+    assert "0 unused recovery codes." in page and 'href="/2fa/recovery/"' in page
+
+
 def test_bad_phone_numbers_are_refused(client, user):
     client.force_login(user)
     for phone in ["", "12", "+1 800 555 0100", "x" * 10_000, "١٢٣"]:

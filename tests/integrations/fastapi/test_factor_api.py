@@ -81,6 +81,11 @@ async def test_a_user_without_a_factor_is_told_what_to_add(harness: Harness):
     assert offer.status_code == 200, offer.text
     assert offer.json()["factors"] == []
     assert {"sms", "totp"} <= set(offer.json()["can_add"])
+    # the factor listing says the same as Flask's: no codes, nothing preferred (a count, not
+    # a "0 unused recovery codes" sentence: a client shows codes beside a factor only)
+    listing = (await harness.client.get("/otpgate/factors", headers=ALICE)).json()
+    assert (listing["recovery_codes_left"], listing["preferred"]) == (0, None)
+    assert not (listing["masked_phones"] or listing["totp"] or listing["passkeys"])
     odd = await harness.client.get("/otpgate/factors/offer?purpose=login&x=1", headers=ALICE)
     assert_problem(odd, 400, "malformed_input")
 
@@ -103,6 +108,26 @@ async def test_the_preferred_factor_can_be_changed_by_a_verified_session(harness
     assert reset.json() == {"factor": "totp"}
     assert (await c.get("/otpgate/factors", headers=ALICE)).json()["preferred"] == "totp"
     assert harness.outbox.messages == []
+
+
+async def test_a_recovery_code_is_never_offered_nor_taken_as_the_preferred_factor(
+    harness: Harness,
+):
+    c = harness.client
+    await enroll_app(harness)
+    await harness.add_phone("alice")
+    assert (await c.post("/otpgate/recovery-codes", headers=ALICE)).status_code == 201
+    offer = await c.get("/otpgate/factors/offer", params={"purpose": "login"}, headers=ALICE)
+    menu = [(f["name"], f["preferable"]) for f in offer.json()["factors"]]
+    assert menu == [("totp", True), ("sms", True), ("recovery", False)]  # still offered
+    refused = await c.put("/otpgate/factors/preferred", json={"factor": "recovery"}, headers=ALICE)
+    assert_problem(refused, 409, "factor_not_preferable")
+    assert (await c.get("/otpgate/factors", headers=ALICE)).json()["preferred"] == "totp"
+    # a choice stored before the rule is ignored: the step still opens on the app
+    await harness.gate.verifier.credentials.set_preferred_factor("alice", "recovery")
+    assert (await c.get("/otpgate/factors", headers=ALICE)).json()["preferred"] == "totp"
+    offer = await c.get("/otpgate/factors/offer", params={"purpose": "login"}, headers=ALICE)
+    assert offer.json()["factors"][0]["name"] == "totp" and offer.json()["factors"][0]["preferred"]
 
 
 async def test_a_factor_registered_at_test_time_is_offered_and_usable(harness: Harness):

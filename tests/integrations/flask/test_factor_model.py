@@ -5,6 +5,8 @@ test time is offered and usable with no change to the integration."""
 
 from __future__ import annotations
 
+import re
+
 import pyotp
 
 from otpgate import register_factor
@@ -62,8 +64,8 @@ def test_the_preferred_factor_is_changed_on_the_management_page(harness):
     assert saved.status_code == 303, saved.text
     assert client.get("/otp/", headers=H).json["preferred_factor"] == "sms"
     not_hers = client.post(
-        "/otp/preferred", json={"factor": "recovery"}, headers=H
-    )  # no recovery codes: refused, nothing stored
+        "/otp/preferred", json={"factor": "webauthn"}, headers=H
+    )  # no passkey: refused, nothing stored
     assert not_hers.status_code == 409
     assert not_hers.json["code"] == "factor_not_enrolled"
     # the next sign-in opens on SMS; still nothing is sent until the user asks
@@ -72,6 +74,38 @@ def test_the_preferred_factor_is_changed_on_the_management_page(harness):
     assert again.get("/otp/verify", headers=H).json["factor"] == "sms"
     assert "Send code" in again.get("/otp/verify").text
     assert harness.outbox.messages == []
+
+
+def preferred_menu(page: str) -> list[str]:
+    """The factor names the management page's "preferred" menu offers."""
+    menu = re.search(r'<select id="otpgate-preferred-factor".*?</select>', page, re.S)
+    return re.findall(r'<option value="([^"]+)"', menu.group(0)) if menu else []
+
+
+def test_a_recovery_code_is_never_offered_nor_taken_as_the_preferred_factor(harness):
+    secret = app_and_phone(harness)
+    with harness.app.app_context():
+        harness.gate.verifier.recovery.generate("carol")
+    client = harness.client()
+    password_login(client, "carol")
+    code = pyotp.TOTP(secret).at(harness.clock.now)
+    client.post("/otp/verify", data={"csrf_token": CSRF, "method": "totp", "code": code})
+    same_csrf(client)
+    assert preferred_menu(client.get("/otp/").text) == ["totp", "sms"]
+    listing = client.get("/otp/", headers=H).json
+    assert listing["available_factors"] == ["totp", "sms", "recovery"]  # still offered
+    assert listing["preferable_factors"] == ["totp", "sms"]
+    page = client.post("/otp/preferred", data={"csrf_token": CSRF, "factor": "recovery"})
+    assert page.status_code == 409 and "cannot be your preferred one" in page.text
+    api = client.post("/otp/preferred", json={"factor": "recovery"}, headers=H)
+    assert api.status_code == 409 and api.json["code"] == "factor_not_preferable"
+    with harness.app.app_context():
+        assert harness.gate.verifier.credentials.preferred_factor("carol") is None
+        # a choice stored before the rule is ignored: the menu and sign-in open on the app
+        harness.gate.verifier.credentials.set_preferred_factor("carol", "recovery")
+    listing = client.get("/otp/", headers=H).json
+    assert listing["preferred_factor"] == "totp"
+    assert 'value="totp" selected' in client.get("/otp/").text
 
 
 def test_changing_the_preference_needs_the_second_factor(harness):

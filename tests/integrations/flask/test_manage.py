@@ -107,6 +107,17 @@ def test_recovery_codes_are_shown_once(harness):
         assert harness.gate.verifier.recovery.remaining("alice") == 9
 
 
+def test_recovery_codes_are_not_shown_to_a_user_without_a_factor(harness):
+    client = harness.client()
+    password_login(client, "bob")  # no factor yet
+    page = client.get("/otp/")
+    assert page.status_code == 200 and "No phone number yet." in page.text
+    assert "unused recovery code" not in page.text
+    assert 'id="otpgate-recovery"' not in page.text
+    answer = client.get("/otp/", headers={"Accept": "application/json"}).json
+    assert answer["recovery_codes_left"] == 0 and answer["preferable_factors"] == []
+
+
 def test_recovery_codes_need_another_factor_first(harness):
     client = harness.client()
     password_login(client, "bob")

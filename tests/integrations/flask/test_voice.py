@@ -8,6 +8,7 @@ import pytest
 from otpgate import OutboxSender, OutboxVoiceSender, PhoneSender
 from tests.conftest import PHONE
 from tests.integrations.flask.conftest import CSRF, make_app, sms_login
+from tests.integrations.flask.test_login import enroll_totp
 
 
 @pytest.fixture
@@ -129,13 +130,23 @@ def test_a_failed_text_offers_the_call_too(voice_harness, calls, outbox):
     assert send(client, "voice").status_code == 303 and len(calls.calls) == 1
 
 
-def test_the_preferred_factor_menu_names_the_call_in_words(voice_harness):
-    """/otp/'s "Sign-in opens on" menu offers the call as "Phone call", as the second step
-    does, not as the factor's internal name."""
+def test_the_preferred_factor_menu_names_factors_in_words_and_never_offers_a_call(
+    voice_harness,
+):
+    """/otp/'s "Sign-in opens on" menu names each factor in words, as the second step does,
+    and never offers the call: a step opens on the SMS, the call is its way out (the core
+    refuses it as a preference)."""
     client = voice_harness.client()
     sms_login(voice_harness, client)
+    answer = client.get("/otp/", headers={"Accept": "application/json"}).json
+    assert "voice" in answer["available_factors"] and answer["preferable_factors"] == ["sms"]
+    refused = client.post("/otp/preferred", data={"csrf_token": CSRF, "factor": "voice"})
+    assert refused.status_code == 409
+    enroll_totp(voice_harness, "alice")  # a second factor that may be preferred: a menu
     page = client.get("/otp/").get_data(as_text=True)
-    assert '<option value="voice">Phone call</option>' in page
-    assert ">voice<" not in page
+    assert '<option value="totp" selected>Authenticator app</option>' in page
+    assert '<option value="sms">Text message</option>' in page
+    assert 'value="voice"' not in page and ">sms<" not in page
     german = client.get("/otp/", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert '<option value="voice">Anruf</option>' in german
+    assert '<option value="sms">SMS</option>' in german
+    assert ">Authenticator-App</option>" in german

@@ -77,6 +77,9 @@ class FactorOption:
     #: Offered from another factor's step, not on its own: ``voice`` says ``"sms"`` (a page
     #: shows "Call me instead" once an SMS was started). "" for every other factor.
     alternative_to: str = ""
+    #: It may be chosen as the preferred factor (a "preferred factor" menu lists it): False
+    #: for a single-use fallback (``recovery``) and for an alternative (``voice``).
+    preferable: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for an API answer."""
@@ -88,6 +91,7 @@ class FactorOption:
             "binds_details": self.binds_details,
             "preferred": self.preferred,
             "alternative_to": self.alternative_to,
+            "preferable": self.preferable,
         }
 
 
@@ -124,8 +128,10 @@ class Factor(Protocol):
     factor a subject has): ``webauthn`` 40, ``totp`` 30, ``sms`` 20, ``email`` and ``voice``
     15 (ties go by name), ``recovery`` 10.
 
-    Three optional attributes: ``alternative_to`` (the factor whose step offers this one as
+    Four optional attributes: ``alternative_to`` (the factor whose step offers this one as
     its way out, e.g. ``voice`` says ``"sms"``; never the preferred factor),
+    ``preferable: bool`` (default True; False: the subject may not choose it as the factor
+    a step opens on, e.g. ``recovery``, a single-use fallback),
     ``available(gate) -> bool`` (False: this verifier cannot serve it, so it is neither
     offered nor started, e.g. ``voice`` without a voice sender, ``email`` without an email
     sender) and

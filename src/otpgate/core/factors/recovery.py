@@ -38,6 +38,8 @@ class RecoveryCodeFactor(PassiveStart):
     """One unused recovery code of the subject; using it uses it up."""
 
     name = "recovery"
+    #: A fallback used up by each use: never the factor a step opens on by choice.
+    preferable = False
     #: What ``enrolled`` looks at: all ``gate.verify`` reads of the factors (``reads.py``).
     reads = frozenset({"recovery"})
     rank = 10

@@ -41,6 +41,8 @@ class FactorRegistry:
             raise ConfigurationError("factor", f"{name} does not implement the Factor protocol")
         if not isinstance(factor.rank, int) or not set(factor.purposes) <= PURPOSES:
             raise ConfigurationError("factor", f"{name}: an int rank and known purposes")
+        if not isinstance(getattr(factor, "preferable", True), bool):
+            raise ConfigurationError("factor", f"{name}: preferable is True or False")
         if name in self._factors and not replace:
             raise ConfigurationError("factor", f"{name} is registered already")
         self._factors[name] = factor

@@ -5,12 +5,14 @@ takes the subject's :class:`~otpgate.core.credentials.Factors` snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..challenge import PURPOSES
 from ..errors import (
     FactorNotAllowed,
     FactorNotEnrolled,
+    FactorNotPreferable,
     FactorSetupRequired,
     FreshOtpRequired,
     MalformedInput,
@@ -60,17 +62,34 @@ def alternative_to(factor: Factor) -> str:
     return value if isinstance(value, str) else ""
 
 
+def preferable(factor: Factor) -> bool:
+    """True if the subject may choose ``factor`` as the one a step opens on: its optional
+    ``preferable`` (default True; ``recovery``, a single-use fallback, says False), and it
+    is not offered only as another's alternative (``voice``)."""
+    return getattr(factor, "preferable", True) is not False and not alternative_to(factor)
+
+
+def preferable_options(options: Iterable[FactorOption]) -> list[FactorOption]:
+    """What a "preferred factor" menu lists: the ``options`` (``gate.offer``'s) that may be
+    chosen, in their order."""
+    return [option for option in options if option.preferable]
+
+
 def preferred(registry: FactorRegistry, factors: Factors, stored: str | None) -> Factor | None:
-    """The subject's preferred factor: the stored choice while the subject still has it,
-    else the strongest factor they have (an app before SMS), else None. A factor offered
-    only as another's alternative (``voice``) is never the one a step opens on."""
+    """The subject's preferred factor: the stored choice while the subject still has it and
+    it is :func:`preferable`, else the strongest preferable factor they have (an app before
+    SMS); a subject with none but factors that may not be preferred (recovery codes alone)
+    opens on the strongest of those; else None. A factor offered only as another's
+    alternative (``voice``) is never the one a step opens on."""
     enrolled = [
         factor for factor in registry if factor.enrolled(factors) and not alternative_to(factor)
     ]
-    for factor in enrolled:
+    choices = [factor for factor in enrolled if preferable(factor)]
+    for factor in choices:
         if factor.name == stored:
             return factor
-    return enrolled[0] if enrolled else None
+    fallback = choices or enrolled
+    return fallback[0] if fallback else None
 
 
 def serves(factor: Factor, purpose: str, settings: Settings | None = None) -> bool:
@@ -119,6 +138,7 @@ def options(
             binds_details=factor.binds_details,
             preferred=factor is first,
             alternative_to=alternative_to(factor),
+            preferable=preferable(factor),
         )
         for factor in offered(registry, factors, purpose, stored, settings)
     ]
@@ -143,11 +163,14 @@ def choose(
 
 
 def preference(registry: FactorRegistry, name: object, factors: Factors) -> str | None:
-    """What to store as the subject's preference: ``name`` if they have that factor (None
-    clears the choice); UnknownFactor or FactorNotEnrolled otherwise."""
+    """What to store as the subject's preference: ``name`` if that factor is
+    :func:`preferable` and they have it (None clears the choice); UnknownFactor,
+    FactorNotPreferable or FactorNotEnrolled otherwise."""
     if name is None:
         return None
     factor = registry.get(name)
+    if not preferable(factor):
+        raise FactorNotPreferable()
     if not factor.enrolled(factors):
         raise FactorNotEnrolled()
     return factor.name

@@ -106,6 +106,12 @@ class FactorOptionOut(BaseModel):
         description="Offered from another factor's step only (`voice`: `sms`, as \"Call me "
         'instead" once a text was sent); empty for a factor of its own.',
     )
+    preferable: bool = Field(
+        True,
+        description="It may be chosen as the preferred factor (`PUT /factors/preferred`; a "
+        "preference menu lists only these): false for a single-use fallback (`recovery`) "
+        "and for an alternative (`voice`).",
+    )
 
 
 class FactorOfferOut(BaseModel):

@@ -257,7 +257,8 @@ _DESCRIPTIONS = {
     "headers.",
     403: "`factor_not_allowed`: the factor cannot serve this purpose; choose another one.",
     409: "`factor_not_enrolled` or `factor_setup_required` (no factor of the subject's can "
-    "serve this: `links` names where to add one), `factor_already_enrolled`, "
+    "serve this: `links` names where to add one), `factor_not_preferable` (a recovery "
+    "code cannot be the preferred factor), `factor_already_enrolled`, "
     "`sms_temporarily_unavailable` (codes by SMS are paused for this subject, e.g. a recent "
     "SIM swap: use another factor), or "
     "`context_mismatch` (the code was issued for other transaction details); for a "

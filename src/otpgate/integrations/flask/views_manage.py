@@ -22,7 +22,7 @@ from otpgate.core.errors import (
     PrimaryFactorRequired,
 )
 from otpgate.core.factors.changes import RECOVERY_CODES_NOTICE, added_notice
-from otpgate.core.factors.selection import has_factor
+from otpgate.core.factors.selection import has_factor, preferable_options
 from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.web import FactorOperation, SecondFactorState, manage_error
 
@@ -110,12 +110,14 @@ def manage() -> Response:
     subject, factors = signed_in()
     options = state().verifier.offer(subject, "login")
     preferred = next((option.name for option in options if option.preferred), None)
+    choices = preferable_options(options)  # what the "preferred factor" menu lists
     if wants_json():
         return json_ok(
             {
                 **factors_json(factors),
                 "preferred_factor": preferred,
                 "available_factors": [option.name for option in options],
+                "preferable_factors": [option.name for option in choices],
                 "remembered_devices": devices.rows(subject),
                 "csrf_token": csrf_token(),
             }
@@ -127,7 +129,7 @@ def manage() -> Response:
         "otpgate/manage.html",
         factors=factors,
         messages=messages,
-        options=options,
+        options=choices,
         preferred=preferred,
         devices=devices.rows(subject),
         remembering=devices.enabled(),

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from otpgate.core import form_once
 from otpgate.core.errors import OtpgateError, PrimaryFactorRequired
 from otpgate.core.factors.changes import RECOVERY_CODES_NOTICE, added_notice
+from otpgate.core.factors.selection import preferable_options
 from otpgate.core.recovery_sheet import recovery_sheet
 from otpgate.core.totp import TotpEnrollment
 from otpgate.core.verifier import Verifier
@@ -112,6 +113,8 @@ def manage(request: HttpRequest) -> HttpResponse:
 
     factors = ctx.gate.factors(ctx.subject)
     totp = TotpDevice.objects.filter(user_id=ctx.subject).first()
+    # the "preferred factor" menu: the offered factors that may be chosen, preferred first
+    choices = preferable_options(ctx.gate.offer(ctx.subject, "login"))
     context = {
         "phones": VerifiedPhone.objects.filter(user_id=ctx.subject),
         "emails": VerifiedEmail.objects.filter(user_id=ctx.subject),
@@ -120,10 +123,12 @@ def manage(request: HttpRequest) -> HttpResponse:
         "totp": factors.totp,
         "totp_pending": totp is not None and not totp.confirmed,
         "recovery_left": factors.recovery_codes_left,
+        # recovery codes back up a phone, an address, an app or a passkey: none, no section
+        "primary": factors.primary_count,
         "required": policy.is_required(ctx.user, runtime.options().required),
         "has_factor": ctx.has_factor,
         "next": ctx.next,
-        "options": ctx.gate.offer(ctx.subject, "login"),  # the preferred one first
+        "choices": choices,
         "remembering": ctx.gate.devices.enabled,
         "devices": device_rows(ctx.gate, ctx.subject),
         "devices_notice": ctx.data.extra.pop("devices_notice", ""),
