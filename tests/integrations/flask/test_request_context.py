@@ -1,0 +1,57 @@
+"""The guard and ``@otp_required`` read the request context itself (issue 17: no werkzeug
+proxy per ``request`` / ``session`` on every page): the same objects the proxies stand for,
+and the same answers through Flask's ``request_ctx`` proxy when Flask has no context
+variable to read."""
+
+from __future__ import annotations
+
+import pytest
+from flask import current_app, request, session
+from flask_login import login_user
+
+from otpgate.integrations.flask import web
+from tests.integrations.flask.conftest import User, password_login, sms_login
+
+
+def test_the_context_is_the_one_the_proxies_stand_for(harness):
+    with harness.app.test_request_context("/dashboard"):
+        context = web.request_context()
+        assert context.request is request._get_current_object()
+        assert context.session is session._get_current_object()
+        assert context.app is current_app._get_current_object()
+
+
+def test_outside_a_request_it_raises_as_the_proxies_do(harness):
+    with pytest.raises(RuntimeError):
+        web.request_context()
+    with harness.app.app_context(), pytest.raises(RuntimeError):
+        web.request_context()
+
+
+@pytest.fixture(params=["context variable", "request_ctx proxy"])
+def reader(request, monkeypatch):
+    if request.param == "request_ctx proxy":
+        monkeypatch.setattr(web, "_REQUEST_CONTEXT", None)
+    return request.param
+
+
+def test_the_guard_decides_the_same_either_way(harness, reader):
+    @harness.app.get("/legacy-login")
+    def legacy_login():
+        login_user(User("alice"))  # password alone, bypassing otpgate
+        return "signed in the old way"
+
+    for path in ("/dashboard", "/account"):
+        bypassing = harness.client()
+        bypassing.get("/legacy-login")
+        response = bypassing.get(path)  # signed out, sent to the second step
+        assert response.status_code == 303 and "/otp/verify" in response.headers["Location"]
+        assert bypassing.get(path).status_code == 302  # to the sign-in: signed out
+    passed = harness.client()
+    sms_login(harness, passed)
+    assert "dashboard for" in passed.get("/dashboard").text
+    assert "account (" in passed.get("/account").text
+    no_factor = harness.client()
+    password_login(no_factor, "bob")
+    assert "dashboard for" in no_factor.get("/dashboard").text
+    assert no_factor.get("/account").status_code in {302, 303}  # set-up first
