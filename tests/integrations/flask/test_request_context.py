@@ -9,7 +9,7 @@ import pytest
 from flask import current_app, request, session
 from flask_login import login_user
 
-from otpgate.integrations.flask import web
+from otpgate.integrations.flask import gate_state, web
 from tests.integrations.flask.conftest import User, password_login, sms_login
 
 
@@ -55,3 +55,34 @@ def test_the_guard_decides_the_same_either_way(harness, reader):
     password_login(no_factor, "bob")
     assert "dashboard for" in no_factor.get("/dashboard").text
     assert no_factor.get("/account").status_code in {302, 303}  # set-up first
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_the_signed_in_subject_follows_sign_ins_and_outs_in_the_request(
+    harness, monkeypatch, shortcut
+):
+    from flask_login import logout_user
+
+    from otpgate.integrations.flask import users
+
+    if not shortcut:
+        monkeypatch.setattr(users, "_APP_CONTEXT", None)
+    seen = []
+
+    @harness.app.get("/switch")
+    def switch():
+        hooks = gate_state().users
+        seen.append(hooks.current_subject())  # loads the user
+        seen.append(hooks.current_subject())  # the loaded one
+        logout_user()
+        seen.append(hooks.current_subject())
+        login_user(User("bob"))
+        seen.append(hooks.current_subject())
+        return "switched"
+
+    client = harness.client()
+    sms_login(harness, client)
+    assert client.get("/switch").text == "switched"
+    assert seen == ["alice", "alice", None, "bob"]
+    with harness.app.app_context():  # no request: nobody signed in
+        assert gate_state().users.current_subject() is None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from flask import current_app
+from flask import globals as flask_globals
 
 from otpgate.core.accounts import account_label
 from otpgate.core.errors import ConfigurationError
@@ -57,8 +58,11 @@ class FlaskLoginUsers:
 
     def current_subject(self) -> str | None:
         # the user object itself, once: each attribute read through ``current_user`` (a
-        # proxy) would look the request context up again (this runs on every page)
-        user = _flask_login().current_user._get_current_object()
+        # proxy) would look the request context up again (this runs on every page); once
+        # Flask-Login has loaded it in this request, read where ``current_user`` reads it
+        user = _loaded_user()
+        if user is _NOT_LOADED:
+            user = _flask_login().current_user._get_current_object()
         if user and user.is_authenticated:
             return str(user.get_id())
         return None
@@ -81,6 +85,20 @@ class FlaskLoginUsers:
 
 
 _FLASK_LOGIN: list[Any] = []
+#: The context variable behind Flask's ``g`` (Flask 3.0, 3.1; None: read no shortcut).
+_APP_CONTEXT = getattr(flask_globals, "_cv_app", None)
+_NOT_LOADED = object()
+
+
+def _loaded_user() -> Any:
+    """The user Flask-Login loaded in this request, if it has: ``g._login_user``, which its
+    ``current_user`` returns once set (``login_user``/``logout_user`` set it anew), read
+    without the two ``g`` proxy lookups ``current_user`` makes on every read. Not loaded
+    yet (or no app context): :data:`_NOT_LOADED`, and ``current_user`` loads it."""
+    context = _APP_CONTEXT.get(None) if _APP_CONTEXT is not None else None
+    if context is None:
+        return _NOT_LOADED
+    return vars(context.g).get("_login_user", _NOT_LOADED)
 
 
 def _flask_login() -> Any:
