@@ -25,6 +25,8 @@ from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate, wait_tex
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
 
 if TYPE_CHECKING:
+    from contextvars import ContextVar
+
     from flask.ctx import RequestContext
 
     from .extension import GateState
@@ -57,7 +59,7 @@ _GATE_STATE: list[Callable[[], GateState]] = []
 
 
 #: The context variable behind Flask's ``request`` and ``session`` proxies (Flask 3.0, 3.1).
-_REQUEST_CONTEXT = getattr(flask_globals, "_cv_request", None)
+_REQUEST_CONTEXT: ContextVar[RequestContext] | None = getattr(flask_globals, "_cv_request", None)
 
 
 def request_context() -> RequestContext:
@@ -69,10 +71,10 @@ def request_context() -> RequestContext:
     if _REQUEST_CONTEXT is None:
         proxy = flask_globals.request_ctx
         return cast("RequestContext", proxy._get_current_object())  # type: ignore[attr-defined]
-    found = _REQUEST_CONTEXT.get(None)
+    found = _REQUEST_CONTEXT.get(None)  # (no typing.cast: a call on every page)
     if found is None:
         raise RuntimeError("Working outside of request context.")
-    return cast("RequestContext", found)
+    return found
 
 
 def has_factor(subject: str) -> bool:
