@@ -66,7 +66,7 @@ def test_the_signed_in_subject_follows_sign_ins_and_outs_in_the_request(
     from otpgate.integrations.flask import users
 
     if not shortcut:
-        monkeypatch.setattr(users, "_APP_CONTEXT", None)
+        monkeypatch.setattr(users, "_APP_CONTEXT", None)  # through current_user
     seen = []
 
     @harness.app.get("/switch")
@@ -86,3 +86,26 @@ def test_the_signed_in_subject_follows_sign_ins_and_outs_in_the_request(
     assert seen == ["alice", "alice", None, "bob"]
     with harness.app.app_context():  # no request: nobody signed in
         assert gate_state().users.current_subject() is None
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_a_remember_me_cookie_alone_is_sent_to_the_second_step(harness, monkeypatch, shortcut):
+    from otpgate.integrations.flask import users
+
+    if not shortcut:
+        monkeypatch.setattr(users, "_APP_CONTEXT", None)
+
+    @harness.app.get("/legacy-remember")
+    def legacy_remember():
+        login_user(User("alice"), remember=True)  # password alone, remember-me cookie
+        return "remembered the old way"
+
+    first = harness.client()
+    first.get("/legacy-remember")
+    token = first.get_cookie("remember_token")
+    assert token is not None
+    returning = harness.client()  # a new browser session: the remember-me cookie only
+    returning.set_cookie("remember_token", token.value)
+    response = returning.get("/dashboard")
+    assert response.status_code == 303 and "/otp/verify" in response.headers["Location"]
+    assert "dashboard for" not in returning.get("/dashboard").text

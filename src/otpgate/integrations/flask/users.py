@@ -58,11 +58,8 @@ class FlaskLoginUsers:
 
     def current_subject(self) -> str | None:
         # the user object itself, once: each attribute read through ``current_user`` (a
-        # proxy) would look the request context up again (this runs on every page); once
-        # Flask-Login has loaded it in this request, read where ``current_user`` reads it
-        user = _loaded_user()
-        if user is _NOT_LOADED:
-            user = _flask_login().current_user._get_current_object()
+        # proxy) would look the request context up again (this runs on every page)
+        user = _signed_in_user()
         if user and user.is_authenticated:
             return str(user.get_id())
         return None
@@ -85,20 +82,32 @@ class FlaskLoginUsers:
 
 
 _FLASK_LOGIN: list[Any] = []
-#: The context variable behind Flask's ``g`` (Flask 3.0, 3.1; None: read no shortcut).
+#: The context variables behind Flask's ``g`` and ``request`` (Flask 3.0, 3.1).
 _APP_CONTEXT = getattr(flask_globals, "_cv_app", None)
-_NOT_LOADED = object()
+_REQUEST_CONTEXT = getattr(flask_globals, "_cv_request", None)
 
 
-def _loaded_user() -> Any:
-    """The user Flask-Login loaded in this request, if it has: ``g._login_user``, which its
-    ``current_user`` returns once set (``login_user``/``logout_user`` set it anew), read
-    without the two ``g`` proxy lookups ``current_user`` makes on every read. Not loaded
-    yet (or no app context): :data:`_NOT_LOADED`, and ``current_user`` loads it."""
-    context = _APP_CONTEXT.get(None) if _APP_CONTEXT is not None else None
-    if context is None:
-        return _NOT_LOADED
-    return vars(context.g).get("_login_user", _NOT_LOADED)
+def _signed_in_user() -> Any:
+    """Flask-Login's current user, found as its ``current_user`` finds it
+    (``flask_login.utils._get_user``): in a request, ``g._login_user``, which the login
+    manager's ``_load_user`` sets first if this request has not loaded the user yet
+    (``login_user`` and ``logout_user`` set it anew); outside a request, None. Read from
+    Flask's contexts themselves, without the ``current_user``, ``g`` and ``current_app``
+    proxy lookups (this runs on every page); anything not where Flask-Login 0.6 keeps it
+    goes through ``current_user`` as before."""
+    if _APP_CONTEXT is None or _REQUEST_CONTEXT is None:
+        return _flask_login().current_user._get_current_object()
+    context = _APP_CONTEXT.get(None)
+    if context is None or _REQUEST_CONTEXT.get(None) is None:
+        return None  # no request: nobody is signed in (as ``current_user``)
+    found = vars(context.g)
+    if "_login_user" not in found:
+        load = getattr(getattr(context.app, "login_manager", None), "_load_user", None)
+        if load is not None:
+            load()
+        if "_login_user" not in found:
+            return _flask_login().current_user._get_current_object()
+    return found["_login_user"]
 
 
 def _flask_login() -> Any:
