@@ -109,3 +109,18 @@ def test_a_remember_me_cookie_alone_is_sent_to_the_second_step(harness, monkeypa
     response = returning.get("/dashboard")
     assert response.status_code == 303 and "/otp/verify" in response.headers["Location"]
     assert "dashboard for" not in returning.get("/dashboard").text
+
+
+@pytest.mark.parametrize("loader", ["sets nothing", "absent"])
+def test_a_flask_login_keeping_its_user_elsewhere_is_asked_through_current_user(
+    harness, monkeypatch, loader
+):
+    """Should a Flask-Login keep the user elsewhere than ``g._login_user``, the subject is
+    still what its ``current_user`` says (never "nobody" by mistake)."""
+    import flask_login.utils
+
+    monkeypatch.setattr(flask_login.utils, "_get_user", lambda: User("carol"))
+    manager = harness.app.login_manager
+    monkeypatch.setattr(manager, "_load_user", (lambda: None) if loader == "sets nothing" else None)
+    with harness.app.test_request_context("/dashboard"):
+        assert gate_state().users.current_subject() == "carol"
