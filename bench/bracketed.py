@@ -36,7 +36,7 @@ class Bracketed(Comparison):
     def cpu_line(self, name: str) -> str:
         found = self.cpu[name]
         return (
-            f"{'  ' + name + ', server CPU':<44} {statistics.median(found):5.2f}x  "
+            f"{'    the server CPU per request':<44} {statistics.median(found):5.2f}x  "
             f"(spread {min(found):.2f}-{max(found):.2f})"
         )
 
