@@ -1,13 +1,15 @@
 """What otpgate costs a Flask app per request (a script, not a test).
 
-    python bench/http_flask.py [--rounds 5] [--seconds 2]
+    python bench/http_flask.py [--rounds 5] [--page-rounds 8] [--seconds 1]
 
 Run from the repo root with a Python that has Flask, Flask-Login and SQLAlchemy (e.g.
 ``/work/main/.tox/flask31/bin/python`` with ``PYTHONPATH=src``). It serves the same small
 Flask-Login app twice on loopback, each in a process of its own with werkzeug's server
 (single-threaded, HTTP/1.1 keep-alive): ``plain`` without otpgate and ``otpgate`` with it
 (default wiring: the credentials in SQLite through SQLAlchemy, the in-memory store), and
-drives both with wrk (``bench/loadgen.py``: interleaved rounds, median ratio and spread):
+drives both with wrk (``bench/loadgen.py``; ``bench/bracketed.py``: rounds of one-second
+slices, each otpgate page between two plain ones, its ratio over their mean; median ratio
+and spread; the servers' CPU per request compared the same way, a line of its own):
 
 - the signed-in page (``@login_required``) for a user whose second factor is done, and
   for a signed-in user with no factor enrolled (``OTPGATE_ENFORCE`` applies: the guard
@@ -58,7 +60,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import Server, Target, compare
+from bracketed import compare_bracketed
+from loadgen import Server, Target
 
 SECRET = "bench-flask-secret"
 KEY = "bench-key-0123456789abcdef0123456789"
@@ -325,8 +328,9 @@ def add_bench_user(database: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the POSTs")
+    parser.add_argument("--page-rounds", type=int, default=8, help="rounds of the pages (wrk)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="seconds of each wrk slice")
     parser.add_argument("--serve", choices=["plain", "otpgate"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--database")
@@ -374,17 +378,25 @@ def main() -> None:
                     "otpgate, @otp_required page, done", gated.url("/account"), {"Cookie": alice}
                 ),
             ]
-            result = compare(targets, rounds=args.rounds, seconds=args.seconds)
+            assert plain.process is not None
+            assert gated.process is not None
+            pids = (plain.process.pid, gated.process.pid)
+            servers = {targets[0].name: pids[0], **{t.name: pids[1] for t in targets[1:]}}
+            result = compare_bracketed(
+                targets, rounds=args.page_rounds, seconds=args.seconds, cpu_of=servers
+            )
             posts = post_rates(app, plain, gated, users, args.rounds)
         cpu = cpu_rates(database, in_process, args.rounds)
         pages_in_process = page_costs(database, plain_alice, alice, bob, 3 * args.rounds)
         print(
-            f"Flask, werkzeug single-threaded, wrk -c1, {args.rounds} rounds of {args.seconds:g} s"
-            f", load {os.getloadavg()[0]:.1f} (1 min)"
+            f"Flask, werkzeug single-threaded, wrk -c1, {args.page_rounds} rounds of "
+            f"{args.seconds:g} s slices, each page between two plain slices, "
+            f"load {os.getloadavg()[0]:.1f} (1 min)"
         )
         print(result.line(targets[0].name))
         for target in targets[1:]:
             print(result.line(target.name, 0.95))
+            print(result.cpu_line(target.name))
         base, extras = pages_in_process
         print(f"{'  the pages in process, over the plain one':<52} ({base:.0f} µs per WSGI call)")
         for name, (extra, low, high, _) in extras.items():

@@ -12,13 +12,14 @@ from functools import wraps
 from inspect import iscoroutinefunction
 from typing import Any, TypeVar, overload
 
-from flask import current_app, session
+from flask import current_app
 
 from otpgate.core.errors import OtpgateError
 from otpgate.core.web import SecondFactorState, guard_error
 
+from .extension import gate_state
 from .transaction import confirm_transaction  # noqa: F401  (moved to transaction.py)
-from .web import has_factor, load_state, state
+from .web import has_factor, load_state, request_context, state
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -26,9 +27,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 def demand(max_age: int | None) -> str:
     """The signed-in subject, if it passed a second factor in this session (within
     ``max_age`` seconds when given); else raise what is missing."""
-    gate = state()
+    context = request_context()  # the app and the session without a proxy each
+    gate = gate_state(context.app)
     subject = gate.users.current_subject() or ""
-    if max_age is None and SecondFactorState.passed_in(session, subject):
+    if max_age is None and SecondFactorState.passed_in(context.session, subject):
         return subject  # the core's has_passed, read from the session's raw value
     missing = guard_error(
         load_state(),
@@ -42,7 +44,9 @@ def demand(max_age: int | None) -> str:
     return subject
 
 
-def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
+def _guarded(view: View, max_age: Callable[[], int | None] | None) -> View:
+    """``view`` behind :func:`demand`; ``max_age`` (called on each request) None: any
+    second factor of this session will do (``@otp_required``, no call made)."""
     # A sync view is called as it is (what Flask's ``ensure_sync`` returns for it), decided
     # once here rather than inspected on every request; a coroutine goes through the app's
     # ``ensure_sync``.
@@ -51,7 +55,7 @@ def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            demand(max_age())
+            demand(max_age() if max_age is not None else None)
         except OtpgateError as error:
             from .blueprint import answer_error
             from .replay import detour
@@ -64,13 +68,9 @@ def _guarded(view: View, max_age: Callable[[], int | None]) -> View:
     return wrapper  # type: ignore[return-value]
 
 
-def _always() -> None:
-    return None
-
-
 def otp_required(view: View) -> View:
     """The view opens only once this session passed a second factor."""
-    return _guarded(view, _always)
+    return _guarded(view, None)
 
 
 @overload

@@ -36,6 +36,8 @@ from .web import NO_FACTOR_SESSION_KEY as SESSION_KEY
 from .web import has_factor
 
 if TYPE_CHECKING:
+    from flask.sessions import SessionMixin
+
     from .extension import GateState
 
 
@@ -44,12 +46,15 @@ def watch_changes(gate: GateState) -> None:
     gate.verifier.subscribe(gate.factor_changes.note)
 
 
-def has_factor_for_guard(gate: GateState, subject: str) -> bool:
+def has_factor_for_guard(
+    gate: GateState, subject: str, current: SessionMixin | None = None
+) -> bool:
     """True if ``subject`` has a second factor; a "no factor" answer taken less than
     ``OTPGATE_FACTOR_RECHECK`` seconds ago in this session (and after the subject's last
-    change of factors noted in this process) is reused instead of querying."""
+    change of factors noted in this process) is reused instead of querying. ``current``:
+    the request's session, if the caller has it at hand (else read through the proxy)."""
     now = gate.verifier.clock()
-    remembered = session.get(SESSION_KEY)
+    remembered = (session if current is None else current).get(SESSION_KEY)
     if factor_memory.still_none(remembered, subject, now, gate.factor_recheck, gate.factor_changes):
         return False
     found = has_factor(subject)

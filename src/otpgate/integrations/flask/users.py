@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from flask import current_app
+from flask import globals as flask_globals
 
 from otpgate.core.accounts import account_label
 from otpgate.core.errors import ConfigurationError
@@ -58,7 +59,7 @@ class FlaskLoginUsers:
     def current_subject(self) -> str | None:
         # the user object itself, once: each attribute read through ``current_user`` (a
         # proxy) would look the request context up again (this runs on every page)
-        user = _flask_login().current_user._get_current_object()
+        user = _signed_in_user()
         if user and user.is_authenticated:
             return str(user.get_id())
         return None
@@ -81,6 +82,32 @@ class FlaskLoginUsers:
 
 
 _FLASK_LOGIN: list[Any] = []
+#: The context variables behind Flask's ``g`` and ``request`` (Flask 3.0, 3.1).
+_APP_CONTEXT = getattr(flask_globals, "_cv_app", None)
+_REQUEST_CONTEXT = getattr(flask_globals, "_cv_request", None)
+
+
+def _signed_in_user() -> Any:
+    """Flask-Login's current user, found as its ``current_user`` finds it
+    (``flask_login.utils._get_user``): in a request, ``g._login_user``, which the login
+    manager's ``_load_user`` sets first if this request has not loaded the user yet
+    (``login_user`` and ``logout_user`` set it anew); outside a request, None. Read from
+    Flask's contexts themselves, without the ``current_user``, ``g`` and ``current_app``
+    proxy lookups (this runs on every page); anything not where Flask-Login 0.6 keeps it
+    goes through ``current_user`` as before."""
+    if _APP_CONTEXT is None or _REQUEST_CONTEXT is None:
+        return _flask_login().current_user._get_current_object()
+    context = _APP_CONTEXT.get(None)
+    if context is None or _REQUEST_CONTEXT.get(None) is None:
+        return None  # no request: nobody is signed in (as ``current_user``)
+    found = vars(context.g)
+    if "_login_user" not in found:
+        load = getattr(getattr(context.app, "login_manager", None), "_load_user", None)
+        if load is not None:
+            load()
+        if "_login_user" not in found:
+            return _flask_login().current_user._get_current_object()
+    return found["_login_user"]
 
 
 def _flask_login() -> Any:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app, g, jsonify, make_response, render_template, request, session
+from flask import globals as flask_globals
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
@@ -24,6 +25,10 @@ from otpgate.core.i18n import gettext, is_bidi, language_of, negotiate, wait_tex
 from otpgate.core.web import SESSION_KEY, SecondFactorState, challenge_view
 
 if TYPE_CHECKING:
+    from contextvars import ContextVar
+
+    from flask.ctx import RequestContext
+
     from .extension import GateState
 
 CSRF_SESSION_KEY = "_otpgate_csrf"
@@ -51,6 +56,25 @@ def state() -> GateState:
 
 #: ``extension.gate_state``, once imported (the extension imports this module).
 _GATE_STATE: list[Callable[[], GateState]] = []
+
+
+#: The context variable behind Flask's ``request`` and ``session`` proxies (Flask 3.0, 3.1).
+_REQUEST_CONTEXT: ContextVar[RequestContext] | None = getattr(flask_globals, "_cv_request", None)
+
+
+def request_context() -> RequestContext:
+    """The current request's context, whose ``request``, ``session`` and ``app`` are those
+    the ``request``, ``session`` and ``current_app`` proxies stand for. Read from the
+    context variable itself: each read through a proxy costs a werkzeug ``LocalProxy``
+    lookup, and the guard runs on every page. Outside a request: RuntimeError, as the
+    proxies. (A Flask without that variable: through its ``request_ctx`` proxy.)"""
+    if _REQUEST_CONTEXT is None:
+        proxy = flask_globals.request_ctx
+        return cast("RequestContext", proxy._get_current_object())  # type: ignore[attr-defined]
+    found = _REQUEST_CONTEXT.get(None)  # (no typing.cast: a call on every page)
+    if found is None:
+        raise RuntimeError("Working outside of request context.")
+    return found
 
 
 def has_factor(subject: str) -> bool:
