@@ -20,6 +20,7 @@ from otpgate.core.simswap import AsyncSimSwapCheck, SimSwapCheck
 from otpgate.core.store import AsyncStore
 
 from .ledger import Ledger, StoreLedger
+from .otp_required import refuse_unprotected_routes
 
 logger = logging.getLogger("otpgate")
 
@@ -54,6 +55,7 @@ class GateLifespan:
         """
         if self._verifier is not None:
             raise RuntimeError("this OtpGate is already running; make one OtpGate per app")
+        refuse_unprotected_routes(app)  # @gate.otp_required above a route decorator
         async with AsyncExitStack() as stack:
             store = self._store
             if store is None and self.redis_url:
