@@ -94,7 +94,10 @@ def _protect(gate: OtpGate, check: StepUpCheck, endpoint: Callable[..., Any]) ->
         hidden.append(inspect.Parameter(_SESSION, keyword, default=session_default))
     at = next((i for i, p in enumerate(kept) if p.kind is p.VAR_KEYWORD), len(kept))
     returns = _resolved(signature.return_annotation, globalns)
-    call = _caller(endpoint)
+    # Run as FastAPI would: awaited if a coroutine function, else in the threadpool.
+    awaited = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
+        inspect.unwrap(endpoint)
+    )
     reads_authorization, on_request = check.reads_authorization, check.on_request
 
     async def otp_required_endpoint(**values: Any) -> Any:
@@ -107,7 +110,9 @@ def _protect(gate: OtpGate, check: StepUpCheck, endpoint: Callable[..., Any]) ->
             verification = await check.with_session(request, subject, session)
         if verification_name is not None:
             values[verification_name] = verification
-        return await call(values)
+        if awaited:
+            return await endpoint(**values)
+        return await run_in_threadpool(endpoint, **values)
 
     wrapper = functools.wraps(endpoint)(otp_required_endpoint)
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -131,24 +136,6 @@ def _refuse_odd(endpoint: Callable[..., Any]) -> None:
                 f"@gate.otp_required does not wrap a streaming (generator) endpoint "
                 f"({endpoint.__qualname__}); use Depends(gate.require_second_factor()) there"
             )
-
-
-def _caller(endpoint: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:
-    """``await call(values)`` runs the endpoint as FastAPI would: awaited if it is a
-    coroutine function, else in the threadpool."""
-    if inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
-        inspect.unwrap(endpoint)
-    ):
-
-        async def awaited(values: dict[str, Any]) -> Any:
-            return await endpoint(**values)
-
-        return awaited
-
-    async def threaded(values: dict[str, Any]) -> Any:
-        return await run_in_threadpool(endpoint, **values)
-
-    return threaded
 
 
 def _resolved(annotation: Any, globalns: dict[str, Any]) -> Any:
