@@ -306,37 +306,65 @@ async def test_an_apps_own_session_key_binds_the_pass() -> None:
     assert "session" in str(app.openapi()["paths"]["/secret"]["get"]["parameters"]).lower()
 
 
-def wrong_order_app(gate: OtpGate, *, router: bool) -> FastAPI:
+def wrong_order_app(gate: OtpGate, where: str) -> FastAPI:
+    """An app serving ``close`` unprotected: ``where`` it is, on the app itself, on a router
+    included under ``/account``, or on an app mounted at ``/account``."""
     app = FastAPI(lifespan=gate.lifespan)
     gate.install(app)
-    where: Any = APIRouter() if router else app
+    routes: Any = {"app": app, "router": APIRouter(), "mount": FastAPI()}[where]
 
     @gate.otp_required()  # wrong: above the route decorator
-    @where.post("/close")
+    @routes.post("/close")
     async def close(user: str = Depends(gate.current_subject)) -> dict[str, str]:
         raise AssertionError("never served")
 
-    @where.get("/fine")
+    @routes.get("/fine")
     @gate.otp_required()
     async def fine() -> dict[str, str]:
         return {}
 
-    if router:
-        app.include_router(where, prefix="/account")
+    if where == "router":
+        app.include_router(routes, prefix="/account")
+    elif where == "mount":
+        app.mount("/account", routes)
     return app
 
 
-@pytest.mark.parametrize("router", [False, True])
-async def test_the_decorator_above_the_route_fails_the_start(router: bool) -> None:
+@pytest.mark.parametrize("where", ["app", "router", "mount"])
+async def test_the_decorator_above_the_route_fails_the_start(where: str) -> None:
     clock = FakeClock()
     gate = make_gate(MemoryStore(clock=clock), clock, OutboxSender())
-    app = wrong_order_app(gate, router=router)
-    path = "/account/close" if router else "/close"
+    app = wrong_order_app(gate, where)
+    path = "/close" if where == "app" else "/account/close"
     with pytest.raises(RuntimeError, match=f"{path} serves .*close WITHOUT its step-up check"):
         async with app.router.lifespan_context(app):
             pass
     with pytest.raises(RuntimeError, match="not running"):
         gate.verifier  # noqa: B018 - it never started
+
+
+async def test_the_right_order_starts() -> None:
+    """The check finds nothing to refuse in an app whose decorators are in order (the same
+    functions served, wrapped, on the app, a router and a mounted app)."""
+    clock = FakeClock()
+    gate = make_gate(MemoryStore(clock=clock), clock, OutboxSender())
+    app = FastAPI(lifespan=gate.lifespan)
+    gate.install(app)
+    router, mounted = APIRouter(), FastAPI(exception_handlers=gate.exception_handlers)
+    for routes in [app, router, mounted]:
+
+        @routes.post("/close")
+        @gate.otp_required()
+        async def close(user: str = Depends(gate.current_subject)) -> dict[str, str]:
+            return {"closed": user}
+
+    app.include_router(router, prefix="/account")
+    app.mount("/mounted", mounted)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    async with app.router.lifespan_context(app), client:
+        for path in ["/close", "/account/close", "/mounted/close"]:
+            answer = await client.post(path, headers=ALICE)
+            assert_problem(answer, 401, "fresh_otp_required")
 
 
 async def test_redis_down_is_503_and_the_endpoint_never_runs() -> None:
