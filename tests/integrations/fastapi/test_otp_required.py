@@ -358,6 +358,11 @@ async def test_the_right_order_starts() -> None:
         async def close(user: str = Depends(gate.current_subject)) -> dict[str, str]:
             return {"closed": user}
 
+    async def shared(verified: Verification) -> dict[str, str]:
+        return {"factor": verified.factor}
+
+    app.get("/shared")(gate.otp_required()(shared))  # one function wrapped twice: both fine
+    app.get("/shared/strict")(gate.otp_required(60)(shared))
     app.include_router(router, prefix="/account")
     app.mount("/mounted", mounted)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
@@ -365,6 +370,8 @@ async def test_the_right_order_starts() -> None:
         for path in ["/close", "/account/close", "/mounted/close"]:
             answer = await client.post(path, headers=ALICE)
             assert_problem(answer, 401, "fresh_otp_required")
+        for path in ["/shared", "/shared/strict"]:
+            assert_problem(await client.get(path, headers=ALICE), 401, "fresh_otp_required")
 
 
 async def test_redis_down_is_503_and_the_endpoint_never_runs() -> None:

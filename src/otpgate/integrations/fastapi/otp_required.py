@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_args, get_origin
 
@@ -45,9 +46,10 @@ if TYPE_CHECKING:
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
-#: Set on a function that ``otp_required`` wrapped (and on what it wraps in turn): a route
-#: serving it serves the endpoint without the check.
-_WRAPPED_MARK = "__otpgate_otp_required__"
+#: The functions ``otp_required`` wrapped (and what they wrap in turn): a route serving one of
+#: them serves the endpoint without the check. Not an attribute: ``functools.wraps`` would
+#: copy it onto the next wrapper, protected or not.
+_WRAPPED: weakref.WeakSet[Any] = weakref.WeakSet()
 _REQUEST, _SUBJECT, _SESSION = "_otpgate_request", "_otpgate_subject", "_otpgate_session_key"
 
 
@@ -163,19 +165,18 @@ def _depends_on(parameter: inspect.Parameter, dependency: Callable[..., Any]) ->
 
 
 def _mark(endpoint: Callable[..., Any]) -> None:
-    """Mark the endpoint (and whatever it wraps) as served only behind the check."""
+    """Remember the endpoint (and whatever it wraps) as served only behind the check."""
     function: Any = endpoint
     while function is not None:
-        target = getattr(function, "__func__", function)
         try:
-            setattr(target, _WRAPPED_MARK, True)
-        except (AttributeError, TypeError):  # pragma: no cover - a builtin inside
+            _WRAPPED.add(getattr(function, "__func__", function))
+        except TypeError:  # pragma: no cover - not weakly referenceable: a builtin inside
             return
         function = getattr(function, "__wrapped__", None)
 
 
 def _is_marked(endpoint: Any) -> bool:
-    return getattr(getattr(endpoint, "__func__", endpoint), _WRAPPED_MARK, False) is True
+    return getattr(endpoint, "__func__", endpoint) in _WRAPPED
 
 
 def refuse_unprotected_routes(app: object) -> None:
