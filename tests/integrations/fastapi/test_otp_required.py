@@ -306,6 +306,18 @@ async def test_an_apps_own_session_key_binds_the_pass() -> None:
     assert "session" in str(app.openapi()["paths"]["/secret"]["get"]["parameters"]).lower()
 
 
+@MEMORY
+async def test_overriding_the_default_session_key_is_refused_not_ignored(
+    harness: Harness, routes: Routes
+) -> None:
+    """As for the dependency: the decorator reads the ``Authorization`` header itself, so an
+    override of the default ``gate.session_key`` fails loudly and the endpoint never runs."""
+    harness.app.dependency_overrides[harness.gate.session_key] = own_session
+    with pytest.raises(RuntimeError, match="session_key="):
+        await harness.client.get("/hidden", headers={**ALICE, "Session": "s-1"})
+    assert routes.calls == []
+
+
 def wrong_order_app(gate: OtpGate, where: str) -> FastAPI:
     """An app serving ``close`` unprotected: ``where`` it is, on the app itself, on a router
     included under ``/account``, or on an app mounted at ``/account``."""
