@@ -355,6 +355,16 @@ async def test_the_decorator_above_the_route_fails_the_start(where: str) -> None
         gate.verifier  # noqa: B018 - it never started
 
 
+async def test_the_gates_own_lifespan_checks_the_app_it_was_installed_in() -> None:
+    """``async with gate.lifespan():`` inside an app's own lifespan, without the app."""
+    clock = FakeClock()
+    gate = make_gate(MemoryStore(clock=clock), clock, OutboxSender())
+    wrong_order_app(gate, "app")
+    with pytest.raises(RuntimeError, match=r"/close serves .*close WITHOUT its step-up check"):
+        async with gate.lifespan():
+            pass
+
+
 async def test_the_right_order_starts() -> None:
     """The check finds nothing to refuse in an app whose decorators are in order (the same
     functions served, wrapped, on the app, a router and a mounted app)."""

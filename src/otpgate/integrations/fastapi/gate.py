@@ -97,6 +97,7 @@ class OtpGate(GateState):
         self._verifier: AsyncVerifier | None = None
         self._executions: AsyncExecutions | None = None
         self._router: APIRouter | None = None
+        self._installed_in: FastAPI | None = None
         #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
         self.state_ttl = settings.step_up_max_age
         #: The step-up tokens that opened, for every ``require_second_factor`` of this gate.
@@ -185,6 +186,7 @@ class OtpGate(GateState):
         if validation_errors:
             app.add_exception_handler(RequestValidationError, handle_validation_error)
         app.include_router(self.router)
+        self._installed_in = app  # the lifespan checks its routes even if not handed the app
 
     # -- dependencies ----------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ class GateLifespan:
     _listeners: list[Listener]
     _verifier: AsyncVerifier | None
     _executions: AsyncExecutions | None
+    _installed_in: object
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -55,7 +56,8 @@ class GateLifespan:
         """
         if self._verifier is not None:
             raise RuntimeError("this OtpGate is already running; make one OtpGate per app")
-        refuse_unprotected_routes(app)  # @gate.otp_required above a route decorator
+        # @gate.otp_required above a route decorator: refuse to start
+        refuse_unprotected_routes(app if app is not None else self._installed_in)
         async with AsyncExitStack() as stack:
             store = self._store
             if store is None and self.redis_url:
