@@ -18,11 +18,14 @@ Hidden parameters are taken out before the endpoint is called and never reach Op
 ``Authorization`` header, are documented as the dependency form documents them). The check
 is :class:`~otpgate.integrations.fastapi.dependencies.StepUpCheck`, the dependency's, and its
 errors are raised to the app's exception handlers as the dependency's are. A parameter
-annotated :class:`~otpgate.Verification` (without a default) receives what passed.
+annotated :class:`~otpgate.Verification` (without a default) receives what passed. The check
+runs once FastAPI has solved the endpoint's parameters (its body validated, its other
+dependencies run), right before the endpoint: a refused request never reaches the endpoint.
 
 Put it UNDER the route decorator: above it, the route was registered with the endpoint
-before it was wrapped. :func:`refuse_unprotected_routes` (run when the gate's lifespan starts)
-fails the start-up of such an app instead of letting it serve the route unprotected.
+before it was wrapped. :func:`refuse_unprotected_routes` (run when the gate's lifespan starts,
+on the app it is given or else the one ``gate.install`` was given) fails the start-up of such
+an app instead of letting it serve the route unprotected.
 """
 
 from __future__ import annotations
