@@ -13,13 +13,16 @@ started; its ``OTP-Step-Up`` token is read from ``/bench/step-up``. wrk drives t
 (``bench/loadgen.py``: interleaved rounds, median ratio to the plain app, spread):
 
 - an app route without any otpgate dependency, install first and last: target >= 0.97x;
-- a route behind ``gate.require_second_factor()`` sending the step-up token back (no store
-  round trip): target >= 0.95x the plain route (which authenticates the bearer alike);
+- a step-up route, ``@gate.otp_required()`` under the route decorator (the endpoint declares
+  the app's subject dependency, as the plain route does), sending the step-up token back (no
+  store round trip): target >= 0.95x the plain route (which authenticates the bearer alike);
 - the same route without the step-up token (one store round trip: the fallback), for
   orientation;
-- for orientation too, FastAPI's own floor: a plain-app route behind a dependency that wraps
-  the app's subject dependency and does nothing, sent the same step-up header (the same request
-  bytes); any dependency needing the subject, as ``require_second_factor`` does, pays it;
+- for orientation too, the dependency form of the same check
+  (``Depends(gate.require_second_factor())``) with the token, and FastAPI's own floor: a
+  plain-app route behind a dependency that wraps the app's subject dependency and does
+  nothing, sent the same step-up header (the same request bytes); any dependency needing the
+  subject, as ``require_second_factor`` does, pays it, the decorator does not;
 - ``POST /otp/verify`` of a right authenticator-app code (a new subject each request, so
   timed one request at a time from this process over keep-alive, alternating) against two
   login POSTs of the plain app, both printed: the filed baseline (``/login``: a cheap
@@ -154,7 +157,12 @@ def make_app(variant: str, redis_url: str | None) -> Any:
         return {"user": user}
 
     @app.get("/step")
-    async def step(verified: Verification = Depends(fresh)) -> dict[str, str]:  # noqa: B008
+    @gate.otp_required()
+    async def step(user: str = Depends(subject)) -> dict[str, str]:
+        return {"user": user}
+
+    @app.get("/step/dependency")
+    async def step_dependency(verified: Verification = Depends(fresh)) -> dict[str, str]:  # noqa: B008
         return {"user": verified.subject}
 
     @app.get("/bench/step-up")
@@ -291,6 +299,9 @@ def main() -> None:
                 Target(
                     "plain app, do-nothing wrapping dependency", plain.url("/step/floor"), stepped
                 ),
+                Target(
+                    "  dependency form, OTP-Step-Up token", first.url("/step/dependency"), stepped
+                ),
             ]
             result = compare(targets, rounds=args.rounds, seconds=args.seconds)
             posts, complete = post_rates(plain, first, args.rounds, args.posts)
@@ -303,6 +314,7 @@ def main() -> None:
     print(result.line(targets[2].name, 0.97))
     print(result.line(targets[3].name, 0.95))
     print(result.line(targets[4].name))
+    print(result.line(targets[6].name))
     print(result.line(targets[5].name))
     over_floor = [
         step / floor
@@ -312,7 +324,7 @@ def main() -> None:
     ]
     print(
         f"{'  step-up token vs that floor, per round':<44} {statistics.median(over_floor):5.2f}x"
-        f"  (spread {min(over_floor):.2f}-{max(over_floor):.2f}; otpgate's own work)"
+        f"  (spread {min(over_floor):.2f}-{max(over_floor):.2f}; above 1: no dependency's price)"
     )
     print(post_line("verify POST (right app code) vs login POST", posts, verdict=False))
     print(f"{'  the same, median request times':<44} {statistics.median(TYPICAL[0]):5.2f}x")

@@ -24,5 +24,6 @@ async def execute(payment_id: str, tx: VerifiedTransaction = Depends(confirm)):
     return {"executed": payment_id}  # once, with the code sent for this payment
 
 @app.delete("/account", responses=gate.step_up_responses)
-async def close(proof: Verification = Depends(gate.require_second_factor(max_age=300))):
+@gate.otp_required(max_age=300)  # UNDER the route decorator (or gate.require_second_factor)
+async def close(proof: Verification):  # what passed; the user is the gate's current_subject
     return {"closed": proof.subject}

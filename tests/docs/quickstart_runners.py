@@ -340,7 +340,8 @@ def run_fastapi(work: Path) -> None:
             f"/otpgate/challenges/{challenge}/check", json={"code": console.code()}, headers=alice
         )
         assert checked.status_code == 200, checked.text
-        assert client.delete("/account", headers=alice).json() == {"closed": "alice"}
+        stepped = {**alice, "OTP-Step-Up": checked.headers["OTP-Step-Up"]}
+        assert client.delete("/account", headers=stepped).json() == {"closed": "alice"}
         assert client.get("/openapi.json").status_code == 200
 
 

@@ -11,6 +11,10 @@
     @app.post("/payments/{payment_id}/execute", responses=gate.transaction_responses)
     async def execute(tx: VerifiedTransaction = Depends(confirm)): ...
 
+    @app.delete("/account", responses=gate.step_up_responses)
+    @gate.otp_required(max_age=300)       # step-up, UNDER the route decorator (no dependency)
+    async def close(user: str = Depends(user_id)): ...
+
 Needs FastAPI (``pip install "otpgate[fastapi]"``).
 """
 

@@ -84,23 +84,34 @@ def _mounted_at(scope: Mapping[str, Any]) -> str:
     return root_path[len(app_root_path) :] if root_path.startswith(app_root_path) else ""
 
 
-def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verification]]:
-    """``gate.require_second_factor(max_age)``: as few FastAPI dependencies as it can be.
+class StepUpCheck:
+    """The one decision of ``gate.require_second_factor(max_age)`` (the dependency) and
+    ``@gate.otp_required(max_age)`` (the decorator): this subject's token/session passed a
+    second factor within ``max_age`` seconds, or the error saying what is missing.
 
-    Each dependency and each declared header costs FastAPI ~10 µs per request, more than
+    Each FastAPI dependency and each declared header costs ~10 µs per request, more than
     the check itself. So the step-up token and, with the default ``session_key`` (the
-    ``Authorization`` header), the session key are read from the request's headers, and
-    only ``current_subject`` (which an app may override) stays a dependency of its own; a
-    token that opened once is not opened again (``gate.step_up_tokens``)."""
-    gate.state_ttl = max(gate.state_ttl, max_age)
-    opened = gate.step_up_tokens
-    session_dependency = gate.session_key
+    ``Authorization`` header), the session key are read from the request's headers; only
+    ``current_subject`` (which an app may override) and another ``session_key`` are
+    dependencies. A token that opened once is not opened again (``gate.step_up_tokens``).
+    Making one raises ``gate.state_ttl`` to ``max_age`` (step-up state is kept that long)."""
 
-    async def decide(subject: str, session_key: str, token: str | None) -> Verification:
-        # The step-up token (no store round trip) if it opens for this subject and session
-        # and is fresh enough for this route; else the store's state (one round trip).
+    __slots__ = ("_default_key", "_gate", "max_age", "reads_authorization")
+
+    def __init__(self, gate: OtpGate, max_age: int) -> None:
+        gate.state_ttl = max(gate.state_ttl, max_age)
+        self._gate = gate
+        self.max_age = max_age
+        #: The session key is the ``Authorization`` header, read by :meth:`on_request`.
+        self.reads_authorization = reads_authorization(gate)
+        self._default_key = gate.session_key
+
+    async def decide(self, subject: str, session_key: str, token: str | None) -> Verification:
+        """The step-up token (no store round trip) if it opens for this subject and session
+        and is fresh enough for this route; else the store's state (one round trip)."""
+        gate, max_age = self._gate, self.max_age
         now = gate.clock()
-        carried = opened.read(gate.verifier.keyring, token, session_key, subject, now)
+        carried = gate.step_up_tokens.read(gate.verifier.keyring, token, session_key, subject, now)
         if carried is not None and 0 <= now - carried.verified_at <= max_age:
             return carried
         state = await gate.load_state(session_key)
@@ -108,22 +119,38 @@ def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verifi
             raise FreshOtpRequired(max_age=max_age)
         return Verification(subject, "action", state.verified_factor, state.verified_at)
 
-    if not reads_authorization(gate):
+    async def on_request(self, request: Request, subject: str) -> Verification:
+        """:meth:`decide` with the default session key (``reads_authorization``)."""
+        session_key, token = _session_and_token(request, self._default_key)
+        return await self.decide(subject, session_key, token)
+
+    async def with_session(self, request: Request, subject: str, session_key: str) -> Verification:
+        """:meth:`decide` with the app's own ``session_key`` (its dependency's answer)."""
+        return await self.decide(subject, session_key, request.headers.get(STEP_UP_HEADER))
+
+
+def second_factor(gate: OtpGate, max_age: int) -> Callable[..., Awaitable[Verification]]:
+    """``gate.require_second_factor(max_age)``: :class:`StepUpCheck` as one FastAPI
+    dependency (``current_subject`` below it, and the app's own ``session_key`` if any)."""
+    check = StepUpCheck(gate, max_age)
+    if not check.reads_authorization:
+        with_session = check.with_session
 
         async def require_fresh_session(
             request: Request,
             subject: str = Depends(gate.current_subject),
-            session_key: str = Depends(session_dependency),
+            session_key: str = Depends(gate.session_key),
         ) -> Verification:
-            return await decide(subject, session_key, request.headers.get(STEP_UP_HEADER))
+            return await with_session(request, subject, session_key)
 
         return require_fresh_session
+
+    on_request = check.on_request
 
     async def require_second_factor(
         request: Request, subject: str = Depends(gate.current_subject)
     ) -> Verification:
-        session_key, token = _session_and_token(request, session_dependency)
-        return await decide(subject, session_key, token)
+        return await on_request(request, subject)
 
     return require_second_factor
 

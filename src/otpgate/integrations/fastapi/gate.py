@@ -26,6 +26,7 @@ from otpgate.core.store import AsyncStore
 
 from . import dependencies, step_up
 from .gate_state import GateState
+from .otp_required import Endpoint, protect
 from .problems import exception_handlers, handle_validation_error
 
 #: Credentials live here unless told otherwise: SQLite in the working directory.
@@ -96,6 +97,7 @@ class OtpGate(GateState):
         self._verifier: AsyncVerifier | None = None
         self._executions: AsyncExecutions | None = None
         self._router: APIRouter | None = None
+        self._installed_in: FastAPI | None = None
         #: How long step-up state is kept: the longest ``max_age`` any dependency asks for.
         self.state_ttl = settings.step_up_max_age
         #: The step-up tokens that opened, for every ``require_second_factor`` of this gate.
@@ -184,6 +186,7 @@ class OtpGate(GateState):
         if validation_errors:
             app.add_exception_handler(RequestValidationError, handle_validation_error)
         app.include_router(self.router)
+        self._installed_in = app  # the lifespan checks its routes even if not handed the app
 
     # -- dependencies ----------------------------------------------------------------------------
 
@@ -203,8 +206,25 @@ class OtpGate(GateState):
     ) -> Callable[..., Awaitable[Verification]]:
         """A dependency: this token/session passed a second factor within ``max_age`` seconds
         (default ``settings.step_up_max_age``), else 401 with an RFC 9470 challenge. Declare
-        ``responses=gate.step_up_responses`` on the route."""
+        ``responses=gate.step_up_responses`` on the route. On a hot route prefer the
+        decorator, :meth:`otp_required` (the same check, one FastAPI dependency level less)."""
         return dependencies.second_factor(self, max_age or self.settings.step_up_max_age)
+
+    def otp_required(self, max_age: int | None = None) -> Callable[[Endpoint], Endpoint]:
+        """A decorator of an endpoint, UNDER its route decorator: the check of
+        :meth:`require_second_factor` without a FastAPI dependency level (faster on a hot
+        route)::
+
+            @app.post("/transfer", responses=gate.step_up_responses)
+            @gate.otp_required(max_age=300)
+            async def transfer(body: T, user: str = Depends(current_user)): ...
+
+        The subject is the endpoint's own ``Depends(gate.current_subject)`` parameter if it
+        has one (else a hidden one: overrides apply); a parameter annotated
+        :class:`~otpgate.Verification` receives what passed. Sync endpoints run in the
+        threadpool; generator endpoints are refused. Above the route decorator it would
+        leave the route unprotected: the gate's lifespan then refuses to start."""
+        return protect(self, max_age or self.settings.step_up_max_age)
 
     def require_transaction(
         self,
@@ -234,7 +254,8 @@ class OtpGate(GateState):
 
     @property
     def step_up_responses(self) -> dict[int | str, dict[str, Any]]:
-        """OpenAPI ``responses=`` for a route using :meth:`require_second_factor`."""
+        """OpenAPI ``responses=`` for a route using :meth:`require_second_factor` or
+        :meth:`otp_required`."""
         return dependencies.STEP_UP_RESPONSES
 
     @property

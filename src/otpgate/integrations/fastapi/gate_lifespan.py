@@ -20,6 +20,7 @@ from otpgate.core.simswap import AsyncSimSwapCheck, SimSwapCheck
 from otpgate.core.store import AsyncStore
 
 from .ledger import Ledger, StoreLedger
+from .otp_required import refuse_unprotected_routes
 
 logger = logging.getLogger("otpgate")
 
@@ -42,6 +43,7 @@ class GateLifespan:
     _listeners: list[Listener]
     _verifier: AsyncVerifier | None
     _executions: AsyncExecutions | None
+    _installed_in: object
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -54,6 +56,8 @@ class GateLifespan:
         """
         if self._verifier is not None:
             raise RuntimeError("this OtpGate is already running; make one OtpGate per app")
+        # @gate.otp_required above a route decorator: refuse to start
+        refuse_unprotected_routes(app if app is not None else self._installed_in)
         async with AsyncExitStack() as stack:
             store = self._store
             if store is None and self.redis_url:
