@@ -18,7 +18,8 @@ Hidden parameters are taken out before the endpoint is called and never reach Op
 ``Authorization`` header, are documented as the dependency form documents them). The check
 is :class:`~otpgate.integrations.fastapi.dependencies.StepUpCheck`, the dependency's, and its
 errors are raised to the app's exception handlers as the dependency's are. A parameter
-annotated :class:`~otpgate.Verification` (without a default) receives what passed. The check
+annotated :class:`~otpgate.Verification` (without a default) receives what passed; one FastAPI
+would read from the request (with a default, ``| None``) is refused. The check
 runs once FastAPI has solved the endpoint's parameters (its body validated, its other
 dependencies run), right before the endpoint: a refused request never reaches the endpoint.
 
