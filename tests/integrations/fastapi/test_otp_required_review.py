@@ -7,6 +7,7 @@ Tests marked ``xfail(strict=True)`` with a reason starting "FINDING" are known g
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Security, WebSocket
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 
@@ -453,3 +454,69 @@ async def test_the_wrong_order_without_install_and_without_the_app() -> None:
     with pytest.raises(RuntimeError, match="WITHOUT its step-up check"):
         async with gate.lifespan():
             pass
+
+
+async def test_two_authorization_headers_never_mix_subject_and_session() -> None:
+    """The subject and the session key are both the first ``Authorization`` header: alice's
+    token, sent after bob's header or before it, opens nothing for bob."""
+    gate, clock = memory_gate()
+    app = FastAPI(lifespan=gate.lifespan)
+    gate.install(app)
+    calls: list[str] = []
+
+    @app.get("/me")
+    @gate.otp_required()
+    async def me(user: str = Depends(gate.current_subject)) -> None:
+        calls.append(user)
+
+    async with app.router.lifespan_context(app), client_of(app) as client:
+        step_up = (await alices_pass(gate, clock))[STEP_UP]
+        for order in [("bob", "alice"), ("bob", "alice.2")]:
+            headers = [("Authorization", f"Bearer {who}") for who in order]
+            answer = await client.get("/me", headers=[*headers, (STEP_UP, step_up)])
+            assert_problem(answer, 401, "fresh_otp_required")
+        headers = [("Authorization", "Bearer alice"), ("Authorization", "Bearer bob")]
+        assert (await client.get("/me", headers=[*headers, (STEP_UP, step_up)])).status_code == 200
+    assert calls == ["alice"]
+
+
+async def test_a_decorated_websocket_never_runs_without_a_pass() -> None:
+    gate, _ = memory_gate()
+    app = FastAPI(lifespan=gate.lifespan)
+    gate.install(app)
+    calls: list[str] = []
+
+    @app.websocket("/ws")
+    @gate.otp_required()
+    async def ws(websocket: WebSocket) -> None:
+        calls.append("ws")
+        await websocket.accept()
+        await websocket.close()
+
+    async with app.router.lifespan_context(app):
+        sent: list[dict[str, Any]] = []
+        scope = {
+            "type": "websocket",
+            "path": "/ws",
+            "raw_path": b"/ws",
+            "root_path": "",
+            "scheme": "ws",
+            "query_string": b"",
+            "headers": [(b"authorization", b"Bearer alice")],
+            "client": ("127.0.0.1", 1),
+            "server": ("t", 80),
+            "subprotocols": [],
+            "app": app,
+        }
+        messages = [{"type": "websocket.connect"}]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "websocket.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        with contextlib.suppress(Exception):
+            await app(scope, receive, send)
+    assert calls == []
+    assert not any(m["type"] == "websocket.accept" for m in sent)
