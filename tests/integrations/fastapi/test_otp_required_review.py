@@ -21,10 +21,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 
 from otpgate import MemoryStore, OutboxSender, Verification
-from otpgate.integrations.fastapi import OtpGate
+from otpgate.integrations.fastapi import OtpGate, VerifiedTransaction
 from tests.conftest import FakeClock
 
 from .conftest import Harness, assert_problem, bearer, make_gate, token_subject
+from .test_otp_required import Payment
 from .test_request_cost import STEP_UP, passed_sms
 
 MEMORY = pytest.mark.parametrize("store_kind", ["memory"])
@@ -520,3 +521,41 @@ async def test_a_decorated_websocket_never_runs_without_a_pass() -> None:
             await app(scope, receive, send)
     assert calls == []
     assert not any(m["type"] == "websocket.accept" for m in sent)
+
+
+async def test_a_refused_step_up_leaves_a_confirmed_transaction_to_retry(
+    harness: Harness,
+) -> None:
+    """A transaction dependency on a decorated endpoint runs before the check (the documented
+    order): a code confirmed on a request the step-up check then refuses is settled as failed,
+    not executed, so the same code runs the endpoint once the user has stepped up."""
+    gate, executed = harness.gate, []
+
+    async def details(body: Payment) -> dict[str, Any]:
+        return body.model_dump()
+
+    confirm = Depends(gate.require_transaction(details, summary=lambda d: f"Pay {d['amount']}"))
+
+    @harness.app.post("/guarded")
+    @gate.otp_required()
+    async def guarded(body: Payment, tx: VerifiedTransaction = confirm) -> dict[str, int]:
+        executed.append(body.amount)
+        return {"paid": body.amount}
+
+    await harness.add_phone("alice")
+    opened = await harness.client.post("/guarded", json={"amount": 5}, headers=ALICE)
+    problem = assert_problem(opened, 401, "confirmation_required")
+    confirmed = {**ALICE, "OTP-Challenge": problem["challenge_id"], "OTP-Code": harness.code()}
+    refused = await harness.client.post("/guarded", json={"amount": 5}, headers=confirmed)
+    assert_problem(refused, 401, "fresh_otp_required")
+    assert executed == []
+    step_up = await passed_sms(harness)
+    paid = await harness.client.post(
+        "/guarded", json={"amount": 5}, headers={**confirmed, STEP_UP: step_up}
+    )
+    assert paid.json() == {"paid": 5}
+    again = await harness.client.post(
+        "/guarded", json={"amount": 5}, headers={**confirmed, STEP_UP: step_up}
+    )
+    assert_problem(again, 409, "transaction_executed")
+    assert executed == [5]
