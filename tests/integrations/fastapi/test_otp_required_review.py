@@ -12,6 +12,7 @@ import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -23,8 +24,9 @@ from starlette.requests import HTTPConnection
 from otpgate import MemoryStore, OutboxSender, Verification
 from otpgate.integrations.fastapi import OtpGate, VerifiedTransaction
 from tests.conftest import FakeClock
+from tests.redis.servers import redis_server
 
-from .conftest import Harness, assert_problem, bearer, make_gate, token_subject
+from .conftest import SETTINGS, Harness, assert_problem, bearer, make_gate, token_subject
 from .test_otp_required import Payment
 from .test_request_cost import STEP_UP, passed_sms
 
@@ -559,3 +561,44 @@ async def test_a_refused_step_up_leaves_a_confirmed_transaction_to_retry(
     )
     assert_problem(again, 409, "transaction_executed")
     assert executed == [5]
+
+
+async def test_redis_killed_after_the_pass_is_503_unless_the_token_carries_it(
+    tmp_path: Path,
+) -> None:
+    """A real redis-server killed once alice passed: the store's answer is 503
+    ``storage_unavailable`` and the endpoint never runs; her step-up token still opens it
+    (it is checked without the store: its seal, subject, session and age)."""
+    server = redis_server(tmp_path / "redis").start()
+    try:
+        gate = OtpGate(
+            SETTINGS,
+            redis_url=server.url,
+            redis_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+            database_url=None,
+            sender=OutboxSender(),
+            current_subject=token_subject,
+        )
+        app = FastAPI(lifespan=gate.lifespan)
+        gate.install(app)
+        calls: list[str] = []
+
+        @app.post("/pay")
+        @gate.otp_required()
+        def pay(user: str = Depends(token_subject)) -> dict[str, str]:
+            calls.append(user)
+            return {"paid": user}
+
+        async with app.router.lifespan_context(app), client_of(app) as client:
+            verification = Verification("alice", "action", "totp", gate.clock())
+            step_up = await gate.passed("Bearer alice", verification)
+            assert (await client.post("/pay", headers=ALICE)).status_code == 200  # the store
+            server.kill()
+            assert_problem(await client.post("/pay", headers=ALICE), 503, "storage_unavailable")
+            other = {**bearer("alice.2"), STEP_UP: step_up}  # another session: the store
+            assert_problem(await client.post("/pay", headers=other), 503, "storage_unavailable")
+            carried = await client.post("/pay", headers={**ALICE, STEP_UP: step_up})
+            assert carried.json() == {"paid": "alice"}
+        assert calls == ["alice", "alice"]
+    finally:
+        server.stop()
