@@ -18,7 +18,8 @@ Hidden parameters are taken out before the endpoint is called and never reach Op
 ``Authorization`` header, are documented as the dependency form documents them). The check
 is :class:`~otpgate.integrations.fastapi.dependencies.StepUpCheck`, the dependency's, and its
 errors are raised to the app's exception handlers as the dependency's are. A parameter
-annotated :class:`~otpgate.Verification` (without a default) receives what passed. The check
+annotated :class:`~otpgate.Verification` (without a default) receives what passed; one FastAPI
+would read from the request (with a default, ``| None``) is refused. The check
 runs once FastAPI has solved the endpoint's parameters (its body validated, its other
 dependencies run), right before the endpoint: a refused request never reaches the endpoint.
 
@@ -80,6 +81,12 @@ def _protect(gate: OtpGate, check: StepUpCheck, endpoint: Callable[..., Any]) ->
         if annotation is Verification and parameter.default is inspect.Parameter.empty:
             verification_name = parameter.name
             continue  # ours to pass, not FastAPI's to solve
+        if _names_verification(annotation) and not isinstance(parameter.default, DependsParam):
+            raise TypeError(
+                f"otp_required: the parameter {parameter.name!r} would be read from the "
+                "request (a client could send any Verification); annotate it plain "
+                "`Verification`, without a default, to receive what passed"
+            )
         if request_name is None and _is_request(annotation):
             request_name = parameter.name
         elif subject_name is None and _depends_on(parameter, gate.current_subject):
@@ -99,13 +106,14 @@ def _protect(gate: OtpGate, check: StepUpCheck, endpoint: Callable[..., Any]) ->
         hidden.append(inspect.Parameter(_SESSION, keyword, default=session_default))
     at = next((i for i, p in enumerate(kept) if p.kind is p.VAR_KEYWORD), len(kept))
     returns = _resolved(signature.return_annotation, globalns)
-    # Run as FastAPI would: awaited if a coroutine function, else in the threadpool.
+    # Run as FastAPI would: awaited if a coroutine function, else in the threadpool. ``bound``:
+    # a method decorated in its class body and served bound passes its instance first.
     awaited = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
         inspect.unwrap(endpoint)
     )
     reads_authorization, on_request = check.reads_authorization, check.on_request
 
-    async def otp_required_endpoint(**values: Any) -> Any:
+    async def otp_required_endpoint(*bound: Any, **values: Any) -> Any:
         request = values.pop(_REQUEST) if request_name is None else values[request_name]
         subject = values.pop(_SUBJECT) if subject_name is None else values[subject_name]
         if reads_authorization:
@@ -116,8 +124,8 @@ def _protect(gate: OtpGate, check: StepUpCheck, endpoint: Callable[..., Any]) ->
         if verification_name is not None:
             values[verification_name] = verification
         if awaited:
-            return await endpoint(**values)
-        return await run_in_threadpool(endpoint, **values)
+            return await endpoint(*bound, **values)
+        return await run_in_threadpool(endpoint, *bound, **values)
 
     wrapper = functools.wraps(endpoint)(otp_required_endpoint)
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -153,6 +161,13 @@ def _resolved(annotation: Any, globalns: dict[str, Any]) -> Any:
         return eval(annotation, globalns)  # noqa: S307 - what typing.get_type_hints does
     except Exception:
         return annotation
+
+
+def _names_verification(annotation: Any) -> bool:
+    """``Verification`` in the annotation (``| None``, ``Annotated[...]``, nested)."""
+    if annotation is Verification:
+        return True
+    return any(_names_verification(arg) for arg in get_args(annotation))
 
 
 def _is_request(annotation: Any) -> bool:
@@ -200,9 +215,13 @@ def refuse_unprotected_routes(app: object) -> None:
 
 def _routes(app: object, prefix: str, depth: int) -> Iterable[tuple[str, object]]:
     """``(full path, route)`` of every route under ``app``: through a ``Mount``/``Host``
-    (its app's routes) and a router FastAPI >= 0.12x includes by reference."""
+    (its app's routes, behind any middleware it was mounted in) and a router FastAPI >=
+    0.12x includes by reference."""
     routes = getattr(app, "routes", None)
-    if depth > 32 or not isinstance(routes, list):
+    if app is None or depth > 32:
+        return
+    if not isinstance(routes, list):  # a middleware around a mounted app: the app it wraps
+        yield from _routes(getattr(app, "app", None), prefix, depth + 1)
         return
     for route in routes:
         path = prefix + str(getattr(route, "path", ""))
