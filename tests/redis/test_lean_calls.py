@@ -231,3 +231,33 @@ def test_a_response_callback_for_the_command_is_applied(redis_server, prefix):
         return seen
 
     assert len(asyncio.run(main())) == 1
+
+
+def test_a_sentinel_store_reconnects_through_the_sentinels_after_its_connection_is_killed(
+    redis_sentinel, prefix
+):
+    """The server closes the Sentinel store's pooled connection between two checks: the
+    next check's one retry asks the Sentinels for the master again and gets its own answer."""
+
+    async def main() -> list[Result]:
+        store = AsyncRedisStore.from_sentinel(
+            redis_sentinel.addresses, redis_sentinel.service, prefix=prefix, client_name="lean"
+        )
+        assert lean_sender(store.client) is not None
+        try:
+            answers = [await _settle(store, "before", True)]
+            master = redis.Redis(port=redis_sentinel.master_port())
+            ours = [c["id"] for c in master.client_list() if c.get("name") == "lean"]
+            assert ours
+            for client_id in ours:
+                master.client_kill_filter(_id=client_id)
+            master.close()
+            with counted_runs() as runs:
+                answers.append(await _settle(store, "after-wrong", False))
+            assert runs.retried
+            answers.append(await _settle(store, "after", True))
+            return answers
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(main()) == [Result.APPROVED, Result.INVALID, Result.APPROVED]

@@ -85,12 +85,12 @@ class AsyncScriptSender:
     """``execute_command`` for script calls on a plain or Sentinel ``redis.asyncio.Redis``
     (see the module): the same reply, error and connection handling, less work per call."""
 
-    __slots__ = ("_name_args", "client", "pool")
+    __slots__ = ("_name_args", "client")
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.client = client
-        self.pool: Any = client.connection_pool
-        self._name_args: tuple[str, ...] = () if _pool_takes_no_name(self.pool) else ("EVALSHA",)
+        pool = client.connection_pool
+        self._name_args: tuple[str, ...] = () if _pool_takes_no_name(pool) else ("EVALSHA",)
 
     def _plain(self, command: object) -> bool:
         """Whether nothing the client is set up with would treat this call otherwise."""
@@ -103,10 +103,10 @@ class AsyncScriptSender:
 
     async def execute_command(self, *args: Any) -> Any:
         """Run ``args`` (a script call) and return its reply, as the client would."""
+        client: Any = self.client
         if not self._plain(args[0]):
-            client: Any = self.client
             return await client.execute_command(*args)
-        pool = self.pool
+        pool = client.connection_pool
         conn = await pool.get_connection(*self._name_args)
         try:
             command = packed(args, conn.encoder)
