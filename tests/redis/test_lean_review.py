@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from redis.exceptions import MaxConnectionsError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -27,7 +29,7 @@ from otpgate.core.policy import LockoutPolicy, Result
 from otpgate.core.state_write import StateWrite
 from otpgate.redis import AsyncRedisStore
 from otpgate.redis.connect import async_client
-from otpgate.redis.lean import AsyncScriptSender, lean_sender
+from otpgate.redis.lean import AsyncScriptSender, lean_sender, packed
 from otpgate.redis.once import counted_runs
 from tests.redis.lean_proxy import BreakingProxy
 
@@ -93,6 +95,63 @@ async def _no_unread(client: redis.asyncio.Redis) -> None:
     for conn in list(pool._available_connections):
         if conn.is_connected:
             assert not await conn.can_read()
+
+
+# -- packing ----------------------------------------------------------------------------------
+
+_ARG = st.one_of(
+    st.text(),
+    st.binary(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(min_size=6000, max_size=7000),
+    st.binary(min_size=6001, max_size=6100).map(memoryview),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.sampled_from(["EVALSHA", "EVAL", b"EVALSHA", "SCRIPT LOAD", b"SCRIPT  FLUSH"]),
+        st.text(max_size=12),
+        st.binary(max_size=12),
+    ),
+    st.lists(_ARG, max_size=8),
+    st.sampled_from(["utf-8", "latin-1", "utf-16", "ascii"]),
+    st.sampled_from(["strict", "replace", "surrogateescape"]),
+)
+def test_packed_equals_pack_command_for_arbitrary_arguments(name, rest, encoding, errors):
+    connection = redis.asyncio.Connection(encoding=encoding, encoding_errors=errors)
+    args = (name, *rest)
+    try:
+        expected: bytes | type[BaseException] = b"".join(connection.pack_command(*args))
+    except Exception as error:  # refused by redis-py: refused the same way
+        expected = type(error)
+    try:
+        got: bytes | type[BaseException] = packed(args, connection.encoder)
+    except Exception as error:
+        got = type(error)
+    assert got == expected
+
+
+def test_the_command_name_is_utf_8_whatever_the_encoding(redis_server):
+    """Found in review: the lean call encoded ``EVALSHA`` with the client's encoding, where
+    redis-py sends the command's name in UTF-8 (split at spaces): with an encoding that is
+    not ASCII's superset (UTF-16) the server got a name it does not know."""
+    connection = redis.asyncio.Connection(encoding="utf-16")
+    assert packed(("EVALSHA", b"f" * 40, b"0"), connection.encoder).startswith(
+        b"*3\r\n$7\r\nEVALSHA\r\n"
+    )
+
+    async def main() -> None:
+        client = _client(redis_server.url, encoding="utf-16")
+        try:  # a script of bytes only: the same reply as execute_command's
+            command = ("EVAL", b"return ARGV[1]", 0, b"bytes")
+            assert await _lean(client)(*command) == await client.execute_command(*command)
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
 
 
 # -- cancellation -----------------------------------------------------------------------------

@@ -64,11 +64,17 @@ def _pool_takes_no_name(pool: Any) -> bool:
 
 
 def packed(args: tuple[Any, ...], encoder: Any) -> bytes:
-    """``args`` as the RESP command ``Connection.pack_command`` sends, joined: each
+    """``args`` as the RESP command ``Connection.pack_command`` sends, joined: the first
+    (the command's name) in UTF-8 and split at spaces, as it does; each other
     argument encoded by ``encoder`` (redis-py's ``Encoder``: ``str`` with its encoding and
     error handler, bytes as they are, numbers as their ``repr``; anything else refused by
     it), with a fast path for ``str`` and ``bytes``."""
     encoding, errors = encoder.encoding, encoder.encoding_errors
+    name = args[0]  # the command's name: UTF-8 whatever the encoding, split at spaces
+    if isinstance(name, str):
+        args = (*name.encode().split(), *args[1:])
+    elif b" " in name:
+        args = (*name.split(), *args[1:])
     out = [b"*%d\r\n" % len(args)]
     for arg in args:
         if type(arg) is str:
