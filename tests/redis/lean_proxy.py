@@ -11,11 +11,14 @@ gets ``action`` on its connection:
 - ``"half-hold"``: the first half of the reply's first chunk reaches the client, the rest is
   swallowed;
 - ``"half-reset"``: the first half reaches the client, then both sides are reset.
+
+``chaos``: any reply is cut at a random byte and both sides reset, at that rate.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import threading
 
@@ -48,6 +51,10 @@ class BreakingProxy:
         #: Set once an armed action has been applied (the request was seen).
         self.triggered = threading.Event()
         self.pairs: list[_Pair] = []
+        #: Chaos: the chance that a reply chunk is cut at a random byte, then both sides reset.
+        self.chaos = 0.0
+        self.cuts = 0
+        self._rng = random.Random(7)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def arm(self, marker: bytes, action: str) -> None:
@@ -103,10 +110,20 @@ class BreakingProxy:
                         break
                     swallowing = True
                     continue
+                if self.chaos and self._cut(data):
+                    pair.client.sendall(data[: self._rng.randrange(len(data))])
+                    break
                 pair.client.sendall(data)
         except OSError:
             pass
         pair.close()
+
+    def _cut(self, data: bytes) -> bool:
+        with self._lock:
+            if self._rng.random() >= self.chaos:
+                return False
+            self.cuts += 1
+            return True
 
     def release(self) -> None:
         """End every held request: both sides of its connection are closed."""

@@ -21,6 +21,7 @@ import redis
 import redis.asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MaxConnectionsError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -32,6 +33,7 @@ from otpgate.redis.connect import async_client
 from otpgate.redis.lean import AsyncScriptSender, lean_sender, packed
 from otpgate.redis.once import counted_runs
 from tests.redis.lean_proxy import BreakingProxy
+from tests.redis.servers import Sentinel
 
 pytestmark = pytest.mark.redis
 
@@ -350,6 +352,78 @@ def test_a_folded_check_whose_reply_is_half_lost_forgets_the_state(proxy, redis_
     assert proxy.triggered.is_set()
 
 
+def test_a_cancel_at_every_await_point_of_the_retry(proxy):
+    """Half a reply, a reset, and the call cancelled 0, 1, 2, ... turns later: while it
+    disconnects, reconnects, sends again or reads again. The next calls read their own."""
+
+    async def main() -> None:
+        client = _client(proxy.url, max_connections=2)
+        send = _lean(client)
+        try:
+            await _all_own(send, "warm", 2)
+            for turns in range(40):
+                marker = f"retry-victim-{turns}"
+                proxy.arm(marker.encode(), "half-reset")
+                task = asyncio.ensure_future(_echo(send, marker))
+                while not proxy.triggered.is_set():
+                    await asyncio.sleep(0)
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                task.cancel()
+                try:
+                    assert await task == marker.encode()
+                except asyncio.CancelledError:
+                    pass
+                except RedisConnectionError:  # the reset reached it after the retry's send
+                    pass
+                _idle_clean(client)
+                await _all_own(send, f"after-{turns}", 4)
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_replies_cut_at_random_bytes_under_concurrency_and_cancels(proxy):
+    """A tenth of all replies cut at a random byte and reset, 300 concurrent calls, some
+    cancelled: every call that returns, returns its own token (a reset is retried once, or
+    fails as a connection error); nothing leaks."""
+
+    async def main() -> None:
+        rng = random.Random(99)
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            proxy.url, max_connections=6, socket_timeout=5, timeout=20
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
+        send = _lean(client)
+        try:
+            proxy.chaos = 0.1
+            tokens = [f"chaos-{i}-{'x' * rng.randrange(0, 3000)}" for i in range(300)]
+            tasks = [asyncio.ensure_future(_echo(send, t)) for t in tokens]
+            for index in rng.sample(range(300), 30):
+                for _ in range(rng.randrange(8)):
+                    await asyncio.sleep(0)
+                tasks[index].cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            own = 0
+            for token, result in zip(tokens, results, strict=True):
+                if isinstance(result, asyncio.CancelledError | RedisConnectionError):
+                    continue
+                assert result == token.encode()
+                own += 1
+            assert own >= 200
+            assert proxy.cuts >= 10
+            proxy.chaos = 0.0
+            _idle_clean(client)
+            await _no_unread(client)
+            await _all_own(send, "after-chaos", 20)
+        finally:
+            await client.aclose()
+            await pool.disconnect()
+
+    asyncio.run(main())
+
+
 def test_client_kill_while_the_reply_is_held(proxy, redis_server):
     """The server's side of the call's connection is killed after it ran the command: one
     retry on a new connection, its own reply."""
@@ -651,3 +725,73 @@ def test_a_subclass_and_a_single_connection_client_run_execute_command(redis_ser
 
     asyncio.run(main())
     assert calls.count("EVALSHA") >= 20
+
+
+def test_a_sentinel_master_turned_readonly_then_a_forced_failover(tmp_path, prefix):
+    """A Sentinel store's pooled connection outlives a forced failover (SENTINEL FAILOVER:
+    the old master becomes a replica, READONLY to writes). Checks made during and after it:
+    each a storage error or its own answer, a wrong answer never approved; once the new
+    master is known, every check answers for its own code, and the old connection is not
+    read for another call."""
+    sentinel = Sentinel(tmp_path / "sentinel")
+    try:
+
+        async def main() -> None:
+            store = AsyncRedisStore.from_sentinel(
+                sentinel.addresses, sentinel.service, prefix=prefix, socket_timeout=2
+            )
+            assert isinstance(getattr(store._send, "__self__", None), AsyncScriptSender)
+            try:
+                before = await store.settle_attempt("before", True, time.time(), LOCKOUT)
+                assert before.result is Result.APPROVED
+                old = sentinel.master_port()
+                # the master turns read-only under the pooled connection (as a demoted
+                # master does before the Sentinels kill its clients): READONLY is a broken
+                # connection, retried once through the Sentinels (same master), an error
+                with sentinel.master.client() as master:
+                    master.execute_command("REPLICAOF", "127.0.0.1", "1")
+                    try:
+                        with counted_runs() as runs, pytest.raises(StorageUnavailable) as error:
+                            await store.settle_attempt("ro", False, time.time(), LOCKOUT)
+                        assert runs.retried
+                        assert isinstance(error.value.__cause__, RedisConnectionError)
+                        assert "slave" in str(error.value.__cause__)
+                    finally:
+                        master.execute_command("REPLICAOF", "NO", "ONE")
+                again = await store.settle_attempt("again", False, time.time(), LOCKOUT)
+                assert again.result is Result.INVALID
+                with sentinel.sentinels[0].client() as admin:
+                    admin.execute_command("SENTINEL", "FAILOVER", sentinel.service)
+                deadline = time.monotonic() + 30
+                step = 1000
+                while True:  # checks while it fails over: an error or their own answer
+                    step += 1
+                    right = step % 2 == 0
+                    try:
+                        outcome = await store.settle_attempt(
+                            f"during-{step}", right, time.time(), LOCKOUT, totp_step=step
+                        )
+                        assert outcome.result is (Result.APPROVED if right else Result.INVALID)
+                    except StorageUnavailable:
+                        pass
+                    with sentinel.processes()[0].client() as first:
+                        demoted = first.info("replication")["role"] == "slave"
+                    if sentinel.master_port() != old and demoted:
+                        break
+                    assert time.monotonic() < deadline, "no failover within 30 s"
+                    await asyncio.sleep(0.05)
+                rights = [i % 3 == 0 for i in range(30)]
+                results = await asyncio.gather(
+                    *(
+                        store.settle_attempt(f"after-{i}", right, time.time(), LOCKOUT, totp_step=i)
+                        for i, right in enumerate(rights)
+                    )
+                )
+                for right, outcome in zip(rights, results, strict=True):
+                    assert outcome.result is (Result.APPROVED if right else Result.INVALID)
+            finally:
+                await store.aclose()
+
+        asyncio.run(main())
+    finally:
+        sentinel.stop()
