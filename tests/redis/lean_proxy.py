@@ -10,7 +10,9 @@ gets ``action`` on its connection:
   stays open) until the server closes it;
 - ``"half-hold"``: the first half of the reply's first chunk reaches the client, the rest is
   swallowed;
-- ``"half-reset"``: the first half reaches the client, then both sides are reset.
+- ``"half-reset"``: the first half reaches the client, then both sides are reset;
+- ``"append"``: the reply reaches the client with ``forged`` bytes after it (a reply no
+  command asked for).
 
 ``chaos``: any reply is cut at a random byte and both sides reset, at that rate.
 """
@@ -54,6 +56,7 @@ class BreakingProxy:
         #: Chaos: the chance that a reply chunk is cut at a random byte, then both sides reset.
         self.chaos = 0.0
         self.cuts = 0
+        self.forged = b"$6\r\nforged\r\n"
         self._rng = random.Random(7)
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -104,6 +107,9 @@ class BreakingProxy:
                     pair.action = ""
                     if action == "hold":
                         swallowing = True
+                        continue
+                    if action == "append":
+                        pair.client.sendall(data + self.forged)
                         continue
                     pair.client.sendall(data[: max(1, len(data) // 2)])
                     if action == "half-reset":
