@@ -6,8 +6,9 @@ test, response callbacks (none for ``EVALSHA``/``EVAL``), the options of ``parse
 For a verify that is about a quarter of the client's CPU time for its one round trip. Here
 the call takes the same steps through redis-py's public parts, and nothing else:
 
-- a connection from the client's pool (``get_connection``: it connects a new one, and
-  reconnects one that holds unread data or was closed), given back in ``finally``;
+- a connection from the client's pool (``get_connection``: it connects a new one, and on
+  RESP2 reconnects one that holds unread data; on RESP3, redis-py 8's default, its
+  maintenance notifications "auto" turn that check off), given back in ``finally``;
 - the command packed with that connection's encoder (:func:`packed`: the bytes its
   ``pack_command`` makes, in a third of the time), sent with ``send_packed_command``
   and its reply read with
