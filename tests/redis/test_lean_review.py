@@ -36,6 +36,7 @@ from otpgate import (
 from otpgate.core.policy import LockoutPolicy, Result
 from otpgate.core.state_write import StateWrite
 from otpgate.redis import AsyncRedisStore
+from otpgate.redis import lean as lean_module
 from otpgate.redis.connect import async_client
 from otpgate.redis.lean import AsyncScriptSender, lean_sender, packed
 from otpgate.redis.once import counted_runs
@@ -662,9 +663,12 @@ _SCRIPTS = [
 ]
 
 
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "new-responses"])
 @pytest.mark.parametrize("decode", [False, True], ids=["bytes", "text"])
 @pytest.mark.parametrize("protocol", [2, 3])
-def test_replies_and_errors_are_those_of_execute_command(redis_server, prefix, decode, protocol):
+def test_replies_and_errors_are_those_of_execute_command(
+    redis_server, prefix, decode, protocol, legacy
+):
     async def run(send: Send, command: tuple[Any, ...]) -> object:
         try:
             return ("ok", await send(*command))
@@ -672,7 +676,9 @@ def test_replies_and_errors_are_those_of_execute_command(redis_server, prefix, d
             return ("error", type(error), str(error))
 
     async def main() -> None:
-        client = _client(redis_server.url, decode_responses=decode, protocol=protocol)
+        client = _client(
+            redis_server.url, decode_responses=decode, protocol=protocol, legacy_responses=legacy
+        )
         lean = _lean(client)
         try:
             for text, argv in _SCRIPTS:
@@ -739,6 +745,31 @@ def test_decode_responses_text_replies_are_those_of_execute_command(redis_server
             await _all_own(lean, "after-bad-utf8", 5)
         finally:
             await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_blocking_pool_that_times_out_is_a_storage_error_never_a_hang(redis_server, prefix):
+    async def main() -> None:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            redis_server.url, max_connections=1, timeout=0.05, socket_timeout=5
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
+        store = AsyncRedisStore(client, prefix=prefix)
+        try:
+            await store.load_scripts()
+            _pause(redis_server.url, 200)
+            first = asyncio.ensure_future(store.settle_attempt("a", True, time.time(), LOCKOUT))
+            await asyncio.sleep(0)
+            with pytest.raises(StorageUnavailable) as error:
+                await store.settle_attempt("b", True, time.time(), LOCKOUT)
+            assert "No connection available" in str(error.value.__cause__)
+            assert (await first).result is Result.APPROVED
+            second = await store.settle_attempt("c", False, time.time(), LOCKOUT)
+            assert second.result is Result.INVALID
+        finally:
+            await client.aclose()
+            await pool.disconnect()
 
     asyncio.run(main())
 
@@ -906,3 +937,35 @@ def test_verify_cancelled_or_timed_out_never_approves_a_wrong_code_nor_twice(
 def _pause(url: str, milliseconds: int) -> None:
     with redis.Redis.from_url(url) as admin:
         admin.execute_command("CLIENT", "PAUSE", milliseconds, "ALL")
+
+
+def test_redis_py_metrics_switched_on_run_execute_command(redis_server, prefix, monkeypatch):
+    """With redis-py's metrics on, the client's execute_command runs each call (it records
+    them); off again, the lean call does."""
+
+    async def main() -> list[int]:
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+        seen: list[object] = []
+        plain = client.execute_command
+
+        async def counting(*args: Any, **options: Any) -> Any:
+            seen.append(args[0])
+            return await plain(*args, **options)
+
+        client.execute_command = counting  # type: ignore[method-assign]
+        store = AsyncRedisStore(client, prefix=prefix)
+        counts = []
+        try:
+            for metrics in (object(), None):
+                monkeypatch.setattr(lean_module, "_metrics_collector", lambda m=metrics: m)
+                seen.clear()
+                outcome = await store.settle_attempt("m", True, time.time(), LOCKOUT)
+                assert outcome.result is Result.APPROVED
+                counts.append(seen.count("EVALSHA") + seen.count("EVAL"))
+        finally:
+            await client.aclose()
+        return counts
+
+    counts = asyncio.run(main())
+    assert counts[0] >= 1
+    assert counts[1] == 0
