@@ -160,14 +160,16 @@ def test_a_store_check_cancelled_at_every_await_point_then_wrong_then_right(redi
 
 
 @pytest.mark.parametrize("action", ["hold", "half-hold"], ids=["after-send", "mid-reply"])
-@pytest.mark.parametrize("how", ["cancel", "wait_for", "timeout"])
+@pytest.mark.parametrize("how", ["cancel", "wait_for", "timeout", "socket_timeout"])
 def test_cancelled_after_send_or_mid_reply(proxy, action, how):
     """The server ran the command; its reply is held (or half delivered): the call is
-    cancelled (task.cancel, wait_for, asyncio.timeout). The connection is dropped, not
-    pooled with the rest of that reply, and the next calls read their own."""
+    cancelled (task.cancel, wait_for, asyncio.timeout) or times out (socket timeout: an
+    error, not retried). The connection is dropped, not pooled with the rest of that reply,
+    and the next calls read their own."""
 
     async def main() -> None:
-        client = make_client(proxy.url, max_connections=1)
+        timeout = 0.1 if how == "socket_timeout" else 5
+        client = make_client(proxy.url, max_connections=1, socket_timeout=timeout)
         send = lean_of(client)
         try:
             await all_own(send, "warm", 1)
@@ -176,17 +178,21 @@ def test_cancelled_after_send_or_mid_reply(proxy, action, how):
                 task = asyncio.ensure_future(echo(send, "victim-token"))
                 while not proxy.triggered.is_set():
                     await asyncio.sleep(0.005)
-                await asyncio.sleep(0.02)  # the reply (or its half) is on its way
+                await asyncio.sleep(0.02)  # more likely the reply (or its half) has come
                 task.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await task
             elif how == "wait_for":
                 with pytest.raises(TimeoutError):
                     await asyncio.wait_for(echo(send, "victim-token"), 0.1)
-            else:
+            elif how == "timeout":
                 with pytest.raises(TimeoutError):
                     async with asyncio.timeout(0.1):
                         await echo(send, "victim-token")
+            else:
+                with counted_runs() as runs, pytest.raises(RedisTimeoutError):
+                    await echo(send, "victim-token")
+                assert not runs.retried
             assert proxy.triggered.is_set()
             idle_clean(client)
             pool: Any = client.connection_pool
