@@ -64,6 +64,21 @@ def _pool_takes_no_name(pool: Any) -> bool:
     )
 
 
+def _head(name: Any) -> tuple[int, bytes]:
+    """The command's name as ``pack_command`` sends it: UTF-8 whatever the encoding, split
+    at spaces (``"SCRIPT LOAD"`` is two arguments); the number of parts and their bytes."""
+    if isinstance(name, str):
+        parts = name.encode().split()
+    elif b" " in name:
+        parts = name.split()
+    else:
+        parts = [name]
+    return len(parts), b"".join(b"$%d\r\n%b\r\n" % (len(p), p) for p in parts)
+
+
+_HEADS = {name: _head(name) for name in ("EVALSHA", "EVAL")}
+
+
 def packed(args: tuple[Any, ...], encoder: Any) -> bytes:
     """``args`` as the RESP command ``Connection.pack_command`` sends, joined: the first
     (the command's name) in UTF-8 and split at spaces, as it does; each other
@@ -71,12 +86,13 @@ def packed(args: tuple[Any, ...], encoder: Any) -> bytes:
     error handler, bytes as they are, numbers as their ``repr``; anything else refused by
     it), with a fast path for ``str`` and ``bytes``."""
     encoding, errors = encoder.encoding, encoder.encoding_errors
-    name = args[0]  # the command's name: UTF-8 whatever the encoding, split at spaces
-    if isinstance(name, str):
-        args = (*name.encode().split(), *args[1:])
-    elif b" " in name:
-        args = (*name.split(), *args[1:])
-    out = [b"*%d\r\n" % len(args)]
+    name = args[0]
+    head = _HEADS.get(name) if type(name) is str else None
+    if head is None:
+        head = _head(name)
+    parts, packed_name = head
+    out = [b"*%d\r\n%b" % (parts + len(args) - 1, packed_name)]
+    args = args[1:]
     for arg in args:
         if type(arg) is str:
             data = arg.encode(encoding, errors)
