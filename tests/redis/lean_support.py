@@ -4,6 +4,7 @@ reply names its own call, and checks of the pool after an attack."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,11 @@ from otpgate.redis import AsyncRedisStore
 from otpgate.redis.connect import async_client
 from otpgate.redis.lean import lean_sender
 from tests.conftest import KEY
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
+else:  # redis-py's own dependency on Python 3.10
+    from async_timeout import timeout as _timeout
 
 ECHO = "return ARGV[1]"
 LOCKOUT = LockoutPolicy(after=100000, base=60, maximum=900, hard_after=200000, memory=86400)
@@ -81,3 +87,8 @@ def sms_gate(store: AsyncRedisStore) -> tuple[AsyncVerifier, OutboxSender]:
 def pause_server(url: str, milliseconds: int) -> None:
     with redis.Redis.from_url(url) as admin:
         admin.execute_command("CLIENT", "PAUSE", milliseconds, "ALL")
+
+
+def asyncio_timeout(delay: float) -> Any:
+    """``asyncio.timeout`` (``async_timeout`` before Python 3.11)."""
+    return _timeout(delay)

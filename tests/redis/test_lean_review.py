@@ -34,6 +34,7 @@ from tests.redis.lean_support import (
     ECHO,
     LOCKOUT,
     all_own,
+    asyncio_timeout,
     echo,
     idle_clean,
     lean_of,
@@ -183,11 +184,11 @@ def test_cancelled_after_send_or_mid_reply(proxy, action, how):
                 with pytest.raises(asyncio.CancelledError):
                     await task
             elif how == "wait_for":
-                with pytest.raises(TimeoutError):
+                with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(echo(send, "victim-token"), 0.1)
             elif how == "timeout":
-                with pytest.raises(TimeoutError):
-                    async with asyncio.timeout(0.1):
+                with pytest.raises(asyncio.TimeoutError):
+                    async with asyncio_timeout(0.1):
                         await echo(send, "victim-token")
             else:
                 with counted_runs() as runs, pytest.raises(RedisTimeoutError):
@@ -299,8 +300,8 @@ def test_verify_cancelled_or_timed_out_never_approves_a_wrong_code_nor_twice(
                         passed += 1
                 else:
                     pause_server(redis_server.url, 150)
-                    with pytest.raises(TimeoutError):
-                        async with asyncio.timeout(0.05):
+                    with pytest.raises(asyncio.TimeoutError):
+                        async with asyncio_timeout(0.05):
                             await gate.check(challenge.id, code)
                 with pytest.raises(VerificationFailed):
                     await gate.check(challenge.id, wrong)
