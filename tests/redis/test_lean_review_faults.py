@@ -15,12 +15,14 @@ import redis.asyncio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MaxConnectionsError
 
-from otpgate import StorageUnavailable
+from otpgate import AsyncVerifier, ChallengeExpired, OutboxSender, Settings, StorageUnavailable
 from otpgate.core.policy import Result
 from otpgate.core.state_write import StateWrite
 from otpgate.redis import AsyncRedisStore
 from otpgate.redis.lean import AsyncScriptSender
 from otpgate.redis.once import counted_runs
+from tests.conftest import KEY, PHONE
+from tests.core.test_state_write import Writes
 from tests.redis.lean_proxy import BreakingProxy
 from tests.redis.lean_support import (
     LOCKOUT,
@@ -398,3 +400,45 @@ def test_a_blocking_pool_that_times_out_is_a_storage_error_never_a_hang(redis_se
             await pool.disconnect()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("how", ["cancel", "timeout"])
+def test_a_verify_cut_short_after_its_check_approved_forgets_the_state(
+    proxy, redis_server, prefix, how
+):
+    """A verify carrying a state write: its check ran, approved and wrote the state, and its
+    reply is held; the verify is cancelled (or times out) there. The verifier's own clean-up
+    (another lean call, in the cancelled task) forgets the state: not passed, not kept."""
+
+    async def main() -> str | None:
+        store = AsyncRedisStore.from_url(proxy.url, prefix=prefix)
+        outbox = OutboxSender()
+        gate = AsyncVerifier(Settings(secret_keys=(KEY,)), store=store, sender=outbox)
+        try:
+            await gate.credentials.add_phone("alice", PHONE)
+            challenge = await gate.start("alice", "sms", purpose="login")
+            code = outbox.last_code_for(PHONE)
+            await store.load_scripts()  # the held reply is the check's, not a NOSCRIPT
+            proxy.arm(b"fold-test", "hold")
+            verify = gate.verify(
+                "alice", "sms", code, purpose="login", challenge_id=challenge.id,
+                then_put=Writes(),
+            )  # fmt: skip
+            if how == "cancel":
+                task = asyncio.ensure_future(verify)
+                while not proxy.triggered.is_set():
+                    await asyncio.sleep(0.005)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            else:
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(verify, 0.2)
+            assert proxy.triggered.is_set()
+            with pytest.raises(ChallengeExpired):  # the held check did approve: spent
+                await gate.verify("alice", "sms", code, purpose="login", challenge_id=challenge.id)
+            return await store.get_state("s:fold-test")
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(main()) is None
