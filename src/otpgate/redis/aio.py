@@ -23,6 +23,7 @@ from .budgets import report_unreleased, settle, unsure
 from .cluster_route import async_sender
 from .codec import FAILURES, Call, Codec, StaleApproval, unavailable
 from .connect import AsyncClient, async_client, async_sentinel, decodes_responses
+from .lean import lean_sender
 from .once import Runs, counted_runs
 from .records import as_text
 
@@ -48,7 +49,9 @@ class AsyncRedisStore:
         #: A state write rides on an approving check (``then_put``), in the check's script:
         #: not on a Cluster, where the state's key and the subject's lie in other slots.
         self.folds_state_writes = not self._cluster
-        self._send = async_sender(client)  # on a Cluster: straight to the slot's master
+        # on a Cluster: straight to the slot's master; else redis-py's steps without the
+        # machinery a script call does not use (lean.py)
+        self._send = lean_sender(client) or async_sender(client)
 
     @property
     def prefix(self) -> str:
