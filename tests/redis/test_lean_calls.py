@@ -70,9 +70,16 @@ def test_the_lean_call_is_for_plain_clients_only(redis_server):
     class Custom(redis.asyncio.Redis):
         pass
 
+    class OwnConnection(redis.asyncio.Connection):
+        pass
+
     plain = redis.asyncio.Redis.from_url(redis_server.url)
     assert lean_sender(plain) is not None
+    assert lean_sender(redis.asyncio.Redis.from_url("unix:///tmp/redis.sock")) is not None
+    assert lean_sender(redis.asyncio.Redis.from_url("rediss://localhost:6380/0")) is not None
     assert lean_sender(Custom.from_url(redis_server.url)) is None
+    own = redis.asyncio.Redis.from_url(redis_server.url, connection_class=OwnConnection)
+    assert lean_sender(own) is None
     assert (
         lean_sender(redis.asyncio.Redis.from_url(redis_server.url, single_connection_client=True))
         is None

@@ -26,8 +26,9 @@ waiting. A Sentinel pool's connection finds the master as ever, and its ``read_r
 turns ``READONLY`` from a demoted master into a broken connection (retried on the new one).
 
 Where any of that could differ, the client's own ``execute_command`` runs the call: another
-client class (a Cluster, or a subclass overriding how commands run), a single-connection
-client, a response callback set for the command, redis-py's metrics switched on.
+client class (a Cluster, or a subclass overriding how commands run), a connection class
+other than redis-py's own (TCP, TLS, Unix socket, Sentinel), a single-connection client, a
+response callback set for the command, redis-py's metrics switched on.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio
+import redis.asyncio.connection
+import redis.asyncio.sentinel
 
 _metrics_collector: Callable[[], object] | None
 try:  # redis-py >= 7: metrics (OpenTelemetry); off unless the app switches them on
@@ -47,6 +50,19 @@ except ImportError:  # pragma: no cover - older redis-py records nothing
     _metrics_collector = None
 
 _Send = Callable[..., Awaitable[Any]]
+
+#: The connection classes whose ``send_packed_command`` and ``read_response`` are what
+#: ``execute_command`` relies on (a class of the app's own, or a caching proxy, may hook
+#: ``send_command`` instead: its client keeps ``execute_command``).
+_KNOWN_CONNECTIONS = frozenset(
+    {
+        redis.asyncio.connection.Connection,
+        redis.asyncio.connection.SSLConnection,
+        redis.asyncio.connection.UnixDomainSocketConnection,
+        redis.asyncio.sentinel.SentinelManagedConnection,
+        redis.asyncio.sentinel.SentinelManagedSSLConnection,
+    }
+)
 
 
 def _pool_takes_no_name(pool: Any) -> bool:
@@ -148,9 +164,11 @@ class AsyncScriptSender:
 
 def lean_sender(client: object) -> _Send | None:
     """The lean script call for ``client``, or None where its ``execute_command`` must run
-    (a Cluster, a client class of its own, a single-connection client)."""
+    (a Cluster, a client or connection class of its own, a single-connection client)."""
     if type(client) is not redis.asyncio.Redis:  # subclasses may run commands their way
         return None
     if client.single_connection_client:
+        return None
+    if getattr(client.connection_pool, "connection_class", None) not in _KNOWN_CONNECTIONS:
         return None
     return AsyncScriptSender(client).execute_command
