@@ -154,7 +154,7 @@ class Tour:
             page.evaluate(RESUBMIT, [prefix + "recovery/", stale])
         page.locator("#otpgate-form-stale").wait_for()
         self._visit("django-recovery-stale", prefix)
-        page.goto(prefix)
+        page.goto(prefix + "recovery/")  # a page with a form: its CSRF token
         with page.expect_navigation():
             page.evaluate(BAD_POST, [prefix + "preferred/", "csrfmiddlewaretoken", "factor"])
         page.locator("#otpgate-error p").wait_for()

@@ -255,22 +255,26 @@ def test_importing_without_sqlalchemy_names_the_extra():
     assert 'pip install "otpgate[sqlalchemy]"' in result.stdout
 
 
-def _prefer_recovery(gate, subject, outbox):
+def _prefer_sms(gate, subject, outbox):
+    """SMS chosen over an authenticator app, the factor a step opens on otherwise."""
+    import pyotp
+
     challenge = gate.start(subject, "sms", purpose="enroll", destination=PHONE)
     code = outbox.last_code_for(PHONE)
     gate.verify(subject, "sms", code, purpose="enroll", challenge_id=challenge.id)
-    gate.recovery.generate(subject)
+    shown = gate.setup(subject, "totp", label="u1@example.com").secrets()
+    gate.verify(subject, "totp", pyotp.TOTP(shown["secret"]).now(), purpose="enroll")
+    assert gate.preferred_factor(subject) == "totp"
+    gate.set_preferred_factor(subject, "sms")
     assert gate.preferred_factor(subject) == "sms"
-    gate.set_preferred_factor(subject, "recovery")
-    assert gate.preferred_factor(subject) == "recovery"
-    assert [option.name for option in gate.offer(subject, "login")] == ["recovery", "sms"]
+    assert [option.name for option in gate.offer(subject, "login")] == ["sms", "totp"]
 
 
 def test_a_verifier_keeps_the_preferred_factor_in_it(sync_engine, settings):
     outbox = OutboxSender()
     gate = Verifier(settings, sender=outbox, credentials=SQLAlchemyCredentials(sync_engine))
-    _prefer_recovery(gate, "u1", outbox)
-    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"
+    _prefer_sms(gate, "u1", outbox)
+    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "sms"
 
 
 def test_an_async_verifier_keeps_the_preferred_factor_in_it(database, sync_engine, settings, loop):
@@ -279,10 +283,10 @@ def test_an_async_verifier_keeps_the_preferred_factor_in_it(database, sync_engin
     credentials = AsyncSQLAlchemyCredentials(engine)
     gate = AsyncVerifier(settings, sender=outbox, credentials=credentials)
     try:
-        _prefer_recovery(Sync(gate, loop), "u1", outbox)
+        _prefer_sms(Sync(gate, loop), "u1", outbox)
     finally:
         loop.run_until_complete(engine.dispose())
-    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "recovery"
+    assert SQLAlchemyCredentials(sync_engine).preferred_factor("u1") == "sms"
 
 
 def test_the_reads_are_built_once_and_bound_per_call(sync_engine):
