@@ -32,7 +32,7 @@ from .policy import Result
 from .senders import AsyncSender, ConsoleSender, Sender
 from .settings import Settings
 from .simswap import AsyncNoSimSwapCheck, AsyncSimSwapCheck, SimSwapCheck
-from .state_write import answered, claim, final_check, store_keywords
+from .state_write import answered, claim_check, final_check, store_keywords
 from .store import AsyncStore
 from .voice import AsyncVoiceSender, VoiceSender
 
@@ -117,10 +117,8 @@ class AsyncVerifier(AsyncVerifierSends):
             challenge_id, code, context, subject, action
         )
         expected = "" if purpose is None else self._expected_purpose(purpose)
-        # verify(then_put=): the write rides on the check, unless an approval may still be
-        # refused or followed by writes that may fail here (``enroll``: see state_write.py)
-        folds = expected not in ("", "enroll")
-        fold = claim(self, subject, "check", folds) if subject else None
+        # verify(then_put=): the write rides on the check where its approval is final
+        fold = claim_check(self, subject, expected)
         outcome = await self.store.check_code(
             challenge_id,
             digest,

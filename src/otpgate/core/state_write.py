@@ -241,6 +241,16 @@ def claim(gate: object, subject: str, method: str, wanted: bool = True) -> Fold 
     return fold
 
 
+def claim_check(gate: object, subject: str | None, expected: str) -> Fold | None:
+    """:func:`claim` for a sent code's check (``Verifier.check`` and its async twin) whose
+    expected purpose is ``expected``: wanted only where an approval is final, not for a
+    check of no purpose nor for ``enroll`` (an approval may still be refused or followed by
+    writes that may fail); None without a subject."""
+    if not subject:
+        return None
+    return claim(gate, subject, "check", expected not in ("", "enroll"))
+
+
 def store_keywords(fold: Fold | None) -> dict[str, StateWrite]:
     """The keyword a store's check takes a claimed fold's write by (``then_put``), or none:
     a store is handed the write only when a fold was claimed for it."""

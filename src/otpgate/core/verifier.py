@@ -25,7 +25,7 @@ from .policy import Result
 from .senders import ConsoleSender, Sender
 from .settings import Settings
 from .simswap import NoSimSwapCheck, SimSwapCheck
-from .state_write import answered, claim, final_check, store_keywords
+from .state_write import answered, claim_check, final_check, store_keywords
 from .store import Store
 from .verifier_factors import RecoveryFactor, TotpFactor
 from .verifier_sends import VerifierSends
@@ -106,10 +106,8 @@ class Verifier(VerifierSends):
             challenge_id, code, context, subject, action
         )
         expected = "" if purpose is None else self._expected_purpose(purpose)
-        # verify(then_put=): the write rides on the check, unless an approval may still be
-        # refused or followed by writes that may fail here (``enroll``: see state_write.py)
-        folds = expected not in ("", "enroll")
-        fold = claim(self, subject, "check", folds) if subject else None
+        # verify(then_put=): the write rides on the check where its approval is final
+        fold = claim_check(self, subject, expected)
         outcome = self.store.check_code(
             challenge_id,
             digest,
